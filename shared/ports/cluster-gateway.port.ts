@@ -1,0 +1,52 @@
+import type { KubeObject, ObjectRef } from '../model/kube.ts';
+import type { AppRef } from '../model/ownership.ts';
+
+/**
+ * The one way the system talks to Kubernetes clusters. The adapter over @kubernetes/client-node
+ * serves real clusters and the local sandbox alike (both are reached through a kubeconfig).
+ *
+ * Errors are TricenterError with code `UNREACHABLE` or `TIMEOUT` (retryable), `INVALID_OBJECT`
+ * (permanent, carrying the API server's message) or `CONFLICT`.
+ */
+export interface ClusterGateway {
+  /** Creates missing namespaces, then server-side applies (field manager `tricenter`, forced) in dependency order. */
+  apply(cluster: string, manifests: KubeObject[]): Promise<ApplyResult>;
+  /** Health of these objects per the design: Deployment rollout complete, Ingress has an address, others exist. */
+  health(cluster: string, objects: ObjectRef[]): Promise<HealthReport>;
+  /** Objects in the cluster labelled as owned by this application. */
+  listOwned(cluster: string, app: AppRef): Promise<ObjectRef[]>;
+  /** Deletes owned objects of the application that are not in `keep`; never anything it does not own. */
+  prune(cluster: string, app: AppRef, keep: ObjectRef[]): Promise<ObjectRef[]>;
+  /** The addresses (IP or hostname) in an Ingress's status; [] when it has none yet. */
+  ingressAddresses(cluster: string, ingress: { namespace: string; name: string }): Promise<string[]>;
+  /** Rollout figures of the application's Deployments (for `status`, like `kubectl get deploy`). */
+  workloads(cluster: string, app: AppRef): Promise<WorkloadStatus[]>;
+}
+
+export interface ApplyResult {
+  cluster: string;
+  objects: Array<{ ref: ObjectRef; changed: boolean }>;
+}
+
+export interface ObjectHealth {
+  ref: ObjectRef;
+  healthy: boolean;
+  /** Why not healthy, e.g. `3/5 replicas ready` or `no address yet`, or `not found`. */
+  reason?: string;
+}
+
+export interface HealthReport {
+  cluster: string;
+  healthy: boolean;
+  objects: ObjectHealth[];
+}
+
+export interface WorkloadStatus {
+  ref: ObjectRef;
+  desired: number;
+  ready: number;
+  upToDate: number;
+  available: number;
+  /** Env of the first container, so that `status` can show per-cluster configuration. */
+  image?: string;
+}
