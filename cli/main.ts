@@ -1,0 +1,24 @@
+import { Command } from 'commander';
+import { isTricenterError, errorMessage } from '#shared/core/errors.ts';
+
+/**
+ * The `tricenter` command. Each area registers its subcommands from `cli/commands/<area>.ts`.
+ * Errors end the process with one clear line on stderr and a non-zero exit; stack traces only
+ * with TRICENTER_DEBUG=1.
+ */
+const program = new Command('tricenter')
+  .description('Deliver one application to three centers in two places, on Alibaba Cloud or on the local twin.')
+  .showHelpAfterError()
+  .configureOutput({ outputError: (str, write) => write(str) });
+
+const areas: Array<{ register(program: Command): void }> = [];
+for (const area of areas) area.register(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (process.env.TRICENTER_DEBUG === '1' && err instanceof Error) console.error(err.stack);
+  const prefix = isTricenterError(err) ? '' : 'error: ';
+  console.error(`${prefix}${errorMessage(err)}`);
+  process.exitCode = process.exitCode && process.exitCode !== 0 ? process.exitCode : 1;
+}
