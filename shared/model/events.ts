@@ -70,3 +70,15 @@ export function decodeEvent(event: unknown): unknown {
   if (typeof event === 'string') return JSON.parse(event);
   return event;
 }
+
+/** The part of Function Compute's invocation context our handlers use. */
+export interface FcContext {
+  requestId: string;
+  credentials?: { accessKeyId: string; accessKeySecret: string; securityToken?: string };
+  function?: { name: string };
+  region?: string;
+  accountId?: string;
+}
+
+/** A Function Compute handler as the nodejs20 runtime calls it: the event arrives as a Buffer. */
+export type FcHandler<R = unknown> = (event: Buffer, context: FcContext) => Promise<R>;

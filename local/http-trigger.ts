@@ -1,0 +1,84 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { FcHandler, HttpTriggerEvent, HttpTriggerResponse } from '#shared/model/events.ts';
+
+/**
+ * The local twin of an FC HTTP trigger: turns each HTTP request into the FC 3.0 request struct,
+ * calls the same handler the cloud runs, and writes its response back. Nothing else, so the
+ * handler's behaviour locally is its behaviour in the cloud.
+ */
+export interface HttpTriggerServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+const MAX_BODY_BYTES = 1024 * 1024;
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new Error('request body too large');
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+export function toTriggerEvent(req: IncomingMessage, body: Buffer, requestId: string, now: number): HttpTriggerEvent {
+  const url = new URL(req.url ?? '/', 'http://local');
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
+  }
+  const queryParameters: Record<string, string> = {};
+  for (const key of new Set(url.searchParams.keys())) queryParameters[key] = url.searchParams.getAll(key).join(',');
+  const isText = body.length === 0 || /json|text|x-www-form-urlencoded/.test(headers['content-type'] ?? 'application/json');
+  return {
+    version: 'v1',
+    rawPath: url.pathname,
+    body: isText ? body.toString('utf8') : body.toString('base64'),
+    isBase64Encoded: !isText,
+    headers,
+    queryParameters,
+    requestContext: {
+      requestId,
+      http: { method: req.method ?? 'GET', path: decodeURIComponent(url.pathname), sourceIp: req.socket.remoteAddress ?? '' },
+      time: new Date(now).toISOString(),
+      timeEpoch: String(now),
+    },
+  };
+}
+
+export async function startHttpTrigger(
+  handler: FcHandler<HttpTriggerResponse>,
+  options: { host?: string; port?: number; functionName: string },
+): Promise<HttpTriggerServer> {
+  const server: Server = createServer((req, res) => {
+    const requestId = randomUUID();
+    readBody(req)
+      .then((body) => {
+        const event = toTriggerEvent(req, body, requestId, Date.now());
+        return handler(Buffer.from(JSON.stringify(event)), { requestId, function: { name: options.functionName } });
+      })
+      .then((response) => {
+        res.writeHead(response.statusCode, { ...response.headers, 'x-fc-request-id': requestId });
+        res.end(response.isBase64Encoded ? Buffer.from(response.body, 'base64') : response.body);
+      })
+      .catch((err: unknown) => {
+        // The handler maps its own errors; reaching here means the runtime itself failed, as FC's 502 would say.
+        res.writeHead(502, { 'content-type': 'application/json', 'x-fc-request-id': requestId });
+        res.end(JSON.stringify({ error: 'handler failed', message: err instanceof Error ? err.message : String(err) }));
+      });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const { address, port } = server.address() as AddressInfo;
+  return {
+    url: `http://${address}:${port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
