@@ -1,5 +1,7 @@
 import { Command } from 'commander';
 import { isTricenterError, errorMessage } from '#shared/core/errors.ts';
+import * as renderCommands from './commands/render.ts';
+import * as sandboxCommands from './commands/sandbox.ts';
 
 /**
  * The `tricenter` command. Each area registers its subcommands from `cli/commands/<area>.ts`.
@@ -11,7 +13,7 @@ const program = new Command('tricenter')
   .showHelpAfterError()
   .configureOutput({ outputError: (str, write) => write(str) });
 
-const areas: Array<{ register(program: Command): void }> = [];
+const areas: Array<{ register(program: Command): void }> = [renderCommands, sandboxCommands];
 for (const area of areas) area.register(program);
 
 try {

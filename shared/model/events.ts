@@ -82,3 +82,20 @@ export interface FcContext {
 
 /** A Function Compute handler as the nodejs20 runtime calls it: the event arrives as a Buffer. */
 export type FcHandler<R = unknown> = (event: Buffer, context: FcContext) => Promise<R>;
+
+/** A deploy task as it travels through the queue (FC async invocation payload). */
+export const deployTaskSchema = z.strictObject({
+  runId: z.string().min(1),
+  step: z.string().min(1),
+  cluster: z.string().min(1),
+  attempt: z.number().int().positive(),
+  key: z.string().min(1),
+});
+
+/** Sent to gtm-reconcile right after a deploy step finished, so traffic follows within seconds. */
+export const stepFinishedEventSchema = z.strictObject({
+  type: z.literal('step-finished'),
+  app: z.strictObject({ namespace: z.string().min(1), name: z.string().min(1) }),
+  step: z.string().min(1),
+});
+export type StepFinishedEvent = z.infer<typeof stepFinishedEventSchema>;

@@ -1,5 +1,6 @@
 import type { KubeObject } from './kube.ts';
 import type { AppRef } from './ownership.ts';
+import type { TrafficPolicy } from './traffic.ts';
 
 /**
  * The output of rendering: what a run executes. A plan is pure data (JSON-serialisable) and is
@@ -41,6 +42,8 @@ export interface Plan {
   /** sha256 of the canonical bundle content: two uploads with the same hash are the same release. */
   contentHash: string;
   steps: PlanStep[];
+  /** The bundle's TrafficPolicy documents: what the GTM reconciler keeps in line for this release. */
+  traffic?: TrafficPolicy[];
 }
 
 export const DEFAULT_STEP_TIMEOUT_MS = 10 * 60 * 1000;

@@ -47,6 +47,6 @@ export interface WorkloadStatus {
   ready: number;
   upToDate: number;
   available: number;
-  /** Env of the first container, so that `status` can show per-cluster configuration. */
+  /** Image of the first container, so that `status` can show what each cluster runs. */
   image?: string;
 }

@@ -1,0 +1,58 @@
+/**
+ * Bundle loading speed: the example bundle as a folder, a .tar.gz and a .zip (warm, median of
+ * RUNS loads each), how long a 2 GiB tar/zip bomb takes to be refused, and the process's peak RSS
+ * (which shows that the bombs were never held in memory). Archives are built in a temp dir first.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadBundle, loadBundleBytes } from '#shared/bundle/load.ts';
+import { tarGzBytes, tarGzOfFolder, zipBytes, zipOfFolder } from '../test/bundle/archives.ts';
+
+const RUNS = 50;
+const WARMUP = 5;
+const EXAMPLE = fileURLToPath(new URL('../examples/web-demo/', import.meta.url));
+
+const MiB = 1024 * 1024;
+
+/** Loads a bomb (one 2 GiB YAML file of zeros, a few MiB compressed) and returns how long the refusal took. */
+async function bombRefusalMs(name: string, data: Uint8Array): Promise<number> {
+  const start = performance.now();
+  const refused = await loadBundleBytes(name, data, { maxFileBytes: 4096 * MiB }).then(() => false, () => true);
+  if (!refused) throw new Error(`${name} was not refused`);
+  return Number((performance.now() - start).toFixed(1));
+}
+
+async function medianMs(load: () => Promise<unknown>): Promise<number> {
+  for (let i = 0; i < WARMUP; i++) await load();
+  const times: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const start = performance.now();
+    await load();
+    times.push(performance.now() - start);
+  }
+  times.sort((a, b) => a - b);
+  return Number((times[Math.floor(times.length / 2)] ?? Number.NaN).toFixed(3));
+}
+
+export async function run(): Promise<Record<string, unknown>> {
+  const dir = await mkdtemp(join(tmpdir(), 'tricenter-bundle-bench-'));
+  try {
+    const tarGz = await tarGzOfFolder(EXAMPLE, join(dir, 'web-demo.tar.gz'));
+    const zip = await zipOfFolder(EXAMPLE, join(dir, 'web-demo.zip'));
+    const documents = (await loadBundle(EXAMPLE)).documents.length;
+    return {
+      documents,
+      runs: RUNS,
+      folderMedianMs: await medianMs(() => loadBundle(EXAMPLE)),
+      tarGzMedianMs: await medianMs(() => loadBundle(tarGz)),
+      zipMedianMs: await medianMs(() => loadBundle(zip)),
+      tarGzBombRefusalMs: await bombRefusalMs('bomb.tgz', tarGzBytes({}, [{ kind: 'zeros', path: 'bomb.yaml', size: 2048 * MiB }])),
+      zipBombRefusalMs: await bombRefusalMs('bomb.zip', zipBytes({}, [{ kind: 'zeros', path: 'bomb.yaml', size: 2048 * MiB }])),
+      peakRssMiB: Number((process.resourceUsage().maxRSS / 1024).toFixed(1)),
+    };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

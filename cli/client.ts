@@ -1,0 +1,93 @@
+import { readFileSync, statSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import { create as createTar } from 'tar';
+import { loadBundle } from '#shared/bundle/load.ts';
+import { TricenterError } from '#shared/core/errors.ts';
+import { parseBundle } from '#shared/model/bundle.ts';
+import type { AppRef } from '#shared/model/ownership.ts';
+import type { AppStatus } from '#shared/usecases/status.ts';
+
+/**
+ * A client of the approval HTTP API: what the CLI and the local demo use, so that they work the
+ * same against the local twin and a deployed endpoint.
+ */
+export interface ApiTarget {
+  endpoint: string;
+  token: string;
+}
+
+export interface UploadResult {
+  app: AppRef;
+  bucket: string;
+  key: string;
+  etag: string;
+  size: number;
+}
+
+export class ApiClient {
+  constructor(private readonly target: ApiTarget) {}
+
+  status(app: AppRef): Promise<AppStatus> {
+    return this.request('GET', appPath(app));
+  }
+
+  runs(app: AppRef): Promise<{ runs: Array<Record<string, unknown>> }> {
+    return this.request('GET', `${appPath(app)}/runs`);
+  }
+
+  decide(app: AppRef, action: string, comment?: string): Promise<{ runId: string; phase: string; by: string }> {
+    return this.request('POST', `${appPath(app)}/${action}`, JSON.stringify(comment ? { comment } : {}), { 'content-type': 'application/json' });
+  }
+
+  upload(app: AppRef, bundle: PackedBundle): Promise<UploadResult> {
+    return this.request('PUT', `${appPath(app)}/bundle`, bundle.data, { 'content-type': 'application/octet-stream', 'x-bundle-format': bundle.format });
+  }
+
+  private async request<T>(method: string, path: string, body?: string | Uint8Array, headers: Record<string, string> = {}): Promise<T> {
+    const url = `${this.target.endpoint.replace(/\/$/, '')}${path}`;
+    let response: Response;
+    try {
+      response = await fetch(url, { method, headers: { authorization: `Bearer ${this.target.token}`, accept: 'application/json', ...headers }, ...(body !== undefined ? { body } : {}) });
+    } catch (err) {
+      throw new TricenterError('UNREACHABLE', `cannot reach ${url}: ${err instanceof Error ? (err.cause as Error | undefined)?.message ?? err.message : String(err)}`, { retryable: true });
+    }
+    const text = await response.text();
+    const parsed = text ? (JSON.parse(text) as unknown) : {};
+    if (!response.ok) {
+      const message = (parsed as { message?: string }).message ?? text;
+      throw new TricenterError(response.status === 404 ? 'NOT_FOUND' : response.status === 409 ? 'CONFLICT' : response.status === 401 ? 'UNAUTHORIZED' : 'INTERNAL', `${method} ${path}: ${response.status} ${message}`);
+    }
+    return parsed as T;
+  }
+}
+
+function appPath(app: AppRef): string {
+  return `/apps/${encodeURIComponent(app.namespace)}/${encodeURIComponent(app.name)}`;
+}
+
+export interface PackedBundle {
+  app: AppRef;
+  format: 'tar.gz' | 'tgz' | 'zip' | 'yaml' | 'yml';
+  data: Uint8Array;
+}
+
+/**
+ * Validates a bundle locally (the same loader and parser the ingest runs) and packs it for upload:
+ * a folder becomes a .tar.gz of its YAML files; an archive or YAML file is sent as it is.
+ */
+export async function packBundle(path: string): Promise<PackedBundle> {
+  const absolute = resolve(path);
+  const loaded = await loadBundle(absolute);
+  const { application } = parseBundle(loaded);
+  const app: AppRef = { namespace: application.namespace, name: application.name };
+  if (statSync(absolute).isDirectory()) {
+    const stream = createTar({ gzip: true, cwd: absolute, portable: true, noMtime: true }, loaded.files);
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    return { app, format: 'tar.gz', data: Buffer.concat(chunks) };
+  }
+  const name = basename(absolute);
+  const format = (['tar.gz', 'tgz', 'zip', 'yaml', 'yml'] as const).find((suffix) => name.endsWith(`.${suffix}`));
+  if (!format) throw new TricenterError('VALIDATION', `${path}: a bundle is a folder, .tar.gz, .tgz, .zip, .yaml or .yml`);
+  return { app, format, data: readFileSync(absolute) };
+}

@@ -1,0 +1,91 @@
+import type { Command } from 'commander';
+import { stringify } from 'yaml';
+import { loadBundle } from '#shared/bundle/load.ts';
+import { BundleError } from '#shared/core/errors.ts';
+import { parseBundle, parseClusterRegistry, type AppBundle } from '#shared/model/bundle.ts';
+import type { ClusterRegistry } from '#shared/model/clusters.ts';
+import type { KubeObject } from '#shared/model/kube.ts';
+import type { Plan } from '#shared/model/plan.ts';
+import { render } from '#shared/render/render.ts';
+import { formatTable, manifestsByCluster, planRows } from '#shared/render/views.ts';
+
+/**
+ * Dry-run commands: `render` prints the manifests each cluster would get, `plan` the steps.
+ * Neither touches a cluster.
+ */
+export function register(program: Command): void {
+  program
+    .command('render')
+    .description('print the manifests each cluster would get (dry run)')
+    .argument('<bundle>', 'a folder, .tar.gz, .tgz, .zip or multi-document .yaml')
+    .option('--clusters <file>', 'cluster registry (default: the clusters document inside the bundle)')
+    .option('--cluster <name>', 'only this cluster (name or alias)')
+    .option('-o, --output <format>', 'yaml or json', 'yaml')
+    .action(async (bundlePath: string, opts: { clusters?: string; cluster?: string; output: string }) => {
+      const format = outputFormat(opts.output, ['yaml', 'json']);
+      const { plan, registry } = await planFor(bundlePath, opts.clusters);
+      let byCluster = manifestsByCluster(plan);
+      if (opts.cluster !== undefined) {
+        const name = canonicalClusterName(opts.cluster, registry);
+        const manifests = byCluster.get(name);
+        if (!manifests) {
+          throw new Error(`cluster "${opts.cluster}" gets nothing from this bundle; clusters in the plan: ${[...byCluster.keys()].join(', ') || 'none'}`);
+        }
+        byCluster = new Map([[name, manifests]]);
+      }
+      process.stdout.write(format === 'json' ? `${JSON.stringify(Object.fromEntries(byCluster), null, 2)}\n` : toYaml(byCluster));
+    });
+
+  program
+    .command('plan')
+    .description('print the deploy steps (dry run); -o json prints the whole plan, manifests included')
+    .argument('<bundle>', 'a folder, .tar.gz, .tgz, .zip or multi-document .yaml')
+    .option('--clusters <file>', 'cluster registry (default: the clusters document inside the bundle)')
+    .option('-o, --output <format>', 'table or json', 'table')
+    .action(async (bundlePath: string, opts: { clusters?: string; output: string }) => {
+      const format = outputFormat(opts.output, ['table', 'json']);
+      const { plan } = await planFor(bundlePath, opts.clusters);
+      if (format === 'json') {
+        process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
+        return;
+      }
+      const head = `application ${plan.app.namespace}/${plan.app.name}  publishVersion ${plan.publishVersion}  content ${plan.contentHash.slice(0, 12)}`;
+      process.stdout.write(`${head}\n\n${formatTable(planRows(plan))}\n`);
+    });
+}
+
+async function planFor(bundlePath: string, clustersPath: string | undefined): Promise<{ plan: Plan; registry: ClusterRegistry }> {
+  const bundle = parseBundle(await loadBundle(bundlePath));
+  const registry = clustersPath === undefined ? registryInside(bundle) : parseClusterRegistry(await loadBundle(clustersPath));
+  return { plan: render(bundle, registry), registry };
+}
+
+function registryInside(bundle: AppBundle): ClusterRegistry {
+  if (!bundle.registry) {
+    throw new BundleError('holds no cluster registry (a document with top-level `clusters`); pass --clusters <file>', { file: bundle.source });
+  }
+  return bundle.registry.registry;
+}
+
+function outputFormat<F extends string>(value: string, formats: readonly F[]): F {
+  const found = formats.find((f) => f === value);
+  if (found) return found;
+  throw new Error(`unknown output format "${value}": use ${formats.join(' or ')}`);
+}
+
+function canonicalClusterName(written: string, registry: ClusterRegistry): string {
+  const entry = registry.clusters.find((c) => c.name === written || c.aliases.includes(written));
+  return entry?.name ?? written;
+}
+
+/** Multi-document YAML; each cluster's first document opens with a `# cluster: NAME` comment. */
+function toYaml(byCluster: Map<string, KubeObject[]>): string {
+  const docs: string[] = [];
+  for (const [cluster, manifests] of byCluster) {
+    manifests.forEach((manifest, i) => {
+      const body = stringify(manifest, { lineWidth: 0 });
+      docs.push(i === 0 ? `# cluster: ${cluster}\n${body}` : body);
+    });
+  }
+  return docs.join('---\n');
+}

@@ -1,0 +1,29 @@
+import { decodeEvent, ossEventSchema, type FcContext } from '#shared/model/events.ts';
+import type { IngestResult } from '#shared/ports/run-store.port.ts';
+import type { WorkflowDeps } from '#shared/usecases/deps.ts';
+import { ingestBundle } from '#shared/usecases/ingest-bundle.ts';
+
+/**
+ * OSS trigger: each created object under `bundles/` becomes a release and a run (or a failed
+ * record). Idempotent on bucket + key + eTag, so OSS re-deliveries are harmless. A thrown error
+ * (store unreachable...) fails the invocation so that FC retries it.
+ */
+export function createBundleIngestHandler(getDeps: () => Promise<WorkflowDeps>) {
+  return async (event: Buffer, context: FcContext): Promise<IngestResult[]> => {
+    const deps = await getDeps();
+    const log = deps.logger.child({ fn: 'bundle-ingest', requestId: context.requestId });
+    const { events } = ossEventSchema.parse(decodeEvent(event));
+    const results: IngestResult[] = [];
+    for (const record of events) {
+      if (!record.eventName.startsWith('ObjectCreated:')) {
+        log.info('event ignored', { eventName: record.eventName, key: record.oss.object.key });
+        continue;
+      }
+      const { bucket, object } = record.oss;
+      const result = await ingestBundle({ ...deps, logger: log }, { bucket: bucket.name, key: object.key, etag: object.eTag });
+      log.info('bundle ingested', { key: object.key, ...result });
+      results.push(result);
+    }
+    return results;
+  };
+}

@@ -1,0 +1,242 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createBundleIngestHandler } from '#functions/bundle-ingest/handler.ts';
+import { createDeployStepHandler } from '#functions/deploy-step/handler.ts';
+import { createApprovalHandler, type ApprovalDeps } from '#functions/approval/handler.ts';
+import { createGtmReconcileHandler, type TrafficDeps } from '#functions/gtm-reconcile/handler.ts';
+import { memoryReplayGuard } from '#shared/approval/auth.ts';
+import { loadBundle } from '#shared/bundle/load.ts';
+import { systemClock, type Clock } from '#shared/core/clock.ts';
+import { errorMessage } from '#shared/core/errors.ts';
+import { createLogger, type Logger } from '#shared/core/log.ts';
+import { parseClusterRegistry } from '#shared/model/bundle.ts';
+import type { ClusterRegistry } from '#shared/model/clusters.ts';
+import type { FcContext, StepFinishedEvent } from '#shared/model/events.ts';
+import type { AppRef } from '#shared/model/ownership.ts';
+import { AlidnsGtm } from '#shared/adapters/aliyun/alidns-gtm.ts';
+import { createClusterConnections } from '#shared/adapters/kube/connections.ts';
+import { createKubeGateway, type KubeGateway } from '#shared/adapters/kube/gateway.ts';
+import { watchFolderBucket, type BucketWatcher } from '#shared/adapters/local/folder-bucket-watcher.ts';
+import { FolderBucket } from '#shared/adapters/local/folder-bucket.ts';
+import { InProcessQueue, type QueueFaults } from '#shared/adapters/local/in-process-queue.ts';
+import { SqliteRunStore } from '#shared/adapters/local/sqlite-run-store.ts';
+import { SqliteTrafficHistoryStore } from '#shared/adapters/local/traffic-history-stores.ts';
+import { DEFAULT_HEALTH_WAIT, type WorkflowDeps } from '#shared/usecases/deps.ts';
+import { tickRun } from '#shared/usecases/sweep.ts';
+import type { DeployTask } from '#shared/workflow/run.ts';
+import { startGtmEmulator, type GtmEmulator } from '#sandbox/gtm/index.ts';
+import { startSandbox, type Sandbox } from '#sandbox/index.ts';
+import { startHttpTrigger, type HttpTriggerServer } from './http-trigger.ts';
+
+/**
+ * The local twin of the whole system on one machine: simulated clusters, the GTM emulator, SQLite
+ * for Tablestore, a folder for the bucket, an in-process queue for FC async invocations, an HTTP
+ * server for the approval trigger and timers for the timer triggers. The four functions are the
+ * same handlers the cloud runs, composed here with local adapters.
+ */
+export interface LocalTwinOptions {
+  /** State folder (default `.tricenter`); its run state is wiped at start (the simulated clusters start empty too). */
+  dir?: string;
+  clustersFile: string;
+  readyDelayMs?: number;
+  /** Sandbox data plane port (default 8080; 0 = any free port). */
+  dataPlanePort?: number;
+  /** Approval API port (default 0 = any free port). */
+  approvalPort?: number;
+  /** GTM health-check intervals are multiplied by this locally (default 0.05: 60 s becomes 3 s). */
+  probeIntervalScale?: number;
+  /** How often the timer triggers fire locally (default 2 s; 1 minute in the cloud). */
+  timerIntervalMs?: number;
+  healthWait?: { totalMs: number; pollMs: number };
+  queueFaults?: QueueFaults;
+  queueConcurrency?: number;
+  logger?: Logger;
+  clock?: Clock;
+}
+
+export interface LocalEndpoints {
+  approvalUrl: string;
+  token: string;
+  kubeconfig: string;
+  sandboxControlUrl: string;
+  clusters: Array<{ name: string; apiUrl: string; ingressAddress: string; dataPlaneUrl: string }>;
+  gtm: { endpoint: string; instanceId: string; accessKeyId: string; dns: { host: string; port: number }; probeIntervalScale: number };
+  bucket: { root: string; name: string };
+  store: string;
+}
+
+export interface LocalTwin {
+  endpoints: LocalEndpoints;
+  endpointsFile: string;
+  sandbox: Sandbox;
+  gtm: GtmEmulator;
+  deps: ApprovalDeps;
+  queue: InProcessQueue<DeployTask>;
+  /** Runs the traffic reconcile once for every application (what the timer does). */
+  reconcileTraffic(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export const LOCAL_BUCKET = 'tricenter-bundles';
+const LOCAL_TOKEN_NAME = 'local-operator';
+
+export async function startLocalTwin(options: LocalTwinOptions): Promise<LocalTwin> {
+  const dir = resolve(options.dir ?? '.tricenter');
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? createLogger({ fn: 'local' });
+  const registry: ClusterRegistry = parseClusterRegistry(await loadBundle(options.clustersFile));
+  for (const stale of ['state.db', 'state.db-wal', 'state.db-shm', 'bucket']) rmSync(join(dir, stale), { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+
+  const stops: Array<() => Promise<void> | void> = [];
+  const stop = async () => {
+    for (const fn of stops.reverse()) await Promise.resolve(fn()).catch(() => {});
+  };
+  try {
+    const sandbox = await startSandbox({
+      clusters: registry.clusters,
+      dir: join(dir, 'sandbox'),
+      readyDelayMs: options.readyDelayMs ?? 2000,
+      dataPlanePort: options.dataPlanePort ?? 8080,
+    });
+    stops.push(() => sandbox.stop());
+
+    const gtmKey = { accessKeyId: 'local-access-key', accessKeySecret: randomBytes(18).toString('base64url') };
+    const dataPlanePort = sandbox.clusters[0]?.dataPlanePort ?? 8080;
+    const gtm = await startGtmEmulator({
+      ...gtmKey,
+      probeIntervalScale: options.probeIntervalScale ?? 0.05,
+      probePortOverride: () => dataPlanePort,
+      logger: logger.child({ fn: 'gtm-emulator' }),
+    });
+    stops.push(() => gtm.stop());
+
+    const store = new SqliteRunStore({ path: join(dir, 'state.db') });
+    stops.push(() => store.close());
+    const history = new SqliteTrafficHistoryStore({ path: join(dir, 'state.db') });
+    const bucket = new FolderBucket(join(dir, 'bucket'));
+    const gateway: KubeGateway = createKubeGateway({
+      connections: createClusterConnections({ clusters: registry.clusters, defaultKubeconfigPath: sandbox.kubeconfigPath, logger }),
+      logger,
+      requestTimeoutMs: 3000,
+    });
+    stops.push(() => gateway.close());
+    const queue = new InProcessQueue<DeployTask>({
+      concurrency: options.queueConcurrency ?? 8,
+      logger,
+      ...(options.queueFaults ? { faults: options.queueFaults } : {}),
+    });
+    stops.push(() => queue.stop());
+
+    const context = (fn: string): FcContext => ({ requestId: randomUUID(), function: { name: fn } });
+    const wakeups = new Map<string, NodeJS.Timeout>();
+    stops.push(() => wakeups.forEach((timer) => clearTimeout(timer)));
+
+    const trafficDeps: TrafficDeps = {
+      store,
+      registry: async () => registry,
+      gateway,
+      gtm: new AlidnsGtm({ endpoint: gtm.endpoint, instanceId: gtm.instanceId, credentials: gtmKey, logger }),
+      history,
+      clock,
+      logger,
+      dryRun: false,
+    };
+    const gtmReconcile = createGtmReconcileHandler(async () => trafficDeps);
+    const invokeTraffic = (event: object) =>
+      gtmReconcile(Buffer.from(JSON.stringify(event)), context('gtm-reconcile')).then(
+        () => undefined,
+        (err: unknown) => logger.warn('gtm-reconcile failed', { error: errorMessage(err) }),
+      );
+
+    const deps: ApprovalDeps = {
+      store,
+      queue,
+      gateway,
+      bundles: bucket,
+      registry: async () => registry,
+      clock,
+      logger,
+      newId: () => `run-${clock.now().toString(36)}-${randomBytes(3).toString('hex')}`,
+      healthWait: options.healthWait ?? DEFAULT_HEALTH_WAIT,
+      onStepFinished: async (app: AppRef, step: string) => {
+        const event: StepFinishedEvent = { type: 'step-finished', app, step };
+        void invokeTraffic(event);
+      },
+      scheduleWakeup: (runId, at) => {
+        clearTimeout(wakeups.get(runId));
+        const timer = setTimeout(() => {
+          wakeups.delete(runId);
+          tickRun(deps, runId).catch((err: unknown) => logger.warn('wake-up failed', { runId, error: errorMessage(err) }));
+        }, Math.max(0, at - clock.now()));
+        timer.unref();
+        wakeups.set(runId, timer);
+      },
+      auth: { tokens: [{ name: LOCAL_TOKEN_NAME, token: randomBytes(24).toString('base64url'), scope: 'approver' }], hmacSecret: randomBytes(24).toString('base64url') },
+      replay: memoryReplayGuard(() => clock.now()),
+      bucket: LOCAL_BUCKET,
+    };
+    const getDeps = async (): Promise<WorkflowDeps & ApprovalDeps> => deps;
+
+    const deployStep = createDeployStepHandler(getDeps);
+    queue.start((task, delivery) => deployStep(Buffer.from(JSON.stringify(task)), context('deploy-step'), delivery.faults).then(() => undefined));
+
+    const ingest = createBundleIngestHandler(getDeps);
+    const watcher: BucketWatcher = await watchFolderBucket(bucket, {
+      bucket: LOCAL_BUCKET,
+      prefix: 'bundles/',
+      region: 'local',
+      onEvent: async (event) => {
+        await ingest(Buffer.from(JSON.stringify(event)), context('bundle-ingest')).catch((err: unknown) =>
+          logger.error('bundle-ingest failed', { error: errorMessage(err) }),
+        );
+      },
+    });
+    stops.push(() => watcher.close());
+
+    const approval: HttpTriggerServer = await startHttpTrigger(createApprovalHandler(getDeps), {
+      functionName: 'approval',
+      ...(options.approvalPort !== undefined ? { port: options.approvalPort } : {}),
+    });
+    stops.push(() => approval.close());
+
+    const timerEvent = () => ({ triggerTime: new Date(clock.now()).toISOString(), triggerName: 'local-timer', payload: '' });
+    const timer = setInterval(() => {
+      void deployStep(Buffer.from(JSON.stringify(timerEvent())), context('deploy-step')).catch((err: unknown) =>
+        logger.warn('sweep failed', { error: errorMessage(err) }),
+      );
+      void invokeTraffic(timerEvent());
+    }, options.timerIntervalMs ?? 2000);
+    timer.unref();
+    stops.push(() => clearInterval(timer));
+
+    const endpoints: LocalEndpoints = {
+      approvalUrl: approval.url,
+      token: deps.auth.tokens[0]?.token ?? '',
+      kubeconfig: sandbox.kubeconfigPath,
+      sandboxControlUrl: sandbox.controlUrl,
+      clusters: sandbox.clusters.map(({ name, apiUrl, ingressAddress, dataPlaneUrl }) => ({ name, apiUrl, ingressAddress, dataPlaneUrl })),
+      gtm: { endpoint: gtm.endpoint, instanceId: gtm.instanceId, accessKeyId: gtmKey.accessKeyId, dns: gtm.dnsAddress, probeIntervalScale: gtm.probeIntervalScale },
+      bucket: { root: bucket.root, name: LOCAL_BUCKET },
+      store: join(dir, 'state.db'),
+    };
+    const endpointsFile = join(dir, 'endpoints.json');
+    writeFileSync(endpointsFile, `${JSON.stringify(endpoints, null, 2)}\n`, { mode: 0o600 });
+    stops.push(() => rmSync(endpointsFile, { force: true }));
+
+    return {
+      endpoints,
+      endpointsFile,
+      sandbox,
+      gtm,
+      deps,
+      queue,
+      reconcileTraffic: () => invokeTraffic(timerEvent()),
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

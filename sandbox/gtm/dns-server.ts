@@ -1,0 +1,133 @@
+import dgram from 'node:dgram';
+import net from 'node:net';
+import { once } from 'node:events';
+import dnsPacket, { type Answer, type DecodedPacket, type Packet } from 'dns-packet';
+import type { Logger } from '#shared/core/log.ts';
+import { errorMessage } from '#shared/core/errors.ts';
+import { resolveDomain } from './resolve.ts';
+import { normalizeDomain, type GtmStore } from './state.ts';
+
+/**
+ * An authoritative DNS server for the instance's domain, on loopback UDP and TCP (same port).
+ * A / AAAA queries for a served name get the addresses of resolve.ts with the instance TTL;
+ * other names get NXDOMAIN; other types of a served name get NOERROR with no answer.
+ */
+
+const FLAG_AUTHORITATIVE = 0x0400;
+const FLAG_RECURSION_DESIRED = 0x0100;
+const OPCODE_MASK = 0x7800;
+const RCODE = { NOERROR: 0, FORMERR: 1, NXDOMAIN: 3, NOTIMP: 4 } as const;
+const MAX_UDP_PAYLOAD = 512;
+
+export interface DnsServerOptions {
+  store: GtmStore;
+  host: string;
+  port: number;
+  logger: Logger;
+  random?: () => number;
+}
+
+export class GtmDnsServer {
+  private rotation = 0;
+  private readonly tcpSockets = new Set<net.Socket>();
+
+  private constructor(
+    private readonly options: DnsServerOptions,
+    private readonly udp: dgram.Socket,
+    private readonly tcp: net.Server,
+  ) {}
+
+  static async start(options: DnsServerOptions): Promise<GtmDnsServer> {
+    const udp = dgram.createSocket('udp4');
+    udp.bind(options.port, options.host);
+    await once(udp, 'listening');
+    // TCP on the same port number as UDP, so that `dig +tcp` works against the same address.
+    const tcp = net.createServer();
+    tcp.listen(udp.address().port, options.host);
+    await once(tcp, 'listening');
+    const server = new GtmDnsServer(options, udp, tcp);
+    udp.on('message', (message, remote) => {
+      const reply = server.answer(message, MAX_UDP_PAYLOAD);
+      if (reply) udp.send(reply, remote.port, remote.address);
+    });
+    udp.on('error', (err) => options.logger.warn('gtm emulator: dns udp error', { error: errorMessage(err) }));
+    tcp.on('connection', (socket) => server.serveTcp(socket));
+    return server;
+  }
+
+  address(): { host: string; port: number } {
+    return { host: this.options.host, port: this.udp.address().port };
+  }
+
+  async stop(): Promise<void> {
+    for (const socket of this.tcpSockets) socket.destroy();
+    await Promise.all([new Promise<void>((resolve) => this.udp.close(() => resolve())), new Promise<void>((resolve) => this.tcp.close(() => resolve()))]);
+  }
+
+  /** The wire reply to one query, or undefined when the bytes are not a DNS query at all. */
+  answer(message: Buffer, maxSize: number): Buffer | undefined {
+    let query: DecodedPacket;
+    try {
+      query = dnsPacket.decode(message);
+    } catch {
+      return message.length >= 12 ? headerOnlyReply(message, RCODE.FORMERR) : undefined;
+    }
+    if (query.type === 'response') return undefined;
+    const base = {
+      id: query.id ?? 0,
+      type: 'response' as const,
+      questions: query.questions ?? [],
+      answers: [] as Answer[],
+    };
+    const echoed = ((query.flags ?? 0) & (OPCODE_MASK | FLAG_RECURSION_DESIRED)) | FLAG_AUTHORITATIVE;
+    const question = query.questions?.[0];
+    if (((query.flags ?? 0) & OPCODE_MASK) !== 0) return dnsPacket.encode({ ...base, flags: echoed | RCODE.NOTIMP });
+    if (!question || (query.questions?.length ?? 0) !== 1) return dnsPacket.encode({ ...base, flags: echoed | RCODE.FORMERR });
+    if (!this.options.store.servedNames().includes(normalizeDomain(question.name))) {
+      return dnsPacket.encode({ ...base, flags: echoed | RCODE.NXDOMAIN });
+    }
+    const answers: Answer[] = [];
+    if (question.type === 'A' || question.type === 'AAAA') {
+      this.rotation += 1;
+      const resolution = resolveDomain(this.options.store, { queryType: question.type, rotation: this.rotation, random: this.options.random ?? Math.random });
+      for (const record of resolution.records) answers.push({ type: record.type, name: question.name, ttl: resolution.ttl, class: 'IN', data: record.data });
+    }
+    const reply: Packet = { ...base, flags: echoed | RCODE.NOERROR, answers };
+    const encoded = dnsPacket.encode(reply);
+    // Too large for UDP: send the header with TC set, the client retries over TCP.
+    return encoded.length > maxSize ? dnsPacket.encode({ ...base, flags: echoed | dnsPacket.TRUNCATED_RESPONSE }) : encoded;
+  }
+
+  private serveTcp(socket: net.Socket): void {
+    this.tcpSockets.add(socket);
+    socket.on('close', () => this.tcpSockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+    let pending = Buffer.alloc(0);
+    socket.on('data', (chunk) => {
+      pending = Buffer.concat([pending, chunk]);
+      while (pending.length >= 2) {
+        const length = pending.readUInt16BE(0);
+        if (pending.length < length + 2) break;
+        const reply = this.answer(pending.subarray(2, length + 2), 65535);
+        pending = pending.subarray(length + 2);
+        if (!reply) {
+          socket.destroy();
+          return;
+        }
+        const framed = Buffer.alloc(reply.length + 2);
+        framed.writeUInt16BE(reply.length, 0);
+        reply.copy(framed, 2);
+        socket.write(framed);
+      }
+    });
+  }
+}
+
+/** A reply made of the query's own header, for queries dns-packet cannot parse. */
+function headerOnlyReply(message: Buffer, rcode: number): Buffer {
+  const reply = Buffer.alloc(12);
+  message.copy(reply, 0, 0, 2);
+  const flags = message.readUInt16BE(2);
+  reply.writeUInt16BE(0x8000 | (flags & (OPCODE_MASK | FLAG_RECURSION_DESIRED)) | rcode, 2);
+  return reply;
+}

@@ -1,0 +1,195 @@
+import http from 'node:http';
+import { once } from 'node:events';
+import { systemClock, type Clock } from '#shared/core/clock.ts';
+import { createLogger, type Logger } from '#shared/core/log.ts';
+import type { ThrottleCode } from './api-error.ts';
+import { GtmDnsServer } from './dns-server.ts';
+import { HealthProber, type HealthChange } from './probes.ts';
+import { resolveDomain } from './resolve.ts';
+import { RpcServer } from './rpc-server.ts';
+import { GtmStore, healthKey } from './state.ts';
+
+/**
+ * The local GTM emulator of the twin: the Alidns GTM 2.0 RPC actions over HTTP (pop-core's
+ * endpoint points here), real health checks, and DNS answers for the instance's domain.
+ */
+
+export type { HealthChange } from './probes.ts';
+export type { ThrottleCode } from './api-error.ts';
+
+export interface GtmEmulatorOptions {
+  accessKeyId: string;
+  accessKeySecret: string;
+  instanceId?: string;
+  /** 0 (the default) picks a free port. */
+  httpPort?: number;
+  /** 0 (the default) picks a free port. */
+  dnsPort?: number;
+  /** Multiplies every health-check interval: 0.05 turns 60 s into 3 s. Default 1 (real time). */
+  probeIntervalScale?: number;
+  /** Where a probe really connects, e.g. the sandbox data plane listens on 8080, not 80. */
+  probePortOverride?: (addr: string, port: number) => number;
+  logger?: Logger;
+  clock?: Clock;
+  /** Picks RATIO answers; tests pass a seeded one. */
+  random?: () => number;
+}
+
+export interface AddressState {
+  addr: string;
+  mode: string;
+  /** The health check's verdict (true without a monitor). */
+  healthy: boolean;
+  /** Whether DNS may return it: the mode and the verdict together. */
+  available: boolean;
+  consecutiveFailures: number;
+  consecutiveSuccesses: number;
+  lastCheckedAt?: number;
+  lastResult?: string;
+}
+
+export interface GtmEmulatorState {
+  instanceId: string;
+  domain?: string;
+  ttl: number;
+  config: GtmStore['config'];
+  pools: Array<{ id: string; name: string; type: string; lbaStrategy: string; monitorConfigId?: string; addresses: AddressState[] }>;
+  monitors: Array<{ id: string; poolId: string; protocolType: string; interval: number; evaluationCount: number; timeout: number; status: string; extendInfo: string; probeIntervalMs: number }>;
+  strategies: Array<{ id: string; name: string; accessMode: string; defaultPoolIds: string[]; failoverPoolIds: string[]; defaultMinAvailableAddrNum: number; effective: 'DEFAULT' | 'FAILOVER'; defaultAvailable: number; failoverAvailable: number }>;
+  /** What an A query for the domain would return now (without advancing the rotation). */
+  answer: string[];
+}
+
+export interface GtmEmulator {
+  /** `http://127.0.0.1:<port>`: what pop-core's RPCClient gets as `endpoint`. */
+  endpoint: string;
+  dnsAddress: { host: string; port: number };
+  instanceId: string;
+  probeIntervalScale: number;
+  state(): GtmEmulatorState;
+  /** One line for humans: endpoints, domain, and that probe intervals are scaled. */
+  describe(): string;
+  /** The next `count` signed requests are refused with a throttling code. */
+  throttleNext(count: number, code?: ThrottleCode): void;
+  /** Requests that reached an action, by action name. */
+  callCounts(): Record<string, number>;
+  /** Called on every health transition of an address; returns a function that unsubscribes. */
+  onHealthChange(listener: (change: HealthChange) => void): () => void;
+  stop(): Promise<void>;
+}
+
+const HOST = '127.0.0.1';
+
+export async function startGtmEmulator(options: GtmEmulatorOptions): Promise<GtmEmulator> {
+  const clock = options.clock ?? systemClock;
+  const logger = (options.logger ?? createLogger()).child({ fn: 'gtm-emulator' });
+  const scale = options.probeIntervalScale ?? 1;
+  if (!(scale > 0)) throw new RangeError(`probeIntervalScale must be greater than 0, got ${scale}`);
+  const store = new GtmStore(options.instanceId ?? 'gtm-cn-local', clock.now());
+  const listeners = new Set<(change: HealthChange) => void>();
+  const prober = new HealthProber({
+    store,
+    clock,
+    logger,
+    intervalScale: scale,
+    ...(options.probePortOverride ? { portOverride: options.probePortOverride } : {}),
+    onChange: (change) => {
+      for (const listener of listeners) listener(change);
+    },
+  });
+  const rpc = new RpcServer({ accessKeyId: options.accessKeyId, accessKeySecret: options.accessKeySecret, store, clock, logger, probesChanged: () => prober.sync() });
+  const httpServer = http.createServer(rpc.handle);
+  httpServer.listen(options.httpPort ?? 0, HOST);
+  await once(httpServer, 'listening');
+  const httpAddress = httpServer.address();
+  if (httpAddress === null || typeof httpAddress === 'string') throw new Error('gtm emulator: http server has no port');
+  let dns: GtmDnsServer;
+  try {
+    dns = await GtmDnsServer.start({ store, host: HOST, port: options.dnsPort ?? 0, logger, ...(options.random ? { random: options.random } : {}) });
+  } catch (err) {
+    httpServer.close();
+    throw err;
+  }
+  const endpoint = `http://${HOST}:${httpAddress.port}`;
+  const dnsAddress = dns.address();
+  const scaleNote = scale === 1 ? 'probe intervals in real time' : `probe intervals scaled by ${scale} (a 60 s interval probes every ${Number((60 * scale).toFixed(3))} s)`;
+  logger.info('gtm emulator started', { endpoint, dns: `${dnsAddress.host}:${dnsAddress.port}`, instanceId: store.instanceId, probeIntervalScale: scale, note: scaleNote });
+
+  const state = (): GtmEmulatorState => ({
+    instanceId: store.instanceId,
+    ...(store.config.publicUserDomainName ? { domain: store.config.publicUserDomainName } : {}),
+    ttl: store.config.ttl,
+    config: structuredClone(store.config),
+    pools: [...store.pools.values()].map((pool) => ({
+      id: pool.id,
+      name: pool.name,
+      type: pool.type,
+      lbaStrategy: pool.lbaStrategy,
+      ...(pool.monitorConfigId ? { monitorConfigId: pool.monitorConfigId } : {}),
+      addresses: pool.addresses.map((address) => {
+        const health = store.health.get(healthKey(pool.id, address.addr));
+        return {
+          addr: address.addr,
+          mode: address.mode,
+          healthy: store.isHealthy(pool, address.addr),
+          available: store.isAvailable(pool, address),
+          consecutiveFailures: health?.consecutiveFailures ?? 0,
+          consecutiveSuccesses: health?.consecutiveSuccesses ?? 0,
+          ...(health?.lastCheckedAt === undefined ? {} : { lastCheckedAt: health.lastCheckedAt }),
+          ...(health?.lastResult === undefined ? {} : { lastResult: health.lastResult }),
+        };
+      }),
+    })),
+    monitors: [...store.monitors.values()].map((monitor) => ({
+      id: monitor.id,
+      poolId: monitor.poolId,
+      protocolType: monitor.protocolType,
+      interval: monitor.interval,
+      evaluationCount: monitor.evaluationCount,
+      timeout: monitor.timeout,
+      status: monitor.status,
+      extendInfo: monitor.extendInfo,
+      probeIntervalMs: prober.intervalMs(monitor),
+    })),
+    strategies: [...store.strategies.values()].map((strategy) => {
+      const evaluation = store.evaluate(strategy);
+      return {
+        id: strategy.id,
+        name: strategy.name,
+        accessMode: strategy.accessMode,
+        defaultPoolIds: strategy.defaultPools.map((ref) => ref.id),
+        failoverPoolIds: strategy.failoverPools.map((ref) => ref.id),
+        defaultMinAvailableAddrNum: strategy.defaultMinAvailableAddrNum,
+        effective: evaluation.effective,
+        defaultAvailable: evaluation.defaultAvailable,
+        failoverAvailable: evaluation.failoverAvailable,
+      };
+    }),
+    answer: resolveDomain(store, { queryType: 'A', rotation: 0, random: () => 0 }).records.map((record) => record.data),
+  });
+
+  let stopped = false;
+  return {
+    endpoint,
+    dnsAddress,
+    instanceId: store.instanceId,
+    probeIntervalScale: scale,
+    state,
+    describe: () =>
+      `GTM emulator ${store.instanceId}: RPC ${endpoint}, DNS ${dnsAddress.host}:${dnsAddress.port} (UDP+TCP) for ${store.config.publicUserDomainName ?? '(no domain configured yet)'}, TTL ${store.config.ttl} s; ${scaleNote}`,
+    throttleNext: (count, code) => rpc.throttleNext(count, code),
+    callCounts: () => rpc.callCounts(),
+    onHealthChange: (listener) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      prober.stop();
+      httpServer.closeAllConnections();
+      await Promise.all([new Promise<void>((resolve) => httpServer.close(() => resolve())), dns.stop()]);
+      logger.info('gtm emulator stopped', { instanceId: store.instanceId });
+    },
+  };
+}

@@ -1,0 +1,121 @@
+import { isObject, type Json, type JsonObject } from './fieldpath.ts';
+
+/**
+ * Defaulting as kube-apiserver 1.20 does it for the served kinds, so that objects read back look
+ * like a real cluster's (what `kubectl get -o yaml` shows): Deployment strategy and limits, pod
+ * template defaults, Service type/protocol/targetPort/sessionAffinity, Secret type, Namespace
+ * finalizers. Idempotent: it runs after every write. Service cluster IPs are allocated by the
+ * caller (they need cluster state).
+ */
+function obj(parent: JsonObject, field: string): JsonObject {
+  const current = parent[field];
+  if (isObject(current)) return current;
+  const created: JsonObject = {};
+  parent[field] = created;
+  return created;
+}
+
+function setDefault(target: JsonObject, field: string, value: Json): void {
+  if (target[field] === undefined || target[field] === null) target[field] = value;
+}
+
+function imagePullPolicy(image: string): string {
+  const lastSegment = image.split('/').pop() ?? image;
+  if (lastSegment.includes('@')) return 'IfNotPresent';
+  const tag = lastSegment.includes(':') ? lastSegment.slice(lastSegment.lastIndexOf(':') + 1) : '';
+  return tag === '' || tag === 'latest' ? 'Always' : 'IfNotPresent';
+}
+
+function defaultContainer(container: JsonObject): void {
+  setDefault(container, 'terminationMessagePath', '/dev/termination-log');
+  setDefault(container, 'terminationMessagePolicy', 'File');
+  if (typeof container.image === 'string') setDefault(container, 'imagePullPolicy', imagePullPolicy(container.image));
+  setDefault(container, 'resources', {});
+  for (const port of Array.isArray(container.ports) ? container.ports : []) if (isObject(port)) setDefault(port, 'protocol', 'TCP');
+  for (const env of Array.isArray(container.env) ? container.env : []) {
+    const fieldRef = isObject(env) && isObject(env.valueFrom) ? env.valueFrom.fieldRef : undefined;
+    if (isObject(fieldRef)) setDefault(fieldRef, 'apiVersion', 'v1');
+  }
+}
+
+function defaultPodSpec(spec: JsonObject): void {
+  for (const list of ['containers', 'initContainers']) {
+    for (const c of Array.isArray(spec[list]) ? (spec[list] as Json[]) : []) if (isObject(c)) defaultContainer(c);
+  }
+  setDefault(spec, 'restartPolicy', 'Always');
+  setDefault(spec, 'terminationGracePeriodSeconds', 30);
+  setDefault(spec, 'dnsPolicy', 'ClusterFirst');
+  setDefault(spec, 'securityContext', {});
+  setDefault(spec, 'schedulerName', 'default-scheduler');
+  for (const volume of Array.isArray(spec.volumes) ? spec.volumes : []) {
+    if (!isObject(volume)) continue;
+    if (isObject(volume.configMap)) setDefault(volume.configMap, 'defaultMode', 420);
+    if (isObject(volume.secret)) setDefault(volume.secret, 'defaultMode', 420);
+    if (isObject(volume.emptyDir) === false && Object.keys(volume).length === 1) volume.emptyDir = {};
+  }
+}
+
+function defaultDeployment(o: JsonObject): void {
+  const spec = obj(o, 'spec');
+  setDefault(spec, 'replicas', 1);
+  const strategy = obj(spec, 'strategy');
+  setDefault(strategy, 'type', 'RollingUpdate');
+  if (strategy.type === 'RollingUpdate') {
+    const rolling = obj(strategy, 'rollingUpdate');
+    setDefault(rolling, 'maxUnavailable', '25%');
+    setDefault(rolling, 'maxSurge', '25%');
+  }
+  setDefault(spec, 'revisionHistoryLimit', 10);
+  setDefault(spec, 'progressDeadlineSeconds', 600);
+  const template = obj(spec, 'template');
+  const templateMeta = obj(template, 'metadata');
+  // The zero time of a Go struct: kube-apiserver writes it out as null.
+  if (templateMeta.creationTimestamp === undefined) templateMeta.creationTimestamp = null;
+  defaultPodSpec(obj(template, 'spec'));
+  if (!isObject(o.status)) o.status = {};
+}
+
+function defaultService(o: JsonObject): void {
+  const spec = obj(o, 'spec');
+  setDefault(spec, 'type', 'ClusterIP');
+  setDefault(spec, 'sessionAffinity', 'None');
+  for (const port of Array.isArray(spec.ports) ? spec.ports : []) {
+    if (!isObject(port)) continue;
+    setDefault(port, 'protocol', 'TCP');
+    if (port.targetPort === undefined && port.port !== undefined) port.targetPort = port.port;
+  }
+  if (spec.type === 'NodePort' || spec.type === 'LoadBalancer') setDefault(spec, 'externalTrafficPolicy', 'Cluster');
+  if (!isObject(o.status)) o.status = { loadBalancer: {} };
+}
+
+function defaultIngress(o: JsonObject): void {
+  if (!isObject(o.status)) o.status = { loadBalancer: {} };
+}
+
+function defaultNamespace(o: JsonObject): void {
+  const spec = obj(o, 'spec');
+  setDefault(spec, 'finalizers', ['kubernetes']);
+  const status = obj(o, 'status');
+  setDefault(status, 'phase', 'Active');
+}
+
+function defaultSecret(o: JsonObject): void {
+  setDefault(o, 'type', 'Opaque');
+  if (isObject(o.stringData)) {
+    const data = obj(o, 'data');
+    for (const [key, value] of Object.entries(o.stringData)) data[key] = Buffer.from(String(value)).toString('base64');
+    delete o.stringData;
+  }
+}
+
+const DEFAULTERS: Record<string, (o: JsonObject) => void> = {
+  Deployment: defaultDeployment,
+  Service: defaultService,
+  Ingress: defaultIngress,
+  Namespace: defaultNamespace,
+  Secret: defaultSecret,
+};
+
+export function applyDefaults(kind: string, o: JsonObject): void {
+  DEFAULTERS[kind]?.(o);
+}

@@ -1,0 +1,256 @@
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '#shared/core/clock.ts';
+import { applyDefaults } from './defaults.ts';
+import { deepEqual, isObject, type Json, type JsonObject } from './fieldpath.ts';
+import { managedTime, recordUpdate, serverSideApply } from './managed-fields.ts';
+import { jsonPatch, mergePatch, strategicMergePatch } from './patch.ts';
+import { findResource, groupVersion, RESOURCE_TYPES, type ResourceType } from './resources.ts';
+import { matchesFields, matchesLabels, type FieldSelector, type LabelSelector } from './selectors.ts';
+import { alreadyExists, ApiError, badRequest, conflict, invalid, notFound, STALE_OBJECT, unsupportedMediaType } from './status.ts';
+import type { ObjectStore } from './store.ts';
+import { validate, validateUpdate } from './validation.ts';
+
+/**
+ * The verbs of the API on one cluster's store, with kube-apiserver's semantics: defaulting,
+ * validation, resourceVersion preconditions, generation on spec changes, status subresources,
+ * managedFields for every write, server-side apply, namespace lifecycle. HTTP lives in the router.
+ */
+export interface WriteOptions {
+  manager: string;
+  dryRun: boolean;
+  subresource?: 'status';
+}
+
+export const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/apply-patch+yaml'];
+
+const NAMESPACES = findResource('', 'v1', 'namespaces') as ResourceType;
+
+function meta(o: JsonObject): JsonObject {
+  if (!isObject(o.metadata)) o.metadata = {};
+  return o.metadata as JsonObject;
+}
+
+export class Registry {
+  private nextServiceIp = 2;
+
+  constructor(
+    readonly store: ObjectStore,
+    private readonly clock: Clock,
+  ) {}
+
+  get(type: ResourceType, namespace: string | undefined, name: string): JsonObject {
+    const found = this.store.get(type, namespace, name);
+    if (!found) throw notFound(type, name);
+    return found;
+  }
+
+  list(type: ResourceType, namespace: string | undefined, labels: LabelSelector, fields: FieldSelector): JsonObject[] {
+    return this.store.list(type, namespace).filter((o) => matches(o, labels, fields));
+  }
+
+  create(type: ResourceType, namespace: string | undefined, body: JsonObject, options: WriteOptions): JsonObject {
+    const obj = this.checkBody(type, namespace, undefined, structuredClone(body));
+    const metadata = meta(obj);
+    if (!metadata.name && typeof metadata.generateName === 'string') metadata.name = `${metadata.generateName}${randomUUID().slice(0, 5)}`;
+    const name = String(metadata.name ?? '');
+    this.requireNamespace(type, namespace);
+    if (name && this.store.get(type, namespace, name)) throw alreadyExists(type, name);
+    this.prepareNew(type, obj);
+    recordUpdate(type.kind, undefined, obj, options.manager, groupVersion(type), this.clock.now(), ownedScope(type, options));
+    return this.finishCreate(type, obj, options);
+  }
+
+  update(type: ResourceType, namespace: string | undefined, name: string, body: JsonObject, options: WriteOptions): JsonObject {
+    const before = this.get(type, namespace, name);
+    const incoming = this.checkBody(type, namespace, name, structuredClone(body));
+    const expected = meta(incoming).resourceVersion;
+    if (expected !== undefined && expected !== '' && expected !== meta(before).resourceVersion) throw conflict(type, name, STALE_OBJECT);
+    return this.write(type, before, incoming, options, 'update');
+  }
+
+  patch(type: ResourceType, namespace: string | undefined, name: string, contentType: string, raw: Json, options: WriteOptions & { force: boolean }): { object: JsonObject; created: boolean } {
+    if (!PATCH_TYPES.includes(contentType)) throw unsupportedMediaType(PATCH_TYPES);
+    const live = this.store.get(type, namespace, name);
+    if (contentType === 'application/apply-patch+yaml') return this.apply(type, namespace, name, live, raw, options);
+    if (!live) throw notFound(type, name);
+    let patched: JsonObject;
+    if (contentType === 'application/json-patch+json') patched = jsonPatch(live, raw);
+    else if (contentType === 'application/merge-patch+json') patched = mergePatch(live, raw) as JsonObject;
+    else patched = strategicMergePatch(type.kind, live, raw);
+    if (!isObject(patched)) throw badRequest('the patch did not produce an object');
+    const expected = isObject(patched.metadata) ? patched.metadata.resourceVersion : undefined;
+    if (expected !== undefined && expected !== meta(live).resourceVersion) throw conflict(type, name, STALE_OBJECT);
+    this.checkBody(type, namespace, name, patched);
+    return { object: this.write(type, live, patched, options, 'update'), created: false };
+  }
+
+  delete(type: ResourceType, namespace: string | undefined, name: string, preconditions: { uid?: string; resourceVersion?: string }, dryRun: boolean): JsonObject {
+    const live = this.get(type, namespace, name);
+    const metadata = meta(live);
+    if (preconditions.uid && preconditions.uid !== metadata.uid) {
+      throw conflict(type, name, `Precondition failed: UID in precondition: ${preconditions.uid}, UID in object meta: ${String(metadata.uid)}`);
+    }
+    if (preconditions.resourceVersion && preconditions.resourceVersion !== metadata.resourceVersion) {
+      throw conflict(type, name, `Precondition failed: ResourceVersion in precondition: ${preconditions.resourceVersion}, ResourceVersion in object meta: ${String(metadata.resourceVersion)}`);
+    }
+    if (type.kind === 'Namespace') return dryRun ? live : this.terminateNamespace(live);
+    if (!dryRun) this.store.remove(type, live);
+    return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name, group: type.group, kind: type.plural, uid: String(metadata.uid ?? '') } };
+  }
+
+  /** Status writes by the simulated controllers: an Update by their manager, through the status subresource. */
+  writeStatus(type: ResourceType, live: JsonObject, status: JsonObject, manager: string): JsonObject {
+    return this.write(type, live, { ...live, status }, { manager, dryRun: false, subresource: 'status' }, 'update');
+  }
+
+  private apply(type: ResourceType, namespace: string | undefined, name: string, live: JsonObject | undefined, raw: Json, options: WriteOptions & { force: boolean }): { object: JsonObject; created: boolean } {
+    if (!isObject(raw)) throw badRequest('error decoding YAML: the applied configuration is not an object');
+    if (!options.manager) throw badRequest('PATCH, application/apply-patch+yaml requests require a fieldManager query parameter');
+    const config = this.checkBody(type, namespace, name, structuredClone(raw));
+    const expected = meta(config).resourceVersion;
+    if (expected !== undefined && live && expected !== meta(live).resourceVersion) throw conflict(type, name, STALE_OBJECT);
+    if (!live) this.requireNamespace(type, namespace);
+    const merged = serverSideApply(type, live, config, { manager: options.manager, force: options.force, apiVersion: groupVersion(type), nowMs: this.clock.now() });
+    if (!live) {
+      this.prepareNew(type, merged);
+      return { object: this.finishCreate(type, merged, options), created: true };
+    }
+    return { object: this.write(type, live, merged, options, 'apply'), created: false };
+  }
+
+  private requireNamespace(type: ResourceType, namespace: string | undefined): void {
+    if (!type.namespaced || namespace === undefined) return;
+    const ns = this.store.get(NAMESPACES, undefined, namespace);
+    if (!ns) throw notFound(NAMESPACES, namespace);
+    if (isObject(ns.metadata) && ns.metadata.deletionTimestamp) {
+      throw new ApiError(403, 'Forbidden', `${type.plural} "${String(namespace)}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`, {
+        name: namespace,
+        group: type.group,
+        kind: type.plural,
+        causes: [{ reason: 'NamespaceTerminating', message: `namespace ${namespace} is being terminated`, field: 'metadata.namespace' }],
+      });
+    }
+  }
+
+  /** Fills kind/apiVersion, and checks the body names the object the URL names. */
+  private checkBody(type: ResourceType, namespace: string | undefined, name: string | undefined, obj: JsonObject): JsonObject {
+    const apiVersion = obj.apiVersion ?? groupVersion(type);
+    if (apiVersion !== groupVersion(type) || (obj.kind !== undefined && obj.kind !== type.kind)) {
+      throw badRequest(`the API version in the data (${String(apiVersion)}) does not match the expected API version (${groupVersion(type)})`);
+    }
+    obj.apiVersion = groupVersion(type);
+    obj.kind = type.kind;
+    const metadata = meta(obj);
+    if (name !== undefined) {
+      if (metadata.name === undefined || metadata.name === '') metadata.name = name;
+      else if (metadata.name !== name) throw badRequest(`the name of the object (${String(metadata.name)}) does not match the name on the URL (${name})`);
+    }
+    if (type.namespaced && namespace !== undefined) {
+      if (metadata.namespace === undefined || metadata.namespace === '') metadata.namespace = namespace;
+      else if (metadata.namespace !== namespace) throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    } else if (!type.namespaced) {
+      delete metadata.namespace;
+    }
+    return obj;
+  }
+
+  private prepareNew(type: ResourceType, obj: JsonObject): void {
+    const metadata = meta(obj);
+    for (const field of ['resourceVersion', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'selfLink']) delete metadata[field];
+    metadata.uid = randomUUID();
+    metadata.creationTimestamp = managedTime(this.clock.now());
+    if (type.generation) metadata.generation = 1;
+    else delete metadata.generation;
+    if (type.status && type.kind !== 'Namespace') delete obj.status;
+    applyDefaults(type.kind, obj);
+    if (type.kind === 'Service') this.allocateClusterIp(obj);
+  }
+
+  private finishCreate(type: ResourceType, obj: JsonObject, options: WriteOptions): JsonObject {
+    const errors = validate(type.kind, obj);
+    if (errors.length) throw invalid(type, String(meta(obj).name ?? ''), errors);
+    return options.dryRun ? obj : this.store.put(type, obj);
+  }
+
+  private write(type: ResourceType, before: JsonObject, incoming: JsonObject, options: WriteOptions, operation: 'update' | 'apply'): JsonObject {
+    const next: JsonObject = options.subresource === 'status' ? { ...structuredClone(before), status: incoming.status ?? {} } : structuredClone(incoming);
+    const metadata = meta(next);
+    const old = meta(before);
+    for (const field of ['uid', 'creationTimestamp', 'deletionTimestamp', 'generation', 'resourceVersion']) {
+      if (old[field] === undefined) delete metadata[field];
+      else metadata[field] = old[field] as Json;
+    }
+    if (type.status && options.subresource !== 'status' && type.kind !== 'Namespace') {
+      if (before.status === undefined) delete next.status;
+      else next.status = structuredClone(before.status);
+    }
+    if (operation === 'update' && options.subresource !== 'status') {
+      metadata.managedFields = old.managedFields ?? [];
+      if (!Array.isArray(old.managedFields)) delete metadata.managedFields;
+    }
+    applyDefaults(type.kind, next);
+    if (type.kind === 'Service') this.keepClusterIp(before, next);
+    if (type.generation && !deepEqual(before.spec, next.spec)) metadata.generation = Number(old.generation ?? 0) + 1;
+    if (operation === 'update') recordUpdate(type.kind, before, next, options.manager, groupVersion(type), this.clock.now(), ownedScope(type, options));
+    const errors = validateUpdate(type.kind, before, next);
+    if (errors.length) throw invalid(type, String(metadata.name ?? ''), errors);
+    if (deepEqual(before, next) || options.dryRun) return next;
+    return this.store.put(type, next);
+  }
+
+  private allocateClusterIp(obj: JsonObject): void {
+    const spec = obj.spec as JsonObject;
+    if (spec.type === 'ExternalName') return;
+    if (spec.clusterIP === undefined || spec.clusterIP === '') {
+      const n = this.nextServiceIp++;
+      spec.clusterIP = `10.96.${Math.floor(n / 254) % 256}.${(n % 254) + 1}`;
+    }
+    if (spec.clusterIPs === undefined) spec.clusterIPs = [spec.clusterIP as string];
+  }
+
+  /** An update that leaves the cluster IP out keeps the allocated one, as a merge would. */
+  private keepClusterIp(before: JsonObject, next: JsonObject): void {
+    const old = isObject(before.spec) ? before.spec : {};
+    const spec = isObject(next.spec) ? next.spec : {};
+    if ((spec.clusterIP === undefined || spec.clusterIP === '') && old.clusterIP !== undefined) spec.clusterIP = old.clusterIP;
+    if (spec.clusterIPs === undefined && old.clusterIPs !== undefined) spec.clusterIPs = old.clusterIPs;
+  }
+
+  private terminateNamespace(live: JsonObject): JsonObject {
+    const metadata = meta(live);
+    if (!metadata.deletionTimestamp) {
+      metadata.deletionTimestamp = managedTime(this.clock.now());
+      live.status = { phase: 'Terminating' };
+      this.store.put(NAMESPACES, live);
+      // The namespace controller empties the namespace, then the namespace goes: a watcher sees both.
+      setImmediate(() => this.finishNamespace(String(metadata.name)));
+    }
+    return live;
+  }
+
+  private finishNamespace(name: string): void {
+    for (const type of RESOURCE_TYPES) {
+      if (!type.namespaced) continue;
+      for (const obj of this.store.list(type, name)) this.store.remove(type, obj);
+    }
+    const ns = this.store.get(NAMESPACES, undefined, name);
+    if (ns) this.store.remove(NAMESPACES, ns);
+  }
+}
+
+/**
+ * What a write through an endpoint can come to own: the status subresource owns status; the main
+ * resource of a kind with a status subresource everything else (Namespace aside, whose phase
+ * its creator owns, as on a real server).
+ */
+function ownedScope(type: ResourceType, options: WriteOptions): (o: JsonObject) => JsonObject {
+  if (options.subresource === 'status') return (o) => ({ status: o.status ?? null });
+  if (!type.status || type.kind === 'Namespace') return (o) => o;
+  return ({ status: _status, ...rest }) => rest;
+}
+
+export function matches(obj: JsonObject, labels: LabelSelector, fields: FieldSelector): boolean {
+  const metadata = meta(obj);
+  const objectLabels = isObject(metadata.labels) ? (metadata.labels as Record<string, string>) : undefined;
+  return matchesLabels(labels, objectLabels) && matchesFields(fields, { 'metadata.name': String(metadata.name ?? ''), 'metadata.namespace': String(metadata.namespace ?? '') });
+}

@@ -1,0 +1,263 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parse as parseYaml } from 'yaml';
+import type { Clock } from '#shared/core/clock.ts';
+import { isObject, type Json, type JsonObject } from './fieldpath.ts';
+import { PATCH_TYPES, type Registry, type WriteOptions } from './registry.ts';
+import { apiGroup, apiGroupList, apiResourceList, coreVersions, findResource, groupVersion, SERVER_VERSION, servesGroupVersion, type ResourceType } from './resources.ts';
+import { parseFieldSelector, parseLabelSelector } from './selectors.ts';
+import { ApiError, badRequest, methodNotAllowed, pathNotFound, unauthorized } from './status.ts';
+import { toTable, partialMetadata, type IncludeObject } from './table.ts';
+import { serveWatch } from './watch.ts';
+
+/**
+ * HTTP front of one simulated cluster: bearer-token authentication, discovery, and the REST
+ * paths of the served resources (`/api/v1/namespaces/{ns}/{resource}/{name}/{subresource}`,
+ * `/apis/{group}/{version}/...`), mapped to the registry's verbs. Every answer is JSON; every
+ * error a Status.
+ */
+export interface RouterContext {
+  registry: Registry;
+  clock: Clock;
+  token: string;
+  serverAddress: () => string;
+  count: (verb: string) => void;
+}
+
+const MAX_BODY = 3 * 1024 * 1024;
+
+interface Target {
+  type: ResourceType;
+  namespace?: string;
+  name?: string;
+  subresource?: string;
+}
+
+export async function handleApiRequest(ctx: RouterContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  try {
+    if (req.headers.authorization !== `Bearer ${ctx.token}`) throw unauthorized();
+    const url = new URL(req.url ?? '/', 'https://sandbox');
+    const segments = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    if (url.pathname === '/openapi/v2') {
+      ctx.count('discovery');
+      return sendOpenApi(req, res);
+    }
+    const discovery = discoveryAnswer(ctx, segments);
+    if (discovery !== undefined) {
+      ctx.count('discovery');
+      if (req.method !== 'GET') throw methodNotAllowed();
+      return sendJson(res, 200, discovery);
+    }
+    const target = resolveTarget(segments);
+    if (!target) throw pathNotFound();
+    await serveResource(ctx, req, res, url, target);
+  } catch (err) {
+    sendError(res, err);
+  }
+}
+
+function discoveryAnswer(ctx: RouterContext, s: string[]): Json | undefined {
+  const path = s.join('/');
+  if (path === 'version') return SERVER_VERSION;
+  if (path === 'healthz' || path === 'livez' || path === 'readyz') return 'ok';
+  if (path === 'api') return coreVersions(ctx.serverAddress()) as Json;
+  if (path === 'apis') return apiGroupList() as Json;
+  if (path === 'api/v1') return apiResourceList('', 'v1') as Json;
+  if (s.length === 2 && s[0] === 'apis') return (apiGroup(s[1] ?? '') as Json | undefined) ?? undefined;
+  if (s.length === 3 && s[0] === 'apis' && servesGroupVersion(s[1] ?? '', s[2] ?? '')) return apiResourceList(s[1] ?? '', s[2] ?? '') as Json;
+  return undefined;
+}
+
+function resolveTarget(s: string[]): Target | undefined {
+  let group: string;
+  let version: string;
+  let rest: string[];
+  if (s[0] === 'api' && s[1] === 'v1') [group, version, rest] = ['', 'v1', s.slice(2)];
+  else if (s[0] === 'apis' && s.length >= 4) [group, version, rest] = [s[1] ?? '', s[2] ?? '', s.slice(3)];
+  else return undefined;
+  let namespace: string | undefined;
+  if (rest[0] === 'namespaces' && rest.length >= 3) {
+    const candidate = findResource(group, version, rest[2] ?? '');
+    if (candidate?.namespaced) {
+      namespace = rest[1];
+      rest = rest.slice(2);
+    }
+  }
+  const type = findResource(group, version, rest[0] ?? '');
+  if (!type || rest.length > 3) return undefined;
+  if (namespace !== undefined && !type.namespaced) return undefined;
+  const [, name, subresource] = rest;
+  if (subresource !== undefined && !(subresource === 'status' && type.status)) return undefined;
+  const target: Target = { type };
+  if (namespace !== undefined) target.namespace = namespace;
+  if (name !== undefined) target.name = name;
+  if (subresource !== undefined) target.subresource = subresource;
+  return target;
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY) throw new ApiError(413, 'RequestEntityTooLarge', 'Request entity too large: limit is 3145728');
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function parseBody(text: string, contentType: string): Json {
+  if (!text.trim()) throw badRequest('Object \'Kind\' is missing in \'\'');
+  try {
+    return (contentType === 'application/apply-patch+yaml' ? parseYaml(text) : JSON.parse(text)) as Json;
+  } catch (err) {
+    throw badRequest(`error decoding request body: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+  }
+}
+
+function managerOf(url: URL, req: IncomingMessage): string {
+  const explicit = url.searchParams.get('fieldManager');
+  if (explicit) return explicit;
+  const agent = req.headers['user-agent'] ?? '';
+  return agent.split('/')[0]?.slice(0, 128) ?? '';
+}
+
+async function serveResource(ctx: RouterContext, req: IncomingMessage, res: ServerResponse, url: URL, target: Target): Promise<void> {
+  const { registry } = ctx;
+  const { type, namespace, name } = target;
+  const q = url.searchParams;
+  const dryRun = q.getAll('dryRun').includes('All');
+  const subresource = target.subresource === 'status' ? 'status' : undefined;
+  const writeOptions: WriteOptions = { manager: managerOf(url, req), dryRun };
+  if (subresource) writeOptions.subresource = subresource;
+  const method = req.method ?? 'GET';
+  const contentType = (req.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
+
+  if (type.namespaced && namespace === undefined && (name !== undefined || method !== 'GET')) {
+    if (name !== undefined) throw pathNotFound();
+    throw methodNotAllowed();
+  }
+  if (name === undefined) {
+    const labels = parseLabelSelector(q.get('labelSelector') ?? '');
+    const fields = parseFieldSelector(q.get('fieldSelector') ?? '', ['metadata.name', 'metadata.namespace']);
+    if (method === 'GET' && (q.get('watch') === 'true' || q.get('watch') === '1')) {
+      ctx.count('watch');
+      return serveWatch({ store: registry.store, type, namespace, labels, fields, resourceVersion: q.get('resourceVersion') ?? '', timeoutSeconds: Number(q.get('timeoutSeconds') ?? 0) }, req, res);
+    }
+    if (method === 'GET') {
+      ctx.count('list');
+      const resourceVersion = String(registry.store.resourceVersion());
+      const items = registry.list(type, namespace, labels, fields);
+      return sendObjects(ctx, req, res, type, items, resourceVersion, true);
+    }
+    if (method === 'POST') {
+      ctx.count('create');
+      const body = parseBody(await readBody(req), contentType);
+      if (!isObject(body)) throw badRequest('the body of the request must be an object');
+      return sendJson(res, 201, registry.create(type, namespace, body, writeOptions));
+    }
+    if (method === 'DELETE') {
+      ctx.count('deletecollection');
+      if (type.kind === 'Namespace') throw methodNotAllowed();
+      const items = registry.list(type, namespace, labels, fields);
+      for (const item of items) registry.delete(type, namespace, String((item.metadata as JsonObject).name), {}, dryRun);
+      return sendJson(res, 200, { kind: `${type.kind}List`, apiVersion: groupVersion(type), metadata: { resourceVersion: String(registry.store.resourceVersion()) }, items: items.map(stripTypeMeta) });
+    }
+    throw methodNotAllowed();
+  }
+
+  if (method === 'GET') {
+    ctx.count('get');
+    const obj = registry.get(type, namespace, name);
+    return sendObjects(ctx, req, res, type, [obj], String((obj.metadata as JsonObject).resourceVersion), false);
+  }
+  if (method === 'PUT') {
+    ctx.count('update');
+    const body = parseBody(await readBody(req), contentType);
+    if (!isObject(body)) throw badRequest('the body of the request must be an object');
+    return sendJson(res, 200, registry.update(type, namespace, name, body, writeOptions));
+  }
+  if (method === 'PATCH') {
+    ctx.count('patch');
+    if (!PATCH_TYPES.includes(contentType)) {
+      throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${PATCH_TYPES.join(', ')}`);
+    }
+    const body = parseBody(await readBody(req), contentType);
+    const force = q.get('force') === 'true';
+    const { object, created } = registry.patch(type, namespace, name, contentType, body, { ...writeOptions, force });
+    return sendJson(res, created ? 201 : 200, object);
+  }
+  if (method === 'DELETE') {
+    ctx.count('delete');
+    if (subresource) throw methodNotAllowed();
+    const text = await readBody(req);
+    const options = text.trim() ? parseBody(text, 'application/json') : {};
+    const preconditions = isObject(options) && isObject(options.preconditions) ? options.preconditions : {};
+    const result = registry.delete(
+      type,
+      namespace,
+      name,
+      { uid: typeof preconditions.uid === 'string' ? preconditions.uid : undefined, resourceVersion: typeof preconditions.resourceVersion === 'string' ? preconditions.resourceVersion : undefined } as { uid?: string; resourceVersion?: string },
+      dryRun,
+    );
+    return sendJson(res, 200, result);
+  }
+  throw methodNotAllowed();
+}
+
+function stripTypeMeta(obj: JsonObject): JsonObject {
+  const { apiVersion: _apiVersion, kind: _kind, ...rest } = obj;
+  return rest;
+}
+
+/** Content negotiation: a Table for kubectl's printers, PartialObjectMetadata, or the objects themselves. */
+function sendObjects(ctx: RouterContext, req: IncomingMessage, res: ServerResponse, type: ResourceType, objects: JsonObject[], resourceVersion: string, isList: boolean): void {
+  const accept = String(req.headers.accept ?? '');
+  const url = new URL(req.url ?? '/', 'https://sandbox');
+  for (const candidate of accept.split(',')) {
+    const params = Object.fromEntries(candidate.split(';').slice(1).map((p) => p.trim().split('=') as [string, string]));
+    if (params.as === 'Table' && params.g === 'meta.k8s.io' && (params.v === 'v1' || params.v === 'v1beta1')) {
+      const include = (url.searchParams.get('includeObject') ?? 'Metadata') as IncludeObject;
+      return sendJson(res, 200, toTable(type, objects, resourceVersion, ctx.clock.now(), include, params.v));
+    }
+    if ((params.as === 'PartialObjectMetadata' || params.as === 'PartialObjectMetadataList') && params.g === 'meta.k8s.io') {
+      if (!isList) return sendJson(res, 200, partialMetadata(objects[0] as JsonObject));
+      return sendJson(res, 200, { kind: 'PartialObjectMetadataList', apiVersion: `meta.k8s.io/${params.v ?? 'v1'}`, metadata: { resourceVersion }, items: objects.map(partialMetadata) });
+    }
+  }
+  if (!isList) return sendJson(res, 200, objects[0] as JsonObject);
+  sendJson(res, 200, { kind: `${type.kind}List`, apiVersion: groupVersion(type), metadata: { resourceVersion }, items: objects.map(stripTypeMeta) });
+}
+
+/**
+ * An OpenAPI v2 document that publishes no schemas: clients that validate against the schema
+ * (kubectl) find none for our kinds and skip client-side validation; the server validates.
+ * kubectl asks for the protobuf form, whose minimal encoding is written out here by hand:
+ * Document{swagger: "2.0" (field 1), info (field 2): Info{title (1), version (2)}}.
+ */
+function sendOpenApi(req: IncomingMessage, res: ServerResponse): void {
+  const info = { title: 'Kubernetes', version: SERVER_VERSION.gitVersion };
+  if (String(req.headers.accept ?? '').includes('protobuf')) {
+    const field = (tag: number, bytes: Buffer): Buffer => Buffer.concat([Buffer.from([tag, bytes.length]), bytes]);
+    const infoBytes = Buffer.concat([field(0x0a, Buffer.from(info.title)), field(0x12, Buffer.from(info.version))]);
+    const body = Buffer.concat([field(0x0a, Buffer.from('2.0')), field(0x12, infoBytes)]);
+    res.writeHead(200, { 'Content-Type': 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf', 'Content-Length': body.length });
+    res.end(body);
+    return;
+  }
+  sendJson(res, 200, { swagger: '2.0', info, paths: {}, definitions: {} });
+}
+
+export function sendJson(res: ServerResponse, code: number, body: Json): void {
+  const text = JSON.stringify(body);
+  res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-cache, private' });
+  res.end(text);
+}
+
+function sendError(res: ServerResponse, err: unknown): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const apiError = err instanceof ApiError ? err : new ApiError(500, 'InternalError', `Internal error occurred: ${err instanceof Error ? err.message : String(err)}`);
+  sendJson(res, apiError.code, apiError.toStatus() as unknown as Json);
+}

@@ -1,0 +1,286 @@
+import TableStore, { type Client, type DecodedRow, type PrimaryKeyInput } from 'tablestore';
+import { TricenterError, type ErrorCode } from '../../core/errors.ts';
+import { silentLogger, type Logger } from '../../core/log.ts';
+import { appKey, type AppRef } from '../../model/ownership.ts';
+import {
+  DEFAULT_INGEST_STALE_AFTER_MS,
+  ingestKeyString,
+  pageLimit,
+  type AppRecord,
+  type IngestClaim,
+  type IngestKey,
+  type IngestRecord,
+  type IngestResult,
+  type Page,
+  type PageRequest,
+  type Release,
+  type RunStore,
+} from '../../ports/run-store.port.ts';
+import type { Run } from '../../workflow/run.ts';
+import { sameCredentials, type CloudCredentials, type CredentialsProvider } from './credentials.ts';
+import { tablestoreClient } from './tablestore-tables.ts';
+import { attributesOf, bodyColumns, bodyOf, decodeCursor, encodeCursor, integerColumn, mapOtsError, tableNames, type TableNames } from './tablestore-rows.ts';
+
+/**
+ * The RunStore over Tablestore (wide-column, `tablestore` SDK). Tables (see `createTables`):
+ *
+ *   <prefix>releases  pk [id]          app_key, created_at (INTEGER), body_chunks, body_0..n
+ *   <prefix>runs      pk [id]          app_key, created_at, version (INTEGER), body_chunks, body_0..n
+ *   <prefix>apps      pk [app]         version, body_chunks, body_0..n       (app = "namespace/name")
+ *   <prefix>ingests   pk [ingest_key]  version, body_chunks, body_0..n       (bucket/key@etag)
+ *   global secondary indexes <prefix>releases_by_app / <prefix>runs_by_app: pk [app_key, created_at, id]
+ *
+ * Reads by id (every task reads its run) are single-row and strongly consistent; listings by app
+ * range-read the index BACKWARD (newest first, ties by id descending) and then read each row. A
+ * global index follows its table asynchronously (milliseconds), so a run created a moment ago can
+ * be missing from a listing for that long; nothing decides on listings alone.
+ *
+ * Every write is one PutRow with a row condition: creation EXPECT_NOT_EXIST; replacement
+ * EXPECT_EXIST plus `version == expected` on the INTEGER version column. A failed condition
+ * (HTTP 403 OTSConditionCheckFail) becomes ConflictError. The body replaces the whole row, so a
+ * document that shrank leaves no stale chunk behind.
+ */
+export interface TablestoreRunStoreOptions {
+  /** Region of the instance, e.g. cn-hangzhou (used for the default endpoint). */
+  region: string;
+  /** Tablestore instance name. */
+  instance: string;
+  /** Table name prefix (default `tricenter_`). */
+  tablePrefix?: string;
+  credentials: CredentialsProvider;
+  /** Overrides `https://<instance>.<region>.ots.aliyuncs.com` (a VPC endpoint, or a test server). */
+  endpoint?: string;
+  /** Per HTTP call. Default 10 s. */
+  timeoutMs?: number;
+  logger?: Logger;
+}
+
+export const DEFAULT_TABLE_PREFIX = 'tricenter_';
+
+export function tablestoreEndpoint(region: string, instance: string): string {
+  return `https://${instance}.${region}.ots.aliyuncs.com`;
+}
+
+export function createTablestoreRunStore(options: TablestoreRunStoreOptions): TablestoreRunStore {
+  return new TablestoreRunStore(options);
+}
+
+type Versioned = { version: number };
+
+export class TablestoreRunStore implements RunStore {
+  readonly tables: TableNames;
+  private readonly endpoint: string;
+  private readonly logger: Logger;
+  private client: { credentials: CloudCredentials; sdk: Client } | undefined;
+
+  constructor(private readonly options: TablestoreRunStoreOptions) {
+    this.tables = tableNames(options.tablePrefix ?? DEFAULT_TABLE_PREFIX);
+    this.endpoint = options.endpoint ?? tablestoreEndpoint(options.region, options.instance);
+    this.logger = (options.logger ?? silentLogger).child({ component: 'tablestore-run-store' });
+  }
+
+  async putRelease(release: Release): Promise<void> {
+    await this.write(this.tables.releases, [{ id: release.id }], release, `release ${release.id}`, null, {
+      indexed: { app: release.app, createdAt: release.createdAt },
+      tooLarge: 'BUNDLE_TOO_LARGE',
+      conflict: `release ${release.id} already exists`,
+    });
+  }
+
+  async getRelease(id: string): Promise<Release | undefined> {
+    const attributes = await this.read(this.tables.releases, [{ id }], `release ${id}`);
+    return attributes ? bodyOf<Release>(attributes, `release ${id}`) : undefined;
+  }
+
+  listReleases(app: AppRef, page?: PageRequest): Promise<Page<Release>> {
+    return this.newestFirst(this.tables.releasesByApp, app, page, (id) => this.getRelease(id));
+  }
+
+  async createRun(run: Run): Promise<Run> {
+    const stored: Run = { ...run, version: 1 };
+    await this.write(this.tables.runs, [{ id: run.id }], stored, `run ${run.id}`, null, {
+      indexed: { app: run.app, createdAt: run.createdAt },
+      conflict: `run ${run.id} already exists`,
+    });
+    return stored;
+  }
+
+  async getRun(id: string): Promise<Run | undefined> {
+    return this.readVersioned<Run>(this.tables.runs, [{ id }], `run ${id}`);
+  }
+
+  async updateRun(run: Run, expectedVersion: number): Promise<Run> {
+    const stored: Run = { ...run, version: expectedVersion + 1 };
+    await this.write(this.tables.runs, [{ id: run.id }], stored, `run ${run.id}`, expectedVersion, {
+      indexed: { app: run.app, createdAt: run.createdAt },
+      conflict: `run ${run.id} changed since version ${expectedVersion} was read (or does not exist)`,
+    });
+    return stored;
+  }
+
+  listRuns(app: AppRef, page?: PageRequest): Promise<Page<Run>> {
+    return this.newestFirst(this.tables.runsByApp, app, page, (id) => this.getRun(id));
+  }
+
+  getApp(app: AppRef): Promise<AppRecord | undefined> {
+    return this.readVersioned<AppRecord>(this.tables.apps, [{ app: appKey(app) }], `app ${appKey(app)}`);
+  }
+
+  async saveApp(record: AppRecord, expectedVersion: number | null): Promise<AppRecord> {
+    const key = appKey(record.app);
+    const stored: AppRecord = { ...record, version: (expectedVersion ?? 0) + 1 };
+    await this.write(this.tables.apps, [{ app: key }], stored, `app ${key}`, expectedVersion, {
+      conflict: expectedVersion === null ? `app ${key} already has a record` : `app ${key} changed since version ${expectedVersion} was read (or has no record)`,
+    });
+    return stored;
+  }
+
+  async listApps(page?: PageRequest): Promise<Page<AppRecord>> {
+    const limit = pageLimit(page);
+    const start: PrimaryKeyInput = page?.cursor === undefined ? [{ app: TableStore.INF_MIN }] : decodeCursor(page.cursor, ['app']);
+    const { rows, next } = await this.range(this.tables.apps, 'FORWARD', start, [{ app: TableStore.INF_MAX }], limit);
+    const items = rows.map((row) => {
+      const attributes = attributesOf(row)!;
+      return { ...bodyOf<AppRecord>(attributes, this.tables.apps), version: integerColumn(attributes, 'version', this.tables.apps) };
+    });
+    return { items, ...(next ? { nextCursor: encodeCursor(next) } : {}) };
+  }
+
+  async claimIngest(key: IngestKey, now: number, options: { staleAfterMs?: number } = {}): Promise<IngestClaim> {
+    const id = ingestKeyString(key);
+    const pk = [{ ingest_key: id }];
+    const fresh: IngestRecord = { key, status: 'in-progress', claimedAt: now, version: 1 };
+    if (await this.tryWrite(pk, fresh, null, id)) return { claimed: true, record: fresh };
+
+    const existing = await this.readIngest(id);
+    const staleAfterMs = options.staleAfterMs ?? DEFAULT_INGEST_STALE_AFTER_MS;
+    if (existing.status !== 'in-progress' || existing.claimedAt + staleAfterMs > now) return { claimed: false, record: existing };
+    const takenOver: IngestRecord = { key, status: 'in-progress', claimedAt: now, version: existing.version + 1 };
+    if (await this.tryWrite(pk, takenOver, existing.version, id)) return { claimed: true, record: takenOver };
+    return { claimed: false, record: await this.readIngest(id) };
+  }
+
+  async completeIngest(record: IngestRecord, result: IngestResult, now: number): Promise<IngestRecord> {
+    const id = ingestKeyString(record.key);
+    const completed: IngestRecord = { ...record, status: 'completed', completedAt: now, result, version: record.version + 1 };
+    await this.write(this.tables.ingests, [{ ingest_key: id }], completed, `ingest ${id}`, record.version, {
+      conflict: `ingest ${id} was taken over or completed by another caller`,
+    });
+    return completed;
+  }
+
+  async close(): Promise<void> {
+    this.client = undefined;
+  }
+
+  /** The SDK client for the credentials valid now (STS keys change between invocations). */
+  private sdk(): Client {
+    const credentials = this.options.credentials();
+    if (!this.client || !sameCredentials(this.client.credentials, credentials)) {
+      const sdk = tablestoreClient({ endpoint: this.endpoint, instance: this.options.instance, credentials, ...(this.options.timeoutMs ? { timeoutMs: this.options.timeoutMs } : {}) });
+      this.client = { credentials, sdk };
+    }
+    return this.client.sdk;
+  }
+
+  private async write(
+    table: string,
+    primaryKey: PrimaryKeyInput,
+    document: unknown,
+    describe: string,
+    expectedVersion: number | null,
+    extra: { conflict: string; indexed?: { app: AppRef; createdAt: number }; tooLarge?: ErrorCode },
+  ): Promise<void> {
+    const columns = bodyColumns(document, describe, extra.tooLarge ?? 'VALIDATION');
+    if ((document as Partial<Versioned>).version !== undefined) columns.unshift({ version: TableStore.Long.fromNumber((document as Versioned).version) });
+    if (extra.indexed) {
+      columns.unshift({ app_key: appKey(extra.indexed.app) }, { created_at: TableStore.Long.fromNumber(extra.indexed.createdAt) });
+    }
+    const condition =
+      expectedVersion === null
+        ? new TableStore.Condition(TableStore.RowExistenceExpectation.EXPECT_NOT_EXIST, null)
+        : new TableStore.Condition(
+            TableStore.RowExistenceExpectation.EXPECT_EXIST,
+            new TableStore.SingleColumnCondition('version', TableStore.Long.fromNumber(expectedVersion), TableStore.ComparatorType.EQUAL, false),
+          );
+    try {
+      await this.sdk().putRow({ tableName: table, condition, primaryKey, attributeColumns: columns });
+    } catch (err) {
+      const mapped = mapOtsError(err, `PutRow ${table} (${describe})`, extra.conflict);
+      if (mapped.code !== 'CONFLICT') this.logger.warn('tablestore write failed', { table, row: describe, error: mapped });
+      throw mapped;
+    }
+  }
+
+  /** An ingest write whose condition failure is an answer, not an error. */
+  private async tryWrite(primaryKey: PrimaryKeyInput, record: IngestRecord, expectedVersion: number | null, id: string): Promise<boolean> {
+    try {
+      await this.write(this.tables.ingests, primaryKey, record, `ingest ${id}`, expectedVersion, { conflict: `ingest ${id} is claimed` });
+      return true;
+    } catch (err) {
+      if (err instanceof TricenterError && err.code === 'CONFLICT') return false;
+      throw err;
+    }
+  }
+
+  private async read(table: string, primaryKey: PrimaryKeyInput, describe: string) {
+    try {
+      const { row } = await this.sdk().getRow({ tableName: table, primaryKey, maxVersions: 1 });
+      return attributesOf(row);
+    } catch (err) {
+      throw mapOtsError(err, `GetRow ${table} (${describe})`, `${describe} could not be read`);
+    }
+  }
+
+  private async readVersioned<T extends Versioned>(table: string, primaryKey: PrimaryKeyInput, describe: string): Promise<T | undefined> {
+    const attributes = await this.read(table, primaryKey, describe);
+    if (!attributes) return undefined;
+    return { ...bodyOf<T>(attributes, describe), version: integerColumn(attributes, 'version', describe) };
+  }
+
+  private async readIngest(id: string): Promise<IngestRecord> {
+    const record = await this.readVersioned<IngestRecord>(this.tables.ingests, [{ ingest_key: id }], `ingest ${id}`);
+    if (!record) throw new TricenterError('INTERNAL', `ingest ${id} vanished after its claim was refused`);
+    return record;
+  }
+
+  /**
+   * Up to `limit` rows from `start`; follows next_start_primary_key while Tablestore returns
+   * short pages (it stops at 5,000 rows or 4 MB per call), and reports where the next page starts.
+   */
+  private async range(table: string, direction: 'FORWARD' | 'BACKWARD', start: PrimaryKeyInput, end: PrimaryKeyInput, limit: number) {
+    const rows: DecodedRow[] = [];
+    let from: PrimaryKeyInput | undefined = start;
+    let next: DecodedRow['primaryKey'] | null = null;
+    while (from && rows.length < limit) {
+      let answer;
+      try {
+        answer = await this.sdk().getRange({
+          tableName: table,
+          direction: TableStore.Direction[direction],
+          inclusiveStartPrimaryKey: from,
+          exclusiveEndPrimaryKey: end,
+          limit: limit - rows.length,
+          maxVersions: 1,
+        });
+      } catch (err) {
+        throw mapOtsError(err, `GetRange ${table}`, `${table} could not be read`);
+      }
+      rows.push(...answer.rows);
+      next = answer.nextStartPrimaryKey;
+      from = next ? next.map(({ name, value }) => ({ [name]: value })) : undefined;
+    }
+    return { rows, next };
+  }
+
+  private async newestFirst<T>(index: string, app: AppRef, page: PageRequest | undefined, load: (id: string) => Promise<T | undefined>): Promise<Page<T>> {
+    const key = appKey(app);
+    const columns = ['app_key', 'created_at', 'id'];
+    const start: PrimaryKeyInput = page?.cursor === undefined ? [{ app_key: key }, { created_at: TableStore.INF_MAX }, { id: TableStore.INF_MAX }] : decodeCursor(page.cursor, columns, key);
+    const end: PrimaryKeyInput = [{ app_key: key }, { created_at: TableStore.INF_MIN }, { id: TableStore.INF_MIN }];
+    const { rows, next } = await this.range(index, 'BACKWARD', start, end, pageLimit(page));
+    const ids = rows.map((row) => String(row.primaryKey.find((cell) => cell.name === 'id')?.value));
+    const loaded = await Promise.all(ids.map(load));
+    return { items: loaded.filter((item): item is Awaited<T> => item !== undefined), ...(next ? { nextCursor: encodeCursor(next) } : {}) };
+  }
+}

@@ -1,0 +1,84 @@
+import TableStore, { type Client } from 'tablestore';
+import { silentLogger, type Logger } from '../../core/log.ts';
+import type { CloudCredentials } from './credentials.ts';
+import { mapOtsError, otsErrorCode, tableNames } from './tablestore-rows.ts';
+
+/**
+ * Creates the run store's tables (`tricenter setup`). Idempotent: a table that exists is left as
+ * it is and reported as such. Rows keep one version (maxVersions 1) and never expire
+ * (timeToLive -1), which global secondary indexes require anyway; reserved throughput 0 (pay as
+ * you go). Releases and runs get a global secondary index `<table>_by_app` on
+ * [app_key, created_at] (+ id, appended by Tablestore) for the newest-first listings.
+ */
+export interface TableSetupResult {
+  table: string;
+  status: 'created' | 'exists';
+}
+
+interface TableSpec {
+  name: string;
+  primaryKey: string;
+  indexName?: string;
+}
+
+export function tableSpecs(prefix: string): TableSpec[] {
+  const t = tableNames(prefix);
+  return [
+    { name: t.releases, primaryKey: 'id', indexName: t.releasesByApp },
+    { name: t.runs, primaryKey: 'id', indexName: t.runsByApp },
+    { name: t.apps, primaryKey: 'app' },
+    { name: t.ingests, primaryKey: 'ingest_key' },
+  ];
+}
+
+export async function createTables(client: Client, prefix: string, logger: Logger = silentLogger): Promise<TableSetupResult[]> {
+  const results: TableSetupResult[] = [];
+  for (const spec of tableSpecs(prefix)) {
+    const tableMeta: Record<string, unknown> = {
+      tableName: spec.name,
+      primaryKey: [{ name: spec.primaryKey, type: 'STRING' }],
+    };
+    const request: Record<string, unknown> = {
+      tableMeta,
+      reservedThroughput: { capacityUnit: { read: 0, write: 0 } },
+      tableOptions: { timeToLive: -1, maxVersions: 1 },
+    };
+    if (spec.indexName) {
+      tableMeta.definedColumn = [
+        { name: 'app_key', type: TableStore.DefinedColumnType.DCT_STRING },
+        { name: 'created_at', type: TableStore.DefinedColumnType.DCT_INTEGER },
+      ];
+      request.indexMetas = [
+        {
+          name: spec.indexName,
+          primaryKey: ['app_key', 'created_at'],
+          definedColumn: [],
+          indexUpdateMode: TableStore.IndexUpdateMode.IUM_ASYNC_INDEX,
+          indexType: TableStore.IndexType.IT_GLOBAL_INDEX,
+        },
+      ];
+    }
+    try {
+      await client.createTable(request);
+      results.push({ table: spec.name, status: 'created' });
+      logger.info('tablestore table created', { table: spec.name, index: spec.indexName ?? null });
+    } catch (err) {
+      if (otsErrorCode(err) !== 'OTSObjectAlreadyExist') throw mapOtsError(err, `CreateTable ${spec.name}`, `table ${spec.name} could not be created`);
+      results.push({ table: spec.name, status: 'exists' });
+    }
+  }
+  return results;
+}
+
+/** An SDK client for setup tools (the run store builds its own per credentials). */
+export function tablestoreClient(options: { endpoint: string; instance: string; credentials: CloudCredentials; timeoutMs?: number }): Client {
+  const { credentials } = options;
+  return new TableStore.Client({
+    accessKeyId: credentials.accessKeyId,
+    accessKeySecret: credentials.accessKeySecret,
+    ...(credentials.securityToken ? { stsToken: credentials.securityToken } : {}),
+    endpoint: options.endpoint,
+    instancename: options.instance,
+    httpOptions: { timeout: options.timeoutMs ?? 10_000 },
+  });
+}

@@ -1,0 +1,146 @@
+/**
+ * Parses the text of one YAML file into bundle documents, strictly: duplicate keys, unresolved
+ * tags and excessive aliasing are errors, and every document must be a mapping. Documents are
+ * composed one at a time so that the document limit stops a file of a million tiny documents
+ * before it is all built; nesting is bounded before the (recursive) composer runs, and duplicate
+ * keys are found in linear time (see yaml-guards.ts).
+ */
+import { Composer, isScalar, LineCounter, Parser, type Document, type YAMLError } from 'yaml';
+import { BundleError } from '#shared/core/errors.ts';
+import type { BundleLimits } from './limits.ts';
+import { checkNestingBeforeParsing, findDuplicateKey } from './yaml-guards.ts';
+
+export interface ParsedYamlDocument {
+  index: number;
+  line: number;
+  value: Record<string, unknown>;
+}
+
+export interface YamlParseBudget {
+  limits: Required<BundleLimits>;
+  /** Documents already read from earlier files of the same bundle. */
+  documentsSoFar: number;
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+/** Decodes a file as UTF-8 (the encoding YAML 1.2 and Kubernetes use); invalid bytes are an error. */
+export function decodeYamlText(file: string, bytes: Uint8Array): string {
+  try {
+    return UTF8.decode(bytes);
+  } catch (cause) {
+    throw new BundleError('is not valid UTF-8 text', { file }, { cause });
+  }
+}
+
+export function parseYamlDocuments(file: string, text: string, budget: YamlParseBudget): ParsedYamlDocument[] {
+  const { limits } = budget;
+  const tooDeep = checkNestingBeforeParsing(text, 2 * limits.maxDepth);
+  if (tooDeep) {
+    throw new BundleError(
+      `collections nest about ${tooDeep.estimatedDepth} levels deep at line ${tooDeep.line}: exceeds the nesting depth limit maxDepth = ${limits.maxDepth}`,
+      { file, document: tooDeep.document },
+      { code: 'BUNDLE_TOO_LARGE' },
+    );
+  }
+  const lineCounter = new LineCounter();
+  const composer = new Composer({ uniqueKeys: false, schema: 'core', lineCounter, prettyErrors: false });
+  const documents: ParsedYamlDocument[] = [];
+  let index = -1;
+  try {
+    for (const doc of composer.compose(new Parser(lineCounter.addNewLine).parse(text), true)) {
+      index += 1;
+      const line = lineCounter.linePos(doc.contents?.range[0] ?? doc.range[0]).line;
+      const location = { file, document: index };
+      const problem = doc.errors[0] ?? doc.warnings[0];
+      if (problem) throw yamlError(problem, lineCounter, location);
+      const duplicate = findDuplicateKey(doc);
+      if (duplicate) {
+        const { line: keyLine, col } = lineCounter.linePos(duplicate.range?.[0] ?? 0);
+        throw new BundleError(`duplicate key ${JSON.stringify(String(duplicate))} at line ${keyLine}, column ${col}`, location);
+      }
+      if (isEmptyDocument(doc)) continue;
+      if (budget.documentsSoFar + documents.length + 1 > limits.maxDocuments) {
+        throw new BundleError(
+          `the bundle has more than ${limits.maxDocuments} YAML documents: exceeds the number of YAML documents limit maxDocuments = ${limits.maxDocuments}`,
+          location,
+          { code: 'BUNDLE_TOO_LARGE' },
+        );
+      }
+      const value = toPlainValue(doc, location, limits);
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+        throw new BundleError(
+          `the document starting at line ${line} is ${describeKind(value)}, expected a mapping (key: value)`,
+          location,
+        );
+      }
+      documents.push({ index, line, value: value as Record<string, unknown> });
+    }
+  } catch (err) {
+    if (err instanceof BundleError) throw err;
+    // The parser recurses on nesting; a pathological file can exhaust the stack before any
+    // depth check sees it.
+    throw new BundleError(`could not be parsed as YAML: ${(err as Error).message}`, { file, document: Math.max(index, 0) }, { cause: err });
+  }
+  return documents;
+}
+
+function isEmptyDocument(doc: Document.Parsed): boolean {
+  // `---` alone or a document of only comments composes to an empty plain scalar; an explicit
+  // `null` or `~` has source text and is reported as "not a mapping".
+  const contents = doc.contents;
+  return contents === null || (isScalar(contents) && contents.value === null && contents.source === '');
+}
+
+function yamlError(problem: YAMLError, lineCounter: LineCounter, location: { file: string; document: number }): BundleError {
+  const { line, col } = lineCounter.linePos(problem.pos[0]);
+  const what = problem.code === 'TAG_RESOLVE_FAILED' ? 'unsupported YAML tag' : 'YAML syntax error';
+  return new BundleError(`${what} at line ${line}, column ${col}: ${problem.message.split('\n')[0]}`, location, { cause: problem });
+}
+
+function toPlainValue(doc: Document.Parsed, location: { file: string; document: number }, limits: Required<BundleLimits>): unknown {
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: limits.maxAliasCount });
+  } catch (cause) {
+    if (cause instanceof ReferenceError && /alias/i.test(cause.message)) {
+      throw new BundleError(
+        `YAML aliases expand too much: exceeds the YAML alias count limit maxAliasCount = ${limits.maxAliasCount} (${cause.message})`,
+        location,
+        { code: 'BUNDLE_TOO_LARGE', cause },
+      );
+    }
+    throw new BundleError(`could not be converted to data: ${(cause as Error).message}`, location, { cause });
+  }
+  return copyWithDepthLimit(raw, 0, location, limits.maxDepth);
+}
+
+/**
+ * A deep copy: aliases in YAML become shared references in yaml's output, and the renderer
+ * patches objects in place, so every document gets its own tree. The copy also enforces the
+ * nesting limit. Recursion is safe here because the depth is checked before each step down.
+ */
+function copyWithDepthLimit(value: unknown, depth: number, location: { file: string; document: number }, maxDepth: number): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (depth >= maxDepth) {
+    throw new BundleError(`data is nested deeper than ${maxDepth} levels: exceeds the nesting depth limit maxDepth = ${maxDepth}`, location, { code: 'BUNDLE_TOO_LARGE' });
+  }
+  if (Array.isArray(value)) return value.map((item) => copyWithDepthLimit(item, depth + 1, location, maxDepth));
+  const copy: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) {
+    // defineProperty, not assignment: a `__proto__` key must stay data, never a prototype.
+    Object.defineProperty(copy, key, {
+      value: copyWithDepthLimit(item, depth + 1, location, maxDepth),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return copy;
+}
+
+function describeKind(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a sequence';
+  return `a ${typeof value} (${JSON.stringify(value)?.slice(0, 40)})`;
+}

@@ -1,0 +1,156 @@
+import { z } from 'zod';
+import { kubeObjectSchema, type KubeObject } from './kube.ts';
+import { bundleError, parseAt, placeAt, unsupportedType, type SourcePlace } from './source.ts';
+import { parseTrait, type Trait } from './traits.ts';
+
+/**
+ * The KubeVela-style `Application` (core.oam.dev): which objects make up the application
+ * (components) and, optionally inline, its policies and workflow. Policies and workflows may also
+ * be separate documents (see policy.ts, workflow.ts).
+ */
+export const OAM_GROUP = 'core.oam.dev';
+export const SUPPORTED_COMPONENT_TYPES = ['ref-objects', 'k8s-objects'] as const;
+export type ComponentType = (typeof SUPPORTED_COMPONENT_TYPES)[number];
+
+const dnsLabel = z
+  .string()
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS-1123 label (lower case letters, digits, -)')
+  .max(63);
+
+/**
+ * One reference of a `ref-objects` component: by `apiVersion`+`kind` (the seed's form) or by
+ * `resource`+`group` (KubeVela's current form), and by `name` or `labelSelector`.
+ */
+export const objectSelectorSchema = z
+  .strictObject({
+    apiVersion: z.string().min(1).optional(),
+    kind: z.string().min(1).optional(),
+    resource: z.string().min(1).optional(),
+    group: z.string().optional(),
+    name: z.string().min(1).optional(),
+    namespace: z.string().min(1).optional(),
+    labelSelector: z.record(z.string(), z.string()).optional(),
+  })
+  .superRefine((sel, ctx) => {
+    const byKind = sel.apiVersion !== undefined || sel.kind !== undefined;
+    const byResource = sel.resource !== undefined || sel.group !== undefined;
+    if (byKind && byResource) {
+      ctx.addIssue({ code: 'custom', path: [], message: 'use either apiVersion+kind or resource+group, not both' });
+    } else if (byKind && (sel.apiVersion === undefined || sel.kind === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [sel.kind === undefined ? 'kind' : 'apiVersion'], message: 'apiVersion and kind go together' });
+    } else if (!byKind && sel.resource === undefined) {
+      ctx.addIssue({ code: 'custom', path: [], message: 'an object reference needs apiVersion+kind or resource' });
+    }
+    if ((sel.name === undefined) === (sel.labelSelector === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [], message: 'an object reference needs exactly one of name or labelSelector' });
+    }
+  });
+export type ObjectSelector = z.infer<typeof objectSelectorSchema>;
+
+export const refObjectsPropertiesSchema = z.strictObject({ objects: z.array(objectSelectorSchema).min(1) });
+export const k8sObjectsPropertiesSchema = z.strictObject({ objects: z.array(kubeObjectSchema).min(1) });
+
+export type ComponentProperties =
+  | { type: 'ref-objects'; objects: ObjectSelector[] }
+  | { type: 'k8s-objects'; objects: KubeObject[] };
+
+export interface Component {
+  name: string;
+  type: ComponentType;
+  /** As written; validated, and validated again after overrides merge into them. */
+  properties: Record<string, unknown>;
+  traits: Trait[];
+  place: SourcePlace;
+}
+
+/** Validates a component's properties for its type (at `place`, the properties' own location). */
+export function parseComponentProperties(type: ComponentType, properties: unknown, place: SourcePlace): ComponentProperties {
+  if (type === 'ref-objects') return { type, objects: parseAt(refObjectsPropertiesSchema, properties, place).objects };
+  return { type, objects: parseAt(k8sObjectsPropertiesSchema, properties, place).objects };
+}
+
+const componentEnvelopeSchema = z.strictObject({
+  name: dnsLabel,
+  type: z.string().min(1),
+  properties: z.record(z.string(), z.unknown()),
+  traits: z.array(z.unknown()).default([]),
+});
+
+export function parseComponent(value: unknown, place: SourcePlace): Component {
+  const envelope = parseAt(componentEnvelopeSchema, value, place);
+  const type = SUPPORTED_COMPONENT_TYPES.find((t) => t === envelope.type);
+  if (!type) throw unsupportedType('component', envelope.type, SUPPORTED_COMPONENT_TYPES, place);
+  parseComponentProperties(type, envelope.properties, placeAt(place, 'properties'));
+  return {
+    name: envelope.name,
+    type,
+    properties: envelope.properties,
+    traits: envelope.traits.map((t, i) => parseTrait(t, placeAt(place, ['traits', i]))),
+    place,
+  };
+}
+
+export const applicationSchema = z.looseObject({
+  apiVersion: z.string().regex(/^core\.oam\.dev\/v1(alpha|beta)?\d*$/, 'must be core.oam.dev/v1beta1'),
+  kind: z.literal('Application'),
+  metadata: z.looseObject({
+    name: dnsLabel,
+    namespace: dnsLabel.default('default'),
+    annotations: z.record(z.string(), z.string()).optional(),
+  }),
+  spec: z.strictObject({
+    components: z.array(z.unknown()).min(1, 'an Application needs at least one component'),
+    /** Inline policies, as KubeVela allows; they share one name space with Policy documents. */
+    policies: z.array(z.unknown()).optional(),
+    workflow: z
+      .strictObject({
+        /** Name of a Workflow document. */
+        ref: z.string().min(1).optional(),
+        /** Inline steps. */
+        steps: z.array(z.unknown()).optional(),
+      })
+      .refine((w) => (w.ref === undefined) !== (w.steps === undefined), 'a workflow has either ref or steps')
+      .optional(),
+  }),
+});
+
+export interface Application {
+  name: string;
+  namespace: string;
+  annotations: Record<string, string>;
+  components: Component[];
+  /** Raw inline policies and workflow steps; bundle.ts validates them with the document ones. */
+  inlinePolicies: unknown[];
+  workflow?: { ref: string } | { steps: unknown[] };
+  place: SourcePlace;
+}
+
+export function parseApplication(value: unknown, place: SourcePlace): Application {
+  const doc = parseAt(applicationSchema, value, place);
+  const names = new Map<string, number>();
+  const components = doc.spec.components.map((c, i) => {
+    const component = parseComponent(c, placeAt(place, ['spec', 'components', i]));
+    const first = names.get(component.name);
+    if (first !== undefined) {
+      throw duplicateComponent(component.name, first, placeAt(place, ['spec', 'components', i, 'name']));
+    }
+    names.set(component.name, i);
+    return component;
+  });
+  const app: Application = {
+    name: doc.metadata.name,
+    namespace: doc.metadata.namespace,
+    annotations: doc.metadata.annotations ?? {},
+    components,
+    inlinePolicies: doc.spec.policies ?? [],
+    place,
+  };
+  const wf = doc.spec.workflow;
+  if (wf?.ref !== undefined) app.workflow = { ref: wf.ref };
+  else if (wf?.steps !== undefined) app.workflow = { steps: wf.steps };
+  return app;
+}
+
+function duplicateComponent(name: string, first: number, place: SourcePlace) {
+  return bundleError(`component name "${name}" is already used by spec.components[${first}]`, place);
+}

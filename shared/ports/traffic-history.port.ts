@@ -1,0 +1,37 @@
+import type { AppRef } from '../model/ownership.ts';
+import type { GtmGlobalConfig, GtmMonitorConfig, GtmStrategy } from './gtm.port.ts';
+import type { TrafficHistory } from '../traffic/types.ts';
+
+/**
+ * Where the traffic reconciler keeps, per application, what it must remember between runs: the
+ * absence counters of the planner and a cache of GTM settings it verified recently. One JSON
+ * document per application with an integer version; every write is conditional.
+ * Twins: shared/adapters/local/traffic-history-stores.ts (in-memory and SQLite).
+ */
+export interface TrafficRecord {
+  history: TrafficHistory;
+  /** GTM settings read at `verifiedAt` and unchanged since by us; see reconcile-traffic.ts. */
+  gtmCache?: GtmCache;
+}
+
+export interface GtmCache {
+  verifiedAt: number;
+  /** monitorConfigId -> config */
+  monitors: Record<string, GtmMonitorConfig>;
+  strategy?: GtmStrategy;
+  global: GtmGlobalConfig;
+}
+
+export interface StoredTrafficRecord {
+  record: TrafficRecord;
+  version: number;
+}
+
+export interface TrafficHistoryStore {
+  get(app: AppRef): Promise<StoredTrafficRecord | undefined>;
+  /**
+   * `expectedVersion` null creates the document (ConflictError when it exists); a number replaces
+   * it only at that version (ConflictError otherwise). Returns the new version.
+   */
+  put(app: AppRef, record: TrafficRecord, expectedVersion: number | null): Promise<number>;
+}

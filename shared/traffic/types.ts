@@ -1,0 +1,80 @@
+import type {
+  GtmGlobalConfig,
+  GtmMonitorConfig,
+  GtmPool,
+  GtmPoolInput,
+  GtmPoolType,
+  GtmStrategy,
+  GtmStrategyInput,
+} from '../ports/gtm.port.ts';
+
+/** What the reconciler saw of one cluster's Ingress: its addresses, or nothing known (API unreachable). */
+export type ClusterObservation = { addresses: string[] } | 'unreachable';
+
+/** Per address of a pool: which cluster reported it and how many observations in a row it was missing. */
+export interface AddressHistory {
+  cluster: string;
+  absent: number;
+}
+
+/**
+ * The persisted memory of earlier observations of one application (JSON). Counters live here,
+ * never in process memory, so a disposable function instance removes an address only after
+ * `removeAfter` consecutive absent observations however many instances ran them.
+ */
+export interface TrafficHistory {
+  /** policy pool name -> address -> history */
+  pools: Record<string, Record<string, AddressHistory>>;
+  /** When the planner last produced it (epoch ms). */
+  observedAt: number;
+}
+
+/** The part of GTM that concerns one application: the pools bearing its pool names, their monitors, its strategy. */
+export interface GtmState {
+  pools: GtmPool[];
+  /** monitorConfigId -> config, for the pools above that have one. */
+  monitors: Record<string, GtmMonitorConfig>;
+  /** Strategies bearing the application's strategy name (normally 0 or 1). */
+  strategies: GtmStrategy[];
+  global: GtmGlobalConfig;
+}
+
+/** A pool referenced by its policy name; the id is looked up (or taken from a create) when applying. */
+export interface PoolRefPlan {
+  pool: string;
+  weight: number;
+  /** Known when the pool exists already; otherwise taken from the create-pool of the same plan. */
+  poolId?: string;
+}
+
+export type StrategyPlan = Omit<GtmStrategyInput, 'primary' | 'failover'> & { primary: PoolRefPlan[]; failover: PoolRefPlan[] };
+
+export type GtmChange =
+  | { kind: 'create-pool'; pool: string; input: GtmPoolInput & { type: GtmPoolType; monitor: GtmMonitorConfig } }
+  | { kind: 'update-pool'; pool: string; poolId: string; input: GtmPoolInput; added: string[]; removed: string[] }
+  | { kind: 'create-monitor'; pool: string; poolId: string; config: GtmMonitorConfig }
+  | { kind: 'update-monitor'; pool: string; monitorConfigId: string; config: GtmMonitorConfig }
+  | { kind: 'open-monitor'; pool: string; monitorConfigId?: string }
+  | { kind: 'create-strategy'; input: StrategyPlan }
+  | { kind: 'update-strategy'; strategyId: string; input: StrategyPlan }
+  | { kind: 'update-global-config'; config: Required<GtmGlobalConfig> };
+
+export interface TrafficWarning {
+  code: 'FOREIGN_POOL' | 'AMBIGUOUS' | 'WOULD_EMPTY' | 'NO_ADDRESS_YET' | 'MIXED_ADDRESS_TYPES' | 'STRATEGY_BLOCKED';
+  pool?: string;
+  message: string;
+}
+
+/** The addresses a pool should hold after this plan, for logs, `traffic status` and the drill. */
+export interface DesiredPool {
+  pool: string;
+  gtmName: string;
+  addresses: Array<{ addr: string; cluster: string; absent: number; mode: string }>;
+}
+
+export interface TrafficPlan {
+  changes: GtmChange[];
+  history: TrafficHistory;
+  warnings: TrafficWarning[];
+  desired: DesiredPool[];
+}

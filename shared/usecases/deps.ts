@@ -1,0 +1,32 @@
+import type { Clock } from '../core/clock.ts';
+import type { Logger } from '../core/log.ts';
+import type { ClusterRegistry } from '../model/clusters.ts';
+import type { AppRef } from '../model/ownership.ts';
+import type { BundleSource } from '../ports/bundle-source.port.ts';
+import type { ClusterGateway } from '../ports/cluster-gateway.port.ts';
+import type { RunStore } from '../ports/run-store.port.ts';
+import type { TaskQueue } from '../ports/task-queue.port.ts';
+
+/**
+ * What the workflow use cases need from the outside world. Each function's composition file
+ * builds one: cloud adapters in `functions/<name>/index.ts`, local twins in `local/`.
+ */
+export interface WorkflowDeps {
+  store: RunStore;
+  queue: TaskQueue;
+  gateway: ClusterGateway;
+  bundles: BundleSource;
+  /** The cluster registry the system deploys to (connections included). */
+  registry: () => Promise<ClusterRegistry>;
+  clock: Clock;
+  logger: Logger;
+  newId: () => string;
+  /** Called after a deploy step completes, so traffic follows within seconds (the GTM reconcile hook). */
+  onStepFinished?: (app: AppRef, step: string) => Promise<void>;
+  /** The local twin wakes runs at their `wakeAt`; in the cloud the timer sweep does it. */
+  scheduleWakeup?: (runId: string, at: number) => void;
+  /** How long one task polls for health before reporting "still waiting" (bounded, never forever). */
+  healthWait: { totalMs: number; pollMs: number };
+}
+
+export const DEFAULT_HEALTH_WAIT = { totalMs: 20_000, pollMs: 1_000 };

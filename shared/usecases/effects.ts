@@ -1,0 +1,60 @@
+import { errorMessage } from '../core/errors.ts';
+import { desiredByCluster } from '../model/plan.ts';
+import { objectRef } from '../model/kube.ts';
+import type { Effect, Run } from '../workflow/run.ts';
+import type { WorkflowDeps } from './deps.ts';
+
+/**
+ * Performs a transition's effects, always after its run was written. Effects are safe to repeat:
+ * tasks are idempotent, wake-ups only tick, pruning deletes what is already gone without error.
+ */
+export async function performEffects(deps: WorkflowDeps, run: Run, effects: readonly Effect[]): Promise<void> {
+  const log = deps.logger.child({ runId: run.id });
+  for (const effect of effects) {
+    switch (effect.type) {
+      case 'send-tasks':
+        await deps.queue.send(effect.tasks);
+        log.info('tasks sent', { tasks: effect.tasks.map((t) => t.key) });
+        break;
+      case 'request-approval':
+        log.info('waiting for approval', { app: run.app, step: effect.step });
+        break;
+      case 'schedule-wakeup':
+        deps.scheduleWakeup?.(effect.runId, effect.at);
+        break;
+      case 'finish':
+        log.info('run finished', { app: run.app, phase: effect.phase, reason: effect.reason });
+        break;
+      case 'collect-garbage':
+        await collectGarbage(deps, run);
+        break;
+    }
+  }
+}
+
+/**
+ * Deletes, on every registry cluster, what tricenter owns for this application and the release no
+ * longer wants (objects of earlier releases, clusters dropped from the topology). A cluster that
+ * cannot be reached is logged and skipped: it never blocks the others.
+ */
+export async function collectGarbage(deps: WorkflowDeps, run: Run): Promise<void> {
+  const log = deps.logger.child({ runId: run.id });
+  const release = await deps.store.getRelease(run.releaseId);
+  if (!release) {
+    log.error('garbage collection skipped: release missing', { releaseId: run.releaseId });
+    return;
+  }
+  const desired = desiredByCluster(release.plan);
+  const registry = await deps.registry();
+  await Promise.all(
+    registry.clusters.map(async ({ name }) => {
+      const keep = (desired.get(name) ?? []).map(objectRef);
+      try {
+        const deleted = await deps.gateway.prune(name, run.app, keep);
+        if (deleted.length > 0) log.info('pruned', { cluster: name, deleted });
+      } catch (err) {
+        log.warn('prune skipped for this cluster', { cluster: name, error: errorMessage(err) });
+      }
+    }),
+  );
+}

@@ -1,0 +1,79 @@
+import { loadBundleBytes } from '../bundle/load.ts';
+import { errorMessage, isTricenterError, TricenterError } from '../core/errors.ts';
+import { parseBundle } from '../model/bundle.ts';
+import type { AppRef } from '../model/ownership.ts';
+import type { IngestKey, IngestResult, Release } from '../ports/run-store.port.ts';
+import { render } from '../render/render.ts';
+import type { WorkflowDeps } from './deps.ts';
+import { recordFailedIngest, startReleaseRun } from './releases.ts';
+
+/**
+ * An uploaded bundle becomes a release and a run, once per bucket + key + eTag:
+ * load, validate and render it (a bad bundle becomes a failed record, and nothing is applied);
+ * the same publishVersion as the current release is a no-op; a new one starts a run and
+ * terminates the one it replaces.
+ */
+export async function ingestBundle(deps: WorkflowDeps, source: IngestKey): Promise<IngestResult> {
+  const log = deps.logger.child({ bucket: source.bucket, key: source.key, etag: source.etag });
+  const claim = await deps.store.claimIngest(source, deps.clock.now());
+  if (!claim.claimed) {
+    log.info('duplicate upload event ignored', { status: claim.record.status, result: claim.record.result });
+    return claim.record.result ?? { outcome: 'unchanged' };
+  }
+
+  const result = await ingestClaimed(deps, source).catch(async (err: unknown): Promise<IngestResult> => {
+    if (!isBundleProblem(err)) throw err;
+    const error = errorMessage(err);
+    log.warn('bundle rejected', { error });
+    const app = appFromKey(source.key);
+    if (app) await recordFailedIngest(deps, app, { error, source, at: deps.clock.now() });
+    return { outcome: 'failed', error };
+  });
+  await deps.store.completeIngest(claim.record, result, deps.clock.now());
+  return result;
+}
+
+async function ingestClaimed(deps: WorkflowDeps, source: IngestKey): Promise<IngestResult> {
+  const object = await deps.bundles.get(source.bucket, source.key, { ifMatch: source.etag });
+  const bundle = parseBundle(await loadBundleBytes(source.key, object.data));
+  const plan = render(bundle, await deps.registry());
+  const expected = appFromKey(source.key);
+  if (expected && (expected.namespace !== plan.app.namespace || expected.name !== plan.app.name)) {
+    throw new TricenterError(
+      'VALIDATION',
+      `${source.key}: the object key names application ${expected.namespace}/${expected.name} but the bundle's Application is ${plan.app.namespace}/${plan.app.name}`,
+    );
+  }
+
+  const record = await deps.store.getApp(plan.app);
+  const current = record?.lastReleaseId ? await deps.store.getRelease(record.lastReleaseId) : undefined;
+  if (current && current.publishVersion === plan.publishVersion) {
+    deps.logger.info('same publishVersion as the current release: nothing to do', { app: plan.app, publishVersion: plan.publishVersion });
+    return { outcome: 'unchanged', releaseId: current.id, ...(record?.currentRunId ? { runId: record.currentRunId } : {}) };
+  }
+
+  const release: Release = {
+    id: `${plan.app.namespace}/${plan.app.name}/${plan.publishVersion}/${plan.contentHash.slice(0, 12)}`,
+    app: plan.app,
+    publishVersion: plan.publishVersion,
+    contentHash: plan.contentHash,
+    createdAt: deps.clock.now(),
+    plan,
+    source,
+  };
+  const existing = await deps.store.getRelease(release.id);
+  if (!existing) await deps.store.putRelease(release);
+  const run = await startReleaseRun(deps, existing ?? release, { by: 'bundle-ingest', reason: `upload of ${source.key} (publishVersion ${plan.publishVersion})` });
+  return { outcome: 'run-started', runId: run.id, releaseId: release.id };
+}
+
+/** Input problems become a failed record; anything else (store down...) is thrown for a retry. */
+function isBundleProblem(err: unknown): boolean {
+  return isTricenterError(err) && ['BUNDLE_INVALID', 'BUNDLE_TOO_LARGE', 'BUNDLE_UNSAFE', 'VALIDATION', 'RENDER', 'NOT_FOUND'].includes(err.code);
+}
+
+/** Bundles live at `bundles/<namespace>/<name>.<ext>`: that is how a failed upload still finds its application. */
+export function appFromKey(key: string): AppRef | undefined {
+  const match = /^bundles\/([a-z0-9][-a-z0-9]*)\/([a-z0-9][-a-z0-9.]*?)\.(?:tar\.gz|tgz|zip|ya?ml)$/.exec(key);
+  return match?.[1] && match[2] ? { namespace: match[1], name: match[2] } : undefined;
+}

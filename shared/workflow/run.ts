@@ -1,0 +1,178 @@
+import type { AppRef } from '../model/ownership.ts';
+
+/**
+ * The run record: the single source of truth of one workflow execution. Everything the decider
+ * needs to continue after any process dies lives here (attempts, backoff, deadlines, decisions),
+ * and the record is JSON-serialisable so every store can keep it as one row.
+ */
+
+/** KubeVela's application phases (`rendering` is the state of a run that has not started yet). */
+export type RunPhase =
+  | 'rendering'
+  | 'runningWorkflow'
+  | 'workflowSuspending'
+  | 'workflowTerminated'
+  | 'workflowFailed'
+  | 'running'
+  | 'unhealthy';
+
+/** Phases after which no event changes the run any more. */
+export const ENDED_PHASES: ReadonlySet<RunPhase> = new Set(['workflowTerminated', 'workflowFailed', 'running', 'unhealthy']);
+
+export type StepPhase = 'pending' | 'running' | 'suspended' | 'succeeded' | 'failed' | 'skipped';
+
+/**
+ * - `pending`: not sent yet (waiting for a parallelism slot);
+ * - `sent`: attempt `attempt` is on the queue, no report yet;
+ * - `waiting`: attempt `attempt` reported "not healthy yet" or a retryable failure; attempt + 1 goes
+ *   out at `nextAttemptAt`;
+ * - `done` / `failed`: final.
+ */
+export type TaskStatus = 'pending' | 'sent' | 'waiting' | 'done' | 'failed';
+
+export interface TaskState {
+  cluster: string;
+  status: TaskStatus;
+  /** The attempt currently out (or last reported); 0 before the first send. */
+  attempt: number;
+  lastSentAt?: number;
+  nextAttemptAt?: number;
+  /** The last report's explanation, e.g. `3/5 replicas ready`. */
+  message?: string;
+  finishedAt?: number;
+}
+
+export interface StepState {
+  name: string;
+  type: 'deploy' | 'suspend';
+  /** Deploy steps: suspend for approval before starting (KubeVela `auto: false`). */
+  needsApproval: boolean;
+  parallelism: number;
+  timeoutMs: number;
+  /** Suspend steps: resume by itself after this long. */
+  durationMs?: number;
+  phase: StepPhase;
+  /** What a suspended step waits for: a person's decision, or its duration to pass. */
+  awaiting?: 'approval' | 'duration';
+  startedAt?: number;
+  /** Deploy steps: startedAt + timeoutMs. */
+  deadline?: number;
+  /** Suspend steps with a duration: when they resume by themselves. */
+  resumeAt?: number;
+  finishedAt?: number;
+  message?: string;
+  tasks: TaskState[];
+}
+
+export type DecisionKind = 'approve' | 'reject' | 'resume' | 'terminate';
+
+export interface Decision {
+  /** Idempotency key: the same decision id applied twice is recorded once. */
+  id: string;
+  kind: DecisionKind;
+  by: string;
+  at: number;
+  comment?: string;
+  /** The step the decision acted on, when there was one. */
+  step?: string;
+}
+
+/** Timing rules of a run, persisted with it so that every process decides the same way. */
+export interface RetryPolicy {
+  /** First retry delay after a `waiting` report or a retryable failure. */
+  backoffBaseMs: number;
+  /** Backoff never exceeds this. */
+  backoffMaxMs: number;
+  /** A sent task without a report for this long is presumed lost and re-sent by the sweep. */
+  resendAfterMs: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { backoffBaseMs: 1_000, backoffMaxMs: 30_000, resendAfterMs: 60_000 };
+
+export interface Run {
+  id: string;
+  app: AppRef;
+  releaseId: string;
+  publishVersion: string;
+  phase: RunPhase;
+  steps: StepState[];
+  /** Index of the active step; equals steps.length once every step succeeded. */
+  currentStep: number;
+  decisions: Decision[];
+  policy: RetryPolicy;
+  /** Why the run ended, in words a person reads (`rejected by alice`, which step timed out...). */
+  reason?: string;
+  /** Extra detail about the end, e.g. the comment of a rejection. */
+  message?: string;
+  /** The earliest moment something is due (retry, re-send, deadline, end of a suspension). */
+  wakeAt?: number;
+  createdAt: number;
+  updatedAt: number;
+  endedAt?: number;
+  /** Managed by the store: incremented by every conditional write. */
+  version: number;
+}
+
+/** A queue message: "look at run R, step S, cluster C" for one attempt. `key` is its idempotency id. */
+export interface DeployTask {
+  runId: string;
+  step: string;
+  cluster: string;
+  attempt: number;
+  /** `runId/step/cluster/attempt`. */
+  key: string;
+}
+
+export type TaskOutcome =
+  | { kind: 'done'; message?: string }
+  | { kind: 'waiting'; message: string }
+  | { kind: 'failed'; message: string; retryable: boolean };
+
+/** A person's decision on a suspended step; `step`, when given, must be the step that is suspended. */
+export interface DecisionEvent {
+  type: 'approved' | 'resumed' | 'rejected';
+  by: string;
+  comment?: string;
+  decisionId: string;
+  step?: string;
+}
+
+export type RunEvent =
+  | { type: 'started' }
+  | { type: 'task-reported'; step: string; cluster: string; attempt: number; outcome: TaskOutcome }
+  | DecisionEvent
+  | { type: 'terminate'; by: string; reason: string; decisionId?: string }
+  /** Time passed: deadlines, due retries, ends of suspensions, re-sends of tasks presumed lost. */
+  | { type: 'tick'; resendAfterMs?: number };
+
+export type Effect =
+  | { type: 'send-tasks'; tasks: DeployTask[] }
+  | { type: 'request-approval'; runId: string; step: string }
+  | { type: 'schedule-wakeup'; runId: string; at: number }
+  | { type: 'finish'; runId: string; phase: RunPhase; reason: string }
+  /** The run ended `running`: prune what the previous release deployed and this one does not. */
+  | { type: 'collect-garbage'; runId: string; releaseId: string };
+
+export interface Transition {
+  run: Run;
+  effects: Effect[];
+  /** False when the event changed nothing; then `run` is the input object and there is nothing to write. */
+  changed: boolean;
+  /** Why an event changed nothing (a duplicate, an old attempt, a run that is not suspended...). */
+  ignoredReason?: string;
+}
+
+export function isEnded(run: Pick<Run, 'phase'>): boolean {
+  return ENDED_PHASES.has(run.phase);
+}
+
+export function taskKey(runId: string, step: string, cluster: string, attempt: number): string {
+  return `${runId}/${step}/${cluster}/${attempt}`;
+}
+
+/** Delay before attempt `attempt + 1` after attempt `attempt` asked to retry: base · 2^(attempt-1), capped. */
+export function backoffDelay(policy: RetryPolicy, attempt: number): number {
+  const exponent = Math.max(0, attempt - 1);
+  // 2^31 already exceeds any sensible cap; stop the exponent there so the product stays finite.
+  return Math.min(policy.backoffMaxMs, policy.backoffBaseMs * 2 ** Math.min(exponent, 31));
+}

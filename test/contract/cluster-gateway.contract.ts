@@ -1,0 +1,316 @@
+import { ApiException, KubernetesObjectApi, PatchStrategy, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { TricenterError } from '#shared/core/errors.ts';
+import type { KubeObject, ObjectRef } from '#shared/model/kube.ts';
+import { FIELD_MANAGER, LABEL_APP_NAME, LABEL_APP_NAMESPACE, LABEL_MANAGED_BY, MANAGED_BY, type AppRef } from '#shared/model/ownership.ts';
+import type { ClusterGateway } from '#shared/ports/cluster-gateway.port.ts';
+
+/**
+ * What every ClusterGateway must do against a Kubernetes API (the sandbox, a real kube-apiserver):
+ * `describeClusterGatewayContract('sandbox', async () => harness)`. Conventions the cluster must
+ * follow: a Deployment becomes ready `readyDelayMs` after it changes, except when its image tag is
+ * `fail`; an Ingress gets an address. Every case uses its own namespace, so one cluster serves all.
+ */
+export interface GatewayHarness {
+  /** A gateway over the harness's clusters; call again for a fresh one (a new process, empty caches). */
+  makeGateway(): ClusterGateway;
+  /** 1 to 3 cluster names the gateway knows. */
+  clusters: string[];
+  /** Direct access that bypasses the gateway, to check side effects and to play other actors. */
+  kubeConfig(cluster: string): KubeConfig;
+  /** Makes the cluster's API unreachable (false) or reachable again (true). */
+  setApiReachable(cluster: string, reachable: boolean): Promise<void>;
+  /** How long a changed Deployment takes to become ready (should be > 0, so "not ready yet" can be seen). */
+  readyDelayMs: number;
+  /** The address an Ingress gets on this cluster, when the harness knows it. */
+  ingressAddress?(cluster: string): string | undefined;
+  teardown(): Promise<void>;
+}
+
+const READY_IMAGE = 'registry.example.com/tricenter/web:1.0.0';
+const NEVER_READY_IMAGE = 'registry.example.com/tricenter/web:fail';
+
+function uniqueName(prefix: string): string {
+  return `${prefix}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+function ownership(app: AppRef): Record<string, string> {
+  return { [LABEL_MANAGED_BY]: MANAGED_BY, [LABEL_APP_NAMESPACE]: app.namespace, [LABEL_APP_NAME]: app.name };
+}
+
+function configMap(app: AppRef, name: string, data: Record<string, string>, labels: Record<string, string> = ownership(app)): KubeObject {
+  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: app.namespace, labels }, data };
+}
+
+function deployment(app: AppRef, name: string, options: { replicas?: number; image?: string } = {}): KubeObject {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace: app.namespace, labels: ownership(app) },
+    spec: {
+      replicas: options.replicas ?? 1,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: { containers: [{ name: 'web', image: options.image ?? READY_IMAGE, env: [{ name: 'ENV_NAME', value: name }] }] },
+      },
+    },
+  };
+}
+
+/** A Service whose port has no `protocol`: the gateway must default it (kube-apiserver 1.20). */
+function service(app: AppRef, name: string): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, namespace: app.namespace, labels: ownership(app) },
+    spec: { selector: { app: name }, ports: [{ port: 80, targetPort: 8080 }] },
+  };
+}
+
+function ingress(app: AppRef, name: string): KubeObject {
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: { name, namespace: app.namespace, labels: ownership(app) },
+    spec: {
+      rules: [
+        {
+          host: `${name}.example.com`,
+          http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name, port: { number: 80 } } } }] },
+        },
+      ],
+    },
+  };
+}
+
+function ref(object: KubeObject): ObjectRef {
+  return { apiVersion: object.apiVersion, kind: object.kind, namespace: object.metadata.namespace as string, name: object.metadata.name };
+}
+
+function sortRefs(refs: ObjectRef[]): string[] {
+  return refs.map((r) => `${r.kind} ${r.namespace ?? ''}/${r.name}`).sort();
+}
+
+async function rejection(promise: Promise<unknown>): Promise<TricenterError> {
+  try {
+    await promise;
+  } catch (err) {
+    expect(err).toBeInstanceOf(TricenterError);
+    return err as TricenterError;
+  }
+  throw new Error('expected the call to fail');
+}
+
+export function describeClusterGatewayContract(label: string, setup: () => Promise<GatewayHarness>): void {
+  describe(`ClusterGateway contract: ${label}`, () => {
+    let harness: GatewayHarness;
+    let gateway: ClusterGateway;
+    let cluster: string;
+    const direct = new Map<string, KubernetesObjectApi>();
+
+    const client = (name: string): KubernetesObjectApi => {
+      let api = direct.get(name);
+      if (!api) {
+        api = KubernetesObjectApi.makeApiClient(harness.kubeConfig(name));
+        direct.set(name, api);
+      }
+      return api;
+    };
+
+    const readObject = async (name: string, target: ObjectRef): Promise<KubernetesObject | undefined> => {
+      try {
+        return await client(name).read({ apiVersion: target.apiVersion, kind: target.kind, metadata: { name: target.name, namespace: target.namespace } });
+      } catch (err) {
+        if (err instanceof ApiException && err.code === 404) return undefined;
+        throw err;
+      }
+    };
+
+    const waitHealthy = async (gw: ClusterGateway, name: string, refs: ObjectRef[]) => {
+      await vi.waitFor(
+        async () => {
+          const report = await gw.health(name, refs);
+          expect(report.objects.filter((o) => !o.healthy)).toEqual([]);
+        },
+        { timeout: harness.readyDelayMs * 4 + 15_000, interval: 100 },
+      );
+    };
+
+    beforeAll(async () => {
+      harness = await setup();
+      gateway = harness.makeGateway();
+      cluster = harness.clusters[0] as string;
+    });
+
+    afterAll(async () => {
+      await harness?.teardown();
+    });
+
+    it('creates the namespace, then applies every object with our field manager', async () => {
+      const app = { namespace: uniqueName('gwc-create'), name: 'web' };
+      const objects = [ingress(app, 'web'), deployment(app, 'web'), service(app, 'web'), configMap(app, 'web', { 'config.json': '{}' })];
+      const result = await gateway.apply(cluster, objects);
+      expect(result.cluster).toBe(cluster);
+      expect(sortRefs(result.objects.map((o) => o.ref))).toEqual(sortRefs(objects.map(ref)));
+      expect(result.objects.every((o) => o.changed)).toBe(true);
+      expect(await readObject(cluster, { apiVersion: 'v1', kind: 'Namespace', name: app.namespace })).toBeDefined();
+      for (const object of objects) {
+        const live = await readObject(cluster, ref(object));
+        expect(live?.metadata?.labels?.[LABEL_MANAGED_BY]).toBe(MANAGED_BY);
+        expect(live?.metadata?.managedFields?.some((f) => f.manager === FIELD_MANAGER && f.operation === 'Apply')).toBe(true);
+      }
+      const svc = (await readObject(cluster, ref(service(app, 'web')))) as { spec?: { ports?: Array<{ protocol?: string }> } };
+      expect(svc.spec?.ports?.[0]?.protocol).toBe('TCP');
+    });
+
+    it('applying the same manifests again changes nothing, in this gateway and in a fresh one', async () => {
+      const app = { namespace: uniqueName('gwc-again'), name: 'web' };
+      const objects = [configMap(app, 'web', { a: '1' }), service(app, 'web'), deployment(app, 'web'), ingress(app, 'web')];
+      await gateway.apply(cluster, objects);
+      await waitHealthy(gateway, cluster, objects.map(ref));
+      const versions = async () => Promise.all(objects.map(async (o) => (await readObject(cluster, ref(o)))?.metadata?.resourceVersion));
+      const before = await versions();
+      const again = await gateway.apply(cluster, objects);
+      expect(again.objects.map((o) => o.changed)).toEqual(objects.map(() => false));
+      const fresh = await harness.makeGateway().apply(cluster, objects);
+      expect(fresh.objects.map((o) => o.changed)).toEqual(objects.map(() => false));
+      expect(await versions()).toEqual(before);
+    });
+
+    it('takes back fields another field manager changed (forced apply)', async () => {
+      const app = { namespace: uniqueName('gwc-force'), name: 'web' };
+      const cm = configMap(app, 'settings', { color: 'blue' });
+      const deploy = deployment(app, 'web', { replicas: 2 });
+      await gateway.apply(cluster, [cm, deploy]);
+      const intruder = client(cluster);
+      await intruder.patch({ ...cm, data: { color: 'red' } } as KubernetesObject, undefined, undefined, 'intruder', undefined, PatchStrategy.MergePatch);
+      await intruder.patch({ ...deploy, spec: { replicas: 5 } } as KubernetesObject, undefined, undefined, 'intruder', undefined, PatchStrategy.MergePatch);
+      expect(((await readObject(cluster, ref(cm))) as { data?: Record<string, string> }).data?.color).toBe('red');
+
+      const result = await gateway.apply(cluster, [cm, deploy]);
+      expect(result.objects.map((o) => o.changed)).toEqual([true, true]);
+      const liveCm = (await readObject(cluster, ref(cm))) as KubernetesObject & { data?: Record<string, string> };
+      const liveDeploy = (await readObject(cluster, ref(deploy))) as KubernetesObject & { spec?: { replicas?: number } };
+      expect(liveCm.data?.color).toBe('blue');
+      expect(liveDeploy.spec?.replicas).toBe(2);
+      const intruderFields = JSON.stringify(liveCm.metadata?.managedFields?.find((f) => f.manager === 'intruder')?.fieldsV1 ?? {});
+      expect(intruderFields).not.toContain('f:color');
+    });
+
+    it('reports a Deployment unhealthy until it is ready, then healthy', async () => {
+      const app = { namespace: uniqueName('gwc-health'), name: 'web' };
+      const deploy = deployment(app, 'web', { replicas: 3 });
+      await gateway.apply(cluster, [deploy]);
+      const first = await gateway.health(cluster, [ref(deploy)]);
+      expect(first.healthy).toBe(false);
+      expect(first.objects[0]?.reason).toMatch(/\d+\/3 ready|not yet observed/);
+      await waitHealthy(gateway, cluster, [ref(deploy)]);
+      const missing = { ...ref(deploy), name: 'never-applied' };
+      const report = await gateway.health(cluster, [ref(deploy), missing]);
+      expect(report.healthy).toBe(false);
+      expect(report.objects).toEqual([
+        { ref: ref(deploy), healthy: true },
+        { ref: missing, healthy: false, reason: 'not found' },
+      ]);
+    });
+
+    it('keeps a Deployment whose image never becomes ready unhealthy, with a reason', async () => {
+      const app = { namespace: uniqueName('gwc-fail'), name: 'web' };
+      const good = deployment(app, 'good');
+      const bad = deployment(app, 'bad', { image: NEVER_READY_IMAGE });
+      await gateway.apply(cluster, [good, bad]);
+      // Once the good one is ready, the bad one has had every chance to be ready too.
+      await waitHealthy(gateway, cluster, [ref(good)]);
+      const report = await gateway.health(cluster, [ref(good), ref(bad)]);
+      expect(report.healthy).toBe(false);
+      expect(report.objects[1]).toMatchObject({ ref: ref(bad), healthy: false, reason: expect.stringMatching(/0\/1 ready|not yet observed/) });
+    });
+
+    it('prunes only owned objects that are not kept', async () => {
+      const app = { namespace: uniqueName('gwc-prune'), name: 'web' };
+      const other = { namespace: app.namespace, name: 'other-app' };
+      const keepCm = configMap(app, 'web-keep', { k: 'v' });
+      const dropCm = configMap(app, 'web-drop', { k: 'v' });
+      const keepDeploy = deployment(app, 'web');
+      const dropService = service(app, 'web-old');
+      const othersCm = configMap(other, 'web-drop-other', { k: 'v' });
+      await gateway.apply(cluster, [keepCm, dropCm, keepDeploy, dropService]);
+      await gateway.apply(cluster, [othersCm]);
+      const unlabelled = configMap(app, 'web-drop-copy', { k: 'v' }, { app: 'web' });
+      await client(cluster).create(unlabelled as KubernetesObject);
+
+      expect(sortRefs(await gateway.listOwned(cluster, app))).toEqual(sortRefs([keepCm, dropCm, keepDeploy, dropService].map(ref)));
+      const pruned = await gateway.prune(cluster, app, [ref(keepCm), ref(keepDeploy)]);
+      expect(sortRefs(pruned)).toEqual(sortRefs([ref(dropCm), ref(dropService)]));
+
+      expect(await readObject(cluster, ref(dropCm))).toBeUndefined();
+      expect(await readObject(cluster, ref(dropService))).toBeUndefined();
+      for (const survivor of [keepCm, keepDeploy, othersCm, unlabelled]) expect(await readObject(cluster, ref(survivor))).toBeDefined();
+      expect(sortRefs(await gateway.listOwned(cluster, app))).toEqual(sortRefs([keepCm, keepDeploy].map(ref)));
+      expect(await gateway.prune(cluster, app, [ref(keepCm), ref(keepDeploy)])).toEqual([]);
+    });
+
+    it('reads the address an Ingress gets', async () => {
+      const app = { namespace: uniqueName('gwc-ingress'), name: 'web' };
+      const ing = ingress(app, 'web');
+      await gateway.apply(cluster, [service(app, 'web'), ing]);
+      let addresses: string[] = [];
+      await vi.waitFor(
+        async () => {
+          addresses = await gateway.ingressAddresses(cluster, { namespace: app.namespace, name: 'web' });
+          expect(addresses.length).toBeGreaterThan(0);
+        },
+        { timeout: harness.readyDelayMs * 4 + 15_000, interval: 100 },
+      );
+      const expected = harness.ingressAddress?.(cluster);
+      if (expected) expect(addresses).toEqual([expected]);
+      expect((await gateway.health(cluster, [ref(ing)])).healthy).toBe(true);
+      expect(await gateway.ingressAddresses(cluster, { namespace: app.namespace, name: 'absent' })).toEqual([]);
+    });
+
+    it('reports rollout figures and the first image of the application’s Deployments', async () => {
+      const app = { namespace: uniqueName('gwc-workloads'), name: 'web' };
+      const deploy = deployment(app, 'web', { replicas: 3 });
+      await gateway.apply(cluster, [deploy, configMap(app, 'web', { a: 'b' })]);
+      await waitHealthy(gateway, cluster, [ref(deploy)]);
+      expect(await gateway.workloads(cluster, app)).toEqual([{ ref: ref(deploy), desired: 3, ready: 3, upToDate: 3, available: 3, image: READY_IMAGE }]);
+      expect(await gateway.workloads(cluster, { namespace: app.namespace, name: 'nobody' })).toEqual([]);
+    });
+
+    it('rejects an invalid object as INVALID_OBJECT, permanent, with the API server’s message', async () => {
+      const app = { namespace: uniqueName('gwc-invalid'), name: 'web' };
+      const bad = configMap(app, 'Not_A_Valid_Name', { a: 'b' });
+      const error = await rejection(gateway.apply(cluster, [bad]));
+      expect(error.code).toBe('INVALID_OBJECT');
+      expect(error.retryable).toBe(false);
+      // The gateway's own words end with "(422 Invalid)"; what follows is the server's message.
+      expect(error.message).toMatch(/\(422 \w+\): .*Not_A_Valid_Name/);
+    });
+
+    it(
+      'classifies an unreachable API server as UNREACHABLE and retryable, within the request timeout, and recovers',
+      async () => {
+        const target = harness.clusters[harness.clusters.length - 1] as string;
+        const app = { namespace: uniqueName('gwc-down'), name: 'web' };
+        const cm = configMap(app, 'web', { a: 'b' });
+        await harness.setApiReachable(target, false);
+        try {
+          const error = await rejection(gateway.apply(target, [cm]));
+          expect(error.code).toBe('UNREACHABLE');
+          expect(error.retryable).toBe(true);
+          const healthError = await rejection(gateway.health(target, [ref(cm)]));
+          expect(healthError.code).toBe('UNREACHABLE');
+          if (harness.clusters.length > 1) {
+            expect((await gateway.apply(cluster, [configMap(app, 'elsewhere', { a: 'b' })])).objects).toHaveLength(1);
+          }
+        } finally {
+          await harness.setApiReachable(target, true);
+        }
+        await vi.waitFor(async () => expect((await gateway.apply(target, [cm])).objects).toHaveLength(1), { timeout: 15_000, interval: 200 });
+      },
+      // The bound: a gateway whose requests time out in a few seconds finishes this well within it.
+      45_000,
+    );
+  });
+}

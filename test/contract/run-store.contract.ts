@@ -1,0 +1,208 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConflictError, NotFoundError } from '#shared/core/errors.ts';
+import type { AppRef } from '#shared/model/ownership.ts';
+import { transitionRun, type AppRecord, type Release, type RunStore } from '#shared/ports/run-store.port.ts';
+import { createRun, next } from '#shared/workflow/decider.ts';
+import type { Run } from '#shared/workflow/run.ts';
+
+/**
+ * What every RunStore must do, run against each adapter: `describeRunStoreContract('sqlite', () => ...)`.
+ * `makeStore` returns a fresh, empty store for each test.
+ */
+
+const app: AppRef = { namespace: 'demo', name: 'web-demo' };
+const otherApp: AppRef = { namespace: 'demo', name: 'other' };
+const source = { bucket: 'bundles', key: 'web-demo.tar.gz', etag: '5EB63BBBE01EEED093CB22BB8F5ACDC3' };
+
+function release(id: string, createdAt: number, forApp: AppRef = app): Release {
+  return {
+    id,
+    app: forApp,
+    publishVersion: `v-${id}`,
+    contentHash: `sha256:${id}`,
+    createdAt,
+    source,
+    plan: {
+      app: forApp,
+      publishVersion: `v-${id}`,
+      contentHash: `sha256:${id}`,
+      steps: [{ name: 'deploy', type: 'deploy', needsApproval: false, parallelism: 5, timeoutMs: 600_000, targets: [{ cluster: 'c1', manifests: [] }] }],
+    },
+  };
+}
+
+function run(id: string, createdAt: number, forApp: AppRef = app): Run {
+  return createRun({ id, releaseId: `rel-${id}`, plan: release(id, createdAt, forApp).plan }, createdAt);
+}
+
+export function describeRunStoreContract(label: string, makeStore: () => RunStore | Promise<RunStore>): void {
+  describe(`RunStore contract: ${label}`, () => {
+    let store: RunStore;
+    beforeEach(async () => {
+      store = await makeStore();
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    describe('releases', () => {
+      it('stores a release once and reads it back whole', async () => {
+        await store.putRelease(release('r1', 100));
+        expect(await store.getRelease('r1')).toEqual(release('r1', 100));
+        await expect(store.putRelease(release('r1', 200))).rejects.toBeInstanceOf(ConflictError);
+        expect((await store.getRelease('r1'))?.createdAt).toBe(100);
+        expect(await store.getRelease('missing')).toBeUndefined();
+      });
+
+      it('lists one application newest first, page by page', async () => {
+        for (const [id, at] of [['a', 100], ['b', 300], ['c', 200], ['d', 300], ['e', 50]] as const) await store.putRelease(release(id, at));
+        await store.putRelease(release('x', 1_000, otherApp));
+        const first = await store.listReleases(app, { limit: 2 });
+        expect(first.items.map((r) => r.id)).toEqual(['d', 'b']);
+        expect(first.nextCursor).toEqual(expect.any(String));
+        const second = await store.listReleases(app, { limit: 2, cursor: first.nextCursor! });
+        expect(second.items.map((r) => r.id)).toEqual(['c', 'a']);
+        const third = await store.listReleases(app, { limit: 2, cursor: second.nextCursor! });
+        expect(third.items.map((r) => r.id)).toEqual(['e']);
+        expect(third.nextCursor).toBeUndefined();
+        expect((await store.listReleases({ namespace: 'demo', name: 'nobody' })).items).toEqual([]);
+      });
+    });
+
+    describe('runs', () => {
+      it('creates a run once, at version 1', async () => {
+        const created = await store.createRun(run('run-1', 100));
+        expect(created.version).toBe(1);
+        expect(await store.getRun('run-1')).toEqual(created);
+        await expect(store.createRun(run('run-1', 100))).rejects.toBeInstanceOf(ConflictError);
+        expect(await store.getRun('nope')).toBeUndefined();
+      });
+
+      it('updates only at the expected version, incrementing it', async () => {
+        const created = await store.createRun(run('run-1', 100));
+        const started = next(created, { type: 'started' }, 200).run;
+        const updated = await store.updateRun(started, created.version);
+        expect(updated.version).toBe(2);
+        expect(await store.getRun('run-1')).toEqual(updated);
+        expect((await store.getRun('run-1'))?.phase).toBe('runningWorkflow');
+        await expect(store.updateRun({ ...started, phase: 'workflowFailed' }, created.version)).rejects.toBeInstanceOf(ConflictError);
+        expect((await store.getRun('run-1'))?.phase).toBe('runningWorkflow');
+        await expect(store.updateRun(run('ghost', 1), 1)).rejects.toBeInstanceOf(ConflictError);
+      });
+
+      it('lets exactly one of two concurrent updates with the same expected version win', async () => {
+        const created = await store.createRun(run('run-1', 100));
+        const results = await Promise.allSettled([
+          store.updateRun({ ...created, phase: 'runningWorkflow', reason: 'writer A' }, created.version),
+          store.updateRun({ ...created, phase: 'workflowTerminated', reason: 'writer B' }, created.version),
+        ]);
+        const won = results.filter((r) => r.status === 'fulfilled');
+        const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+        expect(won).toHaveLength(1);
+        expect(lost).toHaveLength(1);
+        expect(lost[0]!.reason).toBeInstanceOf(ConflictError);
+        const stored = await store.getRun('run-1');
+        expect(stored?.version).toBe(2);
+        expect(stored?.reason).toBe((won[0] as PromiseFulfilledResult<Run>).value.reason);
+      });
+
+      it('lists runs of one application newest first with a cursor', async () => {
+        for (let i = 1; i <= 5; i++) await store.createRun(run(`run-${i}`, i * 10));
+        await store.createRun(run('run-other', 1_000, otherApp));
+        const first = await store.listRuns(app, { limit: 3 });
+        expect(first.items.map((r) => r.id)).toEqual(['run-5', 'run-4', 'run-3']);
+        expect(first.items.every((r) => r.version === 1)).toBe(true);
+        const rest = await store.listRuns(app, { limit: 3, cursor: first.nextCursor! });
+        expect(rest.items.map((r) => r.id)).toEqual(['run-2', 'run-1']);
+        expect(rest.nextCursor).toBeUndefined();
+      });
+
+      it('transitionRun reloads and decides again when another writer got there first', async () => {
+        const created = await store.createRun(run('run-1', 100));
+        let raced = false;
+        // A store whose first read is followed by another writer's update: our write must conflict.
+        const racing = new Proxy(store, {
+          get(target, prop) {
+            if (prop === 'getRun') {
+              return async (id: string) => {
+                const current = await target.getRun(id);
+                if (current && !raced) {
+                  raced = true;
+                  await target.updateRun(next(current, { type: 'started' }, 150).run, current.version);
+                }
+                return current;
+              };
+            }
+            const value = Reflect.get(target, prop) as unknown;
+            return typeof value === 'function' ? value.bind(target) : value;
+          },
+        });
+        let calls = 0;
+        const result = await transitionRun(racing, 'run-1', (current) => {
+          calls += 1;
+          return next(current, { type: 'terminate', by: 'test', reason: 'race' }, 200);
+        });
+        expect(calls).toBe(2);
+        expect(result.run.version).toBe(created.version + 2);
+        expect(result.run.phase).toBe('workflowTerminated');
+        expect(result.run.decisions.map((d) => d.kind)).toEqual(['terminate']);
+        await expect(transitionRun(store, 'missing', (r) => next(r, { type: 'tick' }, 0))).rejects.toBeInstanceOf(NotFoundError);
+      });
+    });
+
+    describe('applications', () => {
+      const record = (extra: Partial<AppRecord> = {}): AppRecord => ({ app, updatedAt: 100, version: 0, ...extra });
+
+      it('creates the record once and updates it conditionally', async () => {
+        expect(await store.getApp(app)).toBeUndefined();
+        const created = await store.saveApp(record({ currentRunId: 'run-1' }), null);
+        expect(created.version).toBe(1);
+        await expect(store.saveApp(record(), null)).rejects.toBeInstanceOf(ConflictError);
+        const failed = { error: 'app.yaml (document 2) field spec: bad', source, at: 300 };
+        const updated = await store.saveApp({ ...created, lastFailedIngest: failed }, 1);
+        expect(updated.version).toBe(2);
+        await expect(store.saveApp({ ...created, currentRunId: 'stale' }, 1)).rejects.toBeInstanceOf(ConflictError);
+        expect(await store.getApp(app)).toEqual({ ...record({ currentRunId: 'run-1' }), lastFailedIngest: failed, version: 2 });
+      });
+
+      it('lists every application by name, page by page', async () => {
+        for (const name of ['c', 'a', 'b']) await store.saveApp({ app: { namespace: 'demo', name }, updatedAt: 1, version: 0 }, null);
+        await store.saveApp({ app: { namespace: 'alpha', name: 'z' }, updatedAt: 1, version: 0 }, null);
+        const first = await store.listApps({ limit: 3 });
+        expect(first.items.map((r) => `${r.app.namespace}/${r.app.name}`)).toEqual(['alpha/z', 'demo/a', 'demo/b']);
+        const rest = await store.listApps({ limit: 3, cursor: first.nextCursor! });
+        expect(rest.items.map((r) => r.app.name)).toEqual(['c']);
+        expect(rest.nextCursor).toBeUndefined();
+      });
+    });
+
+    describe('ingest idempotency', () => {
+      it('lets the first caller claim a key and shows later callers its result', async () => {
+        const first = await store.claimIngest(source, 1_000);
+        expect(first).toMatchObject({ claimed: true, record: { status: 'in-progress', claimedAt: 1_000 } });
+        const second = await store.claimIngest(source, 1_001);
+        expect(second).toMatchObject({ claimed: false, record: { status: 'in-progress' } });
+        await store.completeIngest(first.record, { outcome: 'run-started', runId: 'run-1', releaseId: 'r1' }, 1_002);
+        const third = await store.claimIngest(source, 10_000_000);
+        expect(third).toMatchObject({ claimed: false, record: { status: 'completed', result: { outcome: 'run-started', runId: 'run-1' } } });
+        const otherEtag = await store.claimIngest({ ...source, etag: 'FFFF' }, 1_003);
+        expect(otherEtag.claimed).toBe(true);
+      });
+
+      it('lets exactly one of two concurrent claims win', async () => {
+        const claims = await Promise.all([store.claimIngest(source, 1), store.claimIngest(source, 1)]);
+        expect(claims.filter((c) => c.claimed)).toHaveLength(1);
+      });
+
+      it('hands a stale in-progress claim over, and refuses the completion of the dead owner', async () => {
+        const dead = await store.claimIngest(source, 1_000);
+        expect((await store.claimIngest(source, 1_000 + 59_999, { staleAfterMs: 60_000 })).claimed).toBe(false);
+        const takeover = await store.claimIngest(source, 1_000 + 60_000, { staleAfterMs: 60_000 });
+        expect(takeover.claimed).toBe(true);
+        await expect(store.completeIngest(dead.record, { outcome: 'failed', error: 'late' }, 70_000)).rejects.toBeInstanceOf(ConflictError);
+        const done = await store.completeIngest(takeover.record, { outcome: 'unchanged' }, 70_000);
+        expect(done).toMatchObject({ status: 'completed', completedAt: 70_000, result: { outcome: 'unchanged' } });
+      });
+    });
+  });
+}

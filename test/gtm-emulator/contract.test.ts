@@ -1,0 +1,25 @@
+import { AlidnsGtm } from '#shared/adapters/aliyun/alidns-gtm.ts';
+import { silentLogger } from '#shared/core/log.ts';
+import { describeGtmContract } from '../contract/gtm.contract.ts';
+import { ACCESS_KEY_ID, ACCESS_KEY_SECRET, startTestEmulator } from './helpers.ts';
+
+/**
+ * The Gtm port's contract through the real adapter against the emulator, with health checks
+ * probing fast while the contract runs (test/traffic/gtm-contract-emulator.test.ts runs it at the
+ * real interval): probing must never disturb what the API returns.
+ */
+describeGtmContract('AlidnsGtm adapter + local GTM emulator probing every 150 ms', async () => {
+  const { emulator } = await startTestEmulator({ instanceId: 'gtm-cn-contract', probeIntervalScale: 0.01 });
+  return {
+    makeGtm: ({ pageSize, wrongSecret }) =>
+      new AlidnsGtm({
+        endpoint: emulator.endpoint,
+        instanceId: emulator.instanceId,
+        credentials: { accessKeyId: ACCESS_KEY_ID, accessKeySecret: wrongSecret ? 'not-the-secret' : ACCESS_KEY_SECRET },
+        maxAttempts: 1,
+        logger: silentLogger,
+        ...(pageSize ? { pageSize } : {}),
+      }),
+    teardown: () => emulator.stop(),
+  };
+});

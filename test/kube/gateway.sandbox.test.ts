@@ -1,0 +1,121 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KubeConfig, KubernetesObjectApi, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { memoryLogger } from '#shared/core/log.ts';
+import { startSandbox, type Sandbox } from '#sandbox/index.ts';
+import { createClusterConnections } from '#shared/adapters/kube/connections.ts';
+import { createKubeGateway, type KubeGateway } from '#shared/adapters/kube/gateway.ts';
+import { clusterEntrySchema } from '#shared/model/clusters.ts';
+import { LABEL_APP_NAME, LABEL_APP_NAMESPACE, LABEL_MANAGED_BY, MANAGED_BY } from '#shared/model/ownership.ts';
+import type { KubeObject } from '#shared/model/kube.ts';
+import { describeClusterGatewayContract } from '../contract/cluster-gateway.contract.ts';
+
+const READY_DELAY_MS = 1_500;
+
+function sandboxKubeConfig(path: string, context: string): KubeConfig {
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromFile(path);
+  kubeConfig.setCurrentContext(context);
+  return kubeConfig;
+}
+
+describeClusterGatewayContract('kube gateway on the sandbox', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tricenter-gateway-contract-'));
+  const clusters = ['cluster1-beijing', 'cluster2-beijing', 'cluster1-hangzhou'].map((name) => clusterEntrySchema.parse({ name }));
+  const sandbox = await startSandbox({ clusters, dir, readyDelayMs: READY_DELAY_MS, dataPlanePort: 0 });
+  const connections = createClusterConnections({ clusters, defaultKubeconfigPath: sandbox.kubeconfigPath });
+  const gateways: KubeGateway[] = [];
+  return {
+    makeGateway: () => {
+      const gateway = createKubeGateway({ connections, requestTimeoutMs: 3_000 });
+      gateways.push(gateway);
+      return gateway;
+    },
+    clusters: clusters.map((c) => c.name),
+    kubeConfig: (cluster) => sandboxKubeConfig(sandbox.kubeconfigPath, cluster),
+    setApiReachable: async (cluster, reachable) => {
+      await sandbox.setFault(cluster, reachable ? 'none' : 'api-unreachable');
+    },
+    readyDelayMs: READY_DELAY_MS,
+    ingressAddress: (cluster) => sandbox.clusters.find((c) => c.name === cluster)?.ingressAddress,
+    teardown: async () => {
+      for (const gateway of gateways) gateway.close();
+      await sandbox.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+describe('kube gateway request economy on the sandbox', () => {
+  let dir: string;
+  let sandbox: Sandbox;
+  let gateway: KubeGateway;
+  const cluster = 'economy';
+  const ownership = { [LABEL_MANAGED_BY]: MANAGED_BY, [LABEL_APP_NAMESPACE]: 'eco', [LABEL_APP_NAME]: 'web' };
+  const manifests: KubeObject[] = [
+    { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace: 'eco', labels: ownership }, data: { a: '1' } },
+    { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'b', namespace: 'eco', labels: ownership }, data: { b: '1' } },
+    { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'eco', labels: ownership }, spec: { selector: { app: 'web' }, ports: [{ port: 80 }] } },
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'web', namespace: 'eco', labels: ownership },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: 'web' } },
+        template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'registry.example.com/web:1' }] } },
+      },
+    },
+  ];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'tricenter-gateway-economy-'));
+    const clusters = [clusterEntrySchema.parse({ name: cluster })];
+    sandbox = await startSandbox({ clusters, dir, readyDelayMs: 0, dataPlanePort: 0 });
+    gateway = createKubeGateway({ connections: createClusterConnections({ clusters, defaultKubeconfigPath: sandbox.kubeconfigPath }) });
+  });
+
+  afterAll(async () => {
+    gateway?.close();
+    await sandbox?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('discovers each apiVersion once, reads nothing in a namespace it creates, and sends one apply per object', async () => {
+    sandbox.resetStats();
+    const first = await gateway.apply(cluster, manifests);
+    expect(first.objects.every((o) => o.changed)).toBe(true);
+    // v1 and apps/v1: one discovery each; one namespace create; four applies; no reads (fresh namespace).
+    expect(gateway.requestCounts(cluster)).toMatchObject({ discovery: 2, create: 1, apply: 4, get: 0, list: 0 });
+    expect(sandbox.stats(cluster).requests).toBe(2 + 1 + 4);
+  });
+
+  it('reads the current state with one list per kind and namespace, or one read for a lone object, before applying again', async () => {
+    sandbox.resetStats();
+    const before = gateway.requestCounts(cluster);
+    const again = await gateway.apply(cluster, manifests);
+    expect(again.objects.every((o) => !o.changed)).toBe(true);
+    const after = gateway.requestCounts(cluster);
+    // Two ConfigMaps: one list; the Service and the Deployment: one read each; four applies.
+    expect({ list: after!.list - before!.list, get: after!.get - before!.get, apply: after!.apply - before!.apply }).toEqual({ list: 1, get: 2, apply: 4 });
+    expect(sandbox.stats(cluster).requests).toBe(7);
+  });
+
+  it('logs which field managers a forced apply overrode', async () => {
+    const logger = memoryLogger();
+    const connections = createClusterConnections({ clusters: [clusterEntrySchema.parse({ name: cluster })], defaultKubeconfigPath: sandbox.kubeconfigPath });
+    const logged = createKubeGateway({ connections, logger });
+    try {
+      const intruder = KubernetesObjectApi.makeApiClient(await connections.kubeConfig(cluster));
+      const cm = manifests[0] as KubeObject;
+      await intruder.patch({ ...cm, data: { a: 'changed by hand' } } as KubernetesObject, undefined, undefined, 'kubectl-edit', undefined, PatchStrategy.MergePatch);
+      const result = await logged.apply(cluster, [cm]);
+      expect(result.objects[0]?.changed).toBe(true);
+      expect(logger.lines).toContainEqual(expect.objectContaining({ level: 'warn', msg: 'forced apply took fields over from other managers', managers: ['kubectl-edit'] }));
+    } finally {
+      logged.close();
+    }
+  });
+});
