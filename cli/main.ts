@@ -1,5 +1,7 @@
 import { Command } from 'commander';
 import { isTricenterError, errorMessage } from '#shared/core/errors.ts';
+import * as appCommands from './commands/app.ts';
+import * as localCommands from './commands/local.ts';
 import * as renderCommands from './commands/render.ts';
 import * as sandboxCommands from './commands/sandbox.ts';
 
@@ -13,7 +15,7 @@ const program = new Command('tricenter')
   .showHelpAfterError()
   .configureOutput({ outputError: (str, write) => write(str) });
 
-const areas: Array<{ register(program: Command): void }> = [renderCommands, sandboxCommands];
+const areas: Array<{ register(program: Command): void }> = [renderCommands, sandboxCommands, appCommands, localCommands];
 for (const area of areas) area.register(program);
 
 try {

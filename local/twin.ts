@@ -61,7 +61,10 @@ export interface LocalEndpoints {
   kubeconfig: string;
   sandboxControlUrl: string;
   clusters: Array<{ name: string; apiUrl: string; ingressAddress: string; dataPlaneUrl: string }>;
-  gtm: { endpoint: string; instanceId: string; accessKeyId: string; dns: { host: string; port: number }; probeIntervalScale: number };
+  /** The secret too: `tricenter traffic` signs its GTM calls with it (the file is written 0600, like the token above). */
+  gtm: { endpoint: string; instanceId: string; accessKeyId: string; accessKeySecret: string; dns: { host: string; port: number }; probeIntervalScale: number };
+  /** The cluster registry the twin runs (absolute path), for commands that reconcile traffic themselves. */
+  clustersFile: string;
   bucket: { root: string; name: string };
   store: string;
 }
@@ -217,7 +220,8 @@ export async function startLocalTwin(options: LocalTwinOptions): Promise<LocalTw
       kubeconfig: sandbox.kubeconfigPath,
       sandboxControlUrl: sandbox.controlUrl,
       clusters: sandbox.clusters.map(({ name, apiUrl, ingressAddress, dataPlaneUrl }) => ({ name, apiUrl, ingressAddress, dataPlaneUrl })),
-      gtm: { endpoint: gtm.endpoint, instanceId: gtm.instanceId, accessKeyId: gtmKey.accessKeyId, dns: gtm.dnsAddress, probeIntervalScale: gtm.probeIntervalScale },
+      gtm: { endpoint: gtm.endpoint, instanceId: gtm.instanceId, ...gtmKey, dns: gtm.dnsAddress, probeIntervalScale: gtm.probeIntervalScale },
+      clustersFile: resolve(options.clustersFile),
       bucket: { root: bucket.root, name: LOCAL_BUCKET },
       store: join(dir, 'state.db'),
     };

@@ -30,11 +30,13 @@ export function splitPath(path: string): string[] {
 /** Raised when an associative-list item lacks a key field: kube-apiserver 1.20 rejects such applies. */
 export class MissingKeyError extends Error {}
 
-export function keyElement(keys: string[], item: JsonObject, where: string, index: number): string {
+export function keyElement(keys: string[], item: JsonObject, where: string, index: number, strict: boolean): string {
   const key: JsonObject = {};
   for (const field of [...keys].sort()) {
     const value = item[field];
     if (value === undefined || value === null) {
+      // Typed objects always carry their keys (a missing number is 0); only an applied configuration can omit one.
+      if (!strict) continue;
       throw new MissingKeyError(`${where}: element ${index}: associative list with keys has an element that omits key field "${field}" (and doesn't have default value)`);
     }
     key[field] = value;
@@ -70,7 +72,7 @@ const FREE_FORM_MAPS = new Set(['labels', 'annotations', 'matchLabels', 'data', 
  * Every owned path of an object with the value found there: leaves, atomic lists and structs,
  * associative-list items (the item itself and its fields), set members. Pattern names the schema position.
  */
-export function members(kind: string, root: JsonObject): Map<string, Json> {
+export function members(kind: string, root: JsonObject, strict = false): Map<string, Json> {
   const out = new Map<string, Json>();
   const visitObject = (obj: JsonObject, path: string, pattern: string): void => {
     for (const [field, raw] of Object.entries(obj)) {
@@ -96,7 +98,7 @@ export function members(kind: string, root: JsonObject): Map<string, Json> {
       const type = listTypeAt(kind, pattern);
       if (type.type === 'map' && value.every(isObject)) {
         value.forEach((item, index) => {
-          const itemPath = joinPath(path, keyElement(type.keys, item as JsonObject, prettyPath(path), index));
+          const itemPath = joinPath(path, keyElement(type.keys, item as JsonObject, prettyPath(path), index, strict));
           out.set(itemPath, item);
           visitObject(item as JsonObject, itemPath, itemPattern(pattern));
         });

@@ -147,7 +147,7 @@ export function serverSideApply(
   const kind = type.kind;
   let applied: Map<string, Json>;
   try {
-    applied = members(kind, config);
+    applied = members(kind, config, true);
   } catch (err) {
     if (err instanceof MissingKeyError) throw new ApiError(500, undefined, `failed to create typed patch object: ${err.message}`);
     throw err;

@@ -56,8 +56,9 @@ export class Registry {
     this.requireNamespace(type, namespace);
     if (name && this.store.get(type, namespace, name)) throw alreadyExists(type, name);
     this.prepareNew(type, obj);
+    this.validateNew(type, obj);
     recordUpdate(type.kind, undefined, obj, options.manager, groupVersion(type), this.clock.now(), ownedScope(type, options));
-    return this.finishCreate(type, obj, options);
+    return options.dryRun ? obj : this.store.put(type, obj);
   }
 
   update(type: ResourceType, namespace: string | undefined, name: string, body: JsonObject, options: WriteOptions): JsonObject {
@@ -113,7 +114,8 @@ export class Registry {
     const merged = serverSideApply(type, live, config, { manager: options.manager, force: options.force, apiVersion: groupVersion(type), nowMs: this.clock.now() });
     if (!live) {
       this.prepareNew(type, merged);
-      return { object: this.finishCreate(type, merged, options), created: true };
+      this.validateNew(type, merged);
+      return { object: options.dryRun ? merged : this.store.put(type, merged), created: true };
     }
     return { object: this.write(type, live, merged, options, 'apply'), created: false };
   }
@@ -166,10 +168,9 @@ export class Registry {
     if (type.kind === 'Service') this.allocateClusterIp(obj);
   }
 
-  private finishCreate(type: ResourceType, obj: JsonObject, options: WriteOptions): JsonObject {
+  private validateNew(type: ResourceType, obj: JsonObject): void {
     const errors = validate(type.kind, obj);
     if (errors.length) throw invalid(type, String(meta(obj).name ?? ''), errors);
-    return options.dryRun ? obj : this.store.put(type, obj);
   }
 
   private write(type: ResourceType, before: JsonObject, incoming: JsonObject, options: WriteOptions, operation: 'update' | 'apply'): JsonObject {
@@ -191,9 +192,9 @@ export class Registry {
     applyDefaults(type.kind, next);
     if (type.kind === 'Service') this.keepClusterIp(before, next);
     if (type.generation && !deepEqual(before.spec, next.spec)) metadata.generation = Number(old.generation ?? 0) + 1;
-    if (operation === 'update') recordUpdate(type.kind, before, next, options.manager, groupVersion(type), this.clock.now(), ownedScope(type, options));
     const errors = validateUpdate(type.kind, before, next);
     if (errors.length) throw invalid(type, String(metadata.name ?? ''), errors);
+    if (operation === 'update') recordUpdate(type.kind, before, next, options.manager, groupVersion(type), this.clock.now(), ownedScope(type, options));
     if (deepEqual(before, next) || options.dryRun) return next;
     return this.store.put(type, next);
   }

@@ -57,6 +57,8 @@ export function serveWatch(w: WatchRequest, req: IncomingMessage, res: ServerRes
   };
 
   res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+  // Clients (client-go's reflector) wait for the headers before they trust the watch: send them now, not with the first event.
+  res.flushHeaders();
   const from = w.resourceVersion === '' || w.resourceVersion === '0' ? undefined : Number(w.resourceVersion);
   if (from === undefined || Number.isNaN(from)) {
     for (const obj of w.store.list(w.type, w.namespace)) if (matches(obj, w.labels, w.fields)) write('ADDED', obj);

@@ -4,7 +4,7 @@
  * Function Compute instance (512 MiB – 1 GiB of memory, shared by the whole invocation).
  */
 export interface BundleLimits {
-  /** The archive or file as uploaded. */
+  /** The archive or single YAML file as uploaded (a folder has no compressed form). */
   maxCompressedBytes: number;
   /** Total bytes of all extracted files together. */
   maxUncompressedBytes: number;
@@ -16,6 +16,11 @@ export interface BundleLimits {
   maxDocuments: number;
   /** YAML alias expansion, passed to yaml's `maxAliasCount`. */
   maxAliasCount: number;
+  /**
+   * Data values that alias expansion may add to one file beyond one value per character of its
+   * text (without aliases a file cannot hold more values than it has characters).
+   */
+  maxAliasExpansion: number;
   /** Nesting depth of a parsed document's data. */
   maxDepth?: number;
 }
@@ -41,6 +46,10 @@ export const DEFAULT_BUNDLE_LIMITS: Readonly<Required<BundleLimits>> = Object.fr
   // yaml's own default (100): blocks "billion laughs" expansion while allowing the few
   // anchors/aliases people use to share labels.
   maxAliasCount: 100,
+  // maxAliasCount bounds how many aliases are resolved, not how big their anchors are: 100
+  // aliases to an anchor of 100,000 values would still copy 10 million. 100,000 extra values
+  // (~10 MiB of objects) is far more than shared labels or env lists ever need.
+  maxAliasExpansion: 100_000,
   // Kubernetes objects nest about 10-20 levels (CRD schemas a little deeper); a deeper
   // document is a recursion attack on whoever walks it later (renderer, patchers, JSON).
   maxDepth: 100,
@@ -63,5 +72,6 @@ export const LIMIT_LABELS: Record<keyof BundleLimits, string> = {
   maxFiles: 'number of entries',
   maxDocuments: 'number of YAML documents',
   maxAliasCount: 'YAML alias count',
+  maxAliasExpansion: 'alias expansion',
   maxDepth: 'nesting depth',
 };

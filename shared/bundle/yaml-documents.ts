@@ -16,7 +16,9 @@ export interface ParsedYamlDocument {
   value: Record<string, unknown>;
 }
 
-export interface YamlParseBudget {
+type DocumentLocation = { file: string; document: number };
+
+export interface YamlParseContext {
   limits: Required<BundleLimits>;
   /** Documents already read from earlier files of the same bundle. */
   documentsSoFar: number;
@@ -33,8 +35,8 @@ export function decodeYamlText(file: string, bytes: Uint8Array): string {
   }
 }
 
-export function parseYamlDocuments(file: string, text: string, budget: YamlParseBudget): ParsedYamlDocument[] {
-  const { limits } = budget;
+export function parseYamlDocuments(file: string, text: string, context: YamlParseContext): ParsedYamlDocument[] {
+  const { limits } = context;
   const tooDeep = checkNestingBeforeParsing(text, 2 * limits.maxDepth);
   if (tooDeep) {
     throw new BundleError(
@@ -43,6 +45,7 @@ export function parseYamlDocuments(file: string, text: string, budget: YamlParse
       { code: 'BUNDLE_TOO_LARGE' },
     );
   }
+  const valueBudget: ValueBudget = { remaining: text.length + limits.maxAliasExpansion };
   const lineCounter = new LineCounter();
   const composer = new Composer({ uniqueKeys: false, schema: 'core', lineCounter, prettyErrors: false });
   const documents: ParsedYamlDocument[] = [];
@@ -60,14 +63,14 @@ export function parseYamlDocuments(file: string, text: string, budget: YamlParse
         throw new BundleError(`duplicate key ${JSON.stringify(String(duplicate))} at line ${keyLine}, column ${col}`, location);
       }
       if (isEmptyDocument(doc)) continue;
-      if (budget.documentsSoFar + documents.length + 1 > limits.maxDocuments) {
+      if (context.documentsSoFar + documents.length + 1 > limits.maxDocuments) {
         throw new BundleError(
           `the bundle has more than ${limits.maxDocuments} YAML documents: exceeds the number of YAML documents limit maxDocuments = ${limits.maxDocuments}`,
           location,
           { code: 'BUNDLE_TOO_LARGE' },
         );
       }
-      const value = toPlainValue(doc, location, limits);
+      const value = toPlainValue(doc, location, limits, valueBudget);
       if (value === null || typeof value !== 'object' || Array.isArray(value)) {
         throw new BundleError(
           `the document starting at line ${line} is ${describeKind(value)}, expected a mapping (key: value)`,
@@ -78,8 +81,7 @@ export function parseYamlDocuments(file: string, text: string, budget: YamlParse
     }
   } catch (err) {
     if (err instanceof BundleError) throw err;
-    // The parser recurses on nesting; a pathological file can exhaust the stack before any
-    // depth check sees it.
+    // Not expected once nesting is bounded, but whatever yaml throws must still name the place.
     throw new BundleError(`could not be parsed as YAML: ${(err as Error).message}`, { file, document: Math.max(index, 0) }, { cause: err });
   }
   return documents;
@@ -92,13 +94,21 @@ function isEmptyDocument(doc: Document.Parsed): boolean {
   return contents === null || (isScalar(contents) && contents.value === null && contents.source === '');
 }
 
-function yamlError(problem: YAMLError, lineCounter: LineCounter, location: { file: string; document: number }): BundleError {
+function yamlError(problem: YAMLError, lineCounter: LineCounter, location: DocumentLocation): BundleError {
   const { line, col } = lineCounter.linePos(problem.pos[0]);
   const what = problem.code === 'TAG_RESOLVE_FAILED' ? 'unsupported YAML tag' : 'YAML syntax error';
   return new BundleError(`${what} at line ${line}, column ${col}: ${problem.message.split('\n')[0]}`, location, { cause: problem });
 }
 
-function toPlainValue(doc: Document.Parsed, location: { file: string; document: number }, limits: Required<BundleLimits>): unknown {
+/**
+ * How many data values one file may still produce. Without aliases every value needs at least one
+ * character of text, so the file's length is a natural bound; aliases may add maxAliasExpansion more.
+ */
+interface ValueBudget {
+  remaining: number;
+}
+
+function toPlainValue(doc: Document.Parsed, location: DocumentLocation, limits: Required<BundleLimits>, budget: ValueBudget): unknown {
   let raw: unknown;
   try {
     raw = doc.toJS({ maxAliasCount: limits.maxAliasCount });
@@ -112,31 +122,46 @@ function toPlainValue(doc: Document.Parsed, location: { file: string; document: 
     }
     throw new BundleError(`could not be converted to data: ${(cause as Error).message}`, location, { cause });
   }
-  return copyWithDepthLimit(raw, 0, location, limits.maxDepth);
+  return new PlainCopy(location, limits, budget).copy(raw, 0);
 }
 
 /**
  * A deep copy: aliases in YAML become shared references in yaml's output, and the renderer
  * patches objects in place, so every document gets its own tree. The copy also enforces the
- * nesting limit. Recursion is safe here because the depth is checked before each step down.
+ * nesting limit and the value budget (yaml's maxAliasCount alone lets 100 aliases each repeat an
+ * anchor of 100,000 values). Recursion is safe because the depth is checked before each step down.
  */
-function copyWithDepthLimit(value: unknown, depth: number, location: { file: string; document: number }, maxDepth: number): unknown {
-  if (value === null || typeof value !== 'object') return value;
-  if (depth >= maxDepth) {
-    throw new BundleError(`data is nested deeper than ${maxDepth} levels: exceeds the nesting depth limit maxDepth = ${maxDepth}`, location, { code: 'BUNDLE_TOO_LARGE' });
+class PlainCopy {
+  constructor(
+    private readonly location: DocumentLocation,
+    private readonly limits: Required<BundleLimits>,
+    private readonly budget: ValueBudget,
+  ) {}
+
+  copy(value: unknown, depth: number): unknown {
+    this.budget.remaining -= 1;
+    if (this.budget.remaining < 0) {
+      throw new BundleError(
+        `YAML aliases expand the data too much: exceeds the alias expansion limit maxAliasExpansion = ${this.limits.maxAliasExpansion} values`,
+        this.location,
+        { code: 'BUNDLE_TOO_LARGE' },
+      );
+    }
+    if (value === null || typeof value !== 'object') return value;
+    const { maxDepth } = this.limits;
+    if (depth >= maxDepth) {
+      throw new BundleError(`data is nested deeper than ${maxDepth} levels: exceeds the nesting depth limit maxDepth = ${maxDepth}`, this.location, {
+        code: 'BUNDLE_TOO_LARGE',
+      });
+    }
+    if (Array.isArray(value)) return value.map((item) => this.copy(item, depth + 1));
+    const copy: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) {
+      // defineProperty, not assignment: a `__proto__` key must stay data, never a prototype.
+      Object.defineProperty(copy, key, { value: this.copy(item, depth + 1), enumerable: true, writable: true, configurable: true });
+    }
+    return copy;
   }
-  if (Array.isArray(value)) return value.map((item) => copyWithDepthLimit(item, depth + 1, location, maxDepth));
-  const copy: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) {
-    // defineProperty, not assignment: a `__proto__` key must stay data, never a prototype.
-    Object.defineProperty(copy, key, {
-      value: copyWithDepthLimit(item, depth + 1, location, maxDepth),
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
-  }
-  return copy;
 }
 
 function describeKind(value: unknown): string {

@@ -73,7 +73,10 @@ async function readEntry(zip: yauzl.ZipFile, entry: yauzl.Entry, archive: string
 
   entries.checkDeclaredSize(path, entry.uncompressedSize);
   const keep = isYamlFile(path);
-  const stream = await openReadStream(zip, entry);
+  const stream = await openReadStream(zip, entry).catch((err: Error) => {
+    // Encrypted entries and compression methods other than store/deflate end up here.
+    throw new BundleError(`could not be extracted from ${archive}: ${err.message}`, { file: path }, { cause: err });
+  });
   const chunks: Buffer[] = [];
   let fileBytes = 0;
   let checksum = 0;

@@ -36,7 +36,8 @@ export async function ingestBundle(deps: WorkflowDeps, source: IngestKey): Promi
 async function ingestClaimed(deps: WorkflowDeps, source: IngestKey): Promise<IngestResult> {
   const object = await deps.bundles.get(source.bucket, source.key, { ifMatch: source.etag });
   const bundle = parseBundle(await loadBundleBytes(source.key, object.data));
-  const plan = render(bundle, await deps.registry());
+  // The release carries its TrafficPolicies beside the rendered manifests: the GTM reconciler reads them from there.
+  const plan = { ...render(bundle, await deps.registry()), traffic: bundle.trafficPolicies.map((t) => t.policy) };
   const expected = appFromKey(source.key);
   if (expected && (expected.namespace !== plan.app.namespace || expected.name !== plan.app.name)) {
     throw new TricenterError(

@@ -356,7 +356,7 @@ export class FakeTablestore {
     return main.GetRangeResponse!.encode({
       consumed: { capacityUnit: { read: Math.max(1, page.length), write: 0 } },
       rows: page.length ? this.encodeRows(page.map((p) => p.row), keyNames) : Buffer.alloc(0),
-      ...(following ? { nextStartPrimaryKey: TableStore.PlainBufferBuilder.serializePrimaryKey(keyNames.map((n, i) => ({ [n]: fromCell(following.key[i]!) }))) } : {}),
+      ...(following ? { nextStartPrimaryKey: TableStore.PlainBufferBuilder.serializePrimaryKey(keyNames.map((n, i) => ({ [n]: fromCell(following.key[i]!) as never }))) } : {}),
     }).finish();
   }
 

@@ -76,9 +76,10 @@ describe('TablestoreRunStore on the wire', () => {
 
   it('splits a large release across body columns and reads it back whole', async () => {
     const s = store();
-    const big = plan([deployStep('deploy', ['c1'])]);
+    const step = deployStep('deploy', ['c1']);
+    const big = plan([step]);
     const manifests = Array.from({ length: 30 }, (_, i) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}` }, data: { blob: `é${'x'.repeat(80_000)}` } }));
-    big.steps[0]!.targets[0]!.manifests = manifests as never;
+    step.targets[0]!.manifests = manifests as never;
     const release: Release = { id: 'big', app: big.app, publishVersion: big.publishVersion, contentHash: big.contentHash, createdAt: 5, plan: big, source: { bucket: 'b', key: 'k', etag: 'E' } };
     await s.putRelease(release);
     const row = fake.tables.get('wire_releases')!.rows.values().next().value!;
@@ -90,8 +91,9 @@ describe('TablestoreRunStore on the wire', () => {
 
   it('refuses a document over the row limit before sending, naming it and the sizes', async () => {
     const s = store();
-    const huge = plan([deployStep('deploy', ['c1'])]);
-    huge.steps[0]!.targets[0]!.manifests = [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' }, data: { blob: 'x'.repeat(MAX_BODY_BYTES) } }] as never;
+    const step = deployStep('deploy', ['c1']);
+    const huge = plan([step]);
+    step.targets[0]!.manifests = [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' }, data: { blob: 'x'.repeat(MAX_BODY_BYTES) } }] as never;
     const before = fake.calls.length;
     const refused = await s
       .putRelease({ id: 'huge', app: huge.app, publishVersion: 'v', contentHash: 'h', createdAt: 1, plan: huge, source: { bucket: 'b', key: 'k', etag: 'E' } })

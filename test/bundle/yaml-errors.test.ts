@@ -105,6 +105,17 @@ describe('resource exhaustion in YAML', () => {
     expect(err.message).toMatch(/^lol\.yaml \(document 1\): YAML aliases expand too much: .*maxAliasCount = 100/);
   });
 
+  it('stops aliases that each repeat a large anchor (few aliases, many values)', async () => {
+    const anchor = `big: &big [${Array.from({ length: 2000 }, (_, i) => i).join(', ')}]\n`;
+    const uses = Array.from({ length: 90 }, (_, i) => `use${i}: *big\n`).join('');
+    const text = `kind: A\n${anchor}${uses}`;
+    const err = await failureOf(loadBundleBytes('wide.yaml', Buffer.from(text)));
+    expect(err.code).toBe('BUNDLE_TOO_LARGE');
+    expect(err.message).toBe('wide.yaml (document 1): YAML aliases expand the data too much: exceeds the alias expansion limit maxAliasExpansion = 100000 values');
+    const raised = await loadBundleBytes('wide.yaml', Buffer.from(text), { maxAliasExpansion: 200_000 });
+    expect((raised.documents[0]?.value.use89 as number[]).length).toBe(2000);
+  });
+
   it('allows a few aliases under the limit', async () => {
     const { documents } = await loadBundleBytes('ok.yaml', Buffer.from('a: &x [1]\nb: *x\nc: *x\n'));
     expect(documents[0]?.value).toEqual({ a: [1], b: [1], c: [1] });

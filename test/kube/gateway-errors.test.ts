@@ -197,6 +197,11 @@ describe('gateway error classification', () => {
     expect(requests).toContain('GET /api/v1/configmaps');
     expect(requests).toContain('GET /api/v1/namespaces/demo/configmaps');
     expect((await gateway.listOwned('fake', app)).map((r) => r.name).sort()).toEqual(['web-drop', 'web-keep']);
+
+    // Keeping a Namespace does not make namespaces candidates for deletion.
+    requests.length = 0;
+    await gateway.prune('fake', app, [...keep, { apiVersion: 'v1', kind: 'Namespace', name: 'demo' }]);
+    expect(requests.filter((r) => r.startsWith('GET /api/v1/namespaces') && !r.includes('/configmaps'))).toEqual([]);
   });
 
   it('builds a new client when the connections hand out a new kubeconfig (an ACK one was refreshed)', async () => {

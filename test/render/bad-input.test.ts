@@ -240,6 +240,18 @@ const cases: BadCase[] = [
     place: ['app.yaml', 'document 3', 'field steps[1].properties.duration'],
     says: /must be a duration/,
   },
+  {
+    name: 'timeout both on the step and in its properties',
+    files: baseWith(workflow('  - {name: go, type: deploy, timeout: 5m, properties: {policies: [everywhere], timeout: 10m}}\n')),
+    place: ['app.yaml', 'document 3', 'field steps[0].timeout'],
+    says: /timeout is given both on the step and in its properties/,
+  },
+  {
+    name: 'suspend step whose timeout is shorter than its duration',
+    files: baseWith(workflow(`${deployStep(['everywhere'])}  - {name: wait, type: suspend, timeout: 1m, properties: {duration: 5m}}\n`)),
+    place: ['app.yaml', 'document 3', 'field steps[1].timeout'],
+    says: /timeout must be longer than its duration/,
+  },
 ];
 
 async function run(c: BadCase): Promise<unknown> {

@@ -256,30 +256,30 @@ spec:
     expect(plan.publishVersion).toBe(plan.contentHash);
   });
 
-  it('lets one json-patch value be used by several steps and patched further by later traits', async () => {
+  it('lets one json-patch value be used by several steps and changed further by later traits', async () => {
     const docs = `apiVersion: core.oam.dev/v1alpha1
 kind: Policy
-metadata: {name: extra}
+metadata: {name: sidecar}
 type: override
 properties:
   components:
-    - name: config
+    - name: web
       traits:
-        - {type: json-patch, properties: {operations: [{op: add, path: /metadata/annotations, value: {team: a}}]}}
-        - {type: annotations, properties: {owner: b}}
+        - {type: json-patch, properties: {operations: [{op: add, path: /spec/template/spec/containers/-, value: {name: side, image: proxy}}]}}
+        - {type: env, properties: {containerName: side, env: {MODE: on}}}
 ---
 apiVersion: core.oam.dev/v1alpha1
 kind: Workflow
 metadata: {name: wf}
 steps:
-  - {name: one, type: deploy, properties: {policies: [extra, everywhere]}}
-  - {name: two, type: deploy, properties: {policies: [extra, everywhere]}}
+  - {name: one, type: deploy, properties: {policies: [sidecar, everywhere]}}
+  - {name: two, type: deploy, properties: {policies: [sidecar, everywhere]}}
 `;
     const plan = await planOf(baseWith(docs));
-    const annotations = deploySteps(plan).map((s) => s.targets[0]?.manifests[1]?.metadata.annotations);
-    expect(annotations.map((a) => [a?.team, a?.owner])).toEqual([
-      ['a', 'b'],
-      ['a', 'b'],
+    const sidecars = deploySteps(plan).map((s) => (s.targets[0]?.manifests[0]?.spec as { template: { spec: { containers: unknown[] } } }).template.spec.containers[1]);
+    expect(sidecars).toEqual([
+      { name: 'side', image: 'proxy', env: [{ name: 'MODE', value: 'on' }] },
+      { name: 'side', image: 'proxy', env: [{ name: 'MODE', value: 'on' }] },
     ]);
   });
 });

@@ -127,7 +127,17 @@ export class OssBundleSource implements BundleSource {
       bucket,
       accessKeyId: credentials.accessKeyId,
       accessKeySecret: credentials.accessKeySecret,
-      ...(credentials.securityToken ? { stsToken: credentials.securityToken } : {}),
+      ...(credentials.securityToken
+        ? {
+            stsToken: credentials.securityToken,
+            // The SDK asks again after this interval; the provider answers with the invocation's keys.
+            refreshSTSToken: async () => {
+              const now = this.options.credentials();
+              return { accessKeyId: now.accessKeyId, accessKeySecret: now.accessKeySecret, stsToken: now.securityToken ?? '' };
+            },
+            refreshSTSTokenInterval: 60_000,
+          }
+        : {}),
       ...(this.options.endpoint ? { endpoint: this.options.endpoint } : {}),
       internal: this.options.internal ?? false,
       secure: true,

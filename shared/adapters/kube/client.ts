@@ -13,12 +13,12 @@ import {
 import { TricenterError } from '../../core/errors.ts';
 
 /**
- * One client per cluster, built on the library's KubernetesObjectApi: we keep its URL building and
- * its per-apiVersion discovery cache (`apiVersionResourceCache`, filled by one GET of
- * `/apis/<group>/<version>` and reused for every later object of that apiVersion), and send the
- * requests ourselves so that bodies go out exactly as rendered (the library re-serialises known kinds
- * through its typed models, which silently drops fields the API server should judge) and so that we
- * see the HTTP status (201 = created by server-side apply).
+ * One client per cluster, built on the library's KubernetesObjectApi: we keep its configuration
+ * (kubeconfig authentication, TLS) and its per-apiVersion discovery cache (`apiVersionResourceCache`,
+ * filled by one GET of `/apis/<group>/<version>` and reused for every later object of that
+ * apiVersion), and send the requests ourselves so that bodies go out exactly as rendered (the
+ * library re-serialises known kinds through its typed models, which silently drops fields the API
+ * server should judge) and so that we see the HTTP status (201 = created by server-side apply).
  */
 
 export type KubeAction = 'discovery' | 'get' | 'list' | 'apply' | 'create' | 'delete';

@@ -201,10 +201,15 @@ export function createKubeGateway(options: KubeGatewayOptions): KubeGateway {
     return { ref, changed, created: response.status === 201 };
   };
 
-  /** Kinds to look at for owned objects: the ones we deploy plus any kind being kept; unserved kinds skipped. */
+  /**
+   * Kinds to look at for owned objects: the ones we deploy plus any kind being kept; unserved kinds
+   * skipped. Never Namespaces: deleting one deletes everything in it, owned by us or not.
+   */
   const ownedKinds = async (client: ClusterClient, cluster: string, extra: ObjectRef[]) => {
     const wanted = new Map<string, { apiVersion: string; kind: string }>();
-    for (const kind of [...OWNED_KINDS, ...extra.map(({ apiVersion, kind }) => ({ apiVersion, kind }))]) wanted.set(`${kind.apiVersion} ${kind.kind}`, kind);
+    for (const kind of [...OWNED_KINDS, ...extra.map(({ apiVersion, kind }) => ({ apiVersion, kind }))]) {
+      if (kind.kind !== 'Namespace') wanted.set(`${kind.apiVersion} ${kind.kind}`, kind);
+    }
     const kinds: Array<{ apiVersion: string; kind: string; namespaced: boolean }> = [];
     for (const kind of wanted.values()) {
       let resource;

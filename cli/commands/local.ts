@@ -1,0 +1,165 @@
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { createLogger } from '#shared/core/log.ts';
+import type { AppStatus } from '#shared/usecases/status.ts';
+import { startLocalTwin, type LocalTwin } from '#local/twin.ts';
+import { ApiClient, packBundle } from '../client.ts';
+import { formatWorkloads } from '../status-view.ts';
+
+/**
+ * `tricenter local up` (and `npm start`): the whole system on this machine. With the demo it
+ * uploads examples/web-demo, narrates the run, stops at the approval gate, approves by itself after
+ * a few seconds (unless --manual-approval), shows the per-cluster table, then keeps serving until
+ * Ctrl-C. JSON logs go to .tricenter/logs/tricenter.log so the console stays readable.
+ */
+interface UpOptions {
+  clusters: string;
+  dir: string;
+  demo: boolean;
+  bundle: string;
+  manualApproval?: boolean;
+  approveAfter: string;
+  readyDelay: string;
+  dataPlanePort: string;
+  approvalPort: string;
+  probeScale: string;
+}
+
+const say = (line = '') => console.log(line);
+
+export function register(program: Command): void {
+  const local = program.command('local').description('the local twin: simulated clusters, GTM emulator, SQLite, folder bucket, in-process queue');
+  local
+    .command('up')
+    .description('start every local service (and, unless --no-demo, run the seed scenario)')
+    .option('--clusters <file>', 'cluster registry', 'examples/web-demo/clusters.yaml')
+    .option('--dir <dir>', 'state folder', '.tricenter')
+    .option('--no-demo', 'only start the services')
+    .option('--bundle <path>', 'bundle the demo uploads', 'examples/web-demo')
+    .option('--manual-approval', 'wait for `tricenter approve` instead of approving by itself')
+    .option('--approve-after <seconds>', 'demo: approve by itself after this long', '5')
+    .option('--ready-delay <ms>', 'simulated Deployments become ready after this long', '1500')
+    .option('--data-plane-port <port>', 'port of every cluster data plane (on 127.0.0.2, .3, ...)', '8080')
+    .option('--approval-port <port>', 'port of the approval API on 127.0.0.1', '8787')
+    .option('--probe-scale <factor>', 'GTM health-check intervals are multiplied by this locally', '0.05')
+    .action(async (options: UpOptions) => {
+      const dir = resolve(options.dir);
+      mkdirSync(join(dir, 'logs'), { recursive: true });
+      const logFile = join(dir, 'logs', 'tricenter.log');
+      const logStream = createWriteStream(logFile, { flags: 'w' });
+      const logger = createLogger({ fn: 'local' }, { sink: (line) => logStream.write(`${line}\n`) });
+
+      say('Starting the local twin...');
+      const twin = await startLocalTwin({
+        dir,
+        clustersFile: options.clusters,
+        readyDelayMs: Number(options.readyDelay),
+        dataPlanePort: Number(options.dataPlanePort),
+        approvalPort: Number(options.approvalPort),
+        probeIntervalScale: Number(options.probeScale),
+        logger,
+      });
+      let stopping = false;
+      const shutdown = async () => {
+        if (stopping) return;
+        stopping = true;
+        say('\nStopping...');
+        await twin.stop();
+        logStream.end();
+        process.exit(0);
+      };
+      process.on('SIGINT', () => void shutdown());
+      process.on('SIGTERM', () => void shutdown());
+
+      printEndpoints(twin, logFile);
+      if (options.demo) await runDemo(twin, options);
+      printNextSteps(twin, options.demo);
+      await new Promise(() => {});
+    });
+}
+
+function printEndpoints(twin: LocalTwin, logFile: string): void {
+  const e = twin.endpoints;
+  say(`  approval API   ${e.approvalUrl}   (token in ${twin.endpointsFile})`);
+  say(`  kubeconfig     ${e.kubeconfig}   (contexts: ${e.clusters.map((c) => c.name).join(', ')})`);
+  for (const c of e.clusters) say(`  ${c.name.padEnd(18)} API ${c.apiUrl}   ingress ${c.dataPlaneUrl}`);
+  say(`  GTM emulator   ${e.gtm.endpoint}   DNS ${e.gtm.dns.host}:${e.gtm.dns.port}   (health-check intervals x${e.gtm.probeIntervalScale})`);
+  say(`  bucket         ${e.bucket.root}/${e.bucket.name}   store ${e.store}`);
+  say(`  logs           ${logFile}`);
+  say();
+}
+
+async function runDemo(twin: LocalTwin, options: UpOptions): Promise<void> {
+  const client = new ApiClient({ endpoint: twin.endpoints.approvalUrl, token: twin.endpoints.token });
+  const bundle = await packBundle(options.bundle);
+  const app = bundle.app;
+  const started = Date.now();
+  const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s`;
+  const uploaded = await client.upload(app, bundle);
+  say(`${elapsed()}  uploaded ${options.bundle} -> ${uploaded.bucket}/${uploaded.key}`);
+
+  const seen = new Map<string, string>();
+  let approvalScheduled = false;
+  for (;;) {
+    const status = await client.status(app).catch(() => undefined);
+    if (status) {
+      for (const line of changes(status, seen)) say(`${elapsed()}  ${line}`);
+      if (status.phase === 'workflowSuspending' && !approvalScheduled) {
+        approvalScheduled = true;
+        const step = status.steps.find((s) => s.awaiting === 'approval');
+        say();
+        say(formatWorkloads(status));
+        say();
+        say(`Waiting for a review before ${step?.name ?? 'the next step'}. From another terminal:`);
+        say(`  npx tricenter approve ${app.namespace}/${app.name} --comment "cluster1-beijing looks good"`);
+        if (!options.manualApproval) {
+          say(`(approving by itself in ${options.approveAfter} s; run with --manual-approval to decide yourself)`);
+          setTimeout(() => {
+            client.decide(app, 'approve', 'approved by the demo').catch(() => undefined);
+          }, Number(options.approveAfter) * 1000).unref();
+        }
+        say();
+      }
+      if (['running', 'workflowFailed', 'workflowTerminated'].includes(status.phase)) {
+        say();
+        say(formatWorkloads(status));
+        if (status.reason) say(`reason: ${status.reason}`);
+        return;
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** What changed since the last look, as narration lines. */
+function changes(status: AppStatus, seen: Map<string, string>): string[] {
+  const lines: string[] = [];
+  const note = (key: string, value: string, line: string) => {
+    if (seen.get(key) !== value) lines.push(line);
+    seen.set(key, value);
+  };
+  note('phase', status.phase, `phase ${status.phase}${status.publishVersion ? ` (publishVersion ${status.publishVersion})` : ''}`);
+  for (const step of status.steps) {
+    note(`step:${step.name}`, step.phase, `step ${step.name}: ${step.phase}${step.awaiting ? `, awaiting ${step.awaiting}` : ''}`);
+    for (const task of step.clusters) {
+      note(`task:${step.name}:${task.cluster}`, `${task.status}:${task.attempt}`, `  ${task.cluster}: ${task.status}${task.message ? ` (${task.message})` : ''}`);
+    }
+  }
+  for (const decision of status.decisions) note(`decision:${decision.id}`, decision.kind, `${decision.kind} by ${decision.by}${decision.comment ? `: ${decision.comment}` : ''}`);
+  return lines;
+}
+
+function printNextSteps(twin: LocalTwin, demo: boolean): void {
+  const e = twin.endpoints;
+  const beijing = e.clusters[0];
+  say();
+  say('The local twin keeps running until Ctrl-C. Things to try from another terminal:');
+  say('  npx tricenter status demo/web-demo --watch');
+  if (beijing) say(`  curl -H 'Host: web-demo.example.com' ${beijing.dataPlaneUrl}/`);
+  say(`  dig @${e.gtm.dns.host} -p ${e.gtm.dns.port} web-demo.example.com`);
+  say(`  kubectl --kubeconfig ${e.kubeconfig} --context ${beijing?.name ?? '<cluster>'} get deploy,svc,ingress,cm -n demo`);
+  say(`  npx tricenter sandbox fail ${beijing?.name ?? '<cluster>'} --kubeconfig ${e.kubeconfig}    # then watch DNS fail over`);
+  say('  npx tricenter drill demo/web-demo');
+  if (!demo) say('  npx tricenter upload examples/web-demo');
+}

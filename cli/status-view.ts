@@ -1,0 +1,48 @@
+import type { AppStatus } from '#shared/usecases/status.ts';
+
+/** Human views of an application's status, shared by `tricenter status` and the `npm start` narration. */
+
+export function table(rows: string[][]): string {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('   ')).join('\n');
+}
+
+export function formatStatus(status: AppStatus): string {
+  const head = [
+    `${status.app.namespace}/${status.app.name}`,
+    `phase: ${status.phase}`,
+    status.publishVersion ? `publishVersion: ${status.publishVersion}` : undefined,
+    status.runId ? `run: ${status.runId}` : undefined,
+  ].filter(Boolean).join('   ');
+  const parts = [head];
+  if (status.reason) parts.push(`reason: ${status.reason}${status.message ? ` (${status.message})` : ''}`);
+  if (status.lastFailedIngest) parts.push(`last upload rejected (${status.lastFailedIngest.source.key}): ${status.lastFailedIngest.error}`);
+  if (status.steps.length > 0) {
+    parts.push(
+      '',
+      table([
+        ['STEP', 'PHASE', 'APPROVAL', 'CLUSTERS'],
+        ...status.steps.map((s) => [
+          s.name,
+          s.awaiting ? `${s.phase} (${s.awaiting})` : s.phase,
+          s.needsApproval ? 'required' : '-',
+          s.clusters.map((c) => `${c.cluster}:${c.status}${c.attempt > 1 ? `#${c.attempt}` : ''}`).join(' ') || '-',
+        ]),
+      ]),
+    );
+  }
+  if (status.clusters.length > 0) parts.push('', formatWorkloads(status));
+  return parts.join('\n');
+}
+
+/** Like `kubectl amc get deployment -m all`: one row per cluster and Deployment. */
+export function formatWorkloads(status: AppStatus): string {
+  const rows = [['CLUSTER', 'NAMESPACE', 'NAME', 'READY', 'UP-TO-DATE', 'AVAILABLE']];
+  for (const cluster of status.clusters) {
+    if (!cluster.reachable) rows.push([cluster.cluster, '-', '-', 'unreachable', '-', '-']);
+    else if (cluster.workloads.length === 0) rows.push([cluster.cluster, '-', '(none yet)', '-', '-', '-']);
+    for (const w of cluster.workloads) rows.push([cluster.cluster, w.namespace ?? '-', w.name, w.ready, String(w.upToDate), String(w.available)]);
+  }
+  return table(rows);
+}
