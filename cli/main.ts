@@ -4,6 +4,7 @@ import * as appCommands from './commands/app.ts';
 import * as localCommands from './commands/local.ts';
 import * as renderCommands from './commands/render.ts';
 import * as sandboxCommands from './commands/sandbox.ts';
+import * as setupCommands from './commands/setup.ts';
 
 /**
  * The `tricenter` command. Each area registers its subcommands from `cli/commands/<area>.ts`.
@@ -15,7 +16,7 @@ const program = new Command('tricenter')
   .showHelpAfterError()
   .configureOutput({ outputError: (str, write) => write(str) });
 
-const areas: Array<{ register(program: Command): void }> = [renderCommands, sandboxCommands, appCommands, localCommands];
+const areas: Array<{ register(program: Command): void }> = [renderCommands, sandboxCommands, appCommands, localCommands, setupCommands];
 for (const area of areas) area.register(program);
 
 try {

@@ -147,11 +147,25 @@ export async function startLocalTwin(options: LocalTwinOptions): Promise<LocalTw
       dryRun: false,
     };
     const gtmReconcile = createGtmReconcileHandler(async () => trafficDeps);
-    const invokeTraffic = (event: object) =>
-      gtmReconcile(Buffer.from(JSON.stringify(event)), context('gtm-reconcile')).then(
-        () => undefined,
-        (err: unknown) => logger.warn('gtm-reconcile failed', { error: errorMessage(err) }),
-      );
+    // Reconciles never overlap here: two at once both see a pool missing and both create it (GTM has
+    // no conditional create), and the planner then refuses to touch the duplicates. A timer event
+    // already waiting makes another one redundant.
+    let trafficTail: Promise<void> = Promise.resolve();
+    let waitingTimerRun: Promise<void> | undefined;
+    const invokeTraffic = (event: object): Promise<void> => {
+      const fromTimer = !('type' in event);
+      if (fromTimer && waitingTimerRun) return waitingTimerRun;
+      const run = trafficTail.then(() => {
+        if (fromTimer) waitingTimerRun = undefined;
+        return gtmReconcile(Buffer.from(JSON.stringify(event)), context('gtm-reconcile')).then(
+          () => undefined,
+          (err: unknown) => logger.warn('gtm-reconcile failed', { error: errorMessage(err) }),
+        );
+      });
+      if (fromTimer) waitingTimerRun = run;
+      trafficTail = run;
+      return run;
+    };
 
     const deps: ApprovalDeps = {
       store,
@@ -197,6 +211,11 @@ export async function startLocalTwin(options: LocalTwinOptions): Promise<LocalTw
       },
     });
     stops.push(() => watcher.close());
+    // Node 20's recursive fs.watch misses files under folders created after it started (an OSS
+    // trigger never misses), so a cheap rescan backs it up.
+    const rescan = setInterval(() => void watcher.rescan().catch(() => undefined), 500);
+    rescan.unref();
+    stops.push(() => clearInterval(rescan));
 
     const approval: HttpTriggerServer = await startHttpTrigger(createApprovalHandler(getDeps), {
       functionName: 'approval',

@@ -14,7 +14,7 @@ import { handleApiRequest } from './kube/router.ts';
 import { findResource, type ResourceType } from './kube/resources.ts';
 import { ObjectStore } from './kube/store.ts';
 import { ReopenableServer } from './listener.ts';
-import { makeServingCertificate } from './tls.ts';
+import { makeServingCertificate, type ServingCertificate } from './tls.ts';
 
 export type { SandboxFault } from './control.ts';
 export { SANDBOX_FAULTS } from './control.ts';
@@ -102,6 +102,45 @@ function seed(registry: Registry): void {
   );
 }
 
+/** One simulated cluster: its store, registry, controllers, API server and data plane (not yet listening). */
+function createCluster(name: string, ingressAddress: string, shared: { clock: Clock; readyDelayMs: number; token: string; certificate: ServingCertificate }): RunningCluster {
+  const { clock, token, certificate } = shared;
+  const store = new ObjectStore();
+  const registry = new Registry(store, clock);
+  seed(registry);
+  const controllers = new Controllers(registry, clock, shared.readyDelayMs, ingressAddress);
+  controllers.start();
+  const byVerb: Record<string, number> = {};
+  const count = (verb: string): void => {
+    byVerb[verb] = (byVerb[verb] ?? 0) + 1;
+  };
+  let fault: SandboxFault = 'none';
+  const api: ReopenableServer = new ReopenableServer(
+    createHttpsServer({ cert: certificate.cert, key: certificate.key }, (req, res) => {
+      void handleApiRequest({ registry, clock, token, serverAddress: () => `127.0.0.1:${api.boundPort}`, count }, req, res);
+    }),
+    '127.0.0.1',
+  );
+  const isDown = (): boolean => fault === 'data-plane-down' || fault === 'both';
+  const dataPlane = new ReopenableServer(
+    createHttpServer((req, res) => handleDataPlaneRequest({ clusterName: name, store, controllers, isDown }, req, res)),
+    ingressAddress,
+  );
+  return {
+    view: { name, apiUrl: '', ingressAddress, dataPlanePort: 0, dataPlaneUrl: '' },
+    api,
+    dataPlane,
+    controllers,
+    get fault() {
+      return fault;
+    },
+    set fault(next: SandboxFault) {
+      fault = next;
+    },
+    byVerb,
+  };
+}
+
 async function listenDataPlanes(servers: ReopenableServer[], port: number): Promise<number> {
   if (port !== 0) {
     for (const s of servers) await s.listen(port);
@@ -136,41 +175,9 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
 
   try {
     for (const [index, entry] of options.clusters.entries()) {
-      const store = new ObjectStore();
-      const registry = new Registry(store, clock);
-      seed(registry);
-      const ingressAddress = addressAt(options.firstAddress ?? '127.0.0.2', index);
-      const controllers = new Controllers(registry, clock, readyDelayMs, ingressAddress);
-      controllers.start();
-      const byVerb: Record<string, number> = {};
-      const running: RunningCluster = {
-        view: { name: entry.name, apiUrl: '', ingressAddress, dataPlanePort: 0, dataPlaneUrl: '' },
-        controllers,
-        fault: 'none',
-        byVerb,
-        api: undefined as unknown as ReopenableServer,
-        dataPlane: undefined as unknown as ReopenableServer,
-      };
-      const api = new ReopenableServer(
-        createHttpsServer({ cert: certificate.cert, key: certificate.key }, (req, res) => {
-          void handleApiRequest(
-            { registry, clock, token, serverAddress: () => `127.0.0.1:${api.boundPort}`, count: (verb) => (byVerb[verb] = (byVerb[verb] ?? 0) + 1) },
-            req,
-            res,
-          );
-        }),
-        '127.0.0.1',
-      );
-      const dataPlane = new ReopenableServer(
-        createHttpServer((req, res) =>
-          handleDataPlaneRequest({ clusterName: entry.name, store, controllers, isDown: () => running.fault === 'data-plane-down' || running.fault === 'both' }, req, res),
-        ),
-        ingressAddress,
-      );
-      running.api = api;
-      running.dataPlane = dataPlane;
-      clusters.push(running);
-      running.view.apiUrl = `https://127.0.0.1:${await api.listen(0)}`;
+      const cluster = createCluster(entry.name, addressAt(options.firstAddress ?? '127.0.0.2', index), { clock, readyDelayMs, token, certificate });
+      clusters.push(cluster);
+      cluster.view.apiUrl = `https://127.0.0.1:${await cluster.api.listen(0)}`;
     }
     const dataPlanePort = await listenDataPlanes(clusters.map((c) => c.dataPlane), options.dataPlanePort ?? 8080);
     for (const c of clusters) {

@@ -99,6 +99,28 @@ export class Registry {
     return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name, group: type.group, kind: type.plural, uid: String(metadata.uid ?? '') } };
   }
 
+  /** The autoscaling/v1 Scale view of a Deployment (`/scale`, what `kubectl scale` uses). */
+  getScale(type: ResourceType, namespace: string | undefined, name: string): JsonObject {
+    return scaleOf(this.get(type, namespace, name));
+  }
+
+  /** Writes a Scale: a PUT body, or a patch applied to the current Scale. Only spec.replicas counts. */
+  updateScale(type: ResourceType, namespace: string | undefined, name: string, change: { body?: JsonObject; contentType?: string; patch?: Json }, options: WriteOptions): JsonObject {
+    const live = this.get(type, namespace, name);
+    let scale = change.body ?? scaleOf(live);
+    if (change.patch !== undefined) {
+      const ct = change.contentType ?? '';
+      if (!PATCH_TYPES.includes(ct) || ct === 'application/apply-patch+yaml') throw unsupportedMediaType(PATCH_TYPES.slice(0, 3));
+      scale = ct === 'application/json-patch+json' ? jsonPatch(scale, change.patch) : (mergePatch(scale, change.patch) as JsonObject);
+    }
+    const expected = isObject(scale.metadata) ? scale.metadata.resourceVersion : undefined;
+    if (expected !== undefined && expected !== '' && expected !== meta(live).resourceVersion) throw conflict(type, name, STALE_OBJECT);
+    const replicas = isObject(scale.spec) ? scale.spec.replicas : undefined;
+    const next = structuredClone(live);
+    (next.spec as JsonObject).replicas = typeof replicas === 'number' ? replicas : 0;
+    return scaleOf(this.write(type, live, next, { manager: options.manager, dryRun: options.dryRun }, 'update'));
+  }
+
   /** Status writes by the simulated controllers: an Update by their manager, through the status subresource. */
   writeStatus(type: ResourceType, live: JsonObject, status: JsonObject, manager: string): JsonObject {
     return this.write(type, live, { ...live, status }, { manager, dryRun: false, subresource: 'status' }, 'update');
@@ -237,6 +259,20 @@ export class Registry {
     const ns = this.store.get(NAMESPACES, undefined, name);
     if (ns) this.store.remove(NAMESPACES, ns);
   }
+}
+
+function scaleOf(deployment: JsonObject): JsonObject {
+  const m = meta(deployment);
+  const spec = isObject(deployment.spec) ? deployment.spec : {};
+  const status = isObject(deployment.status) ? deployment.status : {};
+  const matchLabels = isObject(spec.selector) && isObject(spec.selector.matchLabels) ? spec.selector.matchLabels : {};
+  return {
+    kind: 'Scale',
+    apiVersion: 'autoscaling/v1',
+    metadata: { name: m.name ?? null, namespace: m.namespace ?? null, uid: m.uid ?? null, resourceVersion: m.resourceVersion ?? null, creationTimestamp: m.creationTimestamp ?? null },
+    spec: { replicas: spec.replicas ?? 0 },
+    status: { replicas: status.replicas ?? 0, selector: Object.entries(matchLabels).map(([k, v]) => `${k}=${String(v)}`).join(',') },
+  };
 }
 
 /**

@@ -101,7 +101,8 @@ export function apiResourceList(group: string, version: string): unknown {
     if (t.categories.length) main.categories = t.categories;
     main.storageVersionHash = t.storageVersionHash;
     const status = { name: `${t.plural}/status`, singularName: '', namespaced: t.namespaced, kind: t.kind, verbs: ['get', 'patch', 'update'] };
-    return t.status ? [main, status] : [main];
+    const scale = { name: `${t.plural}/scale`, singularName: '', namespaced: t.namespaced, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] };
+    return [main, ...(t.kind === 'Deployment' ? [scale] : []), ...(t.status ? [status] : [])];
   });
   // The core group's list carries no apiVersion, a quirk of kube-apiserver that clients tolerate.
   const head = group ? { kind: 'APIResourceList', apiVersion: 'v1' } : { kind: 'APIResourceList' };

@@ -5,7 +5,7 @@ import { isObject, type Json, type JsonObject } from './fieldpath.ts';
 import { PATCH_TYPES, type Registry, type WriteOptions } from './registry.ts';
 import { apiGroup, apiGroupList, apiResourceList, coreVersions, findResource, groupVersion, SERVER_VERSION, servesGroupVersion, type ResourceType } from './resources.ts';
 import { parseFieldSelector, parseLabelSelector } from './selectors.ts';
-import { ApiError, badRequest, methodNotAllowed, pathNotFound, unauthorized } from './status.ts';
+import { ApiError, badRequest, methodNotAllowed, pathNotFound, unauthorized, unsupportedMediaType } from './status.ts';
 import { toTable, partialMetadata, type IncludeObject } from './table.ts';
 import { serveWatch } from './watch.ts';
 
@@ -86,7 +86,7 @@ function resolveTarget(s: string[]): Target | undefined {
   if (!type || rest.length > 3) return undefined;
   if (namespace !== undefined && !type.namespaced) return undefined;
   const [, name, subresource] = rest;
-  if (subresource !== undefined && !(subresource === 'status' && type.status)) return undefined;
+  if (subresource !== undefined && !((subresource === 'status' && type.status) || (subresource === 'scale' && type.kind === 'Deployment'))) return undefined;
   const target: Target = { type };
   if (namespace !== undefined) target.namespace = namespace;
   if (name !== undefined) target.name = name;
@@ -105,10 +105,19 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function parseBody(text: string, contentType: string): Json {
-  if (!text.trim()) throw badRequest('Object \'Kind\' is missing in \'\'');
+const OBJECT_MEDIA_TYPES = ['application/json', 'application/yaml'];
+
+/**
+ * Request bodies: JSON, YAML (for creates and updates, as kube-apiserver accepts them) and the
+ * apply patch's YAML. Protobuf, which kubectl's typed commands (`kubectl create ...`) send, is not
+ * decoded: those requests get a 415 that names what is accepted.
+ */
+function parseBody(text: string, contentType: string, accepted: string[] = OBJECT_MEDIA_TYPES): Json {
+  const type = contentType || 'application/json';
+  if (!accepted.includes(type) && type !== 'application/apply-patch+yaml' && !PATCH_TYPES.includes(type)) throw unsupportedMediaType(accepted);
+  if (!text.trim()) throw badRequest("Object 'Kind' is missing in ''");
   try {
-    return (contentType === 'application/apply-patch+yaml' ? parseYaml(text) : JSON.parse(text)) as Json;
+    return (type.endsWith('yaml') ? parseYaml(text) : JSON.parse(text)) as Json;
   } catch (err) {
     throw badRequest(`error decoding request body: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
   }
@@ -165,6 +174,7 @@ async function serveResource(ctx: RouterContext, req: IncomingMessage, res: Serv
     throw methodNotAllowed();
   }
 
+  if (target.subresource === 'scale') return serveScale(ctx, req, res, target, writeOptions, contentType);
   if (method === 'GET') {
     ctx.count('get');
     const obj = registry.get(type, namespace, name);
@@ -202,6 +212,23 @@ async function serveResource(ctx: RouterContext, req: IncomingMessage, res: Serv
     return sendJson(res, 200, result);
   }
   throw methodNotAllowed();
+}
+
+async function serveScale(ctx: RouterContext, req: IncomingMessage, res: ServerResponse, target: Target, options: WriteOptions, contentType: string): Promise<void> {
+  const { type, namespace } = target;
+  const name = target.name ?? '';
+  if (req.method === 'GET') {
+    ctx.count('get');
+    return sendJson(res, 200, ctx.registry.getScale(type, namespace, name));
+  }
+  if (req.method !== 'PUT' && req.method !== 'PATCH') throw methodNotAllowed();
+  ctx.count(req.method === 'PUT' ? 'update' : 'patch');
+  const body = parseBody(await readBody(req), contentType);
+  if (req.method === 'PUT') {
+    if (!isObject(body)) throw badRequest('the body of the request must be an object');
+    return sendJson(res, 200, ctx.registry.updateScale(type, namespace, name, { body }, options));
+  }
+  return sendJson(res, 200, ctx.registry.updateScale(type, namespace, name, { patch: body, contentType }, options));
 }
 
 function stripTypeMeta(obj: JsonObject): JsonObject {

@@ -130,6 +130,7 @@ export class FakeTablestore {
   readonly tables = new Map<string, Table>();
   readonly calls: OtsCall[] = [];
   private readonly injected: Array<{ action: string; code: string; status: number }> = [];
+  private failingBatchRows = 0;
   private requestCount = 0;
   private clock = 1_700_000_000_000;
 
@@ -146,6 +147,11 @@ export class FakeTablestore {
   /** The next call of `action` fails with this error (once). */
   failNext(action: string, code: string, status: number): void {
     this.injected.push({ action, code, status });
+  }
+
+  /** In the next BatchGetRow, the first `count` rows fail alone (isOk false, OTSServerBusy), as the service may. */
+  failBatchRowsNext(count: number): void {
+    this.failingBatchRows = count;
   }
 
   handlers() {
@@ -231,6 +237,25 @@ export class FakeTablestore {
         const table = this.table(req.tableName);
         const row = table.rows.get(this.rowId(table, readPlainBuffer(req.primaryKey).primaryKey));
         return main.GetRowResponse!.encode({ consumed: consumed(1, 0), row: row ? this.encodeRows([row], table.primaryKey.map((p) => p.name)) : Buffer.alloc(0) }).finish();
+      }
+      case 'BatchGetRow': {
+        const req = main.BatchGetRowRequest!.decode(body);
+        let failing = this.failingBatchRows;
+        this.failingBatchRows = 0;
+        const tables = (req.tables as Array<{ tableName: string; primaryKey: Uint8Array[] }>).map(({ tableName, primaryKey }) => {
+          const table = this.table(tableName);
+          call.table = tableName;
+          const rows = primaryKey.map((pk) => {
+            if (failing > 0) {
+              failing -= 1;
+              return { isOk: false, error: { code: 'OTSServerBusy', message: 'Server is busy.' } };
+            }
+            const row = table.rows.get(this.rowId(table, readPlainBuffer(pk).primaryKey));
+            return { isOk: true, consumed: consumed(1, 0), row: row ? this.encodeRows([row], table.primaryKey.map((p) => p.name)) : Buffer.alloc(0) };
+          });
+          return { tableName, rows };
+        });
+        return main.BatchGetRowResponse!.encode({ tables }).finish();
       }
       case 'GetRange': {
         const req = main.GetRangeRequest!.decode(body);

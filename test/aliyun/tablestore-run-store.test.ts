@@ -119,6 +119,21 @@ describe('TablestoreRunStore on the wire', () => {
     ]);
   });
 
+  it('reads a listed page with one BatchGetRow, and rows the batch left unread one by one', async () => {
+    const s = store();
+    for (let i = 1; i <= 4; i++) await s.createRun(newRun(`run-${i}`, i));
+    fake.calls.length = 0;
+    fake.failBatchRowsNext(2);
+    const page = await s.listRuns({ namespace: 'demo', name: 'web-demo' }, { limit: 4 });
+    expect(page.items.map((r) => [r.id, r.version])).toEqual([['run-4', 1], ['run-3', 1], ['run-2', 1], ['run-1', 1]]);
+    expect(fake.calls.map((c) => [c.action, c.table])).toEqual([
+      ['GetRange', 'wire_runs_by_app'],
+      ['BatchGetRow', 'wire_runs'],
+      ['GetRow', 'wire_runs'],
+      ['GetRow', 'wire_runs'],
+    ]);
+  });
+
   it('refuses a cursor of another application or another listing', async () => {
     const s = store();
     for (let i = 1; i <= 3; i++) await s.createRun(newRun(`run-${i}`, i));

@@ -244,6 +244,14 @@ describe('corrupt and unsupported bundles', () => {
     await expectFailure(loadBundleBytes('crc.zip', damaged), 'BUNDLE_INVALID', /^app\.yaml: could not be extracted from crc\.zip: CRC-32 mismatch/, 'app.yaml');
   });
 
+  it('rejects a zip entry compressed with a method other than store or deflate, naming the entry', async () => {
+    const data = Buffer.from(zipBytes({ 'app.yaml': 'kind: A\n' }));
+    const BZIP2 = 12;
+    data.writeUInt16LE(BZIP2, 8); // method field of the local header
+    data.writeUInt16LE(BZIP2, data.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02])) + 10); // and of the central directory
+    await expectFailure(loadBundleBytes('bz.zip', data), 'BUNDLE_INVALID', /^app\.yaml: could not be extracted from bz\.zip: .*compression method.*12/, 'app.yaml');
+  });
+
   it.each(['bundle.rar', 'bundle.tar', 'bundle.json', 'bundle'])('rejects the unsupported suffix of %s', async (name) => {
     await expectFailure(loadBundleBytes(name, Buffer.from('kind: A\n')), 'BUNDLE_INVALID', /: unsupported bundle format: expected a folder, \.tar\.gz, \.tgz, \.zip, \.yaml or \.yml$/, name);
   });

@@ -140,7 +140,7 @@ export class FcTaskQueue<T extends QueueMessage = DeployTask> implements TaskQue
   private sdk(): FcClient {
     const credentials = this.options.credentials();
     if (!this.client || !sameCredentials(this.client.credentials, credentials)) {
-      const Client = fc3.default as unknown as new (config: Record<string, unknown>) => FcClient;
+      const Client = fc3ClientClass();
       const sdk = new Client({
         accessKeyId: credentials.accessKeyId,
         accessKeySecret: credentials.accessKeySecret,
@@ -155,6 +155,16 @@ export class FcTaskQueue<T extends QueueMessage = DeployTask> implements TaskQue
     }
     return this.client.sdk;
   }
+}
+
+/**
+ * The SDK's client class. It is a TypeScript-compiled CommonJS module (`exports.default = Client`):
+ * bundlers and vitest hand the class over as the default import, Node's own ESM loader (tsx, the
+ * CLI) the whole `exports` object, whose `default` is the class.
+ */
+function fc3ClientClass(): new (config: Record<string, unknown>) => FcClient {
+  const imported = fc3.default as unknown as { default?: unknown };
+  return (typeof imported === 'function' ? imported : imported.default) as new (config: Record<string, unknown>) => FcClient;
 }
 
 function statusOf(err: unknown): number | undefined {

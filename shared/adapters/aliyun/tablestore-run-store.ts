@@ -19,7 +19,18 @@ import {
 import type { Run } from '../../workflow/run.ts';
 import { sameCredentials, type CloudCredentials, type CredentialsProvider } from './credentials.ts';
 import { tablestoreClient } from './tablestore-tables.ts';
-import { attributesOf, bodyColumns, bodyOf, decodeCursor, encodeCursor, integerColumn, mapOtsError, tableNames, type TableNames } from './tablestore-rows.ts';
+import {
+  attributesOf,
+  bodyColumns,
+  bodyOf,
+  decodeCursor,
+  encodeCursor,
+  integerColumn,
+  mapOtsError,
+  tableNames,
+  type RowAttributes,
+  type TableNames,
+} from './tablestore-rows.ts';
 
 /**
  * The RunStore over Tablestore (wide-column, `tablestore` SDK). Tables (see `createTables`):
@@ -31,7 +42,8 @@ import { attributesOf, bodyColumns, bodyOf, decodeCursor, encodeCursor, integerC
  *   global secondary indexes <prefix>releases_by_app / <prefix>runs_by_app: pk [app_key, created_at, id]
  *
  * Reads by id (every task reads its run) are single-row and strongly consistent; listings by app
- * range-read the index BACKWARD (newest first, ties by id descending) and then read each row. A
+ * range-read the index BACKWARD (newest first, ties by id descending) and then read the page's
+ * rows with one BatchGetRow. A
  * global index follows its table asynchronously (milliseconds), so a run created a moment ago can
  * be missing from a listing for that long; nothing decides on listings alone.
  *
@@ -93,7 +105,7 @@ export class TablestoreRunStore implements RunStore {
   }
 
   listReleases(app: AppRef, page?: PageRequest): Promise<Page<Release>> {
-    return this.newestFirst(this.tables.releasesByApp, app, page, (id) => this.getRelease(id));
+    return this.newestFirst(this.tables.releasesByApp, this.tables.releases, app, page, (attributes, id) => bodyOf<Release>(attributes, `release ${id}`));
   }
 
   async createRun(run: Run): Promise<Run> {
@@ -119,7 +131,10 @@ export class TablestoreRunStore implements RunStore {
   }
 
   listRuns(app: AppRef, page?: PageRequest): Promise<Page<Run>> {
-    return this.newestFirst(this.tables.runsByApp, app, page, (id) => this.getRun(id));
+    return this.newestFirst(this.tables.runsByApp, this.tables.runs, app, page, (attributes, id) => ({
+      ...bodyOf<Run>(attributes, `run ${id}`),
+      version: integerColumn(attributes, 'version', `run ${id}`),
+    }));
   }
 
   getApp(app: AppRef): Promise<AppRecord | undefined> {
@@ -273,14 +288,59 @@ export class TablestoreRunStore implements RunStore {
     return { rows, next };
   }
 
-  private async newestFirst<T>(index: string, app: AppRef, page: PageRequest | undefined, load: (id: string) => Promise<T | undefined>): Promise<Page<T>> {
+  /**
+   * One page of an application's rows, newest first: the index gives the ids (BACKWARD range on
+   * [app_key, created_at, id]), one BatchGetRow reads the rows; a row the batch could not read
+   * (per-row errors are possible) is read alone.
+   */
+  private async newestFirst<T>(
+    index: string,
+    table: string,
+    app: AppRef,
+    page: PageRequest | undefined,
+    decode: (attributes: RowAttributes, id: string) => T,
+  ): Promise<Page<T>> {
     const key = appKey(app);
     const columns = ['app_key', 'created_at', 'id'];
-    const start: PrimaryKeyInput = page?.cursor === undefined ? [{ app_key: key }, { created_at: TableStore.INF_MAX }, { id: TableStore.INF_MAX }] : decodeCursor(page.cursor, columns, key);
+    const start: PrimaryKeyInput =
+      page?.cursor === undefined ? [{ app_key: key }, { created_at: TableStore.INF_MAX }, { id: TableStore.INF_MAX }] : decodeCursor(page.cursor, columns, key);
     const end: PrimaryKeyInput = [{ app_key: key }, { created_at: TableStore.INF_MIN }, { id: TableStore.INF_MIN }];
     const { rows, next } = await this.range(index, 'BACKWARD', start, end, pageLimit(page));
     const ids = rows.map((row) => String(row.primaryKey.find((cell) => cell.name === 'id')?.value));
-    const loaded = await Promise.all(ids.map(load));
-    return { items: loaded.filter((item): item is Awaited<T> => item !== undefined), ...(next ? { nextCursor: encodeCursor(next) } : {}) };
+    const found = await this.readMany(table, ids);
+    // An index entry whose row is gone (the index trails its table) is skipped.
+    const items = ids.flatMap((id) => {
+      const attributes = found.get(id);
+      return attributes ? [decode(attributes, id)] : [];
+    });
+    return { items, ...(next ? { nextCursor: encodeCursor(next) } : {}) };
+  }
+
+  private async readMany(table: string, ids: string[]): Promise<Map<string, RowAttributes>> {
+    const found = new Map<string, RowAttributes>();
+    if (ids.length === 0) return found;
+    let answer;
+    try {
+      answer = await this.sdk().batchGetRow({ tables: [{ tableName: table, primaryKey: ids.map((id) => [{ id }]), maxVersions: 1 }] });
+    } catch (err) {
+      throw mapOtsError(err, `BatchGetRow ${table}`, `${table} could not be read`);
+    }
+    const results = answer.tables[0] ?? [];
+    const unread: string[] = [];
+    ids.forEach((id, i) => {
+      const result = results[i];
+      if (!result?.isOk) {
+        unread.push(id);
+        return;
+      }
+      const attributes = attributesOf(result);
+      if (attributes) found.set(id, attributes);
+    });
+    if (unread.length > 0) this.logger.info('batch read left rows unread; reading them one by one', { table, rows: unread.length });
+    for (const id of unread) {
+      const attributes = await this.read(table, [{ id }], `${table} ${id}`);
+      if (attributes) found.set(id, attributes);
+    }
+    return found;
   }
 }

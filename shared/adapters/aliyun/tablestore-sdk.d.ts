@@ -34,6 +34,9 @@ declare module 'tablestore' {
     getRow(params: Record<string, unknown>): Promise<{ row: Partial<DecodedRow> }>;
     putRow(params: Record<string, unknown>): Promise<unknown>;
     getRange(params: Record<string, unknown>): Promise<{ rows: DecodedRow[]; nextStartPrimaryKey: DecodedRow['primaryKey'] | null }>;
+    batchGetRow(params: Record<string, unknown>): Promise<{
+      tables: Array<Array<{ isOk: boolean; errorCode: string | null; errorMessage: string | null; tableName: string } & Partial<DecodedRow>>>;
+    }>;
     createTable(params: Record<string, unknown>): Promise<unknown>;
     listTable(params: Record<string, unknown>): Promise<{ tableNames: string[] }>;
   }
