@@ -178,7 +178,8 @@ export function serverSideApply(
   const othersOwn = (path: string): boolean =>
     entries.some((e) => e !== mine && [...e.fields].some((p) => p === path || p.startsWith(`${path}\n`)));
   const dropped = [...mine.fields].filter((p) => !appliedPaths.has(p) && !othersOwn(p));
-  for (const path of dropped.sort((a, b) => b.length - a.length)) removePath(kind, merged, path);
+  // Parents first: an item must go while its key fields are still there to find it by.
+  for (const path of dropped.sort((a, b) => a.length - b.length)) removePath(kind, merged, path);
   if (!setsEqual(mine.fields, appliedPaths)) {
     mine.fields = appliedPaths;
     mine.time = time;

@@ -155,8 +155,8 @@ async function serveResource(ctx: RouterContext, req: IncomingMessage, res: Serv
     if (method === 'GET') {
       ctx.count('list');
       const resourceVersion = String(registry.store.resourceVersion());
-      const items = registry.list(type, namespace, labels, fields);
-      return sendObjects(ctx, req, res, type, items, resourceVersion, true);
+      const page = paginate(registry.list(type, namespace, labels, fields), q.get('limit'), q.get('continue'));
+      return sendObjects(ctx, req, res, type, page.items, resourceVersion, true, page.more);
     }
     if (method === 'POST') {
       ctx.count('create');
@@ -237,22 +237,61 @@ function stripTypeMeta(obj: JsonObject): JsonObject {
 }
 
 /** Content negotiation: a Table for kubectl's printers, PartialObjectMetadata, or the objects themselves. */
-function sendObjects(ctx: RouterContext, req: IncomingMessage, res: ServerResponse, type: ResourceType, objects: JsonObject[], resourceVersion: string, isList: boolean): void {
+interface MoreItems {
+  continue: string;
+  remainingItemCount: number;
+}
+
+/**
+ * `limit` and `continue`: a page of the list and a token for the rest. The token names the last
+ * key served; the next page is read from the current state (a real server reads the snapshot of
+ * the first page's resourceVersion, which only matters when the list changes between pages).
+ */
+function paginate(items: JsonObject[], limitParam: string | null, token: string | null): { items: JsonObject[]; more?: MoreItems } {
+  const keyOf = (o: JsonObject): string => `${String((o.metadata as JsonObject).namespace ?? '')}/${String((o.metadata as JsonObject).name)}`;
+  let rest = items;
+  if (token) {
+    let after: string;
+    try {
+      after = String((JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { start?: unknown }).start ?? '');
+    } catch {
+      throw badRequest('continue key is not valid: illegal base64 data');
+    }
+    rest = items.filter((o) => keyOf(o) > after);
+  }
+  const limit = Number(limitParam ?? 0);
+  if (!Number.isInteger(limit) || limit <= 0 || rest.length <= limit) return { items: rest };
+  const pageItems = rest.slice(0, limit);
+  const last = pageItems[pageItems.length - 1] as JsonObject;
+  return { items: pageItems, more: { continue: Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', start: keyOf(last) })).toString('base64url'), remainingItemCount: rest.length - limit } };
+}
+
+function sendObjects(
+  ctx: RouterContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  type: ResourceType,
+  objects: JsonObject[],
+  resourceVersion: string,
+  isList: boolean,
+  more?: MoreItems,
+): void {
+  const listMeta: JsonObject = { resourceVersion, ...(more ? { continue: more.continue, remainingItemCount: more.remainingItemCount } : {}) };
   const accept = String(req.headers.accept ?? '');
   const url = new URL(req.url ?? '/', 'https://sandbox');
   for (const candidate of accept.split(',')) {
     const params = Object.fromEntries(candidate.split(';').slice(1).map((p) => p.trim().split('=') as [string, string]));
     if (params.as === 'Table' && params.g === 'meta.k8s.io' && (params.v === 'v1' || params.v === 'v1beta1')) {
       const include = (url.searchParams.get('includeObject') ?? 'Metadata') as IncludeObject;
-      return sendJson(res, 200, toTable(type, objects, resourceVersion, ctx.clock.now(), include, params.v));
+      return sendJson(res, 200, toTable(type, objects, listMeta, ctx.clock.now(), include, params.v));
     }
     if ((params.as === 'PartialObjectMetadata' || params.as === 'PartialObjectMetadataList') && params.g === 'meta.k8s.io') {
       if (!isList) return sendJson(res, 200, partialMetadata(objects[0] as JsonObject));
-      return sendJson(res, 200, { kind: 'PartialObjectMetadataList', apiVersion: `meta.k8s.io/${params.v ?? 'v1'}`, metadata: { resourceVersion }, items: objects.map(partialMetadata) });
+      return sendJson(res, 200, { kind: 'PartialObjectMetadataList', apiVersion: `meta.k8s.io/${params.v ?? 'v1'}`, metadata: listMeta, items: objects.map(partialMetadata) });
     }
   }
   if (!isList) return sendJson(res, 200, objects[0] as JsonObject);
-  sendJson(res, 200, { kind: `${type.kind}List`, apiVersion: groupVersion(type), metadata: { resourceVersion }, items: objects.map(stripTypeMeta) });
+  sendJson(res, 200, { kind: `${type.kind}List`, apiVersion: groupVersion(type), metadata: listMeta, items: objects.map(stripTypeMeta) });
 }
 
 /**

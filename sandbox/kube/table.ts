@@ -120,7 +120,7 @@ export function partialMetadata(obj: JsonObject): JsonObject {
   return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o(obj.metadata) };
 }
 
-export function toTable(type: ResourceType, objects: JsonObject[], resourceVersion: string, nowMs: number, include: IncludeObject, tableVersion: string): JsonObject {
+export function toTable(type: ResourceType, objects: JsonObject[], listMeta: JsonObject, nowMs: number, include: IncludeObject, tableVersion: string): JsonObject {
   const printer = PRINTERS[type.kind] ?? { columns: [NAME, AGE], cells: (x: JsonObject, age: string) => [name(x), age] };
   const rows = objects.map((obj) => {
     const created = Date.parse(String(o(obj.metadata).creationTimestamp ?? ''));
@@ -132,7 +132,7 @@ export function toTable(type: ResourceType, objects: JsonObject[], resourceVersi
   return {
     kind: 'Table',
     apiVersion: `meta.k8s.io/${tableVersion}`,
-    metadata: { resourceVersion },
+    metadata: listMeta,
     columnDefinitions: printer.columns as unknown as Json[],
     rows,
   };

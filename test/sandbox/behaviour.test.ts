@@ -120,6 +120,17 @@ describe('data plane', () => {
     expect(body.files).toEqual({ '/config-file/config.json': '{"v": 2}\n' });
   });
 
+  it('keeps serving the ready revision while a new one rolls out (here: never, its image fails)', async () => {
+    const c = clients.west as Clients;
+    const manifest = exampleManifests().find((m) => m.kind === 'Deployment') as Record<string, any>;
+    manifest.spec.template.spec.containers[0].env = [{ name: 'ENV_NAME', value: 'next' }];
+    manifest.spec.template.spec.containers[0].image = 'web-demo:fail';
+    await applyAll(c, [manifest]);
+    await watchUntil(c.kc, '/apis/apps/v1/namespaces/demo/deployments', 'web-demo', (d) => d.status?.observedGeneration === d.metadata.generation, 'the new generation observed');
+    const body = JSON.parse((await httpGet(`${dataPlane('west')}/?format=json`, 'web-demo.example.com')).text) as Record<string, any>;
+    expect(body.env.ENV_NAME).toBe('cluster1-beijing');
+  });
+
   it('answers 404 without a matching rule and 503 without a ready backend', async () => {
     const unknownHost = await httpGet(`${dataPlane('west')}/`, 'nobody.example.com');
     expect(unknownHost.code).toBe(404);
