@@ -5,6 +5,7 @@ import * as localCommands from './commands/local.ts';
 import * as renderCommands from './commands/render.ts';
 import * as sandboxCommands from './commands/sandbox.ts';
 import * as setupCommands from './commands/setup.ts';
+import * as trafficCommands from './commands/traffic.ts';
 
 /**
  * The `tricenter` command. Each area registers its subcommands from `cli/commands/<area>.ts`.
@@ -16,7 +17,7 @@ const program = new Command('tricenter')
   .showHelpAfterError()
   .configureOutput({ outputError: (str, write) => write(str) });
 
-const areas: Array<{ register(program: Command): void }> = [renderCommands, sandboxCommands, appCommands, localCommands, setupCommands];
+const areas: Array<{ register(program: Command): void }> = [renderCommands, sandboxCommands, appCommands, localCommands, setupCommands, trafficCommands];
 for (const area of areas) area.register(program);
 
 try {

@@ -126,7 +126,7 @@ export async function startLocalTwin(options: LocalTwinOptions): Promise<LocalTw
     });
     stops.push(() => gateway.close());
     const queue = new InProcessQueue<DeployTask>({
-      concurrency: options.queueConcurrency ?? 8,
+      concurrency: options.queueConcurrency ?? 32,
       logger,
       ...(options.queueFaults ? { faults: options.queueFaults } : {}),
     });
@@ -167,11 +167,23 @@ export async function startLocalTwin(options: LocalTwinOptions): Promise<LocalTw
       return run;
     };
 
+    let watcher: BucketWatcher | undefined;
     const deps: ApprovalDeps = {
       store,
       queue,
       gateway,
-      bundles: bucket,
+      // Like an OSS trigger, an upload through the API is announced at once rather than when the
+      // watcher next notices the file.
+      bundles: {
+        head: (b, k) => bucket.head(b, k),
+        get: (b, k, o) => bucket.get(b, k, o),
+        list: (b, o) => bucket.list(b, o),
+        put: async (b, k, data) => {
+          const info = await bucket.put(b, k, data);
+          void watcher?.rescan().catch(() => undefined);
+          return info;
+        },
+      },
       registry: async () => registry,
       clock,
       logger,
@@ -200,20 +212,23 @@ export async function startLocalTwin(options: LocalTwinOptions): Promise<LocalTw
     queue.start((task, delivery) => deployStep(Buffer.from(JSON.stringify(task)), context('deploy-step'), delivery.faults).then(() => undefined));
 
     const ingest = createBundleIngestHandler(getDeps);
-    const watcher: BucketWatcher = await watchFolderBucket(bucket, {
+    const bucketWatcher = await watchFolderBucket(bucket, {
       bucket: LOCAL_BUCKET,
       prefix: 'bundles/',
       region: 'local',
+      // Uploads through the API land by an atomic rename: no need to wait long for writes to settle.
+      debounceMs: 50,
       onEvent: async (event) => {
         await ingest(Buffer.from(JSON.stringify(event)), context('bundle-ingest')).catch((err: unknown) =>
           logger.error('bundle-ingest failed', { error: errorMessage(err) }),
         );
       },
     });
-    stops.push(() => watcher.close());
+    watcher = bucketWatcher;
+    stops.push(() => bucketWatcher.close());
     // Node 20's recursive fs.watch misses files under folders created after it started (an OSS
-    // trigger never misses), so a cheap rescan backs it up.
-    const rescan = setInterval(() => void watcher.rescan().catch(() => undefined), 500);
+    // trigger never misses), so a cheap rescan backs it up for files copied in by hand.
+    const rescan = setInterval(() => void bucketWatcher.rescan().catch(() => undefined), 1000);
     rescan.unref();
     stops.push(() => clearInterval(rescan));
 

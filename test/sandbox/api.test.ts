@@ -106,6 +106,15 @@ describe('list with selectors', () => {
     expect(bad.status.reason).toBe('BadRequest');
   });
 
+  it('pages with limit and continue', async () => {
+    const first = await c.core.listNamespacedConfigMap({ namespace: 'api', labelSelector: 'tier', limit: 2 });
+    expect(first.items.map((i) => i.metadata?.name)).toEqual(['sel-a', 'sel-b']);
+    expect(first.metadata?.remainingItemCount).toBe(1);
+    const rest = await c.core.listNamespacedConfigMap({ namespace: 'api', labelSelector: 'tier', limit: 2, _continue: first.metadata?._continue ?? '' });
+    expect(rest.items.map((i) => i.metadata?.name)).toEqual(['sel-c']);
+    expect(rest.metadata?._continue).toBeUndefined();
+  });
+
   it('lists across namespaces with a list resourceVersion', async () => {
     const all = await c.core.listConfigMapForAllNamespaces({ labelSelector: 'tier' });
     expect(all.items).toHaveLength(3);

@@ -1,0 +1,254 @@
+import type { Command } from 'commander';
+import RPCClient from '@alicloud/pop-core';
+import { AlidnsGtm } from '#shared/adapters/aliyun/alidns-gtm.ts';
+import { createClusterConnections } from '#shared/adapters/kube/connections.ts';
+import { createKubeGateway } from '#shared/adapters/kube/gateway.ts';
+import { SqliteRunStore } from '#shared/adapters/local/sqlite-run-store.ts';
+import { SqliteTrafficHistoryStore } from '#shared/adapters/local/traffic-history-stores.ts';
+import { loadBundle } from '#shared/bundle/load.ts';
+import { NotFoundError, TricenterError, errorMessage } from '#shared/core/errors.ts';
+import { createLogger, silentLogger, type Logger } from '#shared/core/log.ts';
+import { parseClusterRegistry } from '#shared/model/bundle.ts';
+import type { AppRef } from '#shared/model/ownership.ts';
+import { clusterOfRemark, ownedPoolName, ownedStrategyName } from '#shared/ports/gtm.port.ts';
+import { reconcileTraffic, type ReconcileTrafficResult } from '#shared/usecases/reconcile-traffic.ts';
+import { formatDrillReport, resolveOnce, runDrillOnTwin } from '#local/drill.ts';
+import type { LocalEndpoints } from '#local/twin.ts';
+import { DEFAULT_ENDPOINTS_FILE, parseAppRef, readEndpoints } from '../target.ts';
+
+/**
+ * `tricenter traffic plan|apply|status <ns/name>` and `tricenter drill <ns/name>` against the
+ * running local twin, found through its endpoints file. plan and apply run the same reconcile
+ * use case the gtm-reconcile function runs (plan = dry run), with the twin's store, clusters and
+ * GTM emulator; status reads GTM back through its API and asks its DNS.
+ */
+
+function gtmOf(endpoints: LocalEndpoints): AlidnsGtm {
+  const { endpoint, instanceId, accessKeyId, accessKeySecret } = endpoints.gtm;
+  return new AlidnsGtm({ endpoint, instanceId, credentials: { accessKeyId, accessKeySecret }, timeoutMs: 5000 });
+}
+
+/** One reconcile of `app` with the twin's adapters; `dryRun` plans and writes nothing. */
+export async function reconcileOnTwin(endpoints: LocalEndpoints, app: AppRef, options: { dryRun: boolean; logger?: Logger }): Promise<ReconcileTrafficResult[]> {
+  const logger = options.logger ?? silentLogger;
+  const registry = parseClusterRegistry(await loadBundle(endpoints.clustersFile));
+  const store = new SqliteRunStore({ path: endpoints.store });
+  const history = new SqliteTrafficHistoryStore({ path: endpoints.store });
+  const gateway = createKubeGateway({
+    connections: createClusterConnections({ clusters: registry.clusters, defaultKubeconfigPath: endpoints.kubeconfig, logger }),
+    logger,
+    requestTimeoutMs: 3000,
+  });
+  try {
+    const record = await store.getApp(app);
+    const run = record?.currentRunId ? await store.getRun(record.currentRunId) : undefined;
+    const release = run ? await store.getRelease(run.releaseId) : undefined;
+    if (!release) throw new NotFoundError(`${app.namespace}/${app.name} has no current run on the local twin (upload its bundle first)`);
+    const policies = release.plan.traffic ?? [];
+    if (policies.length === 0) throw new NotFoundError(`the current release of ${app.namespace}/${app.name} has no TrafficPolicy`);
+    const results: ReconcileTrafficResult[] = [];
+    for (const policy of policies) {
+      results.push(await reconcileTraffic({ policy, registry, gateway, gtm: gtmOf(endpoints), history, logger, now: Date.now(), dryRun: options.dryRun }));
+    }
+    return results;
+  } finally {
+    gateway.close();
+    history.close();
+    await store.close();
+  }
+}
+
+export interface TrafficStatus {
+  instanceId: string;
+  domain?: string;
+  ttl: number;
+  probeIntervalScale: number;
+  strategy?: { name: string; accessMode: string; serving: string; primary: string[]; failover: string[]; minAvailable: number };
+  pools: Array<{
+    name: string;
+    lbaStrategy: string;
+    healthCheck?: { protocol: string; intervalS: number; probeEveryMs: number; evaluationCount: number; host: string; path: string; failAbove: number };
+    addresses: Array<{ addr: string; cluster?: string; mode: string; health: string }>;
+  }>;
+  dns: { server: string; answer: string[] | { error: string } };
+}
+
+type RpcReply = Record<string, unknown>;
+
+/** What GTM holds for `app` (its pools, their health and checks, its strategy and which set serves) and what DNS answers now. */
+export async function trafficStatus(endpoints: LocalEndpoints, app: AppRef): Promise<TrafficStatus> {
+  const gtm = gtmOf(endpoints);
+  const { endpoint, accessKeyId, accessKeySecret } = endpoints.gtm;
+  // Health verdicts and the serving set are not in the Gtm port (the reconciler never needs them): asked directly.
+  const rpc = new RPCClient({ endpoint, apiVersion: '2015-01-09', accessKeyId, accessKeySecret });
+  const call = (action: string, params: RpcReply) => rpc.request<RpcReply>(action, params, { method: 'POST', timeout: 5000 });
+
+  const [global, summaries, strategies] = await Promise.all([gtm.getGlobalConfig(), gtm.listPools(), gtm.listStrategies()]);
+  const poolPrefix = ownedPoolName(app, '');
+  const owned = summaries.filter((p) => p.name.startsWith(poolPrefix));
+  const shortName = new Map(owned.map((p) => [p.id, p.name.slice(poolPrefix.length)]));
+  const pools = await Promise.all(
+    owned.map(async (summary) => {
+      const [raw, monitor] = await Promise.all([
+        call('DescribeDnsGtmInstanceAddressPool', { AddrPoolId: summary.id }),
+        summary.monitorConfigId && summary.monitorStatus === 'OPEN' ? gtm.getMonitor(summary.monitorConfigId) : undefined,
+      ]);
+      const rows = ((raw.Addrs as { Addr?: RpcReply[] } | undefined)?.Addr ?? []).map((a) => ({
+        addr: String(a.Addr),
+        remark: String(a.Remark ?? ''),
+        mode: String(a.Mode),
+        health: String(a.AlertStatus ?? 'UNKNOWN'),
+      }));
+      return {
+        name: shortName.get(summary.id) ?? summary.name,
+        lbaStrategy: summary.lbaStrategy,
+        ...(monitor
+          ? {
+              healthCheck: {
+                protocol: monitor.protocol,
+                intervalS: monitor.interval,
+                probeEveryMs: monitor.interval * 1000 * endpoints.gtm.probeIntervalScale,
+                evaluationCount: monitor.evaluationCount,
+                host: monitor.host,
+                path: monitor.path,
+                failAbove: monitor.code,
+              },
+            }
+          : {}),
+        addresses: rows.map((row) => {
+          const cluster = clusterOfRemark(app, row.remark);
+          return { addr: row.addr, ...(cluster ? { cluster } : {}), mode: row.mode, health: row.health };
+        }),
+      };
+    }),
+  );
+
+  const summary = strategies.find((s) => s.name === ownedStrategyName(app));
+  let strategy: TrafficStatus['strategy'];
+  if (summary) {
+    const [detail, raw] = await Promise.all([gtm.getStrategy(summary.id), call('DescribeDnsGtmAccessStrategy', { StrategyId: summary.id })]);
+    const names = (refs: Array<{ poolId: string }>) => refs.map((r) => shortName.get(r.poolId) ?? r.poolId);
+    strategy = {
+      name: summary.name,
+      accessMode: detail.accessMode,
+      serving: String(raw.EffectiveAddrPoolGroupType ?? 'UNKNOWN'),
+      primary: names(detail.primary),
+      failover: names(detail.failover),
+      minAvailable: detail.minAvailable,
+    };
+  }
+
+  const dnsServer = `${endpoints.gtm.dns.host}:${endpoints.gtm.dns.port}`;
+  let answer: TrafficStatus['dns']['answer'] = [];
+  if (global.userDomainName) answer = await resolveOnce(endpoints.gtm.dns, global.userDomainName).catch((err: unknown) => ({ error: errorMessage(err) }));
+  return {
+    instanceId: endpoints.gtm.instanceId,
+    ...(global.userDomainName ? { domain: global.userDomainName } : {}),
+    ttl: global.ttl,
+    probeIntervalScale: endpoints.gtm.probeIntervalScale,
+    ...(strategy ? { strategy } : {}),
+    pools,
+    dns: { server: dnsServer, answer },
+  };
+}
+
+export function formatTrafficStatus(status: TrafficStatus): string {
+  const lines = [`GTM ${status.instanceId}: domain ${status.domain ?? '(none yet)'}, TTL ${status.ttl} s; health-check intervals scaled by ${status.probeIntervalScale} locally`];
+  const s = status.strategy;
+  lines.push(
+    s
+      ? `strategy ${s.name} (${s.accessMode}): primary ${s.primary.join(', ')} while >= ${s.minAvailable} address(es) healthy, failover ${s.failover.join(', ') || '(none)'}; serving ${s.serving}`
+      : 'strategy: none yet',
+  );
+  for (const pool of status.pools) {
+    const check = pool.healthCheck;
+    lines.push(
+      `pool ${pool.name} (${pool.lbaStrategy}); ${
+        check
+          ? `${check.protocol} check of ${check.host}${check.path} every ${check.intervalS} s (every ${check.probeEveryMs} ms here), unhealthy after ${check.evaluationCount} failures, fails above ${check.failAbove}`
+          : 'no health check'
+      }`,
+    );
+    for (const a of pool.addresses) lines.push(`  ${a.addr.padEnd(15)} ${(a.cluster ?? '?').padEnd(20)} ${a.mode.padEnd(7)} ${a.health}`);
+  }
+  const answer = status.dns.answer;
+  lines.push(`DNS ${status.dns.server} answers now: ${Array.isArray(answer) ? answer.join(', ') || '(nothing)' : `error: ${answer.error}`}`);
+  return lines.join('\n');
+}
+
+function positiveInteger(flag: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) throw new TricenterError('VALIDATION', `${flag} must be a positive integer, got "${value}"`);
+    return n;
+  };
+}
+
+function output(value: string): 'text' | 'json' {
+  if (value === 'text' || value === 'json') return value;
+  throw new TricenterError('VALIDATION', `-o must be text or json, got "${value}"`);
+}
+
+interface EndpointsOption {
+  endpoints: string;
+  verbose?: boolean;
+}
+
+export function register(program: Command): void {
+  const traffic = program.command('traffic').description('GTM traffic of an application on the local twin: plan, apply, status');
+  const endpointsOption = ['--endpoints <file>', 'the local twin to use', DEFAULT_ENDPOINTS_FILE] as const;
+  const cliLogger = (verbose: boolean | undefined) => (verbose ? createLogger({ fn: 'cli' }, { sink: (line) => process.stderr.write(`${line}\n`) }) : silentLogger);
+
+  traffic
+    .command('plan <app>')
+    .description('dry run: observe the Ingress addresses, read GTM and print the planned changes as JSON (nothing is written)')
+    .option(...endpointsOption)
+    .option('-v, --verbose', 'reconcile logs on stderr')
+    .action(async (app: string, options: EndpointsOption) => {
+      const results = await reconcileOnTwin(readEndpoints(options.endpoints), parseAppRef(app), { dryRun: true, logger: cliLogger(options.verbose) });
+      console.log(JSON.stringify(results.map(({ app: ref, observations, plan }) => ({ app: ref, observations, ...plan })), null, 2));
+    });
+
+  traffic
+    .command('apply <app>')
+    .description('reconcile now: apply the planned changes to GTM (what the timer does every minute)')
+    .option(...endpointsOption)
+    .option('-v, --verbose', 'reconcile logs on stderr')
+    .action(async (app: string, options: EndpointsOption) => {
+      const results = await reconcileOnTwin(readEndpoints(options.endpoints), parseAppRef(app), { dryRun: false, logger: cliLogger(options.verbose) });
+      for (const result of results) {
+        const { changes, warnings } = result.plan;
+        console.log(`${result.app.namespace}/${result.app.name}: ${changes.length === 0 ? 'nothing to change' : `${result.applied?.applied ?? 0} change(s) applied`}`);
+        for (const change of changes) console.log(`  ${JSON.stringify(change)}`);
+        for (const warning of warnings) console.log(`  warning: ${warning.message}`);
+      }
+    });
+
+  traffic
+    .command('status <app>')
+    .description("the GTM emulator's pools, health and strategy for <namespace>/<name>, and what DNS answers now")
+    .option(...endpointsOption)
+    .option('-o, --output <format>', 'text or json', output, 'text' as const)
+    .action(async (app: string, options: EndpointsOption & { output: 'text' | 'json' }) => {
+      const status = await trafficStatus(readEndpoints(options.endpoints), parseAppRef(app));
+      console.log(options.output === 'json' ? JSON.stringify(status, null, 2) : formatTrafficStatus(status));
+    });
+
+  program
+    .command('drill <app>')
+    .description('disaster-recovery drill on the local twin: requests through GTM DNS while Beijing fails and heals; failover times vs their bounds')
+    .option('--requests <n>', 'requests per phase', positiveInteger('--requests'), 50)
+    .option('-o, --output <format>', 'text or json', output, 'text' as const)
+    .option(...endpointsOption)
+    .action(async (app: string, options: EndpointsOption & { requests: number; output: 'text' | 'json' }) => {
+      const json = options.output === 'json';
+      const report = await runDrillOnTwin(readEndpoints(options.endpoints), {
+        app: parseAppRef(app),
+        requests: options.requests,
+        // In JSON mode stdout carries the report alone.
+        onProgress: (line) => (json ? process.stderr : process.stdout).write(`${line}\n`),
+      });
+      console.log(json ? JSON.stringify(report, null, 2) : `\n${formatDrillReport(report)}`);
+      if (!report.ok) process.exitCode = 1;
+    });
+}
