@@ -73,6 +73,7 @@ export async function run(): Promise<Record<string, unknown>> {
       try {
         results.realKubeApiserver = {
           startMs: real.startMs,
+          startPhasesMs: real.startPhasesMs,
           residentMB: Object.fromEntries(Object.entries(clusterMemoryBytes(real)).map(([k, v]) => [k, Math.round(v / 2 ** 20)])),
           ...(await applyUntilHealthy(gateway, manifests)),
         };

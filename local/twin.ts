@@ -21,7 +21,7 @@ import { watchFolderBucket, type BucketWatcher } from '#shared/adapters/local/fo
 import { FolderBucket } from '#shared/adapters/local/folder-bucket.ts';
 import { InProcessQueue, type QueueFaults } from '#shared/adapters/local/in-process-queue.ts';
 import { SqliteRunStore } from '#shared/adapters/local/sqlite-run-store.ts';
-import { SqliteTrafficHistoryStore } from '#shared/adapters/local/traffic-history-stores.ts';
+import { RunStoreTrafficHistory } from '#shared/adapters/run-store-traffic-history.ts';
 import { DEFAULT_HEALTH_WAIT, type WorkflowDeps } from '#shared/usecases/deps.ts';
 import { tickRun } from '#shared/usecases/sweep.ts';
 import type { DeployTask } from '#shared/workflow/run.ts';
@@ -117,7 +117,7 @@ export async function startLocalTwin(options: LocalTwinOptions): Promise<LocalTw
 
     const store = new SqliteRunStore({ path: join(dir, 'state.db') });
     stops.push(() => store.close());
-    const history = new SqliteTrafficHistoryStore({ path: join(dir, 'state.db') });
+    const history = new RunStoreTrafficHistory(store);
     const bucket = new FolderBucket(join(dir, 'bucket'));
     const gateway: KubeGateway = createKubeGateway({
       connections: createClusterConnections({ clusters: registry.clusters, defaultKubeconfigPath: sandbox.kubeconfigPath, logger }),
@@ -136,11 +136,13 @@ export async function startLocalTwin(options: LocalTwinOptions): Promise<LocalTw
     const wakeups = new Map<string, NodeJS.Timeout>();
     stops.push(() => wakeups.forEach((timer) => clearTimeout(timer)));
 
+    const localGtm = new AlidnsGtm({ endpoint: gtm.endpoint, instanceId: gtm.instanceId, credentials: gtmKey, logger });
     const trafficDeps: TrafficDeps = {
       store,
       registry: async () => registry,
       gateway,
-      gtm: new AlidnsGtm({ endpoint: gtm.endpoint, instanceId: gtm.instanceId, credentials: gtmKey, logger }),
+      // The emulator serves one instance; a policy naming another gets it all the same.
+      gtmFor: () => localGtm,
       history,
       clock,
       logger,

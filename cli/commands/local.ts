@@ -6,6 +6,9 @@ import type { AppStatus } from '#shared/usecases/status.ts';
 import { startLocalTwin, type LocalTwin } from '#local/twin.ts';
 import { ApiClient, packBundle } from '../client.ts';
 import { formatWorkloads } from '../status-view.ts';
+import { formatTrafficStatus, trafficStatus } from './traffic.ts';
+import { formatDrillReport, runDrillOnTwin } from '#local/drill.ts';
+import type { AppRef } from '#shared/model/ownership.ts';
 
 /**
  * `tricenter local up` (and `npm start`): the whole system on this machine. With the demo it
@@ -73,7 +76,10 @@ export function register(program: Command): void {
       process.on('SIGTERM', () => void shutdown());
 
       printEndpoints(twin, logFile);
-      if (options.demo) await runDemo(twin, options);
+      if (options.demo) {
+        const app = await runDemo(twin, options);
+        if (app) await runDemoDrill(twin, app);
+      }
       printNextSteps(twin, options.demo);
       await new Promise(() => {});
     });
@@ -90,7 +96,7 @@ function printEndpoints(twin: LocalTwin, logFile: string): void {
   say();
 }
 
-async function runDemo(twin: LocalTwin, options: UpOptions): Promise<void> {
+async function runDemo(twin: LocalTwin, options: UpOptions): Promise<AppRef | undefined> {
   const client = new ApiClient({ endpoint: twin.endpoints.approvalUrl, token: twin.endpoints.token });
   const bundle = await packBundle(options.bundle);
   const app = bundle.app;
@@ -125,11 +131,36 @@ async function runDemo(twin: LocalTwin, options: UpOptions): Promise<void> {
         say();
         say(formatWorkloads(status));
         if (status.reason) say(`reason: ${status.reason}`);
-        return;
+        return status.phase === 'running' ? app : undefined;
       }
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
+}
+
+/**
+ * The seed's disaster-recovery verification: once GTM holds the application's pools and its
+ * health checks have seen every address, fail the Beijing clusters one by one and heal them.
+ */
+async function runDemoDrill(twin: LocalTwin, app: AppRef): Promise<void> {
+  say();
+  say('Waiting for GTM to hold the pools and for its health checks to pass...');
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const state = twin.gtm.state();
+    const addresses = state.pools.flatMap((p) => p.addresses);
+    if (state.strategies.length > 0 && addresses.length >= twin.endpoints.clusters.length && addresses.every((a) => a.healthy && a.lastCheckedAt !== undefined)) break;
+    if (Date.now() > deadline) {
+      say('GTM is not ready after 60 s; skipping the drill (see the logs, then run `npx tricenter drill demo/web-demo`).');
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  say(formatTrafficStatus(await trafficStatus(twin.endpoints, app)));
+  say();
+  const report = await runDrillOnTwin(twin.endpoints, { app, onProgress: (line) => say(`  ${line}`) });
+  say();
+  say(formatDrillReport(report));
 }
 
 /** What changed since the last look, as narration lines. */

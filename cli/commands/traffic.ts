@@ -4,7 +4,7 @@ import { AlidnsGtm } from '#shared/adapters/aliyun/alidns-gtm.ts';
 import { createClusterConnections } from '#shared/adapters/kube/connections.ts';
 import { createKubeGateway } from '#shared/adapters/kube/gateway.ts';
 import { SqliteRunStore } from '#shared/adapters/local/sqlite-run-store.ts';
-import { SqliteTrafficHistoryStore } from '#shared/adapters/local/traffic-history-stores.ts';
+import { RunStoreTrafficHistory } from '#shared/adapters/run-store-traffic-history.ts';
 import { loadBundle } from '#shared/bundle/load.ts';
 import { NotFoundError, TricenterError, errorMessage } from '#shared/core/errors.ts';
 import { createLogger, silentLogger, type Logger } from '#shared/core/log.ts';
@@ -12,7 +12,7 @@ import { parseClusterRegistry } from '#shared/model/bundle.ts';
 import type { AppRef } from '#shared/model/ownership.ts';
 import { clusterOfRemark, ownedPoolName, ownedStrategyName } from '#shared/ports/gtm.port.ts';
 import { reconcileTraffic, type ReconcileTrafficResult } from '#shared/usecases/reconcile-traffic.ts';
-import { formatDrillReport, resolveOnce, runDrillOnTwin } from '#local/drill.ts';
+import { controlApiFault, formatDrillReport, resolveOnce, runDrillOnTwin, type DrillReport } from '#local/drill.ts';
 import type { LocalEndpoints } from '#local/twin.ts';
 import { DEFAULT_ENDPOINTS_FILE, parseAppRef, readEndpoints } from '../target.ts';
 
@@ -33,7 +33,7 @@ export async function reconcileOnTwin(endpoints: LocalEndpoints, app: AppRef, op
   const logger = options.logger ?? silentLogger;
   const registry = parseClusterRegistry(await loadBundle(endpoints.clustersFile));
   const store = new SqliteRunStore({ path: endpoints.store });
-  const history = new SqliteTrafficHistoryStore({ path: endpoints.store });
+  const history = new RunStoreTrafficHistory(store);
   const gateway = createKubeGateway({
     connections: createClusterConnections({ clusters: registry.clusters, defaultKubeconfigPath: endpoints.kubeconfig, logger }),
     logger,
@@ -53,7 +53,6 @@ export async function reconcileOnTwin(endpoints: LocalEndpoints, app: AppRef, op
     return results;
   } finally {
     gateway.close();
-    history.close();
     await store.close();
   }
 }
@@ -242,12 +241,30 @@ export function register(program: Command): void {
     .option(...endpointsOption)
     .action(async (app: string, options: EndpointsOption & { requests: number; output: 'text' | 'json' }) => {
       const json = options.output === 'json';
-      const report = await runDrillOnTwin(readEndpoints(options.endpoints), {
-        app: parseAppRef(app),
-        requests: options.requests,
-        // In JSON mode stdout carries the report alone.
-        onProgress: (line) => (json ? process.stderr : process.stdout).write(`${line}\n`),
-      });
+      const endpoints = readEndpoints(options.endpoints);
+      const setFault = controlApiFault(endpoints.sandboxControlUrl);
+      // Ctrl-C in the middle must not leave a cluster failed: heal what the drill broke, then exit.
+      const faulted = new Set<string>();
+      const onInterrupt = (): void => {
+        void Promise.allSettled([...faulted].map((cluster) => setFault(cluster, 'none'))).finally(() => process.exit(130));
+      };
+      process.once('SIGINT', onInterrupt);
+      let report: DrillReport;
+      try {
+        report = await runDrillOnTwin(endpoints, {
+          app: parseAppRef(app),
+          requests: options.requests,
+          setFault: async (cluster, fault) => {
+            if (fault !== 'none') faulted.add(cluster);
+            await setFault(cluster, fault);
+            if (fault === 'none') faulted.delete(cluster);
+          },
+          // In JSON mode stdout carries the report alone.
+          onProgress: (line) => (json ? process.stderr : process.stdout).write(`${line}\n`),
+        });
+      } finally {
+        process.off('SIGINT', onInterrupt);
+      }
       console.log(json ? JSON.stringify(report, null, 2) : `\n${formatDrillReport(report)}`);
       if (!report.ok) process.exitCode = 1;
     });

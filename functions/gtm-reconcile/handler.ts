@@ -15,7 +15,8 @@ export interface TrafficDeps {
   store: RunStore;
   registry: () => Promise<ClusterRegistry>;
   gateway: Pick<ClusterGateway, 'ingressAddresses'>;
-  gtm: Gtm;
+  /** A Gtm bound to one GTM 2.0 instance (one instance serves one domain): the policy's, else the default. */
+  gtmFor: (instanceId: string | undefined) => Gtm;
   history: TrafficHistoryStore;
   clock: Clock;
   logger: Logger;
@@ -44,7 +45,7 @@ export function createGtmReconcileHandler(getDeps: () => Promise<TrafficDeps>) {
       for (const policy of await trafficPolicies(deps.store, app)) {
         try {
           results.push(
-            await reconcileTraffic({ policy, registry, gateway: deps.gateway, gtm: deps.gtm, history: deps.history, logger: log, now: deps.clock.now(), dryRun: deps.dryRun }),
+            await reconcileTraffic({ policy, registry, gateway: deps.gateway, gtm: deps.gtmFor(policy.spec.gtmInstanceId), history: deps.history, logger: log, now: deps.clock.now(), dryRun: deps.dryRun }),
           );
         } catch (err) {
           failures.push(`${app.namespace}/${app.name}: ${errorMessage(err)}`);

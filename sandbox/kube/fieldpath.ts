@@ -30,10 +30,10 @@ export function splitPath(path: string): string[] {
 /** Raised when an associative-list item lacks a key field: kube-apiserver 1.20 rejects such applies. */
 export class MissingKeyError extends Error {}
 
-export function keyElement(keys: string[], item: JsonObject, where: string, index: number, strict: boolean): string {
+export function keyElement(keys: string[], item: JsonObject, where: string, index: number, strict: boolean, defaults: Record<string, string> = {}): string {
   const key: JsonObject = {};
   for (const field of [...keys].sort()) {
-    const value = item[field];
+    const value = item[field] ?? defaults[field];
     if (value === undefined || value === null) {
       // Typed objects always carry their keys (a missing number is 0); only an applied configuration can omit one.
       if (!strict) continue;
@@ -44,10 +44,10 @@ export function keyElement(keys: string[], item: JsonObject, where: string, inde
   return `k:${JSON.stringify(key)}`;
 }
 
-function keyMatches(element: string, keys: string[], item: Json): boolean {
+function keyMatches(element: string, keys: string[], item: Json, defaults: Record<string, string> = {}): boolean {
   if (!isObject(item)) return false;
   const want = JSON.parse(element.slice(2)) as JsonObject;
-  return keys.every((k) => deepEqual(item[k], want[k]));
+  return keys.every((k) => deepEqual(item[k] ?? defaults[k], want[k]));
 }
 
 /** `.spec.template.spec.containers[name="web"].image`: how conflicts are reported. */
@@ -65,8 +65,26 @@ export function prettyPath(path: string): string {
 /** Metadata the API server never records as owned: identity and server-set bookkeeping. */
 const UNOWNED_METADATA = ['name', 'namespace', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'managedFields', 'selfLink', 'deletionTimestamp', 'deletionGracePeriodSeconds'];
 
-/** Maps whose own presence is recorded (`.`) when an update adds them, as kube-apiserver does. */
-const FREE_FORM_MAPS = new Set(['labels', 'annotations', 'matchLabels', 'data', 'binaryData', 'nodeSelector', 'selector', 'limits', 'requests']);
+/**
+ * Nodes that a typed object always has (Go non-pointer structs, lists without omitempty): an update
+ * that fills them in does not record them as added. Every other map, list or struct it adds is
+ * recorded itself (`.` in fieldsV1), as kube-apiserver does for Update operations.
+ */
+const ALWAYS_PRESENT = new Set([
+  'metadata',
+  'spec',
+  'status',
+  'spec.strategy',
+  'spec.template',
+  'spec.template.metadata',
+  'spec.template.spec',
+  'spec.template.spec.containers',
+  'spec.template.spec.containers[].resources',
+  'spec.template.spec.initContainers[].resources',
+  'spec.rules[].http.paths',
+  'spec.rules[].http.paths[].backend',
+  'spec.rules[].http.paths[].backend.service.port',
+]);
 
 /**
  * Every owned path of an object with the value found there: leaves, atomic lists and structs,
@@ -98,7 +116,7 @@ export function members(kind: string, root: JsonObject, strict = false): Map<str
       const type = listTypeAt(kind, pattern);
       if (type.type === 'map' && value.every(isObject)) {
         value.forEach((item, index) => {
-          const itemPath = joinPath(path, keyElement(type.keys, item as JsonObject, prettyPath(path), index, strict));
+          const itemPath = joinPath(path, keyElement(type.keys, item as JsonObject, prettyPath(path), index, strict, type.keyDefaults));
           out.set(itemPath, item);
           visitObject(item as JsonObject, itemPath, itemPattern(pattern));
         });
@@ -128,7 +146,7 @@ export function valueAt(kind: string, root: JsonObject, path: string): Json | un
     } else {
       if (!Array.isArray(current)) return undefined;
       const type = listTypeAt(kind, pattern);
-      if (el.startsWith('k:') && type.type === 'map') current = current.find((item) => keyMatches(el, type.keys, item));
+      if (el.startsWith('k:') && type.type === 'map') current = current.find((item) => keyMatches(el, type.keys, item, type.keyDefaults));
       else if (el.startsWith('v:')) current = current.find((item) => JSON.stringify(item) === el.slice(2));
       else return undefined;
       pattern = itemPattern(pattern);
@@ -149,7 +167,7 @@ export function removePath(kind: string, root: JsonObject, path: string): void {
     if (isObject(parent)) delete parent[last.slice(2)];
   } else if (Array.isArray(parent)) {
     const type = listTypeAt(kind, patternOf(parentPath));
-    const index = parent.findIndex((item) => (last.startsWith('v:') ? JSON.stringify(item) === last.slice(2) : type.type === 'map' && keyMatches(last, type.keys, item)));
+    const index = parent.findIndex((item) => (last.startsWith('v:') ? JSON.stringify(item) === last.slice(2) : type.type === 'map' && keyMatches(last, type.keys, item, type.keyDefaults)));
     if (index >= 0) parent.splice(index, 1);
   }
   const keepEvenEmpty = elements.length === 0 || (elements.length === 1 && (elements[0] === 'f:spec' || elements[0] === 'f:metadata'));
@@ -184,10 +202,9 @@ export function diffMembers(kind: string, before: JsonObject, after: JsonObject)
 function addNewMapMarkers(kind: string, before: JsonObject, path: string, changed: Set<string>): void {
   const elements = splitPath(path);
   for (let i = 1; i < elements.length; i++) {
-    const el = elements[i - 1] ?? '';
-    if (!el.startsWith('f:') || !FREE_FORM_MAPS.has(el.slice(2))) continue;
-    const mapPath = elements.slice(0, i).join(SEP);
-    if (valueAt(kind, before, mapPath) === undefined) changed.add(mapPath);
+    const prefix = elements.slice(0, i).join(SEP);
+    if (!elements[i - 1]?.startsWith('f:') || changed.has(prefix) || ALWAYS_PRESENT.has(patternOf(prefix))) continue;
+    if (valueAt(kind, before, prefix) === undefined) changed.add(prefix);
   }
 }
 

@@ -123,7 +123,8 @@ function mergeApplied(kind: string, live: Json | undefined, config: Json, patter
     if (type.type === 'map') {
       const out = [...live];
       for (const item of config) {
-        const index = out.findIndex((l) => isObject(l) && isObject(item) && type.keys.every((k) => deepEqual(l[k], item[k])));
+        const defaults = type.keyDefaults ?? {};
+        const index = out.findIndex((l) => isObject(l) && isObject(item) && type.keys.every((k) => deepEqual(l[k] ?? defaults[k], item[k] ?? defaults[k])));
         if (index >= 0) out[index] = mergeApplied(kind, out[index], item, itemPattern(pattern));
         else out.push(structuredClone(item));
       }

@@ -24,8 +24,8 @@ export function jsonPatch(target: JsonObject, patch: Json): JsonObject {
     const result = fastJsonPatch.applyPatch(structuredClone(target), patch as unknown as Operation[], true, false);
     return result.newDocument as JsonObject;
   } catch (err) {
-    const message = err instanceof Error ? err.message.split('\n')[0] ?? err.message : String(err);
-    throw new ApiError(422, 'Invalid', message);
+    // 1.20 does not say which operation failed, only this.
+    throw new ApiError(422, 'Invalid', 'the server rejected our request due to an error in our request', {});
   }
 }
 
@@ -87,18 +87,17 @@ function mergeList(kind: string, target: Json[], patch: Json[], key: string, pat
   if (patch.some((item) => isObject(item) && item.$patch === 'replace')) {
     return patch.filter((item) => !(isObject(item) && item.$patch === 'replace')).map(stripDirectives);
   }
-  const out = [...target];
+  // Without an explicit order, kube-apiserver puts the patch's items first (in patch order), then the others.
+  const fromPatch: Json[] = [];
+  const rest = [...target];
   for (const item of patch) {
     if (!isObject(item)) continue;
-    const index = out.findIndex((t) => isObject(t) && deepEqual(t[key], item[key]));
-    if (item.$patch === 'delete') {
-      if (index >= 0) out.splice(index, 1);
-      continue;
-    }
-    if (index >= 0) out[index] = smpObject(kind, out[index] as JsonObject, item, itemPattern(pattern));
-    else out.push(stripDirectives(item));
+    const index = rest.findIndex((t) => isObject(t) && deepEqual(t[key], item[key]));
+    const original = index >= 0 ? (rest.splice(index, 1)[0] as JsonObject) : undefined;
+    if (item.$patch === 'delete') continue;
+    fromPatch.push(original ? smpObject(kind, original, item, itemPattern(pattern)) : stripDirectives(item));
   }
-  return out;
+  return [...fromPatch, ...rest];
 }
 
 function orderBy(list: Json[], order: Json[], key: string): Json[] {

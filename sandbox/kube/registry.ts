@@ -62,8 +62,8 @@ export class Registry {
   }
 
   update(type: ResourceType, namespace: string | undefined, name: string, body: JsonObject, options: WriteOptions): JsonObject {
-    const before = this.get(type, namespace, name);
     const incoming = this.checkBody(type, namespace, name, structuredClone(body));
+    const before = this.get(type, namespace, name);
     const expected = meta(incoming).resourceVersion;
     if (expected !== undefined && expected !== '' && expected !== meta(before).resourceVersion) throw conflict(type, name, STALE_OBJECT);
     return this.write(type, before, incoming, options, 'update');
@@ -96,7 +96,7 @@ export class Registry {
     }
     if (type.kind === 'Namespace') return dryRun ? live : this.terminateNamespace(live);
     if (!dryRun) this.store.remove(type, live);
-    return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name, group: type.group, kind: type.plural, uid: String(metadata.uid ?? '') } };
+    return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name, ...(type.group ? { group: type.group } : {}), kind: type.plural, uid: String(metadata.uid ?? '') } };
   }
 
   /** The autoscaling/v1 Scale view of a Deployment (`/scale`, what `kubectl scale` uses). */
@@ -212,9 +212,14 @@ export class Registry {
       if (!Array.isArray(old.managedFields)) delete metadata.managedFields;
     }
     applyDefaults(type.kind, next);
-    if (type.kind === 'Service') this.keepClusterIp(before, next);
+    if (type.kind === 'Service') this.keepClusterIp(next);
     if (type.generation && !deepEqual(before.spec, next.spec)) metadata.generation = Number(old.generation ?? 0) + 1;
     const errors = validateUpdate(type.kind, before, next);
+    // Services allow no unconditional update (their registry says so): a PUT must carry the resourceVersion.
+    if (type.kind === 'Service' && operation === 'update' && options.subresource === undefined && incoming.metadata !== undefined && !meta(incoming).resourceVersion) {
+      const missing = { reason: 'FieldValueInvalid', field: 'metadata.resourceVersion', detail: 'Invalid value: "": must be specified for an update' };
+      errors.unshift(missing, missing);
+    }
     if (errors.length) throw invalid(type, String(metadata.name ?? ''), errors);
     if (operation === 'update') recordUpdate(type.kind, before, next, options.manager, groupVersion(type), this.clock.now(), ownedScope(type, options));
     if (deepEqual(before, next) || options.dryRun) return next;
@@ -231,12 +236,10 @@ export class Registry {
     if (spec.clusterIPs === undefined) spec.clusterIPs = [spec.clusterIP as string];
   }
 
-  /** An update that leaves the cluster IP out keeps the allocated one, as a merge would. */
-  private keepClusterIp(before: JsonObject, next: JsonObject): void {
-    const old = isObject(before.spec) ? before.spec : {};
+  /** A Service update that names its cluster IP but not the list of them gets the list, as 1.20 defaults it. */
+  private keepClusterIp(next: JsonObject): void {
     const spec = isObject(next.spec) ? next.spec : {};
-    if ((spec.clusterIP === undefined || spec.clusterIP === '') && old.clusterIP !== undefined) spec.clusterIP = old.clusterIP;
-    if (spec.clusterIPs === undefined && old.clusterIPs !== undefined) spec.clusterIPs = old.clusterIPs;
+    if (spec.clusterIPs === undefined && typeof spec.clusterIP === 'string' && spec.clusterIP !== '') spec.clusterIPs = [spec.clusterIP];
   }
 
   private terminateNamespace(live: JsonObject): JsonObject {
@@ -282,9 +285,22 @@ function scaleOf(deployment: JsonObject): JsonObject {
  */
 function ownedScope(type: ResourceType, options: WriteOptions): (o: JsonObject) => JsonObject {
   if (options.subresource === 'status') return (o) => ({ status: o.status ?? null });
-  if (!type.status || type.kind === 'Namespace') return (o) => o;
-  return ({ status: _status, ...rest }) => rest;
+  // What the registry itself sets after the field manager has run (allocated IPs, the namespace
+  // finalizer) belongs to nobody, as on a real server.
+  const unowned = SERVER_SET_SPEC[type.kind] ?? [];
+  return (o) => {
+    const { status, ...rest } = o;
+    const scoped: JsonObject = !type.status || type.kind === 'Namespace' ? { ...rest, ...(status === undefined ? {} : { status }) } : rest;
+    if (unowned.length && isObject(scoped.spec)) {
+      const spec = Object.fromEntries(Object.entries(scoped.spec).filter(([k]) => !unowned.includes(k)));
+      if (Object.keys(spec).length) scoped.spec = spec;
+      else delete scoped.spec;
+    }
+    return scoped;
+  };
 }
+
+const SERVER_SET_SPEC: Record<string, string[]> = { Namespace: ['finalizers'], Service: ['clusterIP', 'clusterIPs'] };
 
 export function matches(obj: JsonObject, labels: LabelSelector, fields: FieldSelector): boolean {
   const metadata = meta(obj);

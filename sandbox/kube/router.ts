@@ -5,7 +5,7 @@ import { isObject, type Json, type JsonObject } from './fieldpath.ts';
 import { PATCH_TYPES, type Registry, type WriteOptions } from './registry.ts';
 import { apiGroup, apiGroupList, apiResourceList, coreVersions, findResource, groupVersion, SERVER_VERSION, servesGroupVersion, type ResourceType } from './resources.ts';
 import { parseFieldSelector, parseLabelSelector } from './selectors.ts';
-import { ApiError, badRequest, methodNotAllowed, pathNotFound, unauthorized, unsupportedMediaType } from './status.ts';
+import { ApiError, badRequest, methodNotAllowed, pathNotFound, unauthorized, unsupportedMediaType, unsupportedPatchType } from './status.ts';
 import { toTable, partialMetadata, type IncludeObject } from './table.ts';
 import { serveWatch } from './watch.ts';
 
@@ -126,8 +126,8 @@ function parseBody(text: string, contentType: string, accepted: string[] = OBJEC
 function managerOf(url: URL, req: IncomingMessage): string {
   const explicit = url.searchParams.get('fieldManager');
   if (explicit) return explicit;
-  const agent = req.headers['user-agent'] ?? '';
-  return agent.split('/')[0]?.slice(0, 128) ?? '';
+  const agent = (req.headers['user-agent'] ?? '').split('/')[0]?.slice(0, 128) ?? '';
+  return agent || 'unknown';
 }
 
 async function serveResource(ctx: RouterContext, req: IncomingMessage, res: ServerResponse, url: URL, target: Target): Promise<void> {
@@ -150,7 +150,12 @@ async function serveResource(ctx: RouterContext, req: IncomingMessage, res: Serv
     const fields = parseFieldSelector(q.get('fieldSelector') ?? '', ['metadata.name', 'metadata.namespace']);
     if (method === 'GET' && (q.get('watch') === 'true' || q.get('watch') === '1')) {
       ctx.count('watch');
-      return serveWatch({ store: registry.store, type, namespace, labels, fields, resourceVersion: q.get('resourceVersion') ?? '', timeoutSeconds: Number(q.get('timeoutSeconds') ?? 0) }, req, res);
+      const table = tableRequest(req);
+      const render = table
+        ? (obj: JsonObject) => toTable(type, [obj], { resourceVersion: String((obj.metadata as JsonObject).resourceVersion ?? '') }, ctx.clock.now(), includeObject(q), table)
+        : undefined;
+      const watch = { store: registry.store, type, namespace, labels, fields, resourceVersion: q.get('resourceVersion') ?? '', timeoutSeconds: Number(q.get('timeoutSeconds') ?? 0) };
+      return serveWatch(render ? { ...watch, render } : watch, req, res);
     }
     if (method === 'GET') {
       ctx.count('list');
@@ -188,8 +193,13 @@ async function serveResource(ctx: RouterContext, req: IncomingMessage, res: Serv
   }
   if (method === 'PATCH') {
     ctx.count('patch');
-    if (!PATCH_TYPES.includes(contentType)) {
-      throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${PATCH_TYPES.join(', ')}`);
+    if (!PATCH_TYPES.includes(contentType)) throw unsupportedPatchType();
+    if (contentType === 'application/apply-patch+yaml' && !q.get('fieldManager')) {
+      throw new ApiError(422, 'Invalid', 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch', {
+        group: 'meta.k8s.io',
+        kind: 'PatchOptions',
+        causes: [{ reason: 'FieldValueRequired', message: 'Required value: is required for apply patch', field: 'fieldManager' }],
+      });
     }
     const body = parseBody(await readBody(req), contentType);
     const force = q.get('force') === 'true';
@@ -266,6 +276,23 @@ function paginate(items: JsonObject[], limitParam: string | null, token: string 
   return { items: pageItems, more: { continue: Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', start: keyOf(last) })).toString('base64url'), remainingItemCount: rest.length - limit } };
 }
 
+function acceptParams(req: IncomingMessage): Array<Record<string, string>> {
+  return String(req.headers.accept ?? '')
+    .split(',')
+    .map((candidate) => Object.fromEntries(candidate.split(';').slice(1).map((p) => p.trim().split('=') as [string, string])));
+}
+
+/** The Table version (v1 or v1beta1) the client asks for, if it asks for a Table. */
+function tableRequest(req: IncomingMessage): string | undefined {
+  const params = acceptParams(req).find((p) => p.as === 'Table' && p.g === 'meta.k8s.io' && (p.v === 'v1' || p.v === 'v1beta1'));
+  return params?.v;
+}
+
+function includeObject(q: URLSearchParams): IncludeObject {
+  const value = q.get('includeObject');
+  return value === 'None' || value === 'Object' ? value : 'Metadata';
+}
+
 function sendObjects(
   ctx: RouterContext,
   req: IncomingMessage,
@@ -277,18 +304,13 @@ function sendObjects(
   more?: MoreItems,
 ): void {
   const listMeta: JsonObject = { resourceVersion, ...(more ? { continue: more.continue, remainingItemCount: more.remainingItemCount } : {}) };
-  const accept = String(req.headers.accept ?? '');
   const url = new URL(req.url ?? '/', 'https://sandbox');
-  for (const candidate of accept.split(',')) {
-    const params = Object.fromEntries(candidate.split(';').slice(1).map((p) => p.trim().split('=') as [string, string]));
-    if (params.as === 'Table' && params.g === 'meta.k8s.io' && (params.v === 'v1' || params.v === 'v1beta1')) {
-      const include = (url.searchParams.get('includeObject') ?? 'Metadata') as IncludeObject;
-      return sendJson(res, 200, toTable(type, objects, listMeta, ctx.clock.now(), include, params.v));
-    }
-    if ((params.as === 'PartialObjectMetadata' || params.as === 'PartialObjectMetadataList') && params.g === 'meta.k8s.io') {
-      if (!isList) return sendJson(res, 200, partialMetadata(objects[0] as JsonObject));
-      return sendJson(res, 200, { kind: 'PartialObjectMetadataList', apiVersion: `meta.k8s.io/${params.v ?? 'v1'}`, metadata: listMeta, items: objects.map(partialMetadata) });
-    }
+  const table = tableRequest(req);
+  if (table) return sendJson(res, 200, toTable(type, objects, listMeta, ctx.clock.now(), includeObject(url.searchParams), table));
+  const partial = acceptParams(req).find((p) => (p.as === 'PartialObjectMetadata' || p.as === 'PartialObjectMetadataList') && p.g === 'meta.k8s.io');
+  if (partial) {
+    if (!isList) return sendJson(res, 200, partialMetadata(objects[0] as JsonObject));
+    return sendJson(res, 200, { kind: 'PartialObjectMetadataList', apiVersion: `meta.k8s.io/${partial.v ?? 'v1'}`, metadata: listMeta, items: objects.map(partialMetadata) });
   }
   if (!isList) return sendJson(res, 200, objects[0] as JsonObject);
   sendJson(res, 200, { kind: `${type.kind}List`, apiVersion: groupVersion(type), metadata: listMeta, items: objects.map(stripTypeMeta) });

@@ -4,7 +4,7 @@
  * field names joined by dots, `[]` standing for a list item; any list not named here is atomic, as
  * the API server treats lists without `x-kubernetes-list-type`.
  */
-export type ListType = { type: 'map'; keys: string[]; patchKey: string } | { type: 'set' } | { type: 'atomic' };
+export type ListType = { type: 'map'; keys: string[]; patchKey: string; keyDefaults?: Record<string, string> } | { type: 'set' } | { type: 'atomic' };
 
 const POD_SPEC_LISTS: Record<string, ListType> = {
   containers: { type: 'map', keys: ['name'], patchKey: 'name' },
@@ -17,7 +17,8 @@ const POD_SPEC_LISTS: Record<string, ListType> = {
 };
 
 const CONTAINER_LISTS: Record<string, ListType> = {
-  ports: { type: 'map', keys: ['containerPort', 'protocol'], patchKey: 'containerPort' },
+  // 1.20's schema defaults a container port's protocol, so an apply may leave it out (not so for Service ports).
+  ports: { type: 'map', keys: ['containerPort', 'protocol'], patchKey: 'containerPort', keyDefaults: { protocol: 'TCP' } },
   env: { type: 'map', keys: ['name'], patchKey: 'name' },
   volumeMounts: { type: 'map', keys: ['mountPath'], patchKey: 'mountPath' },
   volumeDevices: { type: 'map', keys: ['devicePath'], patchKey: 'devicePath' },

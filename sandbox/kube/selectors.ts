@@ -50,6 +50,8 @@ export function parseLabelSelector(raw: string): LabelSelector {
       const values = (setMatch[3] ?? '').split(',').map((v) => checkValue(v.trim(), raw));
       return { key: checkKey(setMatch[1] ?? '', raw), op: setMatch[2] === 'in' ? 'in' : 'notin', values };
     }
+    const unbracketed = /^\S+\s+(?:in|notin)\s+([^(\s]\S*)/.exec(term);
+    if (unbracketed) throw badRequest(`unable to parse requirement: found '${unbracketed[1] ?? ''}' expected: '('`);
     const cmp = /^([^=!\s]+)\s*(==|=|!=)\s*(\S*)$/.exec(term);
     if (cmp) {
       return { key: checkKey(cmp[1] ?? '', raw), op: cmp[2] === '!=' ? 'neq' : 'eq', value: checkValue(cmp[3] ?? '', raw) };

@@ -55,11 +55,21 @@ export function qualifiedResource(type: ResourceType): string {
 
 /** `Deployment.apps`, or `Service` in the core group: how validation messages name a kind. */
 export function qualifiedKind(type: ResourceType): string {
-  return type.group ? `${type.kind}.${type.group}` : type.kind;
+  const group = validationGroup(type);
+  return group ? `${type.kind}.${group}` : type.kind;
 }
 
+/** Details as kube-apiserver serializes them: an empty group (the core group) is left out. */
 function resourceDetails(type: ResourceType, name: string): StatusDetails {
-  return { name, group: type.group, kind: type.plural };
+  return type.group ? { name, group: type.group, kind: type.plural } : { name, kind: type.plural };
+}
+
+/**
+ * The group validation errors name: 1.20 validates Ingresses as the internal `extensions` type,
+ * and says so (`Ingress.extensions "x" is invalid`).
+ */
+function validationGroup(type: ResourceType): string {
+  return type.kind === 'Ingress' ? 'extensions' : type.group;
 }
 
 export function notFound(type: ResourceType, name: string): ApiError {
@@ -85,14 +95,12 @@ export interface FieldError {
 }
 
 export function invalid(type: ResourceType, name: string, errors: FieldError[]): ApiError {
-  const parts = errors.map((e) => `${e.field}: ${e.detail}`);
+  // The message lists each distinct error once (an aggregate dedupes), the causes keep them all.
+  const parts = [...new Set(errors.map((e) => `${e.field}: ${e.detail}`))];
   const summary = parts.length === 1 ? parts[0] : `[${parts.join(', ')}]`;
-  return new ApiError(422, 'Invalid', `${qualifiedKind(type)} "${name}" is invalid: ${summary}`, {
-    name,
-    group: type.group,
-    kind: type.kind,
-    causes: errors.map((e) => ({ reason: e.reason, message: e.detail, field: e.field })),
-  });
+  const causes = errors.map((e) => ({ reason: e.reason, message: e.detail, field: e.field }));
+  const group = validationGroup(type);
+  return new ApiError(422, 'Invalid', `${qualifiedKind(type)} "${name}" is invalid: ${summary}`, group ? { name, group, kind: type.kind, causes } : { name, kind: type.kind, causes });
 }
 
 export function badRequest(message: string): ApiError {
@@ -105,6 +113,11 @@ export function methodNotAllowed(): ApiError {
 
 export function unsupportedMediaType(accepted: string[]): ApiError {
   return new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')}`);
+}
+
+/** A PATCH whose content type is no patch type: kube-apiserver's generic answer. */
+export function unsupportedPatchType(): ApiError {
+  return new ApiError(415, 'UnsupportedMediaType', '415: Unsupported Media Type', {});
 }
 
 export function unauthorized(): ApiError {

@@ -14,8 +14,8 @@ const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 const QUALIFIED_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 const CONFIG_KEY = /^[-._a-zA-Z0-9]+$/;
 
-const SUBDOMAIN_MSG = "a DNS-1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
-const LABEL_1123_MSG = "a DNS-1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
+const SUBDOMAIN_MSG = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
+const LABEL_1123_MSG = "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
 const LABEL_1035_MSG = "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')";
 const LABEL_VALUE_MSG = "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')";
 const QUALIFIED_NAME_MSG = "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')";
@@ -192,8 +192,14 @@ export function validateUpdate(kind: string, before: JsonObject, after: JsonObje
   if (kind === 'Deployment' && !deepEqual(specOf(before).selector, specOf(after).selector)) {
     errors.push(invalidValue('spec.selector', specOf(after).selector, 'field is immutable'));
   }
-  if (kind === 'Service' && specOf(before).clusterIP !== specOf(after).clusterIP) {
-    errors.push(invalidValue('spec.clusterIP', specOf(after).clusterIP ?? '', 'field is immutable'));
+  if (kind === 'Service') {
+    const [was, now] = [specOf(before), specOf(after)];
+    const ips = Array.isArray(now.clusterIPs) ? now.clusterIPs : [];
+    if (Array.isArray(was.clusterIPs) && was.clusterIPs.length > 0 && ips.length === 0) {
+      errors.push({ reason: 'FieldValueInvalid', field: 'spec.clusterIPs[0]', detail: 'Invalid value: []string(nil): primary clusterIP can not be unset' });
+    } else if (now.clusterIP !== undefined && was.clusterIP !== now.clusterIP) {
+      errors.push(invalidValue('spec.clusterIP', now.clusterIP, 'field is immutable'));
+    }
   }
   return errors;
 }

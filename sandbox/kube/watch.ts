@@ -20,6 +20,8 @@ export interface WatchRequest {
   fields: FieldSelector;
   resourceVersion: string;
   timeoutSeconds: number;
+  /** How each event's object is sent: as stored, or (for `kubectl get -w`) as a one-row Table. */
+  render?: (obj: JsonObject) => unknown;
 }
 
 function keyOf(obj: JsonObject): string {
@@ -35,7 +37,8 @@ export function serveWatch(w: WatchRequest, req: IncomingMessage, res: ServerRes
   let ready = false;
 
   const write = (type: WatchEventType | 'ERROR', object: unknown): void => {
-    const line = `${JSON.stringify({ type, object })}\n`;
+    const rendered = type === 'ERROR' || !w.render ? object : w.render(object as JsonObject);
+    const line = `${JSON.stringify({ type, object: rendered })}\n`;
     if (ready) res.write(line);
     else pending.push(line);
   };

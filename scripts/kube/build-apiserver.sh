@@ -3,20 +3,26 @@
 # package, which carries vendor/) into a cache outside the repository, keyed by version. The test
 # helper (test/helpers/envtest.ts) starts them with Debian's etcd. Nothing built lands in the repo.
 #
-# Idempotent: a second run only checks the cache (and that etcd is installed) and exits.
+# Idempotent: a second run only checks the cache (and that etcd, openssl and kubectl are installed) and exits.
+# Prints the time and peak memory of each step. Needs root or sudo (apt-get).
 # Environment:
 #   TRICENTER_KUBE_CACHE  cache root (default $HOME/.cache/tricenter/kube)
 #   TRICENTER_KUBE_WORK   scratch dir for the source tree and Go caches (default /var/tmp/tricenter-kube-build);
 #                         removed after a successful build (about 2.6 GB)
 #   TRICENTER_KUBE_KEEP_WORK=1  keep the scratch dir (debugging)
+#   TRICENTER_KUBE_FORCE=1      rebuild even when the cache is complete
 set -euo pipefail
 
-readonly KUBE_VERSION="v1.20.2"
+# The one place the version is set; test/helpers/envtest.ts reads it too.
+KUBE_VERSION="$(tr -d '[:space:]' <"$(dirname "${BASH_SOURCE[0]}")/VERSION")"
+readonly KUBE_VERSION
 readonly CACHE_ROOT="${TRICENTER_KUBE_CACHE:-$HOME/.cache/tricenter/kube}"
 readonly BIN_DIR="$CACHE_ROOT/$KUBE_VERSION/bin"
 readonly WORK_DIR="${TRICENTER_KUBE_WORK:-/var/tmp/tricenter-kube-build}"
 readonly BINARIES=(kube-apiserver kube-controller-manager)
 readonly DEB_SRC_LIST="/etc/apt/sources.list.d/tricenter-bookworm-src.list"
+# Bump when the way the binaries are built changes (flags, tags): a cache of an older recipe is rebuilt.
+readonly BUILD_RECIPE="2"
 
 script_start=$(date +%s)
 log() { printf '[build-apiserver %4ss] %s\n' "$(( $(date +%s) - script_start ))" "$*"; }
@@ -24,6 +30,8 @@ die() { printf '[build-apiserver] ERROR: %s\n' "$*" >&2; exit 1; }
 
 binaries_cached() {
   local name
+  [[ "${TRICENTER_KUBE_FORCE:-0}" != 1 ]] || return 1
+  [[ "$(cat "$BIN_DIR/.recipe" 2>/dev/null)" == "$BUILD_RECIPE" ]] || return 1
   for name in "${BINARIES[@]}"; do [[ -x "$BIN_DIR/$name" ]] || return 1; done
 }
 
@@ -51,8 +59,8 @@ ensure_commands() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-# etcd is needed at test time whether or not the binaries are cached.
-ensure_commands etcd:etcd-server openssl:openssl
+# What the tests need beside the binaries, whether or not those are cached.
+ensure_commands etcd:etcd-server openssl:openssl kubectl:kubernetes-client
 
 if binaries_cached; then
   log "cached: $BIN_DIR ($("$BIN_DIR/kube-apiserver" --version 2>/dev/null || echo 'version unknown'))"
@@ -65,7 +73,7 @@ exec 9>"$CACHE_ROOT/.build.lock"
 if ! flock -n 9; then
   log "another build holds $CACHE_ROOT/.build.lock; waiting for it"
   flock 9
-  if binaries_cached; then log "built by the other run: $BIN_DIR"; exit 0; fi
+  if TRICENTER_KUBE_FORCE=0 binaries_cached; then log "built by the other run: $BIN_DIR"; exit 0; fi
 fi
 
 if [[ ! -f "$DEB_SRC_LIST" ]]; then
@@ -91,7 +99,7 @@ tree=$(find "$WORK_DIR/src" -mindepth 1 -maxdepth 1 -type d -name 'kubernetes-*'
 # Debian versions it 1.20.5+really1.20.2: the upstream tree is what follows "really".
 upstream="v${tree##*really}"
 upstream="${upstream%%-*}"
-[[ "$upstream" == "$KUBE_VERSION" ]] || die "source tree $tree is upstream $upstream, expected $KUBE_VERSION (update KUBE_VERSION and the cache key)"
+[[ "$upstream" == "$KUBE_VERSION" ]] || die "source tree $tree is upstream $upstream, expected $KUBE_VERSION (update scripts/kube/VERSION)"
 log "source fetched: $tree in $(( $(date +%s) - step_start ))s"
 
 # GOPATH mode: the tree's vendor/ is used as is, no module download.
@@ -109,9 +117,14 @@ tail -n 1 "$WORK_DIR/generated.log"
 [[ -d pkg/generated/openapi ]] || die "make generated_files did not create pkg/generated/openapi"
 log "generated files in $(( $(date +%s) - step_start ))s"
 
-version_pkg="k8s.io/kubernetes/vendor/k8s.io/component-base/version"
-ldflags="-s -w -X $version_pkg.gitVersion=$KUBE_VERSION -X $version_pkg.gitMajor=1 -X $version_pkg.gitMinor=20"
-ldflags+=" -X $version_pkg.gitTreeState=clean -X $version_pkg.buildDate=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+# As upstream's hack/lib/version.sh: both packages carry the version (`--version` reads one, /version the other).
+minor="${KUBE_VERSION#v*.}"
+minor="${minor%%.*}"
+ldflags="-s -w"
+for version_pkg in k8s.io/kubernetes/vendor/k8s.io/client-go/pkg/version k8s.io/kubernetes/vendor/k8s.io/component-base/version; do
+  ldflags+=" -X $version_pkg.gitVersion=$KUBE_VERSION -X $version_pkg.gitMajor=1 -X $version_pkg.gitMinor=$minor"
+  ldflags+=" -X $version_pkg.gitTreeState=clean -X $version_pkg.buildDate=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+done
 staging="$WORK_DIR/out"
 mkdir -p "$staging"
 step_start=$(date +%s)
@@ -126,6 +139,7 @@ log "compiled in $(( $(date +%s) - step_start ))s"
 for name in "${BINARIES[@]}"; do
   "$staging/$name" --version >/dev/null || die "$name does not run"
 done
+echo "$BUILD_RECIPE" >"$staging/.recipe"
 # Install atomically: a half-copied binary must never look cached.
 mkdir -p "$CACHE_ROOT/$KUBE_VERSION"
 rm -rf "$BIN_DIR.partial"

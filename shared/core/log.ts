@@ -29,7 +29,8 @@ export interface Logger {
 const SECRET_KEY = /secret|password|token|authorization|credential|signature|accesskey|private.?key|client-key-data|^cert/i;
 
 function redact(value: unknown, depth = 0): unknown {
-  if (depth > 8 || value === null || typeof value !== 'object') return value;
+  if (value === null || typeof value !== 'object') return value;
+  if (depth > 8) return '[too deep to log]';
   if (value instanceof Error) {
     return { name: value.name, message: value.message, ...(value.cause ? { cause: redact(value.cause, depth + 1) } : {}) };
   }

@@ -95,6 +95,8 @@ export const deployTaskSchema = z.strictObject({
 /** Sent to gtm-reconcile right after a deploy step finished, so traffic follows within seconds. */
 export const stepFinishedEventSchema = z.strictObject({
   type: z.literal('step-finished'),
+  /** Present when it travelled as an FC async invocation (the queue's idempotency key). */
+  key: z.string().optional(),
   app: z.strictObject({ namespace: z.string().min(1), name: z.string().min(1) }),
   step: z.string().min(1),
 });

@@ -2,6 +2,7 @@ import { ConflictError, NotFoundError } from '../core/errors.ts';
 import type { Plan } from '../model/plan.ts';
 import type { AppRef } from '../model/ownership.ts';
 import type { Run, Transition } from '../workflow/run.ts';
+import type { TrafficRecord } from './traffic-history.port.ts';
 
 /**
  * Where releases, runs and per-application state live. Shaped for a wide-column store
@@ -100,6 +101,8 @@ export interface AppRecord {
   lastReleaseId?: string;
   /** The last upload that could not become a release (a bad bundle), for `status`. */
   lastFailedIngest?: FailedIngest;
+  /** What the traffic reconciler remembers between runs (see RunStoreTrafficHistory). */
+  traffic?: TrafficRecord;
   updatedAt: number;
   /** Managed by the store. */
   version: number;

@@ -166,6 +166,12 @@ describe('FcTaskQueue on the wire', () => {
     expect(lines).not.toContain(KEY.securityToken);
   });
 
+  it('refuses to build an endpoint without the account id', () => {
+    expect(() => createFcTaskQueue({ region: 'cn-hangzhou', accountId: '', functionName: FUNCTION, credentials: staticCredentials(KEY) })).toThrow(
+      /account id "" is not an Alibaba Cloud account id/,
+    );
+  });
+
   it('is refused by FC when signed with the wrong secret (the signature is checked)', async () => {
     const queue = fcQueue<ReturnType<typeof task>>({ credentials: staticCredentials({ ...KEY, accessKeySecret: 'wrong' }) });
     await expect(queue.send([task('k1')])).rejects.toMatchObject({ code: 'FORBIDDEN', retryable: false });

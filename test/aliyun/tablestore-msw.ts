@@ -299,7 +299,9 @@ export class FakeTablestore {
     if (names.join() !== table.primaryKey.map((p) => p.name).join()) {
       throw new OtsError(400, 'OTSParameterInvalid', `primary key [${names}] does not match the schema of ${table.name}`);
     }
-    return JSON.stringify(primaryKey.map((c) => toCell(c.value)));
+    const cells = primaryKey.map((c) => toCell(c.value));
+    if (cells.some((cell) => cell.t === 'string' && Buffer.byteLength(cell.v) > 1024)) throw new OtsError(400, 'OTSParameterInvalid', 'a string primary key is over 1 KB');
+    return JSON.stringify(cells);
   }
 
   private putRow(req: Record<string, any>, call: OtsCall): void {

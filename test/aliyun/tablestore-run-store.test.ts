@@ -155,6 +155,16 @@ describe('TablestoreRunStore on the wire', () => {
     await expect(s.getRun('run-1')).rejects.toMatchObject({ code: 'FORBIDDEN' });
   });
 
+  it('keys an ingest whose OSS key is too long for a primary key by its SHA-256', async () => {
+    const s = store();
+    const key = { bucket: 'tricenter-bundles', key: `bundles/${'deep/'.repeat(200)}app.tar.gz`, etag: 'ABC' };
+    const claim = await s.claimIngest(key, 1);
+    expect(claim.claimed).toBe(true);
+    await s.completeIngest(claim.record, { outcome: 'unchanged' }, 2);
+    expect(await s.claimIngest(key, 3)).toMatchObject({ claimed: false, record: { key, status: 'completed' } });
+    expect([...fake.tables.get('wire_ingests')!.rows.keys()][0]).toMatch(/^\[\{"t":"string","v":"sha256:[0-9a-f]{64}"\}\]$/);
+  });
+
   it('tells to run `tricenter setup` when the tables are missing', async () => {
     fake = new FakeTablestore({ endpoint: ENDPOINT, instance: INSTANCE, keys: { [KEY.accessKeyId]: { secret: KEY.accessKeySecret, stsToken: KEY.securityToken } } });
     server.resetHandlers(...fake.handlers());

@@ -46,7 +46,12 @@ describe('seed scenario: traffic on the healthy centers', () => {
 
   it('step 3: GTM holds pool-beijing (both Beijing addresses, ALL_RR) and pool-hangzhou, checked, primary Beijing, TTL 60', async () => {
     // The reconcile after the last step (and the timer) lands the Hangzhou address too.
-    await waitFor(async () => poolAddresses(POOL_HANGZHOU), (addrs) => addrs?.length === 1, 10_000, 'the Hangzhou pool');
+    await waitFor(
+      async () => twin.gtm.state(),
+      (s) => poolAddresses(POOL_HANGZHOU)?.length === 1 && s.strategies[0]?.failoverPoolIds.length === 1,
+      10_000,
+      'the Hangzhou pool as failover',
+    );
     const state = twin.gtm.state();
     expect(state).toMatchObject({ domain: DOMAIN, ttl: 60 });
     const beijing = state.pools.find((p) => p.name === POOL_BEIJING);

@@ -22,13 +22,28 @@ function normalizeMetadata(metadata: JsonObject): void {
     metadata.name = `${metadata.generateName}${SERVER_SET}`;
   }
   if (Array.isArray(metadata.managedFields)) {
-    for (const entry of metadata.managedFields) if (isObject(entry) && 'time' in entry) entry.time = SERVER_SET;
+    const entries = metadata.managedFields.filter(isObject);
+    for (const entry of entries) if ('time' in entry) entry.time = SERVER_SET;
+    // The order is compared on its own (kube-apiserver sorts Apply entries first), so that an order
+    // difference does not hide what each manager owns.
+    metadata.managedFieldsOrder = entries.map((e) => `${String(e.manager)}/${String(e.operation)}`);
+    metadata.managedFields = [...entries].sort((a, b) =>
+      `${String(a.manager)}/${String(a.operation)}`.localeCompare(`${String(b.manager)}/${String(b.operation)}`),
+    );
   }
+}
+
+/** The ReplicaSet name in a Deployment condition carries a template hash each controller computes its own way. */
+function normalizeConditionMessage(message: string): string {
+  return message.replace(/ReplicaSet "([a-z0-9.-]+)-[a-z0-9]+"/g, `ReplicaSet "$1-${SERVER_SET}"`);
 }
 
 function normalizeValue(value: Json, key: string | undefined): Json {
   if (Array.isArray(value)) return value.map((v) => normalizeValue(v, undefined));
-  if (!isObject(value)) return key && TIME_KEYS.has(key) ? SERVER_SET : value;
+  if (!isObject(value)) {
+    if (key && TIME_KEYS.has(key)) return SERVER_SET;
+    return key === 'message' && typeof value === 'string' ? normalizeConditionMessage(value) : value;
+  }
   const out: JsonObject = {};
   for (const [k, v] of Object.entries(value)) out[k] = normalizeValue(v, k);
   if (isObject(out.metadata)) normalizeMetadata(out.metadata);
@@ -40,6 +55,7 @@ function normalizeValue(value: Json, key: string | undefined): Json {
   }
   if (out.kind === 'Status') {
     delete out.message;
+    if (isObject(out.details) && 'uid' in out.details) out.details.uid = SERVER_SET;
     if (isObject(out.details) && Array.isArray(out.details.causes)) {
       out.details.causes = out.details.causes
         .map((c) => (isObject(c) ? { reason: c.reason ?? null, field: c.field ?? null } : c))

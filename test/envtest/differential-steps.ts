@@ -24,16 +24,29 @@ function configMap(name: string, labels: Record<string, string>, data: Record<st
   return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, labels, ...extra }, data };
 }
 
-function deployment(options: { replicas?: number; image?: string; containers?: unknown[]; templateLabels?: Record<string, string> } = {}): Record<string, unknown> {
+interface DeploymentOptions {
+  name?: string;
+  replicas?: number;
+  image?: string;
+  containers?: unknown[];
+  templateLabels?: Record<string, string>;
+  /** The container port's protocol; `null` leaves it out. */
+  portProtocol?: string | null;
+}
+
+function deployment(options: DeploymentOptions = {}): Record<string, unknown> {
+  const protocol = options.portProtocol === undefined ? 'TCP' : options.portProtocol;
+  const port = protocol === null ? { containerPort: 8080 } : { containerPort: 8080, protocol };
   const spec: Record<string, unknown> = {
     selector: { matchLabels: { app: 'web' } },
     template: {
       metadata: { labels: options.templateLabels ?? { app: 'web' } },
-      spec: { containers: options.containers ?? [{ name: 'web', image: options.image ?? 'registry.example/web:1.0', ports: [{ containerPort: 8080 }] }] },
+      spec: { containers: options.containers ?? [{ name: 'web', image: options.image ?? 'registry.example/web:1.0', ports: [port] }] },
     },
   };
   if (options.replicas !== undefined) spec.replicas = options.replicas;
-  return { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: NAMESPACE, labels: { app: 'web' } }, spec };
+  const name = options.name ?? 'web';
+  return { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace: NAMESPACE, labels: { app: 'web' } }, spec };
 }
 
 function service(port: Record<string, unknown>): unknown {
@@ -110,11 +123,12 @@ export const STEPS: DifferentialStep[] = [
   { name: 'apply: beta forces replicas', method: 'PATCH', path: `${deployments}/web?fieldManager=beta&force=true`, contentType: APPLY, body: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' }, spec: { replicas: 3 } } },
   { name: 'apply: alpha applies without replicas (gives it up)', method: 'PATCH', path: `${deployments}/web?fieldManager=alpha`, contentType: APPLY, body: deployment({ image: 'registry.example/web:1.1' }) },
   { name: 'apply: beta sets the same image as alpha (shared, no conflict)', method: 'PATCH', path: `${deployments}/web?fieldManager=beta`, contentType: APPLY, body: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' }, spec: { replicas: 3, template: { spec: { containers: [{ name: 'web', image: 'registry.example/web:1.1' }] } } } } },
-  { name: 'apply: without fieldManager (400)', method: 'PATCH', path: `${deployments}/web`, contentType: APPLY, body: deployment({ replicas: 2 }) },
-  { name: 'apply: force on a non-apply patch (400)', method: 'PATCH', path: `${deployments}/web?force=true`, contentType: MERGE, body: { metadata: { labels: { x: 'y' } } } },
+  { name: 'apply: container port without protocol', method: 'PATCH', path: `${deployments}/noproto?fieldManager=alpha`, contentType: APPLY, body: deployment({ name: 'noproto', portProtocol: null }) },
+  { name: 'apply: without fieldManager (422)', method: 'PATCH', path: `${deployments}/web`, contentType: APPLY, body: deployment({ replicas: 2 }) },
+  { name: 'apply: force on a non-apply patch (422)', method: 'PATCH', path: `${deployments}/web?force=true`, contentType: MERGE, body: { metadata: { labels: { app: 'web' } } } },
   { name: 'apply: name mismatch (400)', method: 'PATCH', path: `${deployments}/other?fieldManager=alpha`, contentType: APPLY, body: deployment() },
-  { name: 'apply: invalid object (422)', method: 'PATCH', path: `${deployments}/broken?fieldManager=alpha`, contentType: APPLY, body: { ...deployment({ containers: [] }), metadata: { name: 'broken' } } },
-  { name: 'create: selector does not match template (422)', method: 'POST', path: deployments, body: { ...deployment({ templateLabels: { app: 'other' } }), metadata: { name: 'mismatch' } } },
+  { name: 'apply: invalid object (422)', method: 'PATCH', path: `${deployments}/broken?fieldManager=alpha`, contentType: APPLY, body: deployment({ name: 'broken', containers: [] }) },
+  { name: 'create: selector does not match template (422)', method: 'POST', path: deployments, body: deployment({ name: 'mismatch', templateLabels: { app: 'other' } }) },
   { name: 'deployment: get', method: 'GET', path: `${deployments}/web` },
   { name: 'deployment: merge patch spec (generation moves)', method: 'PATCH', path: `${deployments}/web`, contentType: MERGE, body: { spec: { replicas: 4 } } },
   { name: 'deployment: status in a main-resource patch is ignored', method: 'PATCH', path: `${deployments}/web`, contentType: MERGE, body: { status: { replicas: 99 } } },

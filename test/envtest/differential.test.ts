@@ -20,7 +20,7 @@ import { rawRequest } from '../helpers/kube-raw.ts';
 import { waitForObject } from '../helpers/kube-watch.ts';
 import { compareResponses, describeDifferences, type Difference, normalizeResponse, type NormalizedResponse } from './differential-compare.ts';
 import { NAMESPACE, STEPS } from './differential-steps.ts';
-import { KNOWN_DIFFERENCES } from './differential-known.ts';
+import { KNOWN_DIFFERENCES, type KnownDifference } from './differential-known.ts';
 
 const NEVER_MS = 3_600_000;
 const CLUSTER = 'diff-cluster';
@@ -86,17 +86,16 @@ describe.skipIf(!kubeBinariesAvailable())('differential: sandbox vs real kube-ap
       const differences = compareResponses(realAnswer, sandboxAnswer);
       report.push({ step: step.name, real: realAnswer, sandbox: sandboxAnswer, differences });
 
-      const known = KNOWN_DIFFERENCES[step.name];
-      if (!known) {
-        expect(differences, `sandbox differs from kube-apiserver:\n${describeDifferences(differences)}`).toEqual([]);
-        return;
-      }
-      const unexplained = differences.filter((d) => !known.paths.some((p) => d.path === p || d.path.startsWith(`${p}.`) || d.path.startsWith(`${p}[`)));
-      expect(unexplained, `differences beyond the documented one (${known.summary}):\n${describeDifferences(unexplained)}`).toEqual([]);
+      const known = KNOWN_DIFFERENCES[step.name] ?? [];
+      const covers = (entry: KnownDifference, d: Difference): boolean =>
+        entry.paths.some((p) => d.path === p || d.path.startsWith(`${p}.`) || d.path.startsWith(`${p}[`));
+      const unexplained = differences.filter((d) => !known.some((entry) => covers(entry, d)));
+      expect(unexplained, `sandbox differs from kube-apiserver:\n${describeDifferences(unexplained)}`).toEqual([]);
+      const gone = known.filter((entry) => !differences.some((d) => covers(entry, d)));
       expect(
-        differences.length,
-        `the documented difference "${known.summary}" is gone: remove it from differential-known.ts and docs/sandbox-vs-kube-apiserver.md`,
-      ).toBeGreaterThan(0);
+        gone.map((entry) => `${entry.id}: ${entry.summary}`),
+        'documented differences no longer seen: remove them from differential-known.ts and docs/sandbox-vs-kube-apiserver.md',
+      ).toEqual([]);
     });
   }
 });

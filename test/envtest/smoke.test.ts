@@ -42,7 +42,7 @@ describe.skipIf(!kubeBinariesAvailable())('real kube-apiserver (envtest smoke)',
     const memory = clusterMemoryBytes(cluster);
     const mb = (n: number | undefined): string => `${Math.round((n ?? 0) / 2 ** 20)} MB`;
     console.info(
-      `[envtest] ${cluster.server} ready in ${cluster.startMs} ms; RSS apiserver ${mb(memory.apiserver)}, ` +
+      `[envtest] ${cluster.server} ready in ${cluster.startMs} ms ${JSON.stringify(cluster.startPhasesMs)}; RSS apiserver ${mb(memory.apiserver)}, ` +
         `etcd ${mb(memory.etcd)}, controller-manager ${mb(memory.controllerManager)}`,
     );
   });

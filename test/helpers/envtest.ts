@@ -65,14 +65,18 @@ export function locateKubeBinaries(): { binaries: KubeBinaries } | { missing: st
 
 let skipReasonPrinted = false;
 
+function missingBinariesMessage(missing: string[]): string {
+  return (
+    `missing ${missing.join(', ')}. Build them once with \`${BUILD_COMMAND}\` ` +
+    '(10-15 minutes on an idle 2-core machine; cached outside the repository).'
+  );
+}
+
 /** Why the real-server suites are skipped, or undefined when they can run. */
 export function kubeSkipReason(): string | undefined {
   const located = locateKubeBinaries();
   if ('binaries' in located) return undefined;
-  return (
-    `real kube-apiserver suites skipped: missing ${located.missing.join(', ')}. ` +
-    `Build them once with \`${BUILD_COMMAND}\` (about 10 minutes on 2 cores; cached outside the repository).`
-  );
+  return `real kube-apiserver suites skipped: ${missingBinariesMessage(located.missing)}`;
 }
 
 /**
@@ -80,14 +84,14 @@ export function kubeSkipReason(): string | undefined {
  * suites are required (CI sets TRICENTER_REQUIRE_KUBE=1), missing binaries are an error, not a skip.
  */
 export function kubeBinariesAvailable(): boolean {
-  const reason = kubeSkipReason();
-  if (reason === undefined) return true;
+  const located = locateKubeBinaries();
+  if ('binaries' in located) return true;
   if (process.env.TRICENTER_REQUIRE_KUBE === '1') {
-    throw new Error(`TRICENTER_REQUIRE_KUBE=1 but ${reason}`);
+    throw new Error(`real kube-apiserver suites are required here (TRICENTER_REQUIRE_KUBE=1): ${missingBinariesMessage(located.missing)}`);
   }
   if (!skipReasonPrinted) {
     skipReasonPrinted = true;
-    console.warn(`[envtest] ${reason}`);
+    console.warn(`[envtest] ${kubeSkipReason()}`);
   }
   return false;
 }
@@ -131,6 +135,8 @@ export interface RealCluster {
   kubeconfigEntry: KubeconfigEntry;
   /** Wall time from the call to a ready server (and controllers), in ms. */
   startMs: number;
+  /** Where the start time went: ms from the call to the end of each phase. */
+  startPhasesMs: { certificates: number; etcd: number; apiserver: number; controllers: number; simulator: number };
   pids: { etcd: number; apiserver: number; controllerManager?: number };
   /** Directory with certificates, etcd data and the processes' logs (removed by stop()). */
   dir: string;
@@ -183,9 +189,13 @@ export async function startKubeApiServer(options: RealClusterOptions = {}): Prom
 
 async function startOnce(options: RealClusterOptions): Promise<RealCluster> {
   const located = locateKubeBinaries();
-  if (!('binaries' in located)) throw new Error(kubeSkipReason());
+  if (!('binaries' in located)) throw new Error(`cannot start kube-apiserver: ${missingBinariesMessage(located.missing)}`);
   const { binaries } = located;
   const began = Date.now();
+  const phases = { certificates: 0, etcd: 0, apiserver: 0, controllers: 0, simulator: 0 };
+  const mark = (phase: keyof typeof phases): void => {
+    phases[phase] = Date.now() - began;
+  };
   const contextName = options.contextName ?? 'envtest';
   const dir = mkdtempSync(join(tmpdir(), `tricenter-envtest-${contextName}-`));
   const children: { etcd?: ChildProcess; apiserver?: ChildProcess; controllerManager?: ChildProcess } = {};
@@ -206,6 +216,7 @@ async function startOnce(options: RealClusterOptions): Promise<RealCluster> {
     const token = randomBytes(24).toString('hex');
     writeFileSync(join(dir, 'tokens.csv'), `${token},admin,admin,"system:masters"\n`, { mode: 0o600 });
     await makeCertificates(dir);
+    mark('certificates');
     const caPem = readFileSync(join(dir, 'ca.crt'), 'utf8');
 
     const etcdUrl = `http://127.0.0.1:${etcdClientPort}`;
@@ -222,6 +233,7 @@ async function startOnce(options: RealClusterOptions): Promise<RealCluster> {
       '--log-level=warn',
     ]);
     await waitUntilReady(children.etcd, dir, 'etcd', async () => (await httpGetStatus(`${etcdUrl}/health`, {})) === 200, 30_000);
+    mark('etcd');
 
     const directServer = `https://127.0.0.1:${apiserverPort}`;
     children.apiserver = startProcess(dir, 'kube-apiserver', binaries.kubeApiserver, [
@@ -259,6 +271,7 @@ async function startOnce(options: RealClusterOptions): Promise<RealCluster> {
       if (/address already in use/i.test(log)) throw new Error(`kube-apiserver: address already in use\n${String(error)}`);
       throw error;
     });
+    mark('apiserver');
 
     const directKubeconfigPath = join(dir, 'direct.kubeconfig');
     writeFileSync(directKubeconfigPath, kubeconfigYaml([kubeconfigEntryFor(contextName, directServer, caPem, token)]), { mode: 0o600 });
@@ -287,6 +300,7 @@ async function startOnce(options: RealClusterOptions): Promise<RealCluster> {
         60_000,
       );
     }
+    mark('controllers');
 
     if (options.simulateWorkloads ?? true) {
       simulator = await startWorkloadSimulator(directKubeConfig, {
@@ -295,6 +309,7 @@ async function startOnce(options: RealClusterOptions): Promise<RealCluster> {
         ...(options.onSimulatorError ? { onError: options.onSimulatorError } : {}),
       });
     }
+    mark('simulator');
 
     if (options.reachabilityProxy) proxy = await startReachabilityProxy(apiserverPort);
     const server = proxy ? `https://127.0.0.1:${proxy.port}` : directServer;
@@ -315,7 +330,7 @@ async function startOnce(options: RealClusterOptions): Promise<RealCluster> {
     };
     return {
       contextName, server, token, caPem, kubeconfigPath, kubeConfig, kubeconfigEntry,
-      startMs: Date.now() - began, pids, dir, setApiReachable, stop,
+      startMs: Date.now() - began, startPhasesMs: phases, pids, dir, setApiReachable, stop,
     };
   } catch (error) {
     await stop();

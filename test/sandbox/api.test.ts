@@ -115,6 +115,16 @@ describe('list with selectors', () => {
     expect(rest.metadata?._continue).toBeUndefined();
   });
 
+  it('serves Tables to printers, for lists and for watches (kubectl get, kubectl get -w)', async () => {
+    const accept = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json';
+    const list = await rawRequest(sandbox, 'alpha', 'GET', '/api/v1/namespaces/api/configmaps?labelSelector=tier%3Ddb', { accept });
+    expect(list.body).toMatchObject({ kind: 'Table', apiVersion: 'meta.k8s.io/v1', rows: [{ cells: ['sel-c', 0, expect.any(String)], object: { kind: 'PartialObjectMetadata' } }] });
+    expect(list.body.columnDefinitions.map((col: { name: string }) => col.name)).toEqual(['Name', 'Data', 'Age']);
+    const watch = await rawRequest(sandbox, 'alpha', 'GET', '/api/v1/namespaces/api/configmaps?labelSelector=tier%3Ddb&watch=1&timeoutSeconds=1', { accept });
+    const events = watch.text.trim().split('\n').map((line) => JSON.parse(line) as { type: string; object: Record<string, any> });
+    expect(events).toEqual([{ type: 'ADDED', object: expect.objectContaining({ kind: 'Table', rows: [expect.objectContaining({ cells: ['sel-c', 0, expect.any(String)] })] }) }]);
+  });
+
   it('lists across namespaces with a list resourceVersion', async () => {
     const all = await c.core.listConfigMapForAllNamespaces({ labelSelector: 'tier' });
     expect(all.items).toHaveLength(3);
@@ -245,7 +255,8 @@ describe('server-side apply', () => {
 
   it('requires a fieldManager, and 1.20 rejects list keys left out (Service port protocol)', async () => {
     const noManager = await rawRequest(sandbox, 'alpha', 'PATCH', '/api/v1/namespaces/api/configmaps/m', { body: '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"m"}}', contentType: 'application/apply-patch+yaml' });
-    expect(noManager.code).toBe(400);
+    expect(noManager.code).toBe(422);
+    expect(noManager.body.message).toBe('PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
     const noProtocol = await failure(apply({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'noproto', namespace: 'api' }, spec: { ports: [{ port: 80 }] } }, 'deployer'));
     expect(noProtocol.code).toBe(500);
     expect(noProtocol.status.message).toContain('associative list with keys has an element that omits key field "protocol"');

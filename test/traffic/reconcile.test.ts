@@ -6,7 +6,9 @@
 import { setupServer } from 'msw/node';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AlidnsGtm } from '#shared/adapters/aliyun/alidns-gtm.ts';
-import { MemoryTrafficHistoryStore, SqliteTrafficHistoryStore } from '#shared/adapters/local/traffic-history-stores.ts';
+import { MemoryTrafficHistoryStore } from '#shared/adapters/local/traffic-history-stores.ts';
+import { SqliteRunStore } from '#shared/adapters/local/sqlite-run-store.ts';
+import { RunStoreTrafficHistory } from '#shared/adapters/run-store-traffic-history.ts';
 import { TricenterError } from '#shared/core/errors.ts';
 import { memoryLogger } from '#shared/core/log.ts';
 import type { ClusterGateway } from '#shared/ports/cluster-gateway.port.ts';
@@ -108,9 +110,11 @@ describe('reconcileTraffic (msw GTM, gateway double)', () => {
     expect(logger.lines.filter((l) => l.msg === 'cluster not observed; its addresses are kept').map((l) => l.code)).toContain('UNREACHABLE');
   });
 
-  it('removes an address after 3 absent observations persisted in the SQLite history', async () => {
-    const sqlite = new SqliteTrafficHistoryStore({ path: ':memory:' });
-    history = sqlite;
+  it('removes an address after 3 absent observations persisted in the run store (SQLite)', async () => {
+    const runStore = new SqliteRunStore({ path: ':memory:' });
+    await runStore.saveApp({ app: { namespace: 'demo', name: 'web-demo' }, updatedAt: 0, version: 0 }, null);
+    const persisted = new RunStoreTrafficHistory(runStore);
+    history = persisted;
     await run();
     fake.calls.length = 0;
     const perRound: string[][] = [];
@@ -121,8 +125,8 @@ describe('reconcileTraffic (msw GTM, gateway double)', () => {
     }
     expect(perRound).toEqual([[], [], ['UpdateDnsGtmAddressPool']]);
     expect(poolAddrs('.pool-beijing')).toEqual(['127.0.0.2/SMART']);
-    expect((await sqlite.get({ namespace: 'demo', name: 'web-demo' }))?.version).toBe(4);
-    sqlite.close();
+    expect((await persisted.get({ namespace: 'demo', name: 'web-demo' }))?.version).toBe(5);
+    await runStore.close();
   });
 
   it('rides through throttling: the adapter backs off and the change lands', async () => {

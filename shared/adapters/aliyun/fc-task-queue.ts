@@ -84,6 +84,9 @@ export class FcTaskQueue<T extends QueueMessage = DeployTask> implements TaskQue
   private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(private readonly options: FcTaskQueueOptions) {
+    if (!options.endpoint && !/^\d+$/.test(options.accountId)) {
+      throw new TricenterError('VALIDATION', `FC task queue for ${options.functionName}: account id "${options.accountId}" is not an Alibaba Cloud account id (FC 3.0 endpoints are per account: take it from the invocation context's accountId)`);
+    }
     this.endpoint = new URL(options.endpoint ?? fcEndpoint(options.region, options.accountId));
     this.logger = (options.logger ?? silentLogger).child({ component: 'fc-task-queue', function: options.functionName });
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));

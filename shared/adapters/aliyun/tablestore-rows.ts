@@ -134,7 +134,8 @@ export function mapOtsError(err: unknown, action: string, conflict: string): Tri
     return new TricenterError('THROTTLED', `${action}: Tablestore is busy (${code})`, { cause: err, retryable: true });
   }
   const network = (err as { code?: unknown }).code === 'NetworkingError' || (err as { code?: unknown }).code === 'TimeoutError';
-  const reason = network ? `cannot reach Tablestore (${String((err as { message?: unknown }).message)})` : (code ?? `HTTP ${String(status ?? 'error')}`);
+  const message = String((err as { message?: unknown } | null)?.message ?? err);
+  const reason = network ? `cannot reach Tablestore (${message})` : (code ?? (typeof status === 'number' ? `HTTP ${status}` : message));
   return new TricenterError(network ? 'UNREACHABLE' : 'INTERNAL', `${action} failed: ${reason}`, {
     cause: err,
     retryable: network || code === 'OTSInternalServerError' || code === 'OTSServerUnavailable' || code === 'OTSTimeout',

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import TableStore, { type Client, type DecodedRow, type PrimaryKeyInput } from 'tablestore';
 import { TricenterError, type ErrorCode } from '../../core/errors.ts';
 import { silentLogger, type Logger } from '../../core/log.ts';
@@ -38,7 +39,7 @@ import {
  *   <prefix>releases  pk [id]          app_key, created_at (INTEGER), body_chunks, body_0..n
  *   <prefix>runs      pk [id]          app_key, created_at, version (INTEGER), body_chunks, body_0..n
  *   <prefix>apps      pk [app]         version, body_chunks, body_0..n       (app = "namespace/name")
- *   <prefix>ingests   pk [ingest_key]  version, body_chunks, body_0..n       (bucket/key@etag)
+ *   <prefix>ingests   pk [ingest_key]  version, body_chunks, body_0..n       (bucket/key@etag; its SHA-256 over 1 KB)
  *   global secondary indexes <prefix>releases_by_app / <prefix>runs_by_app: pk [app_key, created_at, id]
  *
  * Reads by id (every task reads its run) are single-row and strongly consistent; listings by app
@@ -71,6 +72,15 @@ export const DEFAULT_TABLE_PREFIX = 'tricenter_';
 
 export function tablestoreEndpoint(region: string, instance: string): string {
   return `https://${instance}.${region}.ots.aliyuncs.com`;
+}
+
+/**
+ * The primary key of an ingest row. A string primary-key column holds at most 1 KB and an OSS key
+ * alone may be 1,023 bytes, so longer ingest keys are stored under their SHA-256 (the row's body
+ * keeps the whole key).
+ */
+export function ingestRowKey(id: string): string {
+  return Buffer.byteLength(id, 'utf8') <= 1024 ? id : `sha256:${createHash('sha256').update(id).digest('hex')}`;
 }
 
 export function createTablestoreRunStore(options: TablestoreRunStoreOptions): TablestoreRunStore {
@@ -163,7 +173,7 @@ export class TablestoreRunStore implements RunStore {
 
   async claimIngest(key: IngestKey, now: number, options: { staleAfterMs?: number } = {}): Promise<IngestClaim> {
     const id = ingestKeyString(key);
-    const pk = [{ ingest_key: id }];
+    const pk = [{ ingest_key: ingestRowKey(id) }];
     const fresh: IngestRecord = { key, status: 'in-progress', claimedAt: now, version: 1 };
     if (await this.tryWrite(pk, fresh, null, id)) return { claimed: true, record: fresh };
 
@@ -178,7 +188,7 @@ export class TablestoreRunStore implements RunStore {
   async completeIngest(record: IngestRecord, result: IngestResult, now: number): Promise<IngestRecord> {
     const id = ingestKeyString(record.key);
     const completed: IngestRecord = { ...record, status: 'completed', completedAt: now, result, version: record.version + 1 };
-    await this.write(this.tables.ingests, [{ ingest_key: id }], completed, `ingest ${id}`, record.version, {
+    await this.write(this.tables.ingests, [{ ingest_key: ingestRowKey(id) }], completed, `ingest ${id}`, record.version, {
       conflict: `ingest ${id} was taken over or completed by another caller`,
     });
     return completed;
@@ -254,7 +264,7 @@ export class TablestoreRunStore implements RunStore {
   }
 
   private async readIngest(id: string): Promise<IngestRecord> {
-    const record = await this.readVersioned<IngestRecord>(this.tables.ingests, [{ ingest_key: id }], `ingest ${id}`);
+    const record = await this.readVersioned<IngestRecord>(this.tables.ingests, [{ ingest_key: ingestRowKey(id) }], `ingest ${id}`);
     if (!record) throw new TricenterError('INTERNAL', `ingest ${id} vanished after its claim was refused`);
     return record;
   }

@@ -1,0 +1,172 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { ApprovalAuthConfig, ReplayGuard } from '#shared/approval/auth.ts';
+import { loadBundleBytes } from '#shared/bundle/load.ts';
+import { systemClock } from '#shared/core/clock.ts';
+import { createLogger, type Logger } from '#shared/core/log.ts';
+import { parseClusterRegistry } from '#shared/model/bundle.ts';
+import type { ClusterRegistry } from '#shared/model/clusters.ts';
+import type { FcContext, StepFinishedEvent } from '#shared/model/events.ts';
+import type { ClusterGateway } from '#shared/ports/cluster-gateway.port.ts';
+import type { BundleSource } from '#shared/ports/bundle-source.port.ts';
+import type { RunStore } from '#shared/ports/run-store.port.ts';
+import { invocationCredentials, type InvocationCredentials } from '#shared/adapters/aliyun/credentials.ts';
+import type { QueueMessage, TaskQueue } from '#shared/ports/task-queue.port.ts';
+import { DEFAULT_HEALTH_WAIT, type WorkflowDeps } from '#shared/usecases/deps.ts';
+
+/**
+ * The cloud composition every function shares: configuration from the environment (s.yaml sets
+ * it), credentials from the invocation context, adapters built once per instance. The cloud SDKs
+ * are loaded by the first invocation that needs them, not when the bundle loads, and the
+ * Kubernetes client only when a cluster is first talked to: a cold start reaches the handler fast.
+ */
+const configSchema = z.object({
+  TRICENTER_REGION: z.string().min(1),
+  TRICENTER_BUCKET: z.string().min(3),
+  TRICENTER_CLUSTERS_KEY: z.string().min(1).default('config/clusters.yaml'),
+  TRICENTER_OTS_ENDPOINT: z.string().url().optional(),
+  TRICENTER_OTS_INSTANCE: z.string().min(1),
+  TRICENTER_OTS_TABLE_PREFIX: z.string().default('tricenter_'),
+  TRICENTER_DEPLOY_STEP_FUNCTION: z.string().min(1).default('tricenter-deploy-step'),
+  TRICENTER_GTM_FUNCTION: z.string().min(1).default('tricenter-gtm-reconcile'),
+  TRICENTER_GTM_INSTANCE_ID: z.string().default(''),
+  TRICENTER_GTM_DRY_RUN: z.enum(['true', 'false']).default('false'),
+  TRICENTER_APPROVAL_TOKENS: z.string().default(''),
+  TRICENTER_APPROVAL_HMAC_SECRET: z.string().default(''),
+});
+export type CloudConfig = z.infer<typeof configSchema>;
+
+export function cloudConfig(env: NodeJS.ProcessEnv = process.env): CloudConfig {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) throw new Error(`function configuration (environment variables) is invalid: ${z.prettifyError(parsed.error)}`);
+  return parsed.data;
+}
+
+/** `name:scope:token,name:scope:token` (scope: approver or viewer). */
+export function parseApprovalTokens(value: string): ApprovalAuthConfig['tokens'] {
+  return value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const [name, scope, token] = entry.split(':');
+      if (!name || (scope !== 'approver' && scope !== 'viewer') || !token || token.length < 16) {
+        throw new Error('TRICENTER_APPROVAL_TOKENS: each entry is name:approver|viewer:token with a token of at least 16 characters');
+      }
+      return { name, scope, token };
+    });
+}
+
+export interface CloudBase {
+  config: CloudConfig;
+  credentials: InvocationCredentials;
+  logger: Logger;
+  store: RunStore;
+  bundles: BundleSource;
+  registry: () => Promise<ClusterRegistry>;
+  gateway: ClusterGateway;
+}
+
+let base: Promise<CloudBase> | undefined;
+
+/** Adapters for this instance; `context` hands over the invocation's STS keys first. */
+export async function cloudBase(context: FcContext): Promise<CloudBase> {
+  base ??= buildBase().catch((err: unknown) => {
+    base = undefined;
+    throw err;
+  });
+  const built = await base;
+  built.credentials.refresh(context);
+  return built;
+}
+
+async function buildBase(): Promise<CloudBase> {
+  const [{ createOssBundleSource }, { createTablestoreRunStore }] = await Promise.all([
+    import('#shared/adapters/aliyun/oss-bundle-source.ts'),
+    import('#shared/adapters/aliyun/tablestore-run-store.ts'),
+  ]);
+  const config = cloudConfig();
+  const credentials = invocationCredentials();
+  const logger = createLogger();
+  const bundles = createOssBundleSource({ region: config.TRICENTER_REGION, credentials: credentials.provider, internal: true, logger });
+  const store = createTablestoreRunStore({
+    region: config.TRICENTER_REGION,
+    instance: config.TRICENTER_OTS_INSTANCE,
+    tablePrefix: config.TRICENTER_OTS_TABLE_PREFIX,
+    credentials: credentials.provider,
+    ...(config.TRICENTER_OTS_ENDPOINT ? { endpoint: config.TRICENTER_OTS_ENDPOINT } : {}),
+    logger,
+  });
+  const registry = cachedRegistry(bundles, config);
+  return { config, credentials, logger, store, bundles, registry, gateway: lazyKubeGateway(registry, credentials, logger) };
+}
+
+/** The cluster registry lives in the bucket beside the bundles; re-read at most once a minute. */
+function cachedRegistry(bundles: BundleSource, config: CloudConfig): () => Promise<ClusterRegistry> {
+  let cached: { at: number; registry: ClusterRegistry } | undefined;
+  return async () => {
+    if (cached && systemClock.now() - cached.at < 60_000) return cached.registry;
+    const object = await bundles.get(config.TRICENTER_BUCKET, config.TRICENTER_CLUSTERS_KEY, { maxBytes: 1024 * 1024 });
+    const registry = parseClusterRegistry(await loadBundleBytes(config.TRICENTER_CLUSTERS_KEY, object.data));
+    cached = { at: systemClock.now(), registry };
+    return registry;
+  };
+}
+
+/** A ClusterGateway that loads @kubernetes/client-node (and the ACK kubeconfig source) on first use. */
+function lazyKubeGateway(registry: () => Promise<ClusterRegistry>, credentials: InvocationCredentials, logger: Logger): ClusterGateway {
+  let gateway: Promise<ClusterGateway> | undefined;
+  const load = () =>
+    (gateway ??= (async () => {
+      const [{ createKubeGateway }, { createClusterConnections }, { createAckKubeconfigSource }] = await Promise.all([
+        import('#shared/adapters/kube/gateway.ts'),
+        import('#shared/adapters/kube/connections.ts'),
+        import('#shared/adapters/aliyun/ack-kubeconfig.ts'),
+      ]);
+      const ack = createAckKubeconfigSource({ credentials: () => credentials.provider(), logger });
+      return createKubeGateway({ connections: createClusterConnections({ clusters: (await registry()).clusters, ack, logger }), logger });
+    })());
+  return {
+    apply: async (...args) => (await load()).apply(...args),
+    health: async (...args) => (await load()).health(...args),
+    listOwned: async (...args) => (await load()).listOwned(...args),
+    prune: async (...args) => (await load()).prune(...args),
+    ingressAddresses: async (...args) => (await load()).ingressAddresses(...args),
+    workloads: async (...args) => (await load()).workloads(...args),
+  };
+}
+
+/** The workflow's dependencies in the cloud: tasks go out as async invocations of deploy-step. */
+export async function cloudWorkflowDeps(context: FcContext): Promise<WorkflowDeps> {
+  const b = await cloudBase(context);
+  const { createFcTaskQueue } = await import('#shared/adapters/aliyun/fc-task-queue.ts');
+  const accountId = context.accountId ?? '';
+  const queueTo = <T extends QueueMessage>(functionName: string): TaskQueue<T> =>
+    createFcTaskQueue<T>({ region: b.config.TRICENTER_REGION, accountId, functionName, credentials: b.credentials.provider, logger: b.logger });
+  const gtmQueue = queueTo<QueueMessage & StepFinishedEvent>(b.config.TRICENTER_GTM_FUNCTION);
+  return {
+    store: b.store,
+    queue: queueTo(b.config.TRICENTER_DEPLOY_STEP_FUNCTION),
+    gateway: b.gateway,
+    bundles: b.bundles,
+    registry: b.registry,
+    clock: systemClock,
+    logger: b.logger,
+    newId: () => `run-${systemClock.now().toString(36)}-${randomUUID().slice(0, 6)}`,
+    healthWait: DEFAULT_HEALTH_WAIT,
+    // Traffic follows a finished step within seconds: gtm-reconcile is invoked for that app at once.
+    onStepFinished: async (app, step) => {
+      await gtmQueue.send([{ key: `step-finished/${app.namespace}/${app.name}/${step}/${randomUUID()}`, type: 'step-finished', app, step }]);
+    },
+  };
+}
+
+/** Signed approval requests are remembered in the run store's idempotency table, shared by every instance. */
+export function storeReplayGuard(store: RunStore, bucket: string): ReplayGuard {
+  return {
+    async firstUse(id, expiresAt) {
+      const claim = await store.claimIngest({ bucket: `${bucket}#approval-signatures`, key: id, etag: String(expiresAt) }, systemClock.now());
+      return claim.claimed;
+    },
+  };
+}

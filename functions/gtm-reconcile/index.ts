@@ -1,0 +1,24 @@
+import { systemClock } from '#shared/core/clock.ts';
+import type { FcContext } from '#shared/model/events.ts';
+import { AlidnsGtm } from '#shared/adapters/aliyun/alidns-gtm.ts';
+import { RunStoreTrafficHistory } from '#shared/adapters/run-store-traffic-history.ts';
+import { cloudBase } from '../cloud.ts';
+import { createGtmReconcileHandler } from './handler.ts';
+
+/** FC entry point (handler `index.handler`): the minute timer, and step-finished async invocations. */
+export const handler = (event: Buffer, context: FcContext) =>
+  createGtmReconcileHandler(async () => {
+    const b = await cloudBase(context);
+    return {
+      store: b.store,
+      registry: b.registry,
+      gateway: b.gateway,
+      // Built per invocation: the STS keys it signs with are this invocation's.
+      gtmFor: (instanceId) =>
+        new AlidnsGtm({ endpoint: 'https://alidns.aliyuncs.com', instanceId: instanceId ?? b.config.TRICENTER_GTM_INSTANCE_ID, credentials: b.credentials.provider(), logger: b.logger }),
+      history: new RunStoreTrafficHistory(b.store),
+      clock: systemClock,
+      logger: b.logger,
+      dryRun: b.config.TRICENTER_GTM_DRY_RUN === 'true',
+    };
+  })(event, context);

@@ -1,0 +1,56 @@
+/**
+ * `npm run build`: one esbuild bundle per function in dist/<function>/ (node20, ESM, source maps),
+ * every dependency inside, so each folder runs with no node_modules. s.yaml's pre-deploy action
+ * runs this. The Kubernetes client is split into a chunk loaded on first use (see functions/cloud.ts),
+ * so functions that seldom talk to clusters do not pay for it at cold start.
+ */
+import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { build } from 'esbuild';
+import { tablestoreStrictModePlugin } from '#shared/adapters/aliyun/tablestore-bundling.ts';
+
+export const FUNCTIONS = ['approval', 'bundle-ingest', 'deploy-step', 'gtm-reconcile'] as const;
+
+// CommonJS dependencies (ali-oss, tablestore, pop-core) call require() for Node built-ins; in an ESM
+// bundle that needs a real require.
+const BANNER = "import { createRequire as __tricenterCreateRequire } from 'node:module'; const require = __tricenterCreateRequire(import.meta.url);";
+
+export async function buildFunctions(outDir = 'dist'): Promise<Array<{ name: string; bytes: number; files: number }>> {
+  const root = resolve(outDir);
+  const results = [];
+  for (const name of FUNCTIONS) {
+    const dir = join(root, name);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    await build({
+      entryPoints: { index: `functions/${name}/index.ts` },
+      outdir: dir,
+      outExtension: { '.js': '.mjs' },
+      bundle: true,
+      splitting: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      sourcemap: true,
+      minify: true,
+      legalComments: 'linked',
+      banner: { js: BANNER },
+      // urllib (under ali-oss) requires `proxy-agent` only when an HTTP(S)_PROXY is configured, which
+      // Function Compute never sets; the package is not installed, so it stays out of the bundle.
+      external: ['proxy-agent'],
+      // The tablestore SDK assigns to undeclared variables, which strict-mode ESM refuses.
+      plugins: [tablestoreStrictModePlugin()],
+      logLevel: 'warning',
+    });
+    writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ type: 'module', private: true }, null, 2)}\n`);
+    const files = readdirSync(dir);
+    const bytes = files.filter((f) => !f.endsWith('.map')).reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
+    results.push({ name, bytes, files: files.length });
+  }
+  return results;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === resolve('scripts/build.ts')) {
+  const results = await buildFunctions(process.argv[2] ?? 'dist');
+  for (const r of results) console.log(`dist/${r.name}: ${(r.bytes / 1024).toFixed(0)} KiB in ${r.files} files`);
+}
