@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { ApprovalAuthConfig, ReplayGuard } from '#shared/approval/auth.ts';
-import { loadBundleBytes } from '#shared/bundle/load.ts';
 import { systemClock } from '#shared/core/clock.ts';
 import { createLogger, type Logger } from '#shared/core/log.ts';
-import { parseClusterRegistry } from '#shared/model/bundle.ts';
 import type { ClusterRegistry } from '#shared/model/clusters.ts';
 import type { FcContext, StepFinishedEvent } from '#shared/model/events.ts';
 import type { ClusterGateway } from '#shared/ports/cluster-gateway.port.ts';
@@ -106,6 +104,7 @@ function cachedRegistry(bundles: BundleSource, config: CloudConfig): () => Promi
   let cached: { at: number; registry: ClusterRegistry } | undefined;
   return async () => {
     if (cached && systemClock.now() - cached.at < 60_000) return cached.registry;
+    const [{ loadBundleBytes }, { parseClusterRegistry }] = await Promise.all([import('#shared/bundle/load.ts'), import('#shared/model/bundle.ts')]);
     const object = await bundles.get(config.TRICENTER_BUCKET, config.TRICENTER_CLUSTERS_KEY, { maxBytes: 1024 * 1024 });
     const registry = parseClusterRegistry(await loadBundleBytes(config.TRICENTER_CLUSTERS_KEY, object.data));
     cached = { at: systemClock.now(), registry };

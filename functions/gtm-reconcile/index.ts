@@ -1,6 +1,5 @@
 import { systemClock } from '#shared/core/clock.ts';
 import type { FcContext } from '#shared/model/events.ts';
-import { AlidnsGtm } from '#shared/adapters/aliyun/alidns-gtm.ts';
 import { RunStoreTrafficHistory } from '#shared/adapters/run-store-traffic-history.ts';
 import { cloudBase } from '../cloud.ts';
 import { createGtmReconcileHandler } from './handler.ts';
@@ -8,7 +7,7 @@ import { createGtmReconcileHandler } from './handler.ts';
 /** FC entry point (handler `index.handler`): the minute timer, and step-finished async invocations. */
 export const handler = (event: Buffer, context: FcContext) =>
   createGtmReconcileHandler(async () => {
-    const b = await cloudBase(context);
+    const [b, { AlidnsGtm }] = await Promise.all([cloudBase(context), import('#shared/adapters/aliyun/alidns-gtm.ts')]);
     return {
       store: b.store,
       registry: b.registry,

@@ -6,7 +6,7 @@ import { managedTime, recordUpdate, serverSideApply } from './managed-fields.ts'
 import { jsonPatch, mergePatch, strategicMergePatch } from './patch.ts';
 import { findResource, groupVersion, RESOURCE_TYPES, type ResourceType } from './resources.ts';
 import { matchesFields, matchesLabels, type FieldSelector, type LabelSelector } from './selectors.ts';
-import { alreadyExists, ApiError, badRequest, conflict, invalid, notFound, STALE_OBJECT, unsupportedMediaType } from './status.ts';
+import { alreadyExists, ApiError, badRequest, conflict, invalid, notFound, STALE_OBJECT, unsupportedMediaType, unsupportedPatchType } from './status.ts';
 import type { ObjectStore } from './store.ts';
 import { validate, validateUpdate } from './validation.ts';
 
@@ -70,7 +70,7 @@ export class Registry {
   }
 
   patch(type: ResourceType, namespace: string | undefined, name: string, contentType: string, raw: Json, options: WriteOptions & { force: boolean }): { object: JsonObject; created: boolean } {
-    if (!PATCH_TYPES.includes(contentType)) throw unsupportedMediaType(PATCH_TYPES);
+    if (!PATCH_TYPES.includes(contentType)) throw unsupportedPatchType();
     const live = this.store.get(type, namespace, name);
     if (contentType === 'application/apply-patch+yaml') return this.apply(type, namespace, name, live, raw, options);
     if (!live) throw notFound(type, name);

@@ -8,6 +8,7 @@ import { parseFieldSelector, parseLabelSelector } from './selectors.ts';
 import { ApiError, badRequest, methodNotAllowed, pathNotFound, unauthorized, unsupportedMediaType, unsupportedPatchType } from './status.ts';
 import { toTable, partialMetadata, type IncludeObject } from './table.ts';
 import { serveWatch } from './watch.ts';
+import { decodeProtobufObject, PROTOBUF } from './protobuf.ts';
 
 /**
  * HTTP front of one simulated cluster: bearer-token authentication, discovery, and the REST
@@ -94,7 +95,7 @@ function resolveTarget(s: string[]): Target | undefined {
   return target;
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
+async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -102,19 +103,21 @@ async function readBody(req: IncomingMessage): Promise<string> {
     if (size > MAX_BODY) throw new ApiError(413, 'RequestEntityTooLarge', 'Request entity too large: limit is 3145728');
     chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 const OBJECT_MEDIA_TYPES = ['application/json', 'application/yaml'];
 
 /**
- * Request bodies: JSON, YAML (for creates and updates, as kube-apiserver accepts them) and the
- * apply patch's YAML. Protobuf, which kubectl's typed commands (`kubectl create ...`) send, is not
- * decoded: those requests get a 415 that names what is accepted.
+ * Request bodies: JSON, YAML (for creates and updates, as kube-apiserver accepts them), the apply
+ * patch's YAML, and the protobuf kubectl's typed commands send for the kinds protobuf.ts knows;
+ * other protobuf bodies get a 415 that names what is accepted.
  */
-function parseBody(text: string, contentType: string, accepted: string[] = OBJECT_MEDIA_TYPES): Json {
+function parseBody(raw: Buffer, contentType: string, accepted: string[] = OBJECT_MEDIA_TYPES): Json {
   const type = contentType || 'application/json';
+  if (type === PROTOBUF && accepted === OBJECT_MEDIA_TYPES) return decodeProtobufObject(raw, accepted);
   if (!accepted.includes(type) && type !== 'application/apply-patch+yaml' && !PATCH_TYPES.includes(type)) throw unsupportedMediaType(accepted);
+  const text = raw.toString('utf8');
   if (!text.trim()) throw badRequest("Object 'Kind' is missing in ''");
   try {
     return (type.endsWith('yaml') ? parseYaml(text) : JSON.parse(text)) as Json;
@@ -209,8 +212,8 @@ async function serveResource(ctx: RouterContext, req: IncomingMessage, res: Serv
   if (method === 'DELETE') {
     ctx.count('delete');
     if (subresource) throw methodNotAllowed();
-    const text = await readBody(req);
-    const options = text.trim() ? parseBody(text, 'application/json') : {};
+    const raw = await readBody(req);
+    const options = raw.toString('utf8').trim() ? parseBody(raw, 'application/json') : {};
     const preconditions = isObject(options) && isObject(options.preconditions) ? options.preconditions : {};
     const result = registry.delete(
       type,

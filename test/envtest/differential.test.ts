@@ -53,10 +53,9 @@ describe.skipIf(!kubeBinariesAvailable())('differential: sandbox vs real kube-ap
 
   beforeAll(async () => {
     sandboxDir = mkdtempSync(join(tmpdir(), 'tricenter-differential-'));
-    [real, sandbox] = await Promise.all([
-      startKubeApiServer({ contextName: CLUSTER, deploymentReadyDelayMs: NEVER_MS }),
-      startSandbox({ clusters: [{ name: CLUSTER, aliases: [], labels: {} }], dir: sandboxDir, readyDelayMs: NEVER_MS, dataPlanePort: 0 }),
-    ]);
+    // Assigned one by one, so that afterAll stops whichever started when the other did not.
+    sandbox = await startSandbox({ clusters: [{ name: CLUSTER, aliases: [], labels: {} }], dir: sandboxDir, readyDelayMs: NEVER_MS, dataPlanePort: 0 });
+    real = await startKubeApiServer({ contextName: CLUSTER, deploymentReadyDelayMs: NEVER_MS });
     const sandboxConfig = new KubeConfig();
     sandboxConfig.loadFromFile(sandbox.kubeconfigPath);
     sandboxConfig.setCurrentContext(CLUSTER);

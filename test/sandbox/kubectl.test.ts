@@ -99,6 +99,18 @@ describe.skipIf(!hasKubectl)('kubectl conformance', () => {
     expect(await kubectl('apply', '--server-side', '--force-conflicts', '-f', APP)).toContain('deployment.apps/web-demo serverside-applied');
   });
 
+  it('create namespace|configmap|secret (typed commands, sent as protobuf)', async () => {
+    expect(await kubectl('create', 'namespace', 'typed')).toContain('namespace/typed created');
+    await kubectl('create', 'configmap', 'settings', '-n', 'typed', '--from-literal=color=blue', '--from-literal=size=L');
+    await kubectl('create', 'secret', 'generic', 'creds', '-n', 'typed', '--from-literal=password=s3cret');
+    expect(JSON.parse(await kubectl('get', 'configmap', 'settings', '-n', 'typed', '-o', 'jsonpath={.data}'))).toEqual({ color: 'blue', size: 'L' });
+    const secret = JSON.parse(await kubectl('get', 'secret', 'creds', '-n', 'typed', '-o', 'json')) as Record<string, any>;
+    expect(secret.type).toBe('Opaque');
+    expect(Buffer.from(secret.data.password, 'base64').toString()).toBe('s3cret');
+    expect(secret.metadata.managedFields[0].manager).toBe('kubectl-create');
+    expect(await kubectlFails('create', 'deployment', 'd', '--image=nginx', '-n', 'typed')).toContain('UnsupportedMediaType');
+  });
+
   it('delete removes the objects, and then they are not found', async () => {
     const out = await kubectl('delete', '-f', APP);
     expect(out).toContain('deployment.apps "web-demo" deleted');
