@@ -113,6 +113,18 @@ const OBJECT_MEDIA_TYPES = ['application/json', 'application/yaml'];
  * patch's YAML, and the protobuf kubectl's typed commands send for the kinds protobuf.ts knows;
  * other protobuf bodies get a 415 that names what is accepted.
  */
+/** Clients (client-node, kubectl) send apply patches as JSON, which is YAML too: try the far cheaper JSON parser first. */
+function parseApplyBody(text: string): Json {
+  if (/^\s*[{[]/.test(text)) {
+    try {
+      return JSON.parse(text) as Json;
+    } catch {
+      // flow-style YAML such as `{kind: ConfigMap}`: the YAML parser below decides
+    }
+  }
+  return parseYaml(text) as Json;
+}
+
 function parseBody(raw: Buffer, contentType: string, accepted: string[] = OBJECT_MEDIA_TYPES): Json {
   const type = contentType || 'application/json';
   if (type === PROTOBUF && accepted === OBJECT_MEDIA_TYPES) return decodeProtobufObject(raw, accepted);
@@ -120,7 +132,8 @@ function parseBody(raw: Buffer, contentType: string, accepted: string[] = OBJECT
   const text = raw.toString('utf8');
   if (!text.trim()) throw badRequest("Object 'Kind' is missing in ''");
   try {
-    return (type.endsWith('yaml') ? parseYaml(text) : JSON.parse(text)) as Json;
+    if (!type.endsWith('yaml')) return JSON.parse(text) as Json;
+    return parseApplyBody(text);
   } catch (err) {
     throw badRequest(`error decoding request body: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
   }

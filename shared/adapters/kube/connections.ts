@@ -70,7 +70,22 @@ export function createClusterConnections(options: ClusterConnectionsOptions): Cl
     return fromEnv.length > 0 ? fromEnv : [join(home, '.kube', 'config')];
   };
 
+  // A kubeconfig file is parsed once per connections object, however many clusters it serves (the
+  // sandbox's holds one context per cluster); each cluster gets its own KubeConfig over the same entries.
+  const parsedFiles = new Map<string, KubeConfig>();
   const loadFiles = (cluster: string, paths: string[]): KubeConfig => {
+    const key = paths.join(delimiter);
+    let parsed = parsedFiles.get(key);
+    if (!parsed) {
+      parsed = parseFiles(cluster, paths);
+      parsedFiles.set(key, parsed);
+    }
+    const copy = new KubeConfig();
+    copy.loadFromOptions({ clusters: parsed.clusters, users: parsed.users, contexts: parsed.contexts, currentContext: parsed.currentContext });
+    return copy;
+  };
+
+  const parseFiles = (cluster: string, paths: string[]): KubeConfig => {
     const merged = new KubeConfig();
     paths.forEach((path, index) => {
       const file = expandHome(path, home);
