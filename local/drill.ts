@@ -361,8 +361,9 @@ export async function runDrillOnTwin(endpoints: LocalEndpoints, options: TwinDri
 }
 
 /** Sets a fault through the sandbox's control API (POST /clusters/{name}/fault). */
-export function controlApiFault(controlUrl: string): DrillOptions['setFault'] {
+export function controlApiFault(controlUrl: string | undefined): DrillOptions['setFault'] {
   return async (cluster, fault) => {
+    if (!controlUrl) throw new TricenterError('VALIDATION', 'the drill fails clusters through the sandbox: this twin runs against real clusters (no sandbox control API)');
     const url = `${controlUrl}/clusters/${encodeURIComponent(cluster)}/fault`;
     let response: Response;
     try {

@@ -55,11 +55,17 @@ export interface LocalTwinOptions {
   clock?: Clock;
 }
 
+/** The twin run against clusters of a kubeconfig (one context per registry cluster) instead of the sandbox. */
+export interface LocalTwinOnClustersOptions extends Omit<LocalTwinOptions, 'readyDelayMs' | 'dataPlanePort'> {
+  kubeconfig: string;
+}
+
 export interface LocalEndpoints {
   approvalUrl: string;
   token: string;
   kubeconfig: string;
-  sandboxControlUrl: string;
+  /** Absent when the twin runs against the clusters of a kubeconfig. */
+  sandboxControlUrl?: string;
   clusters: Array<{ name: string; apiUrl: string; ingressAddress: string; dataPlaneUrl: string }>;
   /** The secret too: `tricenter traffic` signs its GTM calls with it (the file is written 0600, like the token above). */
   gtm: { endpoint: string; instanceId: string; accessKeyId: string; accessKeySecret: string; dns: { host: string; port: number }; probeIntervalScale: number };
@@ -69,10 +75,9 @@ export interface LocalEndpoints {
   store: string;
 }
 
-export interface LocalTwin {
+export interface LocalTwinOnClusters {
   endpoints: LocalEndpoints;
   endpointsFile: string;
-  sandbox: Sandbox;
   gtm: GtmEmulator;
   deps: ApprovalDeps;
   queue: InProcessQueue<DeployTask>;
@@ -81,14 +86,68 @@ export interface LocalTwin {
   stop(): Promise<void>;
 }
 
+export interface LocalTwin extends LocalTwinOnClusters {
+  sandbox: Sandbox;
+}
+
+/** What the services need from the clusters they deploy to. */
+interface ClusterTarget {
+  kubeconfigPath: string;
+  dataPlanePort: number;
+  controlUrl?: string;
+  clusters: LocalEndpoints['clusters'];
+}
+
 export const LOCAL_BUCKET = 'tricenter-bundles';
 const LOCAL_TOKEN_NAME = 'local-operator';
 
+/** The whole twin on simulated clusters (the sandbox), what `npm start` runs. */
 export async function startLocalTwin(options: LocalTwinOptions): Promise<LocalTwin> {
+  const dir = resolve(options.dir ?? '.tricenter');
+  const registry = parseClusterRegistry(await loadBundle(options.clustersFile));
+  const sandbox = await startSandbox({
+    clusters: registry.clusters,
+    dir: join(dir, 'sandbox'),
+    readyDelayMs: options.readyDelayMs ?? 2000,
+    dataPlanePort: options.dataPlanePort ?? 8080,
+  });
+  const target: ClusterTarget = {
+    kubeconfigPath: sandbox.kubeconfigPath,
+    dataPlanePort: sandbox.clusters[0]?.dataPlanePort ?? 8080,
+    controlUrl: sandbox.controlUrl,
+    clusters: sandbox.clusters.map(({ name, apiUrl, ingressAddress, dataPlaneUrl }) => ({ name, apiUrl, ingressAddress, dataPlaneUrl })),
+  };
+  const services = await startServices(options, registry, target).catch(async (err: unknown) => {
+    await sandbox.stop();
+    throw err;
+  });
+  return {
+    ...services,
+    sandbox,
+    stop: async () => {
+      await services.stop();
+      await sandbox.stop();
+    },
+  };
+}
+
+/**
+ * The same services against real clusters: a kubeconfig with one context per registry cluster
+ * (any Kubernetes: kind, ACK, or kube-apiserver processes in the test suite).
+ */
+export async function startLocalTwinOnClusters(options: LocalTwinOnClustersOptions): Promise<LocalTwinOnClusters> {
+  const registry = parseClusterRegistry(await loadBundle(options.clustersFile));
+  return startServices(options, registry, {
+    kubeconfigPath: resolve(options.kubeconfig),
+    dataPlanePort: 80,
+    clusters: registry.clusters.map(({ name }) => ({ name, apiUrl: '', ingressAddress: '', dataPlaneUrl: '' })),
+  });
+}
+
+async function startServices(options: Omit<LocalTwinOptions, 'readyDelayMs' | 'dataPlanePort'>, registry: ClusterRegistry, target: ClusterTarget): Promise<LocalTwinOnClusters> {
   const dir = resolve(options.dir ?? '.tricenter');
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger({ fn: 'local' });
-  const registry: ClusterRegistry = parseClusterRegistry(await loadBundle(options.clustersFile));
   for (const stale of ['state.db', 'state.db-wal', 'state.db-shm', 'bucket']) rmSync(join(dir, stale), { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
 
@@ -97,16 +156,8 @@ export async function startLocalTwin(options: LocalTwinOptions): Promise<LocalTw
     for (const fn of stops.reverse()) await Promise.resolve(fn()).catch(() => {});
   };
   try {
-    const sandbox = await startSandbox({
-      clusters: registry.clusters,
-      dir: join(dir, 'sandbox'),
-      readyDelayMs: options.readyDelayMs ?? 2000,
-      dataPlanePort: options.dataPlanePort ?? 8080,
-    });
-    stops.push(() => sandbox.stop());
-
     const gtmKey = { accessKeyId: 'local-access-key', accessKeySecret: randomBytes(18).toString('base64url') };
-    const dataPlanePort = sandbox.clusters[0]?.dataPlanePort ?? 8080;
+    const dataPlanePort = target.dataPlanePort;
     const gtm = await startGtmEmulator({
       ...gtmKey,
       probeIntervalScale: options.probeIntervalScale ?? 0.05,
@@ -120,7 +171,7 @@ export async function startLocalTwin(options: LocalTwinOptions): Promise<LocalTw
     const history = new RunStoreTrafficHistory(store);
     const bucket = new FolderBucket(join(dir, 'bucket'));
     const gateway: KubeGateway = createKubeGateway({
-      connections: createClusterConnections({ clusters: registry.clusters, defaultKubeconfigPath: sandbox.kubeconfigPath, logger }),
+      connections: createClusterConnections({ clusters: registry.clusters, defaultKubeconfigPath: target.kubeconfigPath, logger }),
       logger,
       requestTimeoutMs: 3000,
     });
@@ -253,9 +304,9 @@ export async function startLocalTwin(options: LocalTwinOptions): Promise<LocalTw
     const endpoints: LocalEndpoints = {
       approvalUrl: approval.url,
       token: deps.auth.tokens[0]?.token ?? '',
-      kubeconfig: sandbox.kubeconfigPath,
-      sandboxControlUrl: sandbox.controlUrl,
-      clusters: sandbox.clusters.map(({ name, apiUrl, ingressAddress, dataPlaneUrl }) => ({ name, apiUrl, ingressAddress, dataPlaneUrl })),
+      kubeconfig: target.kubeconfigPath,
+      ...(target.controlUrl ? { sandboxControlUrl: target.controlUrl } : {}),
+      clusters: target.clusters,
       gtm: { endpoint: gtm.endpoint, instanceId: gtm.instanceId, ...gtmKey, dns: gtm.dnsAddress, probeIntervalScale: gtm.probeIntervalScale },
       clustersFile: resolve(options.clustersFile),
       bucket: { root: bucket.root, name: LOCAL_BUCKET },
@@ -268,7 +319,6 @@ export async function startLocalTwin(options: LocalTwinOptions): Promise<LocalTw
     return {
       endpoints,
       endpointsFile,
-      sandbox,
       gtm,
       deps,
       queue,

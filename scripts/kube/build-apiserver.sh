@@ -3,7 +3,8 @@
 # package, which carries vendor/) into a cache outside the repository, keyed by version. The test
 # helper (test/helpers/envtest.ts) starts them with Debian's etcd. Nothing built lands in the repo.
 #
-# Idempotent: a second run only checks the cache (and that etcd is installed) and exits.
+# Idempotent: a second run only checks the cache (and that etcd, openssl and kubectl are installed) and exits.
+# Prints the time and peak memory of each step. Needs root or sudo (apt-get).
 # Environment:
 #   TRICENTER_KUBE_CACHE  cache root (default $HOME/.cache/tricenter/kube)
 #   TRICENTER_KUBE_WORK   scratch dir for the source tree and Go caches (default /var/tmp/tricenter-kube-build);
@@ -98,7 +99,7 @@ tree=$(find "$WORK_DIR/src" -mindepth 1 -maxdepth 1 -type d -name 'kubernetes-*'
 # Debian versions it 1.20.5+really1.20.2: the upstream tree is what follows "really".
 upstream="v${tree##*really}"
 upstream="${upstream%%-*}"
-[[ "$upstream" == "$KUBE_VERSION" ]] || die "source tree $tree is upstream $upstream, expected $KUBE_VERSION (update KUBE_VERSION and the cache key)"
+[[ "$upstream" == "$KUBE_VERSION" ]] || die "source tree $tree is upstream $upstream, expected $KUBE_VERSION (update scripts/kube/VERSION)"
 log "source fetched: $tree in $(( $(date +%s) - step_start ))s"
 
 # GOPATH mode: the tree's vendor/ is used as is, no module download.

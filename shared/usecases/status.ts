@@ -36,7 +36,7 @@ export interface AppStatus {
   updatedAt?: number;
 }
 
-export async function appStatus(deps: WorkflowDeps, app: AppRef, options: { live?: boolean } = {}): Promise<AppStatus | undefined> {
+export async function appStatus(deps: WorkflowDeps, app: AppRef): Promise<AppStatus | undefined> {
   const { record, run, release } = await currentRun(deps, app);
   if (!record) return undefined;
   const status: AppStatus = {
@@ -65,7 +65,7 @@ export async function appStatus(deps: WorkflowDeps, app: AppRef, options: { live
     ...(step.deadline ? { deadline: step.deadline } : {}),
     clusters: step.tasks.map((t) => ({ cluster: t.cluster, status: t.status, attempt: t.attempt, ...(t.message ? { message: t.message } : {}) })),
   }));
-  if (options.live !== false && release) {
+  if (release) {
     const clusters = [...desiredByCluster(release.plan).keys()];
     status.clusters = await Promise.all(
       clusters.map(async (cluster) => {

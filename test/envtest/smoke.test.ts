@@ -7,17 +7,15 @@ import {
   KubernetesObjectApi,
   type KubernetesObject,
   PatchStrategy,
-  type V1ConfigMap,
   type V1Deployment,
   type V1Ingress,
-  type V1Namespace,
   type V1ServiceAccount,
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { clusterMemoryBytes, kubeBinariesAvailable, type RealCluster, startKubeApiServer } from '../helpers/envtest.ts';
 import { isRolledOut } from '../helpers/envtest-workloads.ts';
-import { waitForObject } from '../helpers/kube-watch.ts';
+import { waitForDeletion, waitForObject } from '../helpers/kube-watch.ts';
 
 const execFileAsync = promisify(execFile);
 const FIELD_MANAGER = 'tricenter-envtest';
@@ -132,7 +130,7 @@ describe.skipIf(!kubeBinariesAvailable())('real kube-apiserver (envtest smoke)',
     expect(isRolledOut(stuck)).toBe(false);
   });
 
-  it('runs the service account, garbage collector and namespace controllers', async () => {
+  it('runs the service account, garbage collector and namespace controllers', { timeout: 120_000 }, async () => {
     await waitForObject<V1ServiceAccount>(
       cluster.kubeConfig, '/api/v1/namespaces/demo/serviceaccounts', 'default',
       (sa) => (sa.secrets?.length ?? 0) > 0,
@@ -150,16 +148,12 @@ describe.skipIf(!kubeBinariesAvailable())('real kube-apiserver (envtest smoke)',
       },
     });
     await apps.deleteNamespacedDeployment({ name: 'stuck', namespace: 'demo', propagationPolicy: 'Background' });
-    const collected = await waitForObject<V1ConfigMap>(
-      cluster.kubeConfig, '/api/v1/namespaces/demo/configmaps', 'owned-by-stuck', (_cm, phase) => phase === 'DELETED',
-    );
-    expect(collected.phase).toBe('DELETED');
+    await waitForDeletion(cluster.kubeConfig, '/api/v1/namespaces/demo/configmaps', 'owned-by-stuck', 45_000);
+    await expect(core.readNamespacedConfigMap({ name: 'owned-by-stuck', namespace: 'demo' })).rejects.toMatchObject({ code: 404 });
 
     await core.deleteNamespace({ name: 'demo' });
-    const gone = await waitForObject<V1Namespace>(
-      cluster.kubeConfig, '/api/v1/namespaces', 'demo', (_ns, phase) => phase === 'DELETED',
-    );
-    expect(gone.phase).toBe('DELETED');
+    await waitForDeletion(cluster.kubeConfig, '/api/v1/namespaces', 'demo', 45_000);
+    await expect(core.readNamespace({ name: 'demo' })).rejects.toMatchObject({ code: 404 });
     await expect(apps.readNamespacedDeployment({ name: 'web-demo', namespace: 'demo' })).rejects.toMatchObject({ code: 404 });
   });
 });
