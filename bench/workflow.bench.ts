@@ -3,7 +3,7 @@
  * running for the seed (goal: each < 500 ms), store writes per run, and one deploy step fanning
  * out to 50 sandbox clusters against the same step on one cluster (goal: < 3x).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -92,7 +92,7 @@ async function seedFigures(): Promise<Record<string, unknown>> {
 }
 
 /** One deploy step to every cluster labelled `fanout: yes`, parallelism = the cluster count. */
-export async function fanOut(clusters: number, logger: Logger = silentLogger): Promise<number> {
+export async function fanOut(clusters: number, logger: Logger = silentLogger): Promise<{ cold: number; warm: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'tricenter-bench-'));
   const names = Array.from({ length: clusters }, (_, i) => `bench-${i}`);
   writeFileSync(join(dir, 'clusters.yaml'), `clusters:\n${names.map((n) => `  - name: ${n}\n    labels: {fanout: "yes"}`).join('\n')}\n`);
@@ -112,7 +112,13 @@ export async function fanOut(clusters: number, logger: Logger = silentLogger): P
     const packed = await packBundle(bundle);
     const start = performance.now();
     await client.upload(APP, packed);
-    return (await until(twin, APP, 'version8', 'running')) - start;
+    const cold = (await until(twin, APP, 'version8', 'running')) - start;
+    // The same step again, with the gateway's clients, TLS sessions and discovery already warm.
+    const again = await packBundle(variantOfWebDemo({ 'app.yaml': () => readFileSync(join(bundle, 'app.yaml'), 'utf8').replace('publishVersion: version8', 'publishVersion: version9') }));
+    const warmStart = performance.now();
+    await client.upload(APP, again);
+    const warm = (await until(twin, APP, 'version9', 'running')) - warmStart;
+    return { cold, warm };
   } finally {
     await twin.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -125,6 +131,11 @@ export async function run(): Promise<Record<string, unknown>> {
   const fifty = await fanOut(50);
   return {
     ...seed,
-    fanOutOneStep: { oneClusterMs: round(one), fiftyClustersMs: round(fifty), ratio: round(fifty / one) / 1, goal: 'ratio < 3' },
+    fanOutOneStep: {
+      cold: { oneClusterMs: round(one.cold), fiftyClustersMs: round(fifty.cold), ratio: round(fifty.cold / one.cold) },
+      warm: { oneClusterMs: round(one.warm), fiftyClustersMs: round(fifty.warm), ratio: round(fifty.warm / one.warm) },
+      goal: 'ratio < 3',
+      note: 'one process on 2 cores runs the 50 simulated API servers and every worker; cold includes a TLS handshake and API discovery per cluster',
+    },
   };
 }
