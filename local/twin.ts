@@ -12,7 +12,7 @@ import { errorMessage } from '#shared/core/errors.ts';
 import { createLogger, type Logger } from '#shared/core/log.ts';
 import { parseClusterRegistry } from '#shared/model/bundle.ts';
 import type { ClusterRegistry } from '#shared/model/clusters.ts';
-import type { FcContext, StepFinishedEvent } from '#shared/model/events.ts';
+import type { FcContext, FcHandler, StepFinishedEvent } from '#shared/model/events.ts';
 import type { AppRef } from '#shared/model/ownership.ts';
 import { AlidnsGtm } from '#shared/adapters/aliyun/alidns-gtm.ts';
 import { createClusterConnections } from '#shared/adapters/kube/connections.ts';
@@ -83,6 +83,8 @@ export interface LocalTwinOnClusters {
   queue: InProcessQueue<DeployTask>;
   /** Runs the traffic reconcile once for every application (what the timer does). */
   reconcileTraffic(): Promise<void>;
+  /** The four functions' handlers as this twin composed them (`npm run invoke` calls them). */
+  handlers: Record<'bundle-ingest' | 'deploy-step' | 'approval' | 'gtm-reconcile', FcHandler>;
   stop(): Promise<void>;
 }
 
@@ -285,7 +287,8 @@ async function startServices(options: Omit<LocalTwinOptions, 'readyDelayMs' | 'd
     rescan.unref();
     stops.push(() => clearInterval(rescan));
 
-    const approval: HttpTriggerServer = await startHttpTrigger(createApprovalHandler(getDeps), {
+    const approvalHandler = createApprovalHandler(getDeps);
+    const approval: HttpTriggerServer = await startHttpTrigger(approvalHandler, {
       functionName: 'approval',
       ...(options.approvalPort !== undefined ? { port: options.approvalPort } : {}),
     });
@@ -323,6 +326,7 @@ async function startServices(options: Omit<LocalTwinOptions, 'readyDelayMs' | 'd
       deps,
       queue,
       reconcileTraffic: () => invokeTraffic(timerEvent()),
+      handlers: { 'bundle-ingest': ingest, 'deploy-step': deployStep, approval: approvalHandler, 'gtm-reconcile': gtmReconcile },
       stop,
     };
   } catch (err) {
