@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { ApprovalAuthConfig, ReplayGuard } from '#shared/approval/auth.ts';
 import { systemClock } from '#shared/core/clock.ts';
 import { createLogger, type Logger } from '#shared/core/log.ts';
@@ -18,19 +18,20 @@ import { DEFAULT_HEALTH_WAIT, type WorkflowDeps } from '#shared/usecases/deps.ts
  * are loaded by the first invocation that needs them, not when the bundle loads, and the
  * Kubernetes client only when a cluster is first talked to: a cold start reaches the handler fast.
  */
+const name = z.string().check(z.minLength(1));
 const configSchema = z.object({
-  TRICENTER_REGION: z.string().min(1),
-  TRICENTER_BUCKET: z.string().min(3),
-  TRICENTER_CLUSTERS_KEY: z.string().min(1).default('config/clusters.yaml'),
-  TRICENTER_OTS_ENDPOINT: z.string().url().optional(),
-  TRICENTER_OTS_INSTANCE: z.string().min(1),
-  TRICENTER_OTS_TABLE_PREFIX: z.string().default('tricenter_'),
-  TRICENTER_DEPLOY_STEP_FUNCTION: z.string().min(1).default('tricenter-deploy-step'),
-  TRICENTER_GTM_FUNCTION: z.string().min(1).default('tricenter-gtm-reconcile'),
-  TRICENTER_GTM_INSTANCE_ID: z.string().default(''),
-  TRICENTER_GTM_DRY_RUN: z.enum(['true', 'false']).default('false'),
-  TRICENTER_APPROVAL_TOKENS: z.string().default(''),
-  TRICENTER_APPROVAL_HMAC_SECRET: z.string().default(''),
+  TRICENTER_REGION: name,
+  TRICENTER_BUCKET: z.string().check(z.minLength(3)),
+  TRICENTER_CLUSTERS_KEY: z._default(name, 'config/clusters.yaml'),
+  TRICENTER_OTS_ENDPOINT: z.optional(z.url()),
+  TRICENTER_OTS_INSTANCE: name,
+  TRICENTER_OTS_TABLE_PREFIX: z._default(z.string(), 'tricenter_'),
+  TRICENTER_DEPLOY_STEP_FUNCTION: z._default(name, 'tricenter-deploy-step'),
+  TRICENTER_GTM_FUNCTION: z._default(name, 'tricenter-gtm-reconcile'),
+  TRICENTER_GTM_INSTANCE_ID: z._default(z.string(), ''),
+  TRICENTER_GTM_DRY_RUN: z._default(z.enum(['true', 'false']), 'false'),
+  TRICENTER_APPROVAL_TOKENS: z._default(z.string(), ''),
+  TRICENTER_APPROVAL_HMAC_SECRET: z._default(z.string(), ''),
 });
 export type CloudConfig = z.infer<typeof configSchema>;
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import { $ZodError } from 'zod/v4/core';
 import { authenticate, type ApprovalAuthConfig, type Principal, type ReplayGuard } from '#shared/approval/auth.ts';
 import { errorMessage, isTricenterError, TricenterError } from '#shared/core/errors.ts';
 import { decodeEvent, httpTriggerEventSchema, type FcContext, type HttpTriggerResponse } from '#shared/model/events.ts';
@@ -22,7 +23,7 @@ export interface ApprovalDeps extends WorkflowDeps {
   bucket: string;
 }
 
-const decisionBodySchema = z.object({ comment: z.string().max(2000).optional(), by: z.string().max(100).optional() }).strict();
+const decisionBodySchema = z.strictObject({ comment: z.optional(z.string().check(z.maxLength(2000))), by: z.optional(z.string().check(z.maxLength(100))) });
 const BUNDLE_FORMATS = { 'tar.gz': 'tar.gz', tgz: 'tgz', zip: 'zip', yaml: 'yaml', yml: 'yml' } as const;
 const NAME = '[a-z0-9][-a-z0-9.]{0,252}';
 const ROUTE = new RegExp(`^/apps/(${NAME})/(${NAME})(?:/([a-z]+))?/?$`);
@@ -58,9 +59,9 @@ export function createApprovalHandler(getDeps: () => Promise<ApprovalDeps>) {
       log.info('request served', { method, path, status: result.statusCode, principal: principal.name });
       return result;
     } catch (err) {
-      const status = err instanceof z.ZodError ? 400 : isTricenterError(err) ? (STATUS_BY_CODE[err.code] ?? 500) : 500;
-      const code = err instanceof z.ZodError ? 'BAD_REQUEST' : isTricenterError(err) ? err.code : 'INTERNAL';
-      const message = err instanceof z.ZodError ? `invalid request: ${z.prettifyError(err)}` : errorMessage(err);
+      const status = err instanceof $ZodError ? 400 : isTricenterError(err) ? (STATUS_BY_CODE[err.code] ?? 500) : 500;
+      const code = err instanceof $ZodError ? 'BAD_REQUEST' : isTricenterError(err) ? err.code : 'INTERNAL';
+      const message = err instanceof $ZodError ? `invalid request: ${z.prettifyError(err)}` : errorMessage(err);
       (status >= 500 ? log.error : log.info)('request refused', { status, code, message });
       return json(status, { error: code, message: status >= 500 ? 'internal error' : message });
     }

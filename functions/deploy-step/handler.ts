@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { decodeEvent, deployTaskSchema, timerEventSchema, type FcContext } from '#shared/model/events.ts';
 import { noFaults, type FaultHook } from '#shared/ports/task-queue.port.ts';
 import type { WorkflowDeps } from '#shared/usecases/deps.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { Clock } from '#shared/core/clock.ts';
 import { errorMessage, TricenterError } from '#shared/core/errors.ts';
 import type { Logger } from '#shared/core/log.ts';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { kubeObjectSchema, type KubeObject } from './kube.ts';
+import type { KubeObject } from './kube.ts';
+import { kubeObjectSchema } from './kube-schema.ts';
 import { bundleError, parseAt, placeAt, unsupportedType, type SourcePlace } from './source.ts';
 import { parseTrait, type Trait } from './traits.ts';
 

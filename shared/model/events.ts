@@ -1,4 +1,5 @@
-import { z } from 'zod';
+// zod/mini: every handler parses its event with these first, so they must load fast (cold starts).
+import * as z from 'zod/mini';
 
 /**
  * The shapes of the trigger events our functions receive, as Function Compute 3.0 delivers them
@@ -9,41 +10,37 @@ import { z } from 'zod';
 export const ossEventSchema = z.object({
   events: z
     .array(
-      z.object({
+      z.looseObject({
         eventName: z.string(),
-        eventSource: z.literal('acs:oss').optional(),
-        eventTime: z.string().optional(),
-        region: z.string().optional(),
-        oss: z.object({
-          bucket: z.object({ name: z.string().min(1) }).loose(),
-          object: z
-            .object({
-              key: z.string().min(1),
-              eTag: z.string().min(1),
-              size: z.number().int().nonnegative(),
-            })
-            .loose(),
-        }).loose(),
-      }).loose(),
+        eventSource: z.optional(z.literal('acs:oss')),
+        eventTime: z.optional(z.string()),
+        region: z.optional(z.string()),
+        oss: z.looseObject({
+          bucket: z.looseObject({ name: z.string().check(z.minLength(1)) }),
+          object: z.looseObject({
+            key: z.string().check(z.minLength(1)),
+            eTag: z.string().check(z.minLength(1)),
+            size: z.int().check(z.nonnegative()),
+          }),
+        }),
+      }),
     )
-    .min(1),
+    .check(z.minLength(1)),
 });
 export type OssEvent = z.infer<typeof ossEventSchema>;
 
 /** HTTP trigger of a built-in runtime (FC 3.0 request struct, version v1). */
 export const httpTriggerEventSchema = z.object({
-  version: z.literal('v1').optional(),
+  version: z.optional(z.literal('v1')),
   rawPath: z.string(),
-  body: z.string().optional().default(''),
-  isBase64Encoded: z.boolean().optional().default(false),
-  headers: z.record(z.string(), z.string()).optional().default({}),
-  queryParameters: z.record(z.string(), z.string()).optional().default({}),
-  requestContext: z
-    .object({
-      requestId: z.string().optional(),
-      http: z.object({ method: z.string(), path: z.string().optional(), sourceIp: z.string().optional() }).loose(),
-    })
-    .loose(),
+  body: z._default(z.string(), ''),
+  isBase64Encoded: z._default(z.boolean(), false),
+  headers: z._default(z.record(z.string(), z.string()), {}),
+  queryParameters: z._default(z.record(z.string(), z.string()), {}),
+  requestContext: z.looseObject({
+    requestId: z.optional(z.string()),
+    http: z.looseObject({ method: z.string(), path: z.optional(z.string()), sourceIp: z.optional(z.string()) }),
+  }),
 });
 export type HttpTriggerEvent = z.infer<typeof httpTriggerEventSchema>;
 
@@ -59,7 +56,7 @@ export interface HttpTriggerResponse {
 export const timerEventSchema = z.object({
   triggerTime: z.string(),
   triggerName: z.string(),
-  payload: z.string().optional().default(''),
+  payload: z._default(z.string(), ''),
 });
 export type TimerEvent = z.infer<typeof timerEventSchema>;
 
@@ -85,19 +82,19 @@ export type FcHandler<R = unknown> = (event: Buffer, context: FcContext) => Prom
 
 /** A deploy task as it travels through the queue (FC async invocation payload). */
 export const deployTaskSchema = z.strictObject({
-  runId: z.string().min(1),
-  step: z.string().min(1),
-  cluster: z.string().min(1),
-  attempt: z.number().int().positive(),
-  key: z.string().min(1),
+  runId: z.string().check(z.minLength(1)),
+  step: z.string().check(z.minLength(1)),
+  cluster: z.string().check(z.minLength(1)),
+  attempt: z.int().check(z.positive()),
+  key: z.string().check(z.minLength(1)),
 });
 
 /** Sent to gtm-reconcile right after a deploy step finished, so traffic follows within seconds. */
 export const stepFinishedEventSchema = z.strictObject({
   type: z.literal('step-finished'),
   /** Present when it travelled as an FC async invocation (the queue's idempotency key). */
-  key: z.string().optional(),
-  app: z.strictObject({ namespace: z.string().min(1), name: z.string().min(1) }),
-  step: z.string().min(1),
+  key: z.optional(z.string()),
+  app: z.strictObject({ namespace: z.string().check(z.minLength(1)), name: z.string().check(z.minLength(1)) }),
+  step: z.string().check(z.minLength(1)),
 });
 export type StepFinishedEvent = z.infer<typeof stepFinishedEventSchema>;

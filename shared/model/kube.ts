@@ -1,18 +1,20 @@
-import { z } from 'zod';
-
-/** The part of a Kubernetes object every layer relies on; everything else is carried through untouched. */
-export const kubeObjectSchema = z.looseObject({
-  apiVersion: z.string().min(1),
-  kind: z.string().min(1),
-  metadata: z.looseObject({
-    name: z.string().min(1),
-    namespace: z.string().min(1).optional(),
-    labels: z.record(z.string(), z.string()).optional(),
-    annotations: z.record(z.string(), z.string()).optional(),
-  }),
-});
-
-export type KubeObject = z.infer<typeof kubeObjectSchema>;
+/**
+ * The part of a Kubernetes object every layer relies on; everything else is carried through
+ * untouched. Validated by `kubeObjectSchema` (kube-schema.ts), kept apart so that code which only
+ * handles objects does not load zod.
+ */
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace?: string | undefined;
+    labels?: Record<string, string> | undefined;
+    annotations?: Record<string, string> | undefined;
+    [key: string]: unknown;
+  };
+  [key: string]: unknown;
+}
 
 /** Identifies one object: what ownership, pruning and duplicate detection compare. */
 export interface ObjectRef {

@@ -1,5 +1,6 @@
 import jsonPatch from 'fast-json-patch';
-import { kubeObjectSchema, type KubeObject } from '../model/kube.ts';
+import type { KubeObject } from '../model/kube.ts';
+import { kubeObjectSchema } from '../model/kube-schema.ts';
 import { bundleError, objectLabel, placeAt } from '../model/source.ts';
 import { issuePath } from '../model/traffic.ts';
 import type { Trait, TraitTarget } from '../model/traits.ts';
