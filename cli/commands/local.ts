@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { createLogger } from '#shared/core/log.ts';
 import type { AppStatus } from '#shared/usecases/status.ts';
-import { startLocalTwin, type LocalTwin } from '#local/twin.ts';
+import { startLocalTwin, startLocalTwinOnClusters, type LocalTwinOnClusters } from '#local/twin.ts';
 import { ApiClient, packBundle } from '../client.ts';
 import { formatWorkloads } from '../status-view.ts';
 import { formatTrafficStatus, trafficStatus } from './traffic.ts';
@@ -27,6 +27,7 @@ interface UpOptions {
   dataPlanePort: string;
   approvalPort: string;
   probeScale: string;
+  kubeconfig?: string;
 }
 
 const say = (line = '') => console.log(line);
@@ -46,6 +47,7 @@ export function register(program: Command): void {
     .option('--data-plane-port <port>', 'port of every cluster data plane (on 127.0.0.2, .3, ...)', '8080')
     .option('--approval-port <port>', 'port of the approval API on 127.0.0.1', '8787')
     .option('--probe-scale <factor>', 'GTM health-check intervals are multiplied by this locally', '0.05')
+    .option('--kubeconfig <path>', 'deploy to these clusters (one context per registry cluster) instead of simulated ones')
     .action(async (options: UpOptions) => {
       const dir = resolve(options.dir);
       mkdirSync(join(dir, 'logs'), { recursive: true });
@@ -54,15 +56,10 @@ export function register(program: Command): void {
       const logger = createLogger({ fn: 'local' }, { sink: (line) => logStream.write(`${line}\n`) });
 
       say('Starting the local twin...');
-      const twin = await startLocalTwin({
-        dir,
-        clustersFile: options.clusters,
-        readyDelayMs: Number(options.readyDelay),
-        dataPlanePort: Number(options.dataPlanePort),
-        approvalPort: Number(options.approvalPort),
-        probeIntervalScale: Number(options.probeScale),
-        logger,
-      });
+      const common = { dir, clustersFile: options.clusters, approvalPort: Number(options.approvalPort), probeIntervalScale: Number(options.probeScale), logger };
+      const twin: LocalTwinOnClusters = options.kubeconfig
+        ? await startLocalTwinOnClusters({ ...common, kubeconfig: options.kubeconfig })
+        : await startLocalTwin({ ...common, readyDelayMs: Number(options.readyDelay), dataPlanePort: Number(options.dataPlanePort) });
       let stopping = false;
       const shutdown = async () => {
         if (stopping) return;
@@ -78,25 +75,26 @@ export function register(program: Command): void {
       printEndpoints(twin, logFile);
       if (options.demo) {
         const app = await runDemo(twin, options);
-        if (app) await runDemoDrill(twin, app);
+        // The drill fails clusters on purpose: only simulated ones.
+        if (app && !options.kubeconfig) await runDemoDrill(twin, app);
       }
       printNextSteps(twin, options.demo);
       await new Promise(() => {});
     });
 }
 
-function printEndpoints(twin: LocalTwin, logFile: string): void {
+function printEndpoints(twin: LocalTwinOnClusters, logFile: string): void {
   const e = twin.endpoints;
   say(`  approval API   ${e.approvalUrl}   (token in ${twin.endpointsFile})`);
   say(`  kubeconfig     ${e.kubeconfig}   (contexts: ${e.clusters.map((c) => c.name).join(', ')})`);
-  for (const c of e.clusters) say(`  ${c.name.padEnd(18)} API ${c.apiUrl}   ingress ${c.dataPlaneUrl}`);
+  for (const c of e.clusters) say(e.sandboxControlUrl ? `  ${c.name.padEnd(18)} API ${c.apiUrl}   ingress ${c.dataPlaneUrl}` : `  ${c.name.padEnd(18)} context ${c.name} of ${e.kubeconfig}`);
   say(`  GTM emulator   ${e.gtm.endpoint}   DNS ${e.gtm.dns.host}:${e.gtm.dns.port}   (health-check intervals x${e.gtm.probeIntervalScale})`);
   say(`  bucket         ${e.bucket.root}/${e.bucket.name}   store ${e.store}`);
   say(`  logs           ${logFile}`);
   say();
 }
 
-async function runDemo(twin: LocalTwin, options: UpOptions): Promise<AppRef | undefined> {
+async function runDemo(twin: LocalTwinOnClusters, options: UpOptions): Promise<AppRef | undefined> {
   const client = new ApiClient({ endpoint: twin.endpoints.approvalUrl, token: twin.endpoints.token });
   const bundle = await packBundle(options.bundle);
   const app = bundle.app;
@@ -142,7 +140,7 @@ async function runDemo(twin: LocalTwin, options: UpOptions): Promise<AppRef | un
  * The seed's disaster-recovery verification: once GTM holds the application's pools and its
  * health checks have seen every address, fail the Beijing clusters one by one and heal them.
  */
-async function runDemoDrill(twin: LocalTwin, app: AppRef): Promise<void> {
+async function runDemoDrill(twin: LocalTwinOnClusters, app: AppRef): Promise<void> {
   say();
   say('Waiting for GTM to hold the pools and for its health checks to pass...');
   const deadline = Date.now() + 60_000;
@@ -181,16 +179,18 @@ function changes(status: AppStatus, seen: Map<string, string>): string[] {
   return lines;
 }
 
-function printNextSteps(twin: LocalTwin, demo: boolean): void {
+function printNextSteps(twin: LocalTwinOnClusters, demo: boolean): void {
   const e = twin.endpoints;
   const beijing = e.clusters[0];
   say();
   say('The local twin keeps running until Ctrl-C. Things to try from another terminal:');
   say('  npx tricenter status demo/web-demo --watch');
-  if (beijing) say(`  curl -H 'Host: web-demo.example.com' ${beijing.dataPlaneUrl}/`);
+  if (beijing && e.sandboxControlUrl) say(`  curl -H 'Host: web-demo.example.com' ${beijing.dataPlaneUrl}/`);
   say(`  dig @${e.gtm.dns.host} -p ${e.gtm.dns.port} web-demo.example.com`);
   say(`  kubectl --kubeconfig ${e.kubeconfig} --context ${beijing?.name ?? '<cluster>'} get deploy,svc,ingress,cm -n demo`);
-  say(`  npx tricenter sandbox fail ${beijing?.name ?? '<cluster>'} --kubeconfig ${e.kubeconfig}    # then watch DNS fail over`);
-  say('  npx tricenter drill demo/web-demo');
+  if (e.sandboxControlUrl) {
+    say(`  npx tricenter sandbox fail ${beijing?.name ?? '<cluster>'} --kubeconfig ${e.kubeconfig}    # then watch DNS fail over`);
+    say('  npx tricenter drill demo/web-demo');
+  }
   if (!demo) say('  npx tricenter upload examples/web-demo');
 }
