@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { silentLogger } from '#shared/core/log.ts';
 import type { AppRef } from '#shared/model/ownership.ts';
 import type { AppStatus } from '#shared/usecases/status.ts';
-import { ApiClient } from '#cli/client.ts';
+import { ApiClient, packBundle } from '#cli/client.ts';
 import { startLocalTwin, type LocalTwin, type LocalTwinOptions } from '#local/twin.ts';
 
 export const WEB_DEMO: AppRef = { namespace: 'demo', name: 'web-demo' };
@@ -79,4 +79,13 @@ export function askDataPlane(address: string, port: number, host = 'web-demo.exa
 
 export function workloadsOf(status: AppStatus, cluster: string): AppStatus['clusters'][number]['workloads'] {
   return status.clusters.find((c) => c.cluster === cluster)?.workloads ?? [];
+}
+
+/** Uploads examples/web-demo and approves it at the gate: the seed's steps 1 and 2, for suites that start from there. */
+export async function deploySeedToRunning(client: ApiClient): Promise<AppStatus> {
+  const packed = await packBundle('examples/web-demo');
+  await client.upload(packed.app, packed);
+  await waitForPhase(client, 'workflowSuspending');
+  await client.decide(WEB_DEMO, 'approve');
+  return waitForPhase(client, 'running');
 }

@@ -1,12 +1,11 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { packBundle } from '#cli/client.ts';
 import { formatTrafficStatus, reconcileOnTwin, trafficStatus } from '#cli/commands/traffic.ts';
 import type { LocalTwin } from '#local/twin.ts';
 import { AlidnsGtm } from '#shared/adapters/aliyun/alidns-gtm.ts';
 import { ownedPoolName } from '#shared/ports/gtm.port.ts';
-import { startTestTwin, waitFor, waitForPhase, WEB_DEMO } from './helpers.ts';
+import { deploySeedToRunning, startTestTwin, waitFor, WEB_DEMO } from './helpers.ts';
 
 /**
  * `tricenter traffic plan | apply | status` on the local twin. The twin's timer is slowed to an
@@ -25,11 +24,7 @@ describe('tricenter traffic on the local twin', () => {
     let client;
     ({ twin, client, cleanup } = await startTestTwin({ timerIntervalMs: 3_600_000 }));
     address = Object.fromEntries(twin.sandbox.clusters.map((c) => [c.name, c.ingressAddress]));
-    const packed = await packBundle('examples/web-demo');
-    await client.upload(packed.app, packed);
-    await waitForPhase(client, 'workflowSuspending');
-    await client.decide(WEB_DEMO, 'approve');
-    await waitForPhase(client, 'running');
+    await deploySeedToRunning(client);
     await waitFor(async () => twin.gtm.state(), (s) => s.pools.length === 2 && s.pools.every((p) => p.addresses.length > 0) && s.strategies[0]?.failoverPoolIds.length === 1, 10_000, 'the seed pools');
   });
   afterAll(async () => cleanup?.());

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { packBundle, type ApiClient } from '#cli/client.ts';
+import type { ApiClient } from '#cli/client.ts';
 import { readDrillSetup, resolveOnce, runDrillOnTwin, type DrillPhase, type DrillReport } from '#local/drill.ts';
 import type { LocalTwin } from '#local/twin.ts';
 import { AlidnsGtm } from '#shared/adapters/aliyun/alidns-gtm.ts';
 import { memoryLogger } from '#shared/core/log.ts';
-import { startTestTwin, waitFor, waitForPhase, WEB_DEMO } from './helpers.ts';
+import { deploySeedToRunning, startTestTwin, waitFor, WEB_DEMO } from './helpers.ts';
 
 /**
  * The fixture README's steps 3 and 4 on the local twin: after the seed runs, the reconciler has
@@ -28,11 +28,7 @@ describe('seed scenario: traffic on the healthy centers', () => {
   beforeAll(async () => {
     ({ twin, client, cleanup } = await startTestTwin({ logger }));
     address = Object.fromEntries(twin.sandbox.clusters.map((c) => [c.name, c.ingressAddress]));
-    const packed = await packBundle('examples/web-demo');
-    await client.upload(packed.app, packed);
-    await waitForPhase(client, 'workflowSuspending');
-    await client.decide(WEB_DEMO, 'approve');
-    await waitForPhase(client, 'running');
+    await deploySeedToRunning(client);
   });
   afterAll(async () => cleanup?.());
 
