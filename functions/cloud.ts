@@ -105,7 +105,7 @@ function cachedRegistry(bundles: BundleSource, config: CloudConfig): () => Promi
   let cached: { at: number; registry: ClusterRegistry } | undefined;
   return async () => {
     if (cached && systemClock.now() - cached.at < 60_000) return cached.registry;
-    const [{ loadBundleBytes }, { parseClusterRegistry }] = await Promise.all([import('#shared/bundle/load.ts'), import('#shared/model/bundle.ts')]);
+    const [{ loadBundleBytes }, { parseClusterRegistry }] = await Promise.all([import('#shared/bundle/load.ts'), import('#shared/model/clusters.ts')]);
     const object = await bundles.get(config.TRICENTER_BUCKET, config.TRICENTER_CLUSTERS_KEY, { maxBytes: 1024 * 1024 });
     const registry = parseClusterRegistry(await loadBundleBytes(config.TRICENTER_CLUSTERS_KEY, object.data));
     cached = { at: systemClock.now(), registry };

@@ -59,6 +59,16 @@ export function describeLocation(loc: SourceLocation | undefined): string {
   return head || field ? `${head}${field}: ` : '';
 }
 
+/** A zod issue path as people write it: `spec.pools[1].clusters[0]`. */
+export function issuePath(path: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out ? `.${String(part)}` : String(part);
+  }
+  return out;
+}
+
 /** A problem with an uploaded bundle: its message always names the place. */
 export class BundleError extends TricenterError {
   constructor(

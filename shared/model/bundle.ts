@@ -3,6 +3,8 @@ import type { LoadedBundle } from '../bundle/load.ts';
 import { OAM_GROUP, parseApplication, type Application } from './application.ts';
 import { canonicalJson, sha256Hex } from './canonical.ts';
 import { clusterRegistrySchema, type ClusterRegistry } from './clusters.ts';
+
+export { parseClusterRegistry } from './clusters.ts';
 import { apiGroup, type KubeObject } from './kube.ts';
 import { kubeObjectSchema } from './kube-schema.ts';
 import { parseInlinePolicy, parsePolicyDocument, type Policy } from './policy.ts';
@@ -128,15 +130,6 @@ export function parseBundle(loaded: LoadedBundle): AppBundle {
   if (workflow) bundle.workflow = workflow;
   if (registry) bundle.registry = registry;
   return bundle;
-}
-
-/** The cluster registry of a `--clusters` file: its one document must be a registry. */
-export function parseClusterRegistry(loaded: LoadedBundle): ClusterRegistry {
-  const [doc, extra] = loaded.documents;
-  if (!doc) throw new BundleError('holds no cluster registry', { file: loaded.source });
-  const place: SourcePlace = { file: doc.file, document: doc.index, line: doc.line, path: '' };
-  if (extra) throw bundleError('a cluster registry file holds one document', { ...place, document: extra.index }, 'BUNDLE_INVALID');
-  return parseAt(clusterRegistrySchema, doc.value, place);
 }
 
 /** sha256 over the sorted canonical JSON of every document: file names and order do not count. */

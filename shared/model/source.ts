@@ -1,6 +1,6 @@
 import type { z } from 'zod';
-import { BundleError, type SourceLocation } from '../core/errors.ts';
-import { issuePath } from './traffic.ts';
+import { safeParse } from 'zod/v4/core';
+import { BundleError, issuePath, type SourceLocation } from '../core/errors.ts';
 
 /**
  * Where a piece of a bundle came from, kept beside every parsed object so that errors found later
@@ -48,8 +48,8 @@ export function bundleError(
 }
 
 /** Parses `value` (found at `place`) with a zod schema; the first issue becomes a BundleError naming its field. */
-export function parseAt<S extends z.ZodType>(schema: S, value: unknown, place: SourcePlace): z.output<S> {
-  const result = schema.safeParse(value);
+export function parseAt<S extends z.core.$ZodType>(schema: S, value: unknown, place: SourcePlace): z.output<S> {
+  const result = safeParse(schema, value);
   if (result.success) return result.data;
   const issues = result.error.issues;
   const first = issues[0];

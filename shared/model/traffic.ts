@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BundleError, type SourceLocation } from '../core/errors.ts';
+import { BundleError, issuePath, type SourceLocation } from '../core/errors.ts';
 
 /**
  * `TrafficPolicy` (tricenter.io/v1alpha1): how one application's domain is spread over its
@@ -128,14 +128,6 @@ export type TrafficPool = z.infer<typeof trafficPoolSchema>;
 export type HealthCheck = z.infer<typeof healthCheckSchema>;
 
 /** `spec.pools[1].clusters` style path of a zod issue, as the errors of the bundle parser name fields. */
-export function issuePath(path: ReadonlyArray<PropertyKey>): string {
-  let out = '';
-  for (const part of path) {
-    if (typeof part === 'number') out += `[${part}]`;
-    else out += out ? `.${String(part)}` : String(part);
-  }
-  return out;
-}
 
 /** Parses one TrafficPolicy document; the error names the file, the document and the first bad field. */
 export function parseTrafficPolicy(doc: unknown, location: SourceLocation = {}): TrafficPolicy {

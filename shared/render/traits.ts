@@ -2,7 +2,7 @@ import jsonPatch from 'fast-json-patch';
 import type { KubeObject } from '../model/kube.ts';
 import { kubeObjectSchema } from '../model/kube-schema.ts';
 import { bundleError, objectLabel, placeAt } from '../model/source.ts';
-import { issuePath } from '../model/traffic.ts';
+import { issuePath } from '../core/errors.ts';
 import type { Trait, TraitTarget } from '../model/traits.ts';
 import { isPlainObject, mergePatch } from './merge-patch.ts';
 

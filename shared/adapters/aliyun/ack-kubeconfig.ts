@@ -1,5 +1,5 @@
 import PopCore from '@alicloud/pop-core';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { systemClock, type Clock } from '../../core/clock.ts';
 import { TricenterError, errorMessage } from '../../core/errors.ts';
 import { silentLogger, type Logger } from '../../core/log.ts';
@@ -65,8 +65,8 @@ const ROAClient = (PopCore as unknown as { ROAClient: RoaClientConstructor }).RO
 const API_VERSION = '2015-12-15';
 
 const responseSchema = z.looseObject({
-  config: z.string().min(1),
-  expiration: z.string().optional(),
+  config: z.string().check(z.minLength(1)),
+  expiration: z.optional(z.string()),
 });
 
 function classifyAckError(err: unknown, request: AckKubeconfigRequest): TricenterError {
