@@ -4,9 +4,9 @@ import { describeGtmContract } from '../contract/gtm.contract.ts';
 import { ACCESS_KEY_ID, ACCESS_KEY_SECRET, startTestEmulator } from './helpers.ts';
 
 /**
- * The Gtm port's contract through the real adapter against the emulator, with health checks
- * probing fast while the contract runs (test/traffic/gtm-contract-emulator.test.ts runs it at the
- * real interval): probing must never disturb what the API returns.
+ * The Gtm port's contract through the real adapter against the emulator (the local twin's GTM),
+ * with health checks probing fast while the contract runs: probing must never disturb what the
+ * API returns. test/traffic/gtm-contract.test.ts runs the same suite against the msw handlers.
  */
 describeGtmContract('AlidnsGtm adapter + local GTM emulator probing every 150 ms', async () => {
   const { emulator } = await startTestEmulator({ instanceId: 'gtm-cn-contract', probeIntervalScale: 0.01 });
