@@ -5,6 +5,7 @@ import { createClusterConnections } from '#shared/adapters/kube/connections.ts';
 import { createKubeGateway } from '#shared/adapters/kube/gateway.ts';
 import { SqliteRunStore } from '#shared/adapters/local/sqlite-run-store.ts';
 import { RunStoreTrafficHistory } from '#shared/adapters/run-store-traffic-history.ts';
+import { currentRelease } from '#shared/usecases/releases.ts';
 import { loadBundle } from '#shared/bundle/load.ts';
 import { NotFoundError, TricenterError, errorMessage } from '#shared/core/errors.ts';
 import { createLogger, silentLogger, type Logger } from '#shared/core/log.ts';
@@ -40,9 +41,7 @@ export async function reconcileOnTwin(endpoints: LocalEndpoints, app: AppRef, op
     requestTimeoutMs: 3000,
   });
   try {
-    const record = await store.getApp(app);
-    const run = record?.currentRunId ? await store.getRun(record.currentRunId) : undefined;
-    const release = run ? await store.getRelease(run.releaseId) : undefined;
+    const release = await currentRelease(store, app);
     if (!release) throw new NotFoundError(`${app.namespace}/${app.name} has no current run on the local twin (upload its bundle first)`);
     const policies = release.plan.traffic ?? [];
     if (policies.length === 0) throw new NotFoundError(`the current release of ${app.namespace}/${app.name} has no TrafficPolicy`);

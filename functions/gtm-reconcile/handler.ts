@@ -4,10 +4,11 @@ import { errorMessage, TricenterError } from '#shared/core/errors.ts';
 import type { Logger } from '#shared/core/log.ts';
 import type { ClusterRegistry } from '#shared/model/clusters.ts';
 import { decodeEvent, stepFinishedEventSchema, timerEventSchema, type FcContext } from '#shared/model/events.ts';
-import type { AppRef } from '#shared/model/ownership.ts';
+import { appKey, type AppRef } from '#shared/model/ownership.ts';
 import type { ClusterGateway } from '#shared/ports/cluster-gateway.port.ts';
 import type { Gtm } from '#shared/ports/gtm.port.ts';
-import type { RunStore } from '#shared/ports/run-store.port.ts';
+import type { AppRecord, RunStore } from '#shared/ports/run-store.port.ts';
+import { currentRelease } from '#shared/usecases/releases.ts';
 import type { TrafficHistoryStore } from '#shared/ports/traffic-history.port.ts';
 import { reconcileTraffic, type ReconcileTrafficResult } from '#shared/usecases/reconcile-traffic.ts';
 
@@ -37,19 +38,20 @@ export function createGtmReconcileHandler(getDeps: () => Promise<TrafficDeps>) {
     const deps = await getDeps();
     const log = deps.logger.child({ fn: 'gtm-reconcile', requestId: context.requestId });
     const parsed = gtmReconcileEventSchema.parse(decodeEvent(event));
-    const apps = 'app' in parsed ? [parsed.app] : await allApps(deps.store);
+    const apps: Array<AppRef | AppRecord> = 'app' in parsed ? [parsed.app] : await appsWithRuns(deps.store);
     const registry = await deps.registry();
     const results: ReconcileTrafficResult[] = [];
     const failures: string[] = [];
     for (const app of apps) {
-      for (const policy of await trafficPolicies(deps.store, app)) {
+      const release = await currentRelease(deps.store, app);
+      for (const policy of release?.plan.traffic ?? []) {
         try {
           results.push(
             await reconcileTraffic({ policy, registry, gateway: deps.gateway, gtm: deps.gtmFor(policy.spec.gtmInstanceId), history: deps.history, logger: log, now: deps.clock.now(), dryRun: deps.dryRun }),
           );
         } catch (err) {
-          failures.push(`${app.namespace}/${app.name}: ${errorMessage(err)}`);
-          log.error('traffic reconcile failed', { app, error: errorMessage(err) });
+          failures.push(`${appKey(policy.metadata)}: ${errorMessage(err)}`);
+          log.error('traffic reconcile failed', { app: appKey(policy.metadata), error: errorMessage(err) });
         }
       }
     }
@@ -58,21 +60,14 @@ export function createGtmReconcileHandler(getDeps: () => Promise<TrafficDeps>) {
   };
 }
 
-async function allApps(store: RunStore): Promise<AppRef[]> {
-  const apps: AppRef[] = [];
+/** Every application record that points at a run (read once, page by page). */
+async function appsWithRuns(store: RunStore): Promise<AppRecord[]> {
+  const records: AppRecord[] = [];
   let cursor: string | undefined;
   do {
     const page = await store.listApps({ limit: 100, ...(cursor ? { cursor } : {}) });
-    apps.push(...page.items.filter((r) => r.currentRunId).map((r) => r.app));
+    records.push(...page.items.filter((r) => r.currentRunId));
     cursor = page.nextCursor;
   } while (cursor);
-  return apps;
-}
-
-/** The TrafficPolicies of the release the application currently runs. */
-async function trafficPolicies(store: RunStore, app: AppRef) {
-  const record = await store.getApp(app);
-  const run = record?.currentRunId ? await store.getRun(record.currentRunId) : undefined;
-  const release = run ? await store.getRelease(run.releaseId) : undefined;
-  return release?.plan.traffic ?? [];
+  return records;
 }

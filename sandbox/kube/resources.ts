@@ -40,10 +40,6 @@ export function findResource(group: string, version: string, plural: string): Re
   return RESOURCE_TYPES.find((t) => t.group === group && t.version === version && t.plural === plural);
 }
 
-export function resourceForKind(apiVersion: string, kind: string): ResourceType | undefined {
-  return RESOURCE_TYPES.find((t) => groupVersion(t) === apiVersion && t.kind === kind);
-}
-
 export function servesGroupVersion(group: string, version: string): boolean {
   return RESOURCE_TYPES.some((t) => t.group === group && t.version === version);
 }

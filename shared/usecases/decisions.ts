@@ -24,7 +24,7 @@ export interface DecisionInput {
  * gets a ConflictError (HTTP 409) saying why.
  */
 export async function decide(deps: WorkflowDeps, input: DecisionInput): Promise<Run> {
-  const { run } = await currentRun(deps, input.app);
+  const { run } = await currentRun(deps.store, input.app);
   if (!run) throw new NotFoundError(`application ${input.app.namespace}/${input.app.name} has no run`);
   const now = deps.clock.now();
   const transition = await transitionRun(deps.store, run.id, (latest) => {
@@ -52,7 +52,7 @@ export async function decide(deps: WorkflowDeps, input: DecisionInput): Promise<
 
 /** Starts a run of the newest earlier release whose run succeeded (phase `running`). */
 export async function rollback(deps: WorkflowDeps, app: AppRef, by: string, comment?: string): Promise<Run> {
-  const { run: current } = await currentRun(deps, app);
+  const { run: current } = await currentRun(deps.store, app);
   if (!current) throw new NotFoundError(`application ${app.namespace}/${app.name} has no run`);
   const target = await lastGoodRelease(deps, app, current.releaseId);
   if (!target) throw new ConflictError(`cannot roll back ${app.namespace}/${app.name}: no earlier release ever reached running`);

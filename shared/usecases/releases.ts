@@ -1,8 +1,8 @@
 import { ConflictError } from '../core/errors.ts';
 import type { AppRef } from '../model/ownership.ts';
-import { transitionRun, type AppRecord, type FailedIngest, type Release } from '../ports/run-store.port.ts';
+import { transitionRun, type AppRecord, type FailedIngest, type Release, type RunStore } from '../ports/run-store.port.ts';
 import { next, startRun } from '../workflow/decider.ts';
-import { isEnded, type Run } from '../workflow/run.ts';
+import type { Run } from '../workflow/run.ts';
 import type { WorkflowDeps } from './deps.ts';
 import { performEffects } from './effects.ts';
 
@@ -61,14 +61,15 @@ export async function updateAppRecord<T>(deps: WorkflowDeps, app: AppRef, change
   throw new ConflictError(`application ${app.namespace}/${app.name}: record still conflicting after 10 attempts`);
 }
 
-/** The run the application points at, and its release. */
-export async function currentRun(deps: WorkflowDeps, app: AppRef): Promise<{ record?: AppRecord; run?: Run; release?: Release }> {
-  const record = await deps.store.getApp(app);
-  const run = record?.currentRunId ? await deps.store.getRun(record.currentRunId) : undefined;
-  const release = run ? await deps.store.getRelease(run.releaseId) : undefined;
-  return { ...(record ? { record } : {}), ...(run ? { run } : {}), ...(release ? { release } : {}) };
+/** The run an application's record points at. */
+export async function currentRun(store: RunStore, app: AppRef | AppRecord): Promise<{ record?: AppRecord; run?: Run }> {
+  const record = 'version' in app ? app : await store.getApp(app);
+  const run = record?.currentRunId ? await store.getRun(record.currentRunId) : undefined;
+  return { ...(record ? { record } : {}), ...(run ? { run } : {}) };
 }
 
-export function isActive(run: Run | undefined): run is Run {
-  return run !== undefined && !isEnded(run);
+/** The release of the application's current run: what its clusters and its traffic follow. */
+export async function currentRelease(store: RunStore, app: AppRef | AppRecord): Promise<Release | undefined> {
+  const { run } = await currentRun(store, app);
+  return run ? store.getRelease(run.releaseId) : undefined;
 }

@@ -37,7 +37,7 @@ export interface AppStatus {
 }
 
 export async function appStatus(deps: WorkflowDeps, app: AppRef): Promise<AppStatus | undefined> {
-  const { record, run, release } = await currentRun(deps, app);
+  const { record, run } = await currentRun(deps.store, app);
   if (!record) return undefined;
   const status: AppStatus = {
     app,
@@ -65,6 +65,7 @@ export async function appStatus(deps: WorkflowDeps, app: AppRef): Promise<AppSta
     ...(step.deadline ? { deadline: step.deadline } : {}),
     clusters: step.tasks.map((t) => ({ cluster: t.cluster, status: t.status, attempt: t.attempt, ...(t.message ? { message: t.message } : {}) })),
   }));
+  const release = await deps.store.getRelease(run.releaseId);
   if (release) {
     const clusters = [...desiredByCluster(release.plan).keys()];
     status.clusters = await Promise.all(

@@ -25,7 +25,7 @@ describe('tricenter traffic on the local twin', () => {
     ({ twin, client, cleanup } = await startTestTwin({ timerIntervalMs: 3_600_000 }));
     address = Object.fromEntries(twin.sandbox.clusters.map((c) => [c.name, c.ingressAddress]));
     await deploySeedToRunning(client);
-    await waitFor(async () => twin.gtm.state(), (s) => s.pools.length === 2 && s.pools.every((p) => p.addresses.length > 0) && s.strategies[0]?.failoverPoolIds.length === 1, 10_000, 'the seed pools');
+    await waitFor(async () => twin.gtm.state(), (s) => s.pools.length === 2 && s.pools.every((p) => p.addresses.length > 0) && s.strategies[0]?.failoverPoolIds.length === 1, 30_000, 'the seed pools');
   });
   afterAll(async () => cleanup?.());
 

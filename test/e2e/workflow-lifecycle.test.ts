@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packBundle, type ApiClient } from '#cli/client.ts';
 import type { LocalTwin } from '#local/twin.ts';
 import { bumpVersion, variantOfWebDemo } from './bundles.ts';
+import { packTarGz } from './pack.ts';
 import { startTestTwin, waitFor, waitForPhase, WEB_DEMO } from './helpers.ts';
 
 /** Releases over time on the local twin: new versions, pruning, bad bundles, a rollout that never gets healthy. */
@@ -28,8 +29,7 @@ describe('workflow lifecycle on the local twin', () => {
 
   it('a bad bundle becomes a failed record that status shows, and nothing is applied', async () => {
     const broken = variantOfWebDemo({ 'app.yaml': (t) => t.replace('type: scaler', 'type: scaler-typo') });
-    await upload(broken).catch(() => undefined); // the CLI validates first; send the bytes anyway, as a raw OSS upload would
-    const { packTarGz } = await import('./pack.ts');
+    // The CLI would refuse it before upload; send the bytes as any OSS client could.
     await client.upload(WEB_DEMO, { app: WEB_DEMO, format: 'tar.gz', data: await packTarGz(broken) });
     const status = await waitFor(() => client.status(WEB_DEMO), (s) => s.lastFailedIngest !== undefined, 10_000, 'the failed record');
     expect(status.phase).toBe('none');
