@@ -48,6 +48,14 @@ export interface RunStore {
   claimIngest(key: IngestKey, now: number, options?: { staleAfterMs?: number }): Promise<IngestClaim>;
   /** Records the outcome of a claimed ingest; ConflictError when the claim was taken over meanwhile. */
   completeIngest(record: IngestRecord, result: IngestResult, now: number): Promise<IngestRecord>;
+  /** The ingest record of an object (what `tricenter upload` waits for), if its ingest has begun. */
+  getIngest(key: IngestKey): Promise<IngestRecord | undefined>;
+
+  /**
+   * Binds an API `Idempotency-Key` to the request that first used it (create-if-absent, never
+   * replaced): the first caller gets `claimed: true`; later callers get the first binding.
+   */
+  claimIdempotencyKey(key: string, request: string, now: number): Promise<IdempotencyClaim>;
 
   close(): Promise<void>;
 }
@@ -128,6 +136,18 @@ export interface IngestRecord {
 }
 
 export type IngestClaim = { claimed: true; record: IngestRecord } | { claimed: false; record: IngestRecord };
+
+export interface IdempotencyClaim {
+  claimed: boolean;
+  /** The request the key is bound to (the first caller's). */
+  request: string;
+  claimedAt: number;
+}
+
+/** Idempotency keys share the ingest table; their row ids cannot collide with `bucket/key@etag`. */
+export function idempotencyKeyRowId(key: string): string {
+  return `idempotency-key:${key}`;
+}
 
 export const DEFAULT_INGEST_STALE_AFTER_MS = 5 * 60 * 1000;
 

@@ -203,6 +203,31 @@ export function describeRunStoreContract(label: string, makeStore: () => RunStor
         const done = await store.completeIngest(takeover.record, { outcome: 'unchanged' }, 70_000);
         expect(done).toMatchObject({ status: 'completed', completedAt: 70_000, result: { outcome: 'unchanged' } });
       });
+
+      it('reads an ingest record back, and nothing for an object never ingested', async () => {
+        expect(await store.getIngest(source)).toBeUndefined();
+        const claim = await store.claimIngest(source, 1_000);
+        expect(await store.getIngest(source)).toEqual(claim.record);
+        const done = await store.completeIngest(claim.record, { outcome: 'failed', error: 'bad bundle' }, 1_001);
+        expect(await store.getIngest(source)).toEqual(done);
+        expect(await store.getIngest({ ...source, etag: 'FFFF' })).toBeUndefined();
+      });
+    });
+
+    describe('API idempotency keys', () => {
+      it('binds a key to its first request and shows later callers that binding, never replacing it', async () => {
+        expect(await store.claimIdempotencyKey('key-1', 'POST demo/web-demo approve', 1_000)).toEqual({ claimed: true, request: 'POST demo/web-demo approve', claimedAt: 1_000 });
+        expect(await store.claimIdempotencyKey('key-1', 'POST demo/web-demo approve', 2_000)).toEqual({ claimed: false, request: 'POST demo/web-demo approve', claimedAt: 1_000 });
+        expect(await store.claimIdempotencyKey('key-1', 'POST demo/other reject', 3_000)).toEqual({ claimed: false, request: 'POST demo/web-demo approve', claimedAt: 1_000 });
+        expect((await store.claimIdempotencyKey('key-2', 'POST demo/other reject', 3_000)).claimed).toBe(true);
+        expect(await store.getIngest({ bucket: 'idempotency-key:key-1', key: '', etag: '' })).toBeUndefined();
+      });
+
+      it('lets exactly one of two concurrent first uses win', async () => {
+        const claims = await Promise.all([store.claimIdempotencyKey('k', 'a', 1), store.claimIdempotencyKey('k', 'b', 1)]);
+        expect(claims.filter((c) => c.claimed)).toHaveLength(1);
+        expect(new Set(claims.map((c) => c.request)).size).toBe(1);
+      });
     });
   });
 }

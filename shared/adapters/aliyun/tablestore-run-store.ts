@@ -5,9 +5,11 @@ import { silentLogger, type Logger } from '../../core/log.ts';
 import { appKey, type AppRef } from '../../model/ownership.ts';
 import {
   DEFAULT_INGEST_STALE_AFTER_MS,
+  idempotencyKeyRowId,
   ingestKeyString,
   pageLimit,
   type AppRecord,
+  type IdempotencyClaim,
   type IngestClaim,
   type IngestKey,
   type IngestRecord,
@@ -192,6 +194,26 @@ export class TablestoreRunStore implements RunStore {
       conflict: `ingest ${id} was taken over or completed by another caller`,
     });
     return completed;
+  }
+
+  getIngest(key: IngestKey): Promise<IngestRecord | undefined> {
+    const id = ingestKeyString(key);
+    return this.readVersioned<IngestRecord>(this.tables.ingests, [{ ingest_key: ingestRowKey(id) }], `ingest ${id}`);
+  }
+
+  async claimIdempotencyKey(key: string, request: string, now: number): Promise<IdempotencyClaim> {
+    const id = idempotencyKeyRowId(key);
+    const pk = [{ ingest_key: ingestRowKey(id) }];
+    try {
+      await this.write(this.tables.ingests, pk, { request, claimedAt: now }, id, null, { conflict: `${id} is bound` });
+      return { claimed: true, request, claimedAt: now };
+    } catch (err) {
+      if (!(err instanceof TricenterError && err.code === 'CONFLICT')) throw err;
+    }
+    const attributes = await this.read(this.tables.ingests, pk, id);
+    if (!attributes) throw new TricenterError('INTERNAL', `${id} vanished after its claim was refused`);
+    const first = bodyOf<{ request: string; claimedAt: number }>(attributes, id);
+    return { claimed: false, request: first.request, claimedAt: first.claimedAt };
   }
 
   async close(): Promise<void> {

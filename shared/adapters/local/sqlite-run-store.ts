@@ -5,9 +5,11 @@ import { ConflictError, TricenterError } from '../../core/errors.ts';
 import { appKey, type AppRef } from '../../model/ownership.ts';
 import {
   DEFAULT_INGEST_STALE_AFTER_MS,
+  idempotencyKeyRowId,
   ingestKeyString,
   pageLimit,
   type AppRecord,
+  type IdempotencyClaim,
   type IngestClaim,
   type IngestKey,
   type IngestRecord,
@@ -177,6 +179,22 @@ export class SqliteRunStore implements RunStore {
       .run(JSON.stringify(completed), id, record.version);
     if (changes !== 1) throw new ConflictError(`ingest ${id} was taken over or completed by another caller`);
     return completed;
+  }
+
+  async getIngest(key: IngestKey): Promise<IngestRecord | undefined> {
+    const row = this.db.prepare('SELECT body, version FROM ingests WHERE ingest_key = ?').get(ingestKeyString(key)) as VersionedRow | undefined;
+    return row ? withVersion<IngestRecord>(row) : undefined;
+  }
+
+  async claimIdempotencyKey(key: string, request: string, now: number): Promise<IdempotencyClaim> {
+    const id = idempotencyKeyRowId(key);
+    const inserted = this.db
+      .prepare('INSERT INTO ingests (ingest_key, version, body) VALUES (?, 1, ?) ON CONFLICT DO NOTHING')
+      .run(id, JSON.stringify({ request, claimedAt: now }));
+    if (inserted.changes === 1) return { claimed: true, request, claimedAt: now };
+    const row = this.db.prepare('SELECT body FROM ingests WHERE ingest_key = ?').get(id) as BodyRow;
+    const first = JSON.parse(row.body) as { request: string; claimedAt: number };
+    return { claimed: false, request: first.request, claimedAt: first.claimedAt };
   }
 
   async close(): Promise<void> {
