@@ -112,7 +112,7 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   else map.set(key, [value]);
 }
 
-function resolveSelector(selector: ObjectSelector, index: ObjectIndex, appNamespace: string, place: SourcePlace): KubeObject[] {
+function resolveSelector(selector: ObjectSelector, index: ObjectIndex, appNamespace: string, place: SourcePlace): BundleObject[] {
   const namespace = selector.namespace ?? appNamespace;
   const inNamespace = index.candidates(selector).filter(({ object }) => {
     if (!matchesType(object, selector)) return false;
@@ -135,18 +135,23 @@ function resolveSelector(selector: ObjectSelector, index: ObjectIndex, appNamesp
     const hint = near ? ` (the bundle has ${near.object.apiVersion} ${near.object.kind} ${near.object.metadata.name} at ${near.place.file} document ${near.place.document + 1})` : '';
     throw bundleError(`references ${describeSelector(selector, isClusterScoped(selector.kind ?? '') ? '' : namespace)}, which is not in the bundle${hint}`, place, 'RENDER');
   }
-  return found.map(({ object }) => object);
+  return found;
 }
 
-/** The component's objects (fresh copies, server fields stripped), in reference order. */
+/**
+ * The component's objects (fresh copies, server fields stripped), in reference order, each with
+ * the place it is written at: its own document, or its entry in the component's properties.
+ */
 export function resolveComponentObjects(
   properties: ComponentProperties,
   index: ObjectIndex,
   appNamespace: string,
   place: SourcePlace,
-): KubeObject[] {
-  if (properties.type === 'k8s-objects') return properties.objects.map(stripServerFields);
+): BundleObject[] {
+  if (properties.type === 'k8s-objects') {
+    return properties.objects.map((object, i) => ({ object: stripServerFields(object), place: placeAt(place, ['objects', i]) }));
+  }
   return properties.objects.flatMap((selector, i) =>
-    resolveSelector(selector, index, appNamespace, placeAt(place, ['objects', i])).map(stripServerFields),
+    resolveSelector(selector, index, appNamespace, placeAt(place, ['objects', i])).map((found) => ({ object: stripServerFields(found.object), place: found.place })),
   );
 }

@@ -17,8 +17,10 @@ import type { OverrideEntry, OverridePolicy, Policy, TopologyPolicy } from '../m
 import { isClusterScoped } from '../model/scope.ts';
 import { bundleError, placeAt, type SourcePlace } from '../model/source.ts';
 import type { DeployStepSpec, StepSpec } from '../model/workflow.ts';
+import type { Trait } from '../model/traits.ts';
 import { mergePatch } from './merge-patch.ts';
 import { ObjectIndex, resolveComponentObjects } from './objects.ts';
+import { attachManifestSource, attachTargetPlacement, TRACKED_FIELDS, trackedValue, type ManifestSource } from './sources.ts';
 import { selectClusters } from './topology.ts';
 import { applyTrait } from './traits.ts';
 
@@ -34,7 +36,8 @@ import { applyTrait } from './traits.ts';
  * the other (two traits of one type are not merged as KubeVela does; the later one simply applies
  * on the earlier result, which gives the same outcome for every trait we have). The step's
  * topology policies give its clusters (union, in order). Every manifest is stamped with the
- * ownership labels, the publish version and a content hash.
+ * ownership labels, the publish version and a content hash. Each manifest and target also carries
+ * where it came from (sources.ts), for the checks made on the rendered output.
  */
 export function render(bundle: AppBundle, registry: ClusterRegistry): Plan {
   const app = bundle.application;
@@ -98,27 +101,31 @@ function renderDeployStep(
   }
   for (const policy of overrides) rejectUnknownComponentNames(policy, bundle.application.components);
 
-  const clusters = new Map<string, string | undefined>();
+  const clusters = new Map<string, { namespace: Relocation | undefined; place: SourcePlace }>();
   for (const topology of topologies) {
-    for (const cluster of selectClusters(topology, registry)) {
-      if (!clusters.has(cluster)) clusters.set(cluster, topology.properties.namespace);
+    const namespace = topology.properties.namespace;
+    const relocation = namespace === undefined ? undefined : { namespace, place: placeAt(topology.place, 'properties.namespace') };
+    for (const { cluster, place } of selectClusters(topology, registry)) {
+      if (!clusters.has(cluster)) clusters.set(cluster, { namespace: relocation, place });
     }
   }
 
   const rendered = renderComponents(bundle, index, overrides);
   const byNamespace = new Map<string | undefined, KubeObject[]>();
-  const variants = new Set(clusters.values()).size;
+  const variants = new Set([...clusters.values()].map((c) => c.namespace?.namespace)).size;
   const targets: ClusterTarget[] = [];
-  for (const [cluster, namespace] of clusters) {
-    let manifests = byNamespace.get(namespace);
+  for (const [cluster, { namespace, place }] of clusters) {
+    let manifests = byNamespace.get(namespace?.namespace);
     if (!manifests) {
       // finalize() stamps in place: with one namespace variant the rendered objects can be used as they are.
       const source = variants === 1 ? rendered : rendered.map((r) => ({ ...r, object: structuredClone(r.object) }));
       manifests = source.map((r) => deepFreeze(finalize(r, bundle, publishVersion, namespace)));
-      byNamespace.set(namespace, manifests);
+      byNamespace.set(namespace?.namespace, manifests);
     }
     // Clusters of one step with the same namespace share one frozen list: 50 clusters cost one copy.
-    targets.push({ cluster, manifests });
+    const target: ClusterTarget = { cluster, manifests };
+    attachTargetPlacement(target, place);
+    targets.push(target);
   }
   return {
     name: spec.name,
@@ -133,6 +140,13 @@ function renderDeployStep(
 interface RenderedObject {
   component: string;
   object: KubeObject;
+  source: ManifestSource;
+}
+
+/** A topology's `namespace`, and where it says so. */
+interface Relocation {
+  namespace: string;
+  place: SourcePlace;
 }
 
 function renderComponents(bundle: AppBundle, index: ObjectIndex, overrides: OverridePolicy[]): RenderedObject[] {
@@ -154,22 +168,40 @@ function renderComponents(bundle: AppBundle, index: ObjectIndex, overrides: Over
       }
     }
     const typed = parseComponentProperties(component.type, properties, propertiesPlace);
-    const objects = resolveComponentObjects(typed, index, app.namespace, propertiesPlace);
-    for (const object of objects) {
-      if (!object.metadata.namespace && !isClusterScoped(object.kind)) object.metadata.namespace = app.namespace;
-    }
-    for (const trait of traits) applyTrait(objects, trait, component.name);
-    for (const object of objects) {
+    const resolved = resolveComponentObjects(typed, index, app.namespace, propertiesPlace);
+    const objects = resolved.map((r) => r.object);
+    const sources = resolved.map((r): ManifestSource => ({ object: r.place, fields: {} }));
+    objects.forEach((object, i) => {
+      if (object.metadata.namespace || isClusterScoped(object.kind)) return;
+      object.metadata.namespace = app.namespace;
+      const source = sources[i];
+      if (source) source.fields['metadata.namespace'] = placeAt(app.place, 'metadata.namespace');
+    });
+    for (const trait of traits) applyTracked(objects, sources, trait, component.name);
+    objects.forEach((object, i) => {
       const identity = objectIdentity(object, app.namespace);
       const owner = seen.get(identity);
       if (owner !== undefined) {
         throw bundleError(`${object.kind} ${object.metadata.name} is already deployed by component "${owner}"; an object belongs to one component`, component.place, 'RENDER');
       }
       seen.set(identity, component.name);
-      out.push({ component: component.name, object });
-    }
+      out.push({ component: component.name, object, source: sources[i] ?? { object: component.place, fields: {} } });
+    });
   }
   return out;
+}
+
+/** Applies a trait and records it as the writer of every tracked field it changed. */
+function applyTracked(objects: KubeObject[], sources: ManifestSource[], trait: Trait, componentName: string): void {
+  const before = objects.map((object) => TRACKED_FIELDS.map((field) => trackedValue(object, field)));
+  const index = applyTrait(objects, trait, componentName);
+  if (index === undefined) return;
+  const object = objects[index];
+  const source = sources[index];
+  if (!object || !source) return;
+  TRACKED_FIELDS.forEach((field, f) => {
+    if (trackedValue(object, field) !== before[index]?.[f]) source.fields[field] = trait.place;
+  });
 }
 
 /** `*` matches any run of characters; the pattern must match the whole name (unlike KubeVela's unanchored regex). */
@@ -194,11 +226,16 @@ function rejectUnknownComponentNames(policy: OverridePolicy, components: Compone
   }
 }
 
-/** Stamps the rendered object (in place): relocated namespace, ownership labels, publish version, content hash. */
-function finalize(rendered: RenderedObject, bundle: AppBundle, publishVersion: string, namespace: string | undefined): KubeObject {
+/** Stamps the rendered object (in place): relocated namespace, ownership labels, publish version, content hash, source. */
+function finalize(rendered: RenderedObject, bundle: AppBundle, publishVersion: string, relocation: Relocation | undefined): KubeObject {
   const app = bundle.application;
   const object = rendered.object;
-  if (namespace !== undefined && !isClusterScoped(object.kind)) object.metadata.namespace = namespace;
+  const source: ManifestSource = { object: rendered.source.object, fields: { ...rendered.source.fields } };
+  if (relocation !== undefined && !isClusterScoped(object.kind)) {
+    object.metadata.namespace = relocation.namespace;
+    source.fields['metadata.namespace'] = relocation.place;
+  }
+  attachManifestSource(object, source);
   object.metadata.labels = {
     ...object.metadata.labels,
     [LABEL_MANAGED_BY]: MANAGED_BY,

@@ -1,16 +1,22 @@
 import type { ClusterRegistry } from '../model/clusters.ts';
 import type { ClusterLabelSelector, LabelSelectorRequirement, TopologyPolicy } from '../model/policy.ts';
-import { bundleError, placeAt } from '../model/source.ts';
+import { bundleError, placeAt, type SourcePlace } from '../model/source.ts';
+
+/** A cluster a topology selects, with the field that selected it. */
+export interface SelectedCluster {
+  cluster: string;
+  place: SourcePlace;
+}
 
 /**
  * Which registry clusters a topology policy selects: `clusters` (names or aliases) wins over
  * `clusterLabelSelector`; the result is in the order written (names) or the registry's order
  * (selector), without duplicates. Matching nothing is an error unless `allowEmpty`.
  */
-export function selectClusters(policy: TopologyPolicy, registry: ClusterRegistry): string[] {
+export function selectClusters(policy: TopologyPolicy, registry: ClusterRegistry): SelectedCluster[] {
   const props = policy.properties;
   const propsPlace = placeAt(policy.place, 'properties');
-  let selected: string[];
+  let selected: SelectedCluster[];
   let field: string;
   if (props.clusters !== undefined) {
     field = 'clusters';
@@ -21,23 +27,21 @@ export function selectClusters(policy: TopologyPolicy, registry: ClusterRegistry
     }
     selected = props.clusters.map((written, i) => {
       const name = byName.get(written);
+      const place = placeAt(propsPlace, ['clusters', i]);
       if (name === undefined) {
-        throw bundleError(
-          `unknown cluster "${written}"; the registry has ${registry.clusters.map((c) => c.name).join(', ')}`,
-          placeAt(propsPlace, ['clusters', i]),
-          'RENDER',
-        );
+        throw bundleError(`unknown cluster "${written}"; the registry has ${registry.clusters.map((c) => c.name).join(', ')}`, place, 'RENDER');
       }
-      return name;
+      return { cluster: name, place };
     });
   } else if (props.clusterLabelSelector !== undefined) {
     field = 'clusterLabelSelector';
     const selector = props.clusterLabelSelector;
-    selected = registry.clusters.filter((c) => matchesLabelSelector(c.labels, selector)).map((c) => c.name);
+    const place = placeAt(propsPlace, field);
+    selected = registry.clusters.filter((c) => matchesLabelSelector(c.labels, selector)).map((c) => ({ cluster: c.name, place }));
   } else {
     throw bundleError('a topology policy needs clusters or clusterLabelSelector (there is no hub cluster to fall back to)', propsPlace, 'RENDER');
   }
-  const unique = [...new Set(selected)];
+  const unique = selected.filter((s, i) => selected.findIndex((other) => other.cluster === s.cluster) === i);
   if (unique.length === 0 && !props.allowEmpty) {
     throw bundleError(
       `matches no cluster of the registry (${registry.clusters.map((c) => c.name).join(', ')}); set allowEmpty: true if that is intended`,

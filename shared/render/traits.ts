@@ -13,10 +13,11 @@ import { isPlainObject, mergePatch } from './merge-patch.ts';
 
 const SCALABLE_KINDS = new Set(['Deployment', 'StatefulSet', 'ReplicaSet', 'ReplicationController']);
 
-export function applyTrait(objects: KubeObject[], trait: Trait, componentName: string): void {
+/** Returns the index of the object it changed, or undefined when the component has no object. */
+export function applyTrait(objects: KubeObject[], trait: Trait, componentName: string): number | undefined {
   const index = targetIndex(objects, trait, componentName);
   const object = objects[index];
-  if (!object) return;
+  if (!object) return undefined;
   const label = objectLabel(object.kind, object.metadata.namespace, object.metadata.name) ?? object.kind;
   let result: KubeObject = object;
   switch (trait.type) {
@@ -58,6 +59,7 @@ export function applyTrait(objects: KubeObject[], trait: Trait, componentName: s
     throw bundleError(`the ${trait.type} result on ${label} is no longer a valid Kubernetes object (${detail})`, placeAt(trait.place, 'properties'), 'RENDER');
   }
   objects[index] = checked.data;
+  return index;
 }
 
 function targetIndex(objects: KubeObject[], trait: Trait, componentName: string): number {

@@ -20,7 +20,7 @@ function topology(properties: unknown): TopologyPolicy {
   if (policy.type !== 'topology') throw new Error('not a topology');
   return policy;
 }
-const select = (properties: unknown) => selectClusters(topology(properties), registry);
+const select = (properties: unknown) => selectClusters(topology(properties), registry).map((s) => s.cluster);
 
 describe('topology: clusters by name', () => {
   it('accepts names and aliases, in the order written, without duplicates', () => {
