@@ -1,9 +1,9 @@
 import TableStore, { type DecodedRow, type PrimaryKeyInput } from 'tablestore';
-import { ConflictError, TricenterError, type ErrorCode } from '../../core/errors.ts';
+import { TricenterError, type ErrorCode } from '../../core/errors.ts';
 
 /**
  * Row-level helpers of the Tablestore run store: table names, the JSON body split across columns,
- * opaque cursors made of `next_start_primary_key`, and the mapping of SDK errors to typed errors.
+ * and opaque cursors made of `next_start_primary_key` (errors: tablestore-errors.ts).
  *
  * Large documents: Tablestore caps one string column at 2 MB and one request at 4 MB, and a release
  * carries every rendered manifest of every cluster. The JSON document is split into string columns
@@ -106,38 +106,4 @@ export function decodeCursor(cursor: string, columns: readonly string[], firstVa
   if (!Array.isArray(cells) || cells.length !== columns.length || cells.some((cell, i) => !Array.isArray(cell) || cell[0] !== columns[i])) throw refuse();
   if (firstValue !== undefined && cells[0]?.[2] !== firstValue) throw refuse();
   return cells.map(([name, type, value]) => ({ [name]: type === 'i' ? TableStore.Long.fromNumber(Number(value)) : String(value) }));
-}
-
-/**
- * The OTS error code of an SDK error. The SDK (5.x) tries to parse error bodies as XML with a
- * parser it does not ship, so `code` ends up as the HTTP status and the protobuf `Error` body lands
- * in `message` as text: the code is read from there.
- */
-export function otsErrorCode(err: unknown): string | undefined {
-  const e = err as { code?: unknown; message?: unknown } | null;
-  if (typeof e?.code === 'string' && e.code.startsWith('OTS')) return e.code;
-  return typeof e?.message === 'string' ? /OTS[A-Za-z]+/.exec(e.message)?.[0] : undefined;
-}
-
-/** A typed error for a failed call; `conflict` describes a condition failure in the caller's words. */
-export function mapOtsError(err: unknown, action: string, conflict: string): TricenterError {
-  const code = otsErrorCode(err);
-  const status = (err as { code?: unknown; statusCode?: unknown }).code;
-  if (code === 'OTSConditionCheckFail') return new ConflictError(conflict, { cause: err });
-  if (code === 'OTSObjectNotExist') {
-    return new TricenterError('INTERNAL', `${action}: the table does not exist; create the tables with \`tricenter setup\``, { cause: err });
-  }
-  if (code === 'OTSAuthFailed' || code === 'OTSNoPermissionAccess' || code === 'OTSStsTokenExpired') {
-    return new TricenterError('FORBIDDEN', `${action}: Tablestore refused the credentials (${code})`, { cause: err });
-  }
-  if (code === 'OTSServerBusy' || code === 'OTSNotEnoughCapacityUnit' || code === 'OTSQuotaExhausted' || code === 'OTSRowOperationConflict') {
-    return new TricenterError('THROTTLED', `${action}: Tablestore is busy (${code})`, { cause: err, retryable: true });
-  }
-  const network = (err as { code?: unknown }).code === 'NetworkingError' || (err as { code?: unknown }).code === 'TimeoutError';
-  const message = String((err as { message?: unknown } | null)?.message ?? err);
-  const reason = network ? `cannot reach Tablestore (${message})` : (code ?? (typeof status === 'number' ? `HTTP ${status}` : message));
-  return new TricenterError(network ? 'UNREACHABLE' : 'INTERNAL', `${action} failed: ${reason}`, {
-    cause: err,
-    retryable: network || code === 'OTSInternalServerError' || code === 'OTSServerUnavailable' || code === 'OTSTimeout',
-  });
 }

@@ -21,7 +21,7 @@ import {
 } from '../../ports/run-store.port.ts';
 import type { Run } from '../../workflow/run.ts';
 import { sameCredentials, type CloudCredentials, type CredentialsProvider } from './credentials.ts';
-import { tablestoreClient } from './tablestore-tables.ts';
+import { TablestoreCalls, tablestoreClient, type TablestoreCallsOptions } from './tablestore-client.ts';
 import {
   attributesOf,
   bodyColumns,
@@ -29,7 +29,6 @@ import {
   decodeCursor,
   encodeCursor,
   integerColumn,
-  mapOtsError,
   tableNames,
   type RowAttributes,
   type TableNames,
@@ -53,9 +52,10 @@ import {
  * Every write is one PutRow with a row condition: creation EXPECT_NOT_EXIST; replacement
  * EXPECT_EXIST plus `version == expected` on the INTEGER version column. A failed condition
  * (HTTP 403 OTSConditionCheckFail) becomes ConflictError. The body replaces the whole row, so a
- * document that shrank leaves no stale chunk behind.
+ * document that shrank leaves no stale chunk behind. Every call goes through TablestoreCalls
+ * (tablestore-client.ts): decoded errors, retries within a time budget, writes safe to retry.
  */
-export interface TablestoreRunStoreOptions {
+export interface TablestoreRunStoreOptions extends TablestoreCallsOptions {
   /** Region of the instance, e.g. cn-hangzhou (used for the default endpoint). */
   region: string;
   /** Tablestore instance name. */
@@ -65,9 +65,6 @@ export interface TablestoreRunStoreOptions {
   credentials: CredentialsProvider;
   /** Overrides `https://<instance>.<region>.ots.aliyuncs.com` (a VPC endpoint, or a test server). */
   endpoint?: string;
-  /** Per HTTP call. Default 10 s. */
-  timeoutMs?: number;
-  logger?: Logger;
 }
 
 export const DEFAULT_TABLE_PREFIX = 'tricenter_';
@@ -95,12 +92,14 @@ export class TablestoreRunStore implements RunStore {
   readonly tables: TableNames;
   private readonly endpoint: string;
   private readonly logger: Logger;
+  private readonly calls: TablestoreCalls;
   private client: { credentials: CloudCredentials; sdk: Client } | undefined;
 
   constructor(private readonly options: TablestoreRunStoreOptions) {
     this.tables = tableNames(options.tablePrefix ?? DEFAULT_TABLE_PREFIX);
     this.endpoint = options.endpoint ?? tablestoreEndpoint(options.region, options.instance);
     this.logger = (options.logger ?? silentLogger).child({ component: 'tablestore-run-store' });
+    this.calls = new TablestoreCalls(() => this.sdk(), options);
   }
 
   async putRelease(release: Release): Promise<void> {
@@ -224,7 +223,7 @@ export class TablestoreRunStore implements RunStore {
   private sdk(): Client {
     const credentials = this.options.credentials();
     if (!this.client || !sameCredentials(this.client.credentials, credentials)) {
-      const sdk = tablestoreClient({ endpoint: this.endpoint, instance: this.options.instance, credentials, ...(this.options.timeoutMs ? { timeoutMs: this.options.timeoutMs } : {}) });
+      const sdk = tablestoreClient({ endpoint: this.endpoint, instance: this.options.instance, credentials, requestTimeoutMs: this.calls.policy.requestTimeoutMs });
       this.client = { credentials, sdk };
     }
     return this.client.sdk;
@@ -251,11 +250,10 @@ export class TablestoreRunStore implements RunStore {
             new TableStore.SingleColumnCondition('version', TableStore.Long.fromNumber(expectedVersion), TableStore.ComparatorType.EQUAL, false),
           );
     try {
-      await this.sdk().putRow({ tableName: table, condition, primaryKey, attributeColumns: columns });
+      await this.calls.putRow(`PutRow ${table} (${describe})`, { tableName: table, condition, primaryKey, attributeColumns: columns }, extra.conflict);
     } catch (err) {
-      const mapped = mapOtsError(err, `PutRow ${table} (${describe})`, extra.conflict);
-      if (mapped.code !== 'CONFLICT') this.logger.warn('tablestore write failed', { table, row: describe, error: mapped });
-      throw mapped;
+      if (!(err instanceof TricenterError) || err.code !== 'CONFLICT') this.logger.warn('tablestore write failed', { table, row: describe, error: err });
+      throw err;
     }
   }
 
@@ -271,12 +269,8 @@ export class TablestoreRunStore implements RunStore {
   }
 
   private async read(table: string, primaryKey: PrimaryKeyInput, describe: string) {
-    try {
-      const { row } = await this.sdk().getRow({ tableName: table, primaryKey, maxVersions: 1 });
-      return attributesOf(row);
-    } catch (err) {
-      throw mapOtsError(err, `GetRow ${table} (${describe})`, `${describe} could not be read`);
-    }
+    const { row } = await this.calls.read(`GetRow ${table} (${describe})`, (sdk) => sdk.getRow({ tableName: table, primaryKey, maxVersions: 1 }));
+    return attributesOf(row);
   }
 
   private async readVersioned<T extends Versioned>(table: string, primaryKey: PrimaryKeyInput, describe: string): Promise<T | undefined> {
@@ -300,19 +294,15 @@ export class TablestoreRunStore implements RunStore {
     let from: PrimaryKeyInput | undefined = start;
     let next: DecodedRow['primaryKey'] | null = null;
     while (from && rows.length < limit) {
-      let answer;
-      try {
-        answer = await this.sdk().getRange({
-          tableName: table,
-          direction: TableStore.Direction[direction],
-          inclusiveStartPrimaryKey: from,
-          exclusiveEndPrimaryKey: end,
-          limit: limit - rows.length,
-          maxVersions: 1,
-        });
-      } catch (err) {
-        throw mapOtsError(err, `GetRange ${table}`, `${table} could not be read`);
-      }
+      const request: Record<string, unknown> = {
+        tableName: table,
+        direction: TableStore.Direction[direction],
+        inclusiveStartPrimaryKey: from,
+        exclusiveEndPrimaryKey: end,
+        limit: limit - rows.length,
+        maxVersions: 1,
+      };
+      const answer = await this.calls.read(`GetRange ${table}`, (sdk) => sdk.getRange(request));
       rows.push(...answer.rows);
       next = answer.nextStartPrimaryKey;
       from = next ? next.map(({ name, value }) => ({ [name]: value })) : undefined;
@@ -351,12 +341,9 @@ export class TablestoreRunStore implements RunStore {
   private async readMany(table: string, ids: string[]): Promise<Map<string, RowAttributes>> {
     const found = new Map<string, RowAttributes>();
     if (ids.length === 0) return found;
-    let answer;
-    try {
-      answer = await this.sdk().batchGetRow({ tables: [{ tableName: table, primaryKey: ids.map((id) => [{ id }]), maxVersions: 1 }] });
-    } catch (err) {
-      throw mapOtsError(err, `BatchGetRow ${table}`, `${table} could not be read`);
-    }
+    const answer = await this.calls.read(`BatchGetRow ${table}`, (sdk) =>
+      sdk.batchGetRow({ tables: [{ tableName: table, primaryKey: ids.map((id) => [{ id }]), maxVersions: 1 }] }),
+    );
     const results = answer.tables[0] ?? [];
     const unread: string[] = [];
     ids.forEach((id, i) => {

@@ -29,8 +29,21 @@ declare module 'tablestore' {
     httpOptions?: { timeout?: number; maxSockets?: number };
   }
 
+  /** The SDK's per-request state machine, as its per-client listeners see it. */
+  export interface SdkResponse {
+    httpResponse: { statusCode: number; headers: Record<string, string | undefined>; body: Buffer | undefined };
+    error: (Error & { retryable?: boolean }) | null;
+  }
+  export interface SdkRequest {
+    addListener(event: string, listener: (response: SdkResponse) => void): SdkRequest;
+  }
+
   export class Client {
     constructor(config: ClientConfig);
+    /** Called for every request this client builds; the hook for per-client listeners. */
+    setupRequestListeners(request: SdkRequest): void;
+    /** The `extractError` listener: turns a non-2xx answer into `response.error`. */
+    extractError(response: SdkResponse): void;
     getRow(params: Record<string, unknown>): Promise<{ row: Partial<DecodedRow> }>;
     putRow(params: Record<string, unknown>): Promise<unknown>;
     getRange(params: Record<string, unknown>): Promise<{ rows: DecodedRow[]; nextStartPrimaryKey: DecodedRow['primaryKey'] | null }>;

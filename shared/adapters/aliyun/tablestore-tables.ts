@@ -1,7 +1,9 @@
 import TableStore, { type Client } from 'tablestore';
 import { silentLogger, type Logger } from '../../core/log.ts';
-import type { CloudCredentials } from './credentials.ts';
-import { mapOtsError, otsErrorCode, tableNames } from './tablestore-rows.ts';
+import { classifyOtsFailure, otsError } from './tablestore-errors.ts';
+import { tableNames } from './tablestore-rows.ts';
+
+export { tablestoreClient } from './tablestore-client.ts';
 
 /**
  * Creates the run store's tables (`tricenter setup`). Idempotent: a table that exists is left as
@@ -63,22 +65,9 @@ export async function createTables(client: Client, prefix: string, logger: Logge
       results.push({ table: spec.name, status: 'created' });
       logger.info('tablestore table created', { table: spec.name, index: spec.indexName ?? null });
     } catch (err) {
-      if (otsErrorCode(err) !== 'OTSObjectAlreadyExist') throw mapOtsError(err, `CreateTable ${spec.name}`, `table ${spec.name} could not be created`);
+      if (classifyOtsFailure(err).code !== 'OTSObjectAlreadyExist') throw otsError(err, `CreateTable ${spec.name}`, `table ${spec.name} could not be created`);
       results.push({ table: spec.name, status: 'exists' });
     }
   }
   return results;
-}
-
-/** An SDK client for setup tools (the run store builds its own per credentials). */
-export function tablestoreClient(options: { endpoint: string; instance: string; credentials: CloudCredentials; timeoutMs?: number }): Client {
-  const { credentials } = options;
-  return new TableStore.Client({
-    accessKeyId: credentials.accessKeyId,
-    accessKeySecret: credentials.accessKeySecret,
-    ...(credentials.securityToken ? { stsToken: credentials.securityToken } : {}),
-    endpoint: options.endpoint,
-    instancename: options.instance,
-    httpOptions: { timeout: options.timeoutMs ?? 10_000 },
-  });
 }
