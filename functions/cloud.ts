@@ -9,8 +9,11 @@ import type { ClusterGateway } from '#shared/ports/cluster-gateway.port.ts';
 import type { BundleSource } from '#shared/ports/bundle-source.port.ts';
 import type { RunStore } from '#shared/ports/run-store.port.ts';
 import { invocationCredentials, type InvocationCredentials } from '#shared/adapters/aliyun/credentials.ts';
+import { OTS_NETWORKS, otsEndpoint } from '#shared/adapters/aliyun/ots-endpoint.ts';
 import type { QueueMessage, TaskQueue } from '#shared/ports/task-queue.port.ts';
 import { DEFAULT_HEALTH_WAIT, type WorkflowDeps } from '#shared/usecases/deps.ts';
+import { BucketReleaseObjectStore } from '#shared/adapters/bucket-release-objects.ts';
+import { ReleaseManifests } from '#shared/usecases/release-manifests.ts';
 
 /**
  * The cloud composition every function shares: configuration from the environment (s.yaml sets
@@ -23,7 +26,9 @@ const configSchema = z.object({
   TRICENTER_REGION: name,
   TRICENTER_BUCKET: z.string().check(z.minLength(3)),
   TRICENTER_CLUSTERS_KEY: z._default(name, 'config/clusters.yaml'),
-  TRICENTER_OTS_ENDPOINT: z.optional(z.url()),
+  // s.yaml passes '' when unset: the endpoint is then derived from region and instance.
+  TRICENTER_OTS_ENDPOINT: z._default(z.string(), ''),
+  TRICENTER_OTS_NETWORK: z._default(z.enum(OTS_NETWORKS), 'public'),
   TRICENTER_OTS_INSTANCE: name,
   TRICENTER_OTS_TABLE_PREFIX: z._default(z.string(), 'tricenter_'),
   TRICENTER_DEPLOY_STEP_FUNCTION: z._default(name, 'tricenter-deploy-step'),
@@ -33,12 +38,16 @@ const configSchema = z.object({
   TRICENTER_APPROVAL_TOKENS: z._default(z.string(), ''),
   TRICENTER_APPROVAL_HMAC_SECRET: z._default(z.string(), ''),
 });
-export type CloudConfig = z.infer<typeof configSchema>;
+export type CloudConfig = z.infer<typeof configSchema> & { otsEndpoint: string };
 
 export function cloudConfig(env: NodeJS.ProcessEnv = process.env): CloudConfig {
   const parsed = configSchema.safeParse(env);
   if (!parsed.success) throw new Error(`function configuration (environment variables) is invalid: ${z.prettifyError(parsed.error)}`);
-  return parsed.data;
+  const config = parsed.data;
+  return {
+    ...config,
+    otsEndpoint: otsEndpoint({ region: config.TRICENTER_REGION, instance: config.TRICENTER_OTS_INSTANCE, network: config.TRICENTER_OTS_NETWORK, override: config.TRICENTER_OTS_ENDPOINT }),
+  };
 }
 
 /** `name:scope:token,name:scope:token` (scope: approver or viewer). */
@@ -62,6 +71,8 @@ export interface CloudBase {
   logger: Logger;
   store: RunStore;
   bundles: BundleSource;
+  /** Release manifests in the bucket, with this instance's cache of packs. */
+  manifests: ReleaseManifests;
   registry: () => Promise<ClusterRegistry>;
   gateway: ClusterGateway;
 }
@@ -93,11 +104,12 @@ async function buildBase(): Promise<CloudBase> {
     instance: config.TRICENTER_OTS_INSTANCE,
     tablePrefix: config.TRICENTER_OTS_TABLE_PREFIX,
     credentials: credentials.provider,
-    ...(config.TRICENTER_OTS_ENDPOINT ? { endpoint: config.TRICENTER_OTS_ENDPOINT } : {}),
+    endpoint: config.otsEndpoint,
     logger,
   });
   const registry = cachedRegistry(bundles, config);
-  return { config, credentials, logger, store, bundles, registry, gateway: lazyKubeGateway(registry, credentials, logger) };
+  const manifests = new ReleaseManifests(new BucketReleaseObjectStore(bundles, config.TRICENTER_BUCKET));
+  return { config, credentials, logger, store, bundles, manifests, registry, gateway: lazyKubeGateway(registry, credentials, logger) };
 }
 
 /** The cluster registry lives in the bucket beside the bundles; re-read at most once a minute. */
@@ -149,6 +161,7 @@ export async function cloudWorkflowDeps(context: FcContext): Promise<WorkflowDep
     queue: queueTo(b.config.TRICENTER_DEPLOY_STEP_FUNCTION),
     gateway: b.gateway,
     bundles: b.bundles,
+    manifests: b.manifests,
     registry: b.registry,
     clock: systemClock,
     logger: b.logger,

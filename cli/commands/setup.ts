@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { credentialsFromEnv } from '#shared/adapters/aliyun/credentials.ts';
-import { DEFAULT_TABLE_PREFIX, tablestoreEndpoint } from '#shared/adapters/aliyun/tablestore-run-store.ts';
+import { OTS_NETWORKS, otsEndpoint, type OtsNetwork } from '#shared/adapters/aliyun/ots-endpoint.ts';
+import { DEFAULT_TABLE_PREFIX } from '#shared/adapters/aliyun/tablestore-run-store.ts';
 import { createTables, tablestoreClient, type TableSetupResult } from '#shared/adapters/aliyun/tablestore-tables.ts';
 import { TricenterError } from '#shared/core/errors.ts';
 
@@ -15,16 +16,30 @@ export interface SetupOptions {
   instance?: string;
   region?: string;
   prefix?: string;
+  /** Which endpoint form to derive; an operator outside the VPC needs `public` (the default). */
+  network?: OtsNetwork;
 }
 
-export async function runSetup(options: SetupOptions, env: NodeJS.ProcessEnv = process.env): Promise<{ endpoint: string; instance: string; prefix: string; tables: TableSetupResult[] }> {
+export interface SetupTarget {
+  endpoint: string;
+  instance: string;
+  prefix: string;
+}
+
+/** Where setup creates the tables: the same derivation as the functions' (functions/cloud.ts). */
+export function setupTarget(options: SetupOptions, env: NodeJS.ProcessEnv = process.env): SetupTarget {
   const instance = options.instance ?? env.TRICENTER_OTS_INSTANCE;
   if (!instance) throw new TricenterError('VALIDATION', 'no Tablestore instance: pass --instance or set TRICENTER_OTS_INSTANCE');
-  const region = options.region ?? env.TRICENTER_REGION ?? 'cn-hangzhou';
-  const endpoint = options.endpoint ?? env.TRICENTER_OTS_ENDPOINT ?? tablestoreEndpoint(region, instance);
-  const prefix = options.prefix ?? env.TRICENTER_OTS_TABLE_PREFIX ?? DEFAULT_TABLE_PREFIX;
-  const client = tablestoreClient({ endpoint, instance, credentials: credentialsFromEnv(env) });
-  return { endpoint, instance, prefix, tables: await createTables(client, prefix) };
+  const network = options.network ?? 'public';
+  if (!OTS_NETWORKS.includes(network)) throw new TricenterError('VALIDATION', `--network "${network}" is not one of ${OTS_NETWORKS.join(', ')}`);
+  const endpoint = otsEndpoint({ region: options.region ?? env.TRICENTER_REGION ?? 'cn-hangzhou', instance, network, override: options.endpoint ?? env.TRICENTER_OTS_ENDPOINT });
+  return { endpoint, instance, prefix: options.prefix ?? env.TRICENTER_OTS_TABLE_PREFIX ?? DEFAULT_TABLE_PREFIX };
+}
+
+export async function runSetup(options: SetupOptions, env: NodeJS.ProcessEnv = process.env): Promise<SetupTarget & { tables: TableSetupResult[] }> {
+  const target = setupTarget(options, env);
+  const client = tablestoreClient({ endpoint: target.endpoint, instance: target.instance, credentials: credentialsFromEnv(env) });
+  return { ...target, tables: await createTables(client, target.prefix) };
 }
 
 export function register(program: Command): void {
@@ -35,6 +50,7 @@ export function register(program: Command): void {
     .option('--instance <name>', 'Tablestore instance (default: $TRICENTER_OTS_INSTANCE)')
     .option('--region <id>', 'region of the instance (default: $TRICENTER_REGION or cn-hangzhou)')
     .option('--prefix <prefix>', `table name prefix (default: $TRICENTER_OTS_TABLE_PREFIX or ${DEFAULT_TABLE_PREFIX})`)
+    .option('--network <public|vpc>', 'endpoint form derived from region and instance (default: public)')
     .action(async (opts: SetupOptions) => {
       const result = await runSetup(opts);
       process.stdout.write(`Tablestore ${result.instance} at ${result.endpoint}\n`);
