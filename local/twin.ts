@@ -18,6 +18,8 @@ import { AlidnsGtm } from '#shared/adapters/aliyun/alidns-gtm.ts';
 import { createClusterConnections } from '#shared/adapters/kube/connections.ts';
 import { createKubeGateway, type KubeGateway } from '#shared/adapters/kube/gateway.ts';
 import { watchFolderBucket, type BucketWatcher } from '#shared/adapters/local/folder-bucket-watcher.ts';
+import { BucketReleaseObjectStore } from '#shared/adapters/bucket-release-objects.ts';
+import { ReleaseManifests } from '#shared/usecases/release-manifests.ts';
 import { FolderBucket } from '#shared/adapters/local/folder-bucket.ts';
 import { InProcessQueue, type QueueFaults } from '#shared/adapters/local/in-process-queue.ts';
 import { SqliteRunStore } from '#shared/adapters/local/sqlite-run-store.ts';
@@ -323,6 +325,8 @@ async function startServices(options: Omit<LocalTwinOptions, 'readyDelayMs' | 'd
       endpoints,
       endpointsFile,
       gtm,
+      // Straight to the folder, not through the announcing wrapper above: release objects are no uploads.
+      manifests: new ReleaseManifests(new BucketReleaseObjectStore(bucket, LOCAL_BUCKET)),
       deps,
       queue,
       reconcileTraffic: () => invokeTraffic(timerEvent()),

@@ -27,6 +27,8 @@ export type ErrorCode =
   | 'INVALID_OBJECT'
   | 'TIMEOUT'
   | 'THROTTLED'
+  /** Stored content that does not match the digest it was stored under (tampered with). */
+  | 'INTEGRITY'
   | 'INTERNAL';
 
 export class TricenterError extends Error {

@@ -1,5 +1,5 @@
 import { ConflictError, NotFoundError } from '../core/errors.ts';
-import type { Plan } from '../model/plan.ts';
+import type { ReleasePlan } from '../model/plan.ts';
 import type { AppRef } from '../model/ownership.ts';
 import type { Run, Transition } from '../workflow/run.ts';
 import type { TrafficRecord } from './traffic-history.port.ts';
@@ -86,14 +86,18 @@ export interface ObjectSource {
   etag: string;
 }
 
-/** A rendered bundle, stored once: the snapshot of what a run deploys (like KubeVela's ApplicationRevision). */
+/**
+ * A rendered bundle, stored once: the snapshot of what a run deploys (like KubeVela's
+ * ApplicationRevision). The row stays small whatever the bundle renders to: its plan names, per
+ * step and cluster, the digests of the packs in object storage that hold the manifests.
+ */
 export interface Release {
   id: string;
   app: AppRef;
   publishVersion: string;
   contentHash: string;
   createdAt: number;
-  plan: Plan;
+  plan: ReleasePlan;
   source: ObjectSource;
 }
 

@@ -6,6 +6,7 @@ import type { BundleSource } from '../ports/bundle-source.port.ts';
 import type { ClusterGateway } from '../ports/cluster-gateway.port.ts';
 import type { RunStore } from '../ports/run-store.port.ts';
 import type { TaskQueue } from '../ports/task-queue.port.ts';
+import type { ReleaseManifests } from './release-manifests.ts';
 
 /**
  * What the workflow use cases need from the outside world. Each function's composition file
@@ -16,6 +17,8 @@ export interface WorkflowDeps {
   queue: TaskQueue;
   gateway: ClusterGateway;
   bundles: BundleSource;
+  /** The rendered manifests of releases (object storage, content-addressed; one per instance, it caches). */
+  manifests: ReleaseManifests;
   /** The cluster registry the system deploys to (connections included). */
   registry: () => Promise<ClusterRegistry>;
   clock: Clock;

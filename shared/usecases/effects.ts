@@ -1,5 +1,4 @@
 import { errorMessage } from '../core/errors.ts';
-import { desiredByCluster } from '../model/plan.ts';
 import { objectRef } from '../model/kube.ts';
 import type { Effect, Run } from '../workflow/run.ts';
 import type { WorkflowDeps } from './deps.ts';
@@ -34,8 +33,9 @@ export async function performEffects(deps: WorkflowDeps, run: Run, effects: read
 
 /**
  * Deletes, on every registry cluster, what tricenter owns for this application and the release no
- * longer wants (objects of earlier releases, clusters dropped from the topology). A cluster that
- * cannot be reached is logged and skipped: it never blocks the others.
+ * longer wants (objects of earlier releases, clusters dropped from the topology), reading per
+ * cluster only the release objects deployed there. A cluster that cannot be reached, or whose
+ * release objects cannot be read, is logged and skipped: it never blocks the others.
  */
 export async function collectGarbage(deps: WorkflowDeps, run: Run): Promise<void> {
   const log = deps.logger.child({ runId: run.id });
@@ -44,12 +44,12 @@ export async function collectGarbage(deps: WorkflowDeps, run: Run): Promise<void
     log.error('garbage collection skipped: release missing', { releaseId: run.releaseId });
     return;
   }
-  const desired = desiredByCluster(release.plan);
   const registry = await deps.registry();
   await Promise.all(
     registry.clusters.map(async ({ name }) => {
-      const keep = (desired.get(name) ?? []).map(objectRef);
       try {
+        // A pack that cannot be read (or fails its integrity check) aborts this cluster's prune: an incomplete keep list would delete live objects.
+        const keep = (await deps.manifests.desiredOn(release.plan, name)).map(objectRef);
         const deleted = await deps.gateway.prune(name, run.app, keep);
         if (deleted.length > 0) log.info('pruned', { cluster: name, deleted });
       } catch (err) {

@@ -2,6 +2,8 @@ import { loadBundleBytes } from '../bundle/load.ts';
 import { errorMessage, isTricenterError, TricenterError } from '../core/errors.ts';
 import { parseBundle } from '../model/bundle.ts';
 import type { AppRef } from '../model/ownership.ts';
+import type { Plan } from '../model/plan.ts';
+import { packRelease } from '../model/release-packs.ts';
 import type { IngestKey, IngestResult, Release } from '../ports/run-store.port.ts';
 import { render } from '../render/render.ts';
 import type { WorkflowDeps } from './deps.ts';
@@ -53,19 +55,25 @@ async function ingestClaimed(deps: WorkflowDeps, source: IngestKey): Promise<Ing
     return { outcome: 'unchanged', releaseId: current.id, ...(record?.currentRunId ? { runId: record.currentRunId } : {}) };
   }
 
-  const release: Release = {
-    id: `${plan.app.namespace}/${plan.app.name}/${plan.publishVersion}/${plan.contentHash.slice(0, 12)}`,
-    app: plan.app,
-    publishVersion: plan.publishVersion,
-    contentHash: plan.contentHash,
-    createdAt: deps.clock.now(),
-    plan,
-    source,
-  };
-  const existing = await deps.store.getRelease(release.id);
-  if (!existing) await deps.store.putRelease(release);
-  const run = await startReleaseRun(deps, existing ?? release, { by: 'bundle-ingest', reason: `upload of ${source.key} (publishVersion ${plan.publishVersion})` });
+  const id = `${plan.app.namespace}/${plan.app.name}/${plan.publishVersion}/${plan.contentHash.slice(0, 12)}`;
+  const release = (await deps.store.getRelease(id)) ?? (await storeRelease(deps, id, plan, source));
+  const run = await startReleaseRun(deps, release, { by: 'bundle-ingest', reason: `upload of ${source.key} (publishVersion ${plan.publishVersion})` });
   return { outcome: 'run-started', runId: run.id, releaseId: release.id };
+}
+
+/** The manifests go to object storage first, the row that names them after: a crash in between leaves unreferenced objects, never a release with missing ones. */
+async function storeRelease(deps: WorkflowDeps, id: string, plan: Plan, source: IngestKey): Promise<Release> {
+  const packed = packRelease(plan);
+  await deps.manifests.store(packed.packs);
+  const release: Release = { id, app: plan.app, publishVersion: plan.publishVersion, contentHash: plan.contentHash, createdAt: deps.clock.now(), plan: packed.plan, source };
+  await deps.store.putRelease(release);
+  deps.logger.info('release stored', {
+    releaseId: id,
+    packs: packed.packs.length,
+    packBytes: packed.packs.reduce((sum, pack) => sum + pack.data.byteLength, 0),
+    rowBytes: Buffer.byteLength(JSON.stringify(release)),
+  });
+  return release;
 }
 
 /** Input problems become a failed record; anything else (store down...) is thrown for a retry. */

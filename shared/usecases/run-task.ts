@@ -11,9 +11,9 @@ import { performEffects } from './effects.ts';
 export type TaskResult = { handled: true; outcome: TaskOutcome } | { handled: false; reason: string };
 
 /**
- * One task = one step on one cluster: apply the release's manifests, wait for health (bounded),
- * record the outcome conditionally and advance the run. A duplicate or late message (an old
- * attempt, a finished task, an ended run) changes nothing.
+ * One task = one step on one cluster: read that cluster's manifests of the release (no others),
+ * apply them, wait for health (bounded), record the outcome conditionally and advance the run. A
+ * duplicate or late message (an old attempt, a finished task, an ended run) changes nothing.
  */
 export async function runDeployTask(deps: WorkflowDeps, task: DeployTask, faults: FaultHook = noFaults): Promise<TaskResult> {
   const log = deps.logger.child({ runId: task.runId, step: task.step, cluster: task.cluster, attempt: task.attempt });
@@ -51,9 +51,10 @@ async function deployAndWait(deps: WorkflowDeps, run: Run, task: DeployTask, fau
   if (!target) return { kind: 'failed', message: `release ${run.releaseId} has no manifests for ${task.step} on ${task.cluster}`, retryable: false };
 
   try {
-    await deps.gateway.apply(task.cluster, target.manifests);
+    const manifests = await deps.manifests.manifestsOf(target);
+    await deps.gateway.apply(task.cluster, manifests);
     faults.afterApply();
-    const refs = target.manifests.map(objectRef);
+    const refs = manifests.map(objectRef);
     const started = deps.clock.now();
     let report: HealthReport = await deps.gateway.health(task.cluster, refs);
     while (!report.healthy && deps.clock.now() - started + deps.healthWait.pollMs <= deps.healthWait.totalMs) {

@@ -1,6 +1,6 @@
 import { errorMessage } from '../core/errors.ts';
 import type { AppRef } from '../model/ownership.ts';
-import { desiredByCluster } from '../model/plan.ts';
+import { targetsByCluster } from '../model/plan.ts';
 import type { FailedIngest } from '../ports/run-store.port.ts';
 import type { Decision, RunPhase, StepPhase, TaskStatus } from '../workflow/run.ts';
 import type { WorkflowDeps } from './deps.ts';
@@ -67,7 +67,7 @@ export async function appStatus(deps: WorkflowDeps, app: AppRef): Promise<AppSta
   }));
   const release = await deps.store.getRelease(run.releaseId);
   if (release) {
-    const clusters = [...desiredByCluster(release.plan).keys()];
+    const clusters = [...targetsByCluster(release.plan).keys()];
     status.clusters = await Promise.all(
       clusters.map(async (cluster) => {
         try {

@@ -1,5 +1,5 @@
 import { TricenterError } from '../core/errors.ts';
-import type { Plan } from '../model/plan.ts';
+import type { Plan, PlanTarget } from '../model/plan.ts';
 import {
   DEFAULT_RETRY_POLICY,
   backoffDelay,
@@ -42,7 +42,7 @@ import {
 export interface CreateRunInput {
   id: string;
   releaseId: string;
-  plan: Plan;
+  plan: Plan<PlanTarget>;
   policy?: Partial<RetryPolicy>;
 }
 

@@ -39,7 +39,33 @@ export interface OtsCall {
   status: number;
   errorCode?: string;
   stsToken?: string;
+  /** The fault this request met, if any (`dropped` when no answer was sent). */
+  fault?: string;
 }
+
+/**
+ * A fault a request meets after authentication: an error answer (a protobuf `Error` body with the
+ * service's HTTP status) or, without `error`, a dropped connection (what the client sees when its
+ * request times out or the connection resets). With `applied`, the request is carried out first:
+ * a write that happened although its caller never learns it.
+ */
+export interface OtsFault {
+  /** Only requests of this action (any action when absent). */
+  action?: string;
+  error?: { code: string; status: number; message?: string };
+  applied?: boolean;
+}
+
+/** The answers Tablestore gives for its retryable conditions (code, HTTP status, message). */
+export const OTS_ERRORS = {
+  serverBusy: { code: 'OTSServerBusy', status: 503, message: 'Server is busy.' },
+  timeout: { code: 'OTSTimeout', status: 503, message: 'Operation timeout.' },
+  rowOperationConflict: { code: 'OTSRowOperationConflict', status: 409, message: 'Data is being modified by the other request.' },
+  quotaExhausted: { code: 'OTSQuotaExhausted', status: 403, message: 'Too frequent table operations.' },
+  partitionUnavailable: { code: 'OTSPartitionUnavailable', status: 503, message: 'The partition is not available.' },
+  serverUnavailable: { code: 'OTSServerUnavailable', status: 503, message: 'Server is not available.' },
+  internalServerError: { code: 'OTSInternalServerError', status: 500, message: 'Internal server error.' },
+} as const;
 
 class OtsError extends Error {
   constructor(
@@ -129,7 +155,8 @@ const MAX_REQUEST_BYTES = 4 * 1024 * 1024;
 export class FakeTablestore {
   readonly tables = new Map<string, Table>();
   readonly calls: OtsCall[] = [];
-  private readonly injected: Array<{ action: string; code: string; status: number }> = [];
+  private readonly injected: OtsFault[] = [];
+  private periodic: { every: number; fault: OtsFault; seen: number } | undefined;
   private failingBatchRows = 0;
   private requestCount = 0;
   private clock = 1_700_000_000_000;
@@ -146,7 +173,17 @@ export class FakeTablestore {
 
   /** The next call of `action` fails with this error (once). */
   failNext(action: string, code: string, status: number): void {
-    this.injected.push({ action, code, status });
+    this.inject({ action, error: { code, status } });
+  }
+
+  /** The next `times` requests matching the fault meet it (a burst of throttling, say). */
+  inject(fault: OtsFault, times = 1): void {
+    for (let i = 0; i < times; i++) this.injected.push(fault);
+  }
+
+  /** Every `every`-th request matching the fault meets it, from now on (`undefined` stops it). */
+  injectEvery(every: number | undefined, fault: OtsFault = {}): void {
+    this.periodic = every === undefined ? undefined : { every, fault, seen: 0 };
   }
 
   /** In the next BatchGetRow, the first `count` rows fail alone (isOk false, OTSServerBusy), as the service may. */
@@ -164,20 +201,46 @@ export class FakeTablestore {
     this.calls.push(call);
     try {
       call.stsToken = this.authenticate(action, request, body);
-      const injected = this.injected.findIndex((i) => i.action === action);
-      if (injected >= 0) {
-        const [fault] = this.injected.splice(injected, 1);
-        throw new OtsError(fault!.status, fault!.code, 'injected by the test');
-      }
-      if (body.length > MAX_REQUEST_BYTES) throw new OtsError(400, 'OTSParameterInvalid', 'request body is over 4 MB');
-      const answer = this.dispatch(action, body, call);
-      return this.reply(200, answer);
+      const fault = this.faultFor(action);
+      if (fault) return this.meet(fault, action, body, call);
+      return this.reply(200, this.dispatch(action, body, call));
     } catch (err) {
       if (!(err instanceof OtsError)) throw err;
       call.status = err.status;
       call.errorCode = err.code;
       return this.reply(err.status, main.Error!.encode({ code: err.code, message: err.message }).finish());
     }
+  }
+
+  private dispatch(action: string, body: Buffer, call: OtsCall): Uint8Array {
+    if (body.length > MAX_REQUEST_BYTES) throw new OtsError(400, 'OTSParameterInvalid', 'request body is over 4 MB');
+    return this.route(action, body, call);
+  }
+
+  private faultFor(action: string): OtsFault | undefined {
+    const queued = this.injected.findIndex((f) => f.action === undefined || f.action === action);
+    if (queued >= 0) return this.injected.splice(queued, 1)[0];
+    const periodic = this.periodic;
+    if (!periodic || (periodic.fault.action !== undefined && periodic.fault.action !== action)) return undefined;
+    periodic.seen += 1;
+    return periodic.seen % periodic.every === 0 ? periodic.fault : undefined;
+  }
+
+  private meet(fault: OtsFault, action: string, body: Buffer, call: OtsCall): Response {
+    if (fault.applied) {
+      try {
+        this.dispatch(action, body, call);
+      } catch (err) {
+        if (!(err instanceof OtsError)) throw err;
+        call.errorCode = err.code;
+      }
+    }
+    if (!fault.error) {
+      call.fault = 'dropped';
+      return HttpResponse.error();
+    }
+    call.fault = fault.error.code;
+    throw new OtsError(fault.error.status, fault.error.code, fault.error.message ?? 'injected by the test');
   }
 
   private reply(status: number, body: Uint8Array): Response {
@@ -214,7 +277,7 @@ export class FakeTablestore {
     return h('x-ots-ststoken');
   }
 
-  private dispatch(action: string, body: Buffer, call: OtsCall): Uint8Array {
+  private route(action: string, body: Buffer, call: OtsCall): Uint8Array {
     const consumed = (read: number, write: number) => ({ capacityUnit: { read, write } });
     switch (action) {
       case 'CreateTable': {

@@ -3,15 +3,17 @@ import TableStore from 'tablestore';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { staticCredentials, type CloudCredentials } from '#shared/adapters/aliyun/credentials.ts';
 import { BODY_CHUNK_BYTES, MAX_BODY_BYTES } from '#shared/adapters/aliyun/tablestore-rows.ts';
-import { createTablestoreRunStore, type TablestoreRunStore } from '#shared/adapters/aliyun/tablestore-run-store.ts';
+import { createTablestoreRunStore, type TablestoreRunStore, type TablestoreRunStoreOptions } from '#shared/adapters/aliyun/tablestore-run-store.ts';
 import { createTables, tablestoreClient } from '#shared/adapters/aliyun/tablestore-tables.ts';
+import { ManualClock } from '#shared/core/clock.ts';
 import { ConflictError, TricenterError } from '#shared/core/errors.ts';
 import { memoryLogger, type Logger } from '#shared/core/log.ts';
+import type { ReleasePlan } from '#shared/model/plan.ts';
 import type { Release } from '#shared/ports/run-store.port.ts';
 import { createRun } from '#shared/workflow/decider.ts';
 import { describeRunStoreContract } from '../contract/run-store.contract.ts';
 import { deployStep, plan } from '../workflow/plans.ts';
-import { FakeTablestore } from './tablestore-msw.ts';
+import { FakeTablestore, OTS_ERRORS } from './tablestore-msw.ts';
 
 const ENDPOINT = 'https://tricenter-wire.cn-hangzhou.ots.aliyuncs.com';
 const INSTANCE = 'tricenter-wire';
@@ -31,8 +33,15 @@ async function freshInstance(options: { rowsPerCall?: number; keys?: CloudCreden
   await createTables(tablestoreClient({ endpoint: ENDPOINT, instance: INSTANCE, credentials: KEY }), PREFIX);
 }
 
-function store(overrides: { credentials?: () => CloudCredentials; logger?: Logger } = {}): TablestoreRunStore {
-  return createTablestoreRunStore({ region: 'cn-hangzhou', instance: INSTANCE, tablePrefix: PREFIX, endpoint: ENDPOINT, credentials: staticCredentials(KEY), ...overrides });
+/** Backoff takes no real time: the sleeper records the delay and moves the store's clock on. */
+function instantBackoff(clock = new ManualClock(1_000_000)) {
+  const sleeps: number[] = [];
+  return { clock, sleeps, sleep: async (ms: number) => void (sleeps.push(ms), clock.advance(ms)) };
+}
+
+function store(overrides: Partial<TablestoreRunStoreOptions> = {}): TablestoreRunStore {
+  const { clock, sleep } = instantBackoff();
+  return createTablestoreRunStore({ region: 'cn-hangzhou', instance: INSTANCE, tablePrefix: PREFIX, endpoint: ENDPOINT, credentials: staticCredentials(KEY), clock, sleep, ...overrides });
 }
 
 describeRunStoreContract('tablestore over msw', async () => {
@@ -42,6 +51,27 @@ describeRunStoreContract('tablestore over msw', async () => {
 describeRunStoreContract('tablestore over msw, 1 row per GetRange call', async () => {
   await freshInstance({ rowsPerCall: 1 });
   return store();
+});
+describeRunStoreContract('tablestore over msw, every 3rd request throttled (OTSServerBusy) first', async () => {
+  await freshInstance();
+  fake.injectEvery(3, { error: OTS_ERRORS.serverBusy });
+  return store();
+});
+describeRunStoreContract('tablestore over msw, every 2nd write applied but its answer lost', async () => {
+  await freshInstance();
+  fake.injectEvery(2, { action: 'PutRow', applied: true });
+  return store();
+});
+describeRunStoreContract('tablestore over msw, every 4th request answered OTSTimeout after it was carried out', async () => {
+  await freshInstance();
+  fake.injectEvery(4, { error: OTS_ERRORS.timeout, applied: true });
+  return store();
+});
+
+/** A release plan whose row is large: one target naming `count` packs (digest-sized strings, with a 2-byte character to cut around). */
+const releasePlan = (count: number): ReleasePlan => ({
+  ...plan([]),
+  steps: [{ ...deployStep('deploy', []), targets: [{ cluster: 'c1', packs: Array.from({ length: count }, (_, i) => `é${i.toString(16).padStart(63, '0')}`) }] }],
 });
 
 const newRun = (id: string, createdAt: number) => createRun({ id, releaseId: `rel-${id}`, plan: plan([deployStep('deploy', ['c1'])]) }, createdAt);
@@ -76,10 +106,7 @@ describe('TablestoreRunStore on the wire', () => {
 
   it('splits a large release across body columns and reads it back whole', async () => {
     const s = store();
-    const step = deployStep('deploy', ['c1']);
-    const big = plan([step]);
-    const manifests = Array.from({ length: 30 }, (_, i) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}` }, data: { blob: `é${'x'.repeat(80_000)}` } }));
-    step.targets[0]!.manifests = manifests as never;
+    const big = releasePlan(40_000);
     const release: Release = { id: 'big', app: big.app, publishVersion: big.publishVersion, contentHash: big.contentHash, createdAt: 5, plan: big, source: { bucket: 'b', key: 'k', etag: 'E' } };
     await s.putRelease(release);
     const row = fake.tables.get('wire_releases')!.rows.values().next().value!;
@@ -91,9 +118,7 @@ describe('TablestoreRunStore on the wire', () => {
 
   it('refuses a document over the row limit before sending, naming it and the sizes', async () => {
     const s = store();
-    const step = deployStep('deploy', ['c1']);
-    const huge = plan([step]);
-    step.targets[0]!.manifests = [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' }, data: { blob: 'x'.repeat(MAX_BODY_BYTES) } }] as never;
+    const huge = releasePlan(60_000);
     const before = fake.calls.length;
     const refused = await s
       .putRelease({ id: 'huge', app: huge.app, publishVersion: 'v', contentHash: 'h', createdAt: 1, plan: huge, source: { bucket: 'b', key: 'k', etag: 'E' } })
@@ -174,8 +199,8 @@ describe('TablestoreRunStore on the wire', () => {
   it('logs a failed write without the secret or the token', async () => {
     const logger = memoryLogger();
     const s = store({ logger });
-    fake.failNext('PutRow', 'OTSInternalServerError', 500);
-    await expect(s.createRun(newRun('run-1', 1))).rejects.toMatchObject({ code: 'INTERNAL', retryable: true });
+    fake.failNext('PutRow', 'OTSParameterInvalid', 400);
+    await expect(s.createRun(newRun('run-1', 1))).rejects.toMatchObject({ code: 'INTERNAL', retryable: false });
     const lines = JSON.stringify(logger.lines);
     expect(logger.lines.some((l) => l.msg === 'tablestore write failed')).toBe(true);
     expect(lines).not.toContain(KEY.accessKeySecret);

@@ -26,7 +26,7 @@ function release(id: string, createdAt: number, forApp: AppRef = app): Release {
       app: forApp,
       publishVersion: `v-${id}`,
       contentHash: `sha256:${id}`,
-      steps: [{ name: 'deploy', type: 'deploy', needsApproval: false, parallelism: 5, timeoutMs: 600_000, targets: [{ cluster: 'c1', manifests: [] }] }],
+      steps: [{ name: 'deploy', type: 'deploy', needsApproval: false, parallelism: 5, timeoutMs: 600_000, targets: [{ cluster: 'c1', packs: [] }] }],
     },
   };
 }
