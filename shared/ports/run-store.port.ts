@@ -48,6 +48,24 @@ export interface RunStore {
   claimIngest(key: IngestKey, now: number, options?: { staleAfterMs?: number }): Promise<IngestClaim>;
   /** Records the outcome of a claimed ingest; ConflictError when the claim was taken over meanwhile. */
   completeIngest(record: IngestRecord, result: IngestResult, now: number): Promise<IngestRecord>;
+
+  /**
+   * Records an object under `bundles/` whose key breaks the key rule (shared/model/bucket-key.ts),
+   * once per bucket + key + eTag (create-if-absent): returns the record stored first.
+   */
+  recordRejectedUpload(upload: RejectedUpload): Promise<RejectedUpload>;
+  /** Rejected uploads whose key starts with `keyPrefix` (a tenant's folder), in key order. */
+  listRejectedUploads(keyPrefix: string, page?: PageRequest): Promise<Page<RejectedUpload>>;
+
+  /**
+   * Claims `claim.resource` for `claim.app` if nobody holds it (create-if-absent). Returns the claim
+   * that holds the resource now: the caller's (new or held before, then unchanged), or another
+   * application's, which the caller must treat as a refusal.
+   */
+  claimTraffic(claim: TrafficClaim): Promise<TrafficClaim>;
+  getTrafficClaim(resource: string): Promise<TrafficClaim | undefined>;
+  /** Releases every claim `app` holds (when the application is deleted); returns what was released. */
+  releaseTrafficClaims(app: AppRef): Promise<TrafficClaim[]>;
   /** The ingest record of an object (what `tricenter upload` waits for), if its ingest has begun. */
   getIngest(key: IngestKey): Promise<IngestRecord | undefined>;
 
@@ -140,6 +158,27 @@ export interface IngestRecord {
 }
 
 export type IngestClaim = { claimed: true; record: IngestRecord } | { claimed: false; record: IngestRecord };
+
+/** An object under `bundles/` that was refused for its key alone, and never deployed. */
+export interface RejectedUpload {
+  source: ObjectSource;
+  reason: string;
+  at: number;
+}
+
+/**
+ * One GTM resource held by one application. GTM 2.0 serves one domain per instance, so both the
+ * instance and the domain are exclusive: a TrafficPolicy claims `trafficClaimResource('instance', id)`
+ * and `trafficClaimResource('domain', fqdn)`, and holds them until its application is deleted.
+ */
+export interface TrafficClaim {
+  resource: string;
+  app: AppRef;
+  /** The pair the policy named when the claim was made (resolved instance id, normalised domain). */
+  instanceId: string;
+  domain: string;
+  claimedAt: number;
+}
 
 export interface IdempotencyClaim {
   claimed: boolean;

@@ -23,19 +23,23 @@ beforeEach(() => {
 afterEach(() => vi.restoreAllMocks());
 
 describe('tricenter setup', () => {
-  it('creates the four tables with string keys, one version, no TTL, and the by-app indexes', async () => {
+  it('creates the six tables with string keys, one version, no TTL, and the by-app indexes', async () => {
     const result = await runSetup({ endpoint: ENDPOINT, instance: 'tricenter-setup', prefix: 'prod_' }, ENV);
     expect(result.tables).toEqual([
       { table: 'prod_releases', status: 'created' },
       { table: 'prod_runs', status: 'created' },
       { table: 'prod_apps', status: 'created' },
       { table: 'prod_ingests', status: 'created' },
+      { table: 'prod_traffic_claims', status: 'created' },
+      { table: 'prod_rejected_uploads', status: 'created' },
     ]);
     expect(fake.calls.filter((c) => c.action === 'CreateTable').map((c) => [c.table, c.stsToken])).toEqual([
       ['prod_releases', 'setup-token'],
       ['prod_runs', 'setup-token'],
       ['prod_apps', 'setup-token'],
       ['prod_ingests', 'setup-token'],
+      ['prod_traffic_claims', 'setup-token'],
+      ['prod_rejected_uploads', 'setup-token'],
     ]);
     const runs = fake.tables.get('prod_runs')!;
     expect(runs.primaryKey).toEqual([{ name: 'id', type: TableStore.PrimaryKeyType.STRING }]);
@@ -46,13 +50,15 @@ describe('tricenter setup', () => {
     expect(runs.indexes).toEqual([{ name: 'prod_runs_by_app', primaryKey: ['app_key', 'created_at', 'id'] }]);
     expect(fake.tables.get('prod_apps')!.primaryKey).toEqual([{ name: 'app', type: TableStore.PrimaryKeyType.STRING }]);
     expect(fake.tables.get('prod_ingests')!.indexes).toEqual([]);
+    expect(fake.tables.get('prod_traffic_claims')!.primaryKey).toEqual([{ name: 'resource', type: TableStore.PrimaryKeyType.STRING }]);
+    expect(fake.tables.get('prod_rejected_uploads')!.primaryKey).toEqual([{ name: 'upload', type: TableStore.PrimaryKeyType.STRING }]);
   });
 
   it('is idempotent: a second run reports the tables as existing', async () => {
     await runSetup({ endpoint: ENDPOINT, instance: 'tricenter-setup' }, ENV);
     const again = await runSetup({ endpoint: ENDPOINT, instance: 'tricenter-setup' }, ENV);
-    expect(again.tables.map((t) => t.status)).toEqual(['exists', 'exists', 'exists', 'exists']);
-    expect(fake.calls.filter((c) => c.errorCode === 'OTSObjectAlreadyExist')).toHaveLength(4);
+    expect(again.tables.map((t) => t.status)).toEqual(['exists', 'exists', 'exists', 'exists', 'exists', 'exists']);
+    expect(fake.calls.filter((c) => c.errorCode === 'OTSObjectAlreadyExist')).toHaveLength(6);
   });
 
   it('takes instance, endpoint and prefix from the environment s.yaml uses', async () => {
@@ -85,6 +91,6 @@ describe('tricenter setup', () => {
     const text = out.join('');
     expect(text).toContain(`Tablestore tricenter-setup at ${ENDPOINT}`);
     expect(text).toMatch(/cli_runs\s+created/);
-    expect(text.match(/created/g)).toHaveLength(4);
+    expect(text.match(/created/g)).toHaveLength(6);
   });
 });

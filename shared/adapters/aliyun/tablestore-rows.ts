@@ -20,6 +20,8 @@ export interface TableNames {
   runs: string;
   apps: string;
   ingests: string;
+  trafficClaims: string;
+  rejectedUploads: string;
   releasesByApp: string;
   runsByApp: string;
 }
@@ -35,6 +37,8 @@ export function tableNames(prefix: string): TableNames {
     runs: `${prefix}runs`,
     apps: `${prefix}apps`,
     ingests: `${prefix}ingests`,
+    trafficClaims: `${prefix}traffic_claims`,
+    rejectedUploads: `${prefix}rejected_uploads`,
     releasesByApp: `${prefix}releases_by_app`,
     runsByApp: `${prefix}runs_by_app`,
   };

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import TableStore, { type Client, type DecodedRow, type PrimaryKeyInput } from 'tablestore';
-import { TricenterError, type ErrorCode } from '../../core/errors.ts';
+import { ConflictError, TricenterError, type ErrorCode } from '../../core/errors.ts';
 import { silentLogger, type Logger } from '../../core/log.ts';
 import { appKey, type AppRef } from '../../model/ownership.ts';
 import {
@@ -17,6 +17,8 @@ import {
   type Page,
   type PageRequest,
   type Release,
+  type RejectedUpload,
+  type TrafficClaim,
   type RunStore,
 } from '../../ports/run-store.port.ts';
 import type { Run } from '../../workflow/run.ts';
@@ -41,6 +43,8 @@ import {
  *   <prefix>runs      pk [id]          app_key, created_at, version (INTEGER), body_chunks, body_0..n
  *   <prefix>apps      pk [app]         version, body_chunks, body_0..n       (app = "namespace/name")
  *   <prefix>ingests   pk [ingest_key]  version, body_chunks, body_0..n       (bucket/key@etag; its SHA-256 over 1 KB)
+ *   <prefix>traffic_claims    pk [resource]  version, body_chunks, body_0..n  (a released claim stays as a row holding null)
+ *   <prefix>rejected_uploads  pk [upload]    body_chunks, body_0..n           (see rejectedUploadRowKey)
  *   global secondary indexes <prefix>releases_by_app / <prefix>runs_by_app: pk [app_key, created_at, id]
  *
  * Reads by id (every task reads its run) are single-row and strongly consistent; listings by app
@@ -82,11 +86,35 @@ export function ingestRowKey(id: string): string {
   return Buffer.byteLength(id, 'utf8') <= 1024 ? id : `sha256:${createHash('sha256').update(id).digest('hex')}`;
 }
 
+/**
+ * The primary key of a rejected upload: `["<key>","<bucket>","<etag>"]` as JSON, so that a range
+ * read on the JSON of a folder's prefix (`["bundles/rt/`) finds exactly that folder's keys. Over
+ * 1 KB the row key keeps its first 900 bytes (the order and the prefix) and adds the SHA-256 of
+ * the whole (uniqueness).
+ */
+export function rejectedUploadRowKey(source: { bucket: string; key: string; etag: string }): string {
+  const id = JSON.stringify([source.key, source.bucket, source.etag]);
+  const bytes = Buffer.from(id, 'utf8');
+  if (bytes.byteLength <= 1024) return id;
+  let end = 900;
+  while (((bytes[end] ?? 0) & 0xc0) === 0x80) end -= 1;
+  return `${bytes.subarray(0, end).toString('utf8')}#sha256:${createHash('sha256').update(id).digest('hex')}`;
+}
+
+/** The row-key range of the rejected uploads whose key starts with `keyPrefix`. */
+function rejectedUploadRange(keyPrefix: string): { start: string; end: string } {
+  const start = JSON.stringify([keyPrefix]).slice(0, -2);
+  const last = start.codePointAt(start.length - 1) ?? 0;
+  return { start, end: `${start.slice(0, -1)}${String.fromCodePoint(last + 1)}` };
+}
+
 export function createTablestoreRunStore(options: TablestoreRunStoreOptions): TablestoreRunStore {
   return new TablestoreRunStore(options);
 }
 
 type Versioned = { version: number };
+/** A traffic claim's row: `claim` null once released. */
+type ClaimRow = { claim: TrafficClaim | null; version: number };
 
 export class TablestoreRunStore implements RunStore {
   readonly tables: TableNames;
@@ -219,6 +247,62 @@ export class TablestoreRunStore implements RunStore {
     this.client = undefined;
   }
 
+  async recordRejectedUpload(upload: RejectedUpload): Promise<RejectedUpload> {
+    const id = rejectedUploadRowKey(upload.source);
+    const describe = `rejected upload ${upload.source.bucket}/${upload.source.key}@${upload.source.etag}`;
+    try {
+      await this.write(this.tables.rejectedUploads, [{ upload: id }], upload, describe, null, { conflict: `${describe} is recorded` });
+      return upload;
+    } catch (err) {
+      if (!(err instanceof TricenterError) || err.code !== 'CONFLICT') throw err;
+    }
+    const attributes = await this.read(this.tables.rejectedUploads, [{ upload: id }], describe);
+    if (!attributes) throw new TricenterError('INTERNAL', `${describe} vanished after its write was refused`);
+    return bodyOf<RejectedUpload>(attributes, describe);
+  }
+
+  async listRejectedUploads(keyPrefix: string, page?: PageRequest): Promise<Page<RejectedUpload>> {
+    const { start, end } = rejectedUploadRange(keyPrefix);
+    const from: PrimaryKeyInput = page?.cursor === undefined ? [{ upload: start }] : decodeCursor(page.cursor, ['upload']);
+    const { rows, next } = await this.range(this.tables.rejectedUploads, 'FORWARD', from, [{ upload: end }], pageLimit(page));
+    const items = rows.map((row) => bodyOf<RejectedUpload>(attributesOf(row)!, this.tables.rejectedUploads));
+    return { items, ...(next ? { nextCursor: encodeCursor(next) } : {}) };
+  }
+
+  async claimTraffic(claim: TrafficClaim): Promise<TrafficClaim> {
+    // A released claim stays as a row holding null (a write needs no DeleteRow permission): it is taken at its version.
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      const row = await this.readVersioned<ClaimRow>(this.tables.trafficClaims, [{ resource: claim.resource }], `traffic claim ${claim.resource}`);
+      if (row?.claim) return row.claim;
+      if (await this.tryClaimWrite(claim.resource, { claim, version: (row?.version ?? 0) + 1 }, row ? row.version : null)) return claim;
+    }
+    throw new ConflictError(`traffic claim ${claim.resource}: still conflicting after 5 attempts`);
+  }
+
+  async getTrafficClaim(resource: string): Promise<TrafficClaim | undefined> {
+    const row = await this.readVersioned<ClaimRow>(this.tables.trafficClaims, [{ resource }], `traffic claim ${resource}`);
+    return row?.claim ?? undefined;
+  }
+
+  async releaseTrafficClaims(app: AppRef): Promise<TrafficClaim[]> {
+    const released: TrafficClaim[] = [];
+    // Claims are few (two per application with a TrafficPolicy): one scan finds an application's.
+    let from: PrimaryKeyInput | undefined = [{ resource: TableStore.INF_MIN }];
+    while (from) {
+      const { rows, next } = await this.range(this.tables.trafficClaims, 'FORWARD', from, [{ resource: TableStore.INF_MAX }], 100);
+      for (const row of rows) {
+        const resource = String(row.primaryKey[0]?.value);
+        const attributes = attributesOf(row)!;
+        const stored: ClaimRow = { ...bodyOf<ClaimRow>(attributes, `traffic claim ${resource}`), version: integerColumn(attributes, 'version', `traffic claim ${resource}`) };
+        if (stored.claim && appKey(stored.claim.app) === appKey(app) && (await this.tryClaimWrite(resource, { claim: null, version: stored.version + 1 }, stored.version))) {
+          released.push(stored.claim);
+        }
+      }
+      from = next ? next.map(({ name, value }) => ({ [name]: value })) : undefined;
+    }
+    return released;
+  }
+
   /** The SDK client for the credentials valid now (STS keys change between invocations). */
   private sdk(): Client {
     const credentials = this.options.credentials();
@@ -277,6 +361,17 @@ export class TablestoreRunStore implements RunStore {
     const attributes = await this.read(table, primaryKey, describe);
     if (!attributes) return undefined;
     return { ...bodyOf<T>(attributes, describe), version: integerColumn(attributes, 'version', describe) };
+  }
+
+  /** A traffic-claim write whose condition failure is an answer (someone else wrote first), not an error. */
+  private async tryClaimWrite(resource: string, row: ClaimRow, expectedVersion: number | null): Promise<boolean> {
+    try {
+      await this.write(this.tables.trafficClaims, [{ resource }], row, `traffic claim ${resource}`, expectedVersion, { conflict: `traffic claim ${resource} changed` });
+      return true;
+    } catch (err) {
+      if (err instanceof TricenterError && err.code === 'CONFLICT') return false;
+      throw err;
+    }
   }
 
   private async readIngest(id: string): Promise<IngestRecord> {

@@ -30,6 +30,8 @@ export function tableSpecs(prefix: string): TableSpec[] {
     { name: t.runs, primaryKey: 'id', indexName: t.runsByApp },
     { name: t.apps, primaryKey: 'app' },
     { name: t.ingests, primaryKey: 'ingest_key' },
+    { name: t.trafficClaims, primaryKey: 'resource' },
+    { name: t.rejectedUploads, primaryKey: 'upload' },
   ];
 }
 

@@ -17,6 +17,8 @@ import {
   type Page,
   type PageRequest,
   type Release,
+  type RejectedUpload,
+  type TrafficClaim,
   type RunStore,
 } from '../../ports/run-store.port.ts';
 import type { Run } from '../../workflow/run.ts';
@@ -44,6 +46,14 @@ CREATE TABLE IF NOT EXISTS apps (
 CREATE TABLE IF NOT EXISTS ingests (
   ingest_key TEXT PRIMARY KEY, version INTEGER NOT NULL, body TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS rejected_uploads (
+  object_key TEXT NOT NULL, bucket TEXT NOT NULL, etag TEXT NOT NULL, body TEXT NOT NULL,
+  PRIMARY KEY (object_key, bucket, etag)
+);
+CREATE TABLE IF NOT EXISTS traffic_claims (
+  resource TEXT PRIMARY KEY, app_key TEXT NOT NULL, body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS traffic_claims_by_app ON traffic_claims (app_key);
 `;
 
 interface BodyRow {
@@ -199,6 +209,53 @@ export class SqliteRunStore implements RunStore {
 
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
+  }
+
+  async recordRejectedUpload(upload: RejectedUpload): Promise<RejectedUpload> {
+    const { bucket, key, etag } = upload.source;
+    this.db
+      .prepare('INSERT INTO rejected_uploads (object_key, bucket, etag, body) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING')
+      .run(key, bucket, etag, JSON.stringify(upload));
+    const row = this.db.prepare('SELECT body FROM rejected_uploads WHERE object_key = ? AND bucket = ? AND etag = ?').get(key, bucket, etag) as BodyRow;
+    return JSON.parse(row.body) as RejectedUpload;
+  }
+
+  async listRejectedUploads(keyPrefix: string, page?: PageRequest): Promise<Page<RejectedUpload>> {
+    const limit = pageLimit(page);
+    const [afterKey, afterBucket, afterEtag] = page?.cursor === undefined ? [keyPrefix, '', ''] : decodeCursor<[string, string, string]>(page.cursor);
+    // substr compares bytes of the prefix exactly (LIKE would read % and _ in a key as wildcards).
+    const rows = this.db
+      .prepare(
+        `SELECT object_key, bucket, etag, body FROM rejected_uploads
+         WHERE substr(object_key, 1, length(?)) = ? AND (object_key, bucket, etag) > (?, ?, ?)
+         ORDER BY object_key, bucket, etag LIMIT ?`,
+      )
+      .all(keyPrefix, keyPrefix, afterKey, afterBucket, afterEtag, limit + 1) as Array<BodyRow & { object_key: string; bucket: string; etag: string }>;
+    const items = rows.slice(0, limit);
+    const last = rows.length > limit ? items.at(-1) : undefined;
+    return {
+      items: items.map((row) => JSON.parse(row.body) as RejectedUpload),
+      ...(last ? { nextCursor: encodeCursor([last.object_key, last.bucket, last.etag]) } : {}),
+    };
+  }
+
+  async claimTraffic(claim: TrafficClaim): Promise<TrafficClaim> {
+    this.db
+      .prepare('INSERT INTO traffic_claims (resource, app_key, body) VALUES (?, ?, ?) ON CONFLICT DO NOTHING')
+      .run(claim.resource, appKey(claim.app), JSON.stringify(claim));
+    const holder = await this.getTrafficClaim(claim.resource);
+    if (!holder) throw new TricenterError('INTERNAL', `traffic claim ${claim.resource} vanished after it was written`);
+    return holder;
+  }
+
+  async getTrafficClaim(resource: string): Promise<TrafficClaim | undefined> {
+    const row = this.db.prepare('SELECT body FROM traffic_claims WHERE resource = ?').get(resource) as BodyRow | undefined;
+    return row ? (JSON.parse(row.body) as TrafficClaim) : undefined;
+  }
+
+  async releaseTrafficClaims(app: AppRef): Promise<TrafficClaim[]> {
+    const rows = this.db.prepare('DELETE FROM traffic_claims WHERE app_key = ? RETURNING body').all(appKey(app)) as BodyRow[];
+    return rows.map((row) => JSON.parse(row.body) as TrafficClaim).sort((a, b) => (a.resource < b.resource ? -1 : 1));
   }
 
   private readIngest(id: string): IngestRecord {
