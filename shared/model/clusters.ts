@@ -2,6 +2,7 @@
 import * as z from 'zod/mini';
 import { BundleError } from '../core/errors.ts';
 import type { LoadedBundle } from '../bundle/load.ts';
+import { isClusterScoped } from './scope.ts';
 import { bundleError, parseAt, type SourcePlace } from './source.ts';
 
 /**
@@ -42,8 +43,41 @@ export const clusterEntrySchema = z.strictObject({
   connection: z.optional(clusterConnectionSchema),
 });
 
+/** A namespace name in which `*` stands for any run of characters (anchored: `team-a-*` does not match `x-team-a-1`). */
+const namespacePattern = z.string().check(z.regex(/^[a-z0-9*]([-a-z0-9*]*[a-z0-9*])?$/, 'must be a namespace name, `*` allowed (lower case letters, digits, -)'), z.maxLength(63));
+/** A domain in which `*` stands for any run of characters inside one label: `*.example.com` matches `a.example.com`, not `a.b.example.com`. */
+const domainPattern = z.string().check(
+  z.regex(/^[a-z0-9*]([-a-z0-9*]*[a-z0-9*])?(\.[a-z0-9*]([-a-z0-9*]*[a-z0-9*])?)+$/, 'must be a lower-case domain name, `*` allowed inside a label'),
+  z.maxLength(253),
+);
+
+/** The GTM instance a TrafficPolicy without `spec.gtmInstanceId` uses (the deployment's `TRICENTER_GTM_INSTANCE_ID`). */
+export const DEFAULT_GTM_INSTANCE = 'default';
+
+/**
+ * What one tenant (the `<tenant>` of `bundles/<tenant>/<name>.<ext>`) may use, after Argo CD's
+ * AppProject. Every field is narrow by default: see tenancy/admission.ts for how it is applied.
+ */
+export const tenantEntrySchema = z.strictObject({
+  name,
+  /** Target namespaces; `*` globs allowed, but kube-system, kube-public and kube-node-lease only by name. Default: `[<tenant>]`. */
+  namespaces: z.optional(z.array(namespacePattern)),
+  /** Cluster names or aliases. Default: every cluster of the registry. */
+  clusters: z.optional(z.array(name)),
+  /** Cluster-scoped kinds the tenant may ship (Namespace, ClusterRole, ...). Default: none. Allowing ClusterRoleBinding allows binding any ClusterRole, cluster-admin included. */
+  clusterScopedKinds: z._default(z.array(nonEmpty), []),
+  /** ClusterRoles a RoleBinding in an allowed namespace may reference (e.g. `view`, `edit`). Default: none. */
+  clusterRoles: z._default(z.array(nonEmpty), []),
+  /** GTM instances (`default`: the deployment's own) and the domains on each a TrafficPolicy may name. Default: none. */
+  gtm: z._default(z.array(z.strictObject({ instance: nonEmpty, domains: z.array(domainPattern).check(z.minLength(1)) })), []),
+});
+
 export const clusterRegistrySchema = z
-  .strictObject({ clusters: z.array(clusterEntrySchema).check(z.minLength(1, 'at least one cluster is required')) })
+  .strictObject({
+    clusters: z.array(clusterEntrySchema).check(z.minLength(1, 'at least one cluster is required')),
+    /** Per-tenant allowances; a tenant not listed (or no section at all) gets the narrow defaults. */
+    tenants: z.optional(z.array(tenantEntrySchema)),
+  })
   .check(
     z.superRefine((registry, ctx) => {
       const seen = new Map<string, number>();
@@ -60,12 +94,25 @@ export const clusterRegistrySchema = z
           seen.set(key, index);
         }
       });
+      const tenants = new Map<string, number>();
+      registry.tenants?.forEach((tenant, index) => {
+        const first = tenants.get(tenant.name);
+        if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['tenants', index, 'name'], message: `tenant "${tenant.name}" is already declared by tenants[${first}]` });
+        tenants.set(tenant.name, index);
+        tenant.clusters?.forEach((cluster, i) => {
+          if (!seen.has(cluster)) ctx.addIssue({ code: 'custom', path: ['tenants', index, 'clusters', i], message: `"${cluster}" is not a cluster name or alias of this registry` });
+        });
+        tenant.clusterScopedKinds.forEach((kind, i) => {
+          if (!isClusterScoped(kind)) ctx.addIssue({ code: 'custom', path: ['tenants', index, 'clusterScopedKinds', i], message: `"${kind}" is not a cluster-scoped kind` });
+        });
+      });
     }),
   );
 
 export type ClusterConnection = z.infer<typeof clusterConnectionSchema>;
 export type ClusterEntry = z.infer<typeof clusterEntrySchema>;
 export type ClusterRegistry = z.infer<typeof clusterRegistrySchema>;
+export type TenantEntry = z.infer<typeof tenantEntrySchema>;
 
 /** The cluster registry of a `--clusters` file (or the bundle's clusters.yaml): its one document must be a registry. */
 export function parseClusterRegistry(loaded: LoadedBundle): ClusterRegistry {

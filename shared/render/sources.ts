@@ -41,11 +41,11 @@ export function targetPlacement(target: ClusterTarget): SourcePlace | undefined 
 }
 
 /**
- * The place of `field` (e.g. `metadata.labels.team`) of a rendered manifest: the last writer of
+ * The place of `field` (e.g. `metadata.labels["team"]`) of a rendered manifest: the last writer of
  * the tracked field it sits in, else that field in the object's own text.
  */
 export function placeOfField(source: ManifestSource, field: string): SourcePlace {
-  const tracked = TRACKED_FIELDS.find((f) => field === f || field.startsWith(`${f}.`));
+  const tracked = TRACKED_FIELDS.find((f) => field === f || field.startsWith(`${f}.`) || field.startsWith(`${f}[`));
   const writer = tracked === undefined ? undefined : source.fields[tracked];
   return writer ?? placeAt(source.object, field);
 }

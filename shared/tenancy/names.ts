@@ -1,0 +1,136 @@
+import { apiGroup, type KubeObject } from '../model/kube.ts';
+import type { Plan } from '../model/plan.ts';
+import { isClusterScoped } from '../model/scope.ts';
+import { describeManifest, eachManifest, placeOf } from './manifests.ts';
+import type { Violation } from './violation.ts';
+
+/**
+ * The API server's own checks on names, labels and annotations (k8s.io/apimachinery validation),
+ * made on every rendered manifest at ingest: a name the server would refuse is found before a
+ * step has applied half of its objects.
+ */
+
+interface Rule {
+  id: string;
+  /** What the value must be, for the message. */
+  says: string;
+  test: (value: string) => boolean;
+}
+
+const LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const DNS1035 = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+const QUALIFIED_PART = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
+const KIND = /^[A-Za-z]([-A-Za-z0-9]*[A-Za-z0-9])?$/;
+const ANNOTATIONS_MAX_BYTES = 256 * 1024;
+
+const subdomain = (max: number): Rule => ({
+  id: 'dns1123-subdomain',
+  says: `a DNS-1123 subdomain (lower case letters, digits, '-' and '.', starting and ending with a letter or digit, at most ${max} characters)`,
+  test: (v) => v.length <= max && SUBDOMAIN.test(v),
+});
+const DNS1123_LABEL: Rule = {
+  id: 'dns1123-label',
+  says: "a DNS-1123 label (lower case letters, digits and '-', starting and ending with a letter or digit, at most 63 characters)",
+  test: (v) => v.length <= 63 && LABEL.test(v),
+};
+const DNS1035_LABEL: Rule = {
+  id: 'dns1035-label',
+  says: "a DNS-1035 label (lower case letters, digits and '-', starting with a letter, ending with a letter or digit, at most 63 characters)",
+  test: (v) => v.length <= 63 && DNS1035.test(v),
+};
+const PATH_SEGMENT: Rule = {
+  id: 'path-segment',
+  says: "a path segment (not '.' or '..', no '/' or '%')",
+  test: (v) => v !== '.' && v !== '..' && !/[/%]/.test(v),
+};
+const QUALIFIED_NAME: Rule = {
+  id: 'qualified-name',
+  says: "a qualified name (an optional DNS-1123 subdomain prefix and '/', then at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit)",
+  test: isQualifiedName,
+};
+const LABEL_VALUE: Rule = {
+  id: 'label-value',
+  says: "empty or at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit",
+  test: (v) => v === '' || (v.length <= 63 && QUALIFIED_PART.test(v)),
+};
+const API_VERSION: Rule = {
+  id: 'api-version',
+  says: 'a version (`v1`) or a DNS-1123 subdomain group, `/` and a version (`apps/v1`)',
+  test: (v) => {
+    const slash = v.indexOf('/');
+    return (slash < 0 || subdomain(253).test(v.slice(0, slash))) && DNS1035_LABEL.test(v.slice(slash + 1));
+  },
+};
+const KIND_RULE: Rule = { id: 'kind', says: 'a kind name (letters, digits and -, starting with a letter, at most 63 characters)', test: (v) => v.length <= 63 && KIND.test(v) };
+
+const RBAC_GROUP = 'rbac.authorization.k8s.io';
+const RBAC_KINDS = new Set(['Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding']);
+
+/** The rule the API server applies to `metadata.name` of this kind. */
+export function nameRule(object: Pick<KubeObject, 'apiVersion' | 'kind'>): Rule {
+  const group = apiGroup(object.apiVersion);
+  if (group === '' && object.kind === 'Service') return DNS1035_LABEL;
+  if (group === '' && object.kind === 'Namespace') return DNS1123_LABEL;
+  if (group === RBAC_GROUP && RBAC_KINDS.has(object.kind)) return PATH_SEGMENT;
+  // A CronJob's name gets an 11-character suffix for its Jobs, which must stay DNS-1035 labels.
+  if (group === 'batch' && object.kind === 'CronJob') return subdomain(52);
+  return subdomain(253);
+}
+
+function isQualifiedName(key: string): boolean {
+  const parts = key.split('/');
+  if (parts.length > 2) return false;
+  const [prefix, name] = parts.length === 2 ? parts : [undefined, parts[0]];
+  if (prefix !== undefined && !(prefix.length > 0 && subdomain(253).test(prefix))) return false;
+  return name !== undefined && name.length <= 63 && QUALIFIED_PART.test(name);
+}
+
+/** A value as a message quotes it: JSON-escaped (control characters included) and cut at 80 characters. */
+export function quote(value: string): string {
+  return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}...` : value);
+}
+
+/** `metadata.labels["app.kubernetes.io/name"]`: keys hold dots and slashes, so they are always bracketed. */
+function keyPath(map: string, key: string): string {
+  return `metadata.${map}[${JSON.stringify(key)}]`;
+}
+
+export function validateManifest(manifest: KubeObject): Violation[] {
+  const out: Violation[] = [];
+  const what = describeManifest(manifest);
+  const check = (rule: Rule, value: string, field: string, subject: string) => {
+    if (!rule.test(value)) out.push({ rule: `name.${rule.id}`, message: `${subject} ${quote(value)} of ${what} must be ${rule.says}`, place: placeOf(manifest, field) });
+  };
+  check(API_VERSION, manifest.apiVersion, 'apiVersion', 'apiVersion');
+  check(KIND_RULE, manifest.kind, 'kind', 'kind');
+  check(nameRule(manifest), manifest.metadata.name, 'metadata.name', 'metadata.name');
+  const namespace = manifest.metadata.namespace;
+  if (namespace !== undefined && isClusterScoped(manifest.kind)) {
+    out.push({ rule: 'name.cluster-scoped', message: `${what} is cluster-scoped: remove metadata.namespace`, place: placeOf(manifest, 'metadata.namespace') });
+  } else if (namespace !== undefined) check(DNS1123_LABEL, namespace, 'metadata.namespace', 'metadata.namespace');
+  for (const [key, value] of Object.entries(manifest.metadata.labels ?? {})) {
+    check(QUALIFIED_NAME, key, keyPath('labels', key), 'label key');
+    check(LABEL_VALUE, value, keyPath('labels', key), `value of label ${quote(key)}`);
+  }
+  let annotationBytes = 0;
+  for (const [key, value] of Object.entries(manifest.metadata.annotations ?? {})) {
+    check(QUALIFIED_NAME, key.toLowerCase(), keyPath('annotations', key), 'annotation key');
+    annotationBytes += Buffer.byteLength(key) + Buffer.byteLength(value);
+  }
+  if (annotationBytes > ANNOTATIONS_MAX_BYTES) {
+    out.push({
+      rule: 'name.annotations-size',
+      message: `the annotations of ${what} total ${annotationBytes} bytes; the API server accepts at most ${ANNOTATIONS_MAX_BYTES} (256 KiB)`,
+      place: placeOf(manifest, 'metadata.annotations'),
+    });
+  }
+  return out;
+}
+
+/** Every manifest of the plan (each once, however many clusters get it), checked as the API server would. */
+export function validateNames(plan: Plan): Violation[] {
+  const out: Violation[] = [];
+  for (const { manifest } of eachManifest(plan)) out.push(...validateManifest(manifest));
+  return out;
+}
