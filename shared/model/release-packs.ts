@@ -10,15 +10,19 @@ import type { Plan, PlanStep, ReleasePlan, StoredTarget } from './plan.ts';
  * packs, and the release row keeps, per step and cluster, only the digests of its packs.
  *
  * A pack is a JSON array of manifests in canonical JSON; its digest is the sha256 of those bytes.
- * Every distinct manifest of the release falls in the pack of the exact set of (step, cluster)
- * targets that deploy it, so an object identical on 50 clusters is stored once and a cluster
- * reads few packs: with a per-cluster override, the pack shared by every cluster and its own. A
- * target that would need more than `maxPacksPerTarget` packs (overrides scattered over many
- * components) keeps its largest shared packs and gets the rest in one pack of its own, which
- * bounds the reads of a deploy task at the price of storing those few objects more than once.
+ * Each distinct manifest belongs to the group of the exact set of (step, cluster) targets that
+ * deploy it. A group that several targets share and that weighs at least MIN_SHARED_PACK_BYTES
+ * becomes a pack of its own, stored once however many clusters read it (at most
+ * `maxPacksPerTarget - 1` of them per target, the heaviest); everything else a target deploys goes
+ * into one pack for that target. With an override per cluster, a cluster reads two packs: the one
+ * every cluster shares and its own, which holds its overridden objects and the few objects that
+ * other clusters' overrides changed. Small shared groups are copied into each target's own pack
+ * rather than read one request at a time.
  */
 
-export const MAX_PACKS_PER_TARGET = 16;
+export const MAX_PACKS_PER_TARGET = 8;
+/** Below this many bytes of JSON, a shared group costs more as a request of its own than as copies. */
+export const MIN_SHARED_PACK_BYTES = 16 * 1024;
 
 export interface ReleasePack {
   /** sha256 (hex) of `data`. */
@@ -54,11 +58,14 @@ export function packRelease(plan: Plan, maxPacksPerTarget = MAX_PACKS_PER_TARGET
     }
   });
   const groupOf = new Map<string, string>();
-  const groups = new Map<string, KubeObject[]>();
+  const groups = new Map<string, { objects: KubeObject[]; targets: number; bytes: number }>();
   for (const [id, { object, targets: members }] of objects) {
     const key = members.join(',');
     groupOf.set(id, key);
-    groups.set(key, [...(groups.get(key) ?? []), object]);
+    const group = groups.get(key) ?? { objects: [], targets: members.length, bytes: 0 };
+    group.objects.push(object);
+    group.bytes += JSON.stringify(object).length;
+    groups.set(key, group);
   }
 
   const packs = new Map<string, ReleasePack>();
@@ -69,17 +76,21 @@ export function packRelease(plan: Plan, maxPacksPerTarget = MAX_PACKS_PER_TARGET
   };
   const packOfGroup = (key: string): string => {
     let pack = groupPacks.get(key);
-    if (!pack) groupPacks.set(key, (pack = encodePack(groups.get(key) ?? [])));
+    if (!pack) groupPacks.set(key, (pack = encodePack(groups.get(key)?.objects ?? [])));
     return store(pack);
   };
+  const weight = (key: string) => groups.get(key)?.bytes ?? 0;
+  const shareable = (key: string) => (groups.get(key)?.targets ?? 0) > 1 && weight(key) >= MIN_SHARED_PACK_BYTES;
 
   const stored: StoredTarget[] = targets.map((target) => {
     const ids = target.manifests.map(identity);
     const inOrder = [...new Set(ids.map((id) => groupOf.get(id) ?? ''))];
-    const kept =
-      inOrder.length <= maxPacksPerTarget
-        ? new Set(inOrder)
-        : new Set([...inOrder].sort((a, b) => (groups.get(b)?.length ?? 0) - (groups.get(a)?.length ?? 0)).slice(0, maxPacksPerTarget - 1));
+    const kept = new Set(
+      inOrder
+        .filter(shareable)
+        .sort((a, b) => weight(b) - weight(a))
+        .slice(0, Math.max(0, maxPacksPerTarget - 1)),
+    );
     const digests = inOrder.filter((key) => kept.has(key)).map(packOfGroup);
     const own = [...new Set(ids.filter((id) => !kept.has(groupOf.get(id) ?? '')))].map((id) => objects.get(id)?.object as KubeObject);
     if (own.length > 0) digests.push(store(encodePack(own)));
