@@ -136,11 +136,12 @@ describe('ACK kubeconfig source (DescribeClusterUserKubeconfig through pop-core 
   });
 
   it('classifies errors: signature 403 permanent, unknown cluster NOT_FOUND, 5xx and network failures retryable', async () => {
-    const wrongSecret = createAckKubeconfigSource({ credentials: () => ({ accessKeyId: KEY_ID, accessKeySecret: 'wrong' }) });
+    // A zero budget leaves no room for a retry: each answer's classification shows as it is.
+    const wrongSecret = createAckKubeconfigSource({ credentials: () => ({ accessKeyId: KEY_ID, accessKeySecret: 'wrong' }), retryBudgetMs: 0 });
     const request = { clusterId: CLUSTER_ID, region: 'cn-hangzhou' };
     await expect(wrongSecret.get(request)).rejects.toMatchObject({ code: 'FORBIDDEN', retryable: false });
 
-    const source = createAckKubeconfigSource({ credentials });
+    const source = createAckKubeconfigSource({ credentials, retryBudgetMs: 0 });
     answer = () => HttpResponse.json({ Code: 'ErrorClusterNotFound', Message: 'cluster not found', RequestId: 'R1' }, { status: 404 });
     await expect(source.get(request)).rejects.toMatchObject({ code: 'NOT_FOUND', retryable: false });
     answer = () => HttpResponse.json({ Code: 'InternalError', Message: 'boom', RequestId: 'R2' }, { status: 500 });
@@ -181,7 +182,7 @@ describe('ACK kubeconfig source (DescribeClusterUserKubeconfig through pop-core 
 
     const wrong = createClusterConnections({
       clusters: [{ name: 'x', aliases: [], labels: {}, connection: { ackClusterId: 'c-missing', region: 'cn-hangzhou' } }],
-      ack: createAckKubeconfigSource({ credentials: () => ({ accessKeyId: KEY_ID, accessKeySecret: 'bad-secret-never-logged' }), logger }),
+      ack: createAckKubeconfigSource({ credentials: () => ({ accessKeyId: KEY_ID, accessKeySecret: 'bad-secret-never-logged' }), logger, retryBudgetMs: 0 }),
       logger,
     });
     await expect(wrong.kubeConfig('x')).rejects.toMatchObject({ code: 'FORBIDDEN' });
@@ -189,5 +190,98 @@ describe('ACK kubeconfig source (DescribeClusterUserKubeconfig through pop-core 
     const logged = JSON.stringify(logger.lines);
     expect(logger.lines.length).toBeGreaterThan(2);
     for (const secret of [KEY_SECRET, STS_TOKEN, KUBECONFIG_TOKEN, 'bad-secret-never-logged', 'not-a-real-ca']) expect(logged).not.toContain(secret);
+  });
+
+  describe('retries', () => {
+    const request = { clusterId: CLUSTER_ID, region: 'cn-hangzhou' };
+    /** Simulated time: each answer takes 1 s, each backoff moves the clock by its delay; nothing waits. */
+    const simulated = (random = () => 1) => {
+      const clock = new ManualClock(Date.UTC(2026, 10, 26, 12, 0, 0));
+      const delays: number[] = [];
+      const logger = memoryLogger();
+      const source = createAckKubeconfigSource({
+        credentials,
+        clock,
+        logger,
+        random,
+        sleep: async (ms) => {
+          delays.push(ms);
+          clock.advance(ms);
+        },
+      });
+      return { clock, delays, logger, source, started: clock.now() };
+    };
+    const scripted = (clock: ManualClock, answers: Array<() => Response>) => {
+      let call = 0;
+      answer = () => {
+        clock.advance(1_000);
+        const next = answers[Math.min(call, answers.length - 1)]!;
+        call++;
+        return next();
+      };
+    };
+    const throttled = () => HttpResponse.json({ Code: 'Throttling.User', Message: 'Request was denied due to user flow control.', RequestId: 'R-T' }, { status: 400 });
+    const unavailable = () => HttpResponse.json({ Code: 'ServiceUnavailable', Message: 'try later', RequestId: 'R-503' }, { status: 503 });
+    const ok = () => HttpResponse.json({ config: ackKubeconfig('user-c0123'), expiration: '2026-11-26T13:00:00Z' });
+
+    it('retries a throttling burst, a 5xx and a dropped connection with jittered backoff, each attempt signed afresh', async () => {
+      const { clock, delays, logger, source } = simulated(() => 0.5);
+      scripted(clock, [throttled, throttled, unavailable, () => HttpResponse.error(), ok]);
+      const fetched = await source.get(request);
+      expect(fetched.kubeconfig).toBe(ackKubeconfig('user-c0123'));
+      // Five requests, each signed afresh (msw verified every signature, the nonces differ).
+      expect(seen).toHaveLength(5);
+      expect(new Set(seen.map((r) => r.headers['x-acs-signature-nonce'])).size).toBe(5);
+      // d = 200, 400, 800, 1600 ms; with random() = 0.5 each delay is 3/4 of d.
+      expect(delays).toEqual([150, 300, 600, 1200]);
+      const retried = logger.lines.filter((l) => l.msg === 'ack kubeconfig fetch failed; retrying');
+      expect(retried.map((l) => l.code)).toEqual(['THROTTLED', 'THROTTLED', 'INTERNAL', 'UNREACHABLE']);
+      expect(logger.lines.find((l) => l.msg === 'ack kubeconfig fetched')).toMatchObject({ attempts: 5 });
+    });
+
+    it('draws each delay from [d/2, d]', async () => {
+      for (const [random, expected] of [
+        [() => 0, [100, 200, 400]],
+        [() => 0.999999, [200, 400, 800]],
+      ] as const) {
+        const { clock, delays, source } = simulated(random);
+        scripted(clock, [unavailable, unavailable, unavailable, ok]);
+        await source.get(request);
+        expect(delays).toEqual(expected);
+        seen.length = 0;
+      }
+    });
+
+    it('gives up inside the budget, still retryable, saying how many attempts it made', async () => {
+      const { clock, delays, source, started } = simulated();
+      scripted(clock, [unavailable]);
+      const failure = await source.get(request).catch((err: unknown) => err);
+      expect(failure).toBeInstanceOf(TricenterError);
+      expect(failure).toMatchObject({ code: 'INTERNAL', retryable: true });
+      // Default budget 20 s, request timeout 8 s, 1 s per answer: retries start at 1.2, 2.6, 4.4, 7 and 11 s;
+      // after the 6th answer (12 s) another one could not end before 20 s.
+      expect(seen).toHaveLength(6);
+      expect(delays).toEqual([200, 400, 800, 1600, 3000]);
+      expect(clock.now() - started).toBeLessThanOrEqual(20_000);
+      expect((failure as Error).message).toBe('DescribeClusterUserKubeconfig for ACK cluster c0123456789abcdef in cn-hangzhou: Container Service failed (503 ServiceUnavailable) (gave up after 6 attempts within 20000 ms)');
+    });
+
+    it('never retries a permanent refusal: a bad signature or an unknown cluster is asked once', async () => {
+      const wrongSecret = createAckKubeconfigSource({ credentials: () => ({ accessKeyId: KEY_ID, accessKeySecret: 'wrong' }), sleep: async () => expect.fail('no backoff for a permanent error') });
+      await expect(wrongSecret.get(request)).rejects.toMatchObject({ code: 'FORBIDDEN', retryable: false });
+      const { clock, delays, source } = simulated();
+      scripted(clock, [() => HttpResponse.json({ Code: 'ErrorClusterNotFound', Message: 'cluster not found', RequestId: 'R1' }, { status: 404 }), ok]);
+      await expect(source.get(request)).rejects.toMatchObject({ code: 'NOT_FOUND', retryable: false });
+      expect(seen).toHaveLength(1);
+      expect(delays).toEqual([]);
+    });
+
+    it('shares one retrying fetch between concurrent callers', async () => {
+      const { clock, source } = simulated();
+      scripted(clock, [throttled, ok]);
+      const [a, b] = await Promise.all([source.get(request), source.get(request)]);
+      expect(a).toBe(b);
+      expect(seen).toHaveLength(2);
+    });
   });
 });

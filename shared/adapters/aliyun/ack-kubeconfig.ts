@@ -8,6 +8,9 @@ import { silentLogger, type Logger } from '../../core/log.ts';
  * Fetches an ACK cluster's kubeconfig with Container Service `DescribeClusterUserKubeconfig`
  * (API 2015-12-15, ROA: GET /k8s/{ClusterId}/user_config) through @alicloud/pop-core's ROAClient,
  * with the function's credentials, and keeps it until shortly before its `expiration`.
+ * Retryable failures (throttling, 5xx, transport, a garbled answer) are retried with jittered
+ * exponential backoff inside a total time budget; a retry starts only if it can finish (request
+ * timeout included) within the budget, so a cluster connection never eats a step's deadline.
  * Facts: docs/aliyun-api/cs-describe-cluster-user-kubeconfig.json.
  */
 
@@ -46,7 +49,17 @@ export interface AckKubeconfigOptions {
   temporaryDurationMinutes?: number;
   /** A cached kubeconfig is fetched again this long before it expires. Default 5 minutes. */
   refreshBeforeMs?: number;
+  /** One attempt (connect + answer). Default 8 s. */
   requestTimeoutMs?: number;
+  /** Time one fetch may take, every attempt and backoff included. Default 20 s. */
+  retryBudgetMs?: number;
+  /** Backoff before retry n is drawn from [d/2, d], d = min(maxDelayMs, baseDelayMs * 2^(n-1)). Defaults 200 ms / 3 s. */
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  /** Default setTimeout; with `clock`, what lets a simulation run the backoff without waiting. */
+  sleep?: (ms: number) => Promise<void>;
+  /** In [0, 1); draws the backoff jitter. Default Math.random. */
+  random?: () => number;
 }
 
 interface RoaClient {
@@ -95,7 +108,12 @@ export function createAckKubeconfigSource(options: AckKubeconfigOptions): AckKub
   const endpointOf = options.endpoint ?? ((region: string) => `https://cs.${region}.aliyuncs.com`);
   const durationMinutes = options.temporaryDurationMinutes ?? 60;
   const refreshBeforeMs = options.refreshBeforeMs ?? 5 * 60_000;
-  const timeoutMs = options.requestTimeoutMs ?? 10_000;
+  const timeoutMs = options.requestTimeoutMs ?? 8_000;
+  const budgetMs = options.retryBudgetMs ?? 20_000;
+  const baseDelayMs = options.baseDelayMs ?? 200;
+  const maxDelayMs = options.maxDelayMs ?? 3_000;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const random = options.random ?? Math.random;
   const clients = new Map<string, RoaClient>();
   const cache = new Map<string, AckKubeconfig>();
   const inFlight = new Map<string, Promise<AckKubeconfig>>();
@@ -114,7 +132,7 @@ export function createAckKubeconfigSource(options: AckKubeconfigOptions): AckKub
     return client;
   };
 
-  const fetchKubeconfig = async (request: AckKubeconfigRequest): Promise<AckKubeconfig> => {
+  const attempt = async (request: AckKubeconfigRequest): Promise<AckKubeconfig> => {
     const startedAt = clock.now();
     let answer: unknown;
     try {
@@ -127,9 +145,7 @@ export function createAckKubeconfigSource(options: AckKubeconfigOptions): AckKub
         {},
       );
     } catch (err) {
-      const classified = classifyAckError(err, request);
-      logger.warn('ack kubeconfig fetch failed', { clusterId: request.clusterId, region: request.region, code: classified.code, error: classified.message });
-      throw classified;
+      throw classifyAckError(err, request);
     }
     const parsed = responseSchema.safeParse(answer);
     if (!parsed.success) {
@@ -139,8 +155,35 @@ export function createAckKubeconfigSource(options: AckKubeconfigOptions): AckKub
     }
     const stated = parsed.data.expiration ? Date.parse(parsed.data.expiration) : Number.NaN;
     const expiresAt = Number.isFinite(stated) ? stated : startedAt + durationMinutes * 60_000;
-    logger.info('ack kubeconfig fetched', { clusterId: request.clusterId, region: request.region, expiresAt });
     return { kubeconfig: parsed.data.config, expiresAt };
+  };
+
+  const fetchKubeconfig = async (request: AckKubeconfigRequest): Promise<AckKubeconfig> => {
+    const deadline = clock.now() + budgetMs;
+    for (let attempts = 1; ; attempts++) {
+      try {
+        const fetched = await attempt(request);
+        logger.info('ack kubeconfig fetched', { clusterId: request.clusterId, region: request.region, expiresAt: fetched.expiresAt, attempts });
+        return fetched;
+      } catch (err) {
+        const failure = err as TricenterError;
+        const delayMs = Math.round(Math.min(maxDelayMs, baseDelayMs * 2 ** (attempts - 1)) * (0.5 + random() / 2));
+        const retry = failure.retryable && clock.now() + delayMs + timeoutMs <= deadline;
+        logger.warn(retry ? 'ack kubeconfig fetch failed; retrying' : 'ack kubeconfig fetch failed', {
+          clusterId: request.clusterId,
+          region: request.region,
+          code: failure.code,
+          error: failure.message,
+          attempts,
+          ...(retry ? { delayMs } : {}),
+        });
+        if (!retry) {
+          if (attempts === 1) throw failure;
+          throw new TricenterError(failure.code, `${failure.message} (gave up after ${attempts} attempts within ${budgetMs} ms)`, { cause: failure, retryable: failure.retryable });
+        }
+        await sleep(delayMs);
+      }
+    }
   };
 
   return {
