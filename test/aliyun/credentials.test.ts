@@ -87,7 +87,7 @@ describe('adapters composed as a function does it', () => {
     expect(fc.invocations.map((c) => c.securityToken)).toEqual(['token-1-never-logged', 'token-2-never-logged']);
 
     // A failing call logs too; still nothing secret.
-    ots.failNext('PutRow', 'OTSInternalServerError', 500);
+    ots.failNext('PutRow', 'OTSParameterInvalid', 400);
     await expect(store.createRun(createRun({ id: 'run-3', releaseId: 'r', plan: plan([deployStep('deploy', ['c1'])]) }, 3))).rejects.toThrow();
     logger.error('invocation failed', { error: new Error('boom', { cause: { accessKeySecret: 'secret-2-never-logged' } }) });
 

@@ -101,7 +101,7 @@ describe('TablestoreRunStore under faults', () => {
       ['PutRow', 200],
     ]);
     expect(sleeps).toHaveLength(3);
-    sleeps.forEach((ms, i) => expect(ms).toBeGreaterThanOrEqual(50 * 2 ** i) && expect(ms).toBeLessThanOrEqual(100 * 2 ** i));
+    expect(sleeps.map((ms, i) => ms >= 50 * 2 ** i && ms <= 100 * 2 ** i)).toEqual([true, true, true]);
     expect(fake.tables.get('faults_runs')!.rows.size).toBe(1);
     expect(logger.lines.filter((l) => l.msg === 'tablestore call retried').map((l) => [l.code, l.attempt])).toEqual([
       ['OTSServerBusy', 1],
