@@ -6,6 +6,7 @@ import type { Plan } from '../model/plan.ts';
 import { packRelease } from '../model/release-packs.ts';
 import type { IngestKey, IngestResult, Release } from '../ports/run-store.port.ts';
 import { render } from '../render/render.ts';
+import { admitRelease } from '../tenancy/admission.ts';
 import type { WorkflowDeps } from './deps.ts';
 import { recordFailedIngest, startReleaseRun } from './releases.ts';
 
@@ -47,6 +48,7 @@ async function ingestClaimed(deps: WorkflowDeps, source: IngestKey): Promise<Ing
       `${source.key}: the object key names application ${expected.namespace}/${expected.name} but the bundle's Application is ${plan.app.namespace}/${plan.app.name}`,
     );
   }
+  admitRelease({ tenant: expected?.namespace ?? plan.app.namespace, registry: await deps.registry(), plan, traffic: bundle.trafficPolicies });
 
   const record = await deps.store.getApp(plan.app);
   const current = record?.lastReleaseId ? await deps.store.getRelease(record.lastReleaseId) : undefined;
