@@ -1,35 +1,52 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createBundleIngestHandler } from '#functions/bundle-ingest/handler.ts';
 import { createDeployStepHandler } from '#functions/deploy-step/handler.ts';
 import { createApprovalHandler, type ApprovalDeps } from '#functions/approval/handler.ts';
 import { createGtmReconcileHandler, type TrafficDeps } from '#functions/gtm-reconcile/handler.ts';
-import { memoryReplayGuard } from '#shared/approval/auth.ts';
 import { loadBundle } from '#shared/bundle/load.ts';
 import { systemClock, type Clock } from '#shared/core/clock.ts';
 import { errorMessage } from '#shared/core/errors.ts';
 import { createLogger, type Logger } from '#shared/core/log.ts';
 import { parseClusterRegistry } from '#shared/model/bundle.ts';
 import type { ClusterRegistry } from '#shared/model/clusters.ts';
-import type { FcContext, FcHandler, StepFinishedEvent } from '#shared/model/events.ts';
+import type { FcContext, FcHandler, HttpTriggerResponse, StepFinishedEvent } from '#shared/model/events.ts';
 import type { AppRef } from '#shared/model/ownership.ts';
 import { AlidnsGtm } from '#shared/adapters/aliyun/alidns-gtm.ts';
 import { createClusterConnections } from '#shared/adapters/kube/connections.ts';
 import { createKubeGateway, type KubeGateway } from '#shared/adapters/kube/gateway.ts';
 import { watchFolderBucket, type BucketWatcher } from '#shared/adapters/local/folder-bucket-watcher.ts';
+import { FolderBucket } from '#shared/adapters/local/folder-bucket.ts';
 import { BucketReleaseObjectStore } from '#shared/adapters/bucket-release-objects.ts';
 import { ReleaseManifests } from '#shared/usecases/release-manifests.ts';
-import { FolderBucket } from '#shared/adapters/local/folder-bucket.ts';
 import { InProcessQueue, type QueueFaults } from '#shared/adapters/local/in-process-queue.ts';
 import { SqliteRunStore } from '#shared/adapters/local/sqlite-run-store.ts';
 import { RunStoreTrafficHistory } from '#shared/adapters/run-store-traffic-history.ts';
 import { DEFAULT_HEALTH_WAIT, type WorkflowDeps } from '#shared/usecases/deps.ts';
-import { tickRun } from '#shared/usecases/sweep.ts';
+import { sweepRuns, tickRun } from '#shared/usecases/sweep.ts';
+import { storeReplayGuard } from '#functions/cloud.ts';
 import type { DeployTask } from '#shared/workflow/run.ts';
 import { startGtmEmulator, type GtmEmulator } from '#sandbox/gtm/index.ts';
+import { GtmStateError } from '#sandbox/gtm/persistence.ts';
 import { startSandbox, type Sandbox } from '#sandbox/index.ts';
+import { SandboxStateError } from '#sandbox/kube/journal.ts';
 import { startHttpTrigger, type HttpTriggerServer } from './http-trigger.ts';
+import {
+  checkRunStoreFile,
+  GTM_STATE_FILE,
+  lockStateFolder,
+  newManifest,
+  readManifest,
+  RUN_STORE_FILE,
+  SANDBOX_STATE_FILE,
+  StateFolderError,
+  wipeState,
+  writeManifest,
+  type StateClusters,
+  type StateLock,
+  type StateManifest,
+} from './state-folder.ts';
 
 /**
  * The local twin of the whole system on one machine: simulated clusters, the GTM emulator, SQLite
@@ -38,13 +55,19 @@ import { startHttpTrigger, type HttpTriggerServer } from './http-trigger.ts';
  * same handlers the cloud runs, composed here with local adapters.
  */
 export interface LocalTwinOptions {
-  /** State folder (default `.tricenter`); its run state is wiped at start (the simulated clusters start empty too). */
+  /**
+   * State folder (default `.tricenter`): runs, approvals, bucket, GTM, the simulated clusters'
+   * objects and the secrets are kept there, and a twin started on it again resumes (see
+   * state-folder.ts). One twin per folder at a time.
+   */
   dir?: string;
+  /** Wipe the state folder first instead of resuming it. */
+  fresh?: boolean;
   clustersFile: string;
   readyDelayMs?: number;
   /** Sandbox data plane port (default 8080; 0 = any free port). */
   dataPlanePort?: number;
-  /** Approval API port (default 0 = any free port). */
+  /** Approval API port (default 0 = the port of the previous start if it is free, else any free port). */
   approvalPort?: number;
   /** GTM health-check intervals are multiplied by this locally (default 0.05: 60 s becomes 3 s). */
   probeIntervalScale?: number;
@@ -79,6 +102,8 @@ export interface LocalEndpoints {
 
 export interface LocalTwinOnClusters {
   endpoints: LocalEndpoints;
+  /** True when the state folder held a twin before and this one continued it. */
+  resumed: boolean;
   endpointsFile: string;
   gtm: GtmEmulator;
   deps: ApprovalDeps;
@@ -107,21 +132,25 @@ const LOCAL_TOKEN_NAME = 'local-operator';
 
 /** The whole twin on simulated clusters (the sandbox), what `npm start` runs. */
 export async function startLocalTwin(options: LocalTwinOptions): Promise<LocalTwin> {
-  const dir = resolve(options.dir ?? '.tricenter');
   const registry = parseClusterRegistry(await loadBundle(options.clustersFile));
+  return withStateFolder(options, { kind: 'sandbox' }, (folder) => startOnSandbox(options, registry, folder));
+}
+
+async function startOnSandbox(options: LocalTwinOptions, registry: ClusterRegistry, folder: StateFolder): Promise<LocalTwin> {
   const sandbox = await startSandbox({
     clusters: registry.clusters,
-    dir: join(dir, 'sandbox'),
+    dir: join(folder.dir, 'sandbox'),
     readyDelayMs: options.readyDelayMs ?? 2000,
     dataPlanePort: options.dataPlanePort ?? 8080,
-  });
+    state: { file: join(folder.dir, SANDBOX_STATE_FILE), mustExist: folder.resumed },
+  }).catch(explainStateError);
   const target: ClusterTarget = {
     kubeconfigPath: sandbox.kubeconfigPath,
     dataPlanePort: sandbox.clusters[0]?.dataPlanePort ?? 8080,
     controlUrl: sandbox.controlUrl,
     clusters: sandbox.clusters.map(({ name, apiUrl, ingressAddress, dataPlaneUrl }) => ({ name, apiUrl, ingressAddress, dataPlaneUrl })),
   };
-  const services = await startServices(options, registry, target).catch(async (err: unknown) => {
+  const services = await startServices(options, registry, target, folder).catch(async (err: unknown) => {
     await sandbox.stop();
     throw err;
   });
@@ -141,36 +170,91 @@ export async function startLocalTwin(options: LocalTwinOptions): Promise<LocalTw
  */
 export async function startLocalTwinOnClusters(options: LocalTwinOnClustersOptions): Promise<LocalTwinOnClusters> {
   const registry = parseClusterRegistry(await loadBundle(options.clustersFile));
-  return startServices(options, registry, {
-    kubeconfigPath: resolve(options.kubeconfig),
-    dataPlanePort: 80,
-    clusters: registry.clusters.map(({ name }) => ({ name, apiUrl: '', ingressAddress: '', dataPlaneUrl: '' })),
-  });
+  const kubeconfigPath = resolve(options.kubeconfig);
+  return withStateFolder(options, { kind: 'kubeconfig', path: kubeconfigPath }, (folder) =>
+    startServices(
+      options,
+      registry,
+      { kubeconfigPath, dataPlanePort: 80, clusters: registry.clusters.map(({ name }) => ({ name, apiUrl: '', ingressAddress: '', dataPlaneUrl: '' })) },
+      folder,
+    ),
+  );
 }
 
-async function startServices(options: Omit<LocalTwinOptions, 'readyDelayMs' | 'dataPlanePort'>, registry: ClusterRegistry, target: ClusterTarget): Promise<LocalTwinOnClusters> {
+/** The locked state folder a twin runs on, and what it held. */
+interface StateFolder {
+  dir: string;
+  manifest: StateManifest;
+  resumed: boolean;
+  /** Writes the manifest again (after the approval API got its port). */
+  save(): void;
+}
+
+/**
+ * Locks the state folder, wipes it when asked, reads (or creates) its manifest, and starts the
+ * twin on it; the lock goes when the twin stops or fails to start.
+ */
+async function withStateFolder<T extends { stop(): Promise<void> }>(options: Pick<LocalTwinOptions, 'dir' | 'fresh' | 'clock' | 'logger'>, clusters: StateClusters, start: (folder: StateFolder) => Promise<T>): Promise<T> {
   const dir = resolve(options.dir ?? '.tricenter');
   const clock = options.clock ?? systemClock;
+  const lock: StateLock = lockStateFolder(dir);
+  try {
+    if (options.fresh) wipeState(dir);
+    const saved = readManifest(dir, clusters);
+    const manifest = saved ?? newManifest(clusters, LOCAL_TOKEN_NAME, clock.now());
+    // Written before anything else: the other state files are only ever found beside a manifest.
+    writeManifest(dir, manifest);
+    (options.logger ?? createLogger({ fn: 'local' })).info(saved ? 'resuming the state folder' : 'new state folder', { dir, fresh: options.fresh ?? false });
+    const started = await start({ dir, manifest, resumed: saved !== undefined, save: () => writeManifest(dir, manifest) });
+    return {
+      ...started,
+      stop: async () => {
+        await started.stop();
+        lock.release();
+      },
+    };
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+}
+
+/** The sandbox's and the emulator's own state errors, with what to do about them. */
+function explainStateError(err: unknown): never {
+  if (err instanceof SandboxStateError || err instanceof GtmStateError) {
+    throw new StateFolderError(`${err.message}: start with --fresh to wipe the state folder (or move it away to keep it)`, { cause: err });
+  }
+  throw err;
+}
+
+async function startServices(
+  options: Omit<LocalTwinOptions, 'readyDelayMs' | 'dataPlanePort'>,
+  registry: ClusterRegistry,
+  target: ClusterTarget,
+  folder: StateFolder,
+): Promise<LocalTwinOnClusters> {
+  const { dir, manifest } = folder;
+  const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger({ fn: 'local' });
-  for (const stale of ['state.db', 'state.db-wal', 'state.db-shm', 'bucket']) rmSync(join(dir, stale), { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
+  checkRunStoreFile(join(dir, RUN_STORE_FILE), folder.resumed);
 
   const stops: Array<() => Promise<void> | void> = [];
   const stop = async () => {
     for (const fn of stops.reverse()) await Promise.resolve(fn()).catch(() => {});
   };
   try {
-    const gtmKey = { accessKeyId: 'local-access-key', accessKeySecret: randomBytes(18).toString('base64url') };
+    const gtmKey = { ...manifest.gtm };
     const dataPlanePort = target.dataPlanePort;
     const gtm = await startGtmEmulator({
       ...gtmKey,
       probeIntervalScale: options.probeIntervalScale ?? 0.05,
       probePortOverride: () => dataPlanePort,
       logger: logger.child({ fn: 'gtm-emulator' }),
-    });
+      state: { file: join(dir, GTM_STATE_FILE), mustExist: folder.resumed },
+    }).catch(explainStateError);
     stops.push(() => gtm.stop());
 
-    const store = new SqliteRunStore({ path: join(dir, 'state.db') });
+    const store = new SqliteRunStore({ path: join(dir, RUN_STORE_FILE) });
     stops.push(() => store.close());
     const history = new RunStoreTrafficHistory(store);
     const bucket = new FolderBucket(join(dir, 'bucket'));
@@ -241,11 +325,15 @@ async function startServices(options: Omit<LocalTwinOptions, 'readyDelayMs' | 'd
           return info;
         },
       },
+      // Straight to the folder, not through the announcing wrapper above: release objects are no uploads.
+      manifests: new ReleaseManifests(new BucketReleaseObjectStore(bucket, LOCAL_BUCKET)),
       registry: async () => registry,
       clock,
       logger,
       newId: () => `run-${clock.now().toString(36)}-${randomBytes(3).toString('hex')}`,
       healthWait: options.healthWait ?? DEFAULT_HEALTH_WAIT,
+      // The emulator serves one instance: a TrafficPolicy that names none gets it.
+      gtmDefaultInstanceId: gtm.instanceId,
       onStepFinished: async (app: AppRef, step: string) => {
         const event: StepFinishedEvent = { type: 'step-finished', app, step };
         void invokeTraffic(event);
@@ -259,14 +347,22 @@ async function startServices(options: Omit<LocalTwinOptions, 'readyDelayMs' | 'd
         timer.unref();
         wakeups.set(runId, timer);
       },
-      auth: { tokens: [{ name: LOCAL_TOKEN_NAME, token: randomBytes(24).toString('base64url'), scope: 'approver' }], hmacSecret: randomBytes(24).toString('base64url') },
-      replay: memoryReplayGuard(() => clock.now()),
+      auth: { tokens: manifest.approval.tokens.map((token) => ({ ...token })), hmacSecret: manifest.approval.hmacSecret },
+      // The HMAC secret outlives the process, so the signatures already used must too.
+      replay: storeReplayGuard(store, LOCAL_BUCKET),
       bucket: LOCAL_BUCKET,
     };
     const getDeps = async (): Promise<WorkflowDeps & ApprovalDeps> => deps;
 
     const deployStep = createDeployStepHandler(getDeps);
     queue.start((task, delivery) => deployStep(Buffer.from(JSON.stringify(task)), context('deploy-step'), delivery.faults).then(() => undefined));
+    if (folder.resumed) {
+      // The queue died with the previous process: every task it held is lost for sure, so it is
+      // re-sent now rather than after the run's resend delay. Before the bucket watcher and the
+      // API start, so that nothing sent by this process is mistaken for a lost task.
+      const swept = await sweepRuns(deps, { resendAfterMs: 0 });
+      logger.info('resumed runs', swept);
+    }
 
     const ingest = createBundleIngestHandler(getDeps);
     const bucketWatcher = await watchFolderBucket(bucket, {
@@ -290,11 +386,10 @@ async function startServices(options: Omit<LocalTwinOptions, 'readyDelayMs' | 'd
     stops.push(() => clearInterval(rescan));
 
     const approvalHandler = createApprovalHandler(getDeps);
-    const approval: HttpTriggerServer = await startHttpTrigger(approvalHandler, {
-      functionName: 'approval',
-      ...(options.approvalPort !== undefined ? { port: options.approvalPort } : {}),
-    });
+    const approval: HttpTriggerServer = await listenForApprovals(approvalHandler, options.approvalPort ?? 0, manifest.approval.port, logger);
     stops.push(() => approval.close());
+    manifest.approval.port = Number(new URL(approval.url).port);
+    folder.save();
 
     const timerEvent = () => ({ triggerTime: new Date(clock.now()).toISOString(), triggerName: 'local-timer', payload: '' });
     const timer = setInterval(() => {
@@ -315,18 +410,19 @@ async function startServices(options: Omit<LocalTwinOptions, 'readyDelayMs' | 'd
       gtm: { endpoint: gtm.endpoint, instanceId: gtm.instanceId, ...gtmKey, dns: gtm.dnsAddress, probeIntervalScale: gtm.probeIntervalScale },
       clustersFile: resolve(options.clustersFile),
       bucket: { root: bucket.root, name: LOCAL_BUCKET },
-      store: join(dir, 'state.db'),
+      store: join(dir, RUN_STORE_FILE),
     };
     const endpointsFile = join(dir, 'endpoints.json');
     writeFileSync(endpointsFile, `${JSON.stringify(endpoints, null, 2)}\n`, { mode: 0o600 });
     stops.push(() => rmSync(endpointsFile, { force: true }));
+    // Traffic may have been left half reconciled: the next tick is soon, this is sooner.
+    if (folder.resumed) void invokeTraffic(timerEvent());
 
     return {
       endpoints,
+      resumed: folder.resumed,
       endpointsFile,
       gtm,
-      // Straight to the folder, not through the announcing wrapper above: release objects are no uploads.
-      manifests: new ReleaseManifests(new BucketReleaseObjectStore(bucket, LOCAL_BUCKET)),
       deps,
       queue,
       reconcileTraffic: () => invokeTraffic(timerEvent()),
@@ -337,4 +433,20 @@ async function startServices(options: Omit<LocalTwinOptions, 'readyDelayMs' | 'd
     await stop();
     throw err;
   }
+}
+
+/**
+ * The approval API on the port asked for; asked for any port, on the previous start's port when it
+ * is free, so that a client that read endpoints.json before a restart keeps working.
+ */
+async function listenForApprovals(handler: FcHandler<HttpTriggerResponse>, asked: number, previous: number | undefined, logger: Logger): Promise<HttpTriggerServer> {
+  if (asked === 0 && previous) {
+    try {
+      return await startHttpTrigger(handler, { functionName: 'approval', port: previous });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+      logger.info('the approval API port of the previous start is taken: using another', { port: previous });
+    }
+  }
+  return startHttpTrigger(handler, { functionName: 'approval', port: asked });
 }

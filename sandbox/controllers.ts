@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Clock } from '#shared/core/clock.ts';
 import { deepEqual, isObject, type Json, type JsonObject } from './kube/fieldpath.ts';
 import { managedTime } from './kube/managed-fields.ts';
+import type { ClusterJournal } from './kube/journal.ts';
 import type { Registry } from './kube/registry.ts';
 import { findResource, type ResourceType } from './kube/resources.ts';
 import type { StoreEvent } from './kube/store.ts';
@@ -11,6 +12,8 @@ import type { StoreEvent } from './kube/store.ts';
  * completes `readyDelayMs` after each spec change (status replicas, conditions, observedGeneration,
  * written through the status subresource by `kube-controller-manager`), except when a container
  * image is tagged `fail`, which never becomes ready; every Ingress gets the cluster's address.
+ * With a journal, the serving templates are saved too, and `start` picks up rollouts and Ingresses
+ * that a restart interrupted (a timer does not survive a process).
  */
 export const DEPLOYMENT_CONTROLLER = 'kube-controller-manager';
 export const INGRESS_CONTROLLER = 'sandbox-ingress-controller';
@@ -59,10 +62,19 @@ export class Controllers {
     private readonly clock: Clock,
     private readonly readyDelayMs: number,
     private readonly ingressAddress: string,
+    private readonly journal?: Pick<ClusterJournal, 'loadServing' | 'setServing'>,
   ) {}
 
   start(): void {
+    for (const [key, template] of this.journal?.loadServing() ?? []) this.serving.set(key, template);
     this.unsubscribe = this.registry.store.subscribe((event) => this.onEvent(event));
+    for (const deployment of this.registry.store.list(DEPLOYMENTS)) {
+      const key = keyOf(deployment);
+      const generation = Number(o(deployment.metadata).generation ?? 0);
+      const settled = Number(o(deployment.status).observedGeneration ?? 0) === generation && deepEqual(this.serving.get(key), o(o(deployment.spec).template));
+      if (!settled) setImmediate(() => this.observe(key, generation));
+    }
+    for (const ingress of this.registry.store.list(INGRESSES)) setImmediate(() => this.assignAddress(keyOf(ingress)));
   }
 
   stop(): void {
@@ -88,6 +100,7 @@ export class Controllers {
       clearTimeout(this.timers.get(key));
       this.timers.delete(key);
       this.serving.delete(key);
+      this.journal?.setServing(key, undefined);
       return;
     }
     const generation = Number(o(event.object.metadata).generation ?? 0);
@@ -122,7 +135,9 @@ export class Controllers {
     const deployment = this.live(DEPLOYMENTS, key);
     if (this.stopped || !deployment || Number(o(deployment.metadata).generation ?? 0) !== generation) return;
     this.writeDeploymentStatus(deployment, 'ready');
-    this.serving.set(key, structuredClone(o(o(deployment.spec).template)));
+    const template = structuredClone(o(o(deployment.spec).template));
+    this.journal?.setServing(key, template);
+    this.serving.set(key, template);
   }
 
   private writeDeploymentStatus(deployment: JsonObject, phase: 'progressing' | 'ready'): void {

@@ -10,6 +10,7 @@ import { Controllers } from './controllers.ts';
 import { handleDataPlaneRequest } from './data-plane.ts';
 import { renderKubeconfig } from './kubeconfig.ts';
 import { Registry } from './kube/registry.ts';
+import { SandboxStateFile, type ClusterJournal } from './kube/journal.ts';
 import { handleApiRequest } from './kube/router.ts';
 import { findResource, type ResourceType } from './kube/resources.ts';
 import { ObjectStore } from './kube/store.ts';
@@ -37,6 +38,12 @@ export interface SandboxOptions {
   firstAddress?: string;
   /** Kubeconfig file name or path (default `<dir>/kubeconfig`). */
   kubeconfigPath?: string;
+  /**
+   * Keep every cluster's objects in this SQLite file and start from what it holds (the local twin
+   * resumes after a crash). `mustExist`: the file must already hold clusters (a resume).
+   * Without it, the clusters live in memory and start empty.
+   */
+  state?: { file: string; mustExist?: boolean };
   clock?: Clock;
 }
 
@@ -103,12 +110,17 @@ function seed(registry: Registry): void {
 }
 
 /** One simulated cluster: its store, registry, controllers, API server and data plane (not yet listening). */
-function createCluster(name: string, ingressAddress: string, shared: { clock: Clock; readyDelayMs: number; token: string; certificate: ServingCertificate }): RunningCluster {
-  const { clock, token, certificate } = shared;
-  const store = new ObjectStore();
+function createCluster(
+  name: string,
+  ingressAddress: string,
+  shared: { clock: Clock; readyDelayMs: number; token: string; certificate: ServingCertificate; journal: ClusterJournal | undefined },
+): RunningCluster {
+  const { clock, token, certificate, journal } = shared;
+  const store = new ObjectStore(journal);
   const registry = new Registry(store, clock);
-  seed(registry);
-  const controllers = new Controllers(registry, clock, shared.readyDelayMs, ingressAddress);
+  if (store.isEmpty()) seed(registry);
+  registry.resumeTerminations();
+  const controllers = new Controllers(registry, clock, shared.readyDelayMs, ingressAddress, journal);
   controllers.start();
   const byVerb: Record<string, number> = {};
   const count = (verb: string): void => {
@@ -168,14 +180,17 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const token = randomBytes(24).toString('hex');
   const certificate = await makeServingCertificate();
   const clusters: RunningCluster[] = [];
+  const stateFile = options.state ? SandboxStateFile.open(resolve(options.state.file), { mustExist: options.state.mustExist ?? false }) : undefined;
   const stopAll = async (): Promise<void> => {
     for (const c of clusters) c.controllers.stop();
     await Promise.all(clusters.flatMap((c) => [c.api.close(), c.dataPlane.close()]));
+    stateFile?.close();
   };
 
   try {
     for (const [index, entry] of options.clusters.entries()) {
-      const cluster = createCluster(entry.name, addressAt(options.firstAddress ?? '127.0.0.2', index), { clock, readyDelayMs, token, certificate });
+      const journal = stateFile?.cluster(entry.name);
+      const cluster = createCluster(entry.name, addressAt(options.firstAddress ?? '127.0.0.2', index), { clock, readyDelayMs, token, certificate, journal });
       clusters.push(cluster);
       cluster.view.apiUrl = `https://127.0.0.1:${await cluster.api.listen(0)}`;
     }
@@ -209,9 +224,9 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const controlUrl = `http://127.0.0.1:${await control.listen(0)}`;
   await mkdir(dir, { recursive: true });
   await writeFile(kubeconfigPath, renderKubeconfig(clusters.map((c) => ({ name: c.view.name, server: c.view.apiUrl })), certificate.cert, token), { mode: 0o600 });
-  const stateFile = join(dir, STATE_FILE);
+  const controlStateFile = join(dir, STATE_FILE);
   const state: SandboxState = { pid: process.pid, controlUrl, kubeconfigPath, startedAt: clock.now(), clusters: views() };
-  await writeFile(stateFile, `${JSON.stringify(state, null, 2)}\n`);
+  await writeFile(controlStateFile, `${JSON.stringify(state, null, 2)}\n`);
 
   return {
     kubeconfigPath,
@@ -230,7 +245,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     stop: async () => {
       await stopAll();
       await control.close();
-      await rm(stateFile, { force: true });
+      await rm(controlStateFile, { force: true });
     },
   };
 }

@@ -15,6 +15,8 @@ import type { AppRef } from '#shared/model/ownership.ts';
  * uploads examples/web-demo, narrates the run, stops at the approval gate, approves by itself after
  * a few seconds (unless --manual-approval), shows the per-cluster table, then keeps serving until
  * Ctrl-C. JSON logs go to .tricenter/logs/tricenter.log so the console stays readable.
+ * An existing state folder is resumed (runs, approvals, bucket, GTM, simulated clusters), the demo
+ * included: it carries on from where the run is; `--fresh` wipes the folder first (`npm start` does).
  */
 interface UpOptions {
   clusters: string;
@@ -28,6 +30,7 @@ interface UpOptions {
   approvalPort: string;
   probeScale: string;
   kubeconfig?: string;
+  fresh?: boolean;
 }
 
 const say = (line = '') => console.log(line);
@@ -48,15 +51,16 @@ export function register(program: Command): void {
     .option('--approval-port <port>', 'port of the approval API on 127.0.0.1', '8787')
     .option('--probe-scale <factor>', 'GTM health-check intervals are multiplied by this locally', '0.05')
     .option('--kubeconfig <path>', 'deploy to these clusters (one context per registry cluster) instead of simulated ones')
+    .option('--fresh', 'wipe the state folder (runs, bucket, GTM, simulated clusters) instead of resuming it')
     .action(async (options: UpOptions) => {
       const dir = resolve(options.dir);
       mkdirSync(join(dir, 'logs'), { recursive: true });
       const logFile = join(dir, 'logs', 'tricenter.log');
-      const logStream = createWriteStream(logFile, { flags: 'w' });
+      const logStream = createWriteStream(logFile, { flags: options.fresh ? 'w' : 'a' });
       const logger = createLogger({ fn: 'local' }, { sink: (line) => logStream.write(`${line}\n`) });
 
       say('Starting the local twin...');
-      const common = { dir, clustersFile: options.clusters, approvalPort: Number(options.approvalPort), probeIntervalScale: Number(options.probeScale), logger };
+      const common = { dir, fresh: options.fresh ?? false, clustersFile: options.clusters, approvalPort: Number(options.approvalPort), probeIntervalScale: Number(options.probeScale), logger };
       const twin: LocalTwinOnClusters = options.kubeconfig
         ? await startLocalTwinOnClusters({ ...common, kubeconfig: options.kubeconfig })
         : await startLocalTwin({ ...common, readyDelayMs: Number(options.readyDelay), dataPlanePort: Number(options.dataPlanePort) });
@@ -72,6 +76,7 @@ export function register(program: Command): void {
       process.on('SIGINT', () => void shutdown());
       process.on('SIGTERM', () => void shutdown());
 
+      if (twin.resumed) say(`Resumed the state folder ${dir} (--fresh starts clean).`);
       printEndpoints(twin, logFile);
       if (options.demo) {
         const app = await runDemo(twin, options);

@@ -4,6 +4,7 @@ import { systemClock, type Clock } from '#shared/core/clock.ts';
 import { createLogger, type Logger } from '#shared/core/log.ts';
 import type { ThrottleCode } from './api-error.ts';
 import { GtmDnsServer } from './dns-server.ts';
+import { readGtmState, restoreInto, snapshotOf, writeGtmState } from './persistence.ts';
 import { HealthProber, type HealthChange } from './probes.ts';
 import { resolveDomain } from './resolve.ts';
 import { RpcServer } from './rpc-server.ts';
@@ -33,6 +34,11 @@ export interface GtmEmulatorOptions {
   clock?: Clock;
   /** Picks RATIO answers; tests pass a seeded one. */
   random?: () => number;
+  /**
+   * Keep the instance in this JSON file and start from what it holds (the local twin resumes after
+   * a crash). `mustExist`: the file must already be there (a resume). Without it, state is in memory.
+   */
+  state?: { file: string; mustExist?: boolean };
 }
 
 export interface AddressState {
@@ -85,7 +91,15 @@ export async function startGtmEmulator(options: GtmEmulatorOptions): Promise<Gtm
   const logger = (options.logger ?? createLogger()).child({ fn: 'gtm-emulator' });
   const scale = options.probeIntervalScale ?? 1;
   if (!(scale > 0)) throw new RangeError(`probeIntervalScale must be greater than 0, got ${scale}`);
-  const store = new GtmStore(options.instanceId ?? 'gtm-cn-local', clock.now());
+  const saved = options.state ? readGtmState(options.state.file, { mustExist: options.state.mustExist ?? false }) : undefined;
+  if (saved && options.instanceId !== undefined && saved.instanceId !== options.instanceId) {
+    throw new Error(`gtm emulator: ${options.state?.file} holds instance ${saved.instanceId}, not ${options.instanceId}`);
+  }
+  const store = new GtmStore(saved?.instanceId ?? options.instanceId ?? 'gtm-cn-local', saved?.createdAt ?? clock.now());
+  if (saved) restoreInto(store, saved);
+  const stateFile = options.state?.file;
+  const persist = stateFile ? () => writeGtmState(stateFile, snapshotOf(store)) : () => undefined;
+  persist();
   const listeners = new Set<(change: HealthChange) => void>();
   const prober = new HealthProber({
     store,
@@ -94,10 +108,12 @@ export async function startGtmEmulator(options: GtmEmulatorOptions): Promise<Gtm
     intervalScale: scale,
     ...(options.probePortOverride ? { portOverride: options.probePortOverride } : {}),
     onChange: (change) => {
+      persist();
       for (const listener of listeners) listener(change);
     },
   });
-  const rpc = new RpcServer({ accessKeyId: options.accessKeyId, accessKeySecret: options.accessKeySecret, store, clock, logger, probesChanged: () => prober.sync() });
+  const rpc = new RpcServer({ accessKeyId: options.accessKeyId, accessKeySecret: options.accessKeySecret, store, clock, logger, probesChanged: () => prober.sync(), changed: persist });
+  prober.sync();
   const httpServer = http.createServer(rpc.handle);
   httpServer.listen(options.httpPort ?? 0, HOST);
   await once(httpServer, 'listening');

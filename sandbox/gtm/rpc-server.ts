@@ -29,6 +29,8 @@ export interface RpcServerOptions {
   clock: Clock;
   logger: Logger;
   probesChanged(): void;
+  /** Called after every action that may have written (anything but a Describe), before the answer goes out. */
+  changed?(): void;
 }
 
 export class RpcServer {
@@ -101,6 +103,7 @@ export class RpcServer {
     const reader = new ParamReader(params);
     reader.optionalEnum('Lang', ['en', 'zh', 'ja']);
     const result = handler({ params: reader, store: this.options.store, now: this.options.clock.now(), probesChanged: this.options.probesChanged });
+    if (!action.startsWith('Describe')) this.options.changed?.();
     this.options.logger.debug('gtm emulator: action done', { action });
     return result;
   }

@@ -24,6 +24,8 @@ export interface WriteOptions {
 export const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/apply-patch+yaml'];
 
 const NAMESPACES = findResource('', 'v1', 'namespaces') as ResourceType;
+const SERVICES = findResource('', 'v1', 'services') as ResourceType;
+const ALLOCATABLE_IP = /^10\.96\.(\d{1,3})\.(\d{1,3})$/;
 
 function meta(o: JsonObject): JsonObject {
   if (!isObject(o.metadata)) o.metadata = {};
@@ -36,7 +38,20 @@ export class Registry {
   constructor(
     readonly store: ObjectStore,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    // A store restored from disk already holds Services: allocation continues after their addresses.
+    for (const service of store.list(SERVICES)) {
+      const match = ALLOCATABLE_IP.exec(String((isObject(service.spec) ? service.spec : {}).clusterIP ?? ''));
+      if (match) this.nextServiceIp = Math.max(this.nextServiceIp, Number(match[1]) * 254 + Number(match[2]));
+    }
+  }
+
+  /** Finishes what a restart interrupted: namespaces that were being deleted are emptied and removed. */
+  resumeTerminations(): void {
+    for (const ns of this.store.list(NAMESPACES)) {
+      if (meta(ns).deletionTimestamp) setImmediate(() => this.finishNamespace(String(meta(ns).name)));
+    }
+  }
 
   get(type: ResourceType, namespace: string | undefined, name: string): JsonObject {
     const found = this.store.get(type, namespace, name);

@@ -1,10 +1,13 @@
 import type { JsonObject } from './fieldpath.ts';
+import type { ClusterJournal } from './journal.ts';
 import type { ResourceType } from './resources.ts';
 
 /**
  * One cluster's objects, like etcd behind kube-apiserver: a single resourceVersion counter for
  * every write, lists in key order, and a bounded history of changes so that a watch can resume
  * from a resourceVersion (or learn it is too old: 410 Expired, as from a compacted etcd).
+ * With a journal, every write is saved before it is visible, and a restarted store continues
+ * from the saved objects and revision; its history starts empty, as after an etcd compaction.
  */
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -31,6 +34,21 @@ export class ObjectStore {
   private readonly objects = new Map<string, Map<string, JsonObject>>();
   private readonly history: StoreEvent[] = [];
   private readonly listeners = new Set<(event: StoreEvent) => void>();
+  /** Watches from before this revision cannot be resumed (the history before a restart is gone). */
+  private readonly historyStart: number = 0;
+
+  constructor(private readonly journal?: ClusterJournal) {
+    const saved = journal?.loadObjects();
+    if (!saved) return;
+    this.revision = saved.revision;
+    this.historyStart = saved.revision;
+    for (const { resource, key, object } of saved.objects) this.bucketOf(resource).set(key, object);
+  }
+
+  /** True when nothing was ever stored (not even restored from a journal). */
+  isEmpty(): boolean {
+    return this.objects.size === 0;
+  }
 
   resourceVersion(): number {
     return this.revision;
@@ -53,23 +71,22 @@ export class ObjectStore {
   /** Stores a new or changed object under the next resourceVersion and tells the watchers. */
   put(type: ResourceType, obj: JsonObject): JsonObject {
     const key = objectKey(obj);
-    let bucket = this.objects.get(resourceKey(type));
-    if (!bucket) {
-      bucket = new Map();
-      this.objects.set(resourceKey(type), bucket);
-    }
+    const bucket = this.bucketOf(resourceKey(type));
     const existed = bucket.has(key);
-    this.revision += 1;
-    (obj.metadata as JsonObject).resourceVersion = String(this.revision);
+    const revision = this.revision + 1;
+    (obj.metadata as JsonObject).resourceVersion = String(revision);
+    this.journal?.putObject(resourceKey(type), key, obj, revision);
+    this.revision = revision;
     bucket.set(key, structuredClone(obj));
     this.emit({ type: existed ? 'MODIFIED' : 'ADDED', resource: type, object: structuredClone(obj), resourceVersion: this.revision });
     return obj;
   }
 
   remove(type: ResourceType, obj: JsonObject): JsonObject {
-    const bucket = this.objects.get(resourceKey(type));
-    bucket?.delete(objectKey(obj));
-    this.revision += 1;
+    const revision = this.revision + 1;
+    this.journal?.removeObject(resourceKey(type), objectKey(obj), revision);
+    this.objects.get(resourceKey(type))?.delete(objectKey(obj));
+    this.revision = revision;
     const gone = structuredClone(obj);
     (gone.metadata as JsonObject).resourceVersion = String(this.revision);
     this.emit({ type: 'DELETED', resource: type, object: structuredClone(gone), resourceVersion: this.revision });
@@ -78,6 +95,7 @@ export class ObjectStore {
 
   /** Changes after `resourceVersion`, or undefined when the history no longer reaches back that far. */
   eventsSince(resourceVersion: number): StoreEvent[] | undefined {
+    if (resourceVersion < this.historyStart) return undefined;
     const oldest = this.history[0];
     if (resourceVersion < this.revision && oldest && oldest.resourceVersion > resourceVersion + 1) return undefined;
     return this.history.filter((e) => e.resourceVersion > resourceVersion);
@@ -86,6 +104,15 @@ export class ObjectStore {
   subscribe(listener: (event: StoreEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  private bucketOf(resource: string): Map<string, JsonObject> {
+    let bucket = this.objects.get(resource);
+    if (!bucket) {
+      bucket = new Map();
+      this.objects.set(resource, bucket);
+    }
+    return bucket;
   }
 
   private emit(event: StoreEvent): void {
