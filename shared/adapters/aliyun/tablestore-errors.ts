@@ -82,11 +82,11 @@ export function classifyOtsFailure(err: unknown): OtsFailure {
     if (UNAVAILABLE.has(code) || (!OTS_CODE.test(code) && err.httpStatus >= 500)) return { kind: 'unavailable', code, message, retryable: true, outcomeUnknown: true };
     return { kind: 'permanent', code, message, retryable: false, outcomeUnknown: false };
   }
-  // The SDK's own failures: `TimeoutError` when the socket stays idle for httpOptions.timeout,
-  // `NetworkingError` for refused connections, DNS failures and resets (sent or not: unknown).
+  // The SDK's transport failures all arrive as `NetworkingError`: refused connections, DNS
+  // failures, resets, and its socket timeout ("Connection timed out after <n>ms"). Whether the
+  // request had been sent is not said: unknown.
   const sdkCode = (err as { code?: unknown } | null)?.code;
   const message = err instanceof Error ? err.message || String((err as { errno?: unknown }).errno ?? err.name) : String(err);
-  if (sdkCode === 'TimeoutError') return { kind: 'timeout', code: 'TimeoutError', message, retryable: true, outcomeUnknown: true };
   if (sdkCode === 'NetworkingError') return { kind: 'unavailable', code: 'NetworkingError', message, retryable: true, outcomeUnknown: true };
   return { kind: 'permanent', code: typeof sdkCode === 'string' ? sdkCode : 'SdkError', message, retryable: false, outcomeUnknown: false };
 }
