@@ -2,7 +2,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { create as createTar } from 'tar';
 import { loadBundle } from '#shared/bundle/load.ts';
-import { TricenterError } from '#shared/core/errors.ts';
+import type { UploadOutcome, UploadReceipt } from '#shared/approval/uploads.ts';
+import { TricenterError, type ErrorCode } from '#shared/core/errors.ts';
 import { parseBundle } from '#shared/model/bundle.ts';
 import type { AppRef } from '#shared/model/ownership.ts';
 import type { AppStatus } from '#shared/usecases/status.ts';
@@ -16,13 +17,20 @@ export interface ApiTarget {
   token: string;
 }
 
-export interface UploadResult {
-  app: AppRef;
-  bucket: string;
-  key: string;
-  etag: string;
-  size: number;
+export interface UploadResult extends UploadReceipt {
+  /** Where the ingest outcome of this very object is read. */
+  outcome: string;
 }
+
+const ERROR_BY_STATUS: Record<number, ErrorCode> = {
+  400: 'VALIDATION',
+  401: 'UNAUTHORIZED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  409: 'CONFLICT',
+  413: 'BUNDLE_TOO_LARGE',
+  422: 'VALIDATION',
+};
 
 export class ApiClient {
   constructor(private readonly target: ApiTarget) {}
@@ -43,6 +51,20 @@ export class ApiClient {
     return this.request('PUT', `${appPath(app)}/bundle`, bundle.data, { 'content-type': 'application/octet-stream', 'x-bundle-format': bundle.format });
   }
 
+  uploadOutcome(upload: UploadResult): Promise<UploadOutcome> {
+    return this.request('GET', upload.outcome);
+  }
+
+  /** Polls the outcome of an upload until its ingest has finished, or `timeoutMs` has passed (then `pending`). */
+  async waitForIngest(upload: UploadResult, options: { timeoutMs: number; pollMs?: number }): Promise<UploadOutcome> {
+    const deadline = Date.now() + options.timeoutMs;
+    for (;;) {
+      const outcome = await this.uploadOutcome(upload);
+      if (outcome.status !== 'pending' || Date.now() >= deadline) return outcome;
+      await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 250));
+    }
+  }
+
   private async request<T>(method: string, path: string, body?: string | Uint8Array, headers: Record<string, string> = {}): Promise<T> {
     const url = `${this.target.endpoint.replace(/\/$/, '')}${path}`;
     let response: Response;
@@ -52,12 +74,22 @@ export class ApiClient {
       throw new TricenterError('UNREACHABLE', `cannot reach ${url}: ${err instanceof Error ? (err.cause as Error | undefined)?.message ?? err.message : String(err)}`, { retryable: true });
     }
     const text = await response.text();
-    const parsed = text ? (JSON.parse(text) as unknown) : {};
+    const parsed = parseJson(text);
     if (!response.ok) {
-      const message = (parsed as { message?: string }).message ?? text;
-      throw new TricenterError(response.status === 404 ? 'NOT_FOUND' : response.status === 409 ? 'CONFLICT' : response.status === 401 ? 'UNAUTHORIZED' : 'INTERNAL', `${method} ${path}: ${response.status} ${message}`);
+      const message = (parsed as { message?: unknown } | undefined)?.message;
+      throw new TricenterError(ERROR_BY_STATUS[response.status] ?? 'INTERNAL', `${method} ${path}: ${response.status} ${typeof message === 'string' ? message : text.slice(0, 500)}`);
     }
+    if (parsed === undefined) throw new TricenterError('INTERNAL', `${method} ${path}: the answer is not JSON: ${text.slice(0, 200)}`);
     return parsed as T;
+  }
+}
+
+function parseJson(text: string): unknown {
+  if (!text) return {};
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,11 +1,16 @@
 import type { AppStatus } from '#shared/usecases/status.ts';
+import { terminalSafe } from './terminal-text.ts';
 
-/** Human views of an application's status, shared by `tricenter status` and the `npm start` narration. */
+/**
+ * Human views of an application's status, shared by `tricenter status` and the `npm start` narration.
+ * Every value from the server is escaped (terminal-text.ts): a cell or line can never hold a control character.
+ */
 
 export function table(rows: string[][]): string {
+  const safe = rows.map((row) => row.map(terminalSafe));
   const widths: number[] = [];
-  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
-  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('   ')).join('\n');
+  for (const row of safe) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  return safe.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('   ')).join('\n');
 }
 
 export function formatStatus(status: AppStatus): string {
@@ -15,9 +20,9 @@ export function formatStatus(status: AppStatus): string {
     status.publishVersion ? `publishVersion: ${status.publishVersion}` : undefined,
     status.runId ? `run: ${status.runId}` : undefined,
   ].filter(Boolean).join('   ');
-  const parts = [head];
-  if (status.reason) parts.push(`reason: ${status.reason}${status.message ? ` (${status.message})` : ''}`);
-  if (status.lastFailedIngest) parts.push(`last upload rejected (${status.lastFailedIngest.source.key}): ${status.lastFailedIngest.error}`);
+  const parts = [terminalSafe(head)];
+  if (status.reason) parts.push(terminalSafe(`reason: ${status.reason}${status.message ? ` (${status.message})` : ''}`));
+  if (status.lastFailedIngest) parts.push(terminalSafe(`last upload rejected (${status.lastFailedIngest.source.key}): ${status.lastFailedIngest.error}`));
   if (status.steps.length > 0) {
     parts.push(
       '',

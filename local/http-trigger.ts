@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { FC_HTTP_TRIGGER_MAX_BODY_BYTES } from '#shared/approval/limits.ts';
 import type { FcHandler, HttpTriggerEvent, HttpTriggerResponse } from '#shared/model/events.ts';
 
 /**
@@ -13,17 +14,23 @@ export interface HttpTriggerServer {
   close(): Promise<void>;
 }
 
-const MAX_BODY_BYTES = 1024 * 1024;
+/** A body over FC's limit never reaches the function: the platform answers by itself. */
+class PayloadTooLarge extends Error {}
 
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new Error('request body too large');
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    if (Number(req.headers['content-length'] ?? 0) > maxBytes) return reject(new PayloadTooLarge());
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= maxBytes) return void chunks.push(chunk);
+      // Stop reading but keep the socket: the 413 still has to be written on it.
+      req.off('data', onData).pause();
+      reject(new PayloadTooLarge());
+    };
+    req.on('data', onData).once('end', () => resolve(Buffer.concat(chunks))).once('error', reject);
+  });
 }
 
 export function toTriggerEvent(req: IncomingMessage, body: Buffer, requestId: string, now: number): HttpTriggerEvent {
@@ -44,7 +51,8 @@ export function toTriggerEvent(req: IncomingMessage, body: Buffer, requestId: st
     queryParameters,
     requestContext: {
       requestId,
-      http: { method: req.method ?? 'GET', path: decodeURIComponent(url.pathname), sourceIp: req.socket.remoteAddress ?? '' },
+      // Left encoded: the handler decodes (and refuses a malformed encoding) where the cloud does too.
+      http: { method: req.method ?? 'GET', path: url.pathname, sourceIp: req.socket.remoteAddress ?? '' },
       time: new Date(now).toISOString(),
       timeEpoch: String(now),
     },
@@ -57,7 +65,7 @@ export async function startHttpTrigger(
 ): Promise<HttpTriggerServer> {
   const server: Server = createServer((req, res) => {
     const requestId = randomUUID();
-    readBody(req)
+    readBody(req, FC_HTTP_TRIGGER_MAX_BODY_BYTES)
       .then((body) => {
         const event = toTriggerEvent(req, body, requestId, Date.now());
         return handler(Buffer.from(JSON.stringify(event)), { requestId, function: { name: options.functionName } });
@@ -67,6 +75,12 @@ export async function startHttpTrigger(
         res.end(response.isBase64Encoded ? Buffer.from(response.body, 'base64') : response.body);
       })
       .catch((err: unknown) => {
+        if (err instanceof PayloadTooLarge) {
+          // Answer and close: the client learns the answer without sending the rest.
+          res.writeHead(413, { 'content-type': 'application/json', 'x-fc-request-id': requestId, connection: 'close' });
+          res.end(JSON.stringify({ error: 'EntityTooLarge', message: `payload size exceeds maximum allowed size (${FC_HTTP_TRIGGER_MAX_BODY_BYTES} bytes)` }));
+          return;
+        }
         // The handler maps its own errors; reaching here means the runtime itself failed, as FC's 502 would say.
         res.writeHead(502, { 'content-type': 'application/json', 'x-fc-request-id': requestId });
         res.end(JSON.stringify({ error: 'handler failed', message: err instanceof Error ? err.message : String(err) }));

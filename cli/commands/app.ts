@@ -1,8 +1,11 @@
 import type { Command } from 'commander';
-import { ApiClient, packBundle } from '../client.ts';
+import type { UploadOutcome } from '#shared/approval/uploads.ts';
+import { TricenterError } from '#shared/core/errors.ts';
+import type { AppStatus } from '#shared/usecases/status.ts';
+import { ApiClient, packBundle, type UploadResult } from '../client.ts';
 import { formatStatus, table } from '../status-view.ts';
 import { parseAppRef, resolveTarget } from '../target.ts';
-import type { AppStatus } from '#shared/usecases/status.ts';
+import { terminalSafe, terminalSafeJson } from '../terminal-text.ts';
 
 /**
  * Commands that speak to the approval HTTP API: the same against the local twin (found through
@@ -21,14 +24,38 @@ function withTarget(command: Command): Command {
     .option('--token <token>', 'bearer token (default: the local twin, or $TRICENTER_TOKEN)');
 }
 
+/**
+ * What `tricenter upload` says once the ingest has decided; a refused bundle (or no decision in
+ * time) is an error, so the command exits non-zero with the reason.
+ */
+export function describeIngest(upload: UploadResult, outcome: UploadOutcome, waitedMs: number): string {
+  const app = `${upload.app.namespace}/${upload.app.name}`;
+  if (outcome.status === 'pending') {
+    throw new TricenterError('TIMEOUT', `${app}: no ingest outcome for ${upload.key} (etag ${upload.etag}) after ${Math.round(waitedMs / 1000)} s; see \`tricenter status ${app}\``);
+  }
+  if (outcome.outcome === 'failed') throw new TricenterError('BUNDLE_INVALID', `${app}: the bundle was refused: ${outcome.error ?? 'no reason given'}`);
+  if (outcome.outcome === 'unchanged') return `${app}: unchanged, this publishVersion is already the current release${outcome.runId ? ` (run ${outcome.runId})` : ''}`;
+  return `${app}: run ${outcome.runId ?? '?'} started (release ${outcome.releaseId ?? '?'})`;
+}
+
 export function register(program: Command): void {
-  withTarget(program.command('upload <bundle>').description('validate a bundle locally, then upload it (a folder is packed as .tar.gz)')).action(
-    async (bundle: string, options: TargetOptions) => {
-      const packed = await packBundle(bundle);
-      const result = await new ApiClient(resolveTarget(options)).upload(packed.app, packed);
-      console.log(`uploaded ${packed.app.namespace}/${packed.app.name} as ${result.bucket}/${result.key} (${result.size} bytes, etag ${result.etag})`);
-    },
-  );
+  withTarget(
+    program
+      .command('upload <bundle>')
+      .description('validate a bundle locally, upload it (a folder is packed as .tar.gz) and wait for the ingest: the run started, or why the bundle was refused')
+      .option('--no-wait', 'return once the bundle is stored, without waiting for the ingest')
+      .option('--timeout <seconds>', 'how long to wait for the ingest', '120'),
+  ).action(async (bundle: string, options: TargetOptions & { wait: boolean; timeout: string }) => {
+    const packed = await packBundle(bundle);
+    const client = new ApiClient(resolveTarget(options));
+    const upload = await client.upload(packed.app, packed);
+    console.log(terminalSafe(`uploaded ${packed.app.namespace}/${packed.app.name} as ${upload.bucket}/${upload.key} (${upload.size} bytes, etag ${upload.etag})`));
+    if (!options.wait) return;
+    const timeoutMs = Number(options.timeout) * 1000;
+    if (!Number.isFinite(timeoutMs) || timeoutMs < 0) throw new TricenterError('VALIDATION', `--timeout ${options.timeout}: expected a number of seconds`);
+    const outcome = await client.waitForIngest(upload, { timeoutMs });
+    console.log(terminalSafe(describeIngest(upload, outcome, timeoutMs)));
+  });
 
   withTarget(
     program
@@ -39,7 +66,7 @@ export function register(program: Command): void {
   ).action(async (app: string, options: TargetOptions & { watch?: boolean; output: string }) => {
     const client = new ApiClient(resolveTarget(options));
     const ref = parseAppRef(app);
-    const print = (status: AppStatus) => console.log(options.output === 'json' ? JSON.stringify(status, null, 2) : formatStatus(status));
+    const print = (status: AppStatus) => console.log(options.output === 'json' ? terminalSafeJson(status) : formatStatus(status));
     let status = await client.status(ref);
     print(status);
     let last = JSON.stringify({ ...status, updatedAt: 0, clusters: status.clusters });
@@ -59,7 +86,7 @@ export function register(program: Command): void {
     withTarget(program.command(`${action} <app>`).description(`${action} the current run of <namespace>/<name>`).option('-c, --comment <text>', 'recorded with the decision')).action(
       async (app: string, options: TargetOptions & { comment?: string }) => {
         const result = await new ApiClient(resolveTarget(options)).decide(parseAppRef(app), action, options.comment);
-        console.log(`${action}: run ${result.runId} is ${result.phase} (by ${result.by})`);
+        console.log(terminalSafe(`${action}: run ${result.runId} is ${result.phase} (by ${result.by})`));
       },
     );
   }
@@ -67,7 +94,7 @@ export function register(program: Command): void {
   withTarget(program.command('runs <app>').description('run history of <namespace>/<name>, newest first').option('-o, --output <format>', 'text or json', 'text')).action(
     async (app: string, options: TargetOptions & { output: string }) => {
       const { runs } = await new ApiClient(resolveTarget(options)).runs(parseAppRef(app));
-      if (options.output === 'json') return console.log(JSON.stringify(runs, null, 2));
+      if (options.output === 'json') return console.log(terminalSafeJson(runs));
       console.log(
         table([
           ['RUN', 'PHASE', 'PUBLISH VERSION', 'STARTED', 'REASON'],

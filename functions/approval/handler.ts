@@ -2,19 +2,25 @@ import { randomUUID } from 'node:crypto';
 import * as z from 'zod/mini';
 import { $ZodError } from 'zod/v4/core';
 import { authenticate, type ApprovalAuthConfig, type Principal, type ReplayGuard } from '#shared/approval/auth.ts';
+import { decideThroughApi } from '#shared/approval/decisions.ts';
+import { IdempotencyKeyReused, parseIdempotencyKey } from '#shared/approval/idempotency.ts';
+import { MAX_DECISION_BODY_BYTES } from '#shared/approval/limits.ts';
+import { parseBundleFormat, uploadBundle, uploadOutcome } from '#shared/approval/uploads.ts';
 import { errorMessage, isTricenterError, TricenterError } from '#shared/core/errors.ts';
 import { decodeEvent, httpTriggerEventSchema, type FcContext, type HttpTriggerResponse } from '#shared/model/events.ts';
 import type { AppRef } from '#shared/model/ownership.ts';
-import { decide, parseDecisionAction, rollback } from '#shared/usecases/decisions.ts';
+import { parseDecisionAction } from '#shared/usecases/decisions.ts';
 import type { WorkflowDeps } from '#shared/usecases/deps.ts';
 import { appStatus } from '#shared/usecases/status.ts';
+import { binaryBody, jsonBody, readRequest, RequestRefused, type ApiRequest } from './request.ts';
 
 /**
  * The approval webhook and status API (FC HTTP trigger, anonymous: authentication is ours).
  *   GET  /apps/{ns}/{name}                         status JSON
  *   GET  /apps/{ns}/{name}/runs                    run history, newest first
- *   POST /apps/{ns}/{name}/{approve|reject|resume|terminate|rollback}   {comment?}
+ *   POST /apps/{ns}/{name}/{approve|reject|resume|terminate|rollback}   {comment?}  (Idempotency-Key optional)
  *   PUT  /apps/{ns}/{name}/bundle                  upload a bundle (body: the archive or YAML)
+ *   GET  /apps/{ns}/{name}/bundle?format=&etag=    the ingest outcome of that upload
  */
 export interface ApprovalDeps extends WorkflowDeps {
   auth: ApprovalAuthConfig;
@@ -24,9 +30,8 @@ export interface ApprovalDeps extends WorkflowDeps {
 }
 
 const decisionBodySchema = z.strictObject({ comment: z.optional(z.string().check(z.maxLength(2000))), by: z.optional(z.string().check(z.maxLength(100))) });
-const BUNDLE_FORMATS = { 'tar.gz': 'tar.gz', tgz: 'tgz', zip: 'zip', yaml: 'yaml', yml: 'yml' } as const;
-const NAME = '[a-z0-9][-a-z0-9.]{0,252}';
-const ROUTE = new RegExp(`^/apps/(${NAME})/(${NAME})(?:/([a-z]+))?/?$`);
+const NAME = /^[a-z0-9][-a-z0-9.]{0,252}$/;
+const ACTION = /^[a-z]+$/;
 
 const STATUS_BY_CODE: Record<string, number> = {
   UNAUTHORIZED: 401,
@@ -39,27 +44,30 @@ const STATUS_BY_CODE: Record<string, number> = {
   BUNDLE_TOO_LARGE: 413,
 };
 
+function statusOf(err: unknown): number {
+  if (err instanceof $ZodError) return 400;
+  if (err instanceof RequestRefused) return err.status;
+  if (err instanceof IdempotencyKeyReused) return 422;
+  return isTricenterError(err) ? (STATUS_BY_CODE[err.code] ?? 500) : 500;
+}
+
 export function createApprovalHandler(getDeps: () => Promise<ApprovalDeps>) {
   return async (event: Buffer, context: FcContext): Promise<HttpTriggerResponse> => {
     const deps = await getDeps();
     const log = deps.logger.child({ fn: 'approval', requestId: context.requestId });
     try {
-      const request = httpTriggerEventSchema.parse(decodeEvent(event));
-      const method = request.requestContext.http.method.toUpperCase();
-      const path = request.requestContext.http.path ?? request.rawPath;
-      const headers = Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k.toLowerCase(), v]));
-      const body = request.isBase64Encoded ? Buffer.from(request.body, 'base64') : Buffer.from(request.body, 'utf8');
+      const request = readRequest(httpTriggerEventSchema.parse(decodeEvent(event)));
       const principal = await authenticate(
-        { method, path: request.rawPath, headers, body: request.isBase64Encoded ? request.body : body.toString('utf8') },
+        { method: request.method, path: request.rawPath, headers: request.headers, body: request.bodyAsSent },
         deps.auth,
         deps.clock.now(),
         deps.replay,
       );
-      const result = await route(deps, { method, path, body, headers, principal, requestId: context.requestId });
-      log.info('request served', { method, path, status: result.statusCode, principal: principal.name });
+      const result = await route(deps, request, principal, context.requestId);
+      log.info('request served', { method: request.method, path: request.rawPath, status: result.statusCode, principal: principal.name });
       return result;
     } catch (err) {
-      const status = err instanceof $ZodError ? 400 : isTricenterError(err) ? (STATUS_BY_CODE[err.code] ?? 500) : 500;
+      const status = statusOf(err);
       const code = err instanceof $ZodError ? 'BAD_REQUEST' : isTricenterError(err) ? err.code : 'INTERNAL';
       const message = err instanceof $ZodError ? `invalid request: ${z.prettifyError(err)}` : errorMessage(err);
       (status >= 500 ? log.error : log.info)('request refused', { status, code, message });
@@ -68,21 +76,11 @@ export function createApprovalHandler(getDeps: () => Promise<ApprovalDeps>) {
   };
 }
 
-interface Routed {
-  method: string;
-  path: string;
-  body: Buffer;
-  /** Lower-cased names. */
-  headers: Record<string, string>;
-  principal: Principal;
-  requestId: string;
-}
-
-async function route(deps: ApprovalDeps, req: Routed): Promise<HttpTriggerResponse> {
-  const match = ROUTE.exec(req.path);
-  if (!match?.[1] || !match[2]) throw new TricenterError('NOT_FOUND', `no route for ${req.method} ${req.path}`);
-  const app: AppRef = { namespace: match[1], name: match[2] };
-  const action = match[3];
+async function route(deps: ApprovalDeps, req: ApiRequest, principal: Principal, requestId: string): Promise<HttpTriggerResponse> {
+  const [root, namespace, name, action, ...rest] = req.segments;
+  const routed = root === 'apps' && namespace && name && NAME.test(namespace) && NAME.test(name) && (action === undefined || ACTION.test(action)) && rest.length === 0;
+  if (!routed) throw new TricenterError('NOT_FOUND', `no route for ${req.method} ${req.rawPath}`);
+  const app: AppRef = { namespace, name };
 
   if (req.method === 'GET') {
     if (action === undefined) {
@@ -94,32 +92,36 @@ async function route(deps: ApprovalDeps, req: Routed): Promise<HttpTriggerRespon
       const page = await deps.store.listRuns(app, { limit: 50 });
       return json(200, { app, runs: page.items.map(({ id, phase, publishVersion, releaseId, reason, createdAt, endedAt, decisions }) => ({ id, phase, publishVersion, releaseId, reason, createdAt, endedAt, decisions })) });
     }
-    throw new TricenterError('NOT_FOUND', `no route for GET ${req.path}`);
+    if (action === 'bundle') {
+      const etag = req.query.etag;
+      if (!etag) throw new RequestRefused(400, 'query parameter etag is required: the eTag the upload answered with');
+      return json(200, await uploadOutcome(deps, app, parseBundleFormat(req.query.format), etag));
+    }
+    throw new TricenterError('NOT_FOUND', `no route for GET ${req.rawPath}`);
   }
 
-  if (req.principal.scope !== 'approver') throw new TricenterError('FORBIDDEN', `${req.principal.name} may only read (viewer token)`);
-  if (req.method === 'PUT' && action === 'bundle') return uploadBundle(deps, app, req);
-  if (req.method !== 'POST' || !action) throw new TricenterError('NOT_FOUND', `no route for ${req.method} ${req.path}`);
+  if (principal.scope !== 'approver') throw new TricenterError('FORBIDDEN', `${principal.name} may only read (viewer token)`);
+  if (req.method === 'PUT' && action === 'bundle') {
+    const format = parseBundleFormat(req.headers['x-bundle-format']);
+    const receipt = await uploadBundle(deps, app, format, binaryBody(req, 'a bundle upload'));
+    const outcome = `/apps/${app.namespace}/${app.name}/bundle?format=${encodeURIComponent(format)}&etag=${encodeURIComponent(receipt.etag)}`;
+    return json(202, { ...receipt, outcome });
+  }
+  if (req.method !== 'POST' || !action) throw new TricenterError('NOT_FOUND', `no route for ${req.method} ${req.rawPath}`);
 
   const kind = parseDecisionAction(action);
-  const parsed = decisionBodySchema.parse(req.body.length ? JSON.parse(req.body.toString('utf8')) : {});
-  const by = req.principal.name;
-  const decisionId = req.headers['idempotency-key'] ?? (req.requestId || randomUUID());
-  const run =
-    kind === 'rollback'
-      ? await rollback(deps, app, by, parsed.comment)
-      : await decide(deps, { app, action: kind, by, decisionId, ...(parsed.comment ? { comment: parsed.comment } : {}) });
+  const parsed = decisionBodySchema.parse(jsonBody(req, MAX_DECISION_BODY_BYTES, 'a decision'));
+  const idempotencyKey = parseIdempotencyKey(req.headers['idempotency-key']);
+  const by = principal.name;
+  const run = await decideThroughApi(deps, {
+    app,
+    action: kind,
+    by,
+    ...(parsed.comment ? { comment: parsed.comment } : {}),
+    ...(idempotencyKey ? { idempotencyKey } : {}),
+    requestId: requestId || randomUUID(),
+  });
   return json(200, { app, action: kind, by, runId: run.id, phase: run.phase, publishVersion: run.publishVersion });
-}
-
-async function uploadBundle(deps: ApprovalDeps, app: AppRef, req: Routed): Promise<HttpTriggerResponse> {
-  const format = req.headers['x-bundle-format'] ?? 'tar.gz';
-  const suffix = BUNDLE_FORMATS[format as keyof typeof BUNDLE_FORMATS];
-  if (!suffix) throw new TricenterError('VALIDATION', `header x-bundle-format: "${format}" is not one of ${Object.keys(BUNDLE_FORMATS).join(', ')}`);
-  if (req.body.length === 0) throw new TricenterError('VALIDATION', 'the request body (the bundle) is empty');
-  const key = `bundles/${app.namespace}/${app.name}.${suffix}`;
-  const info = await deps.bundles.put(deps.bucket, key, req.body);
-  return json(202, { app, bucket: info.bucket, key: info.key, etag: info.etag, size: info.size });
 }
 
 function json(statusCode: number, body: unknown): HttpTriggerResponse {

@@ -1,6 +1,6 @@
 /**
  * Parses the text of one YAML file into bundle documents, strictly: duplicate keys, unresolved
- * tags and excessive aliasing are errors, and every document must be a mapping. Documents are
+ * tags, excessive aliasing and a `__proto__` key are errors, and every document must be a mapping. Documents are
  * composed one at a time so that the document limit stops a file of a million tiny documents
  * before it is all built; nesting is bounded before the (recursive) composer runs, and duplicate
  * keys are found in linear time (see yaml-guards.ts).
@@ -8,7 +8,7 @@
 import { Composer, isScalar, LineCounter, Parser, type Document, type YAMLError } from 'yaml';
 import { BundleError } from '#shared/core/errors.ts';
 import type { BundleLimits } from './limits.ts';
-import { checkNestingBeforeParsing, findDuplicateKey } from './yaml-guards.ts';
+import { checkNestingBeforeParsing, findDuplicateKey, findPrototypeKey } from './yaml-guards.ts';
 
 export interface ParsedYamlDocument {
   index: number;
@@ -61,6 +61,14 @@ export function parseYamlDocuments(file: string, text: string, context: YamlPars
       if (duplicate) {
         const { line: keyLine, col } = lineCounter.linePos(duplicate.range?.[0] ?? 0);
         throw new BundleError(`duplicate key ${JSON.stringify(String(duplicate))} at line ${keyLine}, column ${col}`, location);
+      }
+      const prototypeKey = findPrototypeKey(doc);
+      if (prototypeKey) {
+        const { line: keyLine, col } = lineCounter.linePos(prototypeKey.key.range?.[0] ?? 0);
+        throw new BundleError(
+          `the key "__proto__" at line ${keyLine}, column ${col} is not accepted: it cannot be kept as data (it would silently vanish), and Kubernetes refuses it as a label or annotation key`,
+          { ...location, field: prototypeKey.field },
+        );
       }
       if (isEmptyDocument(doc)) continue;
       if (context.documentsSoFar + documents.length + 1 > limits.maxDocuments) {

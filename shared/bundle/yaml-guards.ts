@@ -126,3 +126,34 @@ function duplicateIn(node: unknown): Node | undefined {
   }
   return undefined;
 }
+
+/**
+ * The first mapping key `__proto__`, with the field path that leads to it. No JavaScript object
+ * carries that key faithfully: wherever YAML becomes objects (yaml's own toJS, zod's records, a
+ * spread, a merge) an assignment turns it into the object's prototype and it silently disappears.
+ * Kubernetes refuses it as a label or annotation key anyway, so a bundle holding it is refused with
+ * its place named. `constructor` and `prototype` are ordinary own keys and are kept.
+ */
+export function findPrototypeKey(doc: Document.Parsed): { key: Node; field: string } | undefined {
+  return prototypeKeyIn(doc.contents, '');
+}
+
+function prototypeKeyIn(node: unknown, path: string): { key: Node; field: string } | undefined {
+  if (isAlias(node) || !(isMap(node) || isSeq(node))) return undefined;
+  if (isSeq(node)) {
+    for (const [index, item] of node.items.entries()) {
+      const found = prototypeKeyIn(item, `${path}[${index}]`);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  for (const pair of node.items) {
+    if (!isPair(pair)) continue;
+    const name = isScalar(pair.key) ? String(pair.key.value) : '?';
+    const field = path ? `${path}.${name}` : name;
+    if (isScalar(pair.key) && pair.key.value === '__proto__') return { key: pair.key, field };
+    const found = prototypeKeyIn(pair.key, field) ?? prototypeKeyIn(pair.value, field);
+    if (found) return found;
+  }
+  return undefined;
+}
