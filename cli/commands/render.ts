@@ -7,11 +7,13 @@ import type { ClusterRegistry } from '#shared/model/clusters.ts';
 import type { KubeObject } from '#shared/model/kube.ts';
 import type { Plan } from '#shared/model/plan.ts';
 import { render } from '#shared/render/render.ts';
+import { admitNames, admitRelease } from '#shared/tenancy/admission.ts';
 import { formatTable, manifestsByCluster, planRows } from '#shared/render/views.ts';
 
 /**
  * Dry-run commands: `render` prints the manifests each cluster would get, `plan` the steps.
- * Neither touches a cluster.
+ * Neither touches a cluster. Both refuse what ingest refuses: names the API server would reject
+ * always, and, given the operator's registry (`--clusters`) or a `--tenant`, what the tenant may not use.
  */
 export function register(program: Command): void {
   program
@@ -19,11 +21,12 @@ export function register(program: Command): void {
     .description('print the manifests each cluster would get (dry run)')
     .argument('<bundle>', 'a folder, .tar.gz, .tgz, .zip or multi-document .yaml')
     .option('--clusters <file>', 'cluster registry (default: the clusters document inside the bundle)')
+    .option('--tenant <name>', "check tenancy as this tenant (default with --clusters: the Application's namespace)")
     .option('--cluster <name>', 'only this cluster (name or alias)')
     .option('-o, --output <format>', 'yaml or json', 'yaml')
-    .action(async (bundlePath: string, opts: { clusters?: string; cluster?: string; output: string }) => {
+    .action(async (bundlePath: string, opts: PlanOptions & { cluster?: string; output: string }) => {
       const format = outputFormat(opts.output, ['yaml', 'json']);
-      const { plan, registry } = await planFor(bundlePath, opts.clusters);
+      const { plan, registry } = await planFor(bundlePath, opts);
       let byCluster = manifestsByCluster(plan);
       if (opts.cluster !== undefined) {
         const name = canonicalClusterName(opts.cluster, registry);
@@ -41,10 +44,11 @@ export function register(program: Command): void {
     .description('print the deploy steps (dry run); -o json prints the whole plan, manifests included')
     .argument('<bundle>', 'a folder, .tar.gz, .tgz, .zip or multi-document .yaml')
     .option('--clusters <file>', 'cluster registry (default: the clusters document inside the bundle)')
+    .option('--tenant <name>', "check tenancy as this tenant (default with --clusters: the Application's namespace)")
     .option('-o, --output <format>', 'table or json', 'table')
-    .action(async (bundlePath: string, opts: { clusters?: string; output: string }) => {
+    .action(async (bundlePath: string, opts: PlanOptions & { output: string }) => {
       const format = outputFormat(opts.output, ['table', 'json']);
-      const { plan } = await planFor(bundlePath, opts.clusters);
+      const { plan } = await planFor(bundlePath, opts);
       if (format === 'json') {
         process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
         return;
@@ -54,10 +58,19 @@ export function register(program: Command): void {
     });
 }
 
-async function planFor(bundlePath: string, clustersPath: string | undefined): Promise<{ plan: Plan; registry: ClusterRegistry }> {
+interface PlanOptions {
+  clusters?: string;
+  tenant?: string;
+}
+
+async function planFor(bundlePath: string, opts: PlanOptions): Promise<{ plan: Plan; registry: ClusterRegistry }> {
   const bundle = parseBundle(await loadBundle(bundlePath));
-  const registry = clustersPath === undefined ? registryInside(bundle) : parseClusterRegistry(await loadBundle(clustersPath));
-  return { plan: render(bundle, registry), registry };
+  const registry = opts.clusters === undefined ? registryInside(bundle) : parseClusterRegistry(await loadBundle(opts.clusters));
+  const plan = render(bundle, registry);
+  if (opts.clusters !== undefined || opts.tenant !== undefined) {
+    admitRelease({ tenant: opts.tenant ?? plan.app.namespace, registry, plan, traffic: bundle.trafficPolicies });
+  } else admitNames(plan);
+  return { plan, registry };
 }
 
 function registryInside(bundle: AppBundle): ClusterRegistry {

@@ -39,6 +39,12 @@ export function admitRelease(input: AdmissionInput): void {
   if (error) throw error;
 }
 
+/** The names alone: what a dry run checks when it has no operator's registry to judge tenancy by. */
+export function admitNames(plan: Plan): void {
+  const error = violationsError(uniqueViolations(validateNames(plan)));
+  if (error) throw error;
+}
+
 export function checkTenancy({ tenant, registry, plan, traffic }: AdmissionInput): Violation[] {
   const rules = tenantRules(registry, tenant);
   const out: Violation[] = [];
