@@ -27,3 +27,79 @@ export function appKey(app: AppRef): string {
 export function ownerSelector(app: AppRef): string {
   return `${LABEL_MANAGED_BY}=${MANAGED_BY},${LABEL_APP_NAMESPACE}=${app.namespace},${LABEL_APP_NAME}=${app.name}`;
 }
+
+/**
+ * KubeVela's annotation listing the applications sharing an object (`ns/name,ns/name`, the owner
+ * first). Set only by the gateway: a bundle's own value is dropped at render.
+ */
+export const ANNOTATION_SHARED_BY = 'app.oam.dev/shared-by';
+/**
+ * What the application's `take-over` / `shared-resource` policies say about one rendered object.
+ * Set only by render from those policies: a bundle's own value is dropped.
+ */
+export const ANNOTATION_RESOURCE_POLICY = 'tricenter.io/resource-policy';
+
+/** `take-over`: may adopt an object created outside tricenter; `shared`: may share it with other applications (KubeVela's shared-resource). */
+export type ResourcePolicy = 'take-over' | 'shared' | 'take-over,shared';
+
+/** Annotations and labels only tricenter writes: whatever a bundle says for them is dropped at render. */
+export const RESERVED_ANNOTATIONS: ReadonlySet<string> = new Set([ANNOTATION_SHARED_BY, ANNOTATION_RESOURCE_POLICY, ANNOTATION_CONTENT_HASH]);
+
+export function parseSharedBy(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+}
+
+/**
+ * What the gateway may do with one object, given what lives on the cluster (KubeVela's rule: an
+ * object belongs to one application):
+ * - `apply`: absent, ours, or created outside tricenter and adopted by a take-over policy;
+ *   `sharedBy` is the annotation value to write when the object is shared;
+ * - `join`: owned by another application that shares it, and we share it too: only our name is
+ *   added to the sharers, the owner's content is left alone (the first application writes);
+ * - `refuse`: anything else, with the reason.
+ */
+export type OwnershipDecision =
+  | { kind: 'apply'; sharedBy?: string }
+  | { kind: 'join'; sharedBy: string; unchanged: boolean }
+  | { kind: 'refuse'; reason: string };
+
+export interface LiveMetadata {
+  labels?: Record<string, string> | undefined;
+  annotations?: Record<string, string> | undefined;
+}
+
+export function decideOwnership(app: AppRef, policy: string | undefined, live: LiveMetadata | undefined): OwnershipDecision {
+  const shared = policy?.split(',').includes('shared') ?? false;
+  const takeOver = policy?.split(',').includes('take-over') ?? false;
+  const me = appKey(app);
+  if (live === undefined) return shared ? { kind: 'apply', sharedBy: me } : { kind: 'apply' };
+  const sharers = parseSharedBy(live.annotations?.[ANNOTATION_SHARED_BY]);
+  const withMe = sharers.includes(me) ? sharers : [...sharers, me];
+  const owner = ownerOf(live.labels);
+  if (owner && appKey(owner) === me) {
+    if (sharers.length > 0 || shared) return { kind: 'apply', sharedBy: (sharers.length > 0 ? sharers : withMe).join(',') };
+    return { kind: 'apply' };
+  }
+  if (owner) {
+    if (shared && sharers.length > 0) return { kind: 'join', sharedBy: withMe.join(','), unchanged: sharers.includes(me) };
+    const hint = shared
+      ? `${appKey(owner)} does not share it (both applications need a shared-resource policy for it)`
+      : 'an object belongs to one application (a shared-resource policy on both applications lets them share it)';
+    return { kind: 'refuse', reason: `is owned by application ${appKey(owner)}; ${hint}` };
+  }
+  if (takeOver) return shared ? { kind: 'apply', sharedBy: me } : { kind: 'apply' };
+  return {
+    kind: 'refuse',
+    reason: 'exists and was not created by tricenter; declare a take-over policy for it to adopt it (it will then be pruned with the application)',
+  };
+}
+
+/** The application an object's ownership labels name, when it carries all of them. */
+export function ownerOf(labels: Record<string, string> | undefined): AppRef | undefined {
+  const namespace = labels?.[LABEL_APP_NAMESPACE];
+  const name = labels?.[LABEL_APP_NAME];
+  return labels?.[LABEL_MANAGED_BY] === MANAGED_BY && namespace && name ? { namespace, name } : undefined;
+}

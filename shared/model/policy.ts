@@ -3,11 +3,13 @@ import { parseAt, placeAt, unsupportedType, type SourcePlace } from './source.ts
 import { parseTrait, type Trait } from './traits.ts';
 
 /**
- * KubeVela-style policies: `topology` (where to deploy) and `override` (what to change there).
- * A policy is either a `Policy` document (core.oam.dev/v1alpha1, `type`/`properties` at the top)
- * or an entry of the Application's `spec.policies`.
+ * KubeVela-style policies: `topology` (where to deploy), `override` (what to change there), and
+ * the resource policies `take-over` (adopt objects created outside tricenter) and `shared-resource`
+ * (share objects with other applications). A policy is either a `Policy` document
+ * (core.oam.dev/v1alpha1, `type`/`properties` at the top) or an entry of the Application's
+ * `spec.policies`.
  */
-export const SUPPORTED_POLICY_TYPES = ['topology', 'override'] as const;
+export const SUPPORTED_POLICY_TYPES = ['topology', 'override', 'take-over', 'shared-resource'] as const;
 export type PolicyType = (typeof SUPPORTED_POLICY_TYPES)[number];
 
 export const SELECTOR_OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'] as const;
@@ -110,7 +112,36 @@ export interface OverridePolicy extends PolicyBase {
   type: 'override';
   components: OverrideEntry[];
 }
-export type Policy = TopologyPolicy | OverridePolicy;
+/** KubeVela's ResourcePolicyRuleSelector: an object matches when every list given contains it. */
+const resourceSelectorSchema = z
+  .strictObject({
+    componentNames: z.array(z.string().min(1)).min(1).optional(),
+    componentTypes: z.array(z.string().min(1)).min(1).optional(),
+    /** Kinds, e.g. `ConfigMap`. */
+    resourceTypes: z.array(z.string().min(1)).min(1).optional(),
+    resourceNames: z.array(z.string().min(1)).min(1).optional(),
+  })
+  .refine((selector) => Object.keys(selector).length > 0, 'an empty selector would match every object; name componentNames, componentTypes, resourceTypes or resourceNames');
+export type ResourceSelector = z.infer<typeof resourceSelectorSchema>;
+
+const resourcePolicyPropertiesSchema = z.strictObject({ rules: z.array(z.strictObject({ selector: resourceSelectorSchema })).min(1) });
+
+export interface ResourceRulesPolicy extends PolicyBase {
+  type: 'take-over' | 'shared-resource';
+  selectors: ResourceSelector[];
+}
+
+export type Policy = TopologyPolicy | OverridePolicy | ResourceRulesPolicy;
+
+/** True when the object of that component matches the selector (KubeVela's rule: every given list must contain it). */
+export function matchesResourceSelector(selector: ResourceSelector, object: { component: string; componentType: string; kind: string; name: string }): boolean {
+  return (
+    (selector.componentNames?.includes(object.component) ?? true) &&
+    (selector.componentTypes?.includes(object.componentType) ?? true) &&
+    (selector.resourceTypes?.includes(object.kind) ?? true) &&
+    (selector.resourceNames?.includes(object.name) ?? true)
+  );
+}
 
 const policyDocumentSchema = z.looseObject({
   apiVersion: z.string().regex(/^core\.oam\.dev\/v1(alpha|beta)?\d*$/, 'must be core.oam.dev/v1alpha1'),
@@ -153,6 +184,10 @@ function parsePolicyBody(name: string, type: string, properties: unknown, place:
       return out;
     });
     return { name, type, place, components };
+  }
+  if (type === 'take-over' || type === 'shared-resource') {
+    const props = parseAt(resourcePolicyPropertiesSchema, properties, propsPlace);
+    return { name, type, place, selectors: props.rules.map((rule) => rule.selector) };
   }
   throw unsupportedType('policy', type, SUPPORTED_POLICY_TYPES, place);
 }

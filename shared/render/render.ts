@@ -6,14 +6,17 @@ import type { KubeObject } from '../model/kube.ts';
 import {
   ANNOTATION_CONTENT_HASH,
   ANNOTATION_PUBLISH_VERSION,
+  ANNOTATION_RESOURCE_POLICY,
   LABEL_APP_NAME,
   LABEL_APP_NAMESPACE,
   LABEL_COMPONENT,
   LABEL_MANAGED_BY,
   MANAGED_BY,
+  RESERVED_ANNOTATIONS,
+  type ResourcePolicy,
 } from '../model/ownership.ts';
 import { DEFAULT_PARALLELISM, DEFAULT_STEP_TIMEOUT_MS, type ClusterTarget, type DeployStep, type Plan, type PlanStep } from '../model/plan.ts';
-import type { OverrideEntry, OverridePolicy, Policy, TopologyPolicy } from '../model/policy.ts';
+import { matchesResourceSelector, type OverrideEntry, type OverridePolicy, type Policy, type ResourceRulesPolicy, type TopologyPolicy } from '../model/policy.ts';
 import { isClusterScoped } from '../model/scope.ts';
 import { bundleError, placeAt, type SourcePlace } from '../model/source.ts';
 import type { DeployStepSpec, StepSpec } from '../model/workflow.ts';
@@ -45,13 +48,14 @@ export function render(bundle: AppBundle, registry: ClusterRegistry): Plan {
   const policies = new Map(bundle.policies.map((p) => [p.name, p]));
   const specs = bundle.workflow?.steps ?? defaultSteps(bundle);
   const index = new ObjectIndex(bundle.objects);
+  const resourcePolicies = bundle.policies.filter((p): p is ResourceRulesPolicy => p.type === 'take-over' || p.type === 'shared-resource');
   const steps = specs.map((spec): PlanStep => {
     if (spec.type === 'suspend') {
       return spec.durationMs === undefined
         ? { name: spec.name, type: 'suspend', timeoutMs: spec.timeoutMs }
         : { name: spec.name, type: 'suspend', durationMs: spec.durationMs, timeoutMs: spec.timeoutMs };
     }
-    return renderDeployStep(bundle, index, registry, spec, policies, publishVersion);
+    return renderDeployStep(bundle, index, registry, spec, policies, publishVersion, resourcePolicies);
   });
   return { app: { namespace: app.namespace, name: app.name }, publishVersion, contentHash: bundle.contentHash, steps };
 }
@@ -85,6 +89,7 @@ function renderDeployStep(
   spec: DeployStepSpec,
   policies: Map<string, Policy>,
   publishVersion: string,
+  resourcePolicies: ResourceRulesPolicy[],
 ): DeployStep {
   const topologies: TopologyPolicy[] = [];
   const overrides: OverridePolicy[] = [];
@@ -94,7 +99,8 @@ function renderDeployStep(
       throw bundleError(`policy "${ref.name}" is not in the bundle (policies: ${[...policies.keys()].join(', ') || 'none'})`, ref.place, 'RENDER');
     }
     if (policy.type === 'topology') topologies.push(policy);
-    else overrides.push(policy);
+    else if (policy.type === 'override') overrides.push(policy);
+    else throw bundleError(`policy "${ref.name}" is a ${policy.type} policy: it applies to the whole application, a deploy step lists only topology and override policies`, ref.place, 'RENDER');
   }
   if (topologies.length === 0) {
     throw bundleError('a deploy step needs at least one topology policy among its policies; it would deploy nowhere', placeAt(spec.place, 'properties.policies'), 'RENDER');
@@ -119,7 +125,7 @@ function renderDeployStep(
     if (!manifests) {
       // finalize() stamps in place: with one namespace variant the rendered objects can be used as they are.
       const source = variants === 1 ? rendered : rendered.map((r) => ({ ...r, object: structuredClone(r.object) }));
-      manifests = source.map((r) => deepFreeze(finalize(r, bundle, publishVersion, namespace)));
+      manifests = source.map((r) => deepFreeze(finalize(r, bundle, publishVersion, namespace, resourcePolicies)));
       byNamespace.set(namespace?.namespace, manifests);
     }
     // Clusters of one step with the same namespace share one frozen list: 50 clusters cost one copy.
@@ -139,6 +145,7 @@ function renderDeployStep(
 
 interface RenderedObject {
   component: string;
+  componentType: string;
   object: KubeObject;
   source: ManifestSource;
 }
@@ -185,7 +192,7 @@ function renderComponents(bundle: AppBundle, index: ObjectIndex, overrides: Over
         throw bundleError(`${object.kind} ${object.metadata.name} is already deployed by component "${owner}"; an object belongs to one component`, component.place, 'RENDER');
       }
       seen.set(identity, component.name);
-      out.push({ component: component.name, object, source: sources[i] ?? { object: component.place, fields: {} } });
+      out.push({ component: component.name, componentType: component.type, object, source: sources[i] ?? { object: component.place, fields: {} } });
     });
   }
   return out;
@@ -227,7 +234,13 @@ function rejectUnknownComponentNames(policy: OverridePolicy, components: Compone
 }
 
 /** Stamps the rendered object (in place): relocated namespace, ownership labels, publish version, content hash, source. */
-function finalize(rendered: RenderedObject, bundle: AppBundle, publishVersion: string, relocation: Relocation | undefined): KubeObject {
+function finalize(
+  rendered: RenderedObject,
+  bundle: AppBundle,
+  publishVersion: string,
+  relocation: Relocation | undefined,
+  resourcePolicies: ResourceRulesPolicy[],
+): KubeObject {
   const app = bundle.application;
   const object = rendered.object;
   const source: ManifestSource = { object: rendered.source.object, fields: { ...rendered.source.fields } };
@@ -243,10 +256,28 @@ function finalize(rendered: RenderedObject, bundle: AppBundle, publishVersion: s
     [LABEL_APP_NAME]: app.name,
     [LABEL_COMPONENT]: rendered.component,
   };
-  object.metadata.annotations = { ...object.metadata.annotations, [ANNOTATION_PUBLISH_VERSION]: publishVersion };
+  // Whose an object is, and who may share it, is tricenter's to say: a bundle cannot forge it.
+  const annotations = Object.fromEntries(Object.entries(object.metadata.annotations ?? {}).filter(([key]) => !RESERVED_ANNOTATIONS.has(key)));
+  const resourcePolicy = resourcePolicyOf(rendered, resourcePolicies);
+  object.metadata.annotations = {
+    ...annotations,
+    [ANNOTATION_PUBLISH_VERSION]: publishVersion,
+    ...(resourcePolicy ? { [ANNOTATION_RESOURCE_POLICY]: resourcePolicy } : {}),
+  };
   const hash = contentHash(object);
   object.metadata.annotations[ANNOTATION_CONTENT_HASH] = hash;
   return object;
+}
+
+/** What the application's take-over / shared-resource policies say about this object, if anything. */
+function resourcePolicyOf(rendered: RenderedObject, policies: ResourceRulesPolicy[]): ResourcePolicy | undefined {
+  const target = { component: rendered.component, componentType: rendered.componentType, kind: rendered.object.kind, name: rendered.object.metadata.name };
+  const matches = (type: ResourceRulesPolicy['type']) =>
+    policies.some((policy) => policy.type === type && policy.selectors.some((selector) => matchesResourceSelector(selector, target)));
+  const takeOver = matches('take-over');
+  const shared = matches('shared-resource');
+  if (takeOver && shared) return 'take-over,shared';
+  return takeOver ? 'take-over' : shared ? 'shared' : undefined;
 }
 
 function deepFreeze<T>(value: T): T {

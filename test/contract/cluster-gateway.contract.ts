@@ -2,7 +2,16 @@ import { ApiException, KubernetesObjectApi, PatchStrategy, type KubeConfig, type
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { TricenterError } from '#shared/core/errors.ts';
 import type { KubeObject, ObjectRef } from '#shared/model/kube.ts';
-import { FIELD_MANAGER, LABEL_APP_NAME, LABEL_APP_NAMESPACE, LABEL_MANAGED_BY, MANAGED_BY, type AppRef } from '#shared/model/ownership.ts';
+import {
+  ANNOTATION_RESOURCE_POLICY,
+  ANNOTATION_SHARED_BY,
+  FIELD_MANAGER,
+  LABEL_APP_NAME,
+  LABEL_APP_NAMESPACE,
+  LABEL_MANAGED_BY,
+  MANAGED_BY,
+  type AppRef,
+} from '#shared/model/ownership.ts';
 import type { ClusterGateway } from '#shared/ports/cluster-gateway.port.ts';
 
 /**
@@ -40,6 +49,12 @@ function ownership(app: AppRef): Record<string, string> {
 
 function configMap(app: AppRef, name: string, data: Record<string, string>, labels: Record<string, string> = ownership(app)): KubeObject {
   return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: app.namespace, labels }, data };
+}
+
+/** The same object rendered for another application (render stamps the ownership labels), optionally with a resource policy. */
+function renderedFor(object: KubeObject, app: AppRef, policy?: string): KubeObject {
+  const annotations = policy ? { [ANNOTATION_RESOURCE_POLICY]: policy } : undefined;
+  return { ...object, metadata: { ...object.metadata, labels: { ...object.metadata.labels, ...ownership(app) }, ...(annotations ? { annotations } : {}) } };
 }
 
 function deployment(app: AppRef, name: string, options: { replicas?: number; image?: string } = {}): KubeObject {
@@ -286,6 +301,88 @@ export function describeClusterGatewayContract(label: string, setup: () => Promi
       expect(error.retryable).toBe(false);
       // The gateway's own words end with "(422 Invalid)"; what follows is the server's message.
       expect(error.message).toMatch(/\(422 \w+\): .*Not_A_Valid_Name/);
+    });
+
+    it('refuses another application’s object, names the owner, and applies nothing of that apply', async () => {
+      const owner = { namespace: uniqueName('gwc-own'), name: 'web' };
+      const hijacker = { namespace: owner.namespace, name: 'hijack' };
+      const victim = configMap(owner, 'web', { 'config.json': '{"db":"victim"}' });
+      await gateway.apply(cluster, [victim]);
+      const before = await readObject(cluster, ref(victim));
+      const innocent = configMap(hijacker, 'hijack-extra', { a: 'b' });
+      const error = await rejection(gateway.apply(cluster, [innocent, renderedFor({ ...victim, data: { 'config.json': '{"db":"attacker"}' } }, hijacker)]));
+      expect(error.code).toBe('FORBIDDEN');
+      expect(error.retryable).toBe(false);
+      expect(error.message).toContain(`ConfigMap ${owner.namespace}/web`);
+      expect(error.message).toContain(`is owned by application ${owner.namespace}/web`);
+      expect(error.message).toContain('nothing applied');
+      const after = await readObject(cluster, ref(victim));
+      expect(after?.metadata?.resourceVersion).toBe(before?.metadata?.resourceVersion);
+      expect((after as { data?: Record<string, string> }).data).toEqual(victim.data);
+      expect(await readObject(cluster, ref(innocent))).toBeUndefined();
+      // Even declaring it shared does not help: the owner never shared it.
+      const shared = await rejection(gateway.apply(cluster, [renderedFor(victim, hijacker, 'shared')]));
+      expect(shared.message).toContain('does not share it');
+      expect(await gateway.prune(cluster, hijacker, [])).toEqual([]);
+      expect(await readObject(cluster, ref(victim))).toBeDefined();
+    });
+
+    it('refuses an object created outside tricenter unless a take-over policy adopts it; adopted, it is pruned with the application', async () => {
+      const app = { namespace: uniqueName('gwc-adopt'), name: 'web' };
+      await gateway.apply(cluster, [configMap(app, 'anchor', { a: 'b' })]);
+      const outside = configMap(app, 'legacy', { origin: 'kubectl' }, { team: 'ops' });
+      await client(cluster).create(outside as KubernetesObject);
+      const mine = renderedFor({ ...outside, data: { origin: 'tricenter' } }, app);
+      const error = await rejection(gateway.apply(cluster, [mine]));
+      expect(error.code).toBe('FORBIDDEN');
+      expect(error.message).toMatch(/legacy.*not created by tricenter.*take-over/);
+      expect(((await readObject(cluster, ref(outside))) as { data?: Record<string, string> }).data).toEqual({ origin: 'kubectl' });
+
+      await gateway.apply(cluster, [renderedFor(mine, app, 'take-over')]);
+      const adopted = (await readObject(cluster, ref(outside))) as KubernetesObject & { data?: Record<string, string> };
+      expect(adopted.data).toEqual({ origin: 'tricenter' });
+      expect(adopted.metadata?.labels?.[LABEL_APP_NAME]).toBe('web');
+      expect(sortRefs(await gateway.prune(cluster, app, [ref(configMap(app, 'anchor', {}))]))).toEqual(sortRefs([ref(outside)]));
+      expect(await readObject(cluster, ref(outside))).toBeUndefined();
+    });
+
+    it('shares an object only when its owner shares it: the owner writes, sharers join, the last one out deletes', async () => {
+      const first = { namespace: uniqueName('gwc-share'), name: 'first' };
+      const second = { namespace: first.namespace, name: 'second' };
+      const common = configMap(first, 'common', { owner: 'first' });
+      await gateway.apply(cluster, [renderedFor(common, first, 'shared')]);
+      const joined = await gateway.apply(cluster, [renderedFor({ ...common, data: { owner: 'second' } }, second, 'shared')]);
+      expect(joined.objects.map((o) => o.changed)).toEqual([true]);
+      let live = (await readObject(cluster, ref(common))) as KubernetesObject & { data?: Record<string, string> };
+      expect(live.data).toEqual({ owner: 'first' });
+      expect(live.metadata?.annotations?.[ANNOTATION_SHARED_BY]).toBe(`${first.namespace}/first,${second.namespace}/second`);
+      // The owner applies again: the sharers stay.
+      await gateway.apply(cluster, [renderedFor(common, first, 'shared')]);
+      live = (await readObject(cluster, ref(common))) as typeof live;
+      expect(live.metadata?.annotations?.[ANNOTATION_SHARED_BY]).toBe(`${first.namespace}/first,${second.namespace}/second`);
+
+      // The owner drops it while the second still shares it: handed over, not deleted.
+      expect(await gateway.prune(cluster, first, [])).toEqual([]);
+      live = (await readObject(cluster, ref(common))) as typeof live;
+      expect(live.metadata?.labels?.[LABEL_APP_NAME]).toBe('second');
+      expect(live.metadata?.annotations?.[ANNOTATION_SHARED_BY]).toBe(`${second.namespace}/second`);
+      expect(await gateway.prune(cluster, second, [])).toEqual([ref(common)]);
+      expect(await readObject(cluster, ref(common))).toBeUndefined();
+    });
+
+    it('dry-runs every object first: one invalid object fails the apply naming it, and nothing else is written', async () => {
+      const app = { namespace: uniqueName('gwc-dry'), name: 'web' };
+      const good = configMap(app, 'good', { a: 'b' });
+      const bad = configMap(app, 'Bad_Name', { a: 'b' });
+      const error = await rejection(gateway.apply(cluster, [good, bad]));
+      expect(error.code).toBe('INVALID_OBJECT');
+      expect(error.message).toContain('nothing applied');
+      expect(error.message).toContain(`ConfigMap ${app.namespace}/Bad_Name`);
+      expect(error.message).not.toContain(`ConfigMap ${app.namespace}/good`);
+      expect(await readObject(cluster, ref(good))).toBeUndefined();
+      // The namespace it created for the dry run is removed again (a real API server may still show it terminating).
+      const namespace = await readObject(cluster, { apiVersion: 'v1', kind: 'Namespace', name: app.namespace });
+      expect(namespace === undefined || namespace.metadata?.deletionTimestamp !== undefined).toBe(true);
     });
 
     it(

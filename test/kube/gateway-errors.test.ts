@@ -18,7 +18,7 @@ const deletes: Array<{ path: string; body: unknown }> = [];
 const owner = { 'app.kubernetes.io/managed-by': 'tricenter', 'app.oam.dev/namespace': 'demo', 'app.oam.dev/name': 'web' };
 const listedInDemo = [
   { metadata: { name: 'web-keep', namespace: 'demo', uid: 'uid-keep', labels: owner } },
-  { metadata: { name: 'web-drop', namespace: 'demo', uid: 'uid-drop', labels: owner } },
+  { metadata: { name: 'web-drop', namespace: 'demo', uid: 'uid-drop', resourceVersion: '41', labels: owner } },
   { metadata: { name: 'web-other-app', namespace: 'demo', uid: 'uid-other', labels: { ...owner, 'app.oam.dev/name': 'other' } } },
   { metadata: { name: 'web-unlabelled', namespace: 'demo', uid: 'uid-bare', labels: { app: 'web' } } },
 ];
@@ -99,7 +99,7 @@ function connectionsTo(server: string): ClusterConnections {
 }
 
 function cm(name: string, namespace = 't'): KubeObject {
-  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace }, data: { a: 'b' } };
+  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace, labels: { ...owner, 'app.oam.dev/namespace': namespace } }, data: { a: 'b' } };
 }
 
 let server: Server;
@@ -149,8 +149,8 @@ describe('gateway error classification', () => {
       expect(result.objects.every((o) => o.changed)).toBe(true);
       await fresh.apply('fake', names.map((name) => cm(name)));
       expect(requests.filter((r) => r === 'GET /api/v1')).toHaveLength(1);
-      // Unlabelled objects are read one by one before each apply (to tell "changed").
-      expect(fresh.requestCounts('fake')).toMatchObject({ discovery: 1, apply: 24, get: 24, create: 1 });
+      // Objects of one kind in one namespace are read with one list before each apply (whose they are, and "changed"), then dry-run.
+      expect(fresh.requestCounts('fake')).toMatchObject({ discovery: 1, list: 2, get: 0, 'dry-run': 24, apply: 24, create: 1 });
     } finally {
       fresh.close();
     }
@@ -163,7 +163,7 @@ describe('gateway error classification', () => {
     const serial = createKubeGateway({ connections: connectionsTo(`http://127.0.0.1:${(server.address() as AddressInfo).port}`), concurrency: 1 });
     try {
       await serial.apply('fake', ['k1', 'k2', 'k3', 'k4', 'k5'].map((name) => cm(name)));
-      expect(serial.requestCounts('fake')).toMatchObject({ discovery: 1, create: 1, get: 5, apply: 5 });
+      expect(serial.requestCounts('fake')).toMatchObject({ discovery: 1, create: 1, list: 1, get: 0, 'dry-run': 5, apply: 5 });
       expect(connections).toBe(1);
     } finally {
       server.off('connection', count);
@@ -171,20 +171,20 @@ describe('gateway error classification', () => {
     }
   });
 
-  it('does not read objects before applying them in a namespace it has just created', async () => {
+  it('reads a namespace with one list, creates it, dry-runs every object, then applies each once', async () => {
     requests.length = 0;
     const fresh = createKubeGateway({ connections: connectionsTo(`http://127.0.0.1:${(server.address() as AddressInfo).port}`) });
     try {
       const result = await fresh.apply('fake', ['a', 'b', 'c'].map((name) => cm(name, 'fresh')));
       expect(result.objects.map((o) => o.changed)).toEqual([true, true, true]);
-      expect(requests.filter((r) => r.startsWith('GET /api/v1/namespaces/'))).toEqual([]);
-      expect(fresh.requestCounts('fake')).toMatchObject({ create: 1, get: 0, apply: 3 });
+      expect(requests.filter((r) => r.startsWith('GET /api/v1/namespaces/'))).toEqual(['GET /api/v1/namespaces/fresh/configmaps']);
+      expect(fresh.requestCounts('fake')).toMatchObject({ create: 1, list: 1, get: 0, 'dry-run': 3, apply: 3 });
     } finally {
       fresh.close();
     }
   });
 
-  it('prunes per namespace when it may not list cluster-wide, deleting only objects with our labels, by uid', async () => {
+  it('prunes per namespace when it may not list cluster-wide, deleting only objects with our labels, by uid and resourceVersion', async () => {
     requests.length = 0;
     deletes.length = 0;
     const app = { namespace: 'demo', name: 'web' };
@@ -192,7 +192,7 @@ describe('gateway error classification', () => {
     const pruned = await gateway.prune('fake', app, keep);
     expect(pruned).toEqual([{ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'demo', name: 'web-drop' }]);
     expect(deletes).toEqual([
-      { path: '/api/v1/namespaces/demo/configmaps/web-drop', body: { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: 'Background', preconditions: { uid: 'uid-drop' } } },
+      { path: '/api/v1/namespaces/demo/configmaps/web-drop', body: { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: 'Background', preconditions: { uid: 'uid-drop', resourceVersion: '41' } } },
     ]);
     expect(requests).toContain('GET /api/v1/configmaps');
     expect(requests).toContain('GET /api/v1/namespaces/demo/configmaps');

@@ -83,13 +83,14 @@ describe('kube gateway request economy on the sandbox', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('discovers each apiVersion once, reads nothing in a namespace it creates, and sends one apply per object', async () => {
+  it('discovers each apiVersion once, reads what lives there first, dry-runs every object, then sends one apply per object', async () => {
     sandbox.resetStats();
     const first = await gateway.apply(cluster, manifests);
     expect(first.objects.every((o) => o.changed)).toBe(true);
-    // v1 and apps/v1: one discovery each; one namespace create; four applies; no reads (fresh namespace).
-    expect(gateway.requestCounts(cluster)).toMatchObject({ discovery: 2, create: 1, apply: 4, get: 0, list: 0 });
-    expect(sandbox.stats(cluster).requests).toBe(2 + 1 + 4);
+    // v1 and apps/v1: one discovery each; two ConfigMaps: one list, the Service and the Deployment: one read each;
+    // one namespace create; four dry runs; four applies.
+    expect(gateway.requestCounts(cluster)).toMatchObject({ discovery: 2, list: 1, get: 2, create: 1, 'dry-run': 4, apply: 4 });
+    expect(sandbox.stats(cluster).requests).toBe(2 + 3 + 1 + 4 + 4);
   });
 
   it('reads the current state with one list per kind and namespace, or one read for a lone object, before applying again', async () => {
@@ -98,9 +99,10 @@ describe('kube gateway request economy on the sandbox', () => {
     const again = await gateway.apply(cluster, manifests);
     expect(again.objects.every((o) => !o.changed)).toBe(true);
     const after = gateway.requestCounts(cluster);
-    // Two ConfigMaps: one list; the Service and the Deployment: one read each; four applies.
-    expect({ list: after!.list - before!.list, get: after!.get - before!.get, apply: after!.apply - before!.apply }).toEqual({ list: 1, get: 2, apply: 4 });
-    expect(sandbox.stats(cluster).requests).toBe(7);
+    // Two ConfigMaps: one list; the Service and the Deployment: one read each; four dry runs; four applies.
+    const delta = (action: 'list' | 'get' | 'dry-run' | 'apply') => after![action] - before![action];
+    expect({ list: delta('list'), get: delta('get'), dryRun: delta('dry-run'), apply: delta('apply') }).toEqual({ list: 1, get: 2, dryRun: 4, apply: 4 });
+    expect(sandbox.stats(cluster).requests).toBe(11);
   });
 
   it('logs which field managers a forced apply overrode', async () => {

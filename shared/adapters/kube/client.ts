@@ -21,7 +21,7 @@ import { TricenterError } from '../../core/errors.ts';
  * server should judge) and so that we see the HTTP status (201 = created by server-side apply).
  */
 
-export type KubeAction = 'discovery' | 'get' | 'list' | 'apply' | 'create' | 'delete';
+export type KubeAction = 'discovery' | 'get' | 'list' | 'dry-run' | 'apply' | 'patch' | 'create' | 'delete';
 
 export interface RawResponse {
   status: number;
@@ -35,12 +35,13 @@ export interface SendOptions {
 }
 
 export const APPLY_PATCH = 'application/apply-patch+yaml';
+export const MERGE_PATCH = 'application/merge-patch+json';
 
 /** Requests sent per action: the benchmark reports them, and tests check discovery is not repeated. */
 export type RequestCounts = Record<KubeAction, number>;
 
 export class ClusterClient extends KubernetesObjectApi {
-  readonly counts: RequestCounts = { discovery: 0, get: 0, list: 0, apply: 0, create: 0, delete: 0 };
+  readonly counts: RequestCounts = { discovery: 0, get: 0, list: 0, 'dry-run': 0, apply: 0, patch: 0, create: 0, delete: 0 };
   /** Namespaces known to exist (created or seen by this client), so apply does not re-create them. */
   readonly knownNamespaces = new Set<string>();
   private readonly discoveryInFlight = new Map<string, Promise<unknown>>();

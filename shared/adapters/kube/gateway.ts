@@ -1,14 +1,26 @@
 import type { KubeConfig } from '@kubernetes/client-node';
-import { TricenterError } from '../../core/errors.ts';
+import { errorMessage, isTricenterError, TricenterError } from '../../core/errors.ts';
 import { silentLogger, type Logger } from '../../core/log.ts';
 import { objectRef, refKey, type KubeObject, type ObjectRef } from '../../model/kube.ts';
-import { FIELD_MANAGER, ownerSelector, type AppRef } from '../../model/ownership.ts';
+import {
+  ANNOTATION_RESOURCE_POLICY,
+  ANNOTATION_SHARED_BY,
+  FIELD_MANAGER,
+  LABEL_APP_NAME,
+  LABEL_APP_NAMESPACE,
+  LABEL_COMPONENT,
+  decideOwnership,
+  ownerOf,
+  ownerSelector,
+  parseSharedBy,
+  type AppRef,
+} from '../../model/ownership.ts';
 import type { ApplyResult, ClusterGateway, HealthReport, WorkloadStatus } from '../../ports/cluster-gateway.port.ts';
-import { APPLY_PATCH, createClusterClient, type ClusterClient, type RawResponse, type RequestCounts } from './client.ts';
+import { APPLY_PATCH, MERGE_PATCH, createClusterClient, type ClusterClient, type RawResponse, type RequestCounts } from './client.ts';
 import type { ClusterConnections } from './connections.ts';
 import { classifyHttpStatus, classifyKubeError, parseStatus, type RequestDescription } from './errors.ts';
 import { evaluateHealth, ingressAddressesOf, workloadStatus } from './health.ts';
-import { OWNED_KINDS, applyTiers, identityKey, isOwnedBy, managersOverridden, ownerOf, prepareForApply } from './manifests.ts';
+import { OWNED_KINDS, applyTiers, identityKey, isOwnedBy, managersOverridden, prepareForApply } from './manifests.ts';
 
 /**
  * The ClusterGateway over @kubernetes/client-node: any kubeconfig, real clusters and the sandbox alike.
@@ -38,7 +50,67 @@ export interface KubeGateway extends ClusterGateway {
 }
 
 interface LiveObject {
-  metadata?: { name?: string; namespace?: string; resourceVersion?: string; uid?: string; labels?: Record<string, string> };
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    resourceVersion?: string;
+    uid?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
+}
+
+/** Tries to delete an owned object that keeps changing under us (a controller writing its status). */
+const PRUNE_ATTEMPTS = 3;
+
+/**
+ * The next sharer becomes the owner (ownership labels) and the sharers lose us, conditional on the
+ * resourceVersion listed: the object outlives this application while another one still uses it.
+ */
+function handOverPatch(resourceVersion: string | undefined, remaining: string[]) {
+  const [namespace, name] = (remaining[0] as string).split('/');
+  return {
+    metadata: {
+      resourceVersion,
+      labels: { [LABEL_APP_NAMESPACE]: namespace, [LABEL_APP_NAME]: name },
+      annotations: { [ANNOTATION_SHARED_BY]: remaining.join(',') },
+    },
+  };
+}
+
+/** Objects per page when listing what lives in a namespace. */
+const LIST_PAGE_SIZE = 500;
+
+/** One object of an apply, after the ownership check: write it (as its owner) or join its sharers. */
+type PlannedWrite =
+  | { mode: 'apply'; manifest: KubeObject }
+  | { mode: 'join'; manifest: KubeObject; sharedBy: string; unchanged: boolean };
+type RefusedWrite = { mode: 'refuse'; manifest: KubeObject; reason: string };
+
+/** `ConfigMap demo/web (component web)`: how an object is named in a refusal. */
+function describeObject(manifest: KubeObject): string {
+  const { namespace, name } = manifest.metadata;
+  const component = manifest.metadata.labels?.[LABEL_COMPONENT];
+  return `${manifest.kind} ${namespace ? `${namespace}/` : ''}${name}${component ? ` (component ${component})` : ''}`;
+}
+
+/** The ownership check of one prepared manifest against what lives on the cluster; the manifest gets the sharers it must carry. */
+function planWrite(manifest: KubeObject, live: LiveObject | undefined): PlannedWrite | RefusedWrite {
+  const app = ownerOf(manifest.metadata.labels);
+  if (!app) return { mode: 'refuse', manifest, reason: 'carries no tricenter ownership labels, so it cannot be applied' };
+  const decision = decideOwnership(app, manifest.metadata.annotations?.[ANNOTATION_RESOURCE_POLICY], live?.metadata);
+  switch (decision.kind) {
+    case 'refuse':
+      return { mode: 'refuse', manifest, reason: decision.reason };
+    case 'join':
+      return { mode: 'join', manifest, sharedBy: decision.sharedBy, unchanged: decision.unchanged };
+    case 'apply': {
+      const annotations = { ...manifest.metadata.annotations };
+      if (decision.sharedBy === undefined) delete annotations[ANNOTATION_SHARED_BY];
+      else annotations[ANNOTATION_SHARED_BY] = decision.sharedBy;
+      return { mode: 'apply', manifest: { ...manifest, metadata: { ...manifest.metadata, annotations } } };
+    }
+  }
 }
 
 async function mapLimit<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
@@ -112,46 +184,39 @@ export function createKubeGateway(options: KubeGatewayOptions): KubeGateway {
   };
 
   /**
-   * The objects of one apply tier as they are now (by refKey; absent = does not exist), to tell
-   * "changed" and whose fields a forced apply takes. Nothing is read in a namespace this apply has
-   * just created; objects carrying the ownership labels are read with one list per kind, namespace
-   * and application; any other object with one read.
+   * Every object of an apply as it lives on the cluster now (by refKey; absent = does not exist),
+   * whoever owns it: what the ownership check and "changed" compare. Objects of one kind in one
+   * namespace are read with one (paged) list when there are several, any other object with one read.
    */
-  const currentStates = async (client: ClusterClient, cluster: string, tier: KubeObject[], freshNamespaces: Set<string>): Promise<Map<string, unknown>> => {
-    const states = new Map<string, unknown>();
-    const groups = new Map<string, { apiVersion: string; kind: string; namespace: string; selector: string; refs: ObjectRef[] }>();
-    const singles: ObjectRef[] = [];
-    for (const manifest of tier) {
+  const liveStates = async (client: ClusterClient, cluster: string, manifests: KubeObject[]): Promise<Map<string, LiveObject>> => {
+    const states = new Map<string, LiveObject>();
+    const groups = new Map<string, ObjectRef[]>();
+    for (const manifest of manifests) {
       const ref = objectRef(manifest);
-      if (ref.namespace && freshNamespaces.has(ref.namespace)) continue;
-      const app = ownerOf(manifest.metadata.labels);
-      if (!app || !ref.namespace) {
-        singles.push(ref);
-        continue;
-      }
-      const selector = ownerSelector(app);
-      const key = `${ref.apiVersion} ${ref.kind} ${ref.namespace} ${selector}`;
-      const group = groups.get(key) ?? { apiVersion: ref.apiVersion, kind: ref.kind, namespace: ref.namespace, selector, refs: [] };
-      group.refs.push(ref);
-      groups.set(key, group);
+      const key = `${ref.apiVersion} ${ref.kind} ${ref.namespace ?? ''}`;
+      groups.set(key, [...(groups.get(key) ?? []), ref]);
     }
-    const lists = [...groups.values()].filter((group) => {
-      if (group.refs.length > 1) return true;
-      singles.push(...group.refs);
-      return false;
-    });
-    await mapLimit(lists, concurrency, async (group) => {
-      const target = `${group.apiVersion} ${group.kind} in ${group.namespace}`;
-      const query = { labelSelector: group.selector };
-      const response = await call(client, { cluster, action: 'list', target }, async () => client.send('list', 'GET', await client.pathOf(group, 'list'), { query }));
-      for (const item of (response.body as { items?: LiveObject[] }).items ?? []) {
-        const name = item.metadata?.name;
-        if (name) states.set(refKey({ apiVersion: group.apiVersion, kind: group.kind, namespace: group.namespace, name }), item);
-      }
+    const singles = [...groups.values()].filter((refs) => refs.length === 1 || !refs[0]?.namespace).flat();
+    const lists = [...groups.values()].filter((refs) => refs.length > 1 && refs[0]?.namespace);
+    await mapLimit(lists, concurrency, async (refs) => {
+      const { apiVersion, kind, namespace } = refs[0] as ObjectRef;
+      const wanted = new Set(refs.map((ref) => ref.name));
+      const path = await client.pathOf({ apiVersion, kind, ...(namespace ? { namespace } : {}) }, 'list');
+      let next: string | undefined;
+      do {
+        const query: Record<string, string> = { limit: String(LIST_PAGE_SIZE), ...(next ? { continue: next } : {}) };
+        const response = await call(client, { cluster, action: 'list', target: `${apiVersion} ${kind} in ${namespace}` }, () => client.send('list', 'GET', path, { query }));
+        const body = response.body as { items?: LiveObject[]; metadata?: { continue?: string } };
+        for (const item of body.items ?? []) {
+          const name = item.metadata?.name;
+          if (name && wanted.has(name)) states.set(refKey({ apiVersion, kind, name, ...(namespace ? { namespace } : {}) }), item);
+        }
+        next = body.metadata?.continue || undefined;
+      } while (next);
     });
     await mapLimit(singles, concurrency, async (ref) => {
       const live = await read(client, cluster, ref);
-      if (live !== undefined) states.set(refKey(ref), live);
+      if (live !== undefined) states.set(refKey(ref), live as LiveObject);
     });
     return states;
   };
@@ -169,20 +234,23 @@ export function createKubeGateway(options: KubeGatewayOptions): KubeGateway {
     return response.status === 201;
   };
 
-  /** Server-side applies one object; "changed" compares its resourceVersion before and after. */
+  const applyPath = (client: ClusterClient, ref: ObjectRef) => client.pathOf(ref, 'read');
+
+  /** Server-side applies one object (for real, or as a dry run); "changed" compares its resourceVersion before and after. */
   const applyOne = async (
     client: ClusterClient,
     cluster: string,
     manifest: KubeObject,
-    states: Map<string, unknown>,
+    live: LiveObject | undefined,
+    dryRun: boolean,
   ): Promise<{ ref: ObjectRef; changed: boolean; created: boolean }> => {
     const ref = objectRef(manifest);
     const key = refKey(ref);
-    const beforeObject = states.get(key);
-    const before = (beforeObject as LiveObject | undefined)?.metadata?.resourceVersion ?? '';
-    const query = { fieldManager: FIELD_MANAGER, force: 'true' };
-    const send = async () => client.send('apply', 'PATCH', await client.pathOf(ref, 'read'), { query, body: manifest, contentType: APPLY_PATCH });
-    const req = { cluster, action: 'apply', target: key };
+    const before = live?.metadata?.resourceVersion ?? '';
+    const query = { fieldManager: FIELD_MANAGER, force: 'true', ...(dryRun ? { dryRun: 'All' } : {}) };
+    const action = dryRun ? 'dry-run' : 'apply';
+    const send = async () => client.send(action, 'PATCH', await applyPath(client, ref), { query, body: manifest, contentType: APPLY_PATCH });
+    const req = { cluster, action: dryRun ? 'dry-run apply' : 'apply', target: key };
     let response = await call(client, req, send, () => true);
     const missingNamespace = parseStatus(response.body)?.details?.kind === 'namespaces';
     if (response.status === 404 && missingNamespace && ref.namespace) {
@@ -194,11 +262,46 @@ export function createKubeGateway(options: KubeGatewayOptions): KubeGateway {
     if (response.status < 200 || response.status >= 300) throw classifyHttpStatus(response.status, response.body, req);
     const after = (response.body as LiveObject).metadata?.resourceVersion ?? '';
     const changed = response.status === 201 || before === '' || after !== before;
-    if (beforeObject !== undefined) {
-      const overridden = managersOverridden(beforeObject, response.body, FIELD_MANAGER);
+    if (!dryRun && live !== undefined) {
+      const overridden = managersOverridden(live, response.body, FIELD_MANAGER);
       if (overridden.length > 0) logger.warn('forced apply took fields over from other managers', { cluster, object: key, managers: overridden });
     }
     return { ref, changed, created: response.status === 201 };
+  };
+
+  /**
+   * Adds this application to the sharers of an object another application owns (KubeVela's
+   * shared-resource): a merge patch of the one annotation, conditional on the resourceVersion read,
+   * so a sharer never overwrites the owner's content nor a concurrent change of the sharers.
+   */
+  const joinOne = async (client: ClusterClient, cluster: string, ref: ObjectRef, live: LiveObject, sharedBy: string, dryRun: boolean) => {
+    const body = { metadata: { resourceVersion: live.metadata?.resourceVersion, annotations: { [ANNOTATION_SHARED_BY]: sharedBy } } };
+    const query = { fieldManager: FIELD_MANAGER, ...(dryRun ? { dryRun: 'All' } : {}) };
+    const req = { cluster, action: dryRun ? 'dry-run share' : 'share', target: refKey(ref) };
+    await call(client, req, async () => client.send(dryRun ? 'dry-run' : 'patch', 'PATCH', await applyPath(client, ref), { query, body, contentType: MERGE_PATCH }));
+  };
+
+  const perform = async (client: ClusterClient, cluster: string, write: PlannedWrite, live: Map<string, LiveObject>, dryRun: boolean) => {
+    const ref = objectRef(write.manifest);
+    const current = live.get(refKey(ref));
+    if (write.mode === 'apply') {
+      const { changed } = await applyOne(client, cluster, write.manifest, current, dryRun);
+      return { ref, changed };
+    }
+    if (!write.unchanged && current) await joinOne(client, cluster, ref, current, write.sharedBy, dryRun);
+    return { ref, changed: !write.unchanged };
+  };
+
+  /** Removes a namespace this apply created moments ago, when the dry run refused the step: nothing is left behind. */
+  const deleteFreshNamespace = async (client: ClusterClient, cluster: string, namespace: string) => {
+    const ref: ObjectRef = { apiVersion: 'v1', kind: 'Namespace', name: namespace };
+    await call(
+      client,
+      { cluster, action: 'delete', target: `namespace ${namespace}` },
+      async () => client.send('delete', 'DELETE', await client.pathOf(ref, 'read')),
+      (status) => (status >= 200 && status < 300) || status === 404,
+    );
+    client.knownNamespaces.delete(namespace);
   };
 
   /**
@@ -267,6 +370,42 @@ export function createKubeGateway(options: KubeGatewayOptions): KubeGateway {
     return owned;
   };
 
+  /**
+   * Deletes one object this application owns, only as it was listed (uid and resourceVersion
+   * preconditions); an object changed since is read again and retried while it is still ours. A
+   * shared object with other sharers left is not deleted: it is handed over to the next sharer.
+   */
+  const pruneOne = async (client: ClusterClient, cluster: string, app: AppRef, ref: ObjectRef, listed: LiveObject): Promise<'deleted' | 'handed-over' | 'skipped'> => {
+    let live: LiveObject | undefined = listed;
+    for (let attempt = 0; attempt < PRUNE_ATTEMPTS && live; attempt += 1) {
+      const metadata: NonNullable<LiveObject['metadata']> = live.metadata ?? {};
+      if (!isOwnedBy(metadata.labels, app)) return 'skipped';
+      const others = parseSharedBy(metadata.annotations?.[ANNOTATION_SHARED_BY]).filter((sharer) => sharer !== `${app.namespace}/${app.name}`);
+      const preconditions = { ...(metadata.uid ? { uid: metadata.uid } : {}), ...(metadata.resourceVersion ? { resourceVersion: metadata.resourceVersion } : {}) };
+      const path = await client.pathOf(ref, 'read');
+      const response =
+        others.length > 0
+          ? await call(
+              client,
+              { cluster, action: 'hand over', target: refKey(ref) },
+              () => client.send('patch', 'PATCH', path, { query: { fieldManager: FIELD_MANAGER }, body: handOverPatch(metadata.resourceVersion, others), contentType: MERGE_PATCH }),
+              (status) => (status >= 200 && status < 300) || status === 404 || status === 409,
+            )
+          : await call(
+              client,
+              { cluster, action: 'delete', target: refKey(ref) },
+              () => client.send('delete', 'DELETE', path, { body: { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: 'Background', preconditions } }),
+              (status) => (status >= 200 && status < 300) || status === 404 || status === 409,
+            );
+      if (response.status === 404) return 'skipped';
+      if (response.status !== 409) return others.length > 0 ? 'handed-over' : 'deleted';
+      live = (await read(client, cluster, ref)) as LiveObject | undefined;
+      if (live?.metadata?.uid !== metadata.uid) return 'skipped';
+    }
+    logger.warn('prune skipped an object that kept changing while it was deleted', { cluster, object: refKey(ref) });
+    return 'skipped';
+  };
+
   const gateway: KubeGateway = {
     async apply(cluster, manifests): Promise<ApplyResult> {
       const client = await clientFor(cluster);
@@ -276,25 +415,51 @@ export function createKubeGateway(options: KubeGatewayOptions): KubeGateway {
         const namespace = resource.namespaced ? (manifest.metadata.namespace ?? client.contextNamespace) : undefined;
         prepared.push(prepareForApply(manifest, namespace));
       }
+
+      // 1. Whose is each object? Any refusal ends the apply before anything is written.
+      const live = await liveStates(client, cluster, prepared);
+      const writes = prepared.map((manifest) => planWrite(manifest, live.get(refKey(objectRef(manifest)))));
+      const refused = writes.filter((w): w is RefusedWrite => w.mode === 'refuse');
+      if (refused.length > 0) {
+        const reasons = refused.map((w) => `${describeObject(w.manifest)} ${w.reason}`);
+        throw new TricenterError('FORBIDDEN', `cluster ${cluster}: nothing applied, ${refused.length} of ${prepared.length} objects refused: ${reasons.join('; ')}`);
+      }
+
+      // 2. Namespaces must exist for a dry run to mean anything; those created here are removed again if it fails.
       const declared = new Set(prepared.filter((m) => m.kind === 'Namespace').map((m) => m.metadata.name));
-      const missing = [...new Set(prepared.map((m) => m.metadata.namespace).filter((ns): ns is string => Boolean(ns)))].filter(
-        (ns) => !declared.has(ns) && !client.knownNamespaces.has(ns),
+      const missing = [...new Set(prepared.map((m) => m.metadata.namespace).concat([...declared]).filter((ns): ns is string => Boolean(ns)))].filter(
+        (ns) => !client.knownNamespaces.has(ns) && !live.has(refKey({ apiVersion: 'v1', kind: 'Namespace', name: ns })),
       );
       const created = await mapLimit(missing, concurrency, (namespace) => ensureNamespace(client, cluster, namespace));
-      const freshNamespaces = new Set(missing.filter((_, i) => created[i]));
+      const freshNamespaces = missing.filter((_, i) => created[i]);
+
+      // 3. Every write as a server-side dry run: the API server's own validation, admission and conflicts, all or nothing.
+      const rejected = (
+        await mapLimit(writes as PlannedWrite[], concurrency, async (write) => {
+          try {
+            await perform(client, cluster, write, live, true);
+            return undefined;
+          } catch (err) {
+            // The object's own problems are collected; credentials, throttling or a server down end the apply as they are.
+            if (!isTricenterError(err) || err.code !== 'INVALID_OBJECT') throw err;
+            return `${describeObject(write.manifest)}: ${errorMessage(err)}`;
+          }
+        })
+      ).filter((reason): reason is string => reason !== undefined);
+      if (rejected.length > 0) {
+        await mapLimit(freshNamespaces, concurrency, (namespace) => deleteFreshNamespace(client, cluster, namespace));
+        throw new TricenterError('INVALID_OBJECT', `cluster ${cluster}: nothing applied, the API server refused ${rejected.length} of ${prepared.length} objects in a dry run: ${rejected.join('; ')}`);
+      }
+
+      // 4. The real writes, tier by tier.
       const objects: ApplyResult['objects'] = [];
-      for (const tier of applyTiers(prepared)) {
-        const states = await currentStates(client, cluster, tier, freshNamespaces);
-        const applied = await mapLimit(tier, concurrency, (manifest) => applyOne(client, cluster, manifest, states));
-        objects.push(...applied.map(({ ref, changed }) => ({ ref, changed })));
-        tier.forEach((manifest, i) => {
-          if (manifest.kind !== 'Namespace') return;
-          client.knownNamespaces.add(manifest.metadata.name);
-          if (applied[i]?.created) freshNamespaces.add(manifest.metadata.name);
-        });
+      for (const tier of applyTiers(writes as PlannedWrite[], (write) => write.manifest.kind)) {
+        const applied = await mapLimit(tier, concurrency, (write) => perform(client, cluster, write, live, false));
+        objects.push(...applied);
+        for (const write of tier) if (write.manifest.kind === 'Namespace') client.knownNamespaces.add(write.manifest.metadata.name);
       }
       const changed = objects.filter((o) => o.changed).length;
-      logger.info('applied', { cluster, objects: objects.length, changed });
+      logger.info('applied', { cluster, objects: objects.length, changed, shared: writes.filter((w) => w.mode === 'join').length });
       return { cluster, objects };
     },
 
@@ -315,23 +480,11 @@ export function createKubeGateway(options: KubeGatewayOptions): KubeGateway {
       const client = await clientFor(cluster);
       const kept = new Set(keep.map(identityKey));
       const doomed = (await listOwnedObjects(cluster, app, keep)).filter((o) => !kept.has(identityKey(o.ref)));
-      const deleted = await mapLimit(doomed, concurrency, async ({ ref, uid }) => {
-        // The uid precondition makes sure we delete the object we listed, not a namesake created since.
-        const body = { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: 'Background', ...(uid ? { preconditions: { uid } } : {}) };
-        const response = await call(
-          client,
-          { cluster, action: 'delete', target: refKey(ref) },
-          async () => client.send('delete', 'DELETE', await client.pathOf(ref, 'read'), { body }),
-          (status) => (status >= 200 && status < 300) || status === 404 || status === 409,
-        );
-        if (response.status === 409) {
-          logger.warn('prune skipped an object replaced since it was listed', { cluster, object: refKey(ref) });
-          return undefined;
-        }
-        return ref;
-      });
-      const pruned = deleted.filter((ref): ref is ObjectRef => ref !== undefined);
+      const outcomes = await mapLimit(doomed, concurrency, ({ ref, live }) => pruneOne(client, cluster, app, ref, live as LiveObject));
+      const pruned = doomed.filter((_, i) => outcomes[i] === 'deleted').map((o) => o.ref);
+      const handedOver = doomed.filter((_, i) => outcomes[i] === 'handed-over').map((o) => refKey(o.ref));
       if (pruned.length > 0) logger.info('pruned', { cluster, app: `${app.namespace}/${app.name}`, objects: pruned.map(refKey) });
+      if (handedOver.length > 0) logger.info('shared objects handed over to their next sharer', { cluster, app: `${app.namespace}/${app.name}`, objects: handedOver });
       return pruned;
     },
 

@@ -1,5 +1,5 @@
 import { apiGroup, type KubeObject, type ObjectRef } from '../../model/kube.ts';
-import { LABEL_APP_NAME, LABEL_APP_NAMESPACE, LABEL_MANAGED_BY, MANAGED_BY, type AppRef } from '../../model/ownership.ts';
+import { ownerOf, type AppRef } from '../../model/ownership.ts';
 
 /** Pure helpers of the gateway: apply order, manifest defaults, identity and ownership checks. */
 
@@ -22,9 +22,9 @@ export function applyTier(kind: string): number {
 }
 
 /** Groups manifests into tiers applied one after the other; the order inside a tier is kept. */
-export function applyTiers<T extends { kind: string }>(manifests: T[]): T[][] {
+export function applyTiers<T>(items: T[], kindOf: (item: T) => string = (item) => (item as { kind: string }).kind): T[][] {
   const tiers: T[][] = [];
-  for (const manifest of manifests) (tiers[applyTier(manifest.kind)] ??= []).push(manifest);
+  for (const item of items) (tiers[applyTier(kindOf(item))] ??= []).push(item);
   return tiers.filter((tier) => tier !== undefined && tier.length > 0);
 }
 
@@ -75,19 +75,10 @@ export function identityKey(ref: ObjectRef): string {
 
 /** True when the labels carry every ownership label of the application: the one test before a delete. */
 export function isOwnedBy(labels: Record<string, string> | undefined, app: AppRef): boolean {
-  return (
-    labels?.[LABEL_MANAGED_BY] === MANAGED_BY &&
-    labels[LABEL_APP_NAMESPACE] === app.namespace &&
-    labels[LABEL_APP_NAME] === app.name
-  );
+  const owner = ownerOf(labels);
+  return owner !== undefined && owner.namespace === app.namespace && owner.name === app.name;
 }
 
-/** The application an object's ownership labels name, when it carries all of them. */
-export function ownerOf(labels: Record<string, string> | undefined): AppRef | undefined {
-  const namespace = labels?.[LABEL_APP_NAMESPACE];
-  const name = labels?.[LABEL_APP_NAME];
-  return labels?.[LABEL_MANAGED_BY] === MANAGED_BY && namespace && name ? { namespace, name } : undefined;
-}
 
 type FieldsV1 = { [key: string]: FieldsV1 };
 
