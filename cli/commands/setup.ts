@@ -3,13 +3,17 @@ import { credentialsFromEnv } from '#shared/adapters/aliyun/credentials.ts';
 import { OTS_NETWORKS, otsEndpoint, type OtsNetwork } from '#shared/adapters/aliyun/ots-endpoint.ts';
 import { DEFAULT_TABLE_PREFIX } from '#shared/adapters/aliyun/tablestore-run-store.ts';
 import { createTables, tablestoreClient, type TableSetupResult } from '#shared/adapters/aliyun/tablestore-tables.ts';
+import { loadBundle } from '#shared/bundle/load.ts';
 import { TricenterError } from '#shared/core/errors.ts';
+import { parseClusterRegistry } from '#shared/model/clusters.ts';
+import { ackAccessSteps } from './ack-access.ts';
 
 /**
  * `tricenter setup`: creates the run store's Tablestore tables (idempotent: existing tables are
  * left alone). Credentials come from ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET / _SECURITY_TOKEN;
  * the instance, endpoint and prefix default to the variables s.yaml hands the functions, so one
- * environment configures both.
+ * environment configures both. With `--clusters`, it then prints the steps that give the
+ * functions' role Kubernetes RBAC on the registry's ACK clusters.
  */
 export interface SetupOptions {
   endpoint?: string;
@@ -42,6 +46,17 @@ export async function runSetup(options: SetupOptions, env: NodeJS.ProcessEnv = p
   return { ...target, tables: await createTables(client, target.prefix) };
 }
 
+/** The ACK access steps for a cluster registry file (read and validated like the functions read it). */
+export async function accessSteps(registryFile: string, roleName: string): Promise<string> {
+  return ackAccessSteps(parseClusterRegistry(await loadBundle(registryFile)), roleName, registryFile);
+}
+
+interface SetupCommandOptions extends SetupOptions {
+  clusters?: string;
+  roleName?: string;
+  tables: boolean;
+}
+
 export function register(program: Command): void {
   program
     .command('setup')
@@ -51,9 +66,17 @@ export function register(program: Command): void {
     .option('--region <id>', 'region of the instance (default: $TRICENTER_REGION or cn-hangzhou)')
     .option('--prefix <prefix>', `table name prefix (default: $TRICENTER_OTS_TABLE_PREFIX or ${DEFAULT_TABLE_PREFIX})`)
     .option('--network <public|vpc>', 'endpoint form derived from region and instance (default: public)')
-    .action(async (opts: SetupOptions) => {
-      const result = await runSetup(opts);
-      process.stdout.write(`Tablestore ${result.instance} at ${result.endpoint}\n`);
-      for (const { table, status } of result.tables) process.stdout.write(`  ${table.padEnd(32)} ${status}\n`);
+    .option('--clusters <file>', 'cluster registry: print the steps that give the role Kubernetes RBAC on its ACK clusters')
+    .option('--role-name <name>', 'RAM role of the functions (default: $TRICENTER_ROLE_NAME or tricenter-fc)')
+    .option('--no-tables', 'skip the Tablestore tables (only print the ACK steps)')
+    .action(async ({ clusters, roleName, tables, ...opts }: SetupCommandOptions) => {
+      // Read the registry first: a bad file is reported before anything is created.
+      const steps = clusters ? await accessSteps(clusters, roleName ?? process.env.TRICENTER_ROLE_NAME ?? 'tricenter-fc') : undefined;
+      if (tables) {
+        const result = await runSetup(opts);
+        process.stdout.write(`Tablestore ${result.instance} at ${result.endpoint}\n`);
+        for (const { table, status } of result.tables) process.stdout.write(`  ${table.padEnd(32)} ${status}\n`);
+      }
+      if (steps) process.stdout.write(`${tables ? '\n' : ''}${steps}`);
     });
 }
