@@ -60,6 +60,9 @@ export class TablestoreSdkClient extends TableStore.Client {
   }
 }
 
+/** Setup tools wait longer per request than functions do: CreateTable with an index takes seconds. */
+export const SETUP_REQUEST_TIMEOUT_MS = 10_000;
+
 export function tablestoreClient(options: { endpoint: string; instance: string; credentials: CloudCredentials; requestTimeoutMs?: number }): Client {
   const { credentials } = options;
   return new TablestoreSdkClient({
@@ -68,7 +71,7 @@ export function tablestoreClient(options: { endpoint: string; instance: string; 
     ...(credentials.securityToken ? { stsToken: credentials.securityToken } : {}),
     endpoint: options.endpoint,
     instancename: options.instance,
-    httpOptions: { timeout: options.requestTimeoutMs ?? tablestoreRetryPolicy().requestTimeoutMs },
+    httpOptions: { timeout: options.requestTimeoutMs ?? SETUP_REQUEST_TIMEOUT_MS },
   });
 }
 
@@ -110,8 +113,11 @@ export class TablestoreCalls {
     this.logger = (options.logger ?? silentLogger).child({ component: 'tablestore' });
   }
 
-  /** A call that changes nothing, retried while its failures are retryable and the budget lasts. */
-  read<T>(action: string, send: (sdk: Client) => Promise<T>): Promise<T> {
+  /**
+   * A call that is safe to repeat (a read; a CreateTable whose caller takes OTSObjectAlreadyExist
+   * for done), retried while its failures are retryable and the budget lasts.
+   */
+  retry<T>(action: string, send: (sdk: Client) => Promise<T>): Promise<T> {
     return this.call(action, send, `${action}: unexpected condition failure`, this.clock.now());
   }
 

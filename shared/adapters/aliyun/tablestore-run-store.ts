@@ -353,7 +353,7 @@ export class TablestoreRunStore implements RunStore {
   }
 
   private async read(table: string, primaryKey: PrimaryKeyInput, describe: string) {
-    const { row } = await this.calls.read(`GetRow ${table} (${describe})`, (sdk) => sdk.getRow({ tableName: table, primaryKey, maxVersions: 1 }));
+    const { row } = await this.calls.retry(`GetRow ${table} (${describe})`, (sdk) => sdk.getRow({ tableName: table, primaryKey, maxVersions: 1 }));
     return attributesOf(row);
   }
 
@@ -397,7 +397,7 @@ export class TablestoreRunStore implements RunStore {
         limit: limit - rows.length,
         maxVersions: 1,
       };
-      const answer = await this.calls.read(`GetRange ${table}`, (sdk) => sdk.getRange(request));
+      const answer = await this.calls.retry(`GetRange ${table}`, (sdk) => sdk.getRange(request));
       rows.push(...answer.rows);
       next = answer.nextStartPrimaryKey;
       from = next ? next.map(({ name, value }) => ({ [name]: value })) : undefined;
@@ -436,7 +436,7 @@ export class TablestoreRunStore implements RunStore {
   private async readMany(table: string, ids: string[]): Promise<Map<string, RowAttributes>> {
     const found = new Map<string, RowAttributes>();
     if (ids.length === 0) return found;
-    const answer = await this.calls.read(`BatchGetRow ${table}`, (sdk) =>
+    const answer = await this.calls.retry(`BatchGetRow ${table}`, (sdk) =>
       sdk.batchGetRow({ tables: [{ tableName: table, primaryKey: ids.map((id) => [{ id }]), maxVersions: 1 }] }),
     );
     const results = answer.tables[0] ?? [];

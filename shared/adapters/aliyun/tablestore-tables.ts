@@ -1,6 +1,7 @@
 import TableStore, { type Client } from 'tablestore';
 import { silentLogger, type Logger } from '../../core/log.ts';
-import { classifyOtsFailure, otsError } from './tablestore-errors.ts';
+import { SETUP_REQUEST_TIMEOUT_MS, TablestoreCalls } from './tablestore-client.ts';
+import { classifyOtsFailure } from './tablestore-errors.ts';
 import { tableNames } from './tablestore-rows.ts';
 
 export { tablestoreClient } from './tablestore-client.ts';
@@ -35,7 +36,13 @@ export function tableSpecs(prefix: string): TableSpec[] {
   ];
 }
 
+/**
+ * Throttling ("OTSQuotaExhausted: Too frequent table operations." when tables are created in a
+ * row) and transient failures are retried for up to a minute per table; a CreateTable whose answer
+ * was lost but which ran is answered OTSObjectAlreadyExist on retry, which counts as done.
+ */
 export async function createTables(client: Client, prefix: string, logger: Logger = silentLogger): Promise<TableSetupResult[]> {
+  const calls = new TablestoreCalls(() => client, { retry: { budgetMs: 60_000, requestTimeoutMs: SETUP_REQUEST_TIMEOUT_MS, baseDelayMs: 500, maxDelayMs: 5_000 }, logger });
   const results: TableSetupResult[] = [];
   for (const spec of tableSpecs(prefix)) {
     const tableMeta: Record<string, unknown> = {
@@ -62,14 +69,17 @@ export async function createTables(client: Client, prefix: string, logger: Logge
         },
       ];
     }
-    try {
-      await client.createTable(request);
-      results.push({ table: spec.name, status: 'created' });
-      logger.info('tablestore table created', { table: spec.name, index: spec.indexName ?? null });
-    } catch (err) {
-      if (classifyOtsFailure(err).code !== 'OTSObjectAlreadyExist') throw otsError(err, `CreateTable ${spec.name}`, `table ${spec.name} could not be created`);
-      results.push({ table: spec.name, status: 'exists' });
-    }
+    const status = await calls.retry(`CreateTable ${spec.name}`, async (sdk): Promise<TableSetupResult['status']> => {
+      try {
+        await sdk.createTable(request);
+        return 'created';
+      } catch (err) {
+        if (classifyOtsFailure(err).code === 'OTSObjectAlreadyExist') return 'exists';
+        throw err;
+      }
+    });
+    results.push({ table: spec.name, status });
+    if (status === 'created') logger.info('tablestore table created', { table: spec.name, index: spec.indexName ?? null });
   }
   return results;
 }
