@@ -46,7 +46,7 @@ describe('__proto__ keys in a bundle', () => {
     const bundle = parseBundle(await loadBundle(dir));
     const registry = parseClusterRegistry(await loadBundleBytes('clusters.yaml', readFileSync('examples/web-demo/clusters.yaml')));
     const plan = render(bundle, registry);
-    const deployments = plan.steps.flatMap((step) => step.targets.flatMap((target) => target.manifests)).filter((m) => m.kind === 'Deployment');
+    const deployments = plan.steps.flatMap((step) => (step.type === 'deploy' ? step.targets.flatMap((target) => target.manifests) : [])).filter((m) => m.kind === 'Deployment');
     expect(deployments).toHaveLength(3);
     for (const deployment of deployments) {
       expect(Object.getOwnPropertyNames(deployment.metadata.labels)).toEqual(expect.arrayContaining(['constructor', 'prototype']));
