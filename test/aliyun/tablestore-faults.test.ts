@@ -241,3 +241,25 @@ describe('TablestoreRunStore under faults', () => {
     });
   });
 });
+
+describe('tricenter setup under faults', () => {
+  it('retries CreateTable while table operations are throttled, a table created although its answer was lost reads as existing', async () => {
+    fake = new FakeTablestore({ endpoint: ENDPOINT, instance: INSTANCE, keys: { [KEY.accessKeyId]: { secret: KEY.accessKeySecret, stsToken: KEY.securityToken } } });
+    server.resetHandlers(...fake.handlers());
+    fake.inject({ action: 'CreateTable', error: OTS_ERRORS.quotaExhausted }, 2);
+    fake.inject({ action: 'CreateTable', applied: true });
+    const results = await createTables(tablestoreClient({ endpoint: ENDPOINT, instance: INSTANCE, credentials: KEY }), PREFIX, undefined, {
+      clock,
+      sleep: async (ms) => void clock.advance(ms),
+    });
+    expect(results[0]).toEqual({ table: 'faults_releases', status: 'exists' });
+    expect(results.slice(1).every((r) => r.status === 'created')).toBe(true);
+    expect(actions().slice(0, 4)).toEqual([
+      ['CreateTable', 'OTSQuotaExhausted'],
+      ['CreateTable', 'OTSQuotaExhausted'],
+      ['CreateTable', 'dropped'],
+      ['CreateTable', 'OTSObjectAlreadyExist'],
+    ]);
+    expect(fake.tables.size).toBe(results.length);
+  });
+});

@@ -1,6 +1,6 @@
 import TableStore, { type Client } from 'tablestore';
 import { silentLogger, type Logger } from '../../core/log.ts';
-import { SETUP_REQUEST_TIMEOUT_MS, TablestoreCalls } from './tablestore-client.ts';
+import { SETUP_REQUEST_TIMEOUT_MS, TablestoreCalls, type TablestoreCallsOptions } from './tablestore-client.ts';
 import { classifyOtsFailure } from './tablestore-errors.ts';
 import { tableNames } from './tablestore-rows.ts';
 
@@ -41,8 +41,9 @@ export function tableSpecs(prefix: string): TableSpec[] {
  * row) and transient failures are retried for up to a minute per table; a CreateTable whose answer
  * was lost but which ran is answered OTSObjectAlreadyExist on retry, which counts as done.
  */
-export async function createTables(client: Client, prefix: string, logger: Logger = silentLogger): Promise<TableSetupResult[]> {
-  const calls = new TablestoreCalls(() => client, { retry: { budgetMs: 60_000, requestTimeoutMs: SETUP_REQUEST_TIMEOUT_MS, baseDelayMs: 500, maxDelayMs: 5_000 }, logger });
+export async function createTables(client: Client, prefix: string, logger: Logger = silentLogger, backoff: Pick<TablestoreCallsOptions, 'clock' | 'sleep'> = {}): Promise<TableSetupResult[]> {
+  const retry = { budgetMs: 60_000, requestTimeoutMs: SETUP_REQUEST_TIMEOUT_MS, baseDelayMs: 500, maxDelayMs: 5_000 };
+  const calls = new TablestoreCalls(() => client, { retry, logger, ...backoff });
   const results: TableSetupResult[] = [];
   for (const spec of tableSpecs(prefix)) {
     const tableMeta: Record<string, unknown> = {
