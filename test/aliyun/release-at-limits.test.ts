@@ -46,6 +46,7 @@ function recordingGateway() {
   const applied = new Map<string, KubeObject[][]>();
   const pruned = new Map<string, ObjectRef[]>();
   const gateway: ClusterGateway = {
+    verify: async () => {},
     apply: async (cluster, manifests) => {
       applied.set(cluster, [...(applied.get(cluster) ?? []), manifests]);
       return { cluster, objects: [] };
