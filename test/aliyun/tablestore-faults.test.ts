@@ -67,8 +67,8 @@ describe('Tablestore error bodies', () => {
   });
 
   it('classifies each code: conflict, retryable (and whether a write may have landed), permanent', () => {
-    const kind = (code: string, status = 503) => {
-      const f = classifyOtsFailure(otsServiceError(status, encode({ code, message: 'm' }), undefined));
+    const kind = (code: string, status = 503, message = 'Too frequent table operations.') => {
+      const f = classifyOtsFailure(otsServiceError(status, encode({ code, message }), undefined));
       return [f.kind, f.retryable, f.outcomeUnknown];
     };
     expect(kind('OTSConditionCheckFail', 403)).toEqual(['conflict', false, false]);
@@ -76,6 +76,7 @@ describe('Tablestore error bodies', () => {
     expect(kind('OTSTimeout')).toEqual(['timeout', true, true]);
     for (const code of ['OTSPartitionUnavailable', 'OTSServerUnavailable', 'OTSInternalServerError']) expect(kind(code)).toEqual(['unavailable', true, true]);
     for (const code of ['OTSParameterInvalid', 'OTSObjectNotExist', 'OTSAuthFailed', 'OTSStsTokenExpired']) expect(kind(code, 400)).toEqual(['permanent', false, false]);
+    expect(kind('OTSQuotaExhausted', 403, 'Number of tables exceeded the quota.')).toEqual(['permanent', false, false]);
   });
 
   it('does not take a proxy page or a forged body for an OTS code: the HTTP status decides', () => {

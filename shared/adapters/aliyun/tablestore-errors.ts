@@ -77,7 +77,9 @@ export function classifyOtsFailure(err: unknown): OtsFailure {
   if (err instanceof OtsServiceError) {
     const { code, message } = err;
     if (code === 'OTSConditionCheckFail') return { kind: 'conflict', code, message, retryable: false, outcomeUnknown: false };
-    if (THROTTLED.has(code)) return { kind: 'throttled', code, message, retryable: true, outcomeUnknown: false };
+    // The quota that refills (table operations per second) is throttling; a count quota (tables per instance) is not.
+    const quota = code === 'OTSQuotaExhausted' && !/too frequent/i.test(message);
+    if (THROTTLED.has(code) && !quota) return { kind: 'throttled', code, message, retryable: true, outcomeUnknown: false };
     if (code === 'OTSTimeout') return { kind: 'timeout', code, message, retryable: true, outcomeUnknown: true };
     if (UNAVAILABLE.has(code) || (!OTS_CODE.test(code) && err.httpStatus >= 500)) return { kind: 'unavailable', code, message, retryable: true, outcomeUnknown: true };
     return { kind: 'permanent', code, message, retryable: false, outcomeUnknown: false };
