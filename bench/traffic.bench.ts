@@ -14,6 +14,7 @@ import type { ClusterRegistry } from '#shared/model/clusters.ts';
 import type { TrafficPolicy } from '#shared/model/traffic.ts';
 import { reconcileTraffic } from '#shared/usecases/reconcile-traffic.ts';
 import { FakeAlidns } from '../test/traffic/alidns-msw.ts';
+import { claimsHeld } from '../test/traffic/claims-held.ts';
 import { seedPolicy, seedRegistry } from '../test/traffic/fixtures.ts';
 
 const APPS = 500;
@@ -70,6 +71,7 @@ export async function run(): Promise<Record<string, unknown>> {
         registry,
         gateway,
         gtm,
+        claims: claimsHeld(policy, gtm.instanceId),
         history,
         logger: silentLogger,
         now,

@@ -167,6 +167,7 @@ export async function cloudWorkflowDeps(context: FcContext): Promise<WorkflowDep
     logger: b.logger,
     newId: () => `run-${systemClock.now().toString(36)}-${randomUUID().slice(0, 6)}`,
     healthWait: DEFAULT_HEALTH_WAIT,
+    ...(b.config.TRICENTER_GTM_INSTANCE_ID ? { gtmDefaultInstanceId: b.config.TRICENTER_GTM_INSTANCE_ID } : {}),
     // Traffic follows a finished step within seconds: gtm-reconcile is invoked for that app at once.
     onStepFinished: async (app, step) => {
       await gtmQueue.send([{ key: `step-finished/${app.namespace}/${app.name}/${step}/${randomUUID()}`, type: 'step-finished', app, step }]);

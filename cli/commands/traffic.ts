@@ -47,7 +47,7 @@ export async function reconcileOnTwin(endpoints: LocalEndpoints, app: AppRef, op
     if (policies.length === 0) throw new NotFoundError(`the current release of ${app.namespace}/${app.name} has no TrafficPolicy`);
     const results: ReconcileTrafficResult[] = [];
     for (const policy of policies) {
-      results.push(await reconcileTraffic({ policy, registry, gateway, gtm: gtmOf(endpoints), history, logger, now: Date.now(), dryRun: options.dryRun }));
+      results.push(await reconcileTraffic({ policy, registry, gateway, gtm: gtmOf(endpoints), claims: store, history, logger, now: Date.now(), dryRun: options.dryRun }));
     }
     return results;
   } finally {

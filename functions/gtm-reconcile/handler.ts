@@ -47,7 +47,7 @@ export function createGtmReconcileHandler(getDeps: () => Promise<TrafficDeps>) {
       for (const policy of release?.plan.traffic ?? []) {
         try {
           results.push(
-            await reconcileTraffic({ policy, registry, gateway: deps.gateway, gtm: deps.gtmFor(policy.spec.gtmInstanceId), history: deps.history, logger: log, now: deps.clock.now(), dryRun: deps.dryRun }),
+            await reconcileTraffic({ policy, registry, gateway: deps.gateway, gtm: deps.gtmFor(policy.spec.gtmInstanceId), claims: deps.store, history: deps.history, logger: log, now: deps.clock.now(), dryRun: deps.dryRun }),
           );
         } catch (err) {
           failures.push(`${appKey(policy.metadata)}: ${errorMessage(err)}`);

@@ -103,6 +103,8 @@ export interface GtmGlobalConfig {
 }
 
 export interface Gtm {
+  /** The instance this Gtm is bound to: GTM claims are checked against it, not against what a policy names. */
+  readonly instanceId: string;
   /** Every pool of the instance (all pages). */
   listPools(): Promise<GtmPoolSummary[]>;
   getPool(poolId: string): Promise<GtmPool>;

@@ -110,6 +110,9 @@ export function planTraffic(input: PlanTrafficInput): TrafficPlan {
     const poolInput = { name: gtmName, lbaStrategy: entry.pool.lbaStrategy, addresses };
 
     if (!current) {
+      if (status.kind === 'absent' && Object.keys(input.history?.pools[name] ?? {}).length > 0) {
+        warnings.push({ code: 'DRIFT', pool: name, message: `pool ${gtmName} is gone from GTM although the last reconcile kept it: changed outside tricenter; it is re-created` });
+      }
       if (addresses.length === 0) {
         warnings.push({ code: 'NO_ADDRESS_YET', pool: name, message: `pool ${name} has no address yet; it is created once a cluster reports one` });
         outcomes.set(name, { name, usable: false, blocked: false, type, lbaStrategy: entry.pool.lbaStrategy });
@@ -152,7 +155,11 @@ export function planTraffic(input: PlanTrafficInput): TrafficPlan {
   const strategyChange = planStrategy(app, policy, outcomes, state.strategies, warnings);
   if (strategyChange) changes.push(strategyChange);
   const globalConfig = { ttl: policy.spec.ttl, instanceName: state.global.instanceName ?? ownedStrategyName(app), userDomainName: normalizeAddress(policy.spec.domain) };
-  if (state.global.ttl !== globalConfig.ttl || normalizeAddress(state.global.userDomainName ?? '') !== globalConfig.userDomainName) {
+  const servedDomain = normalizeAddress(state.global.userDomainName ?? '');
+  if (input.history !== undefined && servedDomain !== '' && servedDomain !== globalConfig.userDomainName) {
+    warnings.push({ code: 'DRIFT', message: `the GTM instance answers for ${servedDomain}, not ${globalConfig.userDomainName}: changed outside tricenter; the domain is written back` });
+  }
+  if (state.global.ttl !== globalConfig.ttl || servedDomain !== globalConfig.userDomainName) {
     changes.push({ kind: 'update-global-config', config: globalConfig });
   }
   return { changes, history, warnings, desired };

@@ -60,7 +60,8 @@ export type GtmChange =
   | { kind: 'update-global-config'; config: Required<GtmGlobalConfig> };
 
 export interface TrafficWarning {
-  code: 'FOREIGN_POOL' | 'AMBIGUOUS' | 'WOULD_EMPTY' | 'NO_ADDRESS_YET' | 'MIXED_ADDRESS_TYPES' | 'STRATEGY_BLOCKED';
+  /** DRIFT: GTM no longer holds what the last reconcile left there (someone else wrote it). */
+  code: 'FOREIGN_POOL' | 'AMBIGUOUS' | 'WOULD_EMPTY' | 'NO_ADDRESS_YET' | 'MIXED_ADDRESS_TYPES' | 'STRATEGY_BLOCKED' | 'DRIFT';
   pool?: string;
   message: string;
 }

@@ -30,6 +30,8 @@ export interface WorkflowDeps {
   scheduleWakeup?: (runId: string, at: number) => void;
   /** How long one task polls for health before reporting "still waiting" (bounded, never forever). */
   healthWait: { totalMs: number; pollMs: number };
+  /** The GTM instance of a TrafficPolicy that names none (TRICENTER_GTM_INSTANCE_ID); its claims are on it. */
+  gtmDefaultInstanceId?: string;
 }
 
 export const DEFAULT_HEALTH_WAIT = { totalMs: 20_000, pollMs: 1_000 };

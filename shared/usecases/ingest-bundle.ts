@@ -1,4 +1,7 @@
 import { loadBundleBytes } from '../bundle/load.ts';
+import { parseBucketKey } from '../model/bucket-key.ts';
+import { refuseBadKey } from './rejected-uploads.ts';
+import { claimTrafficAtIngest } from './traffic-claims.ts';
 import { errorMessage, isTricenterError, TricenterError } from '../core/errors.ts';
 import { parseBundle } from '../model/bundle.ts';
 import type { AppRef } from '../model/ownership.ts';
@@ -37,6 +40,8 @@ export async function ingestBundle(deps: WorkflowDeps, source: IngestKey): Promi
 }
 
 async function ingestClaimed(deps: WorkflowDeps, source: IngestKey): Promise<IngestResult> {
+  const refused = await refuseBadKey(deps, source);
+  if (refused) return refused;
   const object = await deps.bundles.get(source.bucket, source.key, { ifMatch: source.etag });
   const bundle = parseBundle(await loadBundleBytes(source.key, object.data));
   // The release carries its TrafficPolicies beside the rendered manifests: the GTM reconciler reads them from there.
@@ -48,6 +53,7 @@ async function ingestClaimed(deps: WorkflowDeps, source: IngestKey): Promise<Ing
       `${source.key}: the object key names application ${expected.namespace}/${expected.name} but the bundle's Application is ${plan.app.namespace}/${plan.app.name}`,
     );
   }
+  await claimTrafficAtIngest(deps.store, plan.app, plan.traffic, deps.gtmDefaultInstanceId, deps.clock.now(), deps.logger);
   admitRelease({ tenant: expected?.namespace ?? plan.app.namespace, registry: await deps.registry(), plan, traffic: bundle.trafficPolicies });
 
   const record = await deps.store.getApp(plan.app);
@@ -85,6 +91,6 @@ function isBundleProblem(err: unknown): boolean {
 
 /** Bundles live at `bundles/<namespace>/<name>.<ext>`: that is how a failed upload still finds its application. */
 export function appFromKey(key: string): AppRef | undefined {
-  const match = /^bundles\/([a-z0-9][-a-z0-9]*)\/([a-z0-9][-a-z0-9.]*?)\.(?:tar\.gz|tgz|zip|ya?ml)$/.exec(key);
-  return match?.[1] && match[2] ? { namespace: match[1], name: match[2] } : undefined;
+  const verdict = parseBucketKey(key);
+  return verdict.ok ? verdict.app : undefined;
 }

@@ -1,8 +1,10 @@
-import { errorMessage, isTricenterError } from '../core/errors.ts';
+import { errorMessage, isTricenterError, TricenterError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import type { ClusterRegistry } from '../model/clusters.ts';
 import type { AppRef } from '../model/ownership.ts';
 import type { TrafficPolicy } from '../model/traffic.ts';
+import type { RunStore } from '../ports/run-store.port.ts';
+import { normalizeDomain, type TrafficTarget } from '../traffic/claims.ts';
 import type { ClusterGateway } from '../ports/cluster-gateway.port.ts';
 import { ownedPoolName, ownedStrategyName, type Gtm, type GtmMonitorConfig } from '../ports/gtm.port.ts';
 import type { GtmCache, TrafficHistoryStore, TrafficRecord } from '../ports/traffic-history.port.ts';
@@ -10,6 +12,7 @@ import { planTraffic } from '../traffic/planner.ts';
 import { resolvePools } from '../traffic/resolve.ts';
 import type { ClusterObservation, GtmState, TrafficPlan } from '../traffic/types.ts';
 import { applyGtmChanges, GtmApplyError, type ApplyResult } from './apply-gtm-changes.ts';
+import { trafficClaimProblems } from './traffic-claims.ts';
 
 export { GtmApplyError, type ApplyResult } from './apply-gtm-changes.ts';
 
@@ -28,6 +31,8 @@ export interface ReconcileTrafficInput {
   gateway: Pick<ClusterGateway, 'ingressAddresses'>;
   /** A Gtm bound to the GTM instance serving the policy's domain. */
   gtm: Gtm;
+  /** Where the GTM claims live: the application must hold its instance and domain before anything is read or written. */
+  claims: Pick<RunStore, 'getTrafficClaim'>;
   history: TrafficHistoryStore;
   logger: Logger;
   now: number;
@@ -62,6 +67,9 @@ export async function reconcileTraffic(input: ReconcileTrafficInput): Promise<Re
   const { policy, gtm, now } = input;
   const app: AppRef = { namespace: policy.metadata.namespace, name: policy.metadata.name };
   const log = input.logger.child({ app: `${app.namespace}/${app.name}` });
+  const target: TrafficTarget = { app, instanceId: gtm.instanceId, domain: normalizeDomain(policy.spec.domain) };
+  const unclaimed = await trafficClaimProblems(input.claims, target);
+  if (unclaimed.length > 0) refuse(log, app, unclaimed);
 
   const clusters = [...new Set(resolvePools(policy, input.registry).flatMap((p) => p.clusters.map((c) => c.name)))];
   const ingress = { namespace: policy.spec.ingress.namespace ?? app.namespace, name: policy.spec.ingress.name };
@@ -73,6 +81,13 @@ export async function reconcileTraffic(input: ReconcileTrafficInput): Promise<Re
   const cache = stored?.record.gtmCache;
   const fresh = cache !== undefined && now - cache.verifiedAt < verifyEveryMs ? cache : undefined;
   const state = await readGtmState(gtm, policy, app, fresh);
+  const served = normalizeDomain(state.global.userDomainName ?? '');
+  if (served !== '' && served !== target.domain) {
+    // The instance answers for another domain (claimed before claims existed, or an instance shared by mistake): never take it from its holder.
+    const taken = await trafficClaimProblems(input.claims, { ...target, domain: served });
+    const holder = taken.find((p) => p.includes('is claimed by'));
+    if (holder) refuse(log, app, [`GTM instance ${gtm.instanceId} answers for ${served}: ${holder}`]);
+  }
 
   const plan = planTraffic({
     policy,
@@ -84,7 +99,10 @@ export async function reconcileTraffic(input: ReconcileTrafficInput): Promise<Re
     ...(input.removeAfter === undefined ? {} : { removeAfter: input.removeAfter }),
   });
   log.info('traffic plan', { dryRun: input.dryRun, changes: plan.changes, warnings: plan.warnings, desired: plan.desired, observations });
-  for (const warning of plan.warnings) log.warn('traffic warning', { ...warning });
+  for (const warning of plan.warnings) {
+    if (warning.code === 'DRIFT') log.error('GTM changed outside tricenter', { ...warning });
+    else log.warn('traffic warning', { ...warning });
+  }
   const gtmSettings = fresh ? 'cached' : 'read';
   if (input.dryRun) return { app, dryRun: true, observations, plan, gtmSettings };
 
@@ -113,6 +131,12 @@ export async function reconcileTraffic(input: ReconcileTrafficInput): Promise<Re
   }
   log.info('traffic reconciled', outcome);
   return { app, dryRun: false, observations, plan, applied, gtmSettings };
+}
+
+/** A reconcile outside the application's claims: nothing is written, and the reason is loud. */
+function refuse(log: Logger, app: AppRef, problems: string[]): never {
+  log.error('traffic reconcile refused: outside its GTM claims', { problems });
+  throw new TricenterError('FORBIDDEN', `${app.namespace}/${app.name}: no GTM write: ${problems.join('; ')}`);
 }
 
 async function observeClusters(

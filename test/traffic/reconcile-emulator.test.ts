@@ -9,6 +9,7 @@ import { MemoryTrafficHistoryStore } from '#shared/adapters/local/traffic-histor
 import { silentLogger } from '#shared/core/log.ts';
 import { startGtmEmulator, type GtmEmulator } from '#sandbox/gtm/index.ts';
 import { reconcileTraffic } from '#shared/usecases/reconcile-traffic.ts';
+import { claimsHeld } from './claims-held.ts';
 import { SEED_ADDRESSES, seedPolicy, seedRegistry } from './fixtures.ts';
 
 const KEY = { accessKeyId: 'local-ak', accessKeySecret: 'local-secret' };
@@ -27,7 +28,7 @@ describe('reconcileTraffic against the local GTM emulator', () => {
     const history = new MemoryTrafficHistoryStore();
     const gateway = { ingressAddresses: async (cluster: string) => [SEED_ADDRESSES[cluster] as string] };
     const reconcile = (now: number) =>
-      reconcileTraffic({ policy: seedPolicy(), registry: seedRegistry(), gateway, gtm, history, logger: silentLogger, now, dryRun: false });
+      reconcileTraffic({ policy: seedPolicy(), registry: seedRegistry(), gateway, gtm, claims: claimsHeld(seedPolicy(), emulator.instanceId), history, logger: silentLogger, now, dryRun: false });
 
     const first = await reconcile(1_000);
     expect(first.applied).toMatchObject({ applied: 4, failed: 0 });

@@ -14,6 +14,7 @@ import { memoryLogger } from '#shared/core/log.ts';
 import type { ClusterGateway } from '#shared/ports/cluster-gateway.port.ts';
 import type { TrafficHistoryStore } from '#shared/ports/traffic-history.port.ts';
 import { GtmApplyError, reconcileTraffic, type ReconcileTrafficInput } from '#shared/usecases/reconcile-traffic.ts';
+import { claimsHeld } from './claims-held.ts';
 import { FakeAlidns } from './alidns-msw.ts';
 import { SEED_ADDRESSES, seedPolicy, seedRegistry } from './fixtures.ts';
 
@@ -59,7 +60,7 @@ describe('reconcileTraffic (msw GTM, gateway double)', () => {
 
   const run = (overrides: Partial<ReconcileTrafficInput> & { behaviour?: Record<string, Behaviour> } = {}) => {
     const { behaviour = {}, ...rest } = overrides;
-    return reconcileTraffic({ policy: seedPolicy(), registry: seedRegistry(), gateway: gatewayDouble(behaviour), gtm, history, logger, now: T0, dryRun: false, ...rest });
+    return reconcileTraffic({ policy: seedPolicy(), registry: seedRegistry(), gateway: gatewayDouble(behaviour), gtm, claims: claimsHeld(seedPolicy(), INSTANCE), history, logger, now: T0, dryRun: false, ...rest });
   };
   const writes = () => fake.calls.filter((c) => WRITES.test(c.action)).map((c) => c.action);
   const poolAddrs = (suffix: string) =>
@@ -85,7 +86,7 @@ describe('reconcileTraffic (msw GTM, gateway double)', () => {
 
   it('observes every cluster of the policy, in the Ingress namespace', async () => {
     const gateway = gatewayDouble({});
-    await reconcileTraffic({ policy: seedPolicy(), registry: seedRegistry(), gateway, gtm, history, logger, now: T0, dryRun: true });
+    await reconcileTraffic({ policy: seedPolicy(), registry: seedRegistry(), gateway, gtm, claims: claimsHeld(seedPolicy(), INSTANCE), history, logger, now: T0, dryRun: true });
     expect([...gateway.asked].sort()).toEqual(['cluster1-beijing demo/web-demo', 'cluster1-hangzhou demo/web-demo', 'cluster2-beijing demo/web-demo']);
   });
 

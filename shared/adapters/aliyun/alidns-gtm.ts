@@ -75,6 +75,10 @@ interface PopError extends Error {
 
 export class AlidnsGtm implements Gtm {
   readonly stats: GtmCallStats = { reads: 0, writes: 0, retries: 0, byAction: {} };
+
+  get instanceId(): string {
+    return this.options.instanceId;
+  }
   private readonly client: RPCClient;
   private readonly timeoutMs: number;
   private readonly maxAttempts: number;
