@@ -33,6 +33,13 @@ export function placeOfTarget(target: ClusterTarget): SourcePlace {
   return place;
 }
 
+/** `ConfigMap prod/web`, control characters escaped and cut at 80 characters: the names come from the bundle. */
 export function describeManifest(manifest: KubeObject): string {
-  return objectLabel(manifest.kind, manifest.metadata.namespace, manifest.metadata.name) ?? manifest.kind;
+  return printable(objectLabel(manifest.kind, manifest.metadata.namespace, manifest.metadata.name) ?? manifest.kind);
+}
+
+/** Control characters (C0, DEL, C1) as `\uXXXX`, cut at 80 characters. */
+export function printable(text: string): string {
+  const escaped = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return escaped.length > 80 ? `${escaped.slice(0, 80)}...` : escaped;
 }

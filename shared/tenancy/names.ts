@@ -1,7 +1,7 @@
 import { apiGroup, type KubeObject } from '../model/kube.ts';
 import type { Plan } from '../model/plan.ts';
 import { isClusterScoped } from '../model/scope.ts';
-import { describeManifest, eachManifest, placeOf } from './manifests.ts';
+import { describeManifest, eachManifest, placeOf, printable } from './manifests.ts';
 import type { Violation } from './violation.ts';
 
 /**
@@ -86,9 +86,9 @@ function isQualifiedName(key: string): boolean {
   return name !== undefined && name.length <= 63 && QUALIFIED_PART.test(name);
 }
 
-/** A value as a message quotes it: JSON-escaped (control characters included) and cut at 80 characters. */
+/** A value as a message quotes it: in double quotes, control characters escaped, cut at 80 characters. */
 export function quote(value: string): string {
-  return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}...` : value);
+  return `"${printable(value.replaceAll('\\', '\\\\').replaceAll('"', '\\"'))}"`;
 }
 
 /** `metadata.labels["app.kubernetes.io/name"]`: keys hold dots and slashes, so they are always bracketed. */
