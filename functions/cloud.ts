@@ -139,6 +139,7 @@ function lazyKubeGateway(registry: () => Promise<ClusterRegistry>, credentials: 
       return createKubeGateway({ connections: createClusterConnections({ clusters: (await registry()).clusters, ack, logger }), logger });
     })());
   return {
+    verify: async (...args) => (await load()).verify(...args),
     apply: async (...args) => (await load()).apply(...args),
     health: async (...args) => (await load()).health(...args),
     listOwned: async (...args) => (await load()).listOwned(...args),

@@ -9,7 +9,14 @@ import type { AppRef } from '../model/ownership.ts';
  * (permanent, carrying the API server's message) or `CONFLICT`.
  */
 export interface ClusterGateway {
-  /** Creates missing namespaces, then server-side applies (field manager `tricenter`, forced) in dependency order. */
+  /**
+   * Everything apply checks before its first write, all or nothing: each object is absent, ours, or
+   * allowed by its resource policy (take-over, shared-resource), else FORBIDDEN naming the owner;
+   * every write passes a server-side dry run, else INVALID_OBJECT naming each refused object. Only
+   * the namespaces the objects need may be created (and are removed again on failure).
+   */
+  verify(cluster: string, manifests: KubeObject[]): Promise<void>;
+  /** `verify`, then server-side applies (field manager `tricenter`, forced) in dependency order. */
   apply(cluster: string, manifests: KubeObject[]): Promise<ApplyResult>;
   /** Health of these objects per the design: Deployment rollout complete, Ingress has an address, others exist. */
   health(cluster: string, objects: ObjectRef[]): Promise<HealthReport>;

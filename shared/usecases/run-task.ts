@@ -52,6 +52,11 @@ async function deployAndWait(deps: WorkflowDeps, run: Run, task: DeployTask, fau
 
   try {
     const manifests = await deps.manifests.manifestsOf(target);
+    if (run.steps[run.currentStep]?.verifying) {
+      // The step's first pass: every cluster must accept every object before any cluster gets one.
+      await deps.gateway.verify(task.cluster, manifests);
+      return { kind: 'done', message: `${manifests.length} objects pass ownership and a server-side dry run` };
+    }
     await deps.gateway.apply(task.cluster, manifests);
     faults.afterApply();
     const refs = manifests.map(objectRef);

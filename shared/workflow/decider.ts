@@ -193,6 +193,7 @@ function startDeploy(ctx: Context, step: StepState): void {
   delete step.awaiting;
   step.startedAt = ctx.now;
   step.deadline = ctx.now + step.timeoutMs;
+  if (step.tasks.length > 1) step.verifying = true;
   fillSlots(ctx, step);
   completeIfDone(ctx, step);
 }
@@ -219,6 +220,16 @@ function send(ctx: Context, step: StepState, task: TaskState): void {
 
 function completeIfDone(ctx: Context, step: StepState): void {
   if (!step.tasks.every((t) => t.status === 'done')) return;
+  if (step.verifying) {
+    // Every cluster accepted the whole step: now the real writes, as new attempts of the same tasks.
+    delete step.verifying;
+    for (const task of step.tasks) {
+      task.status = 'pending';
+      delete task.finishedAt;
+    }
+    fillSlots(ctx, step);
+    return;
+  }
   step.phase = 'succeeded';
   step.finishedAt = ctx.now;
   enterStep(ctx, ctx.run.currentStep + 1);
@@ -248,7 +259,8 @@ function onReport(ctx: Context, stepName: string, cluster: string, attempt: numb
   if (outcome.kind === 'failed' && !outcome.retryable) {
     task.status = 'failed';
     task.finishedAt = now;
-    failStep(ctx, step, `step "${step.name}" failed on ${cluster}: ${outcome.message}`);
+    const applied = step.verifying ? ' (verification: nothing of this step was applied on any cluster)' : '';
+    failStep(ctx, step, `step "${step.name}" failed on ${cluster}${applied}: ${outcome.message}`);
     return undefined;
   }
   task.status = 'waiting';

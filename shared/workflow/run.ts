@@ -52,6 +52,12 @@ export interface StepState {
   /** Suspend steps: resume by itself after this long. */
   durationMs?: number;
   phase: StepPhase;
+  /**
+   * Deploy steps over several clusters start verifying: each task checks ownership and dry-runs
+   * its cluster's objects, and only when every cluster passed do the tasks run again for real, so
+   * a step one cluster refuses writes nothing anywhere.
+   */
+  verifying?: boolean;
   /** What a suspended step waits for: a person's decision, or its duration to pass. */
   awaiting?: 'approval' | 'duration';
   startedAt?: number;

@@ -98,9 +98,10 @@ describe('decider property: order and duplicates do not matter', () => {
       phase: 'running',
       reason: 'all steps succeeded',
       steps: [
-        { name: 'beijing-1', phase: 'succeeded', tasks: ['c1:done:1', 'c2:done:3', 'c3:done:1'] },
+        // Steps over several clusters verify first (one more attempt each): c2 needs three attempts to pass verification, c5 two.
+        { name: 'beijing-1', phase: 'succeeded', tasks: ['c1:done:2', 'c2:done:4', 'c3:done:2'] },
         { name: 'beijing-2', phase: 'succeeded', tasks: ['c4:done:1'] },
-        { name: 'hangzhou', phase: 'succeeded', tasks: ['c5:done:2', 'c6:done:1'] },
+        { name: 'hangzhou', phase: 'succeeded', tasks: ['c5:done:3', 'c6:done:2'] },
       ],
       decisions: ['approve:beijing-2'],
     });

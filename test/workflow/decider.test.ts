@@ -194,15 +194,59 @@ describe('decider: parallelism', () => {
     const clusters = ['c1', 'c2', 'c3', 'c4', 'c5'];
     const d = started(plan([deployStep('fan-out', clusters, { parallelism: 2 })]));
     expect(sentKeys(d.history[0]!.effects)).toEqual(['run-1/fan-out/c1/1', 'run-1/fan-out/c2/1']);
+    // Verification, two at a time.
+    expect(sentKeys(d.report('fan-out', 'c1', 'done').effects)).toEqual(['run-1/fan-out/c3/1']);
+    expect(sentKeys(d.report('fan-out', 'c2', 'done').effects)).toEqual(['run-1/fan-out/c4/1']);
+    expect(sentKeys(d.report('fan-out', 'c3', 'done').effects)).toEqual(['run-1/fan-out/c5/1']);
+    d.report('fan-out', 'c4', 'done');
+    // The last verification starts the real writes, two at a time again.
+    expect(sentKeys(d.report('fan-out', 'c5', 'done').effects)).toEqual(['run-1/fan-out/c1/2', 'run-1/fan-out/c2/2']);
     expect(sentKeys(d.report('fan-out', 'c1', 'waiting').effects)).toEqual([]);
-    expect(sentKeys(d.report('fan-out', 'c2', 'done').effects)).toEqual(['run-1/fan-out/c3/1']);
-    expect(sentKeys(d.report('fan-out', 'c3', 'done').effects)).toEqual(['run-1/fan-out/c4/1']);
+    expect(sentKeys(d.report('fan-out', 'c2', 'done').effects)).toEqual(['run-1/fan-out/c3/2']);
+    expect(sentKeys(d.report('fan-out', 'c3', 'done').effects)).toEqual(['run-1/fan-out/c4/2']);
     const inFlight = () => d.step('fan-out').tasks.filter((t) => t.status === 'sent' || t.status === 'waiting').length;
     expect(inFlight()).toBe(2);
     d.apply({ type: 'tick' }, d.task('fan-out', 'c1').nextAttemptAt!);
-    expect(sentKeys(d.report('fan-out', 'c1', 'done').effects)).toEqual(['run-1/fan-out/c5/1']);
+    expect(sentKeys(d.report('fan-out', 'c1', 'done').effects)).toEqual(['run-1/fan-out/c5/2']);
     d.report('fan-out', 'c4', 'done');
     expect(d.report('fan-out', 'c5', 'done').run.phase).toBe('running');
+  });
+
+  it('verifies a step on every cluster before writing to any: a refusal on one fails the step with nothing applied', () => {
+    const d = started(plan([deployStep('fan-out', ['c1', 'c2', 'c3'])]));
+    expect(d.step('fan-out').verifying).toBe(true);
+    expect(sentKeys(d.history[0]!.effects)).toEqual(['run-1/fan-out/c1/1', 'run-1/fan-out/c2/1', 'run-1/fan-out/c3/1']);
+    d.report('fan-out', 'c1', 'done');
+    const refused = d.apply({
+      type: 'task-reported',
+      step: 'fan-out',
+      cluster: 'c2',
+      attempt: 1,
+      outcome: { kind: 'failed', message: 'ConfigMap demo/web is owned by application demo/other', retryable: false },
+    });
+    expect(sentKeys(refused.effects)).toEqual([]);
+    expect(refused.run).toMatchObject({ phase: 'workflowFailed' });
+    expect(refused.run.reason).toBe(
+      'step "fan-out" failed on c2 (verification: nothing of this step was applied on any cluster): ConfigMap demo/web is owned by application demo/other',
+    );
+    // A verification report arriving after the step failed changes nothing.
+    expect(d.report('fan-out', 'c3', 'done').changed).toBe(false);
+  });
+
+  it('does not verify a step with one cluster apart: its apply checks everything before its first write', () => {
+    const d = started(plan([deployStep('single', ['c1'])]));
+    expect(d.step('single').verifying).toBeUndefined();
+    expect(d.report('single', 'c1', 'done').run.phase).toBe('running');
+  });
+
+  it('ignores a late verification report once the real writes went out', () => {
+    const d = started(plan([deployStep('two', ['c1', 'c2'])]));
+    d.report('two', 'c1', 'done');
+    d.report('two', 'c2', 'done');
+    expect(d.step('two').verifying).toBeUndefined();
+    const late = d.apply({ type: 'task-reported', step: 'two', cluster: 'c1', attempt: 1, outcome: { kind: 'done' } });
+    expect(late.changed).toBe(false);
+    expect(late.ignoredReason).toContain('duplicate or stale');
   });
 
   it('passes through a deploy step without targets', () => {

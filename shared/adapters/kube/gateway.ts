@@ -406,54 +406,67 @@ export function createKubeGateway(options: KubeGatewayOptions): KubeGateway {
     return 'skipped';
   };
 
+  /**
+   * Everything before the first write of an apply, all or nothing: whose each object is (any
+   * refusal ends it), the namespaces the objects need (a dry run in a missing namespace means
+   * nothing; those created here are removed again on failure), and every write as a server-side
+   * dry run (the API server's own validation, admission and conflicts).
+   */
+  const preflight = async (client: ClusterClient, cluster: string, manifests: KubeObject[]) => {
+    const prepared: KubeObject[] = [];
+    for (const manifest of manifests) {
+      const resource = await resourceOf(client, cluster, manifest, refKey(objectRef(manifest)));
+      const namespace = resource.namespaced ? (manifest.metadata.namespace ?? client.contextNamespace) : undefined;
+      prepared.push(prepareForApply(manifest, namespace));
+    }
+
+    const live = await liveStates(client, cluster, prepared);
+    const planned = prepared.map((manifest) => planWrite(manifest, live.get(refKey(objectRef(manifest)))));
+    const refused = planned.filter((w): w is RefusedWrite => w.mode === 'refuse');
+    if (refused.length > 0) {
+      const reasons = refused.map((w) => `${describeObject(w.manifest)} ${w.reason}`);
+      throw new TricenterError('FORBIDDEN', `cluster ${cluster}: nothing applied, ${refused.length} of ${prepared.length} objects refused: ${reasons.join('; ')}`);
+    }
+    const writes = planned as PlannedWrite[];
+
+    const declared = prepared.filter((m) => m.kind === 'Namespace').map((m) => m.metadata.name);
+    const missing = [...new Set([...prepared.map((m) => m.metadata.namespace), ...declared].filter((ns): ns is string => Boolean(ns)))].filter(
+      (ns) => !client.knownNamespaces.has(ns) && !live.has(refKey({ apiVersion: 'v1', kind: 'Namespace', name: ns })),
+    );
+    const created = await mapLimit(missing, concurrency, (namespace) => ensureNamespace(client, cluster, namespace));
+    const freshNamespaces = missing.filter((_, i) => created[i]);
+
+    const rejected = (
+      await mapLimit(writes, concurrency, async (write) => {
+        try {
+          await perform(client, cluster, write, live, true);
+          return undefined;
+        } catch (err) {
+          // The object's own problems are collected; credentials, throttling or a server down end the apply as they are.
+          if (!isTricenterError(err) || err.code !== 'INVALID_OBJECT') throw err;
+          return `${describeObject(write.manifest)}: ${errorMessage(err)}`;
+        }
+      })
+    ).filter((reason): reason is string => reason !== undefined);
+    if (rejected.length > 0) {
+      await mapLimit(freshNamespaces, concurrency, (namespace) => deleteFreshNamespace(client, cluster, namespace));
+      throw new TricenterError('INVALID_OBJECT', `cluster ${cluster}: nothing applied, the API server refused ${rejected.length} of ${prepared.length} objects in a dry run: ${rejected.join('; ')}`);
+    }
+    return { live, writes };
+  };
+
   const gateway: KubeGateway = {
+    async verify(cluster, manifests) {
+      await preflight(await clientFor(cluster), cluster, manifests);
+    },
+
     async apply(cluster, manifests): Promise<ApplyResult> {
       const client = await clientFor(cluster);
-      const prepared: KubeObject[] = [];
-      for (const manifest of manifests) {
-        const resource = await resourceOf(client, cluster, manifest, refKey(objectRef(manifest)));
-        const namespace = resource.namespaced ? (manifest.metadata.namespace ?? client.contextNamespace) : undefined;
-        prepared.push(prepareForApply(manifest, namespace));
-      }
-
-      // 1. Whose is each object? Any refusal ends the apply before anything is written.
-      const live = await liveStates(client, cluster, prepared);
-      const writes = prepared.map((manifest) => planWrite(manifest, live.get(refKey(objectRef(manifest)))));
-      const refused = writes.filter((w): w is RefusedWrite => w.mode === 'refuse');
-      if (refused.length > 0) {
-        const reasons = refused.map((w) => `${describeObject(w.manifest)} ${w.reason}`);
-        throw new TricenterError('FORBIDDEN', `cluster ${cluster}: nothing applied, ${refused.length} of ${prepared.length} objects refused: ${reasons.join('; ')}`);
-      }
-
-      // 2. Namespaces must exist for a dry run to mean anything; those created here are removed again if it fails.
-      const declared = new Set(prepared.filter((m) => m.kind === 'Namespace').map((m) => m.metadata.name));
-      const missing = [...new Set(prepared.map((m) => m.metadata.namespace).concat([...declared]).filter((ns): ns is string => Boolean(ns)))].filter(
-        (ns) => !client.knownNamespaces.has(ns) && !live.has(refKey({ apiVersion: 'v1', kind: 'Namespace', name: ns })),
-      );
-      const created = await mapLimit(missing, concurrency, (namespace) => ensureNamespace(client, cluster, namespace));
-      const freshNamespaces = missing.filter((_, i) => created[i]);
-
-      // 3. Every write as a server-side dry run: the API server's own validation, admission and conflicts, all or nothing.
-      const rejected = (
-        await mapLimit(writes as PlannedWrite[], concurrency, async (write) => {
-          try {
-            await perform(client, cluster, write, live, true);
-            return undefined;
-          } catch (err) {
-            // The object's own problems are collected; credentials, throttling or a server down end the apply as they are.
-            if (!isTricenterError(err) || err.code !== 'INVALID_OBJECT') throw err;
-            return `${describeObject(write.manifest)}: ${errorMessage(err)}`;
-          }
-        })
-      ).filter((reason): reason is string => reason !== undefined);
-      if (rejected.length > 0) {
-        await mapLimit(freshNamespaces, concurrency, (namespace) => deleteFreshNamespace(client, cluster, namespace));
-        throw new TricenterError('INVALID_OBJECT', `cluster ${cluster}: nothing applied, the API server refused ${rejected.length} of ${prepared.length} objects in a dry run: ${rejected.join('; ')}`);
-      }
+      const { live, writes } = await preflight(client, cluster, manifests);
 
       // 4. The real writes, tier by tier.
       const objects: ApplyResult['objects'] = [];
-      for (const tier of applyTiers(writes as PlannedWrite[], (write) => write.manifest.kind)) {
+      for (const tier of applyTiers(writes, (write) => write.manifest.kind)) {
         const applied = await mapLimit(tier, concurrency, (write) => perform(client, cluster, write, live, false));
         objects.push(...applied);
         for (const write of tier) if (write.manifest.kind === 'Namespace') client.knownNamespaces.add(write.manifest.metadata.name);
