@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import { SqliteRunStore } from '#shared/adapters/local/sqlite-run-store.ts';
+import { ManualClock } from '#shared/core/clock.ts';
+import { NotFoundError } from '#shared/core/errors.ts';
+import { memoryLogger } from '#shared/core/log.ts';
+import type { ClusterRegistry } from '#shared/model/clusters.ts';
+import type { KubeObject, ObjectRef } from '#shared/model/kube.ts';
+import type { ClusterTarget, DeployStep } from '#shared/model/plan.ts';
+import { packRelease } from '#shared/model/release-packs.ts';
+import type { ClusterGateway } from '#shared/ports/cluster-gateway.port.ts';
+import type { ReleaseObjectStore } from '#shared/ports/release-object-store.port.ts';
+import type { WorkflowDeps } from '#shared/usecases/deps.ts';
+import { collectGarbage } from '#shared/usecases/effects.ts';
+import { ReleaseManifests } from '#shared/usecases/release-manifests.ts';
+import { startReleaseRun } from '#shared/usecases/releases.ts';
+import { appStatus } from '#shared/usecases/status.ts';
+import { plan } from '../workflow/plans.ts';
+
+/** Garbage collection and status read what they need of a release, and nothing a tampered object could mislead. */
+class MemoryObjects implements ReleaseObjectStore {
+  readonly objects = new Map<string, Uint8Array>();
+  readonly reads: string[] = [];
+  async put(digest: string, data: Uint8Array): Promise<void> {
+    this.objects.set(digest, data);
+  }
+  async get(digest: string): Promise<Uint8Array> {
+    this.reads.push(digest);
+    const data = this.objects.get(digest);
+    if (!data) throw new NotFoundError(`release object ${digest} does not exist`);
+    return data;
+  }
+}
+
+const configMap = (name: string): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'demo' }, data: { v: name } });
+const deploy = (name: string, targets: ClusterTarget[]): DeployStep => ({ name, type: 'deploy', needsApproval: false, parallelism: 5, timeoutMs: 600_000, targets });
+const rendered = plan([deploy('first', [{ cluster: 'a', manifests: [configMap('one'), configMap('a')] }]), deploy('second', [{ cluster: 'b', manifests: [configMap('one'), configMap('b')] }])]);
+const registry: ClusterRegistry = { clusters: ['a', 'b', 'gone'].map((name) => ({ name, aliases: [], labels: {} })) };
+
+async function setUp() {
+  const objects = new MemoryObjects();
+  const pruned = new Map<string, ObjectRef[]>();
+  const gateway = {
+    prune: async (cluster: string, _app: unknown, keep: ObjectRef[]) => {
+      pruned.set(cluster, keep);
+      return [];
+    },
+    workloads: async () => [],
+  } as unknown as ClusterGateway;
+  const logger = memoryLogger();
+  const deps: WorkflowDeps = {
+    store: new SqliteRunStore({ path: ':memory:' }),
+    queue: { send: async () => {} },
+    gateway,
+    bundles: undefined as never,
+    manifests: new ReleaseManifests(objects),
+    registry: async () => registry,
+    clock: new ManualClock(1_000),
+    logger,
+    newId: () => 'run-1',
+    healthWait: { totalMs: 0, pollMs: 1 },
+  };
+  const packed = packRelease(rendered);
+  await deps.manifests.store(packed.packs);
+  const release = { id: 'rel-1', app: rendered.app, publishVersion: rendered.publishVersion, contentHash: rendered.contentHash, createdAt: 1, plan: packed.plan, source: { bucket: 'b', key: 'k', etag: 'E' } };
+  await deps.store.putRelease(release);
+  const run = await startReleaseRun(deps, release, { by: 'test', reason: 'test' });
+  objects.reads.length = 0;
+  return { deps, objects, pruned, logger, run, packed };
+}
+
+describe('garbage collection and status read the release objects they need', () => {
+  it('keeps on each cluster what the release deploys there, and prunes a cluster the release left entirely', async () => {
+    const { deps, pruned, run } = await setUp();
+    await collectGarbage(deps, run);
+    const names = (cluster: string) => pruned.get(cluster)?.map((r) => r.name).sort();
+    expect(names('a')).toEqual(['a', 'one']);
+    expect(names('b')).toEqual(['b', 'one']);
+    expect(names('gone')).toEqual([]);
+  });
+
+  it('prunes nothing on a cluster whose release object was tampered with (an incomplete keep list would delete live objects)', async () => {
+    const { deps, objects, pruned, logger, run, packed } = await setUp();
+    const digestOfA = (packed.plan.steps[0] as DeployStep<{ cluster: string; packs: string[] }>).targets[0]!.packs[0]!;
+    objects.objects.set(digestOfA, new TextEncoder().encode('[]'));
+    await collectGarbage(deps, run);
+    expect(pruned.has('a')).toBe(false);
+    expect(pruned.get('b')?.map((r) => r.name).sort()).toEqual(['b', 'one']);
+    expect(logger.lines.find((l) => l.msg === 'prune skipped for this cluster')).toMatchObject({ cluster: 'a', error: expect.stringContaining('failed its integrity check') });
+  });
+
+  it('status lists the clusters of the release without reading a single release object', async () => {
+    const { deps, objects } = await setUp();
+    const status = await appStatus(deps, rendered.app);
+    expect(status?.clusters.map((c) => c.cluster)).toEqual(['a', 'b']);
+    expect(objects.reads).toEqual([]);
+  });
+});
