@@ -5,7 +5,7 @@ import { systemClock, type Clock } from '../../core/clock.ts';
 import { ConflictError } from '../../core/errors.ts';
 import { silentLogger, type Logger } from '../../core/log.ts';
 import type { CloudCredentials } from './credentials.ts';
-import { classifyOtsFailure, otsBudgetExhausted, otsError, otsServiceError } from './tablestore-errors.ts';
+import { classifyOtsFailure, otsBudgetExhausted, otsError, otsServiceError, type OtsFailure } from './tablestore-errors.ts';
 
 /**
  * Tablestore calls that behave under faults: error bodies decoded, retryable failures retried with
@@ -128,6 +128,7 @@ export class TablestoreCalls {
    * if it holds this call's write token the write landed and the call succeeds. Otherwise, or when
    * no attempt was ambiguous, the caller gets its ConflictError and reloads, as after any lost
    * race; that also covers a landed write that another writer replaced before the read-back.
+   * The read-back spends what is left of the write's budget (its first attempt is always made).
    */
   async putRow(action: string, row: PutRowParams, conflict: string): Promise<void> {
     const startedAt = this.clock.now();
@@ -135,8 +136,8 @@ export class TablestoreCalls {
     const tokened = { ...row, attributeColumns: [...row.attributeColumns, { [WRITE_TOKEN_COLUMN]: token }] };
     let outcomeUnknown = false;
     try {
-      await this.call(action, (sdk) => sdk.putRow(tokened), conflict, startedAt, (err) => {
-        outcomeUnknown ||= classifyOtsFailure(err).outcomeUnknown;
+      await this.call(action, (sdk) => sdk.putRow(tokened), conflict, startedAt, (failure) => {
+        outcomeUnknown ||= failure.outcomeUnknown;
       });
     } catch (err) {
       if (!(err instanceof ConflictError) || !outcomeUnknown) throw err;
@@ -151,14 +152,15 @@ export class TablestoreCalls {
     }
   }
 
-  private async call<T>(action: string, send: (sdk: Client) => Promise<T>, conflict: string, startedAt: number, onFailure?: (err: unknown) => void): Promise<T> {
+  /** Attempts until success, a failure that is not retryable, or no further attempt fits the budget counted from `startedAt`. */
+  private async call<T>(action: string, send: (sdk: Client) => Promise<T>, conflict: string, startedAt: number, onFailure?: (failure: OtsFailure) => void): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const sdk = this.sdk();
       try {
         return await send(sdk);
       } catch (err) {
-        onFailure?.(err);
         const failure = classifyOtsFailure(err);
+        onFailure?.(failure);
         if (!failure.retryable) throw otsError(err, action, conflict);
         const elapsedMs = this.clock.now() - startedAt;
         const ceiling = Math.min(this.policy.maxDelayMs, this.policy.baseDelayMs * 2 ** (attempt - 1));

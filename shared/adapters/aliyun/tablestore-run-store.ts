@@ -46,6 +46,7 @@ import {
  *   <prefix>traffic_claims    pk [resource]  version, body_chunks, body_0..n  (a released claim stays as a row holding null)
  *   <prefix>rejected_uploads  pk [upload]    body_chunks, body_0..n           (see rejectedUploadRowKey)
  *   global secondary indexes <prefix>releases_by_app / <prefix>runs_by_app: pk [app_key, created_at, id]
+ *   every row also holds write_token, the id of the write that put it (see TablestoreCalls.putRow)
  *
  * Reads by id (every task reads its run) are single-row and strongly consistent; listings by app
  * range-read the index BACKWARD (newest first, ties by id descending) and then read the page's
