@@ -68,6 +68,20 @@ describe('tricenter render / plan', () => {
     ]);
   });
 
+  it('refuses what ingest refuses: a bad name always, tenancy with --clusters and --tenant', async () => {
+    const files = baseFiles();
+    files['objects.yaml'] = (files['objects.yaml'] ?? '').replace('  name: web\n  labels: {app: web}\ndata', '  name: web\n  labels: {"bad key": web}\ndata');
+    const named = await cli(['plan', await folder('bad-label', files)]);
+    expect(named.code).not.toBe(0);
+    expect(named.stderr.trim()).toMatch(/^objects\.yaml \(document 2, ConfigMap web\) field metadata\.labels\["bad key"\]: label key "bad key" of ConfigMap prod\/web must be a qualified name/);
+
+    const tenancy = await cli(['plan', EXAMPLE, '--clusters', join(EXAMPLE, 'clusters.yaml'), '--tenant', 'rt']);
+    expect(tenancy.code).not.toBe(0);
+    expect(tenancy.stdout).toBe('');
+    expect(tenancy.stderr.trim().split('\n')).toHaveLength(1);
+    expect(tenancy.stderr).toMatch(/^app-meta\.yaml \(document 1, Deployment demo\/web-demo\) field metadata\.namespace: Deployment demo\/web-demo: tenant "rt" may not deploy into namespace "demo"/);
+  });
+
   it('fails clearly when there is no registry in the bundle and no --clusters', async () => {
     const files = baseFiles();
     delete files['clusters.yaml'];
