@@ -6,6 +6,7 @@ import type { UploadOutcome, UploadReceipt } from '#shared/approval/uploads.ts';
 import { TricenterError, type ErrorCode } from '#shared/core/errors.ts';
 import { parseBundle } from '#shared/model/bundle.ts';
 import type { AppRef } from '#shared/model/ownership.ts';
+import type { RejectedUpload } from '#shared/ports/run-store.port.ts';
 import type { AppStatus } from '#shared/usecases/status.ts';
 
 /**
@@ -39,7 +40,7 @@ export class ApiClient {
     return this.request('GET', appPath(app));
   }
 
-  runs(app: AppRef): Promise<{ runs: Array<Record<string, unknown>> }> {
+  runs(app: AppRef): Promise<{ runs: Array<Record<string, unknown>>; rejectedUploads?: RejectedUpload[] }> {
     return this.request('GET', `${appPath(app)}/runs`);
   }
 

@@ -1,4 +1,5 @@
 import type { AppStatus } from '#shared/usecases/status.ts';
+import type { RejectedUpload } from '#shared/ports/run-store.port.ts';
 import { terminalSafe } from './terminal-text.ts';
 
 /**
@@ -23,6 +24,7 @@ export function formatStatus(status: AppStatus): string {
   const parts = [terminalSafe(head)];
   if (status.reason) parts.push(terminalSafe(`reason: ${status.reason}${status.message ? ` (${status.message})` : ''}`));
   if (status.lastFailedIngest) parts.push(terminalSafe(`last upload rejected (${status.lastFailedIngest.source.key}): ${status.lastFailedIngest.error}`));
+  if (status.rejectedUploads?.length) parts.push('', formatRejectedUploads(status.rejectedUploads));
   if (status.steps.length > 0) {
     parts.push(
       '',
@@ -39,6 +41,11 @@ export function formatStatus(status: AppStatus): string {
   }
   if (status.clusters.length > 0) parts.push('', formatWorkloads(status));
   return parts.join('\n');
+}
+
+/** Objects of the tenant's folder refused for their key: never deployed. */
+export function formatRejectedUploads(uploads: RejectedUpload[]): string {
+  return table([['REJECTED UPLOAD', 'AT', 'REASON'], ...uploads.map((u) => [u.source.key, new Date(u.at).toISOString(), u.reason])]);
 }
 
 /** Like `kubectl amc get deployment -m all`: one row per cluster and Deployment. */

@@ -3,7 +3,7 @@ import type { UploadOutcome } from '#shared/approval/uploads.ts';
 import { TricenterError } from '#shared/core/errors.ts';
 import type { AppStatus } from '#shared/usecases/status.ts';
 import { ApiClient, packBundle, type UploadResult } from '../client.ts';
-import { formatStatus, table } from '../status-view.ts';
+import { formatStatus, formatRejectedUploads, table } from '../status-view.ts';
 import { parseAppRef, resolveTarget } from '../target.ts';
 import { terminalSafe, terminalSafeJson } from '../terminal-text.ts';
 
@@ -93,14 +93,15 @@ export function register(program: Command): void {
 
   withTarget(program.command('runs <app>').description('run history of <namespace>/<name>, newest first').option('-o, --output <format>', 'text or json', 'text')).action(
     async (app: string, options: TargetOptions & { output: string }) => {
-      const { runs } = await new ApiClient(resolveTarget(options)).runs(parseAppRef(app));
-      if (options.output === 'json') return console.log(terminalSafeJson(runs));
+      const { runs, rejectedUploads = [] } = await new ApiClient(resolveTarget(options)).runs(parseAppRef(app));
+      if (options.output === 'json') return console.log(terminalSafeJson(rejectedUploads.length > 0 ? { runs, rejectedUploads } : runs));
       console.log(
         table([
           ['RUN', 'PHASE', 'PUBLISH VERSION', 'STARTED', 'REASON'],
           ...runs.map((r) => [String(r.id), String(r.phase), String(r.publishVersion), new Date(Number(r.createdAt)).toISOString(), String(r.reason ?? '')]),
         ]),
       );
+      if (rejectedUploads.length > 0) console.log(`\n${formatRejectedUploads(rejectedUploads)}`);
     },
   );
 }

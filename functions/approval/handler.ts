@@ -12,6 +12,7 @@ import type { AppRef } from '#shared/model/ownership.ts';
 import { parseDecisionAction } from '#shared/usecases/decisions.ts';
 import type { WorkflowDeps } from '#shared/usecases/deps.ts';
 import { appStatus } from '#shared/usecases/status.ts';
+import { recentRejectedUploads } from '#shared/usecases/rejected-uploads.ts';
 import { binaryBody, jsonBody, readRequest, RequestRefused, type ApiRequest } from './request.ts';
 
 /**
@@ -86,11 +87,12 @@ async function route(deps: ApprovalDeps, req: ApiRequest, principal: Principal, 
     if (action === undefined) {
       const status = await appStatus(deps, app);
       if (!status) throw new TricenterError('NOT_FOUND', `application ${app.namespace}/${app.name} is unknown`);
-      return json(200, status);
+      const rejectedUploads = await recentRejectedUploads(deps.store, app.namespace);
+      return json(200, rejectedUploads.length > 0 ? { ...status, rejectedUploads } : status);
     }
     if (action === 'runs') {
       const page = await deps.store.listRuns(app, { limit: 50 });
-      return json(200, { app, runs: page.items.map(({ id, phase, publishVersion, releaseId, reason, createdAt, endedAt, decisions }) => ({ id, phase, publishVersion, releaseId, reason, createdAt, endedAt, decisions })) });
+      return json(200, { app, rejectedUploads: await recentRejectedUploads(deps.store, app.namespace), runs: page.items.map(({ id, phase, publishVersion, releaseId, reason, createdAt, endedAt, decisions }) => ({ id, phase, publishVersion, releaseId, reason, createdAt, endedAt, decisions })) });
     }
     if (action === 'bundle') {
       const etag = req.query.etag;

@@ -1,4 +1,5 @@
 import { TricenterError } from '../core/errors.ts';
+import { bundleKey as bucketBundleKey, BUNDLE_EXTENSIONS } from '../model/bucket-key.ts';
 import type { AppRef } from '../model/ownership.ts';
 import type { BundleSource } from '../ports/bundle-source.port.ts';
 import type { IngestResult, RunStore } from '../ports/run-store.port.ts';
@@ -9,7 +10,7 @@ import { formatBytes, MAX_BUNDLE_UPLOAD_BYTES } from './limits.ts';
  * and the bucket's trigger (OSS, or the twin's watcher) ingests it as it would any upload. The
  * uploader then asks for the outcome of exactly that object (bucket + key + eTag).
  */
-export const BUNDLE_FORMATS = ['tar.gz', 'tgz', 'zip', 'yaml', 'yml'] as const;
+export const BUNDLE_FORMATS = BUNDLE_EXTENSIONS;
 export type BundleFormat = (typeof BUNDLE_FORMATS)[number];
 
 export interface UploadReceipt {
@@ -32,7 +33,7 @@ export function parseBundleFormat(value: string | undefined): BundleFormat {
 }
 
 export function bundleKey(app: AppRef, format: BundleFormat): string {
-  return `bundles/${app.namespace}/${app.name}.${format}`;
+  return bucketBundleKey(app, format);
 }
 
 export async function uploadBundle(deps: { bundles: BundleSource; bucket: string }, app: AppRef, format: BundleFormat, data: Uint8Array): Promise<UploadReceipt> {

@@ -1,7 +1,7 @@
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/log.ts';
-import { parseBucketKey } from '../model/bucket-key.ts';
-import type { IngestResult, ObjectSource, RunStore } from '../ports/run-store.port.ts';
+import { parseBucketKey, tenantFolder } from '../model/bucket-key.ts';
+import type { IngestResult, ObjectSource, RejectedUpload, RunStore } from '../ports/run-store.port.ts';
 
 /**
  * The bucket-key gate of ingest: an object whose key breaks the rule (shared/model/bucket-key.ts)
@@ -14,4 +14,10 @@ export async function refuseBadKey(deps: { store: Pick<RunStore, 'recordRejected
   const recorded = await deps.store.recordRejectedUpload({ source, reason: verdict.reason, at: deps.clock.now() });
   deps.logger.warn('upload rejected for its key', { bucket: source.bucket, key: source.key, etag: source.etag, reason: recorded.reason });
   return { outcome: 'failed', error: recorded.reason };
+}
+
+/** The newest rejected uploads of a tenant's folder (`bundles/<namespace>/`), for `status` and `runs`. */
+export async function recentRejectedUploads(store: Pick<RunStore, 'listRejectedUploads'>, namespace: string, limit = 20): Promise<RejectedUpload[]> {
+  const page = await store.listRejectedUploads(tenantFolder(namespace), { limit: 100 });
+  return page.items.sort((a, b) => b.at - a.at).slice(0, limit);
 }

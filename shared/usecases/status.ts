@@ -1,7 +1,7 @@
 import { errorMessage } from '../core/errors.ts';
 import type { AppRef } from '../model/ownership.ts';
 import { targetsByCluster } from '../model/plan.ts';
-import type { FailedIngest } from '../ports/run-store.port.ts';
+import type { FailedIngest, RejectedUpload } from '../ports/run-store.port.ts';
 import type { Decision, RunPhase, StepPhase, TaskStatus } from '../workflow/run.ts';
 import type { WorkflowDeps } from './deps.ts';
 import { currentRun } from './releases.ts';
@@ -33,6 +33,8 @@ export interface AppStatus {
   }>;
   decisions: Decision[];
   lastFailedIngest?: FailedIngest;
+  /** Objects of the tenant's folder refused for their key (never deployed), newest first. */
+  rejectedUploads?: RejectedUpload[];
   updatedAt?: number;
 }
 
