@@ -165,6 +165,11 @@ describe('TablestoreRunStore under faults', () => {
     expect(clock.now() - START).toBeLessThanOrEqual(1_000);
   });
 
+  it('refuses retry settings that would mean no timeout or no budget', () => {
+    expect(() => store({ retry: { budgetMs: 0 } })).toThrow(/must be positive milliseconds: budgetMs 0, requestTimeoutMs 0/);
+    expect(() => store({ retry: { requestTimeoutMs: Number.NaN } })).toThrow(/requestTimeoutMs NaN/);
+  });
+
   it('fails within the budget when the endpoint never answers (each attempt times out)', async () => {
     const requestTimeoutMs = 4_000;
     let attempts = 0;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import TableStore, { type Client, type DecodedRow, type PrimaryKeyInput, type SdkRequest, type SdkResponse } from 'tablestore';
 import { systemClock, type Clock } from '../../core/clock.ts';
-import { ConflictError } from '../../core/errors.ts';
+import { ConflictError, TricenterError } from '../../core/errors.ts';
 import { silentLogger, type Logger } from '../../core/log.ts';
 import type { CloudCredentials } from './credentials.ts';
 import { classifyOtsFailure, otsBudgetExhausted, otsError, otsServiceError, type OtsFailure } from './tablestore-errors.ts';
@@ -36,12 +36,16 @@ export type TablestoreRetryPolicy = Required<TablestoreRetryOptions>;
 
 export function tablestoreRetryPolicy(options: TablestoreRetryOptions = {}): TablestoreRetryPolicy {
   const budgetMs = options.budgetMs ?? 10_000;
-  return {
+  const policy = {
     budgetMs,
     requestTimeoutMs: Math.min(options.requestTimeoutMs ?? 4_000, budgetMs),
     baseDelayMs: options.baseDelayMs ?? 100,
     maxDelayMs: options.maxDelayMs ?? 2_000,
   };
+  // A request timeout of 0 would mean none at all to the SDK's socket.
+  const invalid = Object.entries(policy).filter(([, ms]) => !(Number.isFinite(ms) && ms > 0));
+  if (invalid.length > 0) throw new TricenterError('VALIDATION', `Tablestore retry settings must be positive milliseconds: ${invalid.map(([k, ms]) => `${k} ${ms}`).join(', ')}`);
+  return policy;
 }
 
 /** The SDK client with Tablestore's error bodies decoded and the SDK's own retries off. */
