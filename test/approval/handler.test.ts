@@ -39,7 +39,7 @@ describe('approval function', () => {
     return { status: response.statusCode, body: JSON.parse(response.body) as Record<string, unknown> };
   };
   const withHeaders = (event: HttpTriggerEvent, headers: Record<string, string>): HttpTriggerEvent => ({ ...event, headers });
-  const approveEvent = (headers: Record<string, string>, body = sample('http-approve.json').body) => ({ ...withHeaders(sample('http-approve.json'), headers), body });
+  const approveEvent = (headers: Record<string, string>, body = sample('http-approve.json').body) => ({ ...withHeaders(sample('http-approve.json'), { 'Content-Type': 'application/json', ...headers }), body });
   const signedApprove = (timestamp: number, body: string) => approveEvent({ 'X-Tricenter-Timestamp': String(timestamp), 'X-Tricenter-Signature': signRequest(secret, timestamp, 'POST', '/apps/demo/web-demo/approve', body) }, body);
 
   it('serves status to a bearer token (GET sample)', async () => {
