@@ -130,7 +130,7 @@ export function checkRunStoreFile(path: string, mustExist: boolean): void {
   }
   let db: Database.Database | undefined;
   try {
-    db = new Database(path, { fileMustExist: true });
+    db = new Database(path, { readonly: true, fileMustExist: true });
     const check = db.pragma('quick_check', { simple: true });
     if (check !== 'ok') throw new Error(String(check));
     const runs = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'runs'").get() as { n: number };
