@@ -87,6 +87,11 @@ describe('s.yaml through the Serverless Devs CLI, offline', () => {
     expect(networkAttempts()).toEqual([]);
   });
 
+  it('shows an unconfigured alias: the account id stays unresolved (preview does not fail, so this suite checks for it)', async () => {
+    const unknown = await s(['preview', '-a', 'not-configured', '-o', 'json']);
+    expect(unknown).toContain("acs:ram::${config('AccountID')}:role/tricenter-fc");
+  }, CLI_TIMEOUT_MS);
+
   it.each([...FUNCTIONS])('%s: the rendered props satisfy the published fc3 schema', (name) => {
     const schema = JSON.parse(readFileSync('test/fixtures/fc3-props.schema.json', 'utf8')) as object;
     const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
