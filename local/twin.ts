@@ -202,8 +202,8 @@ async function withStateFolder<T extends { stop(): Promise<void> }>(options: Pic
     if (options.fresh) wipeState(dir);
     const saved = readManifest(dir, clusters);
     const manifest = saved ?? newManifest(clusters, LOCAL_TOKEN_NAME, clock.now());
-    // Written before anything else: the other state files are only ever found beside a manifest.
-    writeManifest(dir, manifest);
+    // A new one is written before anything else: the other state files are only ever found beside a manifest.
+    if (!saved) writeManifest(dir, manifest);
     (options.logger ?? createLogger({ fn: 'local' })).info(saved ? 'resuming the state folder' : 'new state folder', { dir, fresh: options.fresh ?? false });
     const started = await start({ dir, manifest, resumed: saved !== undefined, save: () => writeManifest(dir, manifest) });
     return {
@@ -388,8 +388,11 @@ async function startServices(
     const approvalHandler = createApprovalHandler(getDeps);
     const approval: HttpTriggerServer = await listenForApprovals(approvalHandler, options.approvalPort ?? 0, manifest.approval.port, logger);
     stops.push(() => approval.close());
-    manifest.approval.port = Number(new URL(approval.url).port);
-    folder.save();
+    const approvalPort = Number(new URL(approval.url).port);
+    if (manifest.approval.port !== approvalPort) {
+      manifest.approval.port = approvalPort;
+      folder.save();
+    }
 
     const timerEvent = () => ({ triggerTime: new Date(clock.now()).toISOString(), triggerName: 'local-timer', payload: '' });
     const timer = setInterval(() => {
