@@ -53,8 +53,8 @@ async function ingestClaimed(deps: WorkflowDeps, source: IngestKey): Promise<Ing
       `${source.key}: the object key names application ${expected.namespace}/${expected.name} but the bundle's Application is ${plan.app.namespace}/${plan.app.name}`,
     );
   }
-  await claimTrafficAtIngest(deps.store, plan.app, plan.traffic, deps.gtmDefaultInstanceId, deps.clock.now(), deps.logger);
   admitRelease({ tenant: expected?.namespace ?? plan.app.namespace, registry: await deps.registry(), plan, traffic: bundle.trafficPolicies });
+  await claimTrafficAtIngest(deps.store, plan.app, plan.traffic, deps.gtmDefaultInstanceId, deps.clock.now(), deps.logger);
 
   const record = await deps.store.getApp(plan.app);
   const current = record?.lastReleaseId ? await deps.store.getRelease(record.lastReleaseId) : undefined;
