@@ -6,6 +6,9 @@ import { AppsV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ApiClient, packBundle } from '#cli/client.ts';
 import type { LocalEndpoints } from '#local/twin.ts';
+import { parseClusterRegistry } from '#shared/model/bundle.ts';
+import { loadBundle } from '#shared/bundle/load.ts';
+import { startSandbox } from '#sandbox/index.ts';
 import type { AppStatus } from '#shared/usecases/status.ts';
 import { bumpVersion, variantOfWebDemo } from '../e2e/bundles.ts';
 import { WEB_DEMO, waitFor } from '../e2e/helpers.ts';
@@ -183,6 +186,34 @@ describe('local up after a SIGKILL', () => {
     expect(done.runId).toBe(rolling.runId);
     await expectOneVersion(second.endpoints, 'version9');
     await kill9(second);
+  }, 120_000);
+
+  it('--kubeconfig (clusters that outlive the twin): killed while waiting for approval, the run resumes and finishes', async () => {
+    const dir = stateFolder();
+    // Clusters of their own, in this process: they keep running while the twin is killed, as real ones do.
+    const registry = parseClusterRegistry(await loadBundle(join(ROOT, 'examples/web-demo/clusters.yaml')));
+    const clusters = await startSandbox({ clusters: registry.clusters, dir: join(dir, 'clusters'), readyDelayMs: 200, dataPlanePort: 0 });
+    try {
+      const first = await up(dir, ['--kubeconfig', clusters.kubeconfigPath]);
+      await upload(first.client);
+      const waiting = await until(first.client, (s) => s.phase === 'workflowSuspending', 'the approval gate');
+      await kill9(first);
+
+      const second = await up(dir, ['--kubeconfig', clusters.kubeconfigPath]);
+      expect(second.output()).toContain('Resumed the state folder');
+      expect(await second.client.status(WEB_DEMO)).toMatchObject({ phase: 'workflowSuspending', runId: waiting.runId });
+      await second.client.decide(WEB_DEMO, 'approve');
+      await until(second.client, (s) => s.phase === 'running', 'running after the approval');
+      await expectOneVersion({ ...second.endpoints, kubeconfig: clusters.kubeconfigPath }, 'version8');
+      await kill9(second);
+
+      // The same folder with simulated clusters would deploy the runs somewhere else: refused.
+      const other = await refused(dir);
+      expect(other.code).not.toBe(0);
+      expect(other.output).toContain(`was used with the clusters of ${clusters.kubeconfigPath}`);
+    } finally {
+      await clusters.stop();
+    }
   }, 120_000);
 
   describe('abuse', () => {
