@@ -24,6 +24,7 @@ import {
 import type { Run } from '../../workflow/run.ts';
 import { sameCredentials, type CloudCredentials, type CredentialsProvider } from './credentials.ts';
 import { TablestoreCalls, tablestoreClient, type TablestoreCallsOptions } from './tablestore-client.ts';
+import { otsEndpoint } from './ots-endpoint.ts';
 import {
   attributesOf,
   bodyColumns,
@@ -74,10 +75,6 @@ export interface TablestoreRunStoreOptions extends TablestoreCallsOptions {
 
 export const DEFAULT_TABLE_PREFIX = 'tricenter_';
 
-export function tablestoreEndpoint(region: string, instance: string): string {
-  return `https://${instance}.${region}.ots.aliyuncs.com`;
-}
-
 /**
  * The primary key of an ingest row. A string primary-key column holds at most 1 KB and an OSS key
  * alone may be 1,023 bytes, so longer ingest keys are stored under their SHA-256 (the row's body
@@ -126,7 +123,7 @@ export class TablestoreRunStore implements RunStore {
 
   constructor(private readonly options: TablestoreRunStoreOptions) {
     this.tables = tableNames(options.tablePrefix ?? DEFAULT_TABLE_PREFIX);
-    this.endpoint = options.endpoint ?? tablestoreEndpoint(options.region, options.instance);
+    this.endpoint = options.endpoint ?? otsEndpoint({ region: options.region, instance: options.instance });
     this.logger = (options.logger ?? silentLogger).child({ component: 'tablestore-run-store' });
     this.calls = new TablestoreCalls(() => this.sdk(), options);
   }
