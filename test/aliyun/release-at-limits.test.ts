@@ -89,8 +89,10 @@ describe('a release at the limits through OSS and Tablestore (msw)', () => {
 
     const uploaded = await bundles.put(BUCKET, BUNDLE_KEY, new TextEncoder().encode(files.app));
     const started = performance.now();
+    const cpu = process.cpuUsage();
     const result = await ingestBundle(deps, { bucket: BUCKET, key: BUNDLE_KEY, etag: uploaded.etag });
     const ingestMs = performance.now() - started;
+    const ingestCpu = process.cpuUsage(cpu);
     expect(result).toMatchObject({ outcome: 'run-started' });
 
     const releaseRow = [...ots.tables.get('limits_releases')!.rows.values()][0]!;
@@ -134,6 +136,7 @@ describe('a release at the limits through OSS and Tablestore (msw)', () => {
         bundle: '1000 components x 50 clusters, an override per cluster',
         yamlBytes: files.app.length,
         ingestMs: Math.round(ingestMs),
+        ingestCpuMs: Math.round((ingestCpu.user + ingestCpu.system) / 1000),
         releaseRowBytes: rowBytes,
         releaseObjects: objects.length,
         releaseObjectBytes: objectBytes,
