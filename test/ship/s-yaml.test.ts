@@ -142,6 +142,11 @@ describe('s.yaml through the Serverless Devs CLI, offline', () => {
     expect(failure).toContain("env('TRICENTER_VSWITCH_IDS') not found");
   }, CLI_TIMEOUT_MS);
 
+  it('refuses the Tablestore VPC endpoint for functions outside a VPC', async () => {
+    const failure = await preview({ TRICENTER_OTS_NETWORK: 'vpc' }).catch((err: { stdout?: string; stderr?: string }) => `${err.stdout}${err.stderr}`);
+    expect(failure).toContain("env('TRICENTER_VPC_ID') not found");
+  }, CLI_TIMEOUT_MS);
+
   it('leaves the Tablestore endpoint to the one derivation setup also uses', () => {
     for (const { props } of Object.values(rendered.resources)) {
       expect(props.environmentVariables.TRICENTER_OTS_ENDPOINT).toBe('');
