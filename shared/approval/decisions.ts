@@ -1,4 +1,3 @@
-import { NotFoundError } from '../core/errors.ts';
 import type { AppRef } from '../model/ownership.ts';
 import { decide, rollback, type DecisionAction } from '../usecases/decisions.ts';
 import type { WorkflowDeps } from '../usecases/deps.ts';
@@ -19,17 +18,17 @@ export interface ApiDecision {
 
 /**
  * A decision through the API. With an `Idempotency-Key`, the key is first bound to this
- * application, action and current run: a retry of the same request replays (the decision id is the
- * key, so the run records it once); the key sent with anything else is refused. A rollback starts
- * a new run, so its retry after success no longer matches the current run and is refused rather
- * than rolling back twice.
+ * application, action and current run (or its absence): a retry of the same request replays (the
+ * decision id is the key, so the run records it once); the key sent with anything else is refused.
+ * A rollback starts a new run, so its retry after success no longer matches the current run and is
+ * refused rather than rolling back twice.
  */
 export async function decideThroughApi(deps: WorkflowDeps, input: ApiDecision): Promise<Run> {
   const { app, action, by, comment } = input;
   if (input.idempotencyKey !== undefined) {
+    // Bound even when the request then fails (no run, a conflict): a key is spent by its first use.
     const { run } = await currentRun(deps.store, app);
-    if (!run) throw new NotFoundError(`application ${app.namespace}/${app.name} has no run`);
-    await bindIdempotencyKey(deps.store, input.idempotencyKey, `${action} of ${app.namespace}/${app.name} (run ${run.id})`, deps.clock.now());
+    await bindIdempotencyKey(deps.store, input.idempotencyKey, `${action} of ${app.namespace}/${app.name} (${run ? `run ${run.id}` : 'no run'})`, deps.clock.now());
   }
   if (action === 'rollback') return rollback(deps, app, by, comment);
   return decide(deps, { app, action, by, decisionId: input.idempotencyKey ?? input.requestId, ...(comment ? { comment } : {}) });

@@ -211,6 +211,14 @@ describe('approval API hygiene', () => {
       await expectRefused(await invoke(decision('approve', '{}', { 'Idempotency-Key': 'two words' })), 400, /header Idempotency-Key: expected 1 to 128 visible ASCII characters/, before);
     });
 
+    it('spends a key on its first use even when that request fails', async () => {
+      const key = `key-${randomBytes(6).toString('hex')}`;
+      const first = await invoke(decision('approve', '{}', { 'Idempotency-Key': key }, { namespace: 'demo', name: 'nothing' }));
+      expect(first.status).toBe(404);
+      const before = await snapshot();
+      await expectRefused(await invoke(decision('terminate', '{}', { 'Idempotency-Key': key })), 422, /was first used for approve of demo\/nothing \(no run\); it cannot be reused for terminate of demo\/web-demo/, before);
+    });
+
     it('replays the same request, and refuses the key for another action or application with 422', async () => {
       const key = `key-${randomBytes(6).toString('hex')}`;
       const first = await invoke(decision('approve', '{"comment":"go"}', { 'Idempotency-Key': key }));
