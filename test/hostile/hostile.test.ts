@@ -5,10 +5,12 @@ import type { ApiClient } from '#cli/client.ts';
 import type { LocalTwin } from '#local/twin.ts';
 import type { AppRef } from '#shared/model/ownership.ts';
 import { deploySeedToRunning, startTestTwin, WEB_DEMO, waitFor } from '../e2e/helpers.ts';
-import { application, configMap, expectUnchanged, ingest, registryFile, runEnd, World, yamlBundle, type WorldSnapshot } from './world.ts';
+import { createOutsideObject, describeOwnershipAttacks, victimConfig } from './ownership-cases.ts';
+import { application, configMap, expectUnchanged, ingest, registryFile, World, yamlBundle, type WorldSnapshot } from './world.ts';
 
 /**
- * The hostile-input suite: a tenant (`rt`) and a careless or malicious team of the victim's own
+ * The hostile-input suite on the sandbox (the ownership cases also run on real kube-apiservers:
+ * test/envtest/hostile-real.test.ts): a tenant (`rt`) and a careless or malicious team of the victim's own
  * tenant (`demo`) try to reach what is not theirs, on a twin where the seed (demo/web-demo) runs.
  * Every case asserts the refusal AND that nothing changed on any cluster or in GTM.
  */
@@ -43,7 +45,7 @@ beforeAll(async () => {
   // The victim's traffic is in GTM before the attacks start.
   await waitFor(async () => twin.gtm.state().answer, (answer) => answer.length > 0, 30_000, 'the seed in GTM');
   // An object created outside tricenter (by kubectl), in the victim's namespace.
-  await world.api('cluster1-beijing').create(configMap('demo', 'legacy-settings', { owner: 'ops' }) as never);
+  await createOutsideObject(world);
 });
 
 afterAll(async () => {
@@ -65,17 +67,6 @@ async function expectRefusedAtIngest(app: AppRef, documents: string[], reason: R
   await expectUnchanged(world, before);
 }
 
-async function expectRefusedAtDeploy(app: AppRef, documents: string[], reason: RegExp): Promise<void> {
-  await snapshot();
-  const outcome = await ingest(client, yamlBundle(app, documents));
-  expect(outcome.outcome).toBe('run-started');
-  const ended = await runEnd(client, app);
-  expect(ended.phase).toBe('workflowFailed');
-  expect(ended.reason).toMatch(reason);
-  await expectUnchanged(world, before);
-}
-
-const victimConfig = () => configMap('demo', 'web-demo', { 'config.json': '{"database-host": "attacker.example.com"}' });
 
 describe('tenant escape: refused at ingest, before any cluster is touched', () => {
   it('an object in another tenant’s namespace', async () => {
@@ -158,69 +149,7 @@ describe('tenant escape: refused at ingest, before any cluster is touched', () =
   });
 });
 
-describe('ownership: refused before the step’s first write, nothing applied', () => {
-  it('another application’s object (the victim’s ConfigMap), even in its own tenant', async () => {
-    await expectRefusedAtDeploy(DEMO('hijack'), [application(DEMO('hijack'), [configMap('demo', 'hijack-own', { a: 'b' }), victimConfig()])], /owned by application demo\/web-demo/);
-    // The victim still serves its own configuration.
-    const live = (await world.read('cluster1-beijing', { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'demo', name: 'web-demo' })) as { data?: Record<string, string> };
-    expect(live.data?.['config.json']).toContain('beijing-db.pg.aliyun.com');
-  });
-
-  it('with the victim’s ownership labels forged on the object', async () => {
-    const forged = { ...victimConfig(), metadata: { name: 'web-demo', namespace: 'demo', labels: { 'app.oam.dev/name': 'web-demo', 'app.oam.dev/namespace': 'demo', 'app.kubernetes.io/managed-by': 'tricenter' } } };
-    await expectRefusedAtDeploy(DEMO('forger'), [application(DEMO('forger'), [forged], { version: 'forged-labels' })], /owned by application demo\/web-demo/);
-  });
-
-  it('with the victim’s labels set by a labels trait', async () => {
-    const app = DEMO('relabel');
-    const doc = JSON.parse(application(app, [victimConfig()])) as { spec: { components: Array<{ traits?: unknown[] }> } };
-    doc.spec.components[0]!.traits = [{ type: 'labels', properties: { 'app.oam.dev/name': 'web-demo' } }];
-    await expectRefusedAtDeploy(app, [JSON.stringify(doc)], /owned by application demo\/web-demo/);
-  });
-
-  it('declaring it a shared resource when its owner does not share it', async () => {
-    const shared = { name: 'share', type: 'shared-resource', properties: { rules: [{ selector: { resourceTypes: ['ConfigMap'] } }] } };
-    await expectRefusedAtDeploy(DEMO('sharer'), [application(DEMO('sharer'), [victimConfig()], { policies: [shared] })], /does not share it/);
-  });
-
-  it('with a forged shared-by annotation naming itself', async () => {
-    const forged = { ...victimConfig(), metadata: { name: 'web-demo', namespace: 'demo', annotations: { 'app.oam.dev/shared-by': 'demo/web-demo,demo/squatter' } } };
-    const shared = { name: 'share', type: 'shared-resource', properties: { rules: [{ selector: { resourceNames: ['web-demo'] } }] } };
-    await expectRefusedAtDeploy(DEMO('squatter'), [application(DEMO('squatter'), [forged], { policies: [shared] })], /does not share it/);
-  });
-
-  it('a take-over policy does not take another application’s object', async () => {
-    const takeOver = { name: 'adopt', type: 'take-over', properties: { rules: [{ selector: { resourceTypes: ['ConfigMap'] } }] } };
-    await expectRefusedAtDeploy(DEMO('taker'), [application(DEMO('taker'), [victimConfig()], { policies: [takeOver] })], /owned by application demo\/web-demo/);
-  });
-
-  it('an object created outside tricenter, without a take-over policy', async () => {
-    await expectRefusedAtDeploy(DEMO('adopter'), [application(DEMO('adopter'), [configMap('demo', 'legacy-settings', { owner: 'adopter' })])], /not created by tricenter.*take-over/);
-  });
-
-  it('an object created outside tricenter, with a forged take-over annotation instead of a policy', async () => {
-    const forged = configMap('demo', 'legacy-settings', { owner: 'forger' }, { annotations: { 'tricenter.io/resource-policy': 'take-over' } });
-    await expectRefusedAtDeploy(DEMO('adopter2'), [application(DEMO('adopter2'), [forged])], /not created by tricenter.*take-over/);
-  });
-
-  it('a step over two clusters that one API server refuses: nothing of the step on either cluster', async () => {
-    const deployment = {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name: 'half', namespace: 'demo' },
-      spec: {
-        replicas: -1,
-        selector: { matchLabels: { app: 'half' } },
-        template: { metadata: { labels: { app: 'half' } }, spec: { containers: [{ name: 'web', image: 'registry.example.com/web:1' }] } },
-      },
-    };
-    await expectRefusedAtDeploy(
-      DEMO('half'),
-      [application(DEMO('half'), [configMap('demo', 'half', { a: 'b' }), deployment], { clusters: ['cluster1-beijing', 'cluster2-beijing'] })],
-      /nothing of this step was applied.*Deployment demo\/half/,
-    );
-  });
-});
+describeOwnershipAttacks(() => ({ client, world }));
 
 describe('GTM: an application writes only inside its own claims', () => {
   const traffic = (app: AppRef, domain: string) =>
