@@ -13,6 +13,7 @@ import { parseClusterRegistry } from '#shared/model/bundle.ts';
 import type { ClusterRegistry } from '#shared/model/clusters.ts';
 import type { FcContext, FcHandler, HttpTriggerResponse, StepFinishedEvent } from '#shared/model/events.ts';
 import type { AppRef } from '#shared/model/ownership.ts';
+import { BUNDLE_PREFIX } from '#shared/model/bucket-key.ts';
 import { AlidnsGtm } from '#shared/adapters/aliyun/alidns-gtm.ts';
 import { createClusterConnections } from '#shared/adapters/kube/connections.ts';
 import { createKubeGateway, type KubeGateway } from '#shared/adapters/kube/gateway.ts';
@@ -367,7 +368,7 @@ async function startServices(
     const ingest = createBundleIngestHandler(getDeps);
     const bucketWatcher = await watchFolderBucket(bucket, {
       bucket: LOCAL_BUCKET,
-      prefix: 'bundles/',
+      prefix: BUNDLE_PREFIX,
       region: 'local',
       // Uploads through the API land by an atomic rename: no need to wait long for writes to settle.
       debounceMs: 50,

@@ -15,6 +15,9 @@ import type { FolderBucket } from './folder-bucket.ts';
  *   watching are not missed).
  * - fs.watch events are debounced per key; an object is reported only when its ETag differs from
  *   the last one reported, so repeated file-system events never fire twice for one content.
+ * - No key is filtered by the bundle key rule (shared/model/bucket-key.ts), as an OSS trigger
+ *   filtered on the prefix `bundles/` alone filters none: ingest applies the rule, so a refused
+ *   key is recorded as a rejected upload instead of passing unseen.
  * - Half-written files: `FolderBucket.put` renames a complete file into place, so the watcher
  *   only ever sees whole objects. For files copied in by hand, the size and mtime must be the same
  *   before and after hashing, otherwise the check is retried after another debounce.
