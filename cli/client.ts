@@ -6,6 +6,7 @@ import type { UploadOutcome, UploadReceipt } from '#shared/approval/uploads.ts';
 import { TricenterError, type ErrorCode } from '#shared/core/errors.ts';
 import { parseBundle } from '#shared/model/bundle.ts';
 import type { AppRef } from '#shared/model/ownership.ts';
+import { BUNDLE_EXTENSIONS } from '#shared/model/bucket-key.ts';
 import type { RejectedUpload } from '#shared/ports/run-store.port.ts';
 import type { AppStatus } from '#shared/usecases/status.ts';
 
@@ -120,7 +121,7 @@ export async function packBundle(path: string): Promise<PackedBundle> {
     return { app, format: 'tar.gz', data: Buffer.concat(chunks) };
   }
   const name = basename(absolute);
-  const format = (['tar.gz', 'tgz', 'zip', 'yaml', 'yml'] as const).find((suffix) => name.endsWith(`.${suffix}`));
+  const format = BUNDLE_EXTENSIONS.find((suffix) => name.endsWith(`.${suffix}`));
   if (!format) throw new TricenterError('VALIDATION', `${path}: a bundle is a folder, .tar.gz, .tgz, .zip, .yaml or .yml`);
   return { app, format, data: readFileSync(absolute) };
 }

@@ -150,4 +150,16 @@ describe('hostile tenant: GTM hijack and key tricks, refused with nothing change
     expect((await store.listApps({ limit: 100 })).items.map((r) => `${r.app.namespace}/${r.app.name}`).sort()).toEqual(['demo/web-demo', 'rt/hijack']);
     expect(gtmNow()).toBe(gtmBefore);
   });
+
+  it('refuses an API upload whose application name would make a key the rule refuses: 400, nothing stored', async () => {
+    const before = await new FolderBucket(twin.endpoints.bucket.root).list(twin.endpoints.bucket.name, { prefix: 'bundles/demo/' });
+    const response = await fetch(`${twin.endpoints.approvalUrl.replace(/\/$/, '')}/apps/demo/web.v2/bundle`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${twin.endpoints.token}`, 'content-type': 'application/octet-stream', 'x-bundle-format': 'tar.gz' },
+      body: (await packBundle('examples/web-demo')).data,
+    });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { message: string }).message).toMatch(/object key "bundles\/demo\/web\.v2\.tar\.gz": the application name "web\.v2" is not a DNS-1123 label/);
+    expect(await new FolderBucket(twin.endpoints.bucket.root).list(twin.endpoints.bucket.name, { prefix: 'bundles/demo/' })).toEqual(before);
+  });
 });
