@@ -8,7 +8,8 @@ import type { KubeObject } from '#shared/model/kube.ts';
 import type { Plan } from '#shared/model/plan.ts';
 import { render } from '#shared/render/render.ts';
 import { admitNames, admitRelease } from '#shared/tenancy/admission.ts';
-import { formatTable, manifestsByCluster, planRows } from '#shared/render/views.ts';
+import { formatTable, manifestsByCluster, planRows, type PlanRow } from '#shared/render/views.ts';
+import { terminalSafe, terminalSafeJson } from '../terminal-text.ts';
 
 /**
  * Dry-run commands: `render` prints the manifests each cluster would get, `plan` the steps.
@@ -36,7 +37,7 @@ export function register(program: Command): void {
         }
         byCluster = new Map([[name, manifests]]);
       }
-      process.stdout.write(format === 'json' ? `${JSON.stringify(Object.fromEntries(byCluster), null, 2)}\n` : toYaml(byCluster));
+      process.stdout.write(format === 'json' ? `${terminalSafeJson(Object.fromEntries(byCluster))}\n` : toYaml(byCluster));
     });
 
   program
@@ -50,11 +51,13 @@ export function register(program: Command): void {
       const format = outputFormat(opts.output, ['table', 'json']);
       const { plan } = await planFor(bundlePath, opts);
       if (format === 'json') {
-        process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
+        process.stdout.write(`${terminalSafeJson(plan)}\n`);
         return;
       }
       const head = `application ${plan.app.namespace}/${plan.app.name}  publishVersion ${plan.publishVersion}  content ${plan.contentHash.slice(0, 12)}`;
-      process.stdout.write(`${head}\n\n${formatTable(planRows(plan))}\n`);
+      // Step names are free text from the bundle: escaped like every string the CLI prints.
+      const rows = planRows(plan).map((row) => Object.fromEntries(Object.entries(row).map(([key, value]) => [key, terminalSafe(value)])) as unknown as PlanRow);
+      process.stdout.write(`${terminalSafe(head)}\n\n${formatTable(rows)}\n`);
     });
 }
 

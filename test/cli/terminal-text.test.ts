@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createLogger } from '#shared/core/log.ts';
 import type { AppStatus } from '#shared/usecases/status.ts';
 import { describeIngest } from '#cli/commands/app.ts';
@@ -73,5 +73,28 @@ describe('what tricenter upload says about the ingest', () => {
   it('a refusal or no answer in time is an error carrying the reason', () => {
     expect(() => describeIngest(upload, { status: 'completed', outcome: 'failed', error: 'app.yaml (document 2): bad' }, 0)).toThrow('demo/web-demo: the bundle was refused: app.yaml (document 2): bad');
     expect(() => describeIngest(upload, { status: 'pending' }, 120_000)).toThrow(/no ingest outcome for bundles\/demo\/web-demo\.tar\.gz \(etag E1\) after 120 s/);
+  });
+});
+
+describe('tricenter plan', () => {
+  it('prints a step name from the bundle escaped, on its own row', async () => {
+    const { Command } = await import('commander');
+    const { register } = await import('#cli/commands/render.ts');
+    const { variantOfWebDemo } = await import('../e2e/bundles.ts');
+    const dir = variantOfWebDemo({ 'app.yaml': (text) => text.replace('name: deploy-cluster1-beijing', 'name: "deploy\\e[2J\\nSTEP 9. forged"') });
+    const program = new Command().exitOverride();
+    register(program);
+    const written: string[] = [];
+    const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => (written.push(String(chunk)), true));
+    try {
+      await program.parseAsync(['node', 'tricenter', 'plan', dir]);
+    } finally {
+      stdout.mockRestore();
+    }
+    const text = written.join('');
+    expect(text).not.toMatch(RAW_CONTROL);
+    expect(text).toContain('1. deploy\\x1b[2J\\x0aSTEP 9. forged');
+    // head, blank, header, three steps
+    expect(text.trimEnd().split('\n')).toHaveLength(6);
   });
 });
