@@ -16,6 +16,7 @@ import { reconcileTraffic, type ReconcileTrafficResult } from '#shared/usecases/
 import { controlApiFault, formatDrillReport, resolveOnce, runDrillOnTwin, type DrillReport } from '#local/drill.ts';
 import type { LocalEndpoints } from '#local/twin.ts';
 import { DEFAULT_ENDPOINTS_FILE, parseAppRef, readEndpoints } from '../target.ts';
+import { terminalSafe, terminalSafeJson, terminalSafeLines } from '../terminal-text.ts';
 
 /**
  * `tricenter traffic plan|apply|status <ns/name>` and `tricenter drill <ns/name>` against the
@@ -204,7 +205,7 @@ export function register(program: Command): void {
     .option('-v, --verbose', 'reconcile logs on stderr')
     .action(async (app: string, options: EndpointsOption) => {
       const results = await reconcileOnTwin(readEndpoints(options.endpoints), parseAppRef(app), { dryRun: true, logger: cliLogger(options.verbose) });
-      console.log(JSON.stringify(results.map(({ app: ref, observations, plan }) => ({ app: ref, observations, ...plan })), null, 2));
+      console.log(terminalSafeJson(results.map(({ app: ref, observations, plan }) => ({ app: ref, observations, ...plan }))));
     });
 
   traffic
@@ -217,8 +218,8 @@ export function register(program: Command): void {
       for (const result of results) {
         const { changes, warnings } = result.plan;
         console.log(`${result.app.namespace}/${result.app.name}: ${changes.length === 0 ? 'nothing to change' : `${result.applied?.applied ?? 0} change(s) applied`}`);
-        for (const change of changes) console.log(`  ${JSON.stringify(change)}`);
-        for (const warning of warnings) console.log(`  warning: ${warning.message}`);
+        for (const change of changes) console.log(`  ${terminalSafe(JSON.stringify(change))}`);
+        for (const warning of warnings) console.log(`  warning: ${terminalSafe(warning.message)}`);
       }
     });
 
@@ -229,7 +230,7 @@ export function register(program: Command): void {
     .option('-o, --output <format>', 'text or json', output, 'text' as const)
     .action(async (app: string, options: EndpointsOption & { output: 'text' | 'json' }) => {
       const status = await trafficStatus(readEndpoints(options.endpoints), parseAppRef(app));
-      console.log(options.output === 'json' ? JSON.stringify(status, null, 2) : formatTrafficStatus(status));
+      console.log(options.output === 'json' ? terminalSafeJson(status) : terminalSafeLines(formatTrafficStatus(status)));
     });
 
   program
@@ -264,7 +265,7 @@ export function register(program: Command): void {
       } finally {
         process.off('SIGINT', onInterrupt);
       }
-      console.log(json ? JSON.stringify(report, null, 2) : `\n${formatDrillReport(report)}`);
+      console.log(json ? terminalSafeJson(report) : `\n${terminalSafeLines(formatDrillReport(report))}`);
       if (!report.ok) process.exitCode = 1;
     });
 }
