@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -50,8 +50,16 @@ async function s(args: string[], env: Record<string, string> = {}): Promise<stri
   });
   return stdout;
 }
+/** A run that may fail, with what it printed either way (a CLI error goes to stdout and stderr). */
+async function outcome(args: string[], env: Record<string, string> = {}): Promise<{ ok: boolean; output: string }> {
+  return s(args, env).then(
+    (output) => ({ ok: true, output }),
+    (err: { stdout?: string; stderr?: string }) => ({ ok: false, output: `${err.stdout ?? ''}${err.stderr ?? ''}` }),
+  );
+}
 const networkAttempts = (): string[] => (existsSync(guardLog) ? readFileSync(guardLog, 'utf8').trim().split('\n').filter(Boolean) : []);
-const preview = async (env: Record<string, string> = {}): Promise<Rendered> => JSON.parse(await s(['preview', '-o', 'json'], env)) as Rendered;
+const MOVED = { TRICENTER_REGION: 'cn-shanghai', TRICENTER_OTS_INSTANCE: 'prod-runs', TRICENTER_BUCKET: 'prod-bundles' };
+const VPC = { TRICENTER_VPC_ID: 'vpc-bp1example', TRICENTER_VSWITCH_IDS: 'vsw-a,vsw-b', TRICENTER_SECURITY_GROUP_ID: 'sg-bp1example' };
 
 beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), 'tricenter-s-home-'));
@@ -70,9 +78,32 @@ afterAll(() => rmSync(home, { recursive: true, force: true }));
 
 describe('s.yaml through the Serverless Devs CLI, offline', () => {
   let rendered: Rendered;
+  let moved: Rendered;
+  let unknownAlias: string;
+  let halfVpc: { ok: boolean; output: string };
+  let otsVpcOutsideVpc: { ok: boolean; output: string };
+  // The previews are independent: run at once, they cost one CLI start-up of wall time, not five.
   beforeAll(async () => {
-    rendered = await preview();
-  }, CLI_TIMEOUT_MS);
+    const preview = ['preview', '-o', 'json'];
+    // The CLI keeps state files in its HOME: each concurrent run gets its own copy of the configured one.
+    const own = (n: number) => {
+      const copy = join(home, `run-${n}`);
+      cpSync(join(home, '.s'), join(copy, '.s'), { recursive: true });
+      return { HOME: copy };
+    };
+    const runs = await Promise.all([
+      outcome(preview, own(0)),
+      outcome([...preview, '-a', 'not-configured'], own(1)),
+      outcome(preview, { ...own(2), TRICENTER_VPC_ID: VPC.TRICENTER_VPC_ID, TRICENTER_SECURITY_GROUP_ID: VPC.TRICENTER_SECURITY_GROUP_ID }),
+      outcome(preview, { ...own(3), TRICENTER_OTS_NETWORK: 'vpc' }),
+      outcome(preview, { ...own(4), ...MOVED, ...VPC, TRICENTER_OTS_NETWORK: 'vpc' }),
+    ]);
+    for (const run of [runs[0], runs[1], runs[4]]) expect(run.ok, run.output).toBe(true);
+    rendered = JSON.parse(runs[0].output) as Rendered;
+    unknownAlias = runs[1].output;
+    [halfVpc, otsVpcOutsideVpc] = [runs[2], runs[3]];
+    moved = JSON.parse(runs[4].output) as Rendered;
+  }, 2 * CLI_TIMEOUT_MS);
 
   it('renders with `s preview -o json` and no `-a`: the access alias is resolved, nothing goes to the network', () => {
     expect(rendered.access).toBe('default');
@@ -87,14 +118,12 @@ describe('s.yaml through the Serverless Devs CLI, offline', () => {
     expect(networkAttempts()).toEqual([]);
   });
 
-  it('shows an unconfigured alias: the account id stays unresolved (preview does not fail, so this suite checks for it)', async () => {
-    const unknown = await s(['preview', '-a', 'not-configured', '-o', 'json']);
-    expect(unknown).toContain("acs:ram::${config('AccountID')}:role/tricenter-fc");
-  }, CLI_TIMEOUT_MS);
+  it('shows an unconfigured alias: the account id stays unresolved (preview does not fail, so this suite checks for it)', () => {
+    expect(unknownAlias).toContain("acs:ram::${config('AccountID')}:role/tricenter-fc");
+  });
 
+  const validate = new Ajv({ allErrors: true, strict: false }).compile(JSON.parse(readFileSync('test/fixtures/fc3-props.schema.json', 'utf8')) as object);
   it.each([...FUNCTIONS])('%s: the rendered props satisfy the published fc3 schema', (name) => {
-    const schema = JSON.parse(readFileSync('test/fixtures/fc3-props.schema.json', 'utf8')) as object;
-    const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
     const ok = validate(rendered.resources[name]?.props);
     expect(validate.errors ?? [], JSON.stringify(validate.errors, null, 2)).toEqual([]);
     expect(ok).toBe(true);
@@ -137,15 +166,15 @@ describe('s.yaml through the Serverless Devs CLI, offline', () => {
     for (const { props } of Object.values(rendered.resources)) expect(props.vpcConfig).toEqual({ vpcId: '', vSwitchIds: [], securityGroupId: '' });
   });
 
-  it('refuses a half-configured VPC, naming the missing variable', async () => {
-    const failure = await preview({ TRICENTER_VPC_ID: 'vpc-bp1example', TRICENTER_SECURITY_GROUP_ID: 'sg-bp1example' }).catch((err: { stdout?: string; stderr?: string }) => `${err.stdout}${err.stderr}`);
-    expect(failure).toContain("env('TRICENTER_VSWITCH_IDS') not found");
-  }, CLI_TIMEOUT_MS);
+  it('refuses a half-configured VPC, naming the missing variable', () => {
+    expect(halfVpc.ok).toBe(false);
+    expect(halfVpc.output).toContain("env('TRICENTER_VSWITCH_IDS') not found");
+  });
 
-  it('refuses the Tablestore VPC endpoint for functions outside a VPC', async () => {
-    const failure = await preview({ TRICENTER_OTS_NETWORK: 'vpc' }).catch((err: { stdout?: string; stderr?: string }) => `${err.stdout}${err.stderr}`);
-    expect(failure).toContain("env('TRICENTER_VPC_ID') not found");
-  }, CLI_TIMEOUT_MS);
+  it('refuses the Tablestore VPC endpoint for functions outside a VPC', () => {
+    expect(otsVpcOutsideVpc.ok).toBe(false);
+    expect(otsVpcOutsideVpc.output).toContain("env('TRICENTER_VPC_ID') not found");
+  });
 
   it('leaves the Tablestore endpoint to the one derivation setup also uses', () => {
     for (const { props } of Object.values(rendered.resources)) {
@@ -155,20 +184,17 @@ describe('s.yaml through the Serverless Devs CLI, offline', () => {
     expect(setupTarget({}, { TRICENTER_OTS_INSTANCE: 'tricenter' }).endpoint).toBe('https://tricenter.cn-hangzhou.ots.aliyuncs.com');
   });
 
-  it('follows the environment: another region and instance reach functions and setup alike; the VPC reaches every function', async () => {
-    const env = { TRICENTER_REGION: 'cn-shanghai', TRICENTER_OTS_INSTANCE: 'prod-runs', TRICENTER_BUCKET: 'prod-bundles' };
-    const vpc = { TRICENTER_VPC_ID: 'vpc-bp1example', TRICENTER_VSWITCH_IDS: 'vsw-a,vsw-b', TRICENTER_SECURITY_GROUP_ID: 'sg-bp1example' };
-    const moved = await preview({ ...env, ...vpc, TRICENTER_OTS_NETWORK: 'vpc' });
+  it('follows the environment: another region and instance reach functions and setup alike; the VPC reaches every function', () => {
     for (const { props } of Object.values(moved.resources)) {
       expect(props.region).toBe('cn-shanghai');
       expect(props.vpcConfig).toEqual({ vpcId: 'vpc-bp1example', vSwitchIds: ['vsw-a', 'vsw-b'], securityGroupId: 'sg-bp1example' });
       expect(cloudConfig(props.environmentVariables).otsEndpoint).toBe('https://prod-runs.cn-shanghai.vpc.tablestore.aliyuncs.com');
     }
     // The operator runs setup from outside the VPC: the public form of the same instance.
-    expect(setupTarget({}, env).endpoint).toBe('https://prod-runs.cn-shanghai.ots.aliyuncs.com');
-    expect(setupTarget({ network: 'vpc' }, env).endpoint).toBe('https://prod-runs.cn-shanghai.vpc.tablestore.aliyuncs.com');
+    expect(setupTarget({}, MOVED).endpoint).toBe('https://prod-runs.cn-shanghai.ots.aliyuncs.com');
+    expect(setupTarget({ network: 'vpc' }, MOVED).endpoint).toBe('https://prod-runs.cn-shanghai.vpc.tablestore.aliyuncs.com');
     expect(networkAttempts()).toEqual([]);
-  }, CLI_TIMEOUT_MS);
+  });
 
   it('`s deploy` without -a hands the fc3 component the rendered props and the dummy access', async () => {
     const cache = join(home, '.s', 'components', 'devsapp.cn', 'v3', 'fc3');
@@ -190,8 +216,9 @@ describe('s.yaml through the Serverless Devs CLI, offline', () => {
   }, CLI_TIMEOUT_MS);
 
   it('without the component cached, `s deploy` stops at the registry download (the first network call)', async () => {
-    const failure = await s(['deploy', '-y', '--skip-actions']).catch((err: { stdout?: string; stderr?: string }) => `${err.stdout}${err.stderr}`);
-    expect(failure).toContain('offline test: network access refused');
+    const failure = await outcome(['deploy', '-y', '--skip-actions']);
+    expect(failure.ok).toBe(false);
+    expect(failure.output).toContain('offline test: network access refused');
     expect(networkAttempts().at(-1)).toMatch(/ connect api\.devsapp\.cn:443$/);
   }, CLI_TIMEOUT_MS);
 });
