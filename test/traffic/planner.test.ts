@@ -304,6 +304,24 @@ describe('planTraffic', () => {
     }
   });
 
+  it('GTM changed behind our back (a kept pool gone, the domain rewritten) is a DRIFT warning, and is put back', () => {
+    const { state, history, policy } = steady();
+    const tampered: GtmState = {
+      ...state,
+      pools: state.pools.filter((p) => !p.name.endsWith('pool-hangzhou')),
+      global: { ...state.global, userDomainName: 'evil.example.com' },
+    };
+    const { plan } = reconcile(policy, { observations: observe(), state: tampered, history }, T0 + 60_000);
+    expect(plan.warnings.filter((w) => w.code === 'DRIFT').map((w) => [w.pool, w.message])).toEqual([
+      ['pool-hangzhou', 'pool tricenter.demo.web-demo.pool-hangzhou is gone from GTM although the last reconcile kept it: changed outside tricenter; it is re-created'],
+      [undefined, 'the GTM instance answers for evil.example.com, not web-demo.example.com: changed outside tricenter; the domain is written back'],
+    ]);
+    expect(kinds(plan.changes)).toEqual(expect.arrayContaining(['create-pool:pool-hangzhou', 'update-global-config']));
+    // A first reconcile knows no past: whatever the instance held before is no drift.
+    const first = reconcile(policy, { observations: observe(), state: { ...emptyState(), global: { ttl: 600, userDomainName: 'old.example.com' } }, history: undefined }, T0);
+    expect(first.plan.warnings.filter((w) => w.code === 'DRIFT')).toEqual([]);
+  });
+
   it('names the field when a pool refers to a cluster the registry does not know', () => {
     const policy = seedPolicy();
     policy.spec.pools[1]!.clusters = ['cluster9-nowhere'];
