@@ -262,6 +262,9 @@ export class TablestoreRunStore implements RunStore {
   async listRejectedUploads(keyPrefix: string, page?: PageRequest): Promise<Page<RejectedUpload>> {
     const { start, end } = rejectedUploadRange(keyPrefix);
     const from: PrimaryKeyInput = page?.cursor === undefined ? [{ upload: start }] : decodeCursor(page.cursor, ['upload']);
+    // A cursor of another folder's listing would start the range outside this folder.
+    const cursorKey = String((from[0] as { upload: unknown }).upload);
+    if (cursorKey < start || cursorKey >= end) throw new TricenterError('VALIDATION', `cursor "${page?.cursor}" is not one this store returned for ${keyPrefix}`);
     const { rows, next } = await this.range(this.tables.rejectedUploads, 'FORWARD', from, [{ upload: end }], pageLimit(page));
     const items = rows.map((row) => bodyOf<RejectedUpload>(attributesOf(row)!, this.tables.rejectedUploads));
     return { items, ...(next ? { nextCursor: encodeCursor(next) } : {}) };

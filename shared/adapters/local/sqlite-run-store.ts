@@ -223,6 +223,7 @@ export class SqliteRunStore implements RunStore {
   async listRejectedUploads(keyPrefix: string, page?: PageRequest): Promise<Page<RejectedUpload>> {
     const limit = pageLimit(page);
     const [afterKey, afterBucket, afterEtag] = page?.cursor === undefined ? [keyPrefix, '', ''] : decodeCursor<[string, string, string]>(page.cursor);
+    if (typeof afterKey !== 'string' || !afterKey.startsWith(keyPrefix)) throw new TricenterError('VALIDATION', `cursor "${page?.cursor}" is not one this store returned for ${keyPrefix}`);
     // substr compares bytes of the prefix exactly (LIKE would read % and _ in a key as wildcards).
     const rows = this.db
       .prepare(
