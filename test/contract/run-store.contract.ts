@@ -68,63 +68,6 @@ export function describeRunStoreContract(label: string, makeStore: () => RunStor
         expect(listed).toEqual([...keys].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))));
         expect((await store.listRejectedUploads('bundles/nobody/')).items).toEqual([]);
         expect((await store.listRejectedUploads('bundles/')).items).toHaveLength(9);
-      });
-    });
-
-    describe('traffic claims', () => {
-      const claim = (resource: string, forApp: AppRef = app, claimedAt = 1_000): TrafficClaim => ({ resource, app: forApp, instanceId: 'gtm-1', domain: 'web-demo.example.com', claimedAt });
-
-      it('gives a resource to its first claimant and shows everyone else that holder', async () => {
-        expect(await store.getTrafficClaim('domain/web-demo.example.com')).toBeUndefined();
-        expect(await store.claimTraffic(claim('domain/web-demo.example.com'))).toEqual(claim('domain/web-demo.example.com'));
-        // The holder claiming again keeps its claim as it was.
-        expect(await store.claimTraffic(claim('domain/web-demo.example.com', app, 5_000))).toEqual(claim('domain/web-demo.example.com'));
-        expect(await store.claimTraffic(claim('domain/web-demo.example.com', otherApp, 6_000))).toEqual(claim('domain/web-demo.example.com'));
-        expect(await store.getTrafficClaim('domain/web-demo.example.com')).toEqual(claim('domain/web-demo.example.com'));
-      });
-
-      it('lets exactly one of two concurrent claimants hold a resource', async () => {
-        const holders = await Promise.all([store.claimTraffic(claim('gtm-instance/gtm-1', app)), store.claimTraffic(claim('gtm-instance/gtm-1', otherApp))]);
-        expect(holders[0]).toEqual(holders[1]);
-        expect(await store.getTrafficClaim('gtm-instance/gtm-1')).toEqual(holders[0]);
-      });
-
-      it("releases every claim of one application and nothing of another's; released resources can be claimed again", async () => {
-        await store.claimTraffic(claim('gtm-instance/gtm-1'));
-        await store.claimTraffic(claim('domain/web-demo.example.com'));
-        await store.claimTraffic(claim('gtm-instance/gtm-2', otherApp));
-        const released = await store.releaseTrafficClaims(app);
-        expect(released.map((c) => c.resource).sort()).toEqual(['domain/web-demo.example.com', 'gtm-instance/gtm-1']);
-        expect(await store.getTrafficClaim('gtm-instance/gtm-1')).toBeUndefined();
-        expect(await store.getTrafficClaim('gtm-instance/gtm-2')).toEqual(claim('gtm-instance/gtm-2', otherApp));
-        expect(await store.releaseTrafficClaims(app)).toEqual([]);
-        expect(await store.claimTraffic(claim('gtm-instance/gtm-1', otherApp, 7_000))).toEqual(claim('gtm-instance/gtm-1', otherApp, 7_000));
-      });
-    });
-
-    describe('rejected uploads', () => {
-      const rejected = (key: string, etag = 'E1', at = 1_000): RejectedUpload => ({ source: { bucket: 'bundles', key, etag }, reason: `object key ${JSON.stringify(key)}: bad`, at });
-
-      it('records an upload once per bucket + key + eTag and keeps the first record', async () => {
-        expect(await store.recordRejectedUpload(rejected('bundles/rt/web.YAML'))).toEqual(rejected('bundles/rt/web.YAML'));
-        expect(await store.recordRejectedUpload({ ...rejected('bundles/rt/web.YAML'), reason: 'later', at: 9_000 })).toEqual(rejected('bundles/rt/web.YAML'));
-        await store.recordRejectedUpload(rejected('bundles/rt/web.YAML', 'E2', 2_000));
-        expect((await store.listRejectedUploads('bundles/rt/')).items).toEqual([rejected('bundles/rt/web.YAML'), rejected('bundles/rt/web.YAML', 'E2', 2_000)]);
-      });
-
-      it('lists one folder in key order, page by page, and nothing of a folder that only shares its first letters', async () => {
-        const keys = ['bundles/rt/sub/evil.yaml', 'bundles/rt/%2e%2e.yaml', 'bundles/rt/w\u0435b.yaml', 'bundles/rt/web.YAML', 'bundles/rt/x_%.yaml'];
-        for (const key of keys) await store.recordRejectedUpload(rejected(key));
-        for (const key of ['bundles/rtx/a.YAML', 'bundles/r/a.YAML', 'bundles/RT/a.yaml', 'bundles/web.yaml']) await store.recordRejectedUpload(rejected(key));
-        const first = await store.listRejectedUploads('bundles/rt/', { limit: 2 });
-        expect(first.nextCursor).toEqual(expect.any(String));
-        const second = await store.listRejectedUploads('bundles/rt/', { limit: 2, cursor: first.nextCursor! });
-        const third = await store.listRejectedUploads('bundles/rt/', { limit: 2, cursor: second.nextCursor! });
-        expect(third.nextCursor).toBeUndefined();
-        const listed = [...first.items, ...second.items, ...third.items].map((r) => r.source.key);
-        expect(listed).toEqual([...keys].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))));
-        expect((await store.listRejectedUploads('bundles/nobody/')).items).toEqual([]);
-        expect((await store.listRejectedUploads('bundles/')).items).toHaveLength(9);
         // The longest key OSS allows, beside a short one of the same folder.
         const long = `bundles/rt/${'\u00e9'.repeat(500)}.yaml`;
         await store.recordRejectedUpload(rejected(long));
