@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
 import { TricenterError } from '#shared/core/errors.ts';
+import type { Logger } from '#shared/core/log.ts';
+import { GtmStateError } from '#sandbox/gtm/persistence.ts';
+import { SandboxStateError } from '#sandbox/kube/journal.ts';
 
 /**
  * The local twin's state folder (default `.tricenter`), kept across restarts so that a twin that
@@ -102,6 +105,59 @@ export function readManifest(dir: string, clusters: StateClusters): StateManifes
     throw new StateFolderError(`state folder ${dir} was used with ${was}; its runs do not describe these clusters: use another --dir, or ${FRESH_HINT}`);
   }
   return manifest;
+}
+
+/** The locked state folder a twin runs on, and what it held. */
+export interface StateFolder {
+  dir: string;
+  manifest: StateManifest;
+  resumed: boolean;
+  /** Writes the manifest again (after the approval API got its port). */
+  save(): void;
+}
+
+export interface StateFolderOptions {
+  /** Absolute. */
+  dir: string;
+  fresh: boolean;
+  /** The name of the approval token a new manifest gets. */
+  tokenName: string;
+  now: number;
+  logger: Logger;
+}
+
+/**
+ * Locks the state folder, wipes it when asked, reads (or creates) its manifest, and starts the
+ * twin on it; the lock goes when the twin stops or fails to start.
+ */
+export async function withStateFolder<T extends { stop(): Promise<void> }>(options: StateFolderOptions, clusters: StateClusters, start: (folder: StateFolder) => Promise<T>): Promise<T> {
+  const { dir } = options;
+  const lock = lockStateFolder(dir);
+  try {
+    if (options.fresh) wipeState(dir);
+    const saved = readManifest(dir, clusters);
+    const manifest = saved ?? newManifest(clusters, options.tokenName, options.now);
+    // A new one is written before anything else: the other state files are only ever found beside a manifest.
+    if (!saved) writeManifest(dir, manifest);
+    options.logger.info(saved ? 'resuming the state folder' : 'new state folder', { dir, fresh: options.fresh });
+    const started = await start({ dir, manifest, resumed: saved !== undefined, save: () => writeManifest(dir, manifest) });
+    return {
+      ...started,
+      stop: async () => {
+        await started.stop();
+        lock.release();
+      },
+    };
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+}
+
+/** The sandbox's and the emulator's own state errors, with what to do about them. */
+export function explainStateError(err: unknown): never {
+  if (err instanceof SandboxStateError || err instanceof GtmStateError) throw new StateFolderError(`${err.message}; ${FRESH_HINT}`, { cause: err });
+  throw err;
 }
 
 /** Writes the manifest atomically (temporary file, then rename), readable by its owner only: it holds secrets. */

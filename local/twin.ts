@@ -29,25 +29,9 @@ import { sweepRuns, tickRun } from '#shared/usecases/sweep.ts';
 import { storeReplayGuard } from '#functions/cloud.ts';
 import type { DeployTask } from '#shared/workflow/run.ts';
 import { startGtmEmulator, type GtmEmulator } from '#sandbox/gtm/index.ts';
-import { GtmStateError } from '#sandbox/gtm/persistence.ts';
 import { startSandbox, type Sandbox } from '#sandbox/index.ts';
-import { SandboxStateError } from '#sandbox/kube/journal.ts';
 import { startHttpTrigger, type HttpTriggerServer } from './http-trigger.ts';
-import {
-  checkRunStoreFile,
-  GTM_STATE_FILE,
-  lockStateFolder,
-  newManifest,
-  readManifest,
-  RUN_STORE_FILE,
-  SANDBOX_STATE_FILE,
-  StateFolderError,
-  wipeState,
-  writeManifest,
-  type StateClusters,
-  type StateLock,
-  type StateManifest,
-} from './state-folder.ts';
+import { checkRunStoreFile, explainStateError, GTM_STATE_FILE, RUN_STORE_FILE, SANDBOX_STATE_FILE, withStateFolder, type StateFolder, type StateFolderOptions } from './state-folder.ts';
 
 /**
  * The local twin of the whole system on one machine: simulated clusters, the GTM emulator, SQLite
@@ -134,7 +118,7 @@ const LOCAL_TOKEN_NAME = 'local-operator';
 /** The whole twin on simulated clusters (the sandbox), what `npm start` runs. */
 export async function startLocalTwin(options: LocalTwinOptions): Promise<LocalTwin> {
   const registry = parseClusterRegistry(await loadBundle(options.clustersFile));
-  return withStateFolder(options, { kind: 'sandbox' }, (folder) => startOnSandbox(options, registry, folder));
+  return withStateFolder(folderOptions(options), { kind: 'sandbox' }, (folder) => startOnSandbox(options, registry, folder));
 }
 
 async function startOnSandbox(options: LocalTwinOptions, registry: ClusterRegistry, folder: StateFolder): Promise<LocalTwin> {
@@ -172,7 +156,7 @@ async function startOnSandbox(options: LocalTwinOptions, registry: ClusterRegist
 export async function startLocalTwinOnClusters(options: LocalTwinOnClustersOptions): Promise<LocalTwinOnClusters> {
   const registry = parseClusterRegistry(await loadBundle(options.clustersFile));
   const kubeconfigPath = resolve(options.kubeconfig);
-  return withStateFolder(options, { kind: 'kubeconfig', path: kubeconfigPath }, (folder) =>
+  return withStateFolder(folderOptions(options), { kind: 'kubeconfig', path: kubeconfigPath }, (folder) =>
     startServices(
       options,
       registry,
@@ -182,50 +166,14 @@ export async function startLocalTwinOnClusters(options: LocalTwinOnClustersOptio
   );
 }
 
-/** The locked state folder a twin runs on, and what it held. */
-interface StateFolder {
-  dir: string;
-  manifest: StateManifest;
-  resumed: boolean;
-  /** Writes the manifest again (after the approval API got its port). */
-  save(): void;
-}
-
-/**
- * Locks the state folder, wipes it when asked, reads (or creates) its manifest, and starts the
- * twin on it; the lock goes when the twin stops or fails to start.
- */
-async function withStateFolder<T extends { stop(): Promise<void> }>(options: Pick<LocalTwinOptions, 'dir' | 'fresh' | 'clock' | 'logger'>, clusters: StateClusters, start: (folder: StateFolder) => Promise<T>): Promise<T> {
-  const dir = resolve(options.dir ?? '.tricenter');
-  const clock = options.clock ?? systemClock;
-  const lock: StateLock = lockStateFolder(dir);
-  try {
-    if (options.fresh) wipeState(dir);
-    const saved = readManifest(dir, clusters);
-    const manifest = saved ?? newManifest(clusters, LOCAL_TOKEN_NAME, clock.now());
-    // A new one is written before anything else: the other state files are only ever found beside a manifest.
-    if (!saved) writeManifest(dir, manifest);
-    (options.logger ?? createLogger({ fn: 'local' })).info(saved ? 'resuming the state folder' : 'new state folder', { dir, fresh: options.fresh ?? false });
-    const started = await start({ dir, manifest, resumed: saved !== undefined, save: () => writeManifest(dir, manifest) });
-    return {
-      ...started,
-      stop: async () => {
-        await started.stop();
-        lock.release();
-      },
-    };
-  } catch (err) {
-    lock.release();
-    throw err;
-  }
-}
-
-/** The sandbox's and the emulator's own state errors, with what to do about them. */
-function explainStateError(err: unknown): never {
-  if (err instanceof SandboxStateError || err instanceof GtmStateError) {
-    throw new StateFolderError(`${err.message}: start with --fresh to wipe the state folder (or move it away to keep it)`, { cause: err });
-  }
-  throw err;
+function folderOptions(options: Pick<LocalTwinOptions, 'dir' | 'fresh' | 'clock' | 'logger'>): StateFolderOptions {
+  return {
+    dir: resolve(options.dir ?? '.tricenter'),
+    fresh: options.fresh ?? false,
+    tokenName: LOCAL_TOKEN_NAME,
+    now: (options.clock ?? systemClock).now(),
+    logger: options.logger ?? createLogger({ fn: 'local' }),
+  };
 }
 
 async function startServices(
