@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '#shared/core/log.ts';
@@ -89,6 +90,25 @@ describe('resuming a state folder', () => {
       expect(statSync(join(dir, MANIFEST_FILE)).mode & 0o777).toBe(0o600);
     } finally {
       await second.stop();
+    }
+  }, 60_000);
+});
+
+describe('resuming when the previous approval port is taken', () => {
+  it('listens on another port and records it', async () => {
+    const first = await startLocalTwin(twinOptions());
+    const previousPort = Number(new URL(first.endpoints.approvalUrl).port);
+    await first.stop();
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(previousPort, '127.0.0.1', resolve));
+    try {
+      const second = await startLocalTwin(twinOptions());
+      const port = Number(new URL(second.endpoints.approvalUrl).port);
+      await second.stop();
+      expect(port).not.toBe(previousPort);
+      expect(JSON.parse(readFileSync(join(dir, MANIFEST_FILE), 'utf8'))).toMatchObject({ approval: { port } });
+    } finally {
+      await new Promise((resolve) => squatter.close(resolve));
     }
   }, 60_000);
 });
