@@ -160,6 +160,7 @@ function renderComponents(bundle: AppBundle, index: ObjectIndex, overrides: Over
   const app = bundle.application;
   const out: RenderedObject[] = [];
   const seen = new Map<string, string>();
+  const defaultNamespacePlace = placeAt(app.place, 'metadata.namespace');
   for (const component of app.components) {
     let properties: unknown = component.properties;
     let propertiesPlace = placeAt(component.place, 'properties');
@@ -182,7 +183,7 @@ function renderComponents(bundle: AppBundle, index: ObjectIndex, overrides: Over
       if (object.metadata.namespace || isClusterScoped(object.kind)) return;
       object.metadata.namespace = app.namespace;
       const source = sources[i];
-      if (source) source.fields['metadata.namespace'] = placeAt(app.place, 'metadata.namespace');
+      if (source) source.fields['metadata.namespace'] = defaultNamespacePlace;
     });
     for (const trait of traits) applyTracked(objects, sources, trait, component.name);
     objects.forEach((object, i) => {
@@ -243,10 +244,10 @@ function finalize(
 ): KubeObject {
   const app = bundle.application;
   const object = rendered.object;
-  const source: ManifestSource = { object: rendered.source.object, fields: { ...rendered.source.fields } };
+  let source = rendered.source;
   if (relocation !== undefined && !isClusterScoped(object.kind)) {
     object.metadata.namespace = relocation.namespace;
-    source.fields['metadata.namespace'] = relocation.place;
+    source = { object: source.object, fields: { ...source.fields, 'metadata.namespace': relocation.place } };
   }
   attachManifestSource(object, source);
   object.metadata.labels = {
