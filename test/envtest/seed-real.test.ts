@@ -1,11 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiClient, packBundle } from '#cli/client.ts';
-import { startLocalTwinOnClusters, type LocalTwinOnClusters } from '#local/twin.ts';
-import { silentLogger } from '#shared/core/log.ts';
-import { kubeBinariesAvailable, startKubeApiServer, writeMergedKubeconfig, type RealCluster } from '../helpers/envtest.ts';
+import { packBundle, type ApiClient } from '#cli/client.ts';
+import type { LocalTwinOnClusters } from '#local/twin.ts';
+import { kubeBinariesAvailable } from '../helpers/envtest.ts';
+import { REAL_CLUSTERS, startRealTwin, type RealTwin } from './real-twin.ts';
 import { variantOfWebDemo } from '../e2e/bundles.ts';
 import { waitFor, WEB_DEMO, workloadsOf } from '../e2e/helpers.ts';
 
@@ -15,39 +12,20 @@ import { waitFor, WEB_DEMO, workloadsOf } from '../e2e/helpers.ts';
  * queue and gateway as the local twin: upload -> approval gate -> running, then a release without
  * the Ingress prunes it everywhere.
  */
-const CLUSTERS = [
-  { name: 'cluster1-beijing', address: '127.0.0.2' },
-  { name: 'cluster2-beijing', address: '127.0.0.3' },
-  { name: 'cluster1-hangzhou', address: '127.0.0.4' },
-];
+const CLUSTERS = REAL_CLUSTERS;
 
 describe.skipIf(!kubeBinariesAvailable())('seed scenario on three real kube-apiservers', () => {
-  let servers: RealCluster[] = [];
+  let real: RealTwin;
   let twin: LocalTwinOnClusters;
   let client: ApiClient;
-  let dir: string;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'tricenter-real-seed-'));
-    servers = await Promise.all(CLUSTERS.map((c) => startKubeApiServer({ contextName: c.name, ingressAddress: c.address, deploymentReadyDelayMs: 200 })));
-    const kubeconfig = join(dir, 'kubeconfig');
-    writeMergedKubeconfig(kubeconfig, servers);
-    twin = await startLocalTwinOnClusters({
-      dir,
-      clustersFile: 'examples/web-demo/clusters.yaml',
-      kubeconfig,
-      approvalPort: 0,
-      timerIntervalMs: 500,
-      healthWait: { totalMs: 10_000, pollMs: 100 },
-      logger: silentLogger,
-    });
-    client = new ApiClient({ endpoint: twin.endpoints.approvalUrl, token: twin.endpoints.token });
+    real = await startRealTwin();
+    ({ twin, client } = real);
   }, 240_000);
 
   afterAll(async () => {
-    await twin?.stop();
-    await Promise.all(servers.map((s) => s.stop()));
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await real?.stop();
   });
 
   it('deploys cluster1-beijing, waits for approval, then runs everywhere', async () => {
