@@ -112,7 +112,6 @@ export const clusterRegistrySchema = z
 export type ClusterConnection = z.infer<typeof clusterConnectionSchema>;
 export type ClusterEntry = z.infer<typeof clusterEntrySchema>;
 export type ClusterRegistry = z.infer<typeof clusterRegistrySchema>;
-export type TenantEntry = z.infer<typeof tenantEntrySchema>;
 
 /** The cluster registry of a `--clusters` file (or the bundle's clusters.yaml): its one document must be a registry. */
 export function parseClusterRegistry(loaded: LoadedBundle): ClusterRegistry {

@@ -68,7 +68,7 @@ const RBAC_GROUP = 'rbac.authorization.k8s.io';
 const RBAC_KINDS = new Set(['Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding']);
 
 /** The rule the API server applies to `metadata.name` of this kind. */
-export function nameRule(object: Pick<KubeObject, 'apiVersion' | 'kind'>): Rule {
+function nameRule(object: Pick<KubeObject, 'apiVersion' | 'kind'>): Rule {
   const group = apiGroup(object.apiVersion);
   if (group === '' && object.kind === 'Service') return DNS1035_LABEL;
   if (group === '' && object.kind === 'Namespace') return DNS1123_LABEL;

@@ -66,7 +66,7 @@ export function clusterRoleBindable(rules: TenantRules, role: string): boolean {
   return rules.clusterScopedKinds.has('ClusterRoleBinding') || rules.clusterRoles.has(role);
 }
 
-export type GtmDecision = 'allowed' | 'instance' | 'domain';
+type GtmDecision = 'allowed' | 'instance' | 'domain';
 
 /** `instance`: no entry for the instance; `domain`: entries for it, none with the domain. */
 export function gtmDecision(rules: TenantRules, instance: string, domain: string): GtmDecision {
