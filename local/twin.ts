@@ -30,6 +30,7 @@ import { storeReplayGuard } from '#functions/cloud.ts';
 import type { DeployTask } from '#shared/workflow/run.ts';
 import { startGtmEmulator, type GtmEmulator } from '#sandbox/gtm/index.ts';
 import { startSandbox, type Sandbox } from '#sandbox/index.ts';
+import { withEarlierClaimsStale } from './earlier-claims.ts';
 import { startHttpTrigger, type HttpTriggerServer } from './http-trigger.ts';
 import { checkRunStoreFile, explainStateError, GTM_STATE_FILE, RUN_STORE_FILE, SANDBOX_STATE_FILE, withStateFolder, type StateFolder, type StateFolderOptions } from './state-folder.ts';
 
@@ -259,7 +260,7 @@ async function startServices(
 
     let watcher: BucketWatcher | undefined;
     const deps: ApprovalDeps = {
-      store,
+      store: withEarlierClaimsStale(store, clock.now()),
       queue,
       gateway,
       // Like an OSS trigger, an upload through the API is announced at once rather than when the

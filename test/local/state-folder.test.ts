@@ -5,7 +5,11 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '#shared/core/log.ts';
-import { startLocalTwin, type LocalTwinOptions } from '#local/twin.ts';
+import { LOCAL_BUCKET, startLocalTwin, type LocalTwinOptions } from '#local/twin.ts';
+import { ApiClient, packBundle } from '#cli/client.ts';
+import { FolderBucket } from '#shared/adapters/local/folder-bucket.ts';
+import { SqliteRunStore } from '#shared/adapters/local/sqlite-run-store.ts';
+import { WEB_DEMO, waitFor } from '../e2e/helpers.ts';
 import { LOCK_FILE, lockStateFolder, MANIFEST_FILE, readManifest, StateFolderError } from '#local/state-folder.ts';
 
 /** The state folder a local twin resumes: its lock, its manifest, and refusals that name the file. */
@@ -90,6 +94,27 @@ describe('resuming a state folder', () => {
       expect(statSync(join(dir, MANIFEST_FILE)).mode & 0o777).toBe(0o600);
     } finally {
       await second.stop();
+    }
+  }, 60_000);
+});
+
+describe('an upload whose ingest was killed halfway', () => {
+  it('is ingested by the next start: the dead process\'s claim does not hold it', async () => {
+    await usedFolder();
+    const packed = await packBundle('examples/web-demo');
+    const uploaded = await new FolderBucket(join(dir, 'bucket')).put(LOCAL_BUCKET, 'bundles/demo/web-demo.tar.gz', packed.data);
+    // What a twin killed between claiming the ingest and finishing it leaves behind.
+    const store = new SqliteRunStore({ path: join(dir, 'state.db') });
+    expect((await store.claimIngest({ bucket: LOCAL_BUCKET, key: uploaded.key, etag: uploaded.etag }, Date.now() - 1000)).claimed).toBe(true);
+    await store.close();
+
+    const twin = await startLocalTwin(twinOptions({ healthWait: { totalMs: 3000, pollMs: 25 } }));
+    try {
+      const client = new ApiClient({ endpoint: twin.endpoints.approvalUrl, token: twin.endpoints.token });
+      const status = await waitFor(() => client.status(WEB_DEMO), (s) => s.runId !== undefined, 20_000, 'a run of the upload');
+      expect(status.publishVersion).toBe('version8');
+    } finally {
+      await twin.stop();
     }
   }, 60_000);
 });
