@@ -184,6 +184,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const stopAll = async (): Promise<void> => {
     for (const c of clusters) c.controllers.stop();
     await Promise.all(clusters.flatMap((c) => [c.api.close(), c.dataPlane.close()]));
+    // Work already queued (a namespace being emptied) still writes through before the file closes.
+    await new Promise((resolve) => setImmediate(resolve));
     stateFile?.close();
   };
 
