@@ -16,6 +16,8 @@ export interface HttpTriggerServer {
 
 /** A body over FC's limit never reaches the function: the platform answers by itself. */
 class PayloadTooLarge extends Error {}
+/** Nor does a request target that is no URI at all. */
+class MalformedTarget extends Error {}
 
 function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -33,8 +35,16 @@ function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
   });
 }
 
+function targetUrl(target: string): URL {
+  try {
+    return new URL(target, 'http://local');
+  } catch {
+    throw new MalformedTarget();
+  }
+}
+
 export function toTriggerEvent(req: IncomingMessage, body: Buffer, requestId: string, now: number): HttpTriggerEvent {
-  const url = new URL(req.url ?? '/', 'http://local');
+  const url = targetUrl(req.url ?? '/');
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
@@ -79,6 +89,11 @@ export async function startHttpTrigger(
           // Answer and close: the client learns the answer without sending the rest.
           res.writeHead(413, { 'content-type': 'application/json', 'x-fc-request-id': requestId, connection: 'close' });
           res.end(JSON.stringify({ error: 'EntityTooLarge', message: `payload size exceeds maximum allowed size (${FC_HTTP_TRIGGER_MAX_BODY_BYTES} bytes)` }));
+          return;
+        }
+        if (err instanceof MalformedTarget) {
+          res.writeHead(400, { 'content-type': 'application/json', 'x-fc-request-id': requestId });
+          res.end(JSON.stringify({ error: 'InvalidArgument', message: 'malformed URI: the request target cannot be parsed' }));
           return;
         }
         // The handler maps its own errors; reaching here means the runtime itself failed, as FC's 502 would say.

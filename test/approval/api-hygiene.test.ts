@@ -106,6 +106,21 @@ describe('approval API hygiene', () => {
       expect(await snapshot()).toEqual(before);
     });
 
+    it('a request target that is no URI at all gets 400 from the trigger, not a 502', async () => {
+      const before = await snapshot();
+      const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const target = new URL(url);
+        const req = request({ host: target.hostname, port: target.port, method: 'GET', path: 'http://%zz/apps/demo/web-demo', headers: { authorization: `Bearer ${token}` } }, (res) => {
+          let body = '';
+          res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk)).on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        req.on('error', reject).end();
+      });
+      expect(answer.status).toBe(400);
+      expect(JSON.parse(answer.body)).toEqual({ error: 'InvalidArgument', message: 'malformed URI: the request target cannot be parsed' });
+      expect(await snapshot()).toEqual(before);
+    });
+
     it('an encoded slash stays inside its segment: no route, not another application', async () => {
       const before = await snapshot();
       const response = await http('POST', '/apps/demo%2Fweb-demo/x/approve', '{}', { 'content-type': 'application/json' });
