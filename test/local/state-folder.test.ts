@@ -139,6 +139,18 @@ describe('resuming when the previous approval port is taken', () => {
 });
 
 describe('abuse: what cannot be resumed is refused with the file named, and nothing is wiped', () => {
+  it('--fresh while another twin holds the folder: refused before anything is wiped', async () => {
+    await usedFolder();
+    const before = snapshot();
+    const other = lockStateFolder(dir);
+    try {
+      await expect(startLocalTwin(twinOptions({ fresh: true }))).rejects.toThrow(/is in use by another tricenter local up/);
+      expect(snapshot()).toEqual(before);
+    } finally {
+      other.release();
+    }
+  }, 60_000);
+
   it('a truncated manifest', async () => {
     await usedFolder();
     const manifest = readFileSync(join(dir, MANIFEST_FILE), 'utf8');
