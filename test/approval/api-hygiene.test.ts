@@ -13,7 +13,7 @@ import { packBundle, type ApiClient } from '#cli/client.ts';
 import { describeIngest } from '#cli/commands/app.ts';
 import { LOCAL_BUCKET, type LocalTwin } from '#local/twin.ts';
 import { bumpVersion, variantOfWebDemo } from '../e2e/bundles.ts';
-import { startTestTwin, waitForPhase, WEB_DEMO } from '../e2e/helpers.ts';
+import { startTestTwin, waitFor, waitForPhase, WEB_DEMO } from '../e2e/helpers.ts';
 import { packTarGz } from '../e2e/pack.ts';
 
 /**
@@ -269,5 +269,20 @@ describe('approval API hygiene', () => {
     const line = describeIngest(upload, outcome, 30_000);
     expect(line).toMatch(/^demo\/web-demo: run run-\S+ started \(release demo\/web-demo\/version10\/[0-9a-f]{12}\)$/);
     expect((await client.status(WEB_DEMO)).runId).toBe(/run (run-\S+) started/.exec(line)?.[1]);
+  });
+
+  it('a rollback retried with its Idempotency-Key is refused, never rolled back twice', async () => {
+    const key = `key-${randomBytes(6).toString('hex')}`;
+    const from = (await client.status(WEB_DEMO)).runId;
+    const first = await invoke(decision('rollback', '{}', { 'Idempotency-Key': key }));
+    expect(first).toMatchObject({ status: 200, body: { action: 'rollback', publishVersion: 'version8' } });
+    await waitFor(() => client.status(WEB_DEMO), (s) => s.runId === first.body.runId && s.phase === 'workflowSuspending', 20_000, 'the rollback run at the gate');
+    const before = await snapshot();
+    await expectRefused(
+      await invoke(decision('rollback', '{}', { 'Idempotency-Key': key })),
+      422,
+      new RegExp(`was first used for rollback of demo/web-demo \\(run ${from}\\); it cannot be reused for rollback of demo/web-demo \\(run ${String(first.body.runId)}\\)`),
+      before,
+    );
   });
 });
