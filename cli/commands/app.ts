@@ -46,13 +46,13 @@ export function register(program: Command): void {
       .option('--no-wait', 'return once the bundle is stored, without waiting for the ingest')
       .option('--timeout <seconds>', 'how long to wait for the ingest', '120'),
   ).action(async (bundle: string, options: TargetOptions & { wait: boolean; timeout: string }) => {
+    const timeoutMs = Number(options.timeout) * 1000;
+    if (!Number.isFinite(timeoutMs) || timeoutMs < 0) throw new TricenterError('VALIDATION', `--timeout ${options.timeout}: expected a number of seconds`);
     const packed = await packBundle(bundle);
     const client = new ApiClient(resolveTarget(options));
     const upload = await client.upload(packed.app, packed);
     console.log(terminalSafe(`uploaded ${packed.app.namespace}/${packed.app.name} as ${upload.bucket}/${upload.key} (${upload.size} bytes, etag ${upload.etag})`));
     if (!options.wait) return;
-    const timeoutMs = Number(options.timeout) * 1000;
-    if (!Number.isFinite(timeoutMs) || timeoutMs < 0) throw new TricenterError('VALIDATION', `--timeout ${options.timeout}: expected a number of seconds`);
     const outcome = await client.waitForIngest(upload, { timeoutMs });
     console.log(terminalSafe(describeIngest(upload, outcome, timeoutMs)));
   });
