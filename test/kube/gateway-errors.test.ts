@@ -41,6 +41,8 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
         resources: [
           { name: 'configmaps', namespaced: true, kind: 'ConfigMap', verbs: ['get', 'list', 'patch', 'delete'] },
           { name: 'namespaces', namespaced: false, kind: 'Namespace', verbs: ['get', 'list', 'create'] },
+          // A cluster-scoped kind tricenter's list does not know (as a custom resource would be).
+          { name: 'widgets', namespaced: false, kind: 'Widget', verbs: ['get', 'list', 'patch'] },
         ],
       }),
     );
@@ -220,6 +222,16 @@ describe('gateway error classification', () => {
     } finally {
       rebuilt.close();
     }
+  });
+
+  it('refuses a kind the cluster serves cluster-scoped that tenancy checked as namespaced, before any request about it', async () => {
+    requests.length = 0;
+    const widget: KubeObject = { apiVersion: 'v1', kind: 'Widget', metadata: { name: 'w', namespace: 't', labels: owner } };
+    const err = await gateway.apply('fake', [cm('w-ok'), widget]).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'FORBIDDEN', retryable: false });
+    expect((err as Error).message).toContain('nothing applied, Widget t/w: the cluster serves this kind cluster-scoped');
+    expect(requests.filter((r) => !r.startsWith('GET /api/v1'))).toEqual([]);
+    expect(requests.filter((r) => r.startsWith('GET /api/v1/'))).toEqual([]);
   });
 
   it('says which kind the cluster does not serve', async () => {

@@ -2,6 +2,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { errorMessage, isTricenterError, TricenterError } from '../../core/errors.ts';
 import { silentLogger, type Logger } from '../../core/log.ts';
 import { objectRef, refKey, type KubeObject, type ObjectRef } from '../../model/kube.ts';
+import { isClusterScoped } from '../../model/scope.ts';
 import {
   ANNOTATION_RESOURCE_POLICY,
   ANNOTATION_SHARED_BY,
@@ -414,10 +415,20 @@ export function createKubeGateway(options: KubeGatewayOptions): KubeGateway {
    */
   const preflight = async (client: ClusterClient, cluster: string, manifests: KubeObject[]) => {
     const prepared: KubeObject[] = [];
+    const unknownScope: string[] = [];
     for (const manifest of manifests) {
       const resource = await resourceOf(client, cluster, manifest, refKey(objectRef(manifest)));
+      // Tenancy decided on tricenter's list of cluster-scoped kinds: a kind the cluster serves cluster-wide that the list
+      // does not know (a custom resource) was checked as namespaced, and must not land cluster-wide.
+      if (!resource.namespaced && !isClusterScoped(manifest.kind)) unknownScope.push(describeObject(manifest));
       const namespace = resource.namespaced ? (manifest.metadata.namespace ?? client.contextNamespace) : undefined;
       prepared.push(prepareForApply(manifest, namespace));
+    }
+    if (unknownScope.length > 0) {
+      throw new TricenterError(
+        'FORBIDDEN',
+        `cluster ${cluster}: nothing applied, ${unknownScope.join('; ')}: the cluster serves this kind cluster-scoped, which tenancy does not know it to be, so no tenant may ship it`,
+      );
     }
 
     const live = await liveStates(client, cluster, prepared);
