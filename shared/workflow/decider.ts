@@ -232,6 +232,8 @@ function completeIfDone(ctx: Context, step: StepState): void {
   }
   step.phase = 'succeeded';
   step.finishedAt = ctx.now;
+  // A step without clusters changed nothing that traffic could follow.
+  if (step.tasks.length > 0) ctx.effects.push({ type: 'reconcile-traffic', runId: ctx.run.id, app: ctx.run.app, step: step.name });
   enterStep(ctx, ctx.run.currentStep + 1);
 }
 

@@ -157,7 +157,12 @@ export type Effect =
   | { type: 'schedule-wakeup'; runId: string; at: number }
   | { type: 'finish'; runId: string; phase: RunPhase; reason: string }
   /** The run ended `running`: prune what the previous release deployed and this one does not. */
-  | { type: 'collect-garbage'; runId: string; releaseId: string };
+  | { type: 'collect-garbage'; runId: string; releaseId: string }
+  /**
+   * A deploy step succeeded (its real writes, not its verifying pass): reconcile this application's
+   * traffic now, so a new Ingress address reaches GTM in seconds rather than at the next tick.
+   */
+  | { type: 'reconcile-traffic'; runId: string; app: AppRef; step: string };
 
 export interface Transition {
   run: Run;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createRun, currentTask, next, startRun } from '#shared/workflow/decider.ts';
-import { backoffDelay, DEFAULT_RETRY_POLICY, type Run, type RunEvent } from '#shared/workflow/run.ts';
+import { backoffDelay, DEFAULT_RETRY_POLICY, type Effect, type Run, type RunEvent } from '#shared/workflow/run.ts';
 import { deepFreeze, deployStep, Driver, effectTypes, plan, seedPlan, sentKeys, suspendStep } from './plans.ts';
 
 const T0 = 1_000_000;
@@ -26,7 +26,10 @@ describe('decider: the seed scenario', () => {
 
     const gate = d.report(S1, 'cluster1-beijing', 'done', T0 + 5_000);
     expect(gate.run.phase).toBe('workflowSuspending');
-    expect(gate.effects).toEqual([{ type: 'request-approval', runId: 'run-1', step: S2 }]);
+    expect(gate.effects).toEqual([
+      { type: 'reconcile-traffic', runId: 'run-1', app: { namespace: 'demo', name: 'web-demo' }, step: S1 },
+      { type: 'request-approval', runId: 'run-1', step: S2 },
+    ]);
     expect(d.step(S1).phase).toBe('succeeded');
     expect(d.step(S2)).toMatchObject({ phase: 'suspended', awaiting: 'approval' });
     expect(d.run.wakeAt).toBeUndefined();
@@ -39,10 +42,12 @@ describe('decider: the seed scenario', () => {
 
     const third = d.report(S2, 'cluster2-beijing', 'done', T0 + 65_000);
     expect(sentKeys(third.effects)).toEqual([`run-1/${S3}/cluster1-hangzhou/1`]);
+    expect(effectTypes(third.effects)).toEqual(['send-tasks', 'reconcile-traffic', 'schedule-wakeup']);
 
     const last = d.report(S3, 'cluster1-hangzhou', 'done', T0 + 70_000);
     expect(last.run).toMatchObject({ phase: 'running', reason: 'all steps succeeded', endedAt: T0 + 70_000, currentStep: 3 });
     expect(last.effects).toEqual([
+      { type: 'reconcile-traffic', runId: 'run-1', app: { namespace: 'demo', name: 'web-demo' }, step: S3 },
       { type: 'finish', runId: 'run-1', phase: 'running', reason: 'all steps succeeded' },
       { type: 'collect-garbage', runId: 'run-1', releaseId: 'rel-1' },
     ]);
@@ -255,6 +260,43 @@ describe('decider: parallelism', () => {
     expect(sentKeys(d.history[0]!.effects)).toEqual(['run-1/next/c1/1']);
   });
 });
+
+describe('decider: traffic follows a deploy step that succeeded', () => {
+  type Case = { name: string; plan: ReturnType<typeof plan>; events: Array<[step: string, cluster: string, outcome: 'done' | 'waiting' | 'failed']>; reconciled: string[][] };
+  const cases: Case[] = [
+    { name: 'a one-cluster step, once its report is done', plan: plan([deployStep('one', ['c1'])]), events: [['one', 'c1', 'done']], reconciled: [['one']] },
+    {
+      name: 'not after the verifying pass of a step over several clusters, only after its real writes',
+      plan: plan([deployStep('two', ['c1', 'c2'])]),
+      events: [['two', 'c1', 'done'], ['two', 'c2', 'done'], ['two', 'c1', 'done'], ['two', 'c2', 'done']],
+      reconciled: [[], [], [], ['two']],
+    },
+    { name: 'not while a cluster is still waiting', plan: plan([deployStep('one', ['c1'])]), events: [['one', 'c1', 'waiting']], reconciled: [[]] },
+    { name: 'not for a step that failed', plan: plan([deployStep('one', ['c1'])]), events: [['one', 'c1', 'failed']], reconciled: [[]] },
+    {
+      name: 'once per step, each in its turn',
+      plan: plan([deployStep('a', ['c1']), deployStep('b', ['c2'])]),
+      events: [['a', 'c1', 'done'], ['a', 'c1', 'done'], ['b', 'c2', 'done']],
+      reconciled: [['a'], [], ['b']],
+    },
+    { name: 'not for a step without clusters', plan: plan([deployStep('empty', []), deployStep('next', ['c1'])]), events: [], reconciled: [] },
+  ];
+  it.each(cases)('$name', ({ plan: p, events, reconciled }) => {
+    const d = started(p);
+    expect(reconciledSteps(d.history[0]!.effects)).toEqual([]);
+    const seen = events.map(([step, cluster, outcome]) => reconciledSteps(d.report(step, cluster, outcome).effects));
+    expect(seen).toEqual(reconciled);
+  });
+
+  it('not when a suspend step resumes', () => {
+    const d = started(plan([suspendStep('gate'), deployStep('after', ['c1'])]));
+    expect(reconciledSteps(d.apply({ type: 'resumed', by: 'carol', decisionId: 'r-1' }).effects)).toEqual([]);
+  });
+});
+
+function reconciledSteps(effects: Effect[]): string[] {
+  return effects.flatMap((e) => (e.type === 'reconcile-traffic' ? [e.step] : []));
+}
 
 describe('decider: suspensions and decisions', () => {
   it('resumes a suspend step with a duration by itself', () => {
