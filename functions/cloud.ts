@@ -4,14 +4,14 @@ import type { ApprovalAuthConfig, ReplayGuard } from '#shared/approval/auth.ts';
 import { systemClock } from '#shared/core/clock.ts';
 import { createLogger, type Logger } from '#shared/core/log.ts';
 import type { ClusterRegistry } from '#shared/model/clusters.ts';
-import type { FcContext, StepFinishedEvent } from '#shared/model/events.ts';
+import type { FcContext } from '#shared/platform/triggers/fc.ts';
 import type { ClusterGateway } from '#shared/ports/cluster-gateway.port.ts';
 import type { BundleSource } from '#shared/ports/bundle-source.port.ts';
 import type { RunStore } from '#shared/ports/run-store.port.ts';
 import { invocationCredentials, type InvocationCredentials } from '#shared/adapters/aliyun/credentials.ts';
 import { OTS_NETWORKS, otsEndpoint } from '#shared/adapters/aliyun/ots-endpoint.ts';
 import type { QueueMessage, TaskQueue } from '#shared/ports/task-queue.port.ts';
-import { DEFAULT_HEALTH_WAIT, type WorkflowDeps } from '#shared/usecases/deps.ts';
+import { DEFAULT_HEALTH_WAIT, type StepFinishedMessage, type WorkflowDeps } from '#shared/usecases/deps.ts';
 import { BucketReleaseObjectStore } from '#shared/adapters/bucket-release-objects.ts';
 import { ReleaseManifests } from '#shared/usecases/release-manifests.ts';
 
@@ -156,7 +156,6 @@ export async function cloudWorkflowDeps(context: FcContext): Promise<WorkflowDep
   const accountId = context.accountId ?? '';
   const queueTo = <T extends QueueMessage>(functionName: string): TaskQueue<T> =>
     createFcTaskQueue<T>({ region: b.config.TRICENTER_REGION, accountId, functionName, credentials: b.credentials.provider, logger: b.logger });
-  const gtmQueue = queueTo<QueueMessage & StepFinishedEvent>(b.config.TRICENTER_GTM_FUNCTION);
   return {
     store: b.store,
     queue: queueTo(b.config.TRICENTER_DEPLOY_STEP_FUNCTION),
@@ -170,9 +169,7 @@ export async function cloudWorkflowDeps(context: FcContext): Promise<WorkflowDep
     healthWait: DEFAULT_HEALTH_WAIT,
     ...(b.config.TRICENTER_GTM_INSTANCE_ID ? { gtmDefaultInstanceId: b.config.TRICENTER_GTM_INSTANCE_ID } : {}),
     // Traffic follows a finished step within seconds: gtm-reconcile is invoked for that app at once.
-    onStepFinished: async (app, step) => {
-      await gtmQueue.send([{ key: `step-finished/${app.namespace}/${app.name}/${step}/${randomUUID()}`, type: 'step-finished', app, step }]);
-    },
+    trafficQueue: queueTo<StepFinishedMessage>(b.config.TRICENTER_GTM_FUNCTION),
   };
 }
 

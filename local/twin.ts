@@ -11,8 +11,8 @@ import { errorMessage } from '#shared/core/errors.ts';
 import { createLogger, type Logger } from '#shared/core/log.ts';
 import { parseClusterRegistry } from '#shared/model/bundle.ts';
 import type { ClusterRegistry } from '#shared/model/clusters.ts';
-import type { FcContext, FcHandler, HttpTriggerResponse, StepFinishedEvent } from '#shared/model/events.ts';
-import type { AppRef } from '#shared/model/ownership.ts';
+import type { FcContext, FcHandler } from '#shared/platform/triggers/fc.ts';
+import type { HttpTriggerResponse } from '#shared/platform/triggers/http.ts';
 import { BUNDLE_PREFIX } from '#shared/model/bucket-key.ts';
 import { AlidnsGtm } from '#shared/adapters/aliyun/alidns-gtm.ts';
 import { createClusterConnections } from '#shared/adapters/kube/connections.ts';
@@ -21,16 +21,19 @@ import { watchFolderBucket, type BucketWatcher } from '#shared/adapters/local/fo
 import { FolderBucket } from '#shared/adapters/local/folder-bucket.ts';
 import { BucketReleaseObjectStore } from '#shared/adapters/bucket-release-objects.ts';
 import { ReleaseManifests } from '#shared/usecases/release-manifests.ts';
-import { InProcessQueue, type QueueFaults } from '#shared/adapters/local/in-process-queue.ts';
+import { InProcessQueue, type QueueStats } from '#shared/adapters/local/in-process-queue.ts';
 import { SqliteRunStore } from '#shared/adapters/local/sqlite-run-store.ts';
 import { RunStoreTrafficHistory } from '#shared/adapters/run-store-traffic-history.ts';
-import { DEFAULT_HEALTH_WAIT, type WorkflowDeps } from '#shared/usecases/deps.ts';
+import type { ConsumingTaskQueue, TaskQueue } from '#shared/ports/task-queue.port.ts';
+import { DEFAULT_HEALTH_WAIT, type StepFinishedMessage, type WorkflowDeps } from '#shared/usecases/deps.ts';
 import { sweepRuns, tickRun } from '#shared/usecases/sweep.ts';
 import { storeReplayGuard } from '#functions/cloud.ts';
 import type { DeployTask } from '#shared/workflow/run.ts';
 import { startGtmEmulator, type GtmEmulator } from '#sandbox/gtm/index.ts';
 import { startSandbox, type Sandbox } from '#sandbox/index.ts';
+import { BackgroundWork } from './background-work.ts';
 import { withEarlierClaimsStale } from './earlier-claims.ts';
+import { FaultInjector, type FaultStats, type TwinFaults } from './faults.ts';
 import { startHttpTrigger, type HttpTriggerServer } from './http-trigger.ts';
 import { checkRunStoreFile, explainStateError, GTM_STATE_FILE, RUN_STORE_FILE, SANDBOX_STATE_FILE, withStateFolder, type StateFolder, type StateFolderOptions } from './state-folder.ts';
 
@@ -60,7 +63,8 @@ export interface LocalTwinOptions {
   /** How often the timer triggers fire locally (default 2 s; 1 minute in the cloud). */
   timerIntervalMs?: number;
   healthWait?: { totalMs: number; pollMs: number };
-  queueFaults?: QueueFaults;
+  /** Chaos runs: the task queue duplicates, delays and drops, and tasks crash between apply and record. */
+  faults?: TwinFaults;
   queueConcurrency?: number;
   logger?: Logger;
   clock?: Clock;
@@ -93,11 +97,16 @@ export interface LocalTwinOnClusters {
   endpointsFile: string;
   gtm: GtmEmulator;
   deps: ApprovalDeps;
-  queue: InProcessQueue<DeployTask>;
+  /** The deploy tasks' queue (behind the fault injector when `faults` is given). */
+  queue: ConsumingTaskQueue<DeployTask>;
+  queueStats: QueueStats;
+  /** What the fault injector did, when `faults` was given. */
+  faultStats?: FaultStats;
   /** Runs the traffic reconcile once for every application (what the timer does). */
   reconcileTraffic(): Promise<void>;
   /** The four functions' handlers as this twin composed them (`npm run invoke` calls them). */
   handlers: Record<'bundle-ingest' | 'deploy-step' | 'approval' | 'gtm-reconcile', FcHandler>;
+  /** Stops taking work, waits for the work in flight (tasks, ticks, traffic reconciles), then stops every server. */
   stop(): Promise<void>;
 }
 
@@ -214,11 +223,12 @@ async function startServices(
       requestTimeoutMs: 3000,
     });
     stops.push(() => gateway.close());
-    const queue = new InProcessQueue<DeployTask>({
-      concurrency: options.queueConcurrency ?? 32,
-      logger,
-      ...(options.queueFaults ? { faults: options.queueFaults } : {}),
-    });
+    // Stopped after the queue and before the gateway, the store and the emulator it uses.
+    const background = new BackgroundWork(logger);
+    stops.push(() => background.stop());
+    const localQueue = new InProcessQueue<DeployTask>({ concurrency: options.queueConcurrency ?? 32, logger });
+    const faults = options.faults ? new FaultInjector(options.faults) : undefined;
+    const queue = faults ? faults.queue(localQueue) : localQueue;
     stops.push(() => queue.stop());
 
     const context = (fn: string): FcContext => ({ requestId: randomUUID(), function: { name: fn } });
@@ -240,22 +250,27 @@ async function startServices(
     const gtmReconcile = createGtmReconcileHandler(async () => trafficDeps);
     // Reconciles never overlap here: two at once both see a pool missing and both create it (GTM has
     // no conditional create), and the planner then refuses to touch the duplicates. A timer event
-    // already waiting makes another one redundant.
+    // already waiting makes another one redundant. Each one is background work, so stop() waits for it.
     let trafficTail: Promise<void> = Promise.resolve();
     let waitingTimerRun: Promise<void> | undefined;
     const invokeTraffic = (event: object): Promise<void> => {
       const fromTimer = !('type' in event);
       if (fromTimer && waitingTimerRun) return waitingTimerRun;
-      const run = trafficTail.then(() => {
+      const previous = trafficTail;
+      const run = background.start('gtm-reconcile', async () => {
+        await previous;
         if (fromTimer) waitingTimerRun = undefined;
-        return gtmReconcile(Buffer.from(JSON.stringify(event)), context('gtm-reconcile')).then(
-          () => undefined,
-          (err: unknown) => logger.warn('gtm-reconcile failed', { error: errorMessage(err) }),
-        );
+        await gtmReconcile(Buffer.from(JSON.stringify(event)), context('gtm-reconcile'));
       });
       if (fromTimer) waitingTimerRun = run;
       trafficTail = run;
       return run;
+    };
+    // What a deploy step that succeeded sends to: gtm-reconcile's async invocations, in this process.
+    const trafficQueue: TaskQueue<StepFinishedMessage> = {
+      send: async (messages) => {
+        for (const message of messages) void invokeTraffic(message);
+      },
     };
 
     let watcher: BucketWatcher | undefined;
@@ -284,15 +299,12 @@ async function startServices(
       healthWait: options.healthWait ?? DEFAULT_HEALTH_WAIT,
       // The emulator serves one instance: a TrafficPolicy that names none gets it.
       gtmDefaultInstanceId: gtm.instanceId,
-      onStepFinished: async (app: AppRef, step: string) => {
-        const event: StepFinishedEvent = { type: 'step-finished', app, step };
-        void invokeTraffic(event);
-      },
+      trafficQueue,
       scheduleWakeup: (runId, at) => {
         clearTimeout(wakeups.get(runId));
         const timer = setTimeout(() => {
           wakeups.delete(runId);
-          tickRun(deps, runId).catch((err: unknown) => logger.warn('wake-up failed', { runId, error: errorMessage(err) }));
+          void background.start('wake-up', () => tickRun(deps, runId));
         }, Math.max(0, at - clock.now()));
         timer.unref();
         wakeups.set(runId, timer);
@@ -305,7 +317,9 @@ async function startServices(
     const getDeps = async (): Promise<WorkflowDeps & ApprovalDeps> => deps;
 
     const deployStep = createDeployStepHandler(getDeps);
-    queue.start((task, delivery) => deployStep(Buffer.from(JSON.stringify(task)), context('deploy-step'), delivery.faults).then(() => undefined));
+    // Under faults, the worker's run writes may crash after its apply; nothing else's do.
+    const taskWorker = faults ? createDeployStepHandler(async () => ({ ...deps, store: faults.crashingRunWrites(deps.store) })) : deployStep;
+    queue.start((task) => taskWorker(Buffer.from(JSON.stringify(task)), context('deploy-step')).then(() => undefined));
     if (folder.resumed) {
       // The queue died with the previous process: every task it held is lost for sure, so it is
       // re-sent now rather than after the run's resend delay. Before the bucket watcher and the
@@ -346,9 +360,7 @@ async function startServices(
 
     const timerEvent = () => ({ triggerTime: new Date(clock.now()).toISOString(), triggerName: 'local-timer', payload: '' });
     const timer = setInterval(() => {
-      void deployStep(Buffer.from(JSON.stringify(timerEvent())), context('deploy-step')).catch((err: unknown) =>
-        logger.warn('sweep failed', { error: errorMessage(err) }),
-      );
+      void background.start('sweep', () => deployStep(Buffer.from(JSON.stringify(timerEvent())), context('deploy-step')));
       void invokeTraffic(timerEvent());
     }, options.timerIntervalMs ?? 2000);
     timer.unref();
@@ -378,6 +390,8 @@ async function startServices(
       gtm,
       deps,
       queue,
+      queueStats: localQueue.stats,
+      ...(faults ? { faultStats: faults.stats } : {}),
       reconcileTraffic: () => invokeTraffic(timerEvent()),
       handlers: { 'bundle-ingest': ingest, 'deploy-step': deployStep, approval: approvalHandler, 'gtm-reconcile': gtmReconcile },
       stop,

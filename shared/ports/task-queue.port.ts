@@ -1,4 +1,3 @@
-import { TricenterError } from '../core/errors.ts';
 import type { DeployTask } from '../workflow/run.ts';
 
 /**
@@ -30,23 +29,4 @@ export type TaskHandler<T> = (message: T, context: DeliveryContext) => Promise<v
 export interface DeliveryContext {
   /** 1 on the first delivery of this copy of the message, then 2, 3... after the handler threw. */
   delivery: number;
-  /** Test-only crash points; in production a hook that never fires. */
-  faults: FaultHook;
-}
-
-/**
- * Cooperative fault injection: a handler calls `afterApply()` between changing the world (apply to
- * a cluster) and recording that it did (the run store), which is where a real crash hurts most.
- */
-export interface FaultHook {
-  /** Throws InjectedCrash when the fault fires. */
-  afterApply(): void;
-}
-
-export const noFaults: FaultHook = { afterApply: () => {} };
-
-export class InjectedCrash extends TricenterError {
-  constructor(message = 'injected crash between apply and record') {
-    super('INTERNAL', message, { retryable: true });
-  }
 }

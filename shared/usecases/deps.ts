@@ -1,11 +1,11 @@
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/log.ts';
 import type { ClusterRegistry } from '../model/clusters.ts';
-import type { AppRef } from '../model/ownership.ts';
+import type { StepFinishedEvent } from '../platform/triggers/async-invocation.ts';
 import type { BundleSource } from '../ports/bundle-source.port.ts';
 import type { ClusterGateway } from '../ports/cluster-gateway.port.ts';
 import type { RunStore } from '../ports/run-store.port.ts';
-import type { TaskQueue } from '../ports/task-queue.port.ts';
+import type { QueueMessage, TaskQueue } from '../ports/task-queue.port.ts';
 import type { ReleaseManifests } from './release-manifests.ts';
 
 /**
@@ -24,8 +24,12 @@ export interface WorkflowDeps {
   clock: Clock;
   logger: Logger;
   newId: () => string;
-  /** Called after a deploy step completes, so traffic follows within seconds (the GTM reconcile hook). */
-  onStepFinished?: (app: AppRef, step: string) => Promise<void>;
+  /**
+   * Where a `reconcile-traffic` effect goes: gtm-reconcile's async invocations in the cloud, the
+   * twin's in-process reconciler locally. Absent where no traffic is reconciled (use-case tests):
+   * the timer's round is then the only one.
+   */
+  trafficQueue?: TaskQueue<StepFinishedMessage>;
   /** The local twin wakes runs at their `wakeAt`; in the cloud the timer sweep does it. */
   scheduleWakeup?: (runId: string, at: number) => void;
   /** How long one task polls for health before reporting "still waiting" (bounded, never forever). */
@@ -33,5 +37,8 @@ export interface WorkflowDeps {
   /** The GTM instance of a TrafficPolicy that names none (TRICENTER_GTM_INSTANCE_ID); its claims are on it. */
   gtmDefaultInstanceId?: string;
 }
+
+/** A step-finished event as a queue message: its key makes a repeated send one invocation. */
+export type StepFinishedMessage = StepFinishedEvent & QueueMessage;
 
 export const DEFAULT_HEALTH_WAIT = { totalMs: 20_000, pollMs: 1_000 };

@@ -1,4 +1,5 @@
 import { errorMessage } from '../core/errors.ts';
+import type { Logger } from '../core/log.ts';
 import { objectRef } from '../model/kube.ts';
 import type { Effect, Run } from '../workflow/run.ts';
 import type { WorkflowDeps } from './deps.ts';
@@ -27,7 +28,22 @@ export async function performEffects(deps: WorkflowDeps, run: Run, effects: read
       case 'collect-garbage':
         await collectGarbage(deps, run);
         break;
+      case 'reconcile-traffic':
+        await requestTrafficReconcile(deps, effect, log);
+        break;
     }
+  }
+}
+
+/** A send that fails is only logged: the timer's reconcile catches up within a minute. */
+async function requestTrafficReconcile(deps: WorkflowDeps, effect: Extract<Effect, { type: 'reconcile-traffic' }>, log: Logger): Promise<void> {
+  if (!deps.trafficQueue) return;
+  const { runId, app, step } = effect;
+  try {
+    await deps.trafficQueue.send([{ key: `step-finished/${runId}/${step}`, type: 'step-finished', app, step }]);
+    log.info('traffic reconcile requested', { app, step });
+  } catch (err) {
+    log.warn('traffic reconcile request failed (the timer will catch up)', { app, step, error: errorMessage(err) });
   }
 }
 

@@ -1,7 +1,6 @@
 import { errorMessage, isTricenterError } from '../core/errors.ts';
 import { objectRef } from '../model/kube.ts';
 import type { HealthReport } from '../ports/cluster-gateway.port.ts';
-import { InjectedCrash, noFaults, type FaultHook } from '../ports/task-queue.port.ts';
 import { transitionRun } from '../ports/run-store.port.ts';
 import { currentTask, next } from '../workflow/decider.ts';
 import type { DeployTask, Run, TaskOutcome } from '../workflow/run.ts';
@@ -15,7 +14,7 @@ export type TaskResult = { handled: true; outcome: TaskOutcome } | { handled: fa
  * apply them, wait for health (bounded), record the outcome conditionally and advance the run. A
  * duplicate or late message (an old attempt, a finished task, an ended run) changes nothing.
  */
-export async function runDeployTask(deps: WorkflowDeps, task: DeployTask, faults: FaultHook = noFaults): Promise<TaskResult> {
+export async function runDeployTask(deps: WorkflowDeps, task: DeployTask): Promise<TaskResult> {
   const log = deps.logger.child({ runId: task.runId, step: task.step, cluster: task.cluster, attempt: task.attempt });
   const run = await deps.store.getRun(task.runId);
   if (!run || !currentTask(run, task)) {
@@ -24,9 +23,8 @@ export async function runDeployTask(deps: WorkflowDeps, task: DeployTask, faults
     return { handled: false, reason };
   }
 
-  const outcome = await deployAndWait(deps, run, task, faults);
+  const outcome = await deployAndWait(deps, run, task);
   log.info('task reported', { outcome });
-  const before = run.steps.find((s) => s.name === task.step)?.phase;
   const transition = await transitionRun(deps.store, task.runId, (latest) =>
     next(latest, { type: 'task-reported', step: task.step, cluster: task.cluster, attempt: task.attempt, outcome }, deps.clock.now()),
   );
@@ -35,16 +33,10 @@ export async function runDeployTask(deps: WorkflowDeps, task: DeployTask, faults
     return { handled: false, reason: transition.ignoredReason ?? 'no change' };
   }
   await performEffects(deps, transition.run, transition.effects);
-  const after = transition.run.steps.find((s) => s.name === task.step)?.phase;
-  if (before !== 'succeeded' && after === 'succeeded' && deps.onStepFinished) {
-    await deps.onStepFinished(run.app, task.step).catch((err: unknown) =>
-      log.warn('step-finished hook failed (the timer will catch up)', { error: errorMessage(err) }),
-    );
-  }
   return { handled: true, outcome };
 }
 
-async function deployAndWait(deps: WorkflowDeps, run: Run, task: DeployTask, faults: FaultHook): Promise<TaskOutcome> {
+async function deployAndWait(deps: WorkflowDeps, run: Run, task: DeployTask): Promise<TaskOutcome> {
   const release = await deps.store.getRelease(run.releaseId);
   const step = release?.plan.steps.find((s) => s.name === task.step);
   const target = step?.type === 'deploy' ? step.targets.find((t) => t.cluster === task.cluster) : undefined;
@@ -58,7 +50,6 @@ async function deployAndWait(deps: WorkflowDeps, run: Run, task: DeployTask, fau
       return { kind: 'done', message: `${manifests.length} objects pass ownership and a server-side dry run` };
     }
     await deps.gateway.apply(task.cluster, manifests);
-    faults.afterApply();
     const refs = manifests.map(objectRef);
     const started = deps.clock.now();
     let report: HealthReport = await deps.gateway.health(task.cluster, refs);
@@ -70,7 +61,6 @@ async function deployAndWait(deps: WorkflowDeps, run: Run, task: DeployTask, fau
     const waiting = report.objects.filter((o) => !o.healthy).map((o) => `${o.ref.kind} ${o.ref.name}: ${o.reason ?? 'not healthy'}`);
     return { kind: 'waiting', message: waiting.join('; ') };
   } catch (err) {
-    if (err instanceof InjectedCrash) throw err;
     return { kind: 'failed', message: errorMessage(err), retryable: isTricenterError(err) ? err.retryable : true };
   }
 }

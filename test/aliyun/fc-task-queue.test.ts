@@ -4,7 +4,7 @@ import { staticCredentials } from '#shared/adapters/aliyun/credentials.ts';
 import { asyncTaskId, createFcTaskQueue, type FcTaskQueue, type FcTaskQueueOptions } from '#shared/adapters/aliyun/fc-task-queue.ts';
 import { TricenterError } from '#shared/core/errors.ts';
 import { memoryLogger } from '#shared/core/log.ts';
-import { noFaults, type ConsumingTaskQueue, type QueueMessage, type TaskHandler } from '#shared/ports/task-queue.port.ts';
+import type { ConsumingTaskQueue, QueueMessage, TaskHandler } from '#shared/ports/task-queue.port.ts';
 import { describeTaskQueueContract, type ContractMessage } from '../contract/task-queue.contract.ts';
 import { FakeFc } from './fc-msw.ts';
 
@@ -76,7 +76,7 @@ class FcDeliveryHarness<T extends QueueMessage> implements ConsumingTaskQueue<T>
     while (handler && this.ready.length > 0) {
       const envelope = this.ready.shift()!;
       this.inFlight += 1;
-      void handler(envelope.message, { delivery: envelope.delivery, faults: noFaults })
+      void handler(envelope.message, { delivery: envelope.delivery })
         .catch(() => {
           if (!this.handler || envelope.delivery >= this.maxDeliveries) return;
           const timer = setTimeout(() => {

@@ -70,16 +70,5 @@ export function describeTaskQueueContract(label: string, makeQueue: () => Consum
       await queue.drain();
       expect(handled).toEqual([0, 1, 2, 3, 4, 5]);
     });
-
-    it('hands the handler a fault hook that does not fire in normal operation', async () => {
-      let applied = 0;
-      queue.start(async (_m, context) => {
-        context.faults.afterApply();
-        applied += 1;
-      });
-      await queue.send([message(1), message(2), message(3)]);
-      await queue.drain();
-      expect(applied).toBe(3);
-    });
   });
 }

@@ -1,36 +1,14 @@
 import { errorMessage } from '../../core/errors.ts';
 import { silentLogger, type Logger } from '../../core/log.ts';
-import {
-  InjectedCrash,
-  noFaults,
-  type ConsumingTaskQueue,
-  type FaultHook,
-  type QueueMessage,
-  type TaskHandler,
-} from '../../ports/task-queue.port.ts';
+import type { ConsumingTaskQueue, QueueMessage, TaskHandler } from '../../ports/task-queue.port.ts';
 import type { DeployTask } from '../../workflow/run.ts';
-import { seededRandom, type Random } from './seeded-random.ts';
 
 /**
  * The local task queue: delivers in this process with a concurrency limit, re-delivers with
  * exponential backoff when the handler throws (like FC async invoke's retries), and sets aside
- * messages that failed `maxDeliveries` times (the dead letters).
- *
- * Test-only fault injection, reproducible through `seed`: duplicates, random delays (reordering),
- * drops (lost messages) and crashes between apply and record (through the handler's fault hook).
+ * messages that failed `maxDeliveries` times (the dead letters). Faults (duplicates, delays,
+ * drops) are injected by wrapping it: local/faults.ts.
  */
-
-export interface QueueFaults {
-  /** Probability that a sent message is delivered twice. */
-  duplicateRate?: number;
-  /** Each delivery waits a random delay in [min, max] ms, so messages overtake each other. */
-  delayMs?: [number, number];
-  /** Probability that a sent message is never delivered. */
-  dropRate?: number;
-  /** Probability that the handler's `faults.afterApply()` throws InjectedCrash. */
-  crashAfterApplyRate?: number;
-  seed?: number;
-}
 
 export interface InProcessQueueOptions {
   /** Handlers running at once (default 4). */
@@ -40,16 +18,12 @@ export interface InProcessQueueOptions {
   /** Re-delivery delay after a throw: base · 2^(delivery-1), capped (defaults 20 ms, 2 s). */
   retryBaseMs?: number;
   retryMaxMs?: number;
-  faults?: QueueFaults;
   logger?: Logger;
 }
 
 export interface QueueStats {
   sent: number;
   delivered: number;
-  duplicated: number;
-  dropped: number;
-  crashed: number;
   retried: number;
   deadLettered: number;
 }
@@ -60,21 +34,18 @@ interface Envelope<T> {
 }
 
 export class InProcessQueue<T extends QueueMessage = DeployTask> implements ConsumingTaskQueue<T> {
-  readonly stats: QueueStats = { sent: 0, delivered: 0, duplicated: 0, dropped: 0, crashed: 0, retried: 0, deadLettered: 0 };
+  readonly stats: QueueStats = { sent: 0, delivered: 0, retried: 0, deadLettered: 0 };
   readonly deadLetters: Array<{ message: T; error: string }> = [];
 
   private readonly ready: Array<Envelope<T>> = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly running = new Set<Promise<void>>();
   private readonly idleWaiters: Array<() => void> = [];
-  private readonly random: Random;
-  private readonly faultHook: FaultHook;
   private handler: TaskHandler<T> | undefined;
   private readonly concurrency: number;
   private readonly maxDeliveries: number;
   private readonly retryBaseMs: number;
   private readonly retryMaxMs: number;
-  private readonly faults: QueueFaults;
   private readonly logger: Logger;
 
   constructor(options: InProcessQueueOptions = {}) {
@@ -82,33 +53,13 @@ export class InProcessQueue<T extends QueueMessage = DeployTask> implements Cons
     this.maxDeliveries = Math.max(1, options.maxDeliveries ?? 5);
     this.retryBaseMs = options.retryBaseMs ?? 20;
     this.retryMaxMs = options.retryMaxMs ?? 2_000;
-    this.faults = options.faults ?? {};
     this.logger = options.logger ?? silentLogger;
-    this.random = seededRandom(this.faults.seed ?? 1);
-    const crashRate = this.faults.crashAfterApplyRate ?? 0;
-    this.faultHook =
-      crashRate > 0
-        ? {
-            afterApply: () => {
-              if (!this.random.chance(crashRate)) return;
-              this.stats.crashed += 1;
-              throw new InjectedCrash();
-            },
-          }
-        : noFaults;
   }
 
   async send(messages: readonly T[]): Promise<void> {
     for (const message of messages) {
       this.stats.sent += 1;
-      if (this.random.chance(this.faults.dropRate ?? 0)) {
-        this.stats.dropped += 1;
-        this.logger.debug('queue dropped a message (fault injection)', { key: message.key });
-        continue;
-      }
-      const copies = this.random.chance(this.faults.duplicateRate ?? 0) ? 2 : 1;
-      if (copies === 2) this.stats.duplicated += 1;
-      for (let copy = 0; copy < copies; copy++) this.enqueue({ message, delivery: 1 }, this.injectedDelay());
+      this.ready.push({ message, delivery: 1 });
     }
     this.pump();
   }
@@ -132,11 +83,6 @@ export class InProcessQueue<T extends QueueMessage = DeployTask> implements Cons
   drain(): Promise<void> {
     if (this.isIdle()) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
-  }
-
-  private injectedDelay(): number {
-    const range = this.faults.delayMs;
-    return range ? this.random.integer(range[0], range[1]) : 0;
   }
 
   private enqueue(envelope: Envelope<T>, delayMs: number): void {
@@ -169,7 +115,7 @@ export class InProcessQueue<T extends QueueMessage = DeployTask> implements Cons
   private async deliver(handler: TaskHandler<T>, envelope: Envelope<T>): Promise<void> {
     this.stats.delivered += 1;
     try {
-      await handler(envelope.message, { delivery: envelope.delivery, faults: this.faultHook });
+      await handler(envelope.message, { delivery: envelope.delivery });
     } catch (err) {
       if (!this.handler) return;
       if (envelope.delivery >= this.maxDeliveries) {
@@ -180,9 +126,7 @@ export class InProcessQueue<T extends QueueMessage = DeployTask> implements Cons
       }
       this.stats.retried += 1;
       const backoff = Math.min(this.retryMaxMs, this.retryBaseMs * 2 ** (envelope.delivery - 1));
-      if (!(err instanceof InjectedCrash)) {
-        this.logger.warn('queue handler failed; will re-deliver', { key: envelope.message.key, delivery: envelope.delivery, backoffMs: backoff, error: err });
-      }
+      this.logger.warn('queue handler failed; will re-deliver', { key: envelope.message.key, delivery: envelope.delivery, backoffMs: backoff, error: err });
       this.enqueue({ message: envelope.message, delivery: envelope.delivery + 1 }, backoff);
     }
   }
