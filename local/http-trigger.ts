@@ -2,7 +2,8 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { FC_HTTP_TRIGGER_MAX_BODY_BYTES } from '#shared/approval/limits.ts';
-import type { FcHandler, HttpTriggerEvent, HttpTriggerResponse } from '#shared/model/events.ts';
+import type { FcHandler } from '#shared/platform/triggers/fc.ts';
+import type { HttpTriggerEvent, HttpTriggerResponse } from '#shared/platform/triggers/http.ts';
 
 /**
  * The local twin of an FC HTTP trigger: turns each HTTP request into the FC 3.0 request struct,

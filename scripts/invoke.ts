@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { packBundle } from '../cli/client.ts';
 import { createLogger } from '#shared/core/log.ts';
-import { ossEventSchema } from '#shared/model/events.ts';
+import { ossEventSchema } from '#shared/platform/triggers/oss.ts';
 import { LOCAL_BUCKET, startLocalTwin, type LocalTwin } from '#local/twin.ts';
 
 const { positionals, values } = parseArgs({ allowPositionals: true, options: { bundle: { type: 'string', default: 'examples/web-demo' } } });

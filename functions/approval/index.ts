@@ -1,4 +1,4 @@
-import type { FcContext } from '#shared/model/events.ts';
+import type { FcContext } from '#shared/platform/triggers/fc.ts';
 import { cloudBase, cloudWorkflowDeps, parseApprovalTokens, storeReplayGuard } from '../cloud.ts';
 import { createApprovalHandler } from './handler.ts';
 

@@ -1,6 +1,6 @@
 import { TricenterError } from '#shared/core/errors.ts';
 import { formatBytes } from '#shared/approval/limits.ts';
-import type { HttpTriggerEvent } from '#shared/model/events.ts';
+import type { HttpTriggerEvent } from '#shared/platform/triggers/http.ts';
 
 /**
  * The HTTP side of the approval function: the trigger's request struct decoded into what routing

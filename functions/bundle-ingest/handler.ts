@@ -1,4 +1,5 @@
-import { decodeEvent, ossEventSchema, type FcContext } from '#shared/model/events.ts';
+import { fcHandler } from '#shared/platform/handler.ts';
+import { ossEventSchema } from '#shared/platform/triggers/oss.ts';
 import type { IngestResult } from '#shared/ports/run-store.port.ts';
 import type { WorkflowDeps } from '#shared/usecases/deps.ts';
 import { ingestBundle } from '#shared/usecases/ingest-bundle.ts';
@@ -9,21 +10,23 @@ import { ingestBundle } from '#shared/usecases/ingest-bundle.ts';
  * (store unreachable...) fails the invocation so that FC retries it.
  */
 export function createBundleIngestHandler(getDeps: () => Promise<WorkflowDeps>) {
-  return async (event: Buffer, context: FcContext): Promise<IngestResult[]> => {
-    const deps = await getDeps();
-    const log = deps.logger.child({ fn: 'bundle-ingest', requestId: context.requestId });
-    const { events } = ossEventSchema.parse(decodeEvent(event));
-    const results: IngestResult[] = [];
-    for (const record of events) {
-      if (!record.eventName.startsWith('ObjectCreated:')) {
-        log.info('event ignored', { eventName: record.eventName, key: record.oss.object.key });
-        continue;
+  return fcHandler({
+    fn: 'bundle-ingest',
+    trigger: ossEventSchema,
+    deps: getDeps,
+    async handle({ events }, { deps, log }) {
+      const results: IngestResult[] = [];
+      for (const record of events) {
+        if (!record.eventName.startsWith('ObjectCreated:')) {
+          log.info('event ignored', { eventName: record.eventName, key: record.oss.object.key });
+          continue;
+        }
+        const { bucket, object } = record.oss;
+        const result = await ingestBundle({ ...deps, logger: log }, { bucket: bucket.name, key: object.key, etag: object.eTag });
+        log.info('bundle ingested', { key: object.key, ...result });
+        results.push(result);
       }
-      const { bucket, object } = record.oss;
-      const result = await ingestBundle({ ...deps, logger: log }, { bucket: bucket.name, key: object.key, etag: object.eTag });
-      log.info('bundle ingested', { key: object.key, ...result });
-      results.push(result);
-    }
-    return results;
-  };
+      return results;
+    },
+  });
 }

@@ -1,4 +1,4 @@
-import type { FcContext } from '#shared/model/events.ts';
+import type { FcContext } from '#shared/platform/triggers/fc.ts';
 import { cloudWorkflowDeps } from '../cloud.ts';
 import { createDeployStepHandler } from './handler.ts';
 

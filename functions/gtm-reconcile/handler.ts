@@ -3,8 +3,10 @@ import type { Clock } from '#shared/core/clock.ts';
 import { errorMessage, TricenterError } from '#shared/core/errors.ts';
 import type { Logger } from '#shared/core/log.ts';
 import type { ClusterRegistry } from '#shared/model/clusters.ts';
-import { decodeEvent, stepFinishedEventSchema, timerEventSchema, type FcContext } from '#shared/model/events.ts';
 import { appKey, type AppRef } from '#shared/model/ownership.ts';
+import { fcHandler } from '#shared/platform/handler.ts';
+import { stepFinishedEventSchema } from '#shared/platform/triggers/async-invocation.ts';
+import { timerEventSchema } from '#shared/platform/triggers/timer.ts';
 import type { ClusterGateway } from '#shared/ports/cluster-gateway.port.ts';
 import type { Gtm } from '#shared/ports/gtm.port.ts';
 import type { AppRecord, RunStore } from '#shared/ports/run-store.port.ts';
@@ -34,30 +36,32 @@ const gtmReconcileEventSchema = z.union([timerEventSchema, stepFinishedEventSche
  * fails loudly if any did.
  */
 export function createGtmReconcileHandler(getDeps: () => Promise<TrafficDeps>) {
-  return async (event: Buffer, context: FcContext): Promise<ReconcileTrafficResult[]> => {
-    const deps = await getDeps();
-    const log = deps.logger.child({ fn: 'gtm-reconcile', requestId: context.requestId });
-    const parsed = gtmReconcileEventSchema.parse(decodeEvent(event));
-    const apps: Array<AppRef | AppRecord> = 'app' in parsed ? [parsed.app] : await appsWithRuns(deps.store);
-    const registry = await deps.registry();
-    const results: ReconcileTrafficResult[] = [];
-    const failures: string[] = [];
-    for (const app of apps) {
-      const release = await currentRelease(deps.store, app);
-      for (const policy of release?.plan.traffic ?? []) {
-        try {
-          results.push(
-            await reconcileTraffic({ policy, registry, gateway: deps.gateway, gtm: deps.gtmFor(policy.spec.gtmInstanceId), claims: deps.store, history: deps.history, logger: log, now: deps.clock.now(), dryRun: deps.dryRun }),
-          );
-        } catch (err) {
-          failures.push(`${appKey(policy.metadata)}: ${errorMessage(err)}`);
-          log.error('traffic reconcile failed', { app: appKey(policy.metadata), error: errorMessage(err) });
+  return fcHandler({
+    fn: 'gtm-reconcile',
+    trigger: gtmReconcileEventSchema,
+    deps: getDeps,
+    async handle(event, { deps, log }) {
+      const apps: Array<AppRef | AppRecord> = 'app' in event ? [event.app] : await appsWithRuns(deps.store);
+      const registry = await deps.registry();
+      const results: ReconcileTrafficResult[] = [];
+      const failures: string[] = [];
+      for (const app of apps) {
+        const release = await currentRelease(deps.store, app);
+        for (const policy of release?.plan.traffic ?? []) {
+          try {
+            results.push(
+              await reconcileTraffic({ policy, registry, gateway: deps.gateway, gtm: deps.gtmFor(policy.spec.gtmInstanceId), claims: deps.store, history: deps.history, logger: log, now: deps.clock.now(), dryRun: deps.dryRun }),
+            );
+          } catch (err) {
+            failures.push(`${appKey(policy.metadata)}: ${errorMessage(err)}`);
+            log.error('traffic reconcile failed', { app: appKey(policy.metadata), error: errorMessage(err) });
+          }
         }
       }
-    }
-    if (failures.length > 0) throw new TricenterError('INTERNAL', `traffic reconcile failed for ${failures.length} application(s): ${failures.join('; ')}`);
-    return results;
-  };
+      if (failures.length > 0) throw new TricenterError('INTERNAL', `traffic reconcile failed for ${failures.length} application(s): ${failures.join('; ')}`);
+      return results;
+    },
+  });
 }
 
 /** Every application record that points at a run (read once, page by page). */

@@ -1,5 +1,5 @@
 import { systemClock } from '#shared/core/clock.ts';
-import type { FcContext } from '#shared/model/events.ts';
+import type { FcContext } from '#shared/platform/triggers/fc.ts';
 import { RunStoreTrafficHistory } from '#shared/adapters/run-store-traffic-history.ts';
 import { cloudBase } from '../cloud.ts';
 import { createGtmReconcileHandler } from './handler.ts';

@@ -7,7 +7,7 @@ import { createOssBundleSource } from '#shared/adapters/aliyun/oss-bundle-source
 import { createTablestoreRunStore } from '#shared/adapters/aliyun/tablestore-run-store.ts';
 import { createTables, tablestoreClient } from '#shared/adapters/aliyun/tablestore-tables.ts';
 import { memoryLogger } from '#shared/core/log.ts';
-import type { FcContext } from '#shared/model/events.ts';
+import type { FcContext } from '#shared/platform/triggers/fc.ts';
 import { createRun } from '#shared/workflow/decider.ts';
 import { deployStep, plan } from '../workflow/plans.ts';
 import { FakeFc } from './fc-msw.ts';

@@ -5,7 +5,7 @@ import { request } from 'node:http';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FC_HTTP_TRIGGER_MAX_BODY_BYTES, MAX_BUNDLE_UPLOAD_BYTES } from '#shared/approval/limits.ts';
-import type { HttpTriggerEvent, HttpTriggerResponse } from '#shared/model/events.ts';
+import type { HttpTriggerEvent, HttpTriggerResponse } from '#shared/platform/triggers/http.ts';
 import type { AppRef } from '#shared/model/ownership.ts';
 import { createRun } from '#shared/workflow/decider.ts';
 import { createApprovalHandler } from '#functions/approval/handler.ts';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signRequest } from '#shared/approval/auth.ts';
-import type { HttpTriggerEvent, HttpTriggerResponse } from '#shared/model/events.ts';
+import type { HttpTriggerEvent, HttpTriggerResponse } from '#shared/platform/triggers/http.ts';
 import { createApprovalHandler } from '#functions/approval/handler.ts';
 import { packBundle, type ApiClient } from '#cli/client.ts';
 import type { LocalTwin } from '#local/twin.ts';
@@ -71,6 +71,19 @@ describe('approval function', () => {
     const unknownAction = { ...approveEvent({ Authorization: `Bearer ${token}` }), rawPath: '/apps/demo/web-demo/destroy', requestContext: { http: { method: 'POST', path: '/apps/demo/web-demo/destroy' } } };
     expect((await invoke(unknownAction)).status).toBe(404);
     expect((await invoke(approveEvent({ Authorization: `Bearer ${token}` }, '{"comment": 42}'))).status).toBe(400);
+  });
+
+  it('answers 405 with Allow for a known path and another method, 404 for a path off the table', async () => {
+    const at = (method: string, rawPath: string) => ({ ...withHeaders(sample('http-status.json'), { Authorization: `Bearer ${token}` }), rawPath, requestContext: { http: { method, path: rawPath } } });
+    const wrongMethod = await handler(Buffer.from(JSON.stringify(at('DELETE', '/apps/demo/web-demo/bundle'))), { requestId: 'req-405' });
+    expect(wrongMethod.statusCode).toBe(405);
+    expect(wrongMethod.headers.allow).toBe('GET, PUT');
+    expect(JSON.parse(wrongMethod.body)).toMatchObject({ error: 'METHOD_NOT_ALLOWED' });
+    expect((await invoke(at('GET', '/apps/demo/web-demo/runs/extra'))).status).toBe(404);
+    expect((await invoke(at('GET', '/apps/Demo/web-demo'))).status).toBe(404);
+    expect((await invoke(at('GET', '/apps/demo/web%2Fdemo'))).status).toBe(404);
+    expect((await invoke(at('GET', '/apps/demo/web%E0%A4%A'))).status).toBe(400);
+    expect((await client.status(WEB_DEMO)).phase).toBe('workflowSuspending');
   });
 
   it('accepts a signed approval once, records who and why, and refuses its replay', async () => {

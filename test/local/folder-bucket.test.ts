@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { FolderBucket, md5Hex } from '#shared/adapters/local/folder-bucket.ts';
 import { watchFolderBucket, type BucketWatcher } from '#shared/adapters/local/folder-bucket-watcher.ts';
-import { ossEventSchema, type OssEvent } from '#shared/model/events.ts';
+import { ossEventSchema, type OssEvent } from '#shared/platform/triggers/oss.ts';
 import { describeBundleSourceContract } from '../contract/bundle-source.contract.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'tricenter-bucket-'));

@@ -10,7 +10,7 @@ import { setupTarget } from '#cli/commands/setup.ts';
 import { cloudConfig } from '#functions/cloud.ts';
 import { createApprovalHandler, type ApprovalDeps } from '#functions/approval/handler.ts';
 import { silentLogger } from '#shared/core/log.ts';
-import type { HttpTriggerEvent } from '#shared/model/events.ts';
+import type { HttpTriggerEvent } from '#shared/platform/triggers/http.ts';
 import { FUNCTIONS } from '../../scripts/build.ts';
 
 /**

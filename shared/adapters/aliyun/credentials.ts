@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { TricenterError } from '../../core/errors.ts';
-import type { FcContext } from '../../model/events.ts';
+import type { FcContext } from '../../platform/triggers/fc.ts';
 
 /**
  * Alibaba Cloud credentials for the cloud adapters. In Function Compute they come from the

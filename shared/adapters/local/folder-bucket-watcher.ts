@@ -2,7 +2,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import { sep } from 'node:path';
 import { silentLogger, type Logger } from '../../core/log.ts';
-import type { OssEvent } from '../../model/events.ts';
+import type { OssEvent } from '../../platform/triggers/oss.ts';
 import type { ObjectInfo } from '../../ports/bundle-source.port.ts';
 import type { FolderBucket } from './folder-bucket.ts';
 

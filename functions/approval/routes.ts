@@ -1,0 +1,120 @@
+import { randomUUID } from 'node:crypto';
+import * as z from 'zod/mini';
+import type { Principal } from '#shared/approval/auth.ts';
+import { decideThroughApi } from '#shared/approval/decisions.ts';
+import { parseIdempotencyKey } from '#shared/approval/idempotency.ts';
+import { MAX_DECISION_BODY_BYTES } from '#shared/approval/limits.ts';
+import { parseBundleFormat, uploadBundle, uploadOutcome } from '#shared/approval/uploads.ts';
+import { TricenterError } from '#shared/core/errors.ts';
+import type { AppRef } from '#shared/model/ownership.ts';
+import { createRouter, type RouteParams } from '#shared/platform/http-router.ts';
+import { jsonResponse as json, type HttpTriggerResponse } from '#shared/platform/triggers/http.ts';
+import { parseDecisionAction } from '#shared/usecases/decisions.ts';
+import { appStatus } from '#shared/usecases/status.ts';
+import { recentRejectedUploads } from '#shared/usecases/rejected-uploads.ts';
+import type { ApprovalDeps } from './handler.ts';
+import { binaryBody, jsonBody, RequestRefused, type ApiRequest } from './request.ts';
+
+/**
+ * The approval API's routes, loaded only once a request is authenticated (a refused request never
+ * pays for the use cases below):
+ *   GET  /apps/{ns}/{name}                         status JSON
+ *   GET  /apps/{ns}/{name}/runs                    run history, newest first
+ *   POST /apps/{ns}/{name}/{approve|reject|resume|terminate|rollback}   {comment?}  (Idempotency-Key optional)
+ *   PUT  /apps/{ns}/{name}/bundle                  upload a bundle (body: the archive or YAML)
+ *   GET  /apps/{ns}/{name}/bundle?format=&etag=    the ingest outcome of that upload
+ */
+interface Served {
+  deps: ApprovalDeps;
+  request: ApiRequest;
+  principal: Principal;
+  app: AppRef;
+  params: RouteParams;
+  requestId: string;
+}
+
+interface ApiRoute {
+  method: 'GET' | 'PUT' | 'POST';
+  path: string;
+  /** Viewer tokens may only read. */
+  scope: Principal['scope'];
+  handle: (served: Served) => Promise<HttpTriggerResponse>;
+}
+
+const decisionBodySchema = z.strictObject({ comment: z.optional(z.string().check(z.maxLength(2000))), by: z.optional(z.string().check(z.maxLength(100))) });
+const NAME = /^[a-z0-9][-a-z0-9.]{0,252}$/;
+
+const routes: ApiRoute[] = [
+  {
+    method: 'GET',
+    path: '/apps/:namespace/:name',
+    scope: 'viewer',
+    async handle({ deps, app }) {
+      const status = await appStatus(deps, app);
+      if (!status) throw new TricenterError('NOT_FOUND', `application ${app.namespace}/${app.name} is unknown`);
+      const rejectedUploads = await recentRejectedUploads(deps.store, app.namespace);
+      return json(200, rejectedUploads.length > 0 ? { ...status, rejectedUploads } : status);
+    },
+  },
+  {
+    method: 'GET',
+    path: '/apps/:namespace/:name/runs',
+    scope: 'viewer',
+    async handle({ deps, app }) {
+      const page = await deps.store.listRuns(app, { limit: 50 });
+      const runs = page.items.map(({ id, phase, publishVersion, releaseId, reason, createdAt, endedAt, decisions }) => ({ id, phase, publishVersion, releaseId, reason, createdAt, endedAt, decisions }));
+      return json(200, { app, rejectedUploads: await recentRejectedUploads(deps.store, app.namespace), runs });
+    },
+  },
+  {
+    method: 'GET',
+    path: '/apps/:namespace/:name/bundle',
+    scope: 'viewer',
+    async handle({ deps, app, request }) {
+      const etag = request.query.etag;
+      if (!etag) throw new RequestRefused(400, 'query parameter etag is required: the eTag the upload answered with');
+      return json(200, await uploadOutcome(deps, app, parseBundleFormat(request.query.format), etag));
+    },
+  },
+  {
+    method: 'PUT',
+    path: '/apps/:namespace/:name/bundle',
+    scope: 'approver',
+    async handle({ deps, app, request }) {
+      const format = parseBundleFormat(request.headers['x-bundle-format']);
+      const receipt = await uploadBundle(deps, app, format, binaryBody(request, 'a bundle upload'));
+      const outcome = `/apps/${app.namespace}/${app.name}/bundle?format=${encodeURIComponent(format)}&etag=${encodeURIComponent(receipt.etag)}`;
+      return json(202, { ...receipt, outcome });
+    },
+  },
+  {
+    method: 'POST',
+    path: '/apps/:namespace/:name/:action',
+    scope: 'approver',
+    async handle({ deps, app, request, principal, params, requestId }) {
+      const kind = parseDecisionAction(params.action as string);
+      const parsed = decisionBodySchema.parse(jsonBody(request, MAX_DECISION_BODY_BYTES, 'a decision'));
+      const idempotencyKey = parseIdempotencyKey(request.headers['idempotency-key']);
+      const by = principal.name;
+      const run = await decideThroughApi(deps, {
+        app,
+        action: kind,
+        by,
+        ...(parsed.comment ? { comment: parsed.comment } : {}),
+        ...(idempotencyKey ? { idempotencyKey } : {}),
+        requestId: requestId || randomUUID(),
+      });
+      return json(200, { app, action: kind, by, runId: run.id, phase: run.phase, publishVersion: run.publishVersion });
+    },
+  },
+];
+
+// Only the decisions are actions, so a POST to .../bundle is a 405 naming GET and PUT, not an unknown decision.
+const route = createRouter(routes, { namespace: NAME, name: NAME, action: /^(approve|reject|resume|terminate|rollback)$/ });
+
+export async function serveRoute(deps: ApprovalDeps, request: ApiRequest, principal: Principal, requestId: string): Promise<HttpTriggerResponse> {
+  const { route: matched, params } = route(request.method, request.segments, request.rawPath);
+  if (matched.scope === 'approver' && principal.scope !== 'approver') throw new TricenterError('FORBIDDEN', `${principal.name} may only read (viewer token)`);
+  const app: AppRef = { namespace: params.namespace as string, name: params.name as string };
+  return matched.handle({ deps, request, principal, app, params, requestId });
+}
