@@ -14,12 +14,13 @@ import type { QueueMessage, TaskQueue } from '#shared/ports/task-queue.port.ts';
 import { DEFAULT_HEALTH_WAIT, type StepFinishedMessage, type WorkflowDeps } from '#shared/usecases/deps.ts';
 import { BucketReleaseObjectStore } from '#shared/adapters/bucket-release-objects.ts';
 import { ReleaseManifests } from '#shared/usecases/release-manifests.ts';
+import { lazyPort } from '#shared/platform/lazy-port.ts';
 
 /**
  * The cloud composition every function shares: configuration from the environment (s.yaml sets
- * it), credentials from the invocation context, adapters built once per instance. The cloud SDKs
- * are loaded by the first invocation that needs them, not when the bundle loads, and the
- * Kubernetes client only when a cluster is first talked to: a cold start reaches the handler fast.
+ * it), credentials from the invocation context, adapters built once per instance. Every cloud
+ * adapter is a lazy port: its SDK loads on the first call that needs it, so a request loads only
+ * the SDKs it uses (a 401 loads none, a status read only Tablestore's).
  */
 const name = z.string().check(z.minLength(1));
 const configSchema = z.object({
@@ -91,25 +92,25 @@ export async function cloudBase(context: FcContext): Promise<CloudBase> {
 }
 
 async function buildBase(): Promise<CloudBase> {
-  const [{ createOssBundleSource }, { createTablestoreRunStore }] = await Promise.all([
-    import('#shared/adapters/aliyun/oss-bundle-source.ts'),
-    import('#shared/adapters/aliyun/tablestore-run-store.ts'),
-  ]);
   const config = cloudConfig();
   const credentials = invocationCredentials();
   const logger = createLogger();
-  const bundles = createOssBundleSource({ region: config.TRICENTER_REGION, credentials: credentials.provider, internal: true, logger });
-  const store = createTablestoreRunStore({
-    region: config.TRICENTER_REGION,
-    instance: config.TRICENTER_OTS_INSTANCE,
-    tablePrefix: config.TRICENTER_OTS_TABLE_PREFIX,
-    credentials: credentials.provider,
-    endpoint: config.otsEndpoint,
-    logger,
-  });
+  const bundles = lazyPort<BundleSource>(async () =>
+    (await import('#shared/adapters/aliyun/oss-bundle-source.ts')).createOssBundleSource({ region: config.TRICENTER_REGION, credentials: credentials.provider, internal: true, logger }),
+  );
+  const store = lazyPort<RunStore>(async () =>
+    (await import('#shared/adapters/aliyun/tablestore-run-store.ts')).createTablestoreRunStore({
+      region: config.TRICENTER_REGION,
+      instance: config.TRICENTER_OTS_INSTANCE,
+      tablePrefix: config.TRICENTER_OTS_TABLE_PREFIX,
+      credentials: credentials.provider,
+      endpoint: config.otsEndpoint,
+      logger,
+    }),
+  );
   const registry = cachedRegistry(bundles, config);
   const manifests = new ReleaseManifests(new BucketReleaseObjectStore(bundles, config.TRICENTER_BUCKET));
-  return { config, credentials, logger, store, bundles, manifests, registry, gateway: lazyKubeGateway(registry, credentials, logger) };
+  return { config, credentials, logger, store, bundles, manifests, registry, gateway: lazyPort<ClusterGateway>(() => kubeGateway(registry, credentials, logger)) };
 }
 
 /** The cluster registry lives in the bucket beside the bundles; re-read at most once a minute. */
@@ -125,37 +126,25 @@ function cachedRegistry(bundles: BundleSource, config: CloudConfig): () => Promi
   };
 }
 
-/** A ClusterGateway that loads @kubernetes/client-node (and the ACK kubeconfig source) on first use. */
-function lazyKubeGateway(registry: () => Promise<ClusterRegistry>, credentials: InvocationCredentials, logger: Logger): ClusterGateway {
-  let gateway: Promise<ClusterGateway> | undefined;
-  const load = () =>
-    (gateway ??= (async () => {
-      const [{ createKubeGateway }, { createClusterConnections }, { createAckKubeconfigSource }] = await Promise.all([
-        import('#shared/adapters/kube/gateway.ts'),
-        import('#shared/adapters/kube/connections.ts'),
-        import('#shared/adapters/aliyun/ack-kubeconfig.ts'),
-      ]);
-      const ack = createAckKubeconfigSource({ credentials: () => credentials.provider(), logger });
-      return createKubeGateway({ connections: createClusterConnections({ clusters: (await registry()).clusters, ack, logger }), logger });
-    })());
-  return {
-    verify: async (...args) => (await load()).verify(...args),
-    apply: async (...args) => (await load()).apply(...args),
-    health: async (...args) => (await load()).health(...args),
-    listOwned: async (...args) => (await load()).listOwned(...args),
-    prune: async (...args) => (await load()).prune(...args),
-    ingressAddresses: async (...args) => (await load()).ingressAddresses(...args),
-    workloads: async (...args) => (await load()).workloads(...args),
-  };
+/** The ClusterGateway over @kubernetes/client-node, with ACK kubeconfigs: loaded when a cluster is first talked to. */
+async function kubeGateway(registry: () => Promise<ClusterRegistry>, credentials: InvocationCredentials, logger: Logger): Promise<ClusterGateway> {
+  const [{ createKubeGateway }, { createClusterConnections }, { createAckKubeconfigSource }] = await Promise.all([
+    import('#shared/adapters/kube/gateway.ts'),
+    import('#shared/adapters/kube/connections.ts'),
+    import('#shared/adapters/aliyun/ack-kubeconfig.ts'),
+  ]);
+  const ack = createAckKubeconfigSource({ credentials: () => credentials.provider(), logger });
+  return createKubeGateway({ connections: createClusterConnections({ clusters: (await registry()).clusters, ack, logger }), logger });
 }
 
 /** The workflow's dependencies in the cloud: tasks go out as async invocations of deploy-step. */
 export async function cloudWorkflowDeps(context: FcContext): Promise<WorkflowDeps> {
   const b = await cloudBase(context);
-  const { createFcTaskQueue } = await import('#shared/adapters/aliyun/fc-task-queue.ts');
   const accountId = context.accountId ?? '';
   const queueTo = <T extends QueueMessage>(functionName: string): TaskQueue<T> =>
-    createFcTaskQueue<T>({ region: b.config.TRICENTER_REGION, accountId, functionName, credentials: b.credentials.provider, logger: b.logger });
+    lazyPort<TaskQueue<T>>(async () =>
+      (await import('#shared/adapters/aliyun/fc-task-queue.ts')).createFcTaskQueue<T>({ region: b.config.TRICENTER_REGION, accountId, functionName, credentials: b.credentials.provider, logger: b.logger }),
+    );
   return {
     store: b.store,
     queue: queueTo(b.config.TRICENTER_DEPLOY_STEP_FUNCTION),
