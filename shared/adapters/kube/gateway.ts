@@ -102,7 +102,11 @@ function planWrite(manifest: KubeObject, live: LiveObject | undefined): PlannedW
       const annotations = { ...manifest.metadata.annotations };
       if (decision.sharedBy === undefined) delete annotations[ANNOTATION_SHARED_BY];
       else annotations[ANNOTATION_SHARED_BY] = decision.sharedBy;
-      return { mode: 'apply', manifest: { ...manifest, metadata: { ...manifest.metadata, annotations } } };
+      const metadata: KubeObject['metadata'] = { ...manifest.metadata, annotations };
+      // An empty map is stored as no map: applying `annotations: {}` would differ from the live object every time
+      // (kube-apiserver 1.20 then rewrites managedFields whenever the second changed, a write that changes nothing).
+      if (Object.keys(annotations).length === 0) delete metadata.annotations;
+      return { mode: 'apply', manifest: { ...manifest, metadata } };
     }
   }
 }
