@@ -8,6 +8,8 @@ import type { FcContext } from '#shared/platform/triggers/fc.ts';
 import type { ClusterGateway } from '#shared/ports/cluster-gateway.port.ts';
 import type { BundleSource } from '#shared/ports/bundle-source.port.ts';
 import type { RunStore } from '#shared/ports/run-store.port.ts';
+import type { TrafficHistoryStore } from '#shared/ports/traffic-history.port.ts';
+import type { TablestoreRunStore } from '#shared/adapters/aliyun/tablestore-run-store.ts';
 import { invocationCredentials, type InvocationCredentials } from '#shared/adapters/aliyun/credentials.ts';
 import { OTS_NETWORKS, otsEndpoint } from '#shared/adapters/aliyun/ots-endpoint.ts';
 import type { QueueMessage, TaskQueue } from '#shared/ports/task-queue.port.ts';
@@ -76,6 +78,8 @@ export interface CloudBase {
   manifests: ReleaseManifests;
   registry: () => Promise<ClusterRegistry>;
   gateway: ClusterGateway;
+  /** The traffic reconciler's memory: its own Tablestore table beside the run store's. */
+  trafficHistory: TrafficHistoryStore;
 }
 
 let base: Promise<CloudBase> | undefined;
@@ -98,19 +102,29 @@ async function buildBase(): Promise<CloudBase> {
   const bundles = lazyPort<BundleSource>(async () =>
     (await import('#shared/adapters/aliyun/oss-bundle-source.ts')).createOssBundleSource({ region: config.TRICENTER_REGION, credentials: credentials.provider, internal: true, logger }),
   );
-  const store = lazyPort<RunStore>(async () =>
-    (await import('#shared/adapters/aliyun/tablestore-run-store.ts')).createTablestoreRunStore({
-      region: config.TRICENTER_REGION,
-      instance: config.TRICENTER_OTS_INSTANCE,
-      tablePrefix: config.TRICENTER_OTS_TABLE_PREFIX,
-      credentials: credentials.provider,
-      endpoint: config.otsEndpoint,
-      logger,
-    }),
-  );
+  // One Tablestore adapter serves both the run store and the traffic history (a table of its own).
+  let tablestore: Promise<TablestoreRunStore> | undefined;
+  const loadTablestore = () =>
+    (tablestore ??= import('#shared/adapters/aliyun/tablestore-run-store.ts').then(
+      ({ createTablestoreRunStore }) =>
+        createTablestoreRunStore({
+          region: config.TRICENTER_REGION,
+          instance: config.TRICENTER_OTS_INSTANCE,
+          tablePrefix: config.TRICENTER_OTS_TABLE_PREFIX,
+          credentials: credentials.provider,
+          endpoint: config.otsEndpoint,
+          logger,
+        }),
+      (err: unknown) => {
+        tablestore = undefined;
+        throw err;
+      },
+    ));
+  const store = lazyPort<RunStore>(loadTablestore);
+  const trafficHistory = lazyPort<TrafficHistoryStore>(async () => (await loadTablestore()).trafficHistory);
   const registry = cachedRegistry(bundles, config);
   const manifests = new ReleaseManifests(new BucketReleaseObjectStore(bundles, config.TRICENTER_BUCKET));
-  return { config, credentials, logger, store, bundles, manifests, registry, gateway: lazyPort<ClusterGateway>(() => kubeGateway(registry, credentials, logger)) };
+  return { config, credentials, logger, store, bundles, manifests, registry, gateway: lazyPort<ClusterGateway>(() => kubeGateway(registry, credentials, logger)), trafficHistory };
 }
 
 /** The cluster registry lives in the bucket beside the bundles; re-read at most once a minute. */

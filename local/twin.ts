@@ -23,7 +23,6 @@ import { BucketReleaseObjectStore } from '#shared/adapters/bucket-release-object
 import { ReleaseManifests } from '#shared/usecases/release-manifests.ts';
 import { InProcessQueue, type QueueStats } from '#shared/adapters/local/in-process-queue.ts';
 import { SqliteRunStore } from '#shared/adapters/local/sqlite-run-store.ts';
-import { RunStoreTrafficHistory } from '#shared/adapters/run-store-traffic-history.ts';
 import type { ConsumingTaskQueue, TaskQueue } from '#shared/ports/task-queue.port.ts';
 import { DEFAULT_HEALTH_WAIT, type StepFinishedMessage, type WorkflowDeps } from '#shared/usecases/deps.ts';
 import { sweepRuns, tickRun } from '#shared/usecases/sweep.ts';
@@ -215,7 +214,6 @@ async function startServices(
 
     const store = new SqliteRunStore({ path: join(dir, RUN_STORE_FILE) });
     stops.push(() => store.close());
-    const history = new RunStoreTrafficHistory(store);
     const bucket = new FolderBucket(join(dir, 'bucket'));
     const gateway: KubeGateway = createKubeGateway({
       connections: createClusterConnections({ clusters: registry.clusters, defaultKubeconfigPath: target.kubeconfigPath, logger }),
@@ -242,7 +240,7 @@ async function startServices(
       gateway,
       // The emulator serves one instance; a policy naming another gets it all the same.
       gtmFor: () => localGtm,
-      history,
+      history: store.trafficHistory,
       clock,
       logger,
       dryRun: false,

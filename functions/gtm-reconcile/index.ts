@@ -1,6 +1,5 @@
 import { systemClock } from '#shared/core/clock.ts';
 import type { FcContext } from '#shared/platform/triggers/fc.ts';
-import { RunStoreTrafficHistory } from '#shared/adapters/run-store-traffic-history.ts';
 import { cloudBase } from '../cloud.ts';
 import { createGtmReconcileHandler } from './handler.ts';
 
@@ -15,7 +14,7 @@ export const handler = (event: Buffer, context: FcContext) =>
       // Built per invocation: the STS keys it signs with are this invocation's.
       gtmFor: (instanceId) =>
         new AlidnsGtm({ endpoint: 'https://alidns.aliyuncs.com', instanceId: instanceId ?? b.config.TRICENTER_GTM_INSTANCE_ID, credentials: b.credentials.provider(), logger: b.logger }),
-      history: new RunStoreTrafficHistory(b.store),
+      history: b.trafficHistory,
       clock: systemClock,
       logger: b.logger,
       dryRun: b.config.TRICENTER_GTM_DRY_RUN === 'true',

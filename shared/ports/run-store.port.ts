@@ -2,7 +2,6 @@ import { ConflictError, NotFoundError } from '../core/errors.ts';
 import type { ReleasePlan } from '../model/plan.ts';
 import type { AppRef } from '../model/ownership.ts';
 import type { Run, Transition } from '../workflow/run.ts';
-import type { TrafficRecord } from './traffic-history.port.ts';
 
 /**
  * Where releases, runs and per-application state live. Shaped for a wide-column store
@@ -131,8 +130,6 @@ export interface AppRecord {
   lastReleaseId?: string;
   /** The last upload that could not become a release (a bad bundle), for `status`. */
   lastFailedIngest?: FailedIngest;
-  /** What the traffic reconciler remembers between runs (see RunStoreTrafficHistory). */
-  traffic?: TrafficRecord;
   updatedAt: number;
   /** Managed by the store. */
   version: number;

@@ -5,8 +5,10 @@ import type { TrafficHistory } from '../traffic/types.ts';
 /**
  * Where the traffic reconciler keeps, per application, what it must remember between runs: the
  * absence counters of the planner and a cache of GTM settings it verified recently. One JSON
- * document per application with an integer version; every write is conditional.
- * Twins: shared/adapters/local/traffic-history-stores.ts (in-memory and SQLite).
+ * document per application with an integer version, in a record of its own (never the workflow's
+ * application record, so traffic and workflow writes do not conflict); every write is conditional.
+ * Adapters: the run stores' `trafficHistory` (a table beside theirs in Tablestore and SQLite);
+ * in memory for tests: shared/adapters/local/traffic-history-stores.ts.
  */
 export interface TrafficRecord {
   history: TrafficHistory;

@@ -8,7 +8,6 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AlidnsGtm } from '#shared/adapters/aliyun/alidns-gtm.ts';
 import { MemoryTrafficHistoryStore } from '#shared/adapters/local/traffic-history-stores.ts';
 import { SqliteRunStore } from '#shared/adapters/local/sqlite-run-store.ts';
-import { RunStoreTrafficHistory } from '#shared/adapters/run-store-traffic-history.ts';
 import { TricenterError } from '#shared/core/errors.ts';
 import { memoryLogger } from '#shared/core/log.ts';
 import type { ClusterGateway } from '#shared/ports/cluster-gateway.port.ts';
@@ -113,8 +112,7 @@ describe('reconcileTraffic (msw GTM, gateway double)', () => {
 
   it('removes an address after 3 absent observations persisted in the run store (SQLite)', async () => {
     const runStore = new SqliteRunStore({ path: ':memory:' });
-    await runStore.saveApp({ app: { namespace: 'demo', name: 'web-demo' }, updatedAt: 0, version: 0 }, null);
-    const persisted = new RunStoreTrafficHistory(runStore);
+    const persisted = runStore.trafficHistory;
     history = persisted;
     await run();
     fake.calls.length = 0;
@@ -126,7 +124,7 @@ describe('reconcileTraffic (msw GTM, gateway double)', () => {
     }
     expect(perRound).toEqual([[], [], ['UpdateDnsGtmAddressPool']]);
     expect(poolAddrs('.pool-beijing')).toEqual(['127.0.0.2/SMART']);
-    expect((await persisted.get({ namespace: 'demo', name: 'web-demo' }))?.version).toBe(5);
+    expect((await persisted.get({ namespace: 'demo', name: 'web-demo' }))?.version).toBe(4);
     await runStore.close();
   });
 

@@ -22,6 +22,7 @@ export interface TableNames {
   ingests: string;
   trafficClaims: string;
   rejectedUploads: string;
+  trafficHistory: string;
   releasesByApp: string;
   runsByApp: string;
 }
@@ -39,6 +40,7 @@ export function tableNames(prefix: string): TableNames {
     ingests: `${prefix}ingests`,
     trafficClaims: `${prefix}traffic_claims`,
     rejectedUploads: `${prefix}rejected_uploads`,
+    trafficHistory: `${prefix}traffic_history`,
     releasesByApp: `${prefix}releases_by_app`,
     runsByApp: `${prefix}runs_by_app`,
   };

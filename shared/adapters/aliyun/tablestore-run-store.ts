@@ -21,10 +21,11 @@ import {
   type TrafficClaim,
   type RunStore,
 } from '../../ports/run-store.port.ts';
+import type { StoredTrafficRecord, TrafficHistoryStore, TrafficRecord } from '../../ports/traffic-history.port.ts';
 import type { Run } from '../../workflow/run.ts';
 import { sameCredentials, type CloudCredentials, type CredentialsProvider } from './credentials.ts';
 import { TablestoreCalls, tablestoreClient, type TablestoreCallsOptions } from './tablestore-client.ts';
-import { otsEndpoint } from './ots-endpoint.ts';
+import { DEFAULT_TABLE_PREFIX, otsEndpoint } from './ots-endpoint.ts';
 import {
   attributesOf,
   bodyColumns,
@@ -46,6 +47,7 @@ import {
  *   <prefix>ingests   pk [ingest_key]  version, body_chunks, body_0..n       (bucket/key@etag; its SHA-256 over 1 KB)
  *   <prefix>traffic_claims    pk [resource]  version, body_chunks, body_0..n  (a released claim stays as a row holding null)
  *   <prefix>rejected_uploads  pk [upload]    body_chunks, body_0..n           (see rejectedUploadRowKey)
+ *   <prefix>traffic_history   pk [app]       version, body_chunks, body_0..n  (the traffic reconciler's memory, apart from the workflow's app row)
  *   global secondary indexes <prefix>releases_by_app / <prefix>runs_by_app: pk [app_key, created_at, id]
  *   every row also holds write_token, the id of the write that put it (see TablestoreCalls.putRow)
  *
@@ -72,8 +74,6 @@ export interface TablestoreRunStoreOptions extends TablestoreCallsOptions {
   /** Overrides `https://<instance>.<region>.ots.aliyuncs.com` (a VPC endpoint, or a test server). */
   endpoint?: string;
 }
-
-export const DEFAULT_TABLE_PREFIX = 'tricenter_';
 
 /**
  * The primary key of an ingest row. A string primary-key column holds at most 1 KB and an OSS key
@@ -116,6 +116,22 @@ type ClaimRow = { claim: TrafficClaim | null; version: number };
 
 export class TablestoreRunStore implements RunStore {
   readonly tables: TableNames;
+  /** The traffic history, in its own table: its writes never conflict with the workflow's. */
+  readonly trafficHistory: TrafficHistoryStore = {
+    get: async (app) => {
+      const key = appKey(app);
+      const row = await this.readVersioned<StoredTrafficRecord>(this.tables.trafficHistory, [{ app: key }], `traffic history ${key}`);
+      return row && { record: row.record, version: row.version };
+    },
+    put: async (app, record: TrafficRecord, expectedVersion) => {
+      const key = appKey(app);
+      const stored: StoredTrafficRecord = { record, version: (expectedVersion ?? 0) + 1 };
+      await this.write(this.tables.trafficHistory, [{ app: key }], stored, `traffic history ${key}`, expectedVersion, {
+        conflict: `traffic history of ${key} changed meanwhile (expected version ${expectedVersion ?? 'none'})`,
+      });
+      return stored.version;
+    },
+  };
   private readonly endpoint: string;
   private readonly logger: Logger;
   private readonly calls: TablestoreCalls;

@@ -33,6 +33,7 @@ export function tableSpecs(prefix: string): TableSpec[] {
     { name: t.ingests, primaryKey: 'ingest_key' },
     { name: t.trafficClaims, primaryKey: 'resource' },
     { name: t.rejectedUploads, primaryKey: 'upload' },
+    { name: t.trafficHistory, primaryKey: 'app' },
   ];
 }
 

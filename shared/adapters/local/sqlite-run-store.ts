@@ -21,7 +21,9 @@ import {
   type TrafficClaim,
   type RunStore,
 } from '../../ports/run-store.port.ts';
+import type { TrafficHistoryStore } from '../../ports/traffic-history.port.ts';
 import type { Run } from '../../workflow/run.ts';
+import { SqliteTrafficHistory } from './traffic-history-stores.ts';
 
 /**
  * The local RunStore: one SQLite file (or `:memory:`) through better-sqlite3. Each row keeps its
@@ -54,6 +56,9 @@ CREATE TABLE IF NOT EXISTS traffic_claims (
   resource TEXT PRIMARY KEY, app_key TEXT NOT NULL, body TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS traffic_claims_by_app ON traffic_claims (app_key);
+CREATE TABLE IF NOT EXISTS traffic_history (
+  app_key TEXT PRIMARY KEY, version INTEGER NOT NULL, body TEXT NOT NULL
+);
 `;
 
 interface BodyRow {
@@ -75,6 +80,8 @@ export interface SqliteRunStoreOptions {
 
 export class SqliteRunStore implements RunStore {
   private readonly db: Database.Database;
+  /** The traffic history, in its own table of the same file: its writes never conflict with the workflow's. */
+  readonly trafficHistory: TrafficHistoryStore;
 
   constructor(options: SqliteRunStoreOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
@@ -83,6 +90,7 @@ export class SqliteRunStore implements RunStore {
     // Another process (the CLI next to `local up`) may hold the write lock for a moment.
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
+    this.trafficHistory = new SqliteTrafficHistory(this.db);
   }
 
   async putRelease(release: Release): Promise<void> {
