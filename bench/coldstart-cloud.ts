@@ -1,0 +1,118 @@
+/**
+ * The cloud a cold-start measurement runs against, loaded with `node --import` before the clock
+ * starts: Tablestore, OSS, FC and Alidns answered by the msw fakes of the test suite (real wire
+ * formats, `onUnhandledRequest: 'error'`), and a Kubernetes API for three clusters answering
+ * discovery and the demo's Ingress. COLDSTART_SEED=ingested stores examples/web-demo as the
+ * bundle-ingest function would (from source, through the same fakes), so a status read, a sweep
+ * and a reconcile have an application to work on. Bundled by bench/coldstart.bench.ts.
+ */
+import { readFileSync } from 'node:fs';
+import { http, HttpResponse } from 'msw';
+import { setupServer } from 'msw/node';
+import { createOssBundleSource } from '#shared/adapters/aliyun/oss-bundle-source.ts';
+import { createTablestoreRunStore } from '#shared/adapters/aliyun/tablestore-run-store.ts';
+import { createTables, tablestoreClient } from '#shared/adapters/aliyun/tablestore-tables.ts';
+import { staticCredentials } from '#shared/adapters/aliyun/credentials.ts';
+import { BucketReleaseObjectStore } from '#shared/adapters/bucket-release-objects.ts';
+import { loadBundleBytes } from '#shared/bundle/load.ts';
+import { systemClock } from '#shared/core/clock.ts';
+import { silentLogger } from '#shared/core/log.ts';
+import { parseClusterRegistry } from '#shared/model/clusters.ts';
+import { DEFAULT_HEALTH_WAIT } from '#shared/usecases/deps.ts';
+import { ingestBundle } from '#shared/usecases/ingest-bundle.ts';
+import { ReleaseManifests } from '#shared/usecases/release-manifests.ts';
+import { FakeFc } from '../test/aliyun/fc-msw.ts';
+import { COLDSTART_ACCOUNT, COLDSTART_ENV, COLDSTART_KEYS } from './coldstart-config.ts';
+import { FakeOss } from '../test/aliyun/oss-msw.ts';
+import { FakeTablestore } from '../test/aliyun/tablestore-msw.ts';
+import { FakeAlidns } from '../test/traffic/alidns-msw.ts';
+
+
+/** The demo's three centers in two places, labelled as examples/web-demo/clusters.yaml labels them (its TrafficPolicy selects by city). */
+const CLUSTERS = ['cluster1-beijing', 'cluster2-beijing', 'cluster1-hangzhou'];
+const cityOf = (cluster: string) => (cluster.endsWith('hangzhou') ? 'hangzhou' : 'beijing');
+const kubeServer = (cluster: string) => `https://${cluster}.kube.bench.invalid:6443`;
+
+function kubeconfig(cluster: string): string {
+  return JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: cluster, cluster: { server: kubeServer(cluster), 'insecure-skip-tls-verify': true } }],
+    users: [{ name: 'bench', user: { token: 'bench-kube-token' } }],
+    contexts: [{ name: cluster, context: { cluster, user: 'bench', namespace: 'demo' } }],
+    'current-context': cluster,
+  });
+}
+
+/** Discovery and the demo's Ingress (with an address), per cluster: what a reconcile reads. */
+function kubeHandlers() {
+  return CLUSTERS.flatMap((cluster, i) => [
+    http.get(`${kubeServer(cluster)}/apis/networking.k8s.io/v1`, () =>
+      HttpResponse.json({ kind: 'APIResourceList', apiVersion: 'v1', groupVersion: 'networking.k8s.io/v1', resources: [{ name: 'ingresses', singularName: 'ingress', namespaced: true, kind: 'Ingress', verbs: ['get', 'list', 'patch', 'delete'] }] }),
+    ),
+    http.get(`${kubeServer(cluster)}/apis/networking.k8s.io/v1/namespaces/:namespace/ingresses/:name`, ({ params }) =>
+      HttpResponse.json({ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: params.name, namespace: params.namespace, resourceVersion: '7' }, status: { loadBalancer: { ingress: [{ ip: `203.0.113.${i + 10}` }] } } }),
+    ),
+  ]);
+}
+
+const registryYaml = [
+  'clusters:',
+  ...CLUSTERS.flatMap((cluster) => [
+    `  - name: ${cluster}`,
+    `    labels: {city: ${cityOf(cluster)}, region: cn-${cityOf(cluster)}}`,
+    `    connection: {kubeconfigEnv: KUBECONFIG_${cluster.replace(/-/g, '_').toUpperCase()}}`,
+  ]),
+  'tenants:',
+  '  - name: demo',
+  '    gtm:',
+  '      - instance: default',
+  '        domains: [web-demo.example.com]',
+  '',
+].join('\n');
+
+for (const cluster of CLUSTERS) process.env[`KUBECONFIG_${cluster.replace(/-/g, '_').toUpperCase()}`] = Buffer.from(kubeconfig(cluster)).toString('base64');
+Object.assign(process.env, COLDSTART_ENV);
+
+const keys = { [COLDSTART_KEYS.accessKeyId]: { secret: COLDSTART_KEYS.accessKeySecret, stsToken: COLDSTART_KEYS.securityToken } };
+const oss = new FakeOss({ endpointHost: 'oss-cn-hangzhou-internal.aliyuncs.com', buckets: [COLDSTART_ENV.TRICENTER_BUCKET], keys });
+const ots = new FakeTablestore({ endpoint: COLDSTART_ENV.TRICENTER_OTS_ENDPOINT, instance: COLDSTART_ENV.TRICENTER_OTS_INSTANCE, keys });
+const fc = new FakeFc({ endpoint: `https://${COLDSTART_ACCOUNT}.cn-hangzhou.fc.aliyuncs.com`, functions: ['tricenter-deploy-step', 'tricenter-gtm-reconcile'], keys });
+const alidns = new FakeAlidns({ endpoint: 'https://alidns.aliyuncs.com', keys: { [COLDSTART_KEYS.accessKeyId]: COLDSTART_KEYS.accessKeySecret }, instances: [COLDSTART_ENV.TRICENTER_GTM_INSTANCE_ID] });
+
+const server = setupServer(...oss.handlers(), ...ots.handlers(), ...fc.handlers(), ...alidns.handlers(), ...kubeHandlers());
+server.listen({ onUnhandledRequest: 'error' });
+
+const credentials = staticCredentials(COLDSTART_KEYS);
+const bundles = createOssBundleSource({ region: 'cn-hangzhou', internal: true, credentials });
+const store = createTablestoreRunStore({ region: 'cn-hangzhou', instance: COLDSTART_ENV.TRICENTER_OTS_INSTANCE, tablePrefix: 'tricenter_', endpoint: COLDSTART_ENV.TRICENTER_OTS_ENDPOINT, credentials });
+await createTables(tablestoreClient({ endpoint: COLDSTART_ENV.TRICENTER_OTS_ENDPOINT, instance: COLDSTART_ENV.TRICENTER_OTS_INSTANCE, credentials: COLDSTART_KEYS }), 'tricenter_');
+await bundles.put(COLDSTART_ENV.TRICENTER_BUCKET, 'config/clusters.yaml', new TextEncoder().encode(registryYaml));
+const demo = ['app.yaml', 'app-meta.yaml', 'traffic.yaml'].map((file) => readFileSync(`examples/web-demo/${file}`, 'utf8')).join('\n---\n');
+const bundleKey = 'bundles/demo/web-demo.yaml';
+const uploaded = await bundles.put(COLDSTART_ENV.TRICENTER_BUCKET, bundleKey, new TextEncoder().encode(demo));
+
+if (process.env.COLDSTART_SEED === 'ingested') {
+  const registry = parseClusterRegistry(await loadBundleBytes('clusters.yaml', new TextEncoder().encode(registryYaml)));
+  let ids = 0;
+  const result = await ingestBundle(
+    {
+      store,
+      bundles,
+      queue: { send: async () => {} },
+      gateway: undefined as never,
+      manifests: new ReleaseManifests(new BucketReleaseObjectStore(bundles, COLDSTART_ENV.TRICENTER_BUCKET)),
+      registry: async () => registry,
+      clock: systemClock,
+      logger: silentLogger,
+      newId: () => `run-bench-${++ids}`,
+      healthWait: DEFAULT_HEALTH_WAIT,
+      gtmDefaultInstanceId: COLDSTART_ENV.TRICENTER_GTM_INSTANCE_ID,
+    },
+    { bucket: COLDSTART_ENV.TRICENTER_BUCKET, key: bundleKey, etag: uploaded.etag },
+  );
+  if (result.outcome !== 'run-started') throw new Error(`seeding the bench's store failed: ${JSON.stringify(result)}`);
+}
+
+/** The OSS event of the upload above, for bundle-ingest: the sample's shape with this object's eTag. */
+(globalThis as { coldstartUpload?: unknown }).coldstartUpload = { bucket: COLDSTART_ENV.TRICENTER_BUCKET, key: bundleKey, etag: uploaded.etag };
