@@ -1,8 +1,6 @@
 import { loadBundleBytes } from '../bundle/load.ts';
-import { parseBucketKey } from '../model/bucket-key.ts';
-import { refuseBadKey } from './rejected-uploads.ts';
-import { claimTrafficAtIngest } from './traffic-claims.ts';
 import { errorMessage, isTricenterError, TricenterError } from '../core/errors.ts';
+import { parseBucketKey } from '../model/bucket-key.ts';
 import { parseBundle } from '../model/bundle.ts';
 import type { AppRef } from '../model/ownership.ts';
 import type { Plan } from '../model/plan.ts';
@@ -11,7 +9,9 @@ import type { IngestKey, IngestResult, Release } from '../ports/run-store.port.t
 import { render } from '../render/render.ts';
 import { admitRelease } from '../tenancy/admission.ts';
 import type { WorkflowDeps } from './deps.ts';
+import { refuseBadKey } from './rejected-uploads.ts';
 import { recordFailedIngest, startReleaseRun } from './releases.ts';
+import { claimTrafficAtIngest } from './traffic-claims.ts';
 
 /**
  * An uploaded bundle becomes a release and a run, once per bucket + key + eTag:
@@ -40,20 +40,22 @@ export async function ingestBundle(deps: WorkflowDeps, source: IngestKey): Promi
 }
 
 async function ingestClaimed(deps: WorkflowDeps, source: IngestKey): Promise<IngestResult> {
-  const refused = await refuseBadKey(deps, source);
-  if (refused) return refused;
+  const key = parseBucketKey(source.key);
+  if (!key.ok) return refuseBadKey(deps, source, key.reason);
+  const expected = key.app;
   const object = await deps.bundles.get(source.bucket, source.key, { ifMatch: source.etag });
   const bundle = parseBundle(await loadBundleBytes(source.key, object.data));
+  const registry = await deps.registry();
   // The release carries its TrafficPolicies beside the rendered manifests: the GTM reconciler reads them from there.
-  const plan = { ...render(bundle, await deps.registry()), traffic: bundle.trafficPolicies.map((t) => t.policy) };
-  const expected = appFromKey(source.key);
-  if (expected && (expected.namespace !== plan.app.namespace || expected.name !== plan.app.name)) {
+  const plan = { ...render(bundle, registry), traffic: bundle.trafficPolicies.map((t) => t.policy) };
+  if (expected.namespace !== plan.app.namespace || expected.name !== plan.app.name) {
     throw new TricenterError(
       'VALIDATION',
       `${source.key}: the object key names application ${expected.namespace}/${expected.name} but the bundle's Application is ${plan.app.namespace}/${plan.app.name}`,
     );
   }
-  admitRelease({ tenant: expected?.namespace ?? plan.app.namespace, registry: await deps.registry(), plan, traffic: bundle.trafficPolicies });
+  // The tenant is the key's namespace: whatever the bundle says, it is checked against what that tenant may use.
+  admitRelease({ tenant: expected.namespace, registry, plan, traffic: bundle.trafficPolicies });
   await claimTrafficAtIngest(deps.store, plan.app, plan.traffic, deps.gtmDefaultInstanceId, deps.clock.now(), deps.logger);
 
   const record = await deps.store.getApp(plan.app);

@@ -1,17 +1,18 @@
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/log.ts';
-import { parseBucketKey, tenantFolder } from '../model/bucket-key.ts';
+import { tenantFolder } from '../model/bucket-key.ts';
 import type { IngestResult, ObjectSource, RejectedUpload, RunStore } from '../ports/run-store.port.ts';
 
 /**
  * The bucket-key gate of ingest: an object whose key breaks the rule (shared/model/bucket-key.ts)
- * is recorded as a rejected upload and never loaded. Returns the ingest's outcome for such a key,
- * undefined for a key that may be ingested.
+ * is recorded as a rejected upload and never loaded. Returns the ingest's outcome for such a key.
  */
-export async function refuseBadKey(deps: { store: Pick<RunStore, 'recordRejectedUpload'>; logger: Logger; clock: Clock }, source: ObjectSource): Promise<IngestResult | undefined> {
-  const verdict = parseBucketKey(source.key);
-  if (verdict.ok) return undefined;
-  const recorded = await deps.store.recordRejectedUpload({ source, reason: verdict.reason, at: deps.clock.now() });
+export async function refuseBadKey(
+  deps: { store: Pick<RunStore, 'recordRejectedUpload'>; logger: Logger; clock: Clock },
+  source: ObjectSource,
+  reason: string,
+): Promise<IngestResult> {
+  const recorded = await deps.store.recordRejectedUpload({ source, reason, at: deps.clock.now() });
   deps.logger.warn('upload rejected for its key', { bucket: source.bucket, key: source.key, etag: source.etag, reason: recorded.reason });
   return { outcome: 'failed', error: recorded.reason };
 }
