@@ -1,6 +1,18 @@
 #!/usr/bin/env node
-// The CLI is written in TypeScript; tsx compiles it on the fly so that `npm start` needs no build step.
-import { register } from 'tsx/esm/api';
+// Runs the compiled CLI (dist/cli, built by `npm install`'s prepare step) when it was built from the
+// sources as they are now; otherwise the TypeScript sources through tsx, so an edit under cli/ or
+// shared/ is never hidden behind an old build (`npm run build:cli` brings the fast start back).
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { compiledCli } from './compiled-cli.mjs';
 
-register();
-await import('../cli/main.ts');
+const root = fileURLToPath(new URL('..', import.meta.url));
+const build = compiledCli(join(root, 'dist/cli'), root);
+if ('entry' in build) {
+  await import(build.entry);
+} else {
+  if (process.env.TRICENTER_DEBUG === '1') console.error(`tricenter: running from the sources (${build.stale})`);
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('../cli/main.ts');
+}

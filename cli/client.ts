@@ -1,10 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { create as createTar } from 'tar';
-import { loadBundle } from '#shared/bundle/load.ts';
 import type { UploadOutcome, UploadReceipt } from '#shared/approval/uploads.ts';
 import { TricenterError, type ErrorCode } from '#shared/core/errors.ts';
-import { parseBundle } from '#shared/model/bundle.ts';
 import type { AppRef } from '#shared/model/ownership.ts';
 import { BUNDLE_EXTENSIONS } from '#shared/model/bucket-key.ts';
 import type { RejectedUpload } from '#shared/ports/run-store.port.ts';
@@ -110,6 +107,8 @@ export interface PackedBundle {
  * a folder becomes a .tar.gz of its YAML files; an archive or YAML file is sent as it is.
  */
 export async function packBundle(path: string): Promise<PackedBundle> {
+  // Imported here: `tricenter status` and the decisions use this client without the loader, the zod models or tar.
+  const [{ loadBundle }, { parseBundle }, { create: createTar }] = await Promise.all([import('#shared/bundle/load.ts'), import('#shared/model/bundle.ts'), import('tar')]);
   const absolute = resolve(path);
   const loaded = await loadBundle(absolute);
   const { application } = parseBundle(loaded);

@@ -3,11 +3,10 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { createLogger } from '#shared/core/log.ts';
 import type { AppStatus } from '#shared/usecases/status.ts';
-import { startLocalTwin, startLocalTwinOnClusters, type LocalTwinOnClusters } from '#local/twin.ts';
+import type { LocalTwinOnClusters } from '#local/twin.ts';
 import { ApiClient, packBundle } from '../client.ts';
 import { formatWorkloads } from '../status-view.ts';
 import { formatTrafficStatus, trafficStatus } from './traffic.ts';
-import { formatDrillReport, runDrillOnTwin } from '#local/drill.ts';
 import type { AppRef } from '#shared/model/ownership.ts';
 
 /**
@@ -17,6 +16,7 @@ import type { AppRef } from '#shared/model/ownership.ts';
  * Ctrl-C. JSON logs go to .tricenter/logs/tricenter.log so the console stays readable.
  * An existing state folder is resumed (runs, approvals, bucket, GTM, simulated clusters), the demo
  * included: it carries on from where the run is; `--fresh` wipes the folder first (`npm start` does).
+ * The twin and the drill are imported when `local up` runs, not for `tricenter --help`.
  */
 interface UpOptions {
   clusters: string;
@@ -60,6 +60,7 @@ export function register(program: Command): void {
       const logger = createLogger({ fn: 'local' }, { sink: (line) => logStream.write(`${line}\n`) });
 
       say('Starting the local twin...');
+      const { startLocalTwin, startLocalTwinOnClusters } = await import('#local/twin.ts');
       const common = { dir, fresh: options.fresh ?? false, clustersFile: options.clusters, approvalPort: Number(options.approvalPort), probeIntervalScale: Number(options.probeScale), logger };
       const twin: LocalTwinOnClusters = options.kubeconfig
         ? await startLocalTwinOnClusters({ ...common, kubeconfig: options.kubeconfig })
@@ -160,6 +161,7 @@ async function runDemoDrill(twin: LocalTwinOnClusters, app: AppRef): Promise<voi
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   say(formatTrafficStatus(await trafficStatus(twin.endpoints, app)));
+  const { formatDrillReport, runDrillOnTwin } = await import('#local/drill.ts');
   say();
   const report = await runDrillOnTwin(twin.endpoints, { app, onProgress: (line) => say(`  ${line}`) });
   say();

@@ -1,20 +1,17 @@
 import type { Command } from 'commander';
-import { stringify } from 'yaml';
-import { loadBundle } from '#shared/bundle/load.ts';
 import { BundleError } from '#shared/core/errors.ts';
-import { parseBundle, parseClusterRegistry, type AppBundle } from '#shared/model/bundle.ts';
+import type { AppBundle } from '#shared/model/bundle.ts';
 import type { ClusterRegistry } from '#shared/model/clusters.ts';
 import type { KubeObject } from '#shared/model/kube.ts';
 import type { Plan } from '#shared/model/plan.ts';
-import { render } from '#shared/render/render.ts';
-import { admitNames, admitRelease } from '#shared/tenancy/admission.ts';
-import { formatTable, manifestsByCluster, planRows, type PlanRow } from '#shared/render/views.ts';
+import type { PlanRow } from '#shared/render/views.ts';
 import { terminalSafe, terminalSafeJson } from '../terminal-text.ts';
 
 /**
  * Dry-run commands: `render` prints the manifests each cluster would get, `plan` the steps.
  * Neither touches a cluster. Both refuse what ingest refuses: names the API server would reject
  * always, and, given the operator's registry (`--clusters`) or a `--tenant`, what the tenant may not use.
+ * The loader, the models, the renderer and YAML are imported when one of them runs, not for `--help`.
  */
 export function register(program: Command): void {
   program
@@ -27,7 +24,7 @@ export function register(program: Command): void {
     .option('-o, --output <format>', 'yaml or json', 'yaml')
     .action(async (bundlePath: string, opts: PlanOptions & { cluster?: string; output: string }) => {
       const format = outputFormat(opts.output, ['yaml', 'json']);
-      const { plan, registry } = await planFor(bundlePath, opts);
+      const [{ plan, registry }, { manifestsByCluster }] = await Promise.all([planFor(bundlePath, opts), import('#shared/render/views.ts')]);
       let byCluster = manifestsByCluster(plan);
       if (opts.cluster !== undefined) {
         const name = canonicalClusterName(opts.cluster, registry);
@@ -37,7 +34,7 @@ export function register(program: Command): void {
         }
         byCluster = new Map([[name, manifests]]);
       }
-      process.stdout.write(format === 'json' ? `${terminalSafeJson(Object.fromEntries(byCluster))}\n` : toYaml(byCluster));
+      process.stdout.write(format === 'json' ? `${terminalSafeJson(Object.fromEntries(byCluster))}\n` : await toYaml(byCluster));
     });
 
   program
@@ -49,7 +46,7 @@ export function register(program: Command): void {
     .option('-o, --output <format>', 'table or json', 'table')
     .action(async (bundlePath: string, opts: PlanOptions & { output: string }) => {
       const format = outputFormat(opts.output, ['table', 'json']);
-      const { plan } = await planFor(bundlePath, opts);
+      const [{ plan }, { formatTable, planRows }] = await Promise.all([planFor(bundlePath, opts), import('#shared/render/views.ts')]);
       if (format === 'json') {
         process.stdout.write(`${terminalSafeJson(plan)}\n`);
         return;
@@ -67,6 +64,12 @@ interface PlanOptions {
 }
 
 async function planFor(bundlePath: string, opts: PlanOptions): Promise<{ plan: Plan; registry: ClusterRegistry }> {
+  const [{ loadBundle }, { parseBundle, parseClusterRegistry }, { render }, { admitNames, admitRelease }] = await Promise.all([
+    import('#shared/bundle/load.ts'),
+    import('#shared/model/bundle.ts'),
+    import('#shared/render/render.ts'),
+    import('#shared/tenancy/admission.ts'),
+  ]);
   const bundle = parseBundle(await loadBundle(bundlePath));
   const registry = opts.clusters === undefined ? registryInside(bundle) : parseClusterRegistry(await loadBundle(opts.clusters));
   const plan = render(bundle, registry);
@@ -95,7 +98,8 @@ function canonicalClusterName(written: string, registry: ClusterRegistry): strin
 }
 
 /** Multi-document YAML; each cluster's first document opens with a `# cluster: NAME` comment. */
-function toYaml(byCluster: Map<string, KubeObject[]>): string {
+async function toYaml(byCluster: Map<string, KubeObject[]>): Promise<string> {
+  const { stringify } = await import('yaml');
   const docs: string[] = [];
   for (const [cluster, manifests] of byCluster) {
     manifests.forEach((manifest, i) => {

@@ -1,15 +1,12 @@
 import type { Command } from 'commander';
 import { dirname, resolve } from 'node:path';
-import { loadBundle } from '#shared/bundle/load.ts';
 import { TricenterError } from '#shared/core/errors.ts';
-import { parseClusterRegistry } from '#shared/model/bundle.ts';
-import { readSandboxState, requestFault, type SandboxFault } from '#sandbox/control.ts';
-import { startSandbox } from '#sandbox/index.ts';
+import type { SandboxFault } from '#sandbox/control.ts';
 
 /**
  * `tricenter sandbox up` runs simulated clusters in the foreground until SIGINT/SIGTERM;
  * `tricenter sandbox fail|heal <cluster>` inject and clear faults in a running one, found through
- * the state file beside its kubeconfig.
+ * the state file beside its kubeconfig. The sandbox is imported when one of them runs, not for `--help`.
  */
 const DEFAULT_DIR = '.tricenter/sandbox';
 type Mode = 'data-plane' | 'api' | 'both';
@@ -39,6 +36,7 @@ export function combineFault(current: SandboxFault, mode: Mode, fail: boolean): 
 }
 
 async function changeFault(cluster: string, opts: { mode: Mode; kubeconfig?: string }, fail: boolean): Promise<void> {
+  const { readSandboxState, requestFault } = await import('#sandbox/control.ts');
   const state = await readSandboxState(sandboxDir(opts.kubeconfig));
   const current = state.clusters.find((c) => c.name === cluster);
   if (!current) throw new TricenterError('NOT_FOUND', `no sandbox cluster named "${cluster}"; clusters: ${state.clusters.map((c) => c.name).join(', ')}`);
@@ -60,6 +58,7 @@ export function register(program: Command): void {
     .option('--data-plane-port <port>', 'data plane port on every cluster address (0 = any free one)', integer('--data-plane-port', 0), 8080)
     .option('--first-address <ip>', 'loopback address of the first cluster', '127.0.0.2')
     .action(async (opts: { clusters: string; kubeconfig?: string; readyDelay: number; dataPlanePort: number; firstAddress: string }) => {
+      const [{ loadBundle }, { parseClusterRegistry }, { startSandbox }] = await Promise.all([import('#shared/bundle/load.ts'), import('#shared/model/bundle.ts'), import('#sandbox/index.ts')]);
       const registry = parseClusterRegistry(await loadBundle(opts.clusters));
       const dir = sandboxDir(opts.kubeconfig);
       const running = await startSandbox({

@@ -1,11 +1,8 @@
 import type { Command } from 'commander';
 import { credentialsFromEnv } from '#shared/adapters/aliyun/credentials.ts';
-import { OTS_NETWORKS, otsEndpoint, type OtsNetwork } from '#shared/adapters/aliyun/ots-endpoint.ts';
-import { DEFAULT_TABLE_PREFIX } from '#shared/adapters/aliyun/tablestore-run-store.ts';
-import { createTables, tablestoreClient, type TableSetupResult } from '#shared/adapters/aliyun/tablestore-tables.ts';
-import { loadBundle } from '#shared/bundle/load.ts';
+import { DEFAULT_TABLE_PREFIX, OTS_NETWORKS, otsEndpoint, type OtsNetwork } from '#shared/adapters/aliyun/ots-endpoint.ts';
+import type { TableSetupResult } from '#shared/adapters/aliyun/tablestore-tables.ts';
 import { TricenterError } from '#shared/core/errors.ts';
-import { parseClusterRegistry } from '#shared/model/clusters.ts';
 import { ackAccessSteps } from './ack-access.ts';
 
 /**
@@ -13,7 +10,8 @@ import { ackAccessSteps } from './ack-access.ts';
  * left alone). Credentials come from ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET / _SECURITY_TOKEN;
  * the instance, endpoint and prefix default to the variables s.yaml hands the functions, so one
  * environment configures both. With `--clusters`, it then prints the steps that give the
- * functions' role Kubernetes RBAC on the registry's ACK clusters.
+ * functions' role Kubernetes RBAC on the registry's ACK clusters. The Tablestore SDK and the
+ * registry's loader are imported when setup runs, not for `tricenter --help`.
  */
 export interface SetupOptions {
   endpoint?: string;
@@ -42,12 +40,14 @@ export function setupTarget(options: SetupOptions, env: NodeJS.ProcessEnv = proc
 
 export async function runSetup(options: SetupOptions, env: NodeJS.ProcessEnv = process.env): Promise<SetupTarget & { tables: TableSetupResult[] }> {
   const target = setupTarget(options, env);
+  const { createTables, tablestoreClient } = await import('#shared/adapters/aliyun/tablestore-tables.ts');
   const client = tablestoreClient({ endpoint: target.endpoint, instance: target.instance, credentials: credentialsFromEnv(env) });
   return { ...target, tables: await createTables(client, target.prefix) };
 }
 
 /** The ACK access steps for a cluster registry file (read and validated like the functions read it). */
 export async function accessSteps(registryFile: string, roleName: string): Promise<string> {
+  const [{ loadBundle }, { parseClusterRegistry }] = await Promise.all([import('#shared/bundle/load.ts'), import('#shared/model/clusters.ts')]);
   return ackAccessSteps(parseClusterRegistry(await loadBundle(registryFile)), roleName, registryFile);
 }
 

@@ -11,6 +11,9 @@ import { TricenterError } from '../../core/errors.ts';
 export const OTS_NETWORKS = ['public', 'vpc'] as const;
 export type OtsNetwork = (typeof OTS_NETWORKS)[number];
 
+/** The run store's table names start with this unless configured; here, not in its adapter, so `tricenter setup` names it without loading the SDK. */
+export const DEFAULT_TABLE_PREFIX = 'tricenter_';
+
 export interface OtsEndpointInput {
   region: string;
   instance: string;
