@@ -1,19 +1,11 @@
 import type { Command } from 'commander';
-import RPCClient from '@alicloud/pop-core';
-import { AlidnsGtm } from '#shared/adapters/aliyun/alidns-gtm.ts';
-import { createClusterConnections } from '#shared/adapters/kube/connections.ts';
-import { createKubeGateway } from '#shared/adapters/kube/gateway.ts';
-import { SqliteRunStore } from '#shared/adapters/local/sqlite-run-store.ts';
-import { RunStoreTrafficHistory } from '#shared/adapters/run-store-traffic-history.ts';
-import { currentRelease } from '#shared/usecases/releases.ts';
-import { loadBundle } from '#shared/bundle/load.ts';
+import type { AlidnsGtm } from '#shared/adapters/aliyun/alidns-gtm.ts';
 import { NotFoundError, TricenterError, errorMessage } from '#shared/core/errors.ts';
 import { createLogger, silentLogger, type Logger } from '#shared/core/log.ts';
-import { parseClusterRegistry } from '#shared/model/bundle.ts';
 import type { AppRef } from '#shared/model/ownership.ts';
 import { clusterOfRemark, ownedPoolName, ownedStrategyName } from '#shared/ports/gtm.port.ts';
-import { reconcileTraffic, type ReconcileTrafficResult } from '#shared/usecases/reconcile-traffic.ts';
-import { controlApiFault, formatDrillReport, resolveOnce, runDrillOnTwin, type DrillReport } from '#local/drill.ts';
+import type { ReconcileTrafficResult } from '#shared/usecases/reconcile-traffic.ts';
+import type { DrillReport } from '#local/drill.ts';
 import type { LocalEndpoints } from '#local/twin.ts';
 import { DEFAULT_ENDPOINTS_FILE, parseAppRef, readEndpoints } from '../target.ts';
 import { terminalSafe, terminalSafeJson, terminalSafeLines } from '../terminal-text.ts';
@@ -22,20 +14,31 @@ import { terminalSafe, terminalSafeJson, terminalSafeLines } from '../terminal-t
  * `tricenter traffic plan|apply|status <ns/name>` and `tricenter drill <ns/name>` against the
  * running local twin, found through its endpoints file. plan and apply run the same reconcile
  * use case the gtm-reconcile function runs (plan = dry run), with the twin's store, clusters and
- * GTM emulator; status reads GTM back through its API and asks its DNS.
+ * GTM emulator; status reads GTM back through its API and asks its DNS. The adapters, the SDK
+ * and the drill are imported when a command runs, not for `tricenter --help`.
  */
 
-function gtmOf(endpoints: LocalEndpoints): AlidnsGtm {
+async function gtmOf(endpoints: LocalEndpoints): Promise<AlidnsGtm> {
+  const { AlidnsGtm } = await import('#shared/adapters/aliyun/alidns-gtm.ts');
   const { endpoint, instanceId, accessKeyId, accessKeySecret } = endpoints.gtm;
   return new AlidnsGtm({ endpoint, instanceId, credentials: { accessKeyId, accessKeySecret }, timeoutMs: 5000 });
 }
 
 /** One reconcile of `app` with the twin's adapters; `dryRun` plans and writes nothing. */
 export async function reconcileOnTwin(endpoints: LocalEndpoints, app: AppRef, options: { dryRun: boolean; logger?: Logger }): Promise<ReconcileTrafficResult[]> {
+  const [{ loadBundle }, { parseClusterRegistry }, { SqliteRunStore }, { createClusterConnections }, { createKubeGateway }, { currentRelease }, { reconcileTraffic }] = await Promise.all([
+    import('#shared/bundle/load.ts'),
+    import('#shared/model/bundle.ts'),
+    import('#shared/adapters/local/sqlite-run-store.ts'),
+    import('#shared/adapters/kube/connections.ts'),
+    import('#shared/adapters/kube/gateway.ts'),
+    import('#shared/usecases/releases.ts'),
+    import('#shared/usecases/reconcile-traffic.ts'),
+  ]);
   const logger = options.logger ?? silentLogger;
   const registry = parseClusterRegistry(await loadBundle(endpoints.clustersFile));
   const store = new SqliteRunStore({ path: endpoints.store });
-  const history = new RunStoreTrafficHistory(store);
+  const history = store.trafficHistory;
   const gateway = createKubeGateway({
     connections: createClusterConnections({ clusters: registry.clusters, defaultKubeconfigPath: endpoints.kubeconfig, logger }),
     logger,
@@ -46,9 +49,10 @@ export async function reconcileOnTwin(endpoints: LocalEndpoints, app: AppRef, op
     if (!release) throw new NotFoundError(`${app.namespace}/${app.name} has no current run on the local twin (upload its bundle first)`);
     const policies = release.plan.traffic ?? [];
     if (policies.length === 0) throw new NotFoundError(`the current release of ${app.namespace}/${app.name} has no TrafficPolicy`);
+    const gtm = await gtmOf(endpoints);
     const results: ReconcileTrafficResult[] = [];
     for (const policy of policies) {
-      results.push(await reconcileTraffic({ policy, registry, gateway, gtm: gtmOf(endpoints), claims: store, history, logger, now: Date.now(), dryRun: options.dryRun }));
+      results.push(await reconcileTraffic({ policy, registry, gateway, gtm, claims: store, history, logger, now: Date.now(), dryRun: options.dryRun }));
     }
     return results;
   } finally {
@@ -76,7 +80,7 @@ type RpcReply = Record<string, unknown>;
 
 /** What GTM holds for `app` (its pools, their health and checks, its strategy and which set serves) and what DNS answers now. */
 export async function trafficStatus(endpoints: LocalEndpoints, app: AppRef): Promise<TrafficStatus> {
-  const gtm = gtmOf(endpoints);
+  const [gtm, { default: RPCClient }, { resolveOnce }] = await Promise.all([gtmOf(endpoints), import('@alicloud/pop-core'), import('#local/drill.ts')]);
   const { endpoint, accessKeyId, accessKeySecret } = endpoints.gtm;
   // Health verdicts and the serving set are not in the Gtm port (the reconciler never needs them): asked directly.
   const rpc = new RPCClient({ endpoint, apiVersion: '2015-01-09', accessKeyId, accessKeySecret });
@@ -240,6 +244,7 @@ export function register(program: Command): void {
     .option('-o, --output <format>', 'text or json', output, 'text' as const)
     .option(...endpointsOption)
     .action(async (app: string, options: EndpointsOption & { requests: number; output: 'text' | 'json' }) => {
+      const { controlApiFault, formatDrillReport, runDrillOnTwin } = await import('#local/drill.ts');
       const json = options.output === 'json';
       const endpoints = readEndpoints(options.endpoints);
       const setFault = controlApiFault(endpoints.sandboxControlUrl);
