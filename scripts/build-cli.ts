@@ -9,7 +9,7 @@
  * main.mjs alone. build.json records the size, mtime and sha256 of every input as esbuild read it
  * (bin/compiled-cli.mjs compares them with the sources at each start).
  */
-import { readFileSync, renameSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import type { Metafile, Plugin } from 'esbuild';
 import { BUILD_MANIFEST, sha256 } from '../bin/compiled-cli.mjs';
@@ -18,6 +18,7 @@ const ROOT = resolve(import.meta.dirname, '..');
 const ENTRY = 'main.mjs';
 // Read by esbuild besides the sources (subpath imports, compiler options) or deciding how they are built.
 const SETTINGS = ['package.json', 'tsconfig.json', 'scripts/build-cli.ts'];
+const EARLIER_BUILDS_KEPT_MS = 24 * 60 * 60 * 1000;
 
 interface InputFingerprint {
   size: number;
@@ -74,13 +75,18 @@ export async function buildCli(outDir = join(ROOT, 'dist/cli')): Promise<{ files
     logLevel: 'warning',
   });
   mkdirSync(outDir, { recursive: true });
-  // Chunks are named by content and earlier builds' chunks are left in place: a long-running
+  // Chunks are named by content and earlier builds' chunks stay for a day: a long-running
   // `local up` started from an earlier build may still import one. The entry goes last, then the
   // manifest that makes the build current.
   const entry = join(outDir, ENTRY);
   const files = result.outputFiles.sort((a, b) => Number(a.path === entry) - Number(b.path === entry));
   for (const file of files) writeAtomically(file.path, file.contents);
   writeAtomically(join(outDir, BUILD_MANIFEST), `${JSON.stringify({ entry: ENTRY, inputs: Object.fromEntries([...inputs].sort()) }, null, 1)}\n`);
+  const current = new Set([BUILD_MANIFEST, ...files.map((file) => basename(file.path))]);
+  for (const name of readdirSync(outDir)) {
+    const file = join(outDir, name);
+    if (!current.has(name) && statSync(file).mtimeMs < Date.now() - EARLIER_BUILDS_KEPT_MS) rmSync(file, { force: true });
+  }
   return { files: files.length, inputs: inputs.size, metafile: result.metafile };
 }
 
