@@ -13,8 +13,8 @@ export class BackgroundWork {
 
   constructor(private readonly logger: Logger) {}
 
-  /** Runs `work` now unless stopping; resolves when it settled. */
-  start(what: string, work: () => Promise<unknown>): Promise<void> {
+  /** Runs `work` now unless stopping; resolves when it settled. `context` goes into its failure's log line. */
+  start(what: string, work: () => Promise<unknown>, context: Record<string, unknown> = {}): Promise<void> {
     if (this.stopping) {
       this.logger.info('work not started: the twin is stopping', { what });
       return Promise.resolve();
@@ -22,7 +22,7 @@ export class BackgroundWork {
     const running: Promise<void> = work()
       .then(
         () => undefined,
-        (err: unknown) => this.logger.warn(`${what} failed`, { error: errorMessage(err) }),
+        (err: unknown) => this.logger.warn(`${what} failed`, { ...context, error: errorMessage(err) }),
       )
       .finally(() => this.inFlight.delete(running));
     this.inFlight.add(running);

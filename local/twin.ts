@@ -302,7 +302,7 @@ async function startServices(
         clearTimeout(wakeups.get(runId));
         const timer = setTimeout(() => {
           wakeups.delete(runId);
-          void background.start('wake-up', () => tickRun(deps, runId));
+          void background.start('wake-up', () => tickRun(deps, runId), { runId });
         }, Math.max(0, at - clock.now()));
         timer.unref();
         wakeups.set(runId, timer);

@@ -75,6 +75,7 @@ describe('FaultInjector', () => {
         expect((await store.getRun('run-1'))?.phase).toBe('runningWorkflow');
       }
     }
+    expect(crashes).toBeGreaterThan(0);
     expect(crashes).toBe(faults.stats.crashed);
     expect((await store.getRun('run-1'))?.phase).toBe('running');
     await store.close();
