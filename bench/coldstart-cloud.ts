@@ -44,16 +44,44 @@ function kubeconfig(cluster: string): string {
   });
 }
 
-/** Discovery and the demo's Ingress (with an address), per cluster: what a reconcile reads. */
+/** What each cluster serves: the kinds tricenter deploys and looks for (discovery answers). */
+const SERVED: Record<string, Array<{ name: string; kind: string }>> = {
+  v1: [
+    { name: 'configmaps', kind: 'ConfigMap' },
+    { name: 'secrets', kind: 'Secret' },
+    { name: 'serviceaccounts', kind: 'ServiceAccount' },
+    { name: 'services', kind: 'Service' },
+  ],
+  'apps/v1': [
+    { name: 'deployments', kind: 'Deployment' },
+    { name: 'statefulsets', kind: 'StatefulSet' },
+    { name: 'daemonsets', kind: 'DaemonSet' },
+  ],
+  'networking.k8s.io/v1': [{ name: 'ingresses', kind: 'Ingress' }],
+};
+
+/** A Kubernetes API per cluster: discovery, the demo's Ingress with an address, its Deployment ready, nothing else. */
 function kubeHandlers() {
-  return CLUSTERS.flatMap((cluster, i) => [
-    http.get(`${kubeServer(cluster)}/apis/networking.k8s.io/v1`, () =>
-      HttpResponse.json({ kind: 'APIResourceList', apiVersion: 'v1', groupVersion: 'networking.k8s.io/v1', resources: [{ name: 'ingresses', singularName: 'ingress', namespaced: true, kind: 'Ingress', verbs: ['get', 'list', 'patch', 'delete'] }] }),
-    ),
-    http.get(`${kubeServer(cluster)}/apis/networking.k8s.io/v1/namespaces/:namespace/ingresses/:name`, ({ params }) =>
-      HttpResponse.json({ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: params.name, namespace: params.namespace, resourceVersion: '7' }, status: { loadBalancer: { ingress: [{ ip: `203.0.113.${i + 10}` }] } } }),
-    ),
-  ]);
+  return CLUSTERS.flatMap((cluster, i) => {
+    const server = kubeServer(cluster);
+    const discovery = (groupVersion: string) => () =>
+      HttpResponse.json({ kind: 'APIResourceList', apiVersion: 'v1', groupVersion, resources: (SERVED[groupVersion] ?? []).map((r) => ({ ...r, namespaced: true, singularName: '', verbs: ['get', 'list', 'patch', 'delete'] })) });
+    const deployment = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'web-demo', namespace: 'demo', generation: 1, labels: { 'app.kubernetes.io/managed-by': 'tricenter', 'app.oam.dev/name': 'web-demo', 'app.oam.dev/namespace': 'demo' } },
+      spec: { replicas: 1, template: { spec: { containers: [{ name: 'web-demo', image: 'nginx' }] } } },
+      status: { observedGeneration: 1, replicas: 1, updatedReplicas: 1, readyReplicas: 1, availableReplicas: 1 },
+    };
+    return [
+      http.get(`${server}/api/v1`, discovery('v1')),
+      http.get(`${server}/apis/:group/:version`, ({ params }) => discovery(`${params.group}/${params.version}`)()),
+      http.get(`${server}/apis/networking.k8s.io/v1/namespaces/:namespace/ingresses/:name`, ({ params }) =>
+        HttpResponse.json({ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: params.name, namespace: params.namespace, resourceVersion: '7' }, status: { loadBalancer: { ingress: [{ ip: `203.0.113.${i + 10}` }] } } }),
+      ),
+      http.get(`${server}/apis/apps/v1/deployments`, () => HttpResponse.json({ kind: 'DeploymentList', apiVersion: 'apps/v1', metadata: {}, items: [deployment] })),
+    ];
+  });
 }
 
 const registryYaml = [
