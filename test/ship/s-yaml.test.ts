@@ -264,7 +264,8 @@ async function methodsServedByApprovalRouter(candidates: string[]): Promise<stri
       };
       const response = await handler(Buffer.from(JSON.stringify(event)), { requestId: `probe-${method}-${path}` });
       const body = JSON.parse(response.body) as { message?: string };
-      if (!(response.statusCode === 404 && body.message?.startsWith('no route'))) served.add(method);
+      const unrouted = response.statusCode === 405 || (response.statusCode === 404 && body.message?.startsWith('no route'));
+      if (!unrouted) served.add(method);
     }
   }
   return [...served].sort();
