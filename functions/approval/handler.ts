@@ -5,6 +5,7 @@ import { IdempotencyKeyReused } from '#shared/approval/idempotency.ts';
 import { errorMessage, isTricenterError } from '#shared/core/errors.ts';
 import type { Logger } from '#shared/core/log.ts';
 import { fcHandler } from '#shared/platform/handler.ts';
+import type { FcContext } from '#shared/platform/triggers/fc.ts';
 import { MethodNotAllowed } from '#shared/platform/http-router.ts';
 import { httpTriggerEventSchema, jsonResponse, type HttpTriggerResponse } from '#shared/platform/triggers/http.ts';
 import type { WorkflowDeps } from '#shared/usecases/deps.ts';
@@ -47,7 +48,7 @@ function refusal(err: unknown, log: Logger): HttpTriggerResponse {
   return jsonResponse(status, { error: code, message: status >= 500 ? 'internal error' : message }, headers);
 }
 
-export function createApprovalHandler(getDeps: () => Promise<ApprovalDeps>) {
+export function createApprovalHandler(getDeps: (context: FcContext) => Promise<ApprovalDeps>) {
   return fcHandler({
     fn: 'approval',
     trigger: httpTriggerEventSchema,

@@ -3,16 +3,15 @@ import { cloudBase, cloudWorkflowDeps, parseApprovalTokens, storeReplayGuard } f
 import { createApprovalHandler } from './handler.ts';
 
 /** FC entry point (handler `index.handler`): the HTTP trigger (anonymous; authentication is ours). */
-export const handler = (event: Buffer, context: FcContext) =>
-  createApprovalHandler(async () => {
-    const { config, store } = await cloudBase(context);
-    return {
-      ...(await cloudWorkflowDeps(context)),
-      auth: {
-        tokens: parseApprovalTokens(config.TRICENTER_APPROVAL_TOKENS),
-        ...(config.TRICENTER_APPROVAL_HMAC_SECRET ? { hmacSecret: config.TRICENTER_APPROVAL_HMAC_SECRET } : {}),
-      },
-      replay: storeReplayGuard(store, config.TRICENTER_BUCKET),
-      bucket: config.TRICENTER_BUCKET,
-    };
-  })(event, context);
+export const handler = createApprovalHandler(async (context: FcContext) => {
+  const { config, store } = await cloudBase(context);
+  return {
+    ...(await cloudWorkflowDeps(context)),
+    auth: {
+      tokens: parseApprovalTokens(config.TRICENTER_APPROVAL_TOKENS),
+      ...(config.TRICENTER_APPROVAL_HMAC_SECRET ? { hmacSecret: config.TRICENTER_APPROVAL_HMAC_SECRET } : {}),
+    },
+    replay: storeReplayGuard(store, config.TRICENTER_BUCKET),
+    bucket: config.TRICENTER_BUCKET,
+  };
+});

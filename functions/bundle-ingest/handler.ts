@@ -1,4 +1,5 @@
 import { fcHandler } from '#shared/platform/handler.ts';
+import type { FcContext } from '#shared/platform/triggers/fc.ts';
 import { ossEventSchema } from '#shared/platform/triggers/oss.ts';
 import type { IngestResult } from '#shared/ports/run-store.port.ts';
 import type { WorkflowDeps } from '#shared/usecases/deps.ts';
@@ -9,7 +10,7 @@ import { ingestBundle } from '#shared/usecases/ingest-bundle.ts';
  * record). Idempotent on bucket + key + eTag, so OSS re-deliveries are harmless. A thrown error
  * (store unreachable...) fails the invocation so that FC retries it.
  */
-export function createBundleIngestHandler(getDeps: () => Promise<WorkflowDeps>) {
+export function createBundleIngestHandler(getDeps: (context: FcContext) => Promise<WorkflowDeps>) {
   return fcHandler({
     fn: 'bundle-ingest',
     trigger: ossEventSchema,

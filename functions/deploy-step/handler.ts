@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { fcHandler } from '#shared/platform/handler.ts';
+import type { FcContext } from '#shared/platform/triggers/fc.ts';
 import { deployTaskSchema } from '#shared/platform/triggers/async-invocation.ts';
 import { timerEventSchema } from '#shared/platform/triggers/timer.ts';
 import type { WorkflowDeps } from '#shared/usecases/deps.ts';
@@ -12,7 +13,7 @@ const deployStepEventSchema = z.union([deployTaskSchema, timerEventSchema]);
  * Async invocation: one task (one step on one cluster). Timer: the sweep (due retries, deadlines,
  * lost messages).
  */
-export function createDeployStepHandler(getDeps: () => Promise<WorkflowDeps>) {
+export function createDeployStepHandler(getDeps: (context: FcContext) => Promise<WorkflowDeps>) {
   return fcHandler({
     fn: 'deploy-step',
     trigger: deployStepEventSchema,

@@ -5,6 +5,7 @@ import type { Logger } from '#shared/core/log.ts';
 import type { ClusterRegistry } from '#shared/model/clusters.ts';
 import { appKey, type AppRef } from '#shared/model/ownership.ts';
 import { fcHandler } from '#shared/platform/handler.ts';
+import type { FcContext } from '#shared/platform/triggers/fc.ts';
 import { stepFinishedEventSchema } from '#shared/platform/triggers/async-invocation.ts';
 import { timerEventSchema } from '#shared/platform/triggers/timer.ts';
 import type { ClusterGateway } from '#shared/ports/cluster-gateway.port.ts';
@@ -35,7 +36,7 @@ const gtmReconcileEventSchema = z.union([timerEventSchema, stepFinishedEventSche
  * minimal GTM changes. Every application is reconciled even when one fails; then the invocation
  * fails loudly if any did.
  */
-export function createGtmReconcileHandler(getDeps: () => Promise<TrafficDeps>) {
+export function createGtmReconcileHandler(getDeps: (context: FcContext) => Promise<TrafficDeps>) {
   return fcHandler({
     fn: 'gtm-reconcile',
     trigger: gtmReconcileEventSchema,

@@ -4,19 +4,18 @@ import { cloudBase } from '../cloud.ts';
 import { createGtmReconcileHandler } from './handler.ts';
 
 /** FC entry point (handler `index.handler`): the minute timer, and step-finished async invocations. */
-export const handler = (event: Buffer, context: FcContext) =>
-  createGtmReconcileHandler(async () => {
-    const [b, { AlidnsGtm }] = await Promise.all([cloudBase(context), import('#shared/adapters/aliyun/alidns-gtm.ts')]);
-    return {
-      store: b.store,
-      registry: b.registry,
-      gateway: b.gateway,
-      // Built per invocation: the STS keys it signs with are this invocation's.
-      gtmFor: (instanceId) =>
-        new AlidnsGtm({ endpoint: 'https://alidns.aliyuncs.com', instanceId: instanceId ?? b.config.TRICENTER_GTM_INSTANCE_ID, credentials: b.credentials.provider(), logger: b.logger }),
-      history: b.trafficHistory,
-      clock: systemClock,
-      logger: b.logger,
-      dryRun: b.config.TRICENTER_GTM_DRY_RUN === 'true',
-    };
-  })(event, context);
+export const handler = createGtmReconcileHandler(async (context: FcContext) => {
+  const [b, { AlidnsGtm }] = await Promise.all([cloudBase(context), import('#shared/adapters/aliyun/alidns-gtm.ts')]);
+  return {
+    store: b.store,
+    registry: b.registry,
+    gateway: b.gateway,
+    // Built per invocation: the STS keys it signs with are this invocation's.
+    gtmFor: (instanceId) =>
+      new AlidnsGtm({ endpoint: 'https://alidns.aliyuncs.com', instanceId: instanceId ?? b.config.TRICENTER_GTM_INSTANCE_ID, credentials: b.credentials.provider(), logger: b.logger }),
+    history: b.trafficHistory,
+    clock: systemClock,
+    logger: b.logger,
+    dryRun: b.config.TRICENTER_GTM_DRY_RUN === 'true',
+  };
+});

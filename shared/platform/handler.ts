@@ -18,8 +18,8 @@ export interface HandlerSpec<S extends z.ZodMiniType, D extends { logger: Logger
   fn: string;
   /** The trigger's event schema (shared/platform/triggers). */
   trigger: S;
-  /** The function's adapters; built once per instance by the composition, cheap to ask for again. */
-  deps: () => Promise<D>;
+  /** The function's adapters, given the invocation (its STS keys); built once per instance by the composition, cheap to ask for again. */
+  deps: (context: FcContext) => Promise<D>;
   handle: (event: z.output<S>, invocation: Invocation<D>) => Promise<R>;
   /**
    * How an error leaves. Default: thrown, so the invocation fails and FC retries it
@@ -30,7 +30,7 @@ export interface HandlerSpec<S extends z.ZodMiniType, D extends { logger: Logger
 
 export function fcHandler<S extends z.ZodMiniType, D extends { logger: Logger }, R>(spec: HandlerSpec<S, D, R>): FcHandler<R> {
   return async (event, context) => {
-    const deps = await spec.deps();
+    const deps = await spec.deps(context);
     const log = deps.logger.child({ fn: spec.fn, requestId: context.requestId });
     try {
       const parsed = spec.trigger.parse(decodeEvent(event)) as z.output<S>;
