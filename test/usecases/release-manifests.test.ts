@@ -1,30 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { NotFoundError } from '#shared/core/errors.ts';
-import type { KubeObject } from '#shared/model/kube.ts';
-import type { ClusterTarget, DeployStep } from '#shared/model/plan.ts';
+import type { DeployStep } from '#shared/model/plan.ts';
 import { packRelease } from '#shared/model/release-packs.ts';
-import type { ReleaseObjectStore } from '#shared/ports/release-object-store.port.ts';
 import { ReleaseManifests } from '#shared/usecases/release-manifests.ts';
 import { plan } from '../workflow/plans.ts';
+import { deployStep, demoConfigMap, MemoryObjects } from './memory-objects.ts';
 
-/** A ReleaseObjectStore in memory that counts reads and lets a test hold them back or tamper with objects. */
-class CountingObjects implements ReleaseObjectStore {
-  readonly objects = new Map<string, Uint8Array>();
-  readonly reads: string[] = [];
-  async put(digest: string, data: Uint8Array): Promise<void> {
-    this.objects.set(digest, data);
-  }
-  async get(digest: string): Promise<Uint8Array> {
-    this.reads.push(digest);
-    await Promise.resolve();
-    const data = this.objects.get(digest);
-    if (!data) throw new NotFoundError(`release object ${digest} does not exist`);
-    return data;
-  }
-}
-
-const configMap = (name: string, blob = 'x'): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'demo' }, data: { blob } });
-const deploy = (name: string, targets: ClusterTarget[]): DeployStep => ({ name, type: 'deploy', needsApproval: false, parallelism: 5, timeoutMs: 600_000, targets });
+const configMap = (name: string, blob = 'x') => demoConfigMap(name, { blob });
+const deploy = deployStep;
 
 // Two steps on clusters a and b; a 20 KB object shared by every target, one object of each target's own.
 const shared = configMap('shared', 'y'.repeat(20_000));
@@ -36,7 +18,7 @@ const packed = packRelease(rendered);
 const target = (step: number, index: number) => (packed.plan.steps[step] as DeployStep<{ cluster: string; packs: string[] }>).targets[index]!;
 
 async function stored(options: ConstructorParameters<typeof ReleaseManifests>[1] = {}) {
-  const objects = new CountingObjects();
+  const objects = new MemoryObjects();
   const manifests = new ReleaseManifests(objects, options);
   await manifests.store(packed.packs);
   return { objects, manifests };

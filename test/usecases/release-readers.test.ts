@@ -1,38 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import { SqliteRunStore } from '#shared/adapters/local/sqlite-run-store.ts';
 import { ManualClock } from '#shared/core/clock.ts';
-import { NotFoundError } from '#shared/core/errors.ts';
 import { memoryLogger } from '#shared/core/log.ts';
 import type { ClusterRegistry } from '#shared/model/clusters.ts';
-import type { KubeObject, ObjectRef } from '#shared/model/kube.ts';
-import type { ClusterTarget, DeployStep } from '#shared/model/plan.ts';
+import type { ObjectRef } from '#shared/model/kube.ts';
+import type { DeployStep } from '#shared/model/plan.ts';
 import { packRelease } from '#shared/model/release-packs.ts';
 import type { ClusterGateway } from '#shared/ports/cluster-gateway.port.ts';
-import type { ReleaseObjectStore } from '#shared/ports/release-object-store.port.ts';
 import type { WorkflowDeps } from '#shared/usecases/deps.ts';
 import { collectGarbage } from '#shared/usecases/effects.ts';
 import { ReleaseManifests } from '#shared/usecases/release-manifests.ts';
 import { startReleaseRun } from '#shared/usecases/releases.ts';
 import { appStatus } from '#shared/usecases/status.ts';
 import { plan } from '../workflow/plans.ts';
+import { deployStep, demoConfigMap, MemoryObjects } from './memory-objects.ts';
 
 /** Garbage collection and status read what they need of a release, and nothing a tampered object could mislead. */
-class MemoryObjects implements ReleaseObjectStore {
-  readonly objects = new Map<string, Uint8Array>();
-  readonly reads: string[] = [];
-  async put(digest: string, data: Uint8Array): Promise<void> {
-    this.objects.set(digest, data);
-  }
-  async get(digest: string): Promise<Uint8Array> {
-    this.reads.push(digest);
-    const data = this.objects.get(digest);
-    if (!data) throw new NotFoundError(`release object ${digest} does not exist`);
-    return data;
-  }
-}
-
-const configMap = (name: string): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'demo' }, data: { v: name } });
-const deploy = (name: string, targets: ClusterTarget[]): DeployStep => ({ name, type: 'deploy', needsApproval: false, parallelism: 5, timeoutMs: 600_000, targets });
+const configMap = (name: string) => demoConfigMap(name, { v: name });
+const deploy = deployStep;
 const rendered = plan([deploy('first', [{ cluster: 'a', manifests: [configMap('one'), configMap('a')] }]), deploy('second', [{ cluster: 'b', manifests: [configMap('one'), configMap('b')] }])]);
 const registry: ClusterRegistry = { clusters: ['a', 'b', 'gone'].map((name) => ({ name, aliases: [], labels: {} })) };
 
