@@ -19,7 +19,10 @@ const MiB = 1024 * 1024;
 /** Loads a bomb (one 2 GiB YAML file of zeros, a few MiB compressed) and returns how long the refusal took. */
 async function bombRefusalMs(name: string, data: Uint8Array): Promise<number> {
   const start = performance.now();
-  const refused = await loadBundleBytes(name, data, { maxFileBytes: 4096 * MiB }).then(() => false, () => true);
+  const refused = await loadBundleBytes(name, data, { maxFileBytes: 4096 * MiB }).then(
+    () => false,
+    () => true,
+  );
   if (!refused) throw new Error(`${name} was not refused`);
   return Number((performance.now() - start).toFixed(1));
 }
@@ -30,7 +33,9 @@ function generatedBundle(): Uint8Array {
   for (let file = 0; file < 10; file++) {
     const docs: string[] = [];
     for (let i = file * 100; i < (file + 1) * 100; i++) {
-      docs.push(`apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: app-${i}, namespace: demo, labels: {app: app-${i}}}\nspec:\n  replicas: 2\n  selector: {matchLabels: {app: app-${i}}}\n  template:\n    metadata: {labels: {app: app-${i}}}\n    spec:\n      containers:\n      - name: main\n        image: registry.example.com/app:${i}\n        env: [{name: INDEX, value: "${i}"}]\n`);
+      docs.push(
+        `apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: app-${i}, namespace: demo, labels: {app: app-${i}}}\nspec:\n  replicas: 2\n  selector: {matchLabels: {app: app-${i}}}\n  template:\n    metadata: {labels: {app: app-${i}}}\n    spec:\n      containers:\n      - name: main\n        image: registry.example.com/app:${i}\n        env: [{name: INDEX, value: "${i}"}]\n`,
+      );
       docs.push(`apiVersion: v1\nkind: ConfigMap\nmetadata: {name: app-${i}, namespace: demo}\ndata:\n  config.json: '{"index": ${i}}'\n`);
     }
     files[`objects/part-${file}.yaml`] = docs.join('---\n');

@@ -18,7 +18,8 @@ const RUNS = 7;
 const ROOT = resolve(import.meta.dirname, '..');
 const BIN = join(ROOT, 'bin/tricenter.mjs');
 // Peak RSS, read inside the measured process as it exits (fd 3), so every node it runs is counted.
-const REPORT_PEAK_RSS = 'data:text/javascript,import { writeSync } from "node:fs"; process.on("exit", () => writeSync(3, String(process.resourceUsage().maxRSS)));';
+const REPORT_PEAK_RSS =
+  'data:text/javascript,import { writeSync } from "node:fs"; process.on("exit", () => writeSync(3, String(process.resourceUsage().maxRSS)));';
 
 interface Sample {
   wallMs: number;
@@ -32,7 +33,10 @@ const round = (ms: number) => Math.round(ms * 10) / 10;
 function once(args: string[]): Promise<Sample> {
   return new Promise((done, fail) => {
     const start = performance.now();
-    const child = spawn(process.execPath, ['--import', REPORT_PEAK_RSS, ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', REPORT_PEAK_RSS, ...args], {
+      cwd: ROOT,
+      stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     let rss = '';
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -62,7 +66,15 @@ export async function run(): Promise<Record<string, unknown>> {
 
   const dir = mkdtempSync(join(tmpdir(), 'tricenter-cli-bench-'));
   // An hour between timer ticks: the twin stays idle while the CLI is measured against it.
-  const twin = await startLocalTwin({ dir, clustersFile: 'examples/web-demo/clusters.yaml', readyDelayMs: 50, dataPlanePort: 0, approvalPort: 0, timerIntervalMs: 3_600_000, logger: silentLogger });
+  const twin = await startLocalTwin({
+    dir,
+    clustersFile: 'examples/web-demo/clusters.yaml',
+    readyDelayMs: 50,
+    dataPlanePort: 0,
+    approvalPort: 0,
+    timerIntervalMs: 3_600_000,
+    logger: silentLogger,
+  });
   let status;
   let serverMs;
   try {

@@ -27,7 +27,6 @@ import { FakeOss } from '../test/aliyun/oss-msw.ts';
 import { FakeTablestore } from '../test/aliyun/tablestore-msw.ts';
 import { FakeAlidns } from '../test/traffic/alidns-msw.ts';
 
-
 /** The demo's three centers in two places, labelled as examples/web-demo/clusters.yaml labels them (its TrafficPolicy selects by city). */
 const CLUSTERS = ['cluster1-beijing', 'cluster2-beijing', 'cluster1-hangzhou'];
 const cityOf = (cluster: string) => (cluster.endsWith('hangzhou') ? 'hangzhou' : 'beijing');
@@ -65,11 +64,26 @@ function kubeHandlers() {
   return CLUSTERS.flatMap((cluster, i) => {
     const server = kubeServer(cluster);
     const discovery = (groupVersion: string) => () =>
-      HttpResponse.json({ kind: 'APIResourceList', apiVersion: 'v1', groupVersion, resources: (SERVED[groupVersion] ?? []).map((r) => ({ ...r, namespaced: true, singularName: '', verbs: ['get', 'list', 'patch', 'delete'] })) });
+      HttpResponse.json({
+        kind: 'APIResourceList',
+        apiVersion: 'v1',
+        groupVersion,
+        resources: (SERVED[groupVersion] ?? []).map((r) => ({
+          ...r,
+          namespaced: true,
+          singularName: '',
+          verbs: ['get', 'list', 'patch', 'delete'],
+        })),
+      });
     const deployment = {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
-      metadata: { name: 'web-demo', namespace: 'demo', generation: 1, labels: { 'app.kubernetes.io/managed-by': 'tricenter', 'app.oam.dev/name': 'web-demo', 'app.oam.dev/namespace': 'demo' } },
+      metadata: {
+        name: 'web-demo',
+        namespace: 'demo',
+        generation: 1,
+        labels: { 'app.kubernetes.io/managed-by': 'tricenter', 'app.oam.dev/name': 'web-demo', 'app.oam.dev/namespace': 'demo' },
+      },
       spec: { replicas: 1, template: { spec: { containers: [{ name: 'web-demo', image: 'nginx' }] } } },
       status: { observedGeneration: 1, replicas: 1, updatedReplicas: 1, readyReplicas: 1, availableReplicas: 1 },
     };
@@ -77,9 +91,16 @@ function kubeHandlers() {
       http.get(`${server}/api/v1`, discovery('v1')),
       http.get(`${server}/apis/:group/:version`, ({ params }) => discovery(`${params.group}/${params.version}`)()),
       http.get(`${server}/apis/networking.k8s.io/v1/namespaces/:namespace/ingresses/:name`, ({ params }) =>
-        HttpResponse.json({ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: params.name, namespace: params.namespace, resourceVersion: '7' }, status: { loadBalancer: { ingress: [{ ip: `203.0.113.${i + 10}` }] } } }),
+        HttpResponse.json({
+          apiVersion: 'networking.k8s.io/v1',
+          kind: 'Ingress',
+          metadata: { name: params.name, namespace: params.namespace, resourceVersion: '7' },
+          status: { loadBalancer: { ingress: [{ ip: `203.0.113.${i + 10}` }] } },
+        }),
       ),
-      http.get(`${server}/apis/apps/v1/deployments`, () => HttpResponse.json({ kind: 'DeploymentList', apiVersion: 'apps/v1', metadata: {}, items: [deployment] })),
+      http.get(`${server}/apis/apps/v1/deployments`, () =>
+        HttpResponse.json({ kind: 'DeploymentList', apiVersion: 'apps/v1', metadata: {}, items: [deployment] }),
+      ),
     ];
   });
 }
@@ -99,22 +120,44 @@ const registryYaml = [
   '',
 ].join('\n');
 
-for (const cluster of CLUSTERS) process.env[`KUBECONFIG_${cluster.replace(/-/g, '_').toUpperCase()}`] = Buffer.from(kubeconfig(cluster)).toString('base64');
+for (const cluster of CLUSTERS)
+  process.env[`KUBECONFIG_${cluster.replace(/-/g, '_').toUpperCase()}`] = Buffer.from(kubeconfig(cluster)).toString('base64');
 Object.assign(process.env, COLDSTART_ENV);
 
 const keys = { [COLDSTART_KEYS.accessKeyId]: { secret: COLDSTART_KEYS.accessKeySecret, stsToken: COLDSTART_KEYS.securityToken } };
 const oss = new FakeOss({ endpointHost: 'oss-cn-hangzhou-internal.aliyuncs.com', buckets: [COLDSTART_ENV.TRICENTER_BUCKET], keys });
 const ots = new FakeTablestore({ endpoint: COLDSTART_ENV.TRICENTER_OTS_ENDPOINT, instance: COLDSTART_ENV.TRICENTER_OTS_INSTANCE, keys });
-const fc = new FakeFc({ endpoint: `https://${COLDSTART_ACCOUNT}.cn-hangzhou.fc.aliyuncs.com`, functions: ['tricenter-deploy-step', 'tricenter-gtm-reconcile'], keys });
-const alidns = new FakeAlidns({ endpoint: 'https://alidns.aliyuncs.com', keys: { [COLDSTART_KEYS.accessKeyId]: COLDSTART_KEYS.accessKeySecret }, instances: [COLDSTART_ENV.TRICENTER_GTM_INSTANCE_ID] });
+const fc = new FakeFc({
+  endpoint: `https://${COLDSTART_ACCOUNT}.cn-hangzhou.fc.aliyuncs.com`,
+  functions: ['tricenter-deploy-step', 'tricenter-gtm-reconcile'],
+  keys,
+});
+const alidns = new FakeAlidns({
+  endpoint: 'https://alidns.aliyuncs.com',
+  keys: { [COLDSTART_KEYS.accessKeyId]: COLDSTART_KEYS.accessKeySecret },
+  instances: [COLDSTART_ENV.TRICENTER_GTM_INSTANCE_ID],
+});
 
 const server = setupServer(...oss.handlers(), ...ots.handlers(), ...fc.handlers(), ...alidns.handlers(), ...kubeHandlers());
 server.listen({ onUnhandledRequest: 'error' });
 
 const credentials = staticCredentials(COLDSTART_KEYS);
 const bundles = createOssBundleSource({ region: 'cn-hangzhou', internal: true, credentials });
-const store = createTablestoreRunStore({ region: 'cn-hangzhou', instance: COLDSTART_ENV.TRICENTER_OTS_INSTANCE, tablePrefix: 'tricenter_', endpoint: COLDSTART_ENV.TRICENTER_OTS_ENDPOINT, credentials });
-await createTables(tablestoreClient({ endpoint: COLDSTART_ENV.TRICENTER_OTS_ENDPOINT, instance: COLDSTART_ENV.TRICENTER_OTS_INSTANCE, credentials: COLDSTART_KEYS }), 'tricenter_');
+const store = createTablestoreRunStore({
+  region: 'cn-hangzhou',
+  instance: COLDSTART_ENV.TRICENTER_OTS_INSTANCE,
+  tablePrefix: 'tricenter_',
+  endpoint: COLDSTART_ENV.TRICENTER_OTS_ENDPOINT,
+  credentials,
+});
+await createTables(
+  tablestoreClient({
+    endpoint: COLDSTART_ENV.TRICENTER_OTS_ENDPOINT,
+    instance: COLDSTART_ENV.TRICENTER_OTS_INSTANCE,
+    credentials: COLDSTART_KEYS,
+  }),
+  'tricenter_',
+);
 await bundles.put(COLDSTART_ENV.TRICENTER_BUCKET, 'config/clusters.yaml', new TextEncoder().encode(registryYaml));
 const demo = ['app.yaml', 'app-meta.yaml', 'traffic.yaml'].map((file) => readFileSync(`examples/web-demo/${file}`, 'utf8')).join('\n---\n');
 const bundleKey = 'bundles/demo/web-demo.yaml';
@@ -143,4 +186,8 @@ if (process.env.COLDSTART_SEED === 'ingested') {
 }
 
 /** The OSS event of the upload above, for bundle-ingest: the sample's shape with this object's eTag. */
-(globalThis as { coldstartUpload?: unknown }).coldstartUpload = { bucket: COLDSTART_ENV.TRICENTER_BUCKET, key: bundleKey, etag: uploaded.etag };
+(globalThis as { coldstartUpload?: unknown }).coldstartUpload = {
+  bucket: COLDSTART_ENV.TRICENTER_BUCKET,
+  key: bundleKey,
+  etag: uploaded.etag,
+};

@@ -43,7 +43,8 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const round = (ms: number) => Math.round(ms * 10) / 10;
 
 // CommonJS dependencies (tablestore, msw's) call require() for Node built-ins in an ESM bundle.
-const BANNER = "import { createRequire as __coldstartCreateRequire } from 'node:module'; const require = __coldstartCreateRequire(import.meta.url);";
+const BANNER =
+  "import { createRequire as __coldstartCreateRequire } from 'node:module'; const require = __coldstartCreateRequire(import.meta.url);";
 
 /** Runs in the measured process: patch the sample, then time import + first invocation. */
 const MEASURE = `
@@ -69,11 +70,22 @@ function measure(out: string, scenario: Scenario): { ms: number[]; answer: unkno
   const times: number[] = [];
   let answer: unknown;
   for (let i = 0; i < RUNS; i++) {
-    const result = spawnSync(process.execPath, ['--import', join(out, 'coldstart-cloud.mjs'), join(out, 'measure.mjs'), scenario.fn, resolve('events', scenario.event), scenario.patch], {
-      cwd: process.cwd(),
-      encoding: 'utf8',
-      env: { ...process.env, COLDSTART_SEED: scenario.seed },
-    });
+    const result = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        join(out, 'coldstart-cloud.mjs'),
+        join(out, 'measure.mjs'),
+        scenario.fn,
+        resolve('events', scenario.event),
+        scenario.patch,
+      ],
+      {
+        cwd: process.cwd(),
+        encoding: 'utf8',
+        env: { ...process.env, COLDSTART_SEED: scenario.seed },
+      },
+    );
     if (result.status !== 0) throw new Error(`${scenario.name} failed: ${result.stderr.slice(-1500)}`);
     const line = JSON.parse(result.stdout.trim().split('\n').at(-1) as string) as { ms: number; answer: unknown };
     times.push(line.ms);
@@ -114,7 +126,14 @@ export async function run(): Promise<Record<string, unknown>> {
     for (const scenario of SCENARIOS) {
       const { ms, answer } = measure(out, scenario);
       const medianMs = round(median(ms));
-      scenarios[scenario.name] = { firstInvocationMs: medianMs, minMs: round(Math.min(...ms)), maxMs: round(Math.max(...ms)), goalMs: scenario.goalMs, meetsGoal: medianMs <= scenario.goalMs, answer };
+      scenarios[scenario.name] = {
+        firstInvocationMs: medianMs,
+        minMs: round(Math.min(...ms)),
+        maxMs: round(Math.max(...ms)),
+        goalMs: scenario.goalMs,
+        meetsGoal: medianMs <= scenario.goalMs,
+        answer,
+      };
     }
     const bundles: Record<string, unknown> = {};
     for (const name of FUNCTIONS) {
@@ -129,4 +148,3 @@ export async function run(): Promise<Record<string, unknown>> {
     rmSync(out, { recursive: true, force: true });
   }
 }
-

@@ -21,7 +21,10 @@ export async function run(): Promise<Record<string, unknown>> {
     await waitForPhase(client, 'running', 30_000);
     await waitFor(
       async () => twin.gtm.state(),
-      (state) => state.strategies.some((s) => s.failoverPoolIds.length > 0) && state.pools.every((p) => p.addresses.length > 0) && state.pools.length >= 2,
+      (state) =>
+        state.strategies.some((s) => s.failoverPoolIds.length > 0) &&
+        state.pools.every((p) => p.addresses.length > 0) &&
+        state.pools.length >= 2,
       30_000,
       'the GTM pools and strategy of the seed',
     );
@@ -36,7 +39,9 @@ export async function run(): Promise<Record<string, unknown>> {
       goalRatio: FAILOVER_GOAL_RATIO,
       failoverWithinGoal: report.failoverWithinGoal,
       drillPassed: report.ok,
-      answers: Object.fromEntries(report.phases.map((p) => [p.title, Object.fromEntries(Object.entries(p.answeredBy).map(([c, t]) => [c, t.count]))])),
+      answers: Object.fromEntries(
+        report.phases.map((p) => [p.title, Object.fromEntries(Object.entries(p.answeredBy).map(([c, t]) => [c, t.count]))]),
+      ),
       notes: report.notes,
     };
   } finally {

@@ -69,7 +69,9 @@ export async function run(): Promise<Record<string, unknown>> {
     const real = await startKubeApiServer({ contextName: CLUSTER, deploymentReadyDelayMs: 0 });
     try {
       writeMergedKubeconfig(join(dir, 'real.kubeconfig'), [real]);
-      const gateway = createKubeGateway({ connections: createClusterConnections({ clusters, defaultKubeconfigPath: join(dir, 'real.kubeconfig') }) });
+      const gateway = createKubeGateway({
+        connections: createClusterConnections({ clusters, defaultKubeconfigPath: join(dir, 'real.kubeconfig') }),
+      });
       try {
         results.realKubeApiserver = {
           startMs: real.startMs,
@@ -87,7 +89,9 @@ export async function run(): Promise<Record<string, unknown>> {
     const sandboxStarted = performance.now();
     const sandbox = await startSandbox({ clusters, dir: join(dir, 'sandbox'), readyDelayMs: 0, dataPlanePort: 0 });
     const sandboxStartMs = Math.round(performance.now() - sandboxStarted);
-    const gateway = createKubeGateway({ connections: createClusterConnections({ clusters, defaultKubeconfigPath: sandbox.kubeconfigPath }) });
+    const gateway = createKubeGateway({
+      connections: createClusterConnections({ clusters, defaultKubeconfigPath: sandbox.kubeconfigPath }),
+    });
     try {
       results.sandbox = { startMs: sandboxStartMs, ...(await applyUntilHealthy(gateway, manifests)) };
     } finally {

@@ -30,7 +30,12 @@ function exampleManifests(): KubeObject[] {
 function generatedManifests(count: number): KubeObject[] {
   return Array.from({ length: count }, (_, i) =>
     i % 2 === 0
-      ? withOwnership({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cfg-${i}`, namespace: 'bench' }, data: { index: String(i) } })
+      ? withOwnership({
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name: `cfg-${i}`, namespace: 'bench' },
+          data: { index: String(i) },
+        })
       : withOwnership({
           apiVersion: 'apps/v1',
           kind: 'Deployment',
@@ -38,7 +43,10 @@ function generatedManifests(count: number): KubeObject[] {
           spec: {
             replicas: 1,
             selector: { matchLabels: { app: `web-${i}` } },
-            template: { metadata: { labels: { app: `web-${i}` } }, spec: { containers: [{ name: 'web', image: 'registry.example.com/web:1.0.0' }] } },
+            template: {
+              metadata: { labels: { app: `web-${i}` } },
+              spec: { containers: [{ name: 'web', image: 'registry.example.com/web:1.0.0' }] },
+            },
           },
         }),
   );
@@ -68,7 +76,9 @@ function sum(values: number[]): number {
 }
 
 async function exampleToThreeClusters(dir: string): Promise<Record<string, unknown>> {
-  const clusters: ClusterEntry[] = ['cluster1-beijing', 'cluster2-beijing', 'cluster1-hangzhou'].map((name) => clusterEntrySchema.parse({ name }));
+  const clusters: ClusterEntry[] = ['cluster1-beijing', 'cluster2-beijing', 'cluster1-hangzhou'].map((name) =>
+    clusterEntrySchema.parse({ name }),
+  );
   const sandbox = await startSandbox({ clusters, dir: join(dir, 'three'), readyDelayMs: 0, dataPlanePort: 0 });
   const gateway = createKubeGateway({ connections: createClusterConnections({ clusters, defaultKubeconfigPath: sandbox.kubeconfigPath }) });
   try {
@@ -99,7 +109,13 @@ async function exampleToThreeClusters(dir: string): Promise<Record<string, unkno
       healthReadKinds: [...LAGGING_KINDS],
       serverRequestsPerCluster: firstServer.map((s) => s.requests),
       serverRequestsByVerb: firstServer.map((s) => s.byVerb),
-      gatewayRequests: { discovery: total('discovery'), create: total('create'), get: total('get'), apply: total('apply'), list: total('list') },
+      gatewayRequests: {
+        discovery: total('discovery'),
+        create: total('create'),
+        get: total('get'),
+        apply: total('apply'),
+        list: total('list'),
+      },
       appliesPerObject: total('apply') / objects,
       healthReadsPerCluster: rounds.map((r) => r.healthReads * healthRefs),
       readsBeforeApplyPerObject: (total('get') - sum(rounds.map((r) => r.healthReads * healthRefs))) / objects,

@@ -52,40 +52,103 @@ export function generatedBundle(): { loaded: LoadedBundle; registry: ClusterRegi
         selector: { matchLabels: { app: name } },
         template: {
           metadata: { labels: { app: name } },
-          spec: { containers: [{ name, image: `registry.example.com/${name}:1.0.${i}`, env: [{ name: 'ENV_NAME', value: 'base' }], ports: [{ containerPort: 8080 }] }] },
+          spec: {
+            containers: [
+              {
+                name,
+                image: `registry.example.com/${name}:1.0.${i}`,
+                env: [{ name: 'ENV_NAME', value: 'base' }],
+                ports: [{ containerPort: 8080 }],
+              },
+            ],
+          },
         },
       },
     });
-    add('objects.yaml', { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'bench', labels }, spec: { selector: { app: name }, ports: [{ port: 80, targetPort: 8080 }] } });
-    add('objects.yaml', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'bench', labels }, data: { 'config.json': JSON.stringify({ id: i, db: `db-${i}.internal` }) } });
+    add('objects.yaml', {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name, namespace: 'bench', labels },
+      spec: { selector: { app: name }, ports: [{ port: 80, targetPort: 8080 }] },
+    });
+    add('objects.yaml', {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name, namespace: 'bench', labels },
+      data: { 'config.json': JSON.stringify({ id: i, db: `db-${i}.internal` }) },
+    });
     add('objects.yaml', {
       apiVersion: 'networking.k8s.io/v1',
       kind: 'Ingress',
       metadata: { name, namespace: 'bench', labels },
-      spec: { rules: [{ host: `${name}.example.com`, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name, port: { number: 80 } } } }] } }] },
+      spec: {
+        rules: [
+          {
+            host: `${name}.example.com`,
+            http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name, port: { number: 80 } } } }] },
+          },
+        ],
+      },
     });
   }
   const components = Array.from({ length: COMPONENTS }, (_, i) => ({
     name: `app-${i}`,
     type: 'ref-objects',
-    properties: { objects: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: `app-${i}` }, { resource: 'service', name: `app-${i}` }, { resource: 'configmaps', group: '', name: `app-${i}` }, { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: `app-${i}` }] },
+    properties: {
+      objects: [
+        { apiVersion: 'apps/v1', kind: 'Deployment', name: `app-${i}` },
+        { resource: 'service', name: `app-${i}` },
+        { resource: 'configmaps', group: '', name: `app-${i}` },
+        { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: `app-${i}` },
+      ],
+    },
   }));
-  add('app.yaml', { apiVersion: 'core.oam.dev/v1beta1', kind: 'Application', metadata: { name: 'bench', namespace: 'bench', annotations: { 'app.oam.dev/publishVersion': 'v1' } }, spec: { components, workflow: { ref: 'rollout' } } });
+  add('app.yaml', {
+    apiVersion: 'core.oam.dev/v1beta1',
+    kind: 'Application',
+    metadata: { name: 'bench', namespace: 'bench', annotations: { 'app.oam.dev/publishVersion': 'v1' } },
+    spec: { components, workflow: { ref: 'rollout' } },
+  });
   const steps = [];
   for (let r = 0; r < REGIONS; r++) {
-    add('app.yaml', { apiVersion: 'core.oam.dev/v1alpha1', kind: 'Policy', metadata: { name: `region-${r}` }, type: 'topology', properties: { clusterLabelSelector: { matchLabels: { region: `r${r}` }, matchExpressions: [{ key: 'tier', operator: 'Exists' }] } } });
+    add('app.yaml', {
+      apiVersion: 'core.oam.dev/v1alpha1',
+      kind: 'Policy',
+      metadata: { name: `region-${r}` },
+      type: 'topology',
+      properties: { clusterLabelSelector: { matchLabels: { region: `r${r}` }, matchExpressions: [{ key: 'tier', operator: 'Exists' }] } },
+    });
     add('app.yaml', {
       apiVersion: 'core.oam.dev/v1alpha1',
       kind: 'Policy',
       metadata: { name: `override-${r}` },
       type: 'override',
-      properties: { components: [{ name: 'app-*', traits: [{ type: 'env', properties: { env: { ENV_NAME: `region-${r}` } } }, { type: 'scaler', properties: { replicas: r + 1 } }, { type: 'labels', target: { kind: 'Service' }, properties: { region: `r${r}` } }] }] },
+      properties: {
+        components: [
+          {
+            name: 'app-*',
+            traits: [
+              { type: 'env', properties: { env: { ENV_NAME: `region-${r}` } } },
+              { type: 'scaler', properties: { replicas: r + 1 } },
+              { type: 'labels', target: { kind: 'Service' }, properties: { region: `r${r}` } },
+            ],
+          },
+        ],
+      },
     });
-    steps.push({ name: `deploy-${r}`, type: 'deploy', properties: { policies: [`override-${r}`, `region-${r}`], auto: r !== 1, parallelism: 10 } });
+    steps.push({
+      name: `deploy-${r}`,
+      type: 'deploy',
+      properties: { policies: [`override-${r}`, `region-${r}`], auto: r !== 1, parallelism: 10 },
+    });
   }
   add('app.yaml', { apiVersion: 'core.oam.dev/v1alpha1', kind: 'Workflow', metadata: { name: 'rollout' }, steps });
   const registry: ClusterRegistry = {
-    clusters: Array.from({ length: CLUSTERS }, (_, i) => ({ name: `cluster-${i}`, aliases: [], labels: { region: `r${i % REGIONS}`, tier: 'gold' } })),
+    clusters: Array.from({ length: CLUSTERS }, (_, i) => ({
+      name: `cluster-${i}`,
+      aliases: [],
+      labels: { region: `r${i % REGIONS}`, tier: 'gold' },
+    })),
   };
   return { loaded: { source: 'generated', files: ['app.yaml', 'objects.yaml'], documents }, registry };
 }

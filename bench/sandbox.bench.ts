@@ -50,15 +50,32 @@ async function latencies(): Promise<Record<string, number>> {
     const rounds = 200;
     let t = performance.now();
     for (let i = 0; i < rounds; i++) {
-      await apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i % 20}`, namespace: 'bench' }, data: { round: String(i) } });
+      await apply({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: `cm-${i % 20}`, namespace: 'bench' },
+        data: { round: String(i) },
+      });
     }
     const applyMs = (performance.now() - t) / rounds;
-    await apply({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'bench' }, spec: { selector: { app: 'web' }, ports: [{ port: 80, protocol: 'TCP' }] } });
+    await apply({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'web', namespace: 'bench' },
+      spec: { selector: { app: 'web' }, ports: [{ port: 80, protocol: 'TCP' }] },
+    });
     await apply({
       apiVersion: 'networking.k8s.io/v1',
       kind: 'Ingress',
       metadata: { name: 'web', namespace: 'bench' },
-      spec: { rules: [{ host: 'web.bench', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } }] } }] },
+      spec: {
+        rules: [
+          {
+            host: 'web.bench',
+            http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } }] },
+          },
+        ],
+      },
     });
     t = performance.now();
     for (let i = 0; i < rounds; i++) await get(`${sandbox.clusters[0]?.dataPlaneUrl}/`, 'web.bench');
@@ -74,5 +91,11 @@ export async function run(): Promise<Record<string, unknown>> {
   const three = await timedStart(3);
   const fifty = await timedStart(50);
   const threeWarm = await timedStart(3);
-  return { goal: 'start 3 clusters well under 1000 ms; 50 clusters in one process', clusters3: three, clusters3Warm: threeWarm, clusters50: fifty, ...(await latencies()) };
+  return {
+    goal: 'start 3 clusters well under 1000 ms; 50 clusters in one process',
+    clusters3: three,
+    clusters3Warm: threeWarm,
+    clusters50: fifty,
+    ...(await latencies()),
+  };
 }

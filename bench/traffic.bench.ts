@@ -84,7 +84,8 @@ export async function run(): Promise<Record<string, unknown>> {
     const reads = apps.reduce((n, a) => n + a.gtm.stats.reads, 0);
     const writes = apps.reduce((n, a) => n + a.gtm.stats.writes, 0);
     const byAction: Record<string, number> = {};
-    for (const app of apps) for (const [action, n] of Object.entries(app.gtm.stats.byAction)) byAction[action] = (byAction[action] ?? 0) + n;
+    for (const app of apps)
+      for (const [action, n] of Object.entries(app.gtm.stats.byAction)) byAction[action] = (byAction[action] ?? 0) + n;
     return { ms, msPerApp: Number((ms / APPS).toFixed(2)), changes, reads, writes, byAction };
   };
 
@@ -96,7 +97,10 @@ export async function run(): Promise<Record<string, unknown>> {
     // Reads every setting (and leaves the verified settings in the history for the next run).
     const fullVerify = await reconcileAll(T0 + 60_000, 0);
     const steady = await reconcileAll(T0 + 120_000);
-    const goal = (r: { reads: number; writes: number }) => ({ zeroWrites: r.writes === 0, readsWithinPoolsPlusPages: r.reads <= pools + pages });
+    const goal = (r: { reads: number; writes: number }) => ({
+      zeroWrites: r.writes === 0,
+      readsWithinPoolsPlusPages: r.reads <= pools + pages,
+    });
     return {
       apps: APPS,
       clustersPerApp: registry.clusters.length,

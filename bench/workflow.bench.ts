@@ -18,7 +18,11 @@ import { bumpVersion, variantOfWebDemo } from '../test/e2e/bundles.ts';
 const APP: AppRef = { namespace: 'demo', name: 'web-demo' };
 const WRITES = ['putRelease', 'createRun', 'updateRun', 'saveApp', 'claimIngest', 'completeIngest'] as const;
 
-async function twinFor(clustersFile: string, dir: string, logger: Logger = silentLogger): Promise<{ twin: LocalTwin; client: ApiClient; writes: Map<string, number> }> {
+async function twinFor(
+  clustersFile: string,
+  dir: string,
+  logger: Logger = silentLogger,
+): Promise<{ twin: LocalTwin; client: ApiClient; writes: Map<string, number> }> {
   const twin = await startLocalTwin({
     dir,
     clustersFile,
@@ -87,7 +91,11 @@ async function seedFigures(): Promise<Record<string, unknown>> {
   return {
     uploadToSuspendingMs: { median: round(median(toSuspending.slice(1))), first: round(toSuspending[0] ?? NaN), goal: '< 500' },
     approveToRunningMs: { median: round(median(toRunning.slice(1))), first: round(toRunning[0] ?? NaN), goal: '< 500' },
-    storeWritesPerRun: { ...writesPerRun, total: Object.values(writesPerRun).reduce((a, b) => a + b, 0), note: 'a new version: claim + release + run + app record + reports + approval; the previous run is terminated too' },
+    storeWritesPerRun: {
+      ...writesPerRun,
+      total: Object.values(writesPerRun).reduce((a, b) => a + b, 0),
+      note: 'a new version: claim + release + run + app record + reports + approval; the previous run is terminated too',
+    },
   };
 }
 
@@ -114,7 +122,11 @@ export async function fanOut(clusters: number, logger: Logger = silentLogger): P
     await client.upload(APP, packed);
     const cold = (await until(twin, APP, 'version8', 'running')) - start;
     // The same step again, with the gateway's clients, TLS sessions and discovery already warm.
-    const again = await packBundle(variantOfWebDemo({ 'app.yaml': () => readFileSync(join(bundle, 'app.yaml'), 'utf8').replace('publishVersion: version8', 'publishVersion: version9') }));
+    const again = await packBundle(
+      variantOfWebDemo({
+        'app.yaml': () => readFileSync(join(bundle, 'app.yaml'), 'utf8').replace('publishVersion: version8', 'publishVersion: version9'),
+      }),
+    );
     const warmStart = performance.now();
     await client.upload(APP, again);
     const warm = (await until(twin, APP, 'version9', 'running')) - warmStart;

@@ -43,11 +43,16 @@ export class ApiClient {
   }
 
   decide(app: AppRef, action: string, comment?: string): Promise<{ runId: string; phase: string; by: string }> {
-    return this.request('POST', `${appPath(app)}/${action}`, JSON.stringify(comment ? { comment } : {}), { 'content-type': 'application/json' });
+    return this.request('POST', `${appPath(app)}/${action}`, JSON.stringify(comment ? { comment } : {}), {
+      'content-type': 'application/json',
+    });
   }
 
   upload(app: AppRef, bundle: PackedBundle): Promise<UploadResult> {
-    return this.request('PUT', `${appPath(app)}/bundle`, bundle.data, { 'content-type': 'application/octet-stream', 'x-bundle-format': bundle.format });
+    return this.request('PUT', `${appPath(app)}/bundle`, bundle.data, {
+      'content-type': 'application/octet-stream',
+      'x-bundle-format': bundle.format,
+    });
   }
 
   uploadOutcome(upload: UploadResult): Promise<UploadOutcome> {
@@ -68,15 +73,25 @@ export class ApiClient {
     const url = `${this.target.endpoint.replace(/\/$/, '')}${path}`;
     let response: { status: number; text: string };
     try {
-      response = await exchange(new URL(url), method, { authorization: `Bearer ${this.target.token}`, accept: 'application/json', ...headers }, body);
+      response = await exchange(
+        new URL(url),
+        method,
+        { authorization: `Bearer ${this.target.token}`, accept: 'application/json', ...headers },
+        body,
+      );
     } catch (err) {
-      throw new TricenterError('UNREACHABLE', `cannot reach ${url}: ${err instanceof Error ? err.message : String(err)}`, { retryable: true });
+      throw new TricenterError('UNREACHABLE', `cannot reach ${url}: ${err instanceof Error ? err.message : String(err)}`, {
+        retryable: true,
+      });
     }
     const { text } = response;
     const parsed = parseJson(text);
     if (response.status < 200 || response.status > 299) {
       const message = (parsed as { message?: unknown } | undefined)?.message;
-      throw new TricenterError(ERROR_BY_STATUS[response.status] ?? 'INTERNAL', `${method} ${path}: ${response.status} ${typeof message === 'string' ? message : text.slice(0, 500)}`);
+      throw new TricenterError(
+        ERROR_BY_STATUS[response.status] ?? 'INTERNAL',
+        `${method} ${path}: ${response.status} ${typeof message === 'string' ? message : text.slice(0, 500)}`,
+      );
     }
     if (parsed === undefined) throw new TricenterError('INTERNAL', `${method} ${path}: the answer is not JSON: ${text.slice(0, 200)}`);
     return parsed as T;
@@ -87,15 +102,24 @@ export class ApiClient {
  * One HTTP exchange through node:http(s). Not fetch: its first request compiles undici's
  * WebAssembly HTTP parser, about 200 ms of CPU and 40 MB, more than the rest of `tricenter status`.
  */
-async function exchange(url: URL, method: string, headers: Record<string, string>, body?: string | Uint8Array): Promise<{ status: number; text: string }> {
+async function exchange(
+  url: URL,
+  method: string,
+  headers: Record<string, string>,
+  body?: string | Uint8Array,
+): Promise<{ status: number; text: string }> {
   const { request } = url.protocol === 'https:' ? await import('node:https') : await import('node:http');
   return new Promise((resolve, reject) => {
-    const sent = request(url, { method, headers: body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) } }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-      response.on('error', reject);
-    });
+    const sent = request(
+      url,
+      { method, headers: body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) } },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        response.on('error', reject);
+      },
+    );
     sent.on('error', reject);
     sent.end(body);
   });
@@ -126,7 +150,11 @@ export interface PackedBundle {
  */
 export async function packBundle(path: string): Promise<PackedBundle> {
   // Imported here: `tricenter status` and the decisions use this client without the loader, the zod models or tar.
-  const [{ loadBundle }, { parseBundle }, { create: createTar }] = await Promise.all([import('#shared/bundle/load.ts'), import('#shared/model/bundle.ts'), import('tar')]);
+  const [{ loadBundle }, { parseBundle }, { create: createTar }] = await Promise.all([
+    import('#shared/bundle/load.ts'),
+    import('#shared/model/bundle.ts'),
+    import('tar'),
+  ]);
   const absolute = resolve(path);
   const loaded = await loadBundle(absolute);
   const { application } = parseBundle(loaded);

@@ -18,7 +18,14 @@ const program = new Command('tricenter')
   .showHelpAfterError()
   .configureOutput({ outputError: (str, write) => write(terminalSafeLines(str)) });
 
-const areas: Array<{ register(program: Command): void }> = [renderCommands, sandboxCommands, appCommands, localCommands, setupCommands, trafficCommands];
+const areas: Array<{ register(program: Command): void }> = [
+  renderCommands,
+  sandboxCommands,
+  appCommands,
+  localCommands,
+  setupCommands,
+  trafficCommands,
+];
 for (const area of areas) area.register(program);
 
 try {

@@ -20,10 +20,13 @@ export function formatStatus(status: AppStatus): string {
     `phase: ${status.phase}`,
     status.publishVersion ? `publishVersion: ${status.publishVersion}` : undefined,
     status.runId ? `run: ${status.runId}` : undefined,
-  ].filter(Boolean).join('   ');
+  ]
+    .filter(Boolean)
+    .join('   ');
   const parts = [terminalSafe(head)];
   if (status.reason) parts.push(terminalSafe(`reason: ${status.reason}${status.message ? ` (${status.message})` : ''}`));
-  if (status.lastFailedIngest) parts.push(terminalSafe(`last upload rejected (${status.lastFailedIngest.source.key}): ${status.lastFailedIngest.error}`));
+  if (status.lastFailedIngest)
+    parts.push(terminalSafe(`last upload rejected (${status.lastFailedIngest.source.key}): ${status.lastFailedIngest.error}`));
   if (status.rejectedUploads?.length) parts.push('', formatRejectedUploads(status.rejectedUploads));
   if (status.steps.length > 0) {
     parts.push(
@@ -54,7 +57,8 @@ export function formatWorkloads(status: AppStatus): string {
   for (const cluster of status.clusters) {
     if (!cluster.reachable) rows.push([cluster.cluster, '-', '-', 'unreachable', '-', '-']);
     else if (cluster.workloads.length === 0) rows.push([cluster.cluster, '-', '(none yet)', '-', '-', '-']);
-    for (const w of cluster.workloads) rows.push([cluster.cluster, w.namespace ?? '-', w.name, w.ready, String(w.upToDate), String(w.available)]);
+    for (const w of cluster.workloads)
+      rows.push([cluster.cluster, w.namespace ?? '-', w.name, w.ready, String(w.upToDate), String(w.available)]);
   }
   return table(rows);
 }

@@ -19,7 +19,10 @@ export function resolveTarget(options: { endpoint?: string; token?: string; endp
 export function readEndpoints(file = DEFAULT_ENDPOINTS_FILE): LocalEndpoints {
   const path = resolve(file);
   if (!existsSync(path)) {
-    throw new TricenterError('NOT_FOUND', `${file} not found: start the local twin with \`npm start\` (or \`tricenter local up\`), or pass --endpoint and --token`);
+    throw new TricenterError(
+      'NOT_FOUND',
+      `${file} not found: start the local twin with \`npm start\` (or \`tricenter local up\`), or pass --endpoint and --token`,
+    );
   }
   return JSON.parse(readFileSync(path, 'utf8')) as LocalEndpoints;
 }

@@ -49,7 +49,12 @@ export function cloudConfig(env: NodeJS.ProcessEnv = process.env): CloudConfig {
   const config = parsed.data;
   return {
     ...config,
-    otsEndpoint: otsEndpoint({ region: config.TRICENTER_REGION, instance: config.TRICENTER_OTS_INSTANCE, network: config.TRICENTER_OTS_NETWORK, override: config.TRICENTER_OTS_ENDPOINT }),
+    otsEndpoint: otsEndpoint({
+      region: config.TRICENTER_REGION,
+      instance: config.TRICENTER_OTS_INSTANCE,
+      network: config.TRICENTER_OTS_NETWORK,
+      override: config.TRICENTER_OTS_ENDPOINT,
+    }),
   };
 }
 
@@ -100,7 +105,12 @@ async function buildBase(): Promise<CloudBase> {
   const credentials = invocationCredentials();
   const logger = createLogger();
   const bundles = lazyPort<BundleSource>(async () =>
-    (await import('#shared/adapters/aliyun/oss-bundle-source.ts')).createOssBundleSource({ region: config.TRICENTER_REGION, credentials: credentials.provider, internal: true, logger }),
+    (await import('#shared/adapters/aliyun/oss-bundle-source.ts')).createOssBundleSource({
+      region: config.TRICENTER_REGION,
+      credentials: credentials.provider,
+      internal: true,
+      logger,
+    }),
   );
   // One Tablestore adapter serves both the run store and the traffic history (a table of its own).
   let tablestore: Promise<TablestoreRunStore> | undefined;
@@ -124,7 +134,17 @@ async function buildBase(): Promise<CloudBase> {
   const trafficHistory = lazyPort<TrafficHistoryStore>(async () => (await loadTablestore()).trafficHistory);
   const registry = cachedRegistry(bundles, config);
   const manifests = new ReleaseManifests(new BucketReleaseObjectStore(bundles, config.TRICENTER_BUCKET));
-  return { config, credentials, logger, store, bundles, manifests, registry, gateway: lazyPort<ClusterGateway>(() => kubeGateway(registry, credentials, logger)), trafficHistory };
+  return {
+    config,
+    credentials,
+    logger,
+    store,
+    bundles,
+    manifests,
+    registry,
+    gateway: lazyPort<ClusterGateway>(() => kubeGateway(registry, credentials, logger)),
+    trafficHistory,
+  };
 }
 
 /** The cluster registry lives in the bucket beside the bundles; re-read at most once a minute. */
@@ -132,7 +152,10 @@ function cachedRegistry(bundles: BundleSource, config: CloudConfig): () => Promi
   let cached: { at: number; registry: ClusterRegistry } | undefined;
   return async () => {
     if (cached && systemClock.now() - cached.at < 60_000) return cached.registry;
-    const [{ loadBundleBytes }, { parseClusterRegistry }] = await Promise.all([import('#shared/bundle/load.ts'), import('#shared/model/clusters.ts')]);
+    const [{ loadBundleBytes }, { parseClusterRegistry }] = await Promise.all([
+      import('#shared/bundle/load.ts'),
+      import('#shared/model/clusters.ts'),
+    ]);
     const object = await bundles.get(config.TRICENTER_BUCKET, config.TRICENTER_CLUSTERS_KEY, { maxBytes: 1024 * 1024 });
     const registry = parseClusterRegistry(await loadBundleBytes(config.TRICENTER_CLUSTERS_KEY, object.data));
     cached = { at: systemClock.now(), registry };
@@ -141,7 +164,11 @@ function cachedRegistry(bundles: BundleSource, config: CloudConfig): () => Promi
 }
 
 /** The ClusterGateway over @kubernetes/client-node, with ACK kubeconfigs: loaded when a cluster is first talked to. */
-async function kubeGateway(registry: () => Promise<ClusterRegistry>, credentials: InvocationCredentials, logger: Logger): Promise<ClusterGateway> {
+async function kubeGateway(
+  registry: () => Promise<ClusterRegistry>,
+  credentials: InvocationCredentials,
+  logger: Logger,
+): Promise<ClusterGateway> {
   const [{ createKubeGateway }, { createClusterConnections }, { createAckKubeconfigSource }] = await Promise.all([
     import('#shared/adapters/kube/gateway.ts'),
     import('#shared/adapters/kube/connections.ts'),
@@ -157,7 +184,13 @@ export async function cloudWorkflowDeps(context: FcContext): Promise<WorkflowDep
   const accountId = context.accountId ?? '';
   const queueTo = <T extends QueueMessage>(functionName: string): TaskQueue<T> =>
     lazyPort<TaskQueue<T>>(async () =>
-      (await import('#shared/adapters/aliyun/fc-task-queue.ts')).createFcTaskQueue<T>({ region: b.config.TRICENTER_REGION, accountId, functionName, credentials: b.credentials.provider, logger: b.logger }),
+      (await import('#shared/adapters/aliyun/fc-task-queue.ts')).createFcTaskQueue<T>({
+        region: b.config.TRICENTER_REGION,
+        accountId,
+        functionName,
+        credentials: b.credentials.provider,
+        logger: b.logger,
+      }),
     );
   return {
     store: b.store,
@@ -180,7 +213,10 @@ export async function cloudWorkflowDeps(context: FcContext): Promise<WorkflowDep
 export function storeReplayGuard(store: RunStore, bucket: string): ReplayGuard {
   return {
     async firstUse(id, expiresAt) {
-      const claim = await store.claimIngest({ bucket: `${bucket}#approval-signatures`, key: id, etag: String(expiresAt) }, systemClock.now());
+      const claim = await store.claimIngest(
+        { bucket: `${bucket}#approval-signatures`, key: id, etag: String(expiresAt) },
+        systemClock.now(),
+      );
       return claim.claimed;
     },
   };

@@ -126,18 +126,30 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
   const progress = options.onProgress ?? (() => {});
   const { primary, failover } = options.clusters;
   if (primary.length === 0) throw new TricenterError('VALIDATION', `drill of ${options.domain}: the primary pool has no address`);
-  if (failover.length === 0) throw new TricenterError('VALIDATION', `drill of ${options.domain}: there is no failover pool to fail over to`);
+  if (failover.length === 0)
+    throw new TricenterError('VALIDATION', `drill of ${options.domain}: there is no failover pool to fail over to`);
   const bound = drillBound(options.bound);
   const requests = options.requests ?? 50;
   const waitTimeoutMs = options.waitTimeoutMs ?? Math.max(10_000, 5 * bound.localMs);
   const pollMs = options.pollIntervalMs ?? Math.min(100, Math.max(5, bound.scaledIntervalMs / 20));
   const addressOf = new Map([...primary, ...failover].map((t) => [t.address, t.cluster]));
-  const probe: Probe = { domain: options.domain, dns: options.dns, port: options.dataPlanePort, configFile: options.configFile ?? 'config.json', addressOf };
+  const probe: Probe = {
+    domain: options.domain,
+    dns: options.dns,
+    port: options.dataPlanePort,
+    configFile: options.configFile ?? 'config.json',
+    addressOf,
+  };
   const startedAt = now();
   const phases: DrillPhase[] = [];
   const failed: DrillTarget[] = [];
 
-  const measurePhase = async (name: DrillPhase['name'], title: string, expected: DrillTarget[], transition?: DrillPhase['transition']): Promise<void> => {
+  const measurePhase = async (
+    name: DrillPhase['name'],
+    title: string,
+    expected: DrillTarget[],
+    transition?: DrillPhase['transition'],
+  ): Promise<void> => {
     progress(`${title}: ${requests} requests to ${options.domain}`);
     const phase = await sendRequests(probe, requests, expected);
     phases.push({ name, title, failed: failed.map((t) => t.cluster), ...(transition ? { transition } : {}), ...phase });
@@ -164,7 +176,12 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
       const expected = remaining.length > 0 ? remaining : failover;
       progress(`${target.cluster} fails (data plane down); waiting for the health checks`);
       const transition = await switchTo('failover', expected, faultAt);
-      await measurePhase(remaining.length > 0 ? 'primary-failing' : 'primary-down', `${failed.map((t) => t.cluster).join(' and ')} down`, expected, transition);
+      await measurePhase(
+        remaining.length > 0 ? 'primary-failing' : 'primary-down',
+        `${failed.map((t) => t.cluster).join(' and ')} down`,
+        expected,
+        transition,
+      );
     }
 
     const healAt = now();
@@ -236,7 +253,11 @@ async function waitForAnswer(options: DrillOptions, want: string[], deadline: nu
   );
 }
 
-async function sendRequests(probe: Probe, count: number, expected: DrillTarget[]): Promise<Pick<DrillPhase, 'expectedClusters' | 'requests' | 'answeredBy' | 'errors' | 'ok'>> {
+async function sendRequests(
+  probe: Probe,
+  count: number,
+  expected: DrillTarget[],
+): Promise<Pick<DrillPhase, 'expectedClusters' | 'requests' | 'answeredBy' | 'errors' | 'ok'>> {
   const answeredBy: Record<string, ClusterTally> = {};
   const errors: DrillPhase['errors'] = [];
   for (let i = 0; i < count; i++) {
@@ -268,16 +289,26 @@ interface PodAnswer {
 function askPod(address: string, probe: Probe): Promise<PodAnswer> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: address, port: probe.port, path: '/', agent: false, timeout: 3000, headers: { host: probe.domain, accept: 'application/json' } },
+      {
+        host: address,
+        port: probe.port,
+        path: '/',
+        agent: false,
+        timeout: 3000,
+        headers: { host: probe.domain, accept: 'application/json' },
+      },
       (res) => {
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => (body += chunk));
         res.on('end', () => {
-          if (res.statusCode !== 200) return reject(new Error(`${address} (${probe.addressOf.get(address) ?? 'unknown cluster'}) answered ${res.statusCode ?? 0}`));
+          if (res.statusCode !== 200)
+            return reject(new Error(`${address} (${probe.addressOf.get(address) ?? 'unknown cluster'}) answered ${res.statusCode ?? 0}`));
           try {
             const pod = JSON.parse(body) as { cluster?: unknown; env?: Record<string, string>; files?: Record<string, string> };
-            const config = Object.entries(pod.files ?? {}).find(([path]) => path === probe.configFile || path.endsWith(`/${probe.configFile}`))?.[1];
+            const config = Object.entries(pod.files ?? {}).find(
+              ([path]) => path === probe.configFile || path.endsWith(`/${probe.configFile}`),
+            )?.[1];
             resolve({
               cluster: typeof pod.cluster === 'string' ? pod.cluster : (probe.addressOf.get(address) ?? address),
               ...(pod.env?.ENV_NAME !== undefined ? { envName: pod.env.ENV_NAME } : {}),
@@ -300,19 +331,30 @@ function askPod(address: string, probe: Probe): Promise<PodAnswer> {
  * the application's strategy with its primary and failover pools, each address's cluster (from
  * the remark the reconciler writes), the primary pool's health check and the TTL.
  */
-export async function readDrillSetup(gtm: Gtm, app: AppRef): Promise<{ domain: string; clusters: DrillOptions['clusters']; bound: Omit<DrillBoundInput, 'probeIntervalScale'> }> {
+export async function readDrillSetup(
+  gtm: Gtm,
+  app: AppRef,
+): Promise<{ domain: string; clusters: DrillOptions['clusters']; bound: Omit<DrillBoundInput, 'probeIntervalScale'> }> {
   const strategyName = ownedStrategyName(app);
   const summary = (await gtm.listStrategies()).find((s) => s.name === strategyName);
-  if (!summary) throw new TricenterError('NOT_FOUND', `GTM has no access strategy "${strategyName}": has the traffic of ${app.namespace}/${app.name} been reconciled yet?`);
+  if (!summary)
+    throw new TricenterError(
+      'NOT_FOUND',
+      `GTM has no access strategy "${strategyName}": has the traffic of ${app.namespace}/${app.name} been reconciled yet?`,
+    );
   const [strategy, global] = await Promise.all([gtm.getStrategy(summary.id), gtm.getGlobalConfig()]);
   if (!global.userDomainName) throw new TricenterError('NOT_FOUND', 'GTM instance has no domain configured (PublicUserDomainName)');
   const targetsOf = async (refs: GtmPoolRef[]) => {
     const pools = await Promise.all(refs.map((ref) => gtm.getPool(ref.poolId)));
-    return { pools, targets: pools.flatMap((pool) => pool.addresses.map((a) => ({ cluster: clusterOfRemark(app, a.remark) ?? a.addr, address: a.addr }))) };
+    return {
+      pools,
+      targets: pools.flatMap((pool) => pool.addresses.map((a) => ({ cluster: clusterOfRemark(app, a.remark) ?? a.addr, address: a.addr }))),
+    };
   };
   const [primary, failover] = await Promise.all([targetsOf(strategy.primary), targetsOf(strategy.failover)]);
   const monitorId = primary.pools.find((p) => p.monitorConfigId)?.monitorConfigId;
-  if (!monitorId) throw new TricenterError('NOT_FOUND', `the primary pool of "${strategyName}" has no health check, so nothing would fail over`);
+  if (!monitorId)
+    throw new TricenterError('NOT_FOUND', `the primary pool of "${strategyName}" has no health check, so nothing would fail over`);
   const monitor = await gtm.getMonitor(monitorId);
   return {
     domain: global.userDomainName,
@@ -363,15 +405,28 @@ export async function runDrillOnTwin(endpoints: LocalEndpoints, options: TwinDri
 /** Sets a fault through the sandbox's control API (POST /clusters/{name}/fault). */
 export function controlApiFault(controlUrl: string | undefined): DrillOptions['setFault'] {
   return async (cluster, fault) => {
-    if (!controlUrl) throw new TricenterError('VALIDATION', 'the drill fails clusters through the sandbox: this twin runs against real clusters (no sandbox control API)');
+    if (!controlUrl)
+      throw new TricenterError(
+        'VALIDATION',
+        'the drill fails clusters through the sandbox: this twin runs against real clusters (no sandbox control API)',
+      );
     const url = `${controlUrl}/clusters/${encodeURIComponent(cluster)}/fault`;
     let response: Response;
     try {
-      response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ fault }), signal: AbortSignal.timeout(5000) });
+      response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ fault }),
+        signal: AbortSignal.timeout(5000),
+      });
     } catch (err) {
       throw new TricenterError('UNREACHABLE', `cannot reach the sandbox control API at ${url}: ${errorMessage(err)}`);
     }
-    if (!response.ok) throw new TricenterError('INTERNAL', `sandbox control API: setting ${cluster} to ${fault} answered ${response.status} ${await response.text()}`);
+    if (!response.ok)
+      throw new TricenterError(
+        'INTERNAL',
+        `sandbox control API: setting ${cluster} to ${fault} answered ${response.status} ${await response.text()}`,
+      );
   };
 }
 
@@ -388,10 +443,15 @@ function formatTallies(answeredBy: Record<string, ClusterTally>): string {
 export function formatDrillReport(report: DrillReport): string {
   const lines = [`Disaster-recovery drill of ${report.app.namespace}/${report.app.name} (${report.domain} via DNS ${report.dns})`];
   for (const phase of report.phases) {
-    lines.push('', `${phase.ok ? 'ok  ' : 'FAIL'} ${phase.title}: ${phase.requests} requests, expected ${phase.expectedClusters.join(' + ')}`);
+    lines.push(
+      '',
+      `${phase.ok ? 'ok  ' : 'FAIL'} ${phase.title}: ${phase.requests} requests, expected ${phase.expectedClusters.join(' + ')}`,
+    );
     if (phase.transition) {
       const t = phase.transition;
-      lines.push(`     ${t.kind} took ${t.measuredMs} ms; bound ${t.boundMs} ms; ratio ${t.ratio}${t.kind === 'failover' ? ` (goal <= ${FAILOVER_GOAL_RATIO})` : ''}`);
+      lines.push(
+        `     ${t.kind} took ${t.measuredMs} ms; bound ${t.boundMs} ms; ratio ${t.ratio}${t.kind === 'failover' ? ` (goal <= ${FAILOVER_GOAL_RATIO})` : ''}`,
+      );
     }
     for (const [cluster, tally] of Object.entries(phase.answeredBy)) {
       lines.push(`     ${cluster.padEnd(20)} ${String(tally.count).padStart(4)}  ENV_NAME=${tally.envNames.join(',') || '-'}`);
@@ -400,8 +460,13 @@ export function formatDrillReport(report: DrillReport): string {
     for (const error of phase.errors.slice(0, 5)) lines.push(`     error: ${error.error}`);
     if (phase.errors.length > 5) lines.push(`     ... ${phase.errors.length - 5} more errors`);
   }
-  const speed = report.failoverWithinGoal ? `every failover within ${FAILOVER_GOAL_RATIO} x its bound` : `a failover took more than ${FAILOVER_GOAL_RATIO} x its bound`;
-  lines.push('', `Result: ${report.ok ? 'passed' : 'FAILED'}; ${speed}; ${Math.round((report.finishedAt - report.startedAt) / 100) / 10} s in all`);
+  const speed = report.failoverWithinGoal
+    ? `every failover within ${FAILOVER_GOAL_RATIO} x its bound`
+    : `a failover took more than ${FAILOVER_GOAL_RATIO} x its bound`;
+  lines.push(
+    '',
+    `Result: ${report.ok ? 'passed' : 'FAILED'}; ${speed}; ${Math.round((report.finishedAt - report.startedAt) / 100) / 10} s in all`,
+  );
   for (const note of report.notes) lines.push(`  note: ${note}`);
   return lines.join('\n');
 }

@@ -13,7 +13,9 @@ export function withEarlierClaimsStale(store: RunStore, startedAt: number): RunS
       if (property === 'claimIngest') {
         const claimIngest: RunStore['claimIngest'] = (key, now, options = {}) =>
           // Stale when claimedAt + staleAfterMs <= now: with this bound, exactly the claims made before startedAt.
-          target.claimIngest(key, now, { staleAfterMs: Math.min(options.staleAfterMs ?? DEFAULT_INGEST_STALE_AFTER_MS, Math.max(0, now - startedAt + 1)) });
+          target.claimIngest(key, now, {
+            staleAfterMs: Math.min(options.staleAfterMs ?? DEFAULT_INGEST_STALE_AFTER_MS, Math.max(0, now - startedAt + 1)),
+          });
         return claimIngest;
       }
       const value: unknown = Reflect.get(target, property, target);

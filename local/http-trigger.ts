@@ -32,7 +32,10 @@ function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
       req.off('data', onData).pause();
       reject(new PayloadTooLarge());
     };
-    req.on('data', onData).once('end', () => resolve(Buffer.concat(chunks))).once('error', reject);
+    req
+      .on('data', onData)
+      .once('end', () => resolve(Buffer.concat(chunks)))
+      .once('error', reject);
   });
 }
 
@@ -89,7 +92,12 @@ export async function startHttpTrigger(
         if (err instanceof PayloadTooLarge) {
           // Answer and close: the client learns the answer without sending the rest.
           res.writeHead(413, { 'content-type': 'application/json', 'x-fc-request-id': requestId, connection: 'close' });
-          res.end(JSON.stringify({ error: 'EntityTooLarge', message: `payload size exceeds maximum allowed size (${FC_HTTP_TRIGGER_MAX_BODY_BYTES} bytes)` }));
+          res.end(
+            JSON.stringify({
+              error: 'EntityTooLarge',
+              message: `payload size exceeds maximum allowed size (${FC_HTTP_TRIGGER_MAX_BODY_BYTES} bytes)`,
+            }),
+          );
           return;
         }
         if (err instanceof MalformedTarget) {

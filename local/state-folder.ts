@@ -31,7 +31,18 @@ export const SANDBOX_STATE_FILE = join('sandbox', 'objects.db');
 const ENDPOINTS_FILE = 'endpoints.json';
 
 /** What `--fresh` removes (logs stay). */
-const STATE_ENTRIES = [MANIFEST_FILE, RUN_STORE_FILE, `${RUN_STORE_FILE}-wal`, `${RUN_STORE_FILE}-shm`, BUCKET_DIR, GTM_STATE_FILE, SANDBOX_STATE_FILE, `${SANDBOX_STATE_FILE}-wal`, `${SANDBOX_STATE_FILE}-shm`, ENDPOINTS_FILE];
+const STATE_ENTRIES = [
+  MANIFEST_FILE,
+  RUN_STORE_FILE,
+  `${RUN_STORE_FILE}-wal`,
+  `${RUN_STORE_FILE}-shm`,
+  BUCKET_DIR,
+  GTM_STATE_FILE,
+  SANDBOX_STATE_FILE,
+  `${SANDBOX_STATE_FILE}-wal`,
+  `${SANDBOX_STATE_FILE}-shm`,
+  ENDPOINTS_FILE,
+];
 
 export class StateFolderError extends TricenterError {
   constructor(message: string, options: { cause?: unknown } = {}) {
@@ -41,7 +52,10 @@ export class StateFolderError extends TricenterError {
 
 const FRESH_HINT = 'start with --fresh to wipe the state folder (or move it away to keep it)';
 
-const clustersSchema = z.discriminatedUnion('kind', [z.object({ kind: z.literal('sandbox') }), z.object({ kind: z.literal('kubeconfig'), path: z.string() })]);
+const clustersSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('sandbox') }),
+  z.object({ kind: z.literal('kubeconfig'), path: z.string() }),
+]);
 const manifestSchema = z.object({
   format: z.literal(STATE_FORMAT),
   createdAt: z.number(),
@@ -63,7 +77,10 @@ export function newManifest(clusters: StateClusters, tokenName: string, now: num
     format: STATE_FORMAT,
     createdAt: now,
     clusters,
-    approval: { tokens: [{ name: tokenName, token: randomBytes(24).toString('base64url'), scope: 'approver' }], hmacSecret: randomBytes(24).toString('base64url') },
+    approval: {
+      tokens: [{ name: tokenName, token: randomBytes(24).toString('base64url'), scope: 'approver' }],
+      hmacSecret: randomBytes(24).toString('base64url'),
+    },
     gtm: { accessKeyId: 'local-access-key', accessKeySecret: randomBytes(18).toString('base64url') },
   };
 }
@@ -86,7 +103,10 @@ export function readManifest(dir: string, clusters: StateClusters): StateManifes
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw new StateFolderError(`state file ${path} is not valid JSON (${err instanceof Error ? err.message : String(err)}): it is truncated or damaged; ${FRESH_HINT}`, { cause: err });
+    throw new StateFolderError(
+      `state file ${path} is not valid JSON (${err instanceof Error ? err.message : String(err)}): it is truncated or damaged; ${FRESH_HINT}`,
+      { cause: err },
+    );
   }
   const format = typeof raw === 'object' && raw !== null ? (raw as { format?: unknown }).format : undefined;
   if (format !== STATE_FORMAT) {
@@ -97,12 +117,16 @@ export function readManifest(dir: string, clusters: StateClusters): StateManifes
   const parsed = manifestSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new StateFolderError(`state file ${path} is damaged (${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'unexpected content'}); ${FRESH_HINT}`);
+    throw new StateFolderError(
+      `state file ${path} is damaged (${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'unexpected content'}); ${FRESH_HINT}`,
+    );
   }
   const manifest = parsed.data;
   if (manifest.clusters.kind !== clusters.kind) {
     const was = manifest.clusters.kind === 'sandbox' ? 'simulated clusters' : `the clusters of ${manifest.clusters.path}`;
-    throw new StateFolderError(`state folder ${dir} was used with ${was}; its runs do not describe these clusters: use another --dir, or ${FRESH_HINT}`);
+    throw new StateFolderError(
+      `state folder ${dir} was used with ${was}; its runs do not describe these clusters: use another --dir, or ${FRESH_HINT}`,
+    );
   }
   return manifest;
 }
@@ -130,7 +154,11 @@ export interface StateFolderOptions {
  * Locks the state folder, wipes it when asked, reads (or creates) its manifest, and starts the
  * twin on it; the lock goes when the twin stops or fails to start.
  */
-export async function withStateFolder<T extends { stop(): Promise<void> }>(options: StateFolderOptions, clusters: StateClusters, start: (folder: StateFolder) => Promise<T>): Promise<T> {
+export async function withStateFolder<T extends { stop(): Promise<void> }>(
+  options: StateFolderOptions,
+  clusters: StateClusters,
+  start: (folder: StateFolder) => Promise<T>,
+): Promise<T> {
   const { dir } = options;
   const lock = lockStateFolder(dir);
   try {
@@ -156,7 +184,8 @@ export async function withStateFolder<T extends { stop(): Promise<void> }>(optio
 
 /** The sandbox's and the emulator's own state errors, with what to do about them. */
 export function explainStateError(err: unknown): never {
-  if (err instanceof SandboxStateError || err instanceof GtmStateError) throw new StateFolderError(`${err.message}; ${FRESH_HINT}`, { cause: err });
+  if (err instanceof SandboxStateError || err instanceof GtmStateError)
+    throw new StateFolderError(`${err.message}; ${FRESH_HINT}`, { cause: err });
   throw err;
 }
 
@@ -181,7 +210,10 @@ export function wipeState(dir: string): void {
  */
 export function checkRunStoreFile(path: string, mustExist: boolean): void {
   if (!existsSync(path) || statSync(path).size === 0) {
-    if (mustExist) throw new StateFolderError(`state file ${path} is missing or empty, but ${MANIFEST_FILE} says the twin ran before: its runs are lost; ${FRESH_HINT}`);
+    if (mustExist)
+      throw new StateFolderError(
+        `state file ${path} is missing or empty, but ${MANIFEST_FILE} says the twin ran before: its runs are lost; ${FRESH_HINT}`,
+      );
     return;
   }
   let db: Database.Database | undefined;
@@ -192,7 +224,10 @@ export function checkRunStoreFile(path: string, mustExist: boolean): void {
     const runs = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'runs'").get() as { n: number };
     if (runs.n === 0) throw new Error('it has no runs table');
   } catch (err) {
-    throw new StateFolderError(`state file ${path} cannot be read as the run store (${err instanceof Error ? err.message : String(err)}); ${FRESH_HINT}`, { cause: err });
+    throw new StateFolderError(
+      `state file ${path} cannot be read as the run store (${err instanceof Error ? err.message : String(err)}); ${FRESH_HINT}`,
+      { cause: err },
+    );
   } finally {
     db?.close();
   }
@@ -224,7 +259,9 @@ export function lockStateFolder(dir: string): StateLock {
       const holder = readHolder(lockPath);
       if (holder === 'absent') continue;
       if (holder === 'unreadable') {
-        throw new StateFolderError(`lock file ${lockPath} is not a tricenter lock: if no tricenter uses ${dir}, delete ${lockPath} and start again`);
+        throw new StateFolderError(
+          `lock file ${lockPath} is not a tricenter lock: if no tricenter uses ${dir}, delete ${lockPath} and start again`,
+        );
       }
       if (isAlive(holder.pid)) {
         throw new StateFolderError(

@@ -34,7 +34,16 @@ import { BackgroundWork } from './background-work.ts';
 import { withEarlierClaimsStale } from './earlier-claims.ts';
 import { FaultInjector, type FaultStats, type TwinFaults } from './faults.ts';
 import { startHttpTrigger, type HttpTriggerServer } from './http-trigger.ts';
-import { checkRunStoreFile, explainStateError, GTM_STATE_FILE, RUN_STORE_FILE, SANDBOX_STATE_FILE, withStateFolder, type StateFolder, type StateFolderOptions } from './state-folder.ts';
+import {
+  checkRunStoreFile,
+  explainStateError,
+  GTM_STATE_FILE,
+  RUN_STORE_FILE,
+  SANDBOX_STATE_FILE,
+  withStateFolder,
+  type StateFolder,
+  type StateFolderOptions,
+} from './state-folder.ts';
 
 /**
  * The local twin of the whole system on one machine: simulated clusters, the GTM emulator, SQLite
@@ -82,7 +91,14 @@ export interface LocalEndpoints {
   sandboxControlUrl?: string;
   clusters: Array<{ name: string; apiUrl: string; ingressAddress: string; dataPlaneUrl: string }>;
   /** The secret too: `tricenter traffic` signs its GTM calls with it (the file is written 0600, like the token above). */
-  gtm: { endpoint: string; instanceId: string; accessKeyId: string; accessKeySecret: string; dns: { host: string; port: number }; probeIntervalScale: number };
+  gtm: {
+    endpoint: string;
+    instanceId: string;
+    accessKeyId: string;
+    accessKeySecret: string;
+    dns: { host: string; port: number };
+    probeIntervalScale: number;
+  };
   /** The cluster registry the twin runs (absolute path), for commands that reconcile traffic themselves. */
   clustersFile: string;
   bucket: { root: string; name: string };
@@ -169,7 +185,11 @@ export async function startLocalTwinOnClusters(options: LocalTwinOnClustersOptio
     startServices(
       options,
       registry,
-      { kubeconfigPath, dataPlanePort: 80, clusters: registry.clusters.map(({ name }) => ({ name, apiUrl: '', ingressAddress: '', dataPlaneUrl: '' })) },
+      {
+        kubeconfigPath,
+        dataPlanePort: 80,
+        clusters: registry.clusters.map(({ name }) => ({ name, apiUrl: '', ingressAddress: '', dataPlaneUrl: '' })),
+      },
       folder,
     ),
   );
@@ -300,10 +320,13 @@ async function startServices(
       trafficQueue,
       scheduleWakeup: (runId, at) => {
         clearTimeout(wakeups.get(runId));
-        const timer = setTimeout(() => {
-          wakeups.delete(runId);
-          void background.start('wake-up', () => tickRun(deps, runId), { runId });
-        }, Math.max(0, at - clock.now()));
+        const timer = setTimeout(
+          () => {
+            wakeups.delete(runId);
+            void background.start('wake-up', () => tickRun(deps, runId), { runId });
+          },
+          Math.max(0, at - clock.now()),
+        );
         timer.unref();
         wakeups.set(runId, timer);
       },
@@ -316,7 +339,9 @@ async function startServices(
 
     const deployStep = createDeployStepHandler(getDeps);
     // Under faults, the worker's run writes may crash after its apply; nothing else's do.
-    const taskWorker = faults ? createDeployStepHandler(async () => ({ ...deps, store: faults.crashingRunWrites(deps.store) })) : deployStep;
+    const taskWorker = faults
+      ? createDeployStepHandler(async () => ({ ...deps, store: faults.crashingRunWrites(deps.store) }))
+      : deployStep;
     queue.start((task) => taskWorker(Buffer.from(JSON.stringify(task)), context('deploy-step')).then(() => undefined));
     if (folder.resumed) {
       // The queue died with the previous process: every task it held is lost for sure, so it is
@@ -348,7 +373,12 @@ async function startServices(
     stops.push(() => clearInterval(rescan));
 
     const approvalHandler = createApprovalHandler(getDeps);
-    const approval: HttpTriggerServer = await listenForApprovals(approvalHandler, options.approvalPort ?? 0, manifest.approval.port, logger);
+    const approval: HttpTriggerServer = await listenForApprovals(
+      approvalHandler,
+      options.approvalPort ?? 0,
+      manifest.approval.port,
+      logger,
+    );
     stops.push(() => approval.close());
     const approvalPort = Number(new URL(approval.url).port);
     if (manifest.approval.port !== approvalPort) {
@@ -370,7 +400,13 @@ async function startServices(
       kubeconfig: target.kubeconfigPath,
       ...(target.controlUrl ? { sandboxControlUrl: target.controlUrl } : {}),
       clusters: target.clusters,
-      gtm: { endpoint: gtm.endpoint, instanceId: gtm.instanceId, ...gtmKey, dns: gtm.dnsAddress, probeIntervalScale: gtm.probeIntervalScale },
+      gtm: {
+        endpoint: gtm.endpoint,
+        instanceId: gtm.instanceId,
+        ...gtmKey,
+        dns: gtm.dnsAddress,
+        probeIntervalScale: gtm.probeIntervalScale,
+      },
       clustersFile: resolve(options.clustersFile),
       bucket: { root: bucket.root, name: LOCAL_BUCKET },
       store: join(dir, RUN_STORE_FILE),
@@ -404,7 +440,12 @@ async function startServices(
  * The approval API on the port asked for; asked for any port, on the previous start's port when it
  * is free, so that a client that read endpoints.json before a restart keeps working.
  */
-async function listenForApprovals(handler: FcHandler<HttpTriggerResponse>, asked: number, previous: number | undefined, logger: Logger): Promise<HttpTriggerServer> {
+async function listenForApprovals(
+  handler: FcHandler<HttpTriggerResponse>,
+  asked: number,
+  previous: number | undefined,
+  logger: Logger,
+): Promise<HttpTriggerServer> {
   if (asked === 0 && previous) {
     try {
       return await startHttpTrigger(handler, { functionName: 'approval', port: previous });

@@ -56,9 +56,14 @@ export async function handleControlRequest(target: ControlTarget, req: IncomingM
       const name = decodeURIComponent(fault[1] ?? '');
       if (!target.clusters().some((c) => c.name === name)) return send(res, 404, { error: `no cluster named "${name}"` });
       const body = (await readJson(req)) as { fault?: unknown };
-      if (!SANDBOX_FAULTS.includes(body.fault as SandboxFault)) return send(res, 400, { error: `fault must be one of ${SANDBOX_FAULTS.join(', ')}` });
+      if (!SANDBOX_FAULTS.includes(body.fault as SandboxFault))
+        return send(res, 400, { error: `fault must be one of ${SANDBOX_FAULTS.join(', ')}` });
       await target.setFault(name, body.fault as SandboxFault);
-      return send(res, 200, target.clusters().find((c) => c.name === name));
+      return send(
+        res,
+        200,
+        target.clusters().find((c) => c.name === name),
+      );
     }
     send(res, 404, { error: `no route for ${req.method ?? ''} ${path}` });
   } catch (err) {
@@ -96,6 +101,7 @@ export async function requestFault(state: SandboxState, cluster: string, fault: 
     body: JSON.stringify({ fault }),
   });
   const body = (await response.json()) as ClusterView & { error?: string };
-  if (!response.ok) throw new TricenterError(response.status === 404 ? 'NOT_FOUND' : 'VALIDATION', body.error ?? `control API answered ${response.status}`);
+  if (!response.ok)
+    throw new TricenterError(response.status === 404 ? 'NOT_FOUND' : 'VALIDATION', body.error ?? `control API answered ${response.status}`);
   return body;
 }

@@ -30,7 +30,9 @@ function keyOf(obj: JsonObject): string {
 
 /** A pod-template-hash-like suffix, stable for a template, as ReplicaSet names carry. */
 export function templateHash(template: Json | undefined): string {
-  const digest = createHash('sha1').update(JSON.stringify(template ?? null)).digest();
+  const digest = createHash('sha1')
+    .update(JSON.stringify(template ?? null))
+    .digest();
   return [...digest.subarray(0, 10)].map((b) => HASH_ALPHABET[b % HASH_ALPHABET.length]).join('');
 }
 
@@ -71,7 +73,9 @@ export class Controllers {
     for (const deployment of this.registry.store.list(DEPLOYMENTS)) {
       const key = keyOf(deployment);
       const generation = Number(o(deployment.metadata).generation ?? 0);
-      const settled = Number(o(deployment.status).observedGeneration ?? 0) === generation && deepEqual(this.serving.get(key), o(o(deployment.spec).template));
+      const settled =
+        Number(o(deployment.status).observedGeneration ?? 0) === generation &&
+        deepEqual(this.serving.get(key), o(o(deployment.spec).template));
       if (!settled) setImmediate(() => this.observe(key, generation));
     }
     for (const ingress of this.registry.store.list(INGRESSES)) setImmediate(() => this.assignAddress(keyOf(ingress)));
@@ -150,16 +154,31 @@ export class Controllers {
       phase === 'ready'
         ? { replicas, updatedReplicas: replicas, readyReplicas: replicas, availableReplicas: replicas }
         : wasAvailable
-          ? { replicas, updatedReplicas: 0, readyReplicas: Number(previous.readyReplicas ?? 0), availableReplicas: Number(previous.availableReplicas ?? 0) }
+          ? {
+              replicas,
+              updatedReplicas: 0,
+              readyReplicas: Number(previous.readyReplicas ?? 0),
+              availableReplicas: Number(previous.availableReplicas ?? 0),
+            }
           : { replicas, updatedReplicas: replicas, unavailableReplicas: replicas };
     if (phase === 'progressing' && wasAvailable) counts.unavailableReplicas = Math.max(0, replicas - (counts.availableReplicas ?? 0));
     const available: Condition =
       phase === 'ready' || wasAvailable
         ? { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: 'Deployment has minimum availability.' }
-        : { type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable', message: 'Deployment does not have minimum availability.' };
+        : {
+            type: 'Available',
+            status: 'False',
+            reason: 'MinimumReplicasUnavailable',
+            message: 'Deployment does not have minimum availability.',
+          };
     const progressing: Condition =
       phase === 'ready'
-        ? { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable', message: `ReplicaSet "${rsName}" has successfully progressed.` }
+        ? {
+            type: 'Progressing',
+            status: 'True',
+            reason: 'NewReplicaSetAvailable',
+            message: `ReplicaSet "${rsName}" has successfully progressed.`,
+          }
         : { type: 'Progressing', status: 'True', reason: 'ReplicaSetUpdated', message: `ReplicaSet "${rsName}" is progressing.` };
     const status: JsonObject = { observedGeneration: Number(o(deployment.metadata).generation ?? 1) };
     for (const [field, value] of Object.entries(counts)) if (value > 0) status[field] = value;

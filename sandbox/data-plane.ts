@@ -114,14 +114,20 @@ function resolveEnv(store: ObjectStore, namespace: string, container: JsonObject
 
 function resolveFiles(store: ObjectStore, namespace: string, podSpec: JsonObject, container: JsonObject): Record<string, string> {
   const files: Record<string, string> = {};
-  const volumes = new Map(arr(podSpec.volumes).map(o).map((v) => [String(v.name), v]));
+  const volumes = new Map(
+    arr(podSpec.volumes)
+      .map(o)
+      .map((v) => [String(v.name), v]),
+  );
   for (const mount of arr(container.volumeMounts).map(o)) {
     const source = o(volumes.get(String(mount.name))?.configMap);
     if (!source.name) continue;
     const data = o(store.get(CONFIGMAPS, namespace, String(source.name))?.data);
     const base = String(mount.mountPath ?? '').replace(/\/+$/, '');
     const items = arr(source.items).map(o);
-    const entries = items.length ? items.map((i) => [String(i.key), String(i.path ?? i.key)] as const) : Object.keys(data).map((k) => [k, k] as const);
+    const entries = items.length
+      ? items.map((i) => [String(i.key), String(i.path ?? i.key)] as const)
+      : Object.keys(data).map((k) => [k, k] as const);
     for (const [key, path] of entries) if (data[key] !== undefined) files[`${base}/${path}`] = String(data[key]);
   }
   return files;
@@ -159,7 +165,12 @@ function findPod(ctx: DataPlaneContext, route: Route, host: string, path: string
 }
 
 function renderText(pod: PodView): string {
-  const lines = [`cluster: ${pod.cluster}`, `deployment: ${pod.namespace}/${pod.deployment}`, `container: ${pod.container} (${pod.image})`, 'env:'];
+  const lines = [
+    `cluster: ${pod.cluster}`,
+    `deployment: ${pod.namespace}/${pod.deployment}`,
+    `container: ${pod.container} (${pod.image})`,
+    'env:',
+  ];
   for (const [name, value] of Object.entries(pod.env)) lines.push(`  ${name}=${value}`);
   lines.push('files:');
   for (const [path, content] of Object.entries(pod.files)) {
@@ -179,6 +190,10 @@ export function handleDataPlaneRequest(ctx: DataPlaneContext, req: IncomingMessa
   if (!pod) return sendPage(res, 503);
   const wantsJson = url.searchParams.get('format') === 'json' || String(req.headers.accept ?? '').includes('application/json');
   const body = wantsJson ? JSON.stringify(pod) : renderText(pod);
-  res.writeHead(200, { 'Content-Type': wantsJson ? 'application/json' : 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'X-Sandbox-Cluster': pod.cluster });
+  res.writeHead(200, {
+    'Content-Type': wantsJson ? 'application/json' : 'text/plain; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+    'X-Sandbox-Cluster': pod.cluster,
+  });
   res.end(body);
 }

@@ -180,7 +180,9 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const token = randomBytes(24).toString('hex');
   const certificate = await makeServingCertificate();
   const clusters: RunningCluster[] = [];
-  const stateFile = options.state ? SandboxStateFile.open(resolve(options.state.file), { mustExist: options.state.mustExist ?? false }) : undefined;
+  const stateFile = options.state
+    ? SandboxStateFile.open(resolve(options.state.file), { mustExist: options.state.mustExist ?? false })
+    : undefined;
   const stopAll = async (): Promise<void> => {
     for (const c of clusters) c.controllers.stop();
     await Promise.all(clusters.flatMap((c) => [c.api.close(), c.dataPlane.close()]));
@@ -192,11 +194,20 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   try {
     for (const [index, entry] of options.clusters.entries()) {
       const journal = stateFile?.cluster(entry.name);
-      const cluster = createCluster(entry.name, addressAt(options.firstAddress ?? '127.0.0.2', index), { clock, readyDelayMs, token, certificate, journal });
+      const cluster = createCluster(entry.name, addressAt(options.firstAddress ?? '127.0.0.2', index), {
+        clock,
+        readyDelayMs,
+        token,
+        certificate,
+        journal,
+      });
       clusters.push(cluster);
       cluster.view.apiUrl = `https://127.0.0.1:${await cluster.api.listen(0)}`;
     }
-    const dataPlanePort = await listenDataPlanes(clusters.map((c) => c.dataPlane), options.dataPlanePort ?? 8080);
+    const dataPlanePort = await listenDataPlanes(
+      clusters.map((c) => c.dataPlane),
+      options.dataPlanePort ?? 8080,
+    );
     for (const c of clusters) {
       c.view.dataPlanePort = dataPlanePort;
       c.view.dataPlaneUrl = `http://${c.view.ingressAddress}:${dataPlanePort}`;
@@ -225,7 +236,15 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   );
   const controlUrl = `http://127.0.0.1:${await control.listen(0)}`;
   await mkdir(dir, { recursive: true });
-  await writeFile(kubeconfigPath, renderKubeconfig(clusters.map((c) => ({ name: c.view.name, server: c.view.apiUrl })), certificate.cert, token), { mode: 0o600 });
+  await writeFile(
+    kubeconfigPath,
+    renderKubeconfig(
+      clusters.map((c) => ({ name: c.view.name, server: c.view.apiUrl })),
+      certificate.cert,
+      token,
+    ),
+    { mode: 0o600 },
+  );
   const controlStateFile = join(dir, STATE_FILE);
   const state: SandboxState = { pid: process.pid, controlUrl, kubeconfigPath, startedAt: clock.now(), clusters: views() };
   await writeFile(controlStateFile, `${JSON.stringify(state, null, 2)}\n`);

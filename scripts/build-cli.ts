@@ -81,7 +81,10 @@ export async function buildCli(outDir = join(ROOT, 'dist/cli')): Promise<{ files
   const entry = join(outDir, ENTRY);
   const files = result.outputFiles.sort((a, b) => Number(a.path === entry) - Number(b.path === entry));
   for (const file of files) writeAtomically(file.path, file.contents);
-  writeAtomically(join(outDir, BUILD_MANIFEST), `${JSON.stringify({ entry: ENTRY, inputs: Object.fromEntries([...inputs].sort()) }, null, 1)}\n`);
+  writeAtomically(
+    join(outDir, BUILD_MANIFEST),
+    `${JSON.stringify({ entry: ENTRY, inputs: Object.fromEntries([...inputs].sort()) }, null, 1)}\n`,
+  );
   const current = new Set([BUILD_MANIFEST, ...files.map((file) => basename(file.path))]);
   for (const name of readdirSync(outDir)) {
     const file = join(outDir, name);
@@ -101,7 +104,8 @@ async function esbuildInstalled(): Promise<boolean> {
 
 if (process.argv[1] && resolve(process.argv[1]) === resolve(ROOT, 'scripts/build-cli.ts')) {
   // `npm install --omit=dev` has no esbuild: the CLI then runs from its sources through tsx.
-  if (!(await esbuildInstalled())) console.log('build-cli: esbuild is not installed (devDependencies omitted); tricenter runs from its TypeScript sources');
+  if (!(await esbuildInstalled()))
+    console.log('build-cli: esbuild is not installed (devDependencies omitted); tricenter runs from its TypeScript sources');
   else {
     const outDir = resolve(process.argv[2] ?? join(ROOT, 'dist/cli'));
     const { files, inputs } = await buildCli(outDir);

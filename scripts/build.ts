@@ -13,7 +13,8 @@ export const FUNCTIONS = ['approval', 'bundle-ingest', 'deploy-step', 'gtm-recon
 
 // CommonJS dependencies (ali-oss, tablestore, pop-core) call require() for Node built-ins; in an ESM
 // bundle that needs a real require.
-const BANNER = "import { createRequire as __tricenterCreateRequire } from 'node:module'; const require = __tricenterCreateRequire(import.meta.url);";
+const BANNER =
+  "import { createRequire as __tricenterCreateRequire } from 'node:module'; const require = __tricenterCreateRequire(import.meta.url);";
 
 export async function buildFunctions(outDir = 'dist'): Promise<Array<{ name: string; bytes: number; files: number }>> {
   const root = resolve(outDir);

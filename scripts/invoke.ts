@@ -15,7 +15,10 @@ import { createLogger } from '#shared/core/log.ts';
 import { ossEventSchema } from '#shared/platform/triggers/oss.ts';
 import { LOCAL_BUCKET, startLocalTwin, type LocalTwin } from '#local/twin.ts';
 
-const { positionals, values } = parseArgs({ allowPositionals: true, options: { bundle: { type: 'string', default: 'examples/web-demo' } } });
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: { bundle: { type: 'string', default: 'examples/web-demo' } },
+});
 const [name, eventFile] = positionals;
 const FUNCTIONS = ['bundle-ingest', 'deploy-step', 'approval', 'gtm-reconcile'] as const;
 type FunctionName = (typeof FUNCTIONS)[number];
@@ -29,7 +32,14 @@ const dir = mkdtempSync(join(tmpdir(), 'tricenter-invoke-'));
 const logger = createLogger({ fn: 'invoke' }, { sink: (line) => process.stderr.write(`${line}\n`) });
 let twin: LocalTwin | undefined;
 try {
-  twin = await startLocalTwin({ dir, clustersFile: 'examples/web-demo/clusters.yaml', readyDelayMs: 0, dataPlanePort: 0, timerIntervalMs: 60_000, logger });
+  twin = await startLocalTwin({
+    dir,
+    clustersFile: 'examples/web-demo/clusters.yaml',
+    readyDelayMs: 0,
+    dataPlanePort: 0,
+    timerIntervalMs: 60_000,
+    logger,
+  });
   // The sample HTTP events in events/ carry this token.
   twin.deps.auth.tokens.push({ name: 'local-dev', token: 'local-dev-token', scope: 'approver' });
   const oss = ossEventSchema.safeParse(JSON.parse(event.toString('utf8')));

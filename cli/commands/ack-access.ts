@@ -24,7 +24,9 @@ export interface AckCluster {
 }
 
 export function ackClusters(registry: ClusterRegistry): AckCluster[] {
-  return registry.clusters.flatMap(({ name, connection }) => (connection && 'ackClusterId' in connection ? [{ name, clusterId: connection.ackClusterId, region: connection.region }] : []));
+  return registry.clusters.flatMap(({ name, connection }) =>
+    connection && 'ackClusterId' in connection ? [{ name, clusterId: connection.ackClusterId, region: connection.region }] : [],
+  );
 }
 
 /** GrantPermissions' body: it replaces every grant the role has, so it lists every ACK cluster at once. */
@@ -39,14 +41,21 @@ const shellQuote = (value: string): string => `'${value.replace(/'/g, `'\\''`)}'
 const ROLE_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 
 export function ackAccessSteps(registry: ClusterRegistry, roleName: string, registryFile: string): string {
-  if (!ROLE_NAME.test(roleName)) throw new TricenterError('VALIDATION', `--role-name / TRICENTER_ROLE_NAME "${roleName}" is not a RAM role name (1-64 letters, digits, ".", "-", "_")`);
+  if (!ROLE_NAME.test(roleName))
+    throw new TricenterError(
+      'VALIDATION',
+      `--role-name / TRICENTER_ROLE_NAME "${roleName}" is not a RAM role name (1-64 letters, digits, ".", "-", "_")`,
+    );
   const clusters = ackClusters(registry);
-  if (clusters.length === 0) return `No ACK cluster in ${registryFile}: the functions use the kubeconfigs the registry names, with whatever RBAC they carry.\n`;
+  if (clusters.length === 0)
+    return `No ACK cluster in ${registryFile}: the functions use the kubeconfigs the registry names, with whatever RBAC they carry.\n`;
   const lines = [
     `Kubernetes RBAC for the RAM role ${roleName} on the ${clusters.length} ACK cluster(s) of ${registryFile}:`,
     '',
     `1. On each cluster, as its administrator, create the ClusterRole the grant names (${DEPLOYER_CLUSTER_ROLE_FILE}):`,
-    ...clusters.map((c) => `     kubectl --context <admin context of ${c.name}> apply -f ${DEPLOYER_CLUSTER_ROLE_FILE}   # ${c.clusterId}, ${c.region}`),
+    ...clusters.map(
+      (c) => `     kubectl --context <admin context of ${c.name}> apply -f ${DEPLOYER_CLUSTER_ROLE_FILE}   # ${c.clusterId}, ${c.region}`,
+    ),
     '',
     `2. Grant it to the role on all of them in one call (GrantPermissions replaces all the role's grants; this list is complete):`,
     `     ROLE_ID=$(aliyun ram GetRole --RoleName ${shellQuote(roleName)} | jq -r .Role.RoleId)`,
@@ -54,7 +63,9 @@ export function ackAccessSteps(registry: ClusterRegistry, roleName: string, regi
     `   (or in the ACK console: Authorizations > RAM Roles > ${roleName} > for each cluster, all namespaces, Custom role ${DEPLOYER_CLUSTER_ROLE}).`,
     '',
     `3. Check: each cluster now binds ${DEPLOYER_CLUSTER_ROLE} to the role:`,
-    ...clusters.map((c) => `     kubectl --context <admin context of ${c.name}> get clusterrolebindings -o wide | grep ${DEPLOYER_CLUSTER_ROLE}`),
+    ...clusters.map(
+      (c) => `     kubectl --context <admin context of ${c.name}> get clusterrolebindings -o wide | grep ${DEPLOYER_CLUSTER_ROLE}`,
+    ),
     '',
     'Who runs these needs cs:GrantPermissions and ram:GetRole, and cluster-admin RBAC on each cluster.',
     '',

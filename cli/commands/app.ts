@@ -31,10 +31,15 @@ function withTarget(command: Command): Command {
 export function describeIngest(upload: UploadResult, outcome: UploadOutcome, waitedMs: number): string {
   const app = `${upload.app.namespace}/${upload.app.name}`;
   if (outcome.status === 'pending') {
-    throw new TricenterError('TIMEOUT', `${app}: no ingest outcome for ${upload.key} (etag ${upload.etag}) after ${Math.round(waitedMs / 1000)} s; see \`tricenter status ${app}\``);
+    throw new TricenterError(
+      'TIMEOUT',
+      `${app}: no ingest outcome for ${upload.key} (etag ${upload.etag}) after ${Math.round(waitedMs / 1000)} s; see \`tricenter status ${app}\``,
+    );
   }
-  if (outcome.outcome === 'failed') throw new TricenterError('BUNDLE_INVALID', `${app}: the bundle was refused: ${outcome.error ?? 'no reason given'}`);
-  if (outcome.outcome === 'unchanged') return `${app}: unchanged, this publishVersion is already the current release${outcome.runId ? ` (run ${outcome.runId})` : ''}`;
+  if (outcome.outcome === 'failed')
+    throw new TricenterError('BUNDLE_INVALID', `${app}: the bundle was refused: ${outcome.error ?? 'no reason given'}`);
+  if (outcome.outcome === 'unchanged')
+    return `${app}: unchanged, this publishVersion is already the current release${outcome.runId ? ` (run ${outcome.runId})` : ''}`;
   return `${app}: run ${outcome.runId ?? '?'} started (release ${outcome.releaseId ?? '?'})`;
 }
 
@@ -42,16 +47,23 @@ export function register(program: Command): void {
   withTarget(
     program
       .command('upload <bundle>')
-      .description('validate a bundle locally, upload it (a folder is packed as .tar.gz) and wait for the ingest: the run started, or why the bundle was refused')
+      .description(
+        'validate a bundle locally, upload it (a folder is packed as .tar.gz) and wait for the ingest: the run started, or why the bundle was refused',
+      )
       .option('--no-wait', 'return once the bundle is stored, without waiting for the ingest')
       .option('--timeout <seconds>', 'how long to wait for the ingest', '120'),
   ).action(async (bundle: string, options: TargetOptions & { wait: boolean; timeout: string }) => {
     const timeoutMs = Number(options.timeout) * 1000;
-    if (!Number.isFinite(timeoutMs) || timeoutMs < 0) throw new TricenterError('VALIDATION', `--timeout ${options.timeout}: expected a number of seconds`);
+    if (!Number.isFinite(timeoutMs) || timeoutMs < 0)
+      throw new TricenterError('VALIDATION', `--timeout ${options.timeout}: expected a number of seconds`);
     const packed = await packBundle(bundle);
     const client = new ApiClient(resolveTarget(options));
     const upload = await client.upload(packed.app, packed);
-    console.log(terminalSafe(`uploaded ${packed.app.namespace}/${packed.app.name} as ${upload.bucket}/${upload.key} (${upload.size} bytes, etag ${upload.etag})`));
+    console.log(
+      terminalSafe(
+        `uploaded ${packed.app.namespace}/${packed.app.name} as ${upload.bucket}/${upload.key} (${upload.size} bytes, etag ${upload.etag})`,
+      ),
+    );
     if (!options.wait) return;
     const outcome = await client.waitForIngest(upload, { timeoutMs });
     console.log(terminalSafe(describeIngest(upload, outcome, timeoutMs)));
@@ -83,25 +95,37 @@ export function register(program: Command): void {
   });
 
   for (const action of ['approve', 'reject', 'resume', 'terminate', 'rollback'] as const) {
-    withTarget(program.command(`${action} <app>`).description(`${action} the current run of <namespace>/<name>`).option('-c, --comment <text>', 'recorded with the decision')).action(
-      async (app: string, options: TargetOptions & { comment?: string }) => {
-        const result = await new ApiClient(resolveTarget(options)).decide(parseAppRef(app), action, options.comment);
-        console.log(terminalSafe(`${action}: run ${result.runId} is ${result.phase} (by ${result.by})`));
-      },
-    );
+    withTarget(
+      program
+        .command(`${action} <app>`)
+        .description(`${action} the current run of <namespace>/<name>`)
+        .option('-c, --comment <text>', 'recorded with the decision'),
+    ).action(async (app: string, options: TargetOptions & { comment?: string }) => {
+      const result = await new ApiClient(resolveTarget(options)).decide(parseAppRef(app), action, options.comment);
+      console.log(terminalSafe(`${action}: run ${result.runId} is ${result.phase} (by ${result.by})`));
+    });
   }
 
-  withTarget(program.command('runs <app>').description('run history of <namespace>/<name>, newest first').option('-o, --output <format>', 'text or json', 'text')).action(
-    async (app: string, options: TargetOptions & { output: string }) => {
-      const { runs, rejectedUploads = [] } = await new ApiClient(resolveTarget(options)).runs(parseAppRef(app));
-      if (options.output === 'json') return console.log(terminalSafeJson(rejectedUploads.length > 0 ? { runs, rejectedUploads } : runs));
-      console.log(
-        table([
-          ['RUN', 'PHASE', 'PUBLISH VERSION', 'STARTED', 'REASON'],
-          ...runs.map((r) => [String(r.id), String(r.phase), String(r.publishVersion), new Date(Number(r.createdAt)).toISOString(), String(r.reason ?? '')]),
+  withTarget(
+    program
+      .command('runs <app>')
+      .description('run history of <namespace>/<name>, newest first')
+      .option('-o, --output <format>', 'text or json', 'text'),
+  ).action(async (app: string, options: TargetOptions & { output: string }) => {
+    const { runs, rejectedUploads = [] } = await new ApiClient(resolveTarget(options)).runs(parseAppRef(app));
+    if (options.output === 'json') return console.log(terminalSafeJson(rejectedUploads.length > 0 ? { runs, rejectedUploads } : runs));
+    console.log(
+      table([
+        ['RUN', 'PHASE', 'PUBLISH VERSION', 'STARTED', 'REASON'],
+        ...runs.map((r) => [
+          String(r.id),
+          String(r.phase),
+          String(r.publishVersion),
+          new Date(Number(r.createdAt)).toISOString(),
+          String(r.reason ?? ''),
         ]),
-      );
-      if (rejectedUploads.length > 0) console.log(`\n${formatRejectedUploads(rejectedUploads)}`);
-    },
-  );
+      ]),
+    );
+    if (rejectedUploads.length > 0) console.log(`\n${formatRejectedUploads(rejectedUploads)}`);
+  });
 }

@@ -36,7 +36,9 @@ interface UpOptions {
 const say = (line = '') => console.log(line);
 
 export function register(program: Command): void {
-  const local = program.command('local').description('the local twin: simulated clusters, GTM emulator, SQLite, folder bucket, in-process queue');
+  const local = program
+    .command('local')
+    .description('the local twin: simulated clusters, GTM emulator, SQLite, folder bucket, in-process queue');
   local
     .command('up')
     .description('start every local service (and, unless --no-demo, run the seed scenario)')
@@ -61,7 +63,14 @@ export function register(program: Command): void {
 
       say('Starting the local twin...');
       const { startLocalTwin, startLocalTwinOnClusters } = await import('#local/twin.ts');
-      const common = { dir, fresh: options.fresh ?? false, clustersFile: options.clusters, approvalPort: Number(options.approvalPort), probeIntervalScale: Number(options.probeScale), logger };
+      const common = {
+        dir,
+        fresh: options.fresh ?? false,
+        clustersFile: options.clusters,
+        approvalPort: Number(options.approvalPort),
+        probeIntervalScale: Number(options.probeScale),
+        logger,
+      };
       const twin: LocalTwinOnClusters = options.kubeconfig
         ? await startLocalTwinOnClusters({ ...common, kubeconfig: options.kubeconfig })
         : await startLocalTwin({ ...common, readyDelayMs: Number(options.readyDelay), dataPlanePort: Number(options.dataPlanePort) });
@@ -93,8 +102,15 @@ function printEndpoints(twin: LocalTwinOnClusters, logFile: string): void {
   const e = twin.endpoints;
   say(`  approval API   ${e.approvalUrl}   (token in ${twin.endpointsFile})`);
   say(`  kubeconfig     ${e.kubeconfig}   (contexts: ${e.clusters.map((c) => c.name).join(', ')})`);
-  for (const c of e.clusters) say(e.sandboxControlUrl ? `  ${c.name.padEnd(18)} API ${c.apiUrl}   ingress ${c.dataPlaneUrl}` : `  ${c.name.padEnd(18)} context ${c.name} of ${e.kubeconfig}`);
-  say(`  GTM emulator   ${e.gtm.endpoint}   DNS ${e.gtm.dns.host}:${e.gtm.dns.port}   (health-check intervals x${e.gtm.probeIntervalScale})`);
+  for (const c of e.clusters)
+    say(
+      e.sandboxControlUrl
+        ? `  ${c.name.padEnd(18)} API ${c.apiUrl}   ingress ${c.dataPlaneUrl}`
+        : `  ${c.name.padEnd(18)} context ${c.name} of ${e.kubeconfig}`,
+    );
+  say(
+    `  GTM emulator   ${e.gtm.endpoint}   DNS ${e.gtm.dns.host}:${e.gtm.dns.port}   (health-check intervals x${e.gtm.probeIntervalScale})`,
+  );
   say(`  bucket         ${e.bucket.root}/${e.bucket.name}   store ${e.store}`);
   say(`  logs           ${logFile}`);
   say();
@@ -153,7 +169,12 @@ async function runDemoDrill(twin: LocalTwinOnClusters, app: AppRef): Promise<voi
   for (;;) {
     const state = twin.gtm.state();
     const addresses = state.pools.flatMap((p) => p.addresses);
-    if (state.strategies.length > 0 && addresses.length >= twin.endpoints.clusters.length && addresses.every((a) => a.healthy && a.lastCheckedAt !== undefined)) break;
+    if (
+      state.strategies.length > 0 &&
+      addresses.length >= twin.endpoints.clusters.length &&
+      addresses.every((a) => a.healthy && a.lastCheckedAt !== undefined)
+    )
+      break;
     if (Date.now() > deadline) {
       say('GTM is not ready after 60 s; skipping the drill (see the logs, then run `npx tricenter drill demo/web-demo`).');
       return;
@@ -179,10 +200,15 @@ function changes(status: AppStatus, seen: Map<string, string>): string[] {
   for (const step of status.steps) {
     note(`step:${step.name}`, step.phase, `step ${step.name}: ${step.phase}${step.awaiting ? `, awaiting ${step.awaiting}` : ''}`);
     for (const task of step.clusters) {
-      note(`task:${step.name}:${task.cluster}`, `${task.status}:${task.attempt}`, `  ${task.cluster}: ${task.status}${task.message ? ` (${task.message})` : ''}`);
+      note(
+        `task:${step.name}:${task.cluster}`,
+        `${task.status}:${task.attempt}`,
+        `  ${task.cluster}: ${task.status}${task.message ? ` (${task.message})` : ''}`,
+      );
     }
   }
-  for (const decision of status.decisions) note(`decision:${decision.id}`, decision.kind, `${decision.kind} by ${decision.by}${decision.comment ? `: ${decision.comment}` : ''}`);
+  for (const decision of status.decisions)
+    note(`decision:${decision.id}`, decision.kind, `${decision.kind} by ${decision.by}${decision.comment ? `: ${decision.comment}` : ''}`);
   return lines;
 }
 

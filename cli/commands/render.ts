@@ -24,13 +24,18 @@ export function register(program: Command): void {
     .option('-o, --output <format>', 'yaml or json', 'yaml')
     .action(async (bundlePath: string, opts: PlanOptions & { cluster?: string; output: string }) => {
       const format = outputFormat(opts.output, ['yaml', 'json']);
-      const [{ plan, registry }, { manifestsByCluster }] = await Promise.all([planFor(bundlePath, opts), import('#shared/render/views.ts')]);
+      const [{ plan, registry }, { manifestsByCluster }] = await Promise.all([
+        planFor(bundlePath, opts),
+        import('#shared/render/views.ts'),
+      ]);
       let byCluster = manifestsByCluster(plan);
       if (opts.cluster !== undefined) {
         const name = canonicalClusterName(opts.cluster, registry);
         const manifests = byCluster.get(name);
         if (!manifests) {
-          throw new Error(`cluster "${opts.cluster}" gets nothing from this bundle; clusters in the plan: ${[...byCluster.keys()].join(', ') || 'none'}`);
+          throw new Error(
+            `cluster "${opts.cluster}" gets nothing from this bundle; clusters in the plan: ${[...byCluster.keys()].join(', ') || 'none'}`,
+          );
         }
         byCluster = new Map([[name, manifests]]);
       }
@@ -53,7 +58,9 @@ export function register(program: Command): void {
       }
       const head = `application ${plan.app.namespace}/${plan.app.name}  publishVersion ${plan.publishVersion}  content ${plan.contentHash.slice(0, 12)}`;
       // Step names are free text from the bundle: escaped like every string the CLI prints.
-      const rows = planRows(plan).map((row) => Object.fromEntries(Object.entries(row).map(([key, value]) => [key, terminalSafe(value)])) as unknown as PlanRow);
+      const rows = planRows(plan).map(
+        (row) => Object.fromEntries(Object.entries(row).map(([key, value]) => [key, terminalSafe(value)])) as unknown as PlanRow,
+      );
       process.stdout.write(`${terminalSafe(head)}\n\n${formatTable(rows)}\n`);
     });
 }
@@ -81,7 +88,9 @@ async function planFor(bundlePath: string, opts: PlanOptions): Promise<{ plan: P
 
 function registryInside(bundle: AppBundle): ClusterRegistry {
   if (!bundle.registry) {
-    throw new BundleError('holds no cluster registry (a document with top-level `clusters`); pass --clusters <file>', { file: bundle.source });
+    throw new BundleError('holds no cluster registry (a document with top-level `clusters`); pass --clusters <file>', {
+      file: bundle.source,
+    });
   }
   return bundle.registry.registry;
 }

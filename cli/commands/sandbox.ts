@@ -39,7 +39,11 @@ async function changeFault(cluster: string, opts: { mode: Mode; kubeconfig?: str
   const { readSandboxState, requestFault } = await import('#sandbox/control.ts');
   const state = await readSandboxState(sandboxDir(opts.kubeconfig));
   const current = state.clusters.find((c) => c.name === cluster);
-  if (!current) throw new TricenterError('NOT_FOUND', `no sandbox cluster named "${cluster}"; clusters: ${state.clusters.map((c) => c.name).join(', ')}`);
+  if (!current)
+    throw new TricenterError(
+      'NOT_FOUND',
+      `no sandbox cluster named "${cluster}"; clusters: ${state.clusters.map((c) => c.name).join(', ')}`,
+    );
   const live = await fetch(`${state.controlUrl}/clusters`).then((r) => r.json() as Promise<Array<{ name: string; fault: SandboxFault }>>);
   const now = live.find((c) => c.name === cluster)?.fault ?? 'none';
   const view = await requestFault(state, cluster, combineFault(now, opts.mode, fail));
@@ -55,10 +59,19 @@ export function register(program: Command): void {
     .requiredOption('--clusters <file>', 'cluster registry (clusters.yaml)')
     .option('--kubeconfig <path>', `where to write the kubeconfig (default ${DEFAULT_DIR}/kubeconfig); the state file goes beside it`)
     .option('--ready-delay <ms>', 'Deployments become ready this long after a change', integer('--ready-delay', 0), 2000)
-    .option('--data-plane-port <port>', 'data plane port on every cluster address (0 = any free one)', integer('--data-plane-port', 0), 8080)
+    .option(
+      '--data-plane-port <port>',
+      'data plane port on every cluster address (0 = any free one)',
+      integer('--data-plane-port', 0),
+      8080,
+    )
     .option('--first-address <ip>', 'loopback address of the first cluster', '127.0.0.2')
     .action(async (opts: { clusters: string; kubeconfig?: string; readyDelay: number; dataPlanePort: number; firstAddress: string }) => {
-      const [{ loadBundle }, { parseClusterRegistry }, { startSandbox }] = await Promise.all([import('#shared/bundle/load.ts'), import('#shared/model/bundle.ts'), import('#sandbox/index.ts')]);
+      const [{ loadBundle }, { parseClusterRegistry }, { startSandbox }] = await Promise.all([
+        import('#shared/bundle/load.ts'),
+        import('#shared/model/bundle.ts'),
+        import('#sandbox/index.ts'),
+      ]);
       const registry = parseClusterRegistry(await loadBundle(opts.clusters));
       const dir = sandboxDir(opts.kubeconfig);
       const running = await startSandbox({
@@ -69,7 +82,10 @@ export function register(program: Command): void {
         dataPlanePort: opts.dataPlanePort,
         firstAddress: opts.firstAddress,
       });
-      const lines = [`sandbox up: ${running.clusters.length} cluster(s); kubeconfig ${running.kubeconfigPath}`, `control API ${running.controlUrl}`];
+      const lines = [
+        `sandbox up: ${running.clusters.length} cluster(s); kubeconfig ${running.kubeconfigPath}`,
+        `control API ${running.controlUrl}`,
+      ];
       for (const c of running.clusters) {
         lines.push(`  ${c.name}: API ${c.apiUrl}, data plane ${c.dataPlaneUrl}`);
         lines.push(`    kubectl --kubeconfig ${running.kubeconfigPath} --context ${c.name} get ns`);

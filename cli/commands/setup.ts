@@ -33,12 +33,21 @@ export function setupTarget(options: SetupOptions, env: NodeJS.ProcessEnv = proc
   const instance = options.instance ?? env.TRICENTER_OTS_INSTANCE;
   if (!instance) throw new TricenterError('VALIDATION', 'no Tablestore instance: pass --instance or set TRICENTER_OTS_INSTANCE');
   const network = options.network ?? 'public';
-  if (!OTS_NETWORKS.includes(network)) throw new TricenterError('VALIDATION', `--network "${network}" is not one of ${OTS_NETWORKS.join(', ')}`);
-  const endpoint = otsEndpoint({ region: options.region ?? env.TRICENTER_REGION ?? 'cn-hangzhou', instance, network, override: options.endpoint ?? env.TRICENTER_OTS_ENDPOINT });
+  if (!OTS_NETWORKS.includes(network))
+    throw new TricenterError('VALIDATION', `--network "${network}" is not one of ${OTS_NETWORKS.join(', ')}`);
+  const endpoint = otsEndpoint({
+    region: options.region ?? env.TRICENTER_REGION ?? 'cn-hangzhou',
+    instance,
+    network,
+    override: options.endpoint ?? env.TRICENTER_OTS_ENDPOINT,
+  });
   return { endpoint, instance, prefix: options.prefix ?? env.TRICENTER_OTS_TABLE_PREFIX ?? DEFAULT_TABLE_PREFIX };
 }
 
-export async function runSetup(options: SetupOptions, env: NodeJS.ProcessEnv = process.env): Promise<SetupTarget & { tables: TableSetupResult[] }> {
+export async function runSetup(
+  options: SetupOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<SetupTarget & { tables: TableSetupResult[] }> {
   const target = setupTarget(options, env);
   const { createTables, tablestoreClient } = await import('#shared/adapters/aliyun/tablestore-tables.ts');
   const client = tablestoreClient({ endpoint: target.endpoint, instance: target.instance, credentials: credentialsFromEnv(env) });
@@ -47,7 +56,10 @@ export async function runSetup(options: SetupOptions, env: NodeJS.ProcessEnv = p
 
 /** The ACK access steps for a cluster registry file (read and validated like the functions read it). */
 export async function accessSteps(registryFile: string, roleName: string): Promise<string> {
-  const [{ loadBundle }, { parseClusterRegistry }] = await Promise.all([import('#shared/bundle/load.ts'), import('#shared/model/clusters.ts')]);
+  const [{ loadBundle }, { parseClusterRegistry }] = await Promise.all([
+    import('#shared/bundle/load.ts'),
+    import('#shared/model/clusters.ts'),
+  ]);
   return ackAccessSteps(parseClusterRegistry(await loadBundle(registryFile)), roleName, registryFile);
 }
 

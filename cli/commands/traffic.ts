@@ -25,8 +25,20 @@ async function gtmOf(endpoints: LocalEndpoints): Promise<AlidnsGtm> {
 }
 
 /** One reconcile of `app` with the twin's adapters; `dryRun` plans and writes nothing. */
-export async function reconcileOnTwin(endpoints: LocalEndpoints, app: AppRef, options: { dryRun: boolean; logger?: Logger }): Promise<ReconcileTrafficResult[]> {
-  const [{ loadBundle }, { parseClusterRegistry }, { SqliteRunStore }, { createClusterConnections }, { createKubeGateway }, { currentRelease }, { reconcileTraffic }] = await Promise.all([
+export async function reconcileOnTwin(
+  endpoints: LocalEndpoints,
+  app: AppRef,
+  options: { dryRun: boolean; logger?: Logger },
+): Promise<ReconcileTrafficResult[]> {
+  const [
+    { loadBundle },
+    { parseClusterRegistry },
+    { SqliteRunStore },
+    { createClusterConnections },
+    { createKubeGateway },
+    { currentRelease },
+    { reconcileTraffic },
+  ] = await Promise.all([
     import('#shared/bundle/load.ts'),
     import('#shared/model/bundle.ts'),
     import('#shared/adapters/local/sqlite-run-store.ts'),
@@ -52,7 +64,9 @@ export async function reconcileOnTwin(endpoints: LocalEndpoints, app: AppRef, op
     const gtm = await gtmOf(endpoints);
     const results: ReconcileTrafficResult[] = [];
     for (const policy of policies) {
-      results.push(await reconcileTraffic({ policy, registry, gateway, gtm, claims: store, history, logger, now: Date.now(), dryRun: options.dryRun }));
+      results.push(
+        await reconcileTraffic({ policy, registry, gateway, gtm, claims: store, history, logger, now: Date.now(), dryRun: options.dryRun }),
+      );
     }
     return results;
   } finally {
@@ -70,7 +84,15 @@ export interface TrafficStatus {
   pools: Array<{
     name: string;
     lbaStrategy: string;
-    healthCheck?: { protocol: string; intervalS: number; probeEveryMs: number; evaluationCount: number; host: string; path: string; failAbove: number };
+    healthCheck?: {
+      protocol: string;
+      intervalS: number;
+      probeEveryMs: number;
+      evaluationCount: number;
+      host: string;
+      path: string;
+      failAbove: number;
+    };
     addresses: Array<{ addr: string; cluster?: string; mode: string; health: string }>;
   }>;
   dns: { server: string; answer: string[] | { error: string } };
@@ -80,7 +102,11 @@ type RpcReply = Record<string, unknown>;
 
 /** What GTM holds for `app` (its pools, their health and checks, its strategy and which set serves) and what DNS answers now. */
 export async function trafficStatus(endpoints: LocalEndpoints, app: AppRef): Promise<TrafficStatus> {
-  const [gtm, { default: RPCClient }, { resolveOnce }] = await Promise.all([gtmOf(endpoints), import('@alicloud/pop-core'), import('#local/drill.ts')]);
+  const [gtm, { default: RPCClient }, { resolveOnce }] = await Promise.all([
+    gtmOf(endpoints),
+    import('@alicloud/pop-core'),
+    import('#local/drill.ts'),
+  ]);
   const { endpoint, accessKeyId, accessKeySecret } = endpoints.gtm;
   // Health verdicts and the serving set are not in the Gtm port (the reconciler never needs them): asked directly.
   const rpc = new RPCClient({ endpoint, apiVersion: '2015-01-09', accessKeyId, accessKeySecret });
@@ -129,7 +155,10 @@ export async function trafficStatus(endpoints: LocalEndpoints, app: AppRef): Pro
   const summary = strategies.find((s) => s.name === ownedStrategyName(app));
   let strategy: TrafficStatus['strategy'];
   if (summary) {
-    const [detail, raw] = await Promise.all([gtm.getStrategy(summary.id), call('DescribeDnsGtmAccessStrategy', { StrategyId: summary.id })]);
+    const [detail, raw] = await Promise.all([
+      gtm.getStrategy(summary.id),
+      call('DescribeDnsGtmAccessStrategy', { StrategyId: summary.id }),
+    ]);
     const names = (refs: Array<{ poolId: string }>) => refs.map((r) => shortName.get(r.poolId) ?? r.poolId);
     strategy = {
       name: summary.name,
@@ -143,7 +172,8 @@ export async function trafficStatus(endpoints: LocalEndpoints, app: AppRef): Pro
 
   const dnsServer = `${endpoints.gtm.dns.host}:${endpoints.gtm.dns.port}`;
   let answer: TrafficStatus['dns']['answer'] = [];
-  if (global.userDomainName) answer = await resolveOnce(endpoints.gtm.dns, global.userDomainName).catch((err: unknown) => ({ error: errorMessage(err) }));
+  if (global.userDomainName)
+    answer = await resolveOnce(endpoints.gtm.dns, global.userDomainName).catch((err: unknown) => ({ error: errorMessage(err) }));
   return {
     instanceId: endpoints.gtm.instanceId,
     ...(global.userDomainName ? { domain: global.userDomainName } : {}),
@@ -156,7 +186,9 @@ export async function trafficStatus(endpoints: LocalEndpoints, app: AppRef): Pro
 }
 
 export function formatTrafficStatus(status: TrafficStatus): string {
-  const lines = [`GTM ${status.instanceId}: domain ${status.domain ?? '(none yet)'}, TTL ${status.ttl} s; health-check intervals scaled by ${status.probeIntervalScale} locally`];
+  const lines = [
+    `GTM ${status.instanceId}: domain ${status.domain ?? '(none yet)'}, TTL ${status.ttl} s; health-check intervals scaled by ${status.probeIntervalScale} locally`,
+  ];
   const s = status.strategy;
   lines.push(
     s
@@ -175,7 +207,9 @@ export function formatTrafficStatus(status: TrafficStatus): string {
     for (const a of pool.addresses) lines.push(`  ${a.addr.padEnd(15)} ${(a.cluster ?? '?').padEnd(20)} ${a.mode.padEnd(7)} ${a.health}`);
   }
   const answer = status.dns.answer;
-  lines.push(`DNS ${status.dns.server} answers now: ${Array.isArray(answer) ? answer.join(', ') || '(nothing)' : `error: ${answer.error}`}`);
+  lines.push(
+    `DNS ${status.dns.server} answers now: ${Array.isArray(answer) ? answer.join(', ') || '(nothing)' : `error: ${answer.error}`}`,
+  );
   return lines.join('\n');
 }
 
@@ -200,7 +234,8 @@ interface EndpointsOption {
 export function register(program: Command): void {
   const traffic = program.command('traffic').description('GTM traffic of an application on the local twin: plan, apply, status');
   const endpointsOption = ['--endpoints <file>', 'the local twin to use', DEFAULT_ENDPOINTS_FILE] as const;
-  const cliLogger = (verbose: boolean | undefined) => (verbose ? createLogger({ fn: 'cli' }, { sink: (line) => process.stderr.write(`${line}\n`) }) : silentLogger);
+  const cliLogger = (verbose: boolean | undefined) =>
+    verbose ? createLogger({ fn: 'cli' }, { sink: (line) => process.stderr.write(`${line}\n`) }) : silentLogger;
 
   traffic
     .command('plan <app>')
@@ -208,7 +243,10 @@ export function register(program: Command): void {
     .option(...endpointsOption)
     .option('-v, --verbose', 'reconcile logs on stderr')
     .action(async (app: string, options: EndpointsOption) => {
-      const results = await reconcileOnTwin(readEndpoints(options.endpoints), parseAppRef(app), { dryRun: true, logger: cliLogger(options.verbose) });
+      const results = await reconcileOnTwin(readEndpoints(options.endpoints), parseAppRef(app), {
+        dryRun: true,
+        logger: cliLogger(options.verbose),
+      });
       console.log(terminalSafeJson(results.map(({ app: ref, observations, plan }) => ({ app: ref, observations, ...plan }))));
     });
 
@@ -218,10 +256,15 @@ export function register(program: Command): void {
     .option(...endpointsOption)
     .option('-v, --verbose', 'reconcile logs on stderr')
     .action(async (app: string, options: EndpointsOption) => {
-      const results = await reconcileOnTwin(readEndpoints(options.endpoints), parseAppRef(app), { dryRun: false, logger: cliLogger(options.verbose) });
+      const results = await reconcileOnTwin(readEndpoints(options.endpoints), parseAppRef(app), {
+        dryRun: false,
+        logger: cliLogger(options.verbose),
+      });
       for (const result of results) {
         const { changes, warnings } = result.plan;
-        console.log(`${result.app.namespace}/${result.app.name}: ${changes.length === 0 ? 'nothing to change' : `${result.applied?.applied ?? 0} change(s) applied`}`);
+        console.log(
+          `${result.app.namespace}/${result.app.name}: ${changes.length === 0 ? 'nothing to change' : `${result.applied?.applied ?? 0} change(s) applied`}`,
+        );
         for (const change of changes) console.log(`  ${terminalSafe(JSON.stringify(change))}`);
         for (const warning of warnings) console.log(`  warning: ${terminalSafe(warning.message)}`);
       }
@@ -239,7 +282,9 @@ export function register(program: Command): void {
 
   program
     .command('drill <app>')
-    .description('disaster-recovery drill on the local twin: requests through GTM DNS while Beijing fails and heals; failover times vs their bounds')
+    .description(
+      'disaster-recovery drill on the local twin: requests through GTM DNS while Beijing fails and heals; failover times vs their bounds',
+    )
     .option('--requests <n>', 'requests per phase', positiveInteger('--requests'), 50)
     .option('-o, --output <format>', 'text or json', output, 'text' as const)
     .option(...endpointsOption)

@@ -41,7 +41,14 @@ function statusOf(err: unknown): number {
 /** Every error becomes its status and a JSON body; a 5xx says no more than "internal error". */
 function refusal(err: unknown, log: Logger): HttpTriggerResponse {
   const status = statusOf(err);
-  const code = err instanceof $ZodError ? 'BAD_REQUEST' : err instanceof MethodNotAllowed ? 'METHOD_NOT_ALLOWED' : isTricenterError(err) ? err.code : 'INTERNAL';
+  const code =
+    err instanceof $ZodError
+      ? 'BAD_REQUEST'
+      : err instanceof MethodNotAllowed
+        ? 'METHOD_NOT_ALLOWED'
+        : isTricenterError(err)
+          ? err.code
+          : 'INTERNAL';
   const message = err instanceof $ZodError ? `invalid request: ${z.prettifyError(err)}` : errorMessage(err);
   (status >= 500 ? log.error : log.info)('request refused', { status, code, message });
   const headers: Record<string, string> = err instanceof MethodNotAllowed ? { allow: err.allow.join(', ') } : {};

@@ -65,7 +65,10 @@ function mediaType(headers: Record<string, string>): string {
 export function jsonBody(request: ApiRequest, maxBytes: number, what: string): unknown {
   if (request.body.length === 0) return {};
   if (request.body.length > maxBytes) {
-    throw new RequestRefused(413, `the request body is ${request.body.length} bytes: exceeds the limit of ${formatBytes(maxBytes)} for ${what}`);
+    throw new RequestRefused(
+      413,
+      `the request body is ${request.body.length} bytes: exceeds the limit of ${formatBytes(maxBytes)} for ${what}`,
+    );
   }
   const type = mediaType(request.headers);
   if (type !== 'application/json') {
@@ -82,7 +85,10 @@ export function jsonBody(request: ApiRequest, maxBytes: number, what: string): u
 export function binaryBody(request: ApiRequest, what: string): Buffer {
   const type = mediaType(request.headers);
   if (type !== 'application/octet-stream') {
-    throw new RequestRefused(400, `content-type ${JSON.stringify(type || '(none)')} is not accepted for ${what}: send application/octet-stream`);
+    throw new RequestRefused(
+      400,
+      `content-type ${JSON.stringify(type || '(none)')} is not accepted for ${what}: send application/octet-stream`,
+    );
   }
   return request.body;
 }

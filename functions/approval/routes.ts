@@ -41,7 +41,10 @@ interface ApiRoute {
   handle: (served: Served) => Promise<HttpTriggerResponse>;
 }
 
-const decisionBodySchema = z.strictObject({ comment: z.optional(z.string().check(z.maxLength(2000))), by: z.optional(z.string().check(z.maxLength(100))) });
+const decisionBodySchema = z.strictObject({
+  comment: z.optional(z.string().check(z.maxLength(2000))),
+  by: z.optional(z.string().check(z.maxLength(100))),
+});
 const NAME = /^[a-z0-9][-a-z0-9.]{0,252}$/;
 
 const routes: ApiRoute[] = [
@@ -62,7 +65,16 @@ const routes: ApiRoute[] = [
     scope: 'viewer',
     async handle({ deps, app }) {
       const page = await deps.store.listRuns(app, { limit: 50 });
-      const runs = page.items.map(({ id, phase, publishVersion, releaseId, reason, createdAt, endedAt, decisions }) => ({ id, phase, publishVersion, releaseId, reason, createdAt, endedAt, decisions }));
+      const runs = page.items.map(({ id, phase, publishVersion, releaseId, reason, createdAt, endedAt, decisions }) => ({
+        id,
+        phase,
+        publishVersion,
+        releaseId,
+        reason,
+        createdAt,
+        endedAt,
+        decisions,
+      }));
       return json(200, { app, rejectedUploads: await recentRejectedUploads(deps.store, app.namespace), runs });
     },
   },
@@ -112,9 +124,15 @@ const routes: ApiRoute[] = [
 // Only the decisions are actions, so a POST to .../bundle is a 405 naming GET and PUT, not an unknown decision.
 const route = createRouter(routes, { namespace: NAME, name: NAME, action: /^(approve|reject|resume|terminate|rollback)$/ });
 
-export async function serveRoute(deps: ApprovalDeps, request: ApiRequest, principal: Principal, requestId: string): Promise<HttpTriggerResponse> {
+export async function serveRoute(
+  deps: ApprovalDeps,
+  request: ApiRequest,
+  principal: Principal,
+  requestId: string,
+): Promise<HttpTriggerResponse> {
   const { route: matched, params } = route(request.method, request.segments, request.rawPath);
-  if (matched.scope === 'approver' && principal.scope !== 'approver') throw new TricenterError('FORBIDDEN', `${principal.name} may only read (viewer token)`);
+  if (matched.scope === 'approver' && principal.scope !== 'approver')
+    throw new TricenterError('FORBIDDEN', `${principal.name} may only read (viewer token)`);
   const app: AppRef = { namespace: params.namespace as string, name: params.name as string };
   return matched.handle({ deps, request, principal, app, params, requestId });
 }

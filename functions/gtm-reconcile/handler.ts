@@ -51,7 +51,17 @@ export function createGtmReconcileHandler(getDeps: (context: FcContext) => Promi
         for (const policy of release?.plan.traffic ?? []) {
           try {
             results.push(
-              await reconcileTraffic({ policy, registry, gateway: deps.gateway, gtm: deps.gtmFor(policy.spec.gtmInstanceId), claims: deps.store, history: deps.history, logger: log, now: deps.clock.now(), dryRun: deps.dryRun }),
+              await reconcileTraffic({
+                policy,
+                registry,
+                gateway: deps.gateway,
+                gtm: deps.gtmFor(policy.spec.gtmInstanceId),
+                claims: deps.store,
+                history: deps.history,
+                logger: log,
+                now: deps.clock.now(),
+                dryRun: deps.dryRun,
+              }),
             );
           } catch (err) {
             failures.push(`${appKey(policy.metadata)}: ${errorMessage(err)}`);
@@ -59,7 +69,8 @@ export function createGtmReconcileHandler(getDeps: (context: FcContext) => Promi
           }
         }
       }
-      if (failures.length > 0) throw new TricenterError('INTERNAL', `traffic reconcile failed for ${failures.length} application(s): ${failures.join('; ')}`);
+      if (failures.length > 0)
+        throw new TricenterError('INTERNAL', `traffic reconcile failed for ${failures.length} application(s): ${failures.join('; ')}`);
       return results;
     },
   });

@@ -12,7 +12,12 @@ export const handler = createGtmReconcileHandler(async (context: FcContext) => {
     gateway: b.gateway,
     // Built per invocation: the STS keys it signs with are this invocation's.
     gtmFor: (instanceId) =>
-      new AlidnsGtm({ endpoint: 'https://alidns.aliyuncs.com', instanceId: instanceId ?? b.config.TRICENTER_GTM_INSTANCE_ID, credentials: b.credentials.provider(), logger: b.logger }),
+      new AlidnsGtm({
+        endpoint: 'https://alidns.aliyuncs.com',
+        instanceId: instanceId ?? b.config.TRICENTER_GTM_INSTANCE_ID,
+        credentials: b.credentials.provider(),
+        logger: b.logger,
+      }),
     history: b.trafficHistory,
     clock: systemClock,
     logger: b.logger,

@@ -2,7 +2,16 @@ import { isIP } from 'node:net';
 import { apiErrors } from './api-error.ts';
 import { type ActionContext, type ActionHandler } from './action-context.ts';
 import type { IntRange, ParamReader } from './params.ts';
-import { PROTOCOL_TYPES, SWITCHES, apiTime, type GtmMonitor, type GtmPool, type MonitorSettings, type PoolType, type ProtocolType } from './state.ts';
+import {
+  PROTOCOL_TYPES,
+  SWITCHES,
+  apiTime,
+  type GtmMonitor,
+  type GtmPool,
+  type MonitorSettings,
+  type PoolType,
+  type ProtocolType,
+} from './state.ts';
 
 /** Health-check actions: AddDnsGtmMonitor, UpdateDnsGtmMonitor, DescribeDnsGtmMonitorConfig, SetDnsGtmMonitorStatus. */
 
@@ -66,7 +75,10 @@ function numberField(info: Record<string, unknown>, key: string, range: Required
   if (value === undefined) return undefined;
   const number = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
   if (!Number.isFinite(number) || number < range.min || number > range.max) {
-    throw apiErrors.invalidParameter('MonitorExtendInfo', `${key} must be a number in [${range.min}, ${range.max}], got ${JSON.stringify(value)}.`);
+    throw apiErrors.invalidParameter(
+      'MonitorExtendInfo',
+      `${key} must be a number in [${range.min}, ${range.max}], got ${JSON.stringify(value)}.`,
+    );
   }
   return number;
 }
@@ -106,7 +118,11 @@ export function newMonitor(
 
 export function checkAddressFormat(wireName: string, addr: string, type: PoolType): void {
   const ok =
-    type === 'IPV4' ? isIP(addr) === 4 : type === 'IPV6' ? isIP(addr) === 6 : /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}\.?$/i.test(addr);
+    type === 'IPV4'
+      ? isIP(addr) === 4
+      : type === 'IPV6'
+        ? isIP(addr) === 6
+        : /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}\.?$/i.test(addr);
   if (!ok) throw apiErrors.invalidParameter(wireName, `"${addr}" is not a valid ${type} address.`);
 }
 
@@ -122,7 +138,10 @@ const addMonitor: ActionHandler = (context) => {
   const pool = context.store.pools.get(poolId);
   if (!pool) throw apiErrors.notFound('AddrPoolId', poolId);
   if (pool.monitorConfigId !== undefined) {
-    throw apiErrors.invalidParameter('AddrPoolId', `address pool ${poolId} already has health check ${pool.monitorConfigId}; use UpdateDnsGtmMonitor.`);
+    throw apiErrors.invalidParameter(
+      'AddrPoolId',
+      `address pool ${poolId} already has health check ${pool.monitorConfigId}; use UpdateDnsGtmMonitor.`,
+    );
   }
   const monitor = newMonitor(context, pool, MONITOR_RANGES, 50, true);
   context.store.monitors.set(monitor.id, monitor);

@@ -1,7 +1,17 @@
 import { apiErrors } from './api-error.ts';
 import { paginate, requireInstance, type ActionContext, type ActionHandler } from './action-context.ts';
 import { SCHEMA_RANGES, checkAddressFormat, newMonitor } from './actions-monitors.ts';
-import { ADDR_MODES, LBA_STRATEGIES, POOL_TYPES, SWITCHES, apiTime, healthKey, type GtmAddress, type GtmPool, type PoolType } from './state.ts';
+import {
+  ADDR_MODES,
+  LBA_STRATEGIES,
+  POOL_TYPES,
+  SWITCHES,
+  apiTime,
+  healthKey,
+  type GtmAddress,
+  type GtmPool,
+  type PoolType,
+} from './state.ts';
 
 /** Address-pool actions: Add/Update/Delete DnsGtmAddressPool, DescribeDnsGtmInstanceAddressPool(s). */
 
@@ -84,7 +94,10 @@ const deletePool: ActionHandler = (context) => {
   const pool = findPool(context);
   const users = store.strategiesUsingPool(pool.id);
   if (users.length > 0) {
-    throw apiErrors.invalidParameter('AddrPoolId', `address pool ${pool.id} is used by access strategy ${users.map((s) => s.id).join(', ')}.`);
+    throw apiErrors.invalidParameter(
+      'AddrPoolId',
+      `address pool ${pool.id} is used by access strategy ${users.map((s) => s.id).join(', ')}.`,
+    );
   }
   if (pool.monitorConfigId !== undefined) store.monitors.delete(pool.monitorConfigId);
   for (const address of pool.addresses) store.health.delete(healthKey(pool.id, address.addr));

@@ -18,7 +18,11 @@ export class GtmApiError extends Error {
 
 export const apiErrors = {
   missingParameter: (name: string) =>
-    new GtmApiError('MissingParameter', 400, `The input parameter "${name}" that is mandatory for processing this request is not supplied.`),
+    new GtmApiError(
+      'MissingParameter',
+      400,
+      `The input parameter "${name}" that is mandatory for processing this request is not supplied.`,
+    ),
   invalidParameter: (name: string, why: string) =>
     new GtmApiError('InvalidParameter', 400, `The specified parameter "${name}" is not valid: ${why}`),
   /** The facts file lists no dedicated not-found code for GTM 2.0 objects; InvalidParameter names the field. */
@@ -28,7 +32,8 @@ export const apiErrors = {
     new GtmApiError('UnsupportedOperation', 400, `The specified action "${action}" is not supported.`),
   noSuchVersion: (version: string) =>
     new GtmApiError('NoSuchVersion', 400, `The specified API version "${version}" does not exist; this API is 2015-01-09.`),
-  incompleteSignature: (why: string) => new GtmApiError('IncompleteSignature', 400, `The request signature does not conform to Aliyun standards: ${why}`),
+  incompleteSignature: (why: string) =>
+    new GtmApiError('IncompleteSignature', 400, `The request signature does not conform to Aliyun standards: ${why}`),
   illegalTimestamp: (value: string) =>
     new GtmApiError('IllegalTimestamp', 400, `The input parameter "Timestamp" is not valid: "${value}" is not yyyy-MM-ddTHH:mm:ssZ.`),
   timestampExpired: () => new GtmApiError('InvalidTimeStamp.Expired', 400, 'Specified time stamp or date value is expired.'),

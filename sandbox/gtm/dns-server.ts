@@ -61,7 +61,10 @@ export class GtmDnsServer {
 
   async stop(): Promise<void> {
     for (const socket of this.tcpSockets) socket.destroy();
-    await Promise.all([new Promise<void>((resolve) => this.udp.close(() => resolve())), new Promise<void>((resolve) => this.tcp.close(() => resolve()))]);
+    await Promise.all([
+      new Promise<void>((resolve) => this.udp.close(() => resolve())),
+      new Promise<void>((resolve) => this.tcp.close(() => resolve())),
+    ]);
   }
 
   /** The wire reply to one query, or undefined when the bytes are not a DNS query at all. */
@@ -89,8 +92,13 @@ export class GtmDnsServer {
     const answers: Answer[] = [];
     if (question.type === 'A' || question.type === 'AAAA') {
       this.rotation += 1;
-      const resolution = resolveDomain(this.options.store, { queryType: question.type, rotation: this.rotation, random: this.options.random ?? Math.random });
-      for (const record of resolution.records) answers.push({ type: record.type, name: question.name, ttl: resolution.ttl, class: 'IN', data: record.data });
+      const resolution = resolveDomain(this.options.store, {
+        queryType: question.type,
+        rotation: this.rotation,
+        random: this.options.random ?? Math.random,
+      });
+      for (const record of resolution.records)
+        answers.push({ type: record.type, name: question.name, ttl: resolution.ttl, class: 'IN', data: record.data });
     }
     const reply: Packet = { ...base, flags: echoed | RCODE.NOERROR, answers };
     const encoded = dnsPacket.encode(reply);

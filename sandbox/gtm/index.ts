@@ -60,8 +60,28 @@ export interface GtmEmulatorState {
   ttl: number;
   config: GtmStore['config'];
   pools: Array<{ id: string; name: string; type: string; lbaStrategy: string; monitorConfigId?: string; addresses: AddressState[] }>;
-  monitors: Array<{ id: string; poolId: string; protocolType: string; interval: number; evaluationCount: number; timeout: number; status: string; extendInfo: string; probeIntervalMs: number }>;
-  strategies: Array<{ id: string; name: string; accessMode: string; defaultPoolIds: string[]; failoverPoolIds: string[]; defaultMinAvailableAddrNum: number; effective: 'DEFAULT' | 'FAILOVER'; defaultAvailable: number; failoverAvailable: number }>;
+  monitors: Array<{
+    id: string;
+    poolId: string;
+    protocolType: string;
+    interval: number;
+    evaluationCount: number;
+    timeout: number;
+    status: string;
+    extendInfo: string;
+    probeIntervalMs: number;
+  }>;
+  strategies: Array<{
+    id: string;
+    name: string;
+    accessMode: string;
+    defaultPoolIds: string[];
+    failoverPoolIds: string[];
+    defaultMinAvailableAddrNum: number;
+    effective: 'DEFAULT' | 'FAILOVER';
+    defaultAvailable: number;
+    failoverAvailable: number;
+  }>;
   /** What an A query for the domain would return now (without advancing the rotation). */
   answer: string[];
 }
@@ -112,7 +132,15 @@ export async function startGtmEmulator(options: GtmEmulatorOptions): Promise<Gtm
       for (const listener of listeners) listener(change);
     },
   });
-  const rpc = new RpcServer({ accessKeyId: options.accessKeyId, accessKeySecret: options.accessKeySecret, store, clock, logger, probesChanged: () => prober.sync(), changed: persist });
+  const rpc = new RpcServer({
+    accessKeyId: options.accessKeyId,
+    accessKeySecret: options.accessKeySecret,
+    store,
+    clock,
+    logger,
+    probesChanged: () => prober.sync(),
+    changed: persist,
+  });
   prober.sync();
   const httpServer = http.createServer(rpc.handle);
   httpServer.listen(options.httpPort ?? 0, HOST);
@@ -121,15 +149,30 @@ export async function startGtmEmulator(options: GtmEmulatorOptions): Promise<Gtm
   if (httpAddress === null || typeof httpAddress === 'string') throw new Error('gtm emulator: http server has no port');
   let dns: GtmDnsServer;
   try {
-    dns = await GtmDnsServer.start({ store, host: HOST, port: options.dnsPort ?? 0, logger, ...(options.random ? { random: options.random } : {}) });
+    dns = await GtmDnsServer.start({
+      store,
+      host: HOST,
+      port: options.dnsPort ?? 0,
+      logger,
+      ...(options.random ? { random: options.random } : {}),
+    });
   } catch (err) {
     httpServer.close();
     throw err;
   }
   const endpoint = `http://${HOST}:${httpAddress.port}`;
   const dnsAddress = dns.address();
-  const scaleNote = scale === 1 ? 'probe intervals in real time' : `probe intervals scaled by ${scale} (a 60 s interval probes every ${Number((60 * scale).toFixed(3))} s)`;
-  logger.info('gtm emulator started', { endpoint, dns: `${dnsAddress.host}:${dnsAddress.port}`, instanceId: store.instanceId, probeIntervalScale: scale, note: scaleNote });
+  const scaleNote =
+    scale === 1
+      ? 'probe intervals in real time'
+      : `probe intervals scaled by ${scale} (a 60 s interval probes every ${Number((60 * scale).toFixed(3))} s)`;
+  logger.info('gtm emulator started', {
+    endpoint,
+    dns: `${dnsAddress.host}:${dnsAddress.port}`,
+    instanceId: store.instanceId,
+    probeIntervalScale: scale,
+    note: scaleNote,
+  });
 
   const state = (): GtmEmulatorState => ({
     instanceId: store.instanceId,

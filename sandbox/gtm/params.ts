@@ -59,7 +59,8 @@ export class ParamReader {
     }
     const indexes = [...byIndex.keys()].sort((a, b) => a - b);
     indexes.forEach((index, position) => {
-      if (index !== position + 1) throw apiErrors.invalidParameter(`${key}.${index}`, `repeat list indexes must run 1, 2, 3... without gaps.`);
+      if (index !== position + 1)
+        throw apiErrors.invalidParameter(`${key}.${index}`, `repeat list indexes must run 1, 2, 3... without gaps.`);
     });
     if (indexes.length > maxItems) throw apiErrors.invalidParameter(key, `at most ${maxItems} items are allowed, got ${indexes.length}.`);
     return indexes.map((index) => new RepeatItem(`${key}.${index}`, byIndex.get(index) ?? {}));

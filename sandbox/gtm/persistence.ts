@@ -77,10 +77,13 @@ export function readGtmState(path: string, options: { mustExist?: boolean } = {}
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw new GtmStateError(path, `is not valid JSON (${err instanceof Error ? err.message : String(err)}): it is truncated or damaged`, { cause: err });
+    throw new GtmStateError(path, `is not valid JSON (${err instanceof Error ? err.message : String(err)}): it is truncated or damaged`, {
+      cause: err,
+    });
   }
   const format = typeof raw === 'object' && raw !== null ? (raw as { format?: unknown }).format : undefined;
-  if (format !== GTM_STATE_FORMAT) throw new GtmStateError(path, `has format ${JSON.stringify(format)}; this tricenter reads format ${GTM_STATE_FORMAT}`);
+  if (format !== GTM_STATE_FORMAT)
+    throw new GtmStateError(path, `has format ${JSON.stringify(format)}; this tricenter reads format ${GTM_STATE_FORMAT}`);
   const parsed = snapshotSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

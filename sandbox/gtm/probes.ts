@@ -88,7 +88,9 @@ export class HealthProber {
     const pool = monitor ? store.pools.get(monitor.poolId) : undefined;
     if (!monitor || !pool || this.loops.get(monitorId) !== loop) return;
     const startedAt = clock.now();
-    const results = await Promise.all(pool.addresses.map(async (address) => ({ addr: address.addr, result: await this.probe(monitor, address.addr) })));
+    const results = await Promise.all(
+      pool.addresses.map(async (address) => ({ addr: address.addr, result: await this.probe(monitor, address.addr) })),
+    );
     // The configuration may have changed or the emulator stopped while the checks ran: then this loop is over.
     if (this.loops.get(monitorId) !== loop) return;
     const current = new Set(store.pools.get(pool.id)?.addresses.map((address) => address.addr));
@@ -112,7 +114,13 @@ export class HealthProber {
     if (!before.healthy && after.consecutiveSuccesses >= monitor.evaluationCount) after.healthy = true;
     store.health.set(key, after);
     if (after.healthy !== before.healthy) {
-      const change: HealthChange = { poolId, addr, healthy: after.healthy, at: after.lastCheckedAt ?? clock.now(), lastResult: result.detail };
+      const change: HealthChange = {
+        poolId,
+        addr,
+        healthy: after.healthy,
+        at: after.lastCheckedAt ?? clock.now(),
+        lastResult: result.detail,
+      };
       this.options.logger.info(after.healthy ? 'gtm emulator: address healthy again' : 'gtm emulator: address unhealthy', { ...change });
       this.options.onChange(change);
     }
@@ -133,7 +141,10 @@ export class HealthProber {
       const failureCode = settings.code ?? DEFAULT_FAILURE_CODE;
       return { ok: status <= failureCode, detail: `${monitor.protocolType} ${addr}:${port}${settings.path ?? '/'} -> ${status}` };
     } catch (err) {
-      return { ok: false, detail: `${monitor.protocolType} ${addr}:${port} failed: ${signal.aborted ? `no answer within ${monitor.timeout} ms` : errorMessage(err)}` };
+      return {
+        ok: false,
+        detail: `${monitor.protocolType} ${addr}:${port} failed: ${signal.aborted ? `no answer within ${monitor.timeout} ms` : errorMessage(err)}`,
+      };
     }
   }
 }

@@ -75,7 +75,8 @@ function pickFromSet(
   const picked: PoolAddress[] = [];
   for (const { pool, addresses } of chosenPools) {
     if (pool.lbaStrategy === 'RATIO') {
-      for (const one of pickWeighted(addresses, (a) => a.lbaWeight ?? 1, input.random)) picked.push({ addr: one.addr, poolType: pool.type });
+      for (const one of pickWeighted(addresses, (a) => a.lbaWeight ?? 1, input.random))
+        picked.push({ addr: one.addr, poolType: pool.type });
     } else {
       for (const address of rotate(addresses, input.rotation)) picked.push({ addr: address.addr, poolType: pool.type });
     }

@@ -20,7 +20,16 @@ export const HOST_ID = 'alidns.aliyuncs.com';
 export const MAX_CLOCK_SKEW_MS = 15 * 60 * 1000;
 const MAX_BODY_BYTES = 1024 * 1024;
 const TIMESTAMP_FORMAT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
-const COMMON_REQUIRED = ['Action', 'Version', 'AccessKeyId', 'SignatureMethod', 'SignatureVersion', 'SignatureNonce', 'Timestamp', 'Signature'] as const;
+const COMMON_REQUIRED = [
+  'Action',
+  'Version',
+  'AccessKeyId',
+  'SignatureMethod',
+  'SignatureVersion',
+  'SignatureNonce',
+  'Timestamp',
+  'Signature',
+] as const;
 
 export interface RpcServerOptions {
   accessKeyId: string;
@@ -91,8 +100,10 @@ export class RpcServer {
 
   private async process(method: string, rawUrl: string, params: Record<string, string>): Promise<Record<string, unknown>> {
     const httpMethod = method.toUpperCase();
-    if (httpMethod !== 'GET' && httpMethod !== 'POST') throw new GtmApiError('UnsupportedOperation', 405, `HTTP method ${method} is not supported; use GET or POST.`);
-    if (new URL(rawUrl, 'http://emulator.local').pathname !== '/') throw new GtmApiError('UnsupportedOperation', 404, 'RPC actions are served on path "/".');
+    if (httpMethod !== 'GET' && httpMethod !== 'POST')
+      throw new GtmApiError('UnsupportedOperation', 405, `HTTP method ${method} is not supported; use GET or POST.`);
+    if (new URL(rawUrl, 'http://emulator.local').pathname !== '/')
+      throw new GtmApiError('UnsupportedOperation', 404, 'RPC actions are served on path "/".');
     this.authenticate(httpMethod, params);
     const action = params.Action ?? '';
     const throttle = this.pendingThrottles.shift();
@@ -102,7 +113,12 @@ export class RpcServer {
     this.calls.set(action, (this.calls.get(action) ?? 0) + 1);
     const reader = new ParamReader(params);
     reader.optionalEnum('Lang', ['en', 'zh', 'ja']);
-    const result = handler({ params: reader, store: this.options.store, now: this.options.clock.now(), probesChanged: this.options.probesChanged });
+    const result = handler({
+      params: reader,
+      store: this.options.store,
+      now: this.options.clock.now(),
+      probesChanged: this.options.probesChanged,
+    });
     if (!action.startsWith('Describe')) this.options.changed?.();
     this.options.logger.debug('gtm emulator: action done', { action });
     return result;
@@ -117,8 +133,10 @@ export class RpcServer {
       }),
     ) as Record<(typeof COMMON_REQUIRED)[number], string>;
     if (common.Version !== API_VERSION) throw apiErrors.noSuchVersion(common.Version);
-    if (common.SignatureMethod !== 'HMAC-SHA1') throw apiErrors.incompleteSignature(`SignatureMethod must be HMAC-SHA1, got "${common.SignatureMethod}".`);
-    if (common.SignatureVersion !== '1.0') throw apiErrors.incompleteSignature(`SignatureVersion must be 1.0, got "${common.SignatureVersion}".`);
+    if (common.SignatureMethod !== 'HMAC-SHA1')
+      throw apiErrors.incompleteSignature(`SignatureMethod must be HMAC-SHA1, got "${common.SignatureMethod}".`);
+    if (common.SignatureVersion !== '1.0')
+      throw apiErrors.incompleteSignature(`SignatureVersion must be 1.0, got "${common.SignatureVersion}".`);
     const sentAt = TIMESTAMP_FORMAT.test(common.Timestamp) ? Date.parse(common.Timestamp) : Number.NaN;
     if (Number.isNaN(sentAt)) throw apiErrors.illegalTimestamp(common.Timestamp);
     const now = this.options.clock.now();

@@ -30,14 +30,23 @@ export function splitPath(path: string): string[] {
 /** Raised when an associative-list item lacks a key field: kube-apiserver 1.20 rejects such applies. */
 export class MissingKeyError extends Error {}
 
-export function keyElement(keys: string[], item: JsonObject, where: string, index: number, strict: boolean, defaults: Record<string, string> = {}): string {
+export function keyElement(
+  keys: string[],
+  item: JsonObject,
+  where: string,
+  index: number,
+  strict: boolean,
+  defaults: Record<string, string> = {},
+): string {
   const key: JsonObject = {};
   for (const field of [...keys].sort()) {
     const value = item[field] ?? defaults[field];
     if (value === undefined || value === null) {
       // Typed objects always carry their keys (a missing number is 0); only an applied configuration can omit one.
       if (!strict) continue;
-      throw new MissingKeyError(`${where}: element ${index}: associative list with keys has an element that omits key field "${field}" (and doesn't have default value)`);
+      throw new MissingKeyError(
+        `${where}: element ${index}: associative list with keys has an element that omits key field "${field}" (and doesn't have default value)`,
+      );
     }
     key[field] = value;
   }
@@ -57,13 +66,26 @@ export function prettyPath(path: string): string {
       if (el.startsWith('f:')) return `.${el.slice(2)}`;
       if (el.startsWith('v:')) return `[=${el.slice(2)}]`;
       const key = JSON.parse(el.slice(2)) as JsonObject;
-      return `[${Object.entries(key).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(',')}]`;
+      return `[${Object.entries(key)
+        .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+        .join(',')}]`;
     })
     .join('');
 }
 
 /** Metadata the API server never records as owned: identity and server-set bookkeeping. */
-const UNOWNED_METADATA = ['name', 'namespace', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'managedFields', 'selfLink', 'deletionTimestamp', 'deletionGracePeriodSeconds'];
+const UNOWNED_METADATA = [
+  'name',
+  'namespace',
+  'uid',
+  'resourceVersion',
+  'generation',
+  'creationTimestamp',
+  'managedFields',
+  'selfLink',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
+];
 
 /**
  * Nodes that a typed object always has (Go non-pointer structs, lists without omitempty): an update
@@ -167,7 +189,11 @@ export function removePath(kind: string, root: JsonObject, path: string): void {
     if (isObject(parent)) delete parent[last.slice(2)];
   } else if (Array.isArray(parent)) {
     const type = listTypeAt(kind, patternOf(parentPath));
-    const index = parent.findIndex((item) => (last.startsWith('v:') ? JSON.stringify(item) === last.slice(2) : type.type === 'map' && keyMatches(last, type.keys, item, type.keyDefaults)));
+    const index = parent.findIndex((item) =>
+      last.startsWith('v:')
+        ? JSON.stringify(item) === last.slice(2)
+        : type.type === 'map' && keyMatches(last, type.keys, item, type.keyDefaults),
+    );
     if (index >= 0) parent.splice(index, 1);
   }
   const keepEvenEmpty = elements.length === 0 || (elements.length === 1 && (elements[0] === 'f:spec' || elements[0] === 'f:metadata'));

@@ -77,7 +77,9 @@ export class SandboxStateFile {
       const check = db.pragma('quick_check', { simple: true });
       if (check !== 'ok') throw new Error(String(check));
       const format = Number(db.pragma('user_version', { simple: true }));
-      const hasTables = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'objects'").get() as { n: number };
+      const hasTables = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'objects'").get() as {
+        n: number;
+      };
       if (format === 0 && hasTables.n === 0) {
         if (options.mustExist) throw new SandboxStateError(path, 'holds no clusters, but the state folder says they were saved there');
         db.exec(SCHEMA);
@@ -100,11 +102,17 @@ export class SandboxStateFile {
     const db = this.db;
     const revisionOf = db.prepare('SELECT revision FROM clusters WHERE name = ?');
     const objectsOf = db.prepare('SELECT resource, key, body FROM objects WHERE cluster = ?');
-    const upsertObject = db.prepare('INSERT INTO objects (cluster, resource, key, body) VALUES (?, ?, ?, ?) ON CONFLICT (cluster, resource, key) DO UPDATE SET body = excluded.body');
+    const upsertObject = db.prepare(
+      'INSERT INTO objects (cluster, resource, key, body) VALUES (?, ?, ?, ?) ON CONFLICT (cluster, resource, key) DO UPDATE SET body = excluded.body',
+    );
     const deleteObject = db.prepare('DELETE FROM objects WHERE cluster = ? AND resource = ? AND key = ?');
-    const saveRevision = db.prepare('INSERT INTO clusters (name, revision) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET revision = excluded.revision');
+    const saveRevision = db.prepare(
+      'INSERT INTO clusters (name, revision) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET revision = excluded.revision',
+    );
     const servingOf = db.prepare('SELECT key, template FROM serving WHERE cluster = ?');
-    const upsertServing = db.prepare('INSERT INTO serving (cluster, key, template) VALUES (?, ?, ?) ON CONFLICT (cluster, key) DO UPDATE SET template = excluded.template');
+    const upsertServing = db.prepare(
+      'INSERT INTO serving (cluster, key, template) VALUES (?, ?, ?) ON CONFLICT (cluster, key) DO UPDATE SET template = excluded.template',
+    );
     const deleteServing = db.prepare('DELETE FROM serving WHERE cluster = ? AND key = ?');
     const put = db.transaction((resource: string, key: string, object: JsonObject, revision: number) => {
       upsertObject.run(name, resource, key, JSON.stringify(object));
@@ -119,11 +127,24 @@ export class SandboxStateFile {
         const row = revisionOf.get(name) as { revision: number } | undefined;
         if (!row) return undefined;
         const rows = objectsOf.all(name) as Array<{ resource: string; key: string; body: string }>;
-        return { revision: row.revision, objects: rows.map((r) => ({ resource: r.resource, key: r.key, object: this.parse(r.body, `object ${r.key} of cluster ${name}`) })) };
+        return {
+          revision: row.revision,
+          objects: rows.map((r) => ({
+            resource: r.resource,
+            key: r.key,
+            object: this.parse(r.body, `object ${r.key} of cluster ${name}`),
+          })),
+        };
       },
       putObject: (resource, key, object, revision) => put(resource, key, object, revision),
       removeObject: (resource, key, revision) => remove(resource, key, revision),
-      loadServing: () => new Map((servingOf.all(name) as Array<{ key: string; template: string }>).map((r) => [r.key, this.parse(r.template, `serving template ${r.key} of cluster ${name}`)])),
+      loadServing: () =>
+        new Map(
+          (servingOf.all(name) as Array<{ key: string; template: string }>).map((r) => [
+            r.key,
+            this.parse(r.template, `serving template ${r.key} of cluster ${name}`),
+          ]),
+        ),
       setServing: (key, template) => {
         if (template === undefined) deleteServing.run(name, key);
         else upsertServing.run(name, key, JSON.stringify(template));

@@ -93,7 +93,9 @@ export function recordUpdate(
   const { changed, removed } = diffMembers(kind, scope(before ?? {}), scope(after));
   const time = managedTime(nowMs);
   for (const entry of entries) {
-    const next = new Set([...entry.fields].filter((p) => !removed.has(p) && !(changed.has(p) && !(entry.manager === manager && entry.operation === 'Update'))));
+    const next = new Set(
+      [...entry.fields].filter((p) => !removed.has(p) && !(changed.has(p) && !(entry.manager === manager && entry.operation === 'Update'))),
+    );
     if (!setsEqual(next, entry.fields)) {
       entry.fields = next;
       entry.time = time;
@@ -124,7 +126,9 @@ function mergeApplied(kind: string, live: Json | undefined, config: Json, patter
       const out = [...live];
       for (const item of config) {
         const defaults = type.keyDefaults ?? {};
-        const index = out.findIndex((l) => isObject(l) && isObject(item) && type.keys.every((k) => deepEqual(l[k] ?? defaults[k], item[k] ?? defaults[k])));
+        const index = out.findIndex(
+          (l) => isObject(l) && isObject(item) && type.keys.every((k) => deepEqual(l[k] ?? defaults[k], item[k] ?? defaults[k])),
+        );
         if (index >= 0) out[index] = mergeApplied(kind, out[index], item, itemPattern(pattern));
         else out.push(structuredClone(item));
       }
@@ -193,7 +197,8 @@ export function serverSideApply(
 function stripConfig(config: JsonObject): JsonObject {
   const out = structuredClone(config);
   if (isObject(out.metadata)) {
-    for (const field of ['managedFields', 'resourceVersion', 'uid', 'creationTimestamp', 'generation', 'selfLink']) delete out.metadata[field];
+    for (const field of ['managedFields', 'resourceVersion', 'uid', 'creationTimestamp', 'generation', 'selfLink'])
+      delete out.metadata[field];
   }
   return out;
 }
@@ -215,6 +220,10 @@ function applyConflict(conflicts: Array<{ entry: ManagerEntry; path: string }>):
     message = `Apply failed with ${conflicts.length} conflicts: ${parts.join('\n')}`;
   }
   return new ApiError(409, 'Conflict', message, {
-    causes: conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: `conflict with ${printManager(c.entry)}`, field: prettyPath(c.path) })),
+    causes: conflicts.map((c) => ({
+      reason: 'FieldManagerConflict',
+      message: `conflict with ${printManager(c.entry)}`,
+      field: prettyPath(c.path),
+    })),
   });
 }

@@ -23,7 +23,13 @@ const OBJECT_META: MessageSchema = {
 const SCHEMAS: Record<string, MessageSchema> = {
   'v1/Namespace': { 1: ['metadata', OBJECT_META], 2: ['spec', { 1: ['finalizers', 'strings'] }] },
   'v1/ConfigMap': { 1: ['metadata', OBJECT_META], 2: ['data', 'stringMap'], 3: ['binaryData', 'bytesMap'], 4: ['immutable', 'bool'] },
-  'v1/Secret': { 1: ['metadata', OBJECT_META], 2: ['data', 'bytesMap'], 3: ['type', 'string'], 4: ['stringData', 'stringMap'], 5: ['immutable', 'bool'] },
+  'v1/Secret': {
+    1: ['metadata', OBJECT_META],
+    2: ['data', 'bytesMap'],
+    3: ['type', 'string'],
+    4: ['stringData', 'stringMap'],
+    5: ['immutable', 'bool'],
+  },
 };
 
 const UNKNOWN: MessageSchema = { 1: ['typeMeta', { 1: ['apiVersion', 'string'], 2: ['kind', 'string'] }], 2: ['raw', 'bytes'] };
@@ -114,5 +120,9 @@ export function decodeProtobufObject(body: Buffer, accepted: string[]): JsonObje
   const schema = SCHEMAS[`${String(typeMeta.apiVersion)}/${String(typeMeta.kind)}`];
   if (!schema) throw unsupportedMediaType(accepted);
   const decoded = decodeMessage(Buffer.from(String(unknown.raw ?? ''), 'base64'), schema);
-  return { apiVersion: String(typeMeta.apiVersion), kind: String(typeMeta.kind), ...((dropEmpty(decoded) as JsonObject | undefined) ?? {}) };
+  return {
+    apiVersion: String(typeMeta.apiVersion),
+    kind: String(typeMeta.kind),
+    ...((dropEmpty(decoded) as JsonObject | undefined) ?? {}),
+  };
 }

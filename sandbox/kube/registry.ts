@@ -6,7 +6,17 @@ import { managedTime, recordUpdate, serverSideApply } from './managed-fields.ts'
 import { jsonPatch, mergePatch, strategicMergePatch } from './patch.ts';
 import { findResource, groupVersion, RESOURCE_TYPES, type ResourceType } from './resources.ts';
 import { matchesFields, matchesLabels, type FieldSelector, type LabelSelector } from './selectors.ts';
-import { alreadyExists, ApiError, badRequest, conflict, invalid, notFound, STALE_OBJECT, unsupportedMediaType, unsupportedPatchType } from './status.ts';
+import {
+  alreadyExists,
+  ApiError,
+  badRequest,
+  conflict,
+  invalid,
+  notFound,
+  STALE_OBJECT,
+  unsupportedMediaType,
+  unsupportedPatchType,
+} from './status.ts';
 import type { ObjectStore } from './store.ts';
 import { validate, validateUpdate } from './validation.ts';
 
@@ -21,7 +31,12 @@ export interface WriteOptions {
   subresource?: 'status';
 }
 
-export const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/apply-patch+yaml'];
+export const PATCH_TYPES = [
+  'application/json-patch+json',
+  'application/merge-patch+json',
+  'application/strategic-merge-patch+json',
+  'application/apply-patch+yaml',
+];
 
 const NAMESPACES = findResource('', 'v1', 'namespaces') as ResourceType;
 const SERVICES = findResource('', 'v1', 'services') as ResourceType;
@@ -84,7 +99,14 @@ export class Registry {
     return this.write(type, before, incoming, options, 'update');
   }
 
-  patch(type: ResourceType, namespace: string | undefined, name: string, contentType: string, raw: Json, options: WriteOptions & { force: boolean }): { object: JsonObject; created: boolean } {
+  patch(
+    type: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    contentType: string,
+    raw: Json,
+    options: WriteOptions & { force: boolean },
+  ): { object: JsonObject; created: boolean } {
     if (!PATCH_TYPES.includes(contentType)) throw unsupportedPatchType();
     const live = this.store.get(type, namespace, name);
     if (contentType === 'application/apply-patch+yaml') return this.apply(type, namespace, name, live, raw, options);
@@ -100,18 +122,38 @@ export class Registry {
     return { object: this.write(type, live, patched, options, 'update'), created: false };
   }
 
-  delete(type: ResourceType, namespace: string | undefined, name: string, preconditions: { uid?: string; resourceVersion?: string }, dryRun: boolean): JsonObject {
+  delete(
+    type: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    preconditions: { uid?: string; resourceVersion?: string },
+    dryRun: boolean,
+  ): JsonObject {
     const live = this.get(type, namespace, name);
     const metadata = meta(live);
     if (preconditions.uid && preconditions.uid !== metadata.uid) {
-      throw conflict(type, name, `Precondition failed: UID in precondition: ${preconditions.uid}, UID in object meta: ${String(metadata.uid)}`);
+      throw conflict(
+        type,
+        name,
+        `Precondition failed: UID in precondition: ${preconditions.uid}, UID in object meta: ${String(metadata.uid)}`,
+      );
     }
     if (preconditions.resourceVersion && preconditions.resourceVersion !== metadata.resourceVersion) {
-      throw conflict(type, name, `Precondition failed: ResourceVersion in precondition: ${preconditions.resourceVersion}, ResourceVersion in object meta: ${String(metadata.resourceVersion)}`);
+      throw conflict(
+        type,
+        name,
+        `Precondition failed: ResourceVersion in precondition: ${preconditions.resourceVersion}, ResourceVersion in object meta: ${String(metadata.resourceVersion)}`,
+      );
     }
     if (type.kind === 'Namespace') return dryRun ? live : this.terminateNamespace(live);
     if (!dryRun) this.store.remove(type, live);
-    return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name, ...(type.group ? { group: type.group } : {}), kind: type.plural, uid: String(metadata.uid ?? '') } };
+    return {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Success',
+      details: { name, ...(type.group ? { group: type.group } : {}), kind: type.plural, uid: String(metadata.uid ?? '') },
+    };
   }
 
   /** The autoscaling/v1 Scale view of a Deployment (`/scale`, what `kubectl scale` uses). */
@@ -120,7 +162,13 @@ export class Registry {
   }
 
   /** Writes a Scale: a PUT body, or a patch applied to the current Scale. Only spec.replicas counts. */
-  updateScale(type: ResourceType, namespace: string | undefined, name: string, change: { body?: JsonObject; contentType?: string; patch?: Json }, options: WriteOptions): JsonObject {
+  updateScale(
+    type: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    change: { body?: JsonObject; contentType?: string; patch?: Json },
+    options: WriteOptions,
+  ): JsonObject {
     const live = this.get(type, namespace, name);
     let scale = change.body ?? scaleOf(live);
     if (change.patch !== undefined) {
@@ -141,14 +189,26 @@ export class Registry {
     return this.write(type, live, { ...live, status }, { manager, dryRun: false, subresource: 'status' }, 'update');
   }
 
-  private apply(type: ResourceType, namespace: string | undefined, name: string, live: JsonObject | undefined, raw: Json, options: WriteOptions & { force: boolean }): { object: JsonObject; created: boolean } {
+  private apply(
+    type: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    live: JsonObject | undefined,
+    raw: Json,
+    options: WriteOptions & { force: boolean },
+  ): { object: JsonObject; created: boolean } {
     if (!isObject(raw)) throw badRequest('error decoding YAML: the applied configuration is not an object');
     if (!options.manager) throw badRequest('PATCH, application/apply-patch+yaml requests require a fieldManager query parameter');
     const config = this.checkBody(type, namespace, name, structuredClone(raw));
     const expected = meta(config).resourceVersion;
     if (expected !== undefined && live && expected !== meta(live).resourceVersion) throw conflict(type, name, STALE_OBJECT);
     if (!live) this.requireNamespace(type, namespace);
-    const merged = serverSideApply(type, live, config, { manager: options.manager, force: options.force, apiVersion: groupVersion(type), nowMs: this.clock.now() });
+    const merged = serverSideApply(type, live, config, {
+      manager: options.manager,
+      force: options.force,
+      apiVersion: groupVersion(type),
+      nowMs: this.clock.now(),
+    });
     if (!live) {
       this.prepareNew(type, merged);
       this.validateNew(type, merged);
@@ -162,12 +222,17 @@ export class Registry {
     const ns = this.store.get(NAMESPACES, undefined, namespace);
     if (!ns) throw notFound(NAMESPACES, namespace);
     if (isObject(ns.metadata) && ns.metadata.deletionTimestamp) {
-      throw new ApiError(403, 'Forbidden', `${type.plural} "${String(namespace)}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`, {
-        name: namespace,
-        group: type.group,
-        kind: type.plural,
-        causes: [{ reason: 'NamespaceTerminating', message: `namespace ${namespace} is being terminated`, field: 'metadata.namespace' }],
-      });
+      throw new ApiError(
+        403,
+        'Forbidden',
+        `${type.plural} "${String(namespace)}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`,
+        {
+          name: namespace,
+          group: type.group,
+          kind: type.plural,
+          causes: [{ reason: 'NamespaceTerminating', message: `namespace ${namespace} is being terminated`, field: 'metadata.namespace' }],
+        },
+      );
     }
   }
 
@@ -175,18 +240,22 @@ export class Registry {
   private checkBody(type: ResourceType, namespace: string | undefined, name: string | undefined, obj: JsonObject): JsonObject {
     const apiVersion = obj.apiVersion ?? groupVersion(type);
     if (apiVersion !== groupVersion(type) || (obj.kind !== undefined && obj.kind !== type.kind)) {
-      throw badRequest(`the API version in the data (${String(apiVersion)}) does not match the expected API version (${groupVersion(type)})`);
+      throw badRequest(
+        `the API version in the data (${String(apiVersion)}) does not match the expected API version (${groupVersion(type)})`,
+      );
     }
     obj.apiVersion = groupVersion(type);
     obj.kind = type.kind;
     const metadata = meta(obj);
     if (name !== undefined) {
       if (metadata.name === undefined || metadata.name === '') metadata.name = name;
-      else if (metadata.name !== name) throw badRequest(`the name of the object (${String(metadata.name)}) does not match the name on the URL (${name})`);
+      else if (metadata.name !== name)
+        throw badRequest(`the name of the object (${String(metadata.name)}) does not match the name on the URL (${name})`);
     }
     if (type.namespaced && namespace !== undefined) {
       if (metadata.namespace === undefined || metadata.namespace === '') metadata.namespace = namespace;
-      else if (metadata.namespace !== namespace) throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+      else if (metadata.namespace !== namespace)
+        throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
     } else if (!type.namespaced) {
       delete metadata.namespace;
     }
@@ -210,8 +279,15 @@ export class Registry {
     if (errors.length) throw invalid(type, String(meta(obj).name ?? ''), errors);
   }
 
-  private write(type: ResourceType, before: JsonObject, incoming: JsonObject, options: WriteOptions, operation: 'update' | 'apply'): JsonObject {
-    const next: JsonObject = options.subresource === 'status' ? { ...structuredClone(before), status: incoming.status ?? {} } : structuredClone(incoming);
+  private write(
+    type: ResourceType,
+    before: JsonObject,
+    incoming: JsonObject,
+    options: WriteOptions,
+    operation: 'update' | 'apply',
+  ): JsonObject {
+    const next: JsonObject =
+      options.subresource === 'status' ? { ...structuredClone(before), status: incoming.status ?? {} } : structuredClone(incoming);
     const metadata = meta(next);
     const old = meta(before);
     for (const field of ['uid', 'creationTimestamp', 'deletionTimestamp', 'generation', 'resourceVersion']) {
@@ -231,12 +307,23 @@ export class Registry {
     if (type.generation && !deepEqual(before.spec, next.spec)) metadata.generation = Number(old.generation ?? 0) + 1;
     const errors = validateUpdate(type.kind, before, next);
     // Services allow no unconditional update (their registry says so): a PUT must carry the resourceVersion.
-    if (type.kind === 'Service' && operation === 'update' && options.subresource === undefined && incoming.metadata !== undefined && !meta(incoming).resourceVersion) {
-      const missing = { reason: 'FieldValueInvalid', field: 'metadata.resourceVersion', detail: 'Invalid value: "": must be specified for an update' };
+    if (
+      type.kind === 'Service' &&
+      operation === 'update' &&
+      options.subresource === undefined &&
+      incoming.metadata !== undefined &&
+      !meta(incoming).resourceVersion
+    ) {
+      const missing = {
+        reason: 'FieldValueInvalid',
+        field: 'metadata.resourceVersion',
+        detail: 'Invalid value: "": must be specified for an update',
+      };
       errors.unshift(missing, missing);
     }
     if (errors.length) throw invalid(type, String(metadata.name ?? ''), errors);
-    if (operation === 'update') recordUpdate(type.kind, before, next, options.manager, groupVersion(type), this.clock.now(), ownedScope(type, options));
+    if (operation === 'update')
+      recordUpdate(type.kind, before, next, options.manager, groupVersion(type), this.clock.now(), ownedScope(type, options));
     if (deepEqual(before, next) || options.dryRun) return next;
     return this.store.put(type, next);
   }
@@ -287,9 +374,20 @@ function scaleOf(deployment: JsonObject): JsonObject {
   return {
     kind: 'Scale',
     apiVersion: 'autoscaling/v1',
-    metadata: { name: m.name ?? null, namespace: m.namespace ?? null, uid: m.uid ?? null, resourceVersion: m.resourceVersion ?? null, creationTimestamp: m.creationTimestamp ?? null },
+    metadata: {
+      name: m.name ?? null,
+      namespace: m.namespace ?? null,
+      uid: m.uid ?? null,
+      resourceVersion: m.resourceVersion ?? null,
+      creationTimestamp: m.creationTimestamp ?? null,
+    },
     spec: { replicas: spec.replicas ?? 0 },
-    status: { replicas: status.replicas ?? 0, selector: Object.entries(matchLabels).map(([k, v]) => `${k}=${String(v)}`).join(',') },
+    status: {
+      replicas: status.replicas ?? 0,
+      selector: Object.entries(matchLabels)
+        .map(([k, v]) => `${k}=${String(v)}`)
+        .join(','),
+    },
   };
 }
 
@@ -320,5 +418,8 @@ const SERVER_SET_SPEC: Record<string, string[]> = { Namespace: ['finalizers'], S
 export function matches(obj: JsonObject, labels: LabelSelector, fields: FieldSelector): boolean {
   const metadata = meta(obj);
   const objectLabels = isObject(metadata.labels) ? (metadata.labels as Record<string, string>) : undefined;
-  return matchesLabels(labels, objectLabels) && matchesFields(fields, { 'metadata.name': String(metadata.name ?? ''), 'metadata.namespace': String(metadata.namespace ?? '') });
+  return (
+    matchesLabels(labels, objectLabels) &&
+    matchesFields(fields, { 'metadata.name': String(metadata.name ?? ''), 'metadata.namespace': String(metadata.namespace ?? '') })
+  );
 }

@@ -24,12 +24,84 @@ const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', '
 const NAMESPACE_VERBS = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'];
 
 export const RESOURCE_TYPES: ResourceType[] = [
-  { group: '', version: 'v1', kind: 'Namespace', plural: 'namespaces', singular: 'namespace', namespaced: false, shortNames: ['ns'], categories: [], status: true, generation: false, storageVersionHash: 'Q3oi5N2YM8M=' },
-  { group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', singular: 'configmap', namespaced: true, shortNames: ['cm'], categories: [], status: false, generation: false, storageVersionHash: 'qFsyl6wFWjQ=' },
-  { group: '', version: 'v1', kind: 'Secret', plural: 'secrets', singular: 'secret', namespaced: true, shortNames: [], categories: [], status: false, generation: false, storageVersionHash: 'S6u1pOWzb84=' },
-  { group: '', version: 'v1', kind: 'Service', plural: 'services', singular: 'service', namespaced: true, shortNames: ['svc'], categories: ['all'], status: true, generation: false, storageVersionHash: '0/CO1lhkEBI=' },
-  { group: 'apps', version: 'v1', kind: 'Deployment', plural: 'deployments', singular: 'deployment', namespaced: true, shortNames: ['deploy'], categories: ['all'], status: true, generation: true, storageVersionHash: '8aSe+NMegvE=' },
-  { group: 'networking.k8s.io', version: 'v1', kind: 'Ingress', plural: 'ingresses', singular: 'ingress', namespaced: true, shortNames: ['ing'], categories: [], status: true, generation: true, storageVersionHash: '39NQlfNR+bo=' },
+  {
+    group: '',
+    version: 'v1',
+    kind: 'Namespace',
+    plural: 'namespaces',
+    singular: 'namespace',
+    namespaced: false,
+    shortNames: ['ns'],
+    categories: [],
+    status: true,
+    generation: false,
+    storageVersionHash: 'Q3oi5N2YM8M=',
+  },
+  {
+    group: '',
+    version: 'v1',
+    kind: 'ConfigMap',
+    plural: 'configmaps',
+    singular: 'configmap',
+    namespaced: true,
+    shortNames: ['cm'],
+    categories: [],
+    status: false,
+    generation: false,
+    storageVersionHash: 'qFsyl6wFWjQ=',
+  },
+  {
+    group: '',
+    version: 'v1',
+    kind: 'Secret',
+    plural: 'secrets',
+    singular: 'secret',
+    namespaced: true,
+    shortNames: [],
+    categories: [],
+    status: false,
+    generation: false,
+    storageVersionHash: 'S6u1pOWzb84=',
+  },
+  {
+    group: '',
+    version: 'v1',
+    kind: 'Service',
+    plural: 'services',
+    singular: 'service',
+    namespaced: true,
+    shortNames: ['svc'],
+    categories: ['all'],
+    status: true,
+    generation: false,
+    storageVersionHash: '0/CO1lhkEBI=',
+  },
+  {
+    group: 'apps',
+    version: 'v1',
+    kind: 'Deployment',
+    plural: 'deployments',
+    singular: 'deployment',
+    namespaced: true,
+    shortNames: ['deploy'],
+    categories: ['all'],
+    status: true,
+    generation: true,
+    storageVersionHash: '8aSe+NMegvE=',
+  },
+  {
+    group: 'networking.k8s.io',
+    version: 'v1',
+    kind: 'Ingress',
+    plural: 'ingresses',
+    singular: 'ingress',
+    namespaced: true,
+    shortNames: ['ing'],
+    categories: [],
+    status: true,
+    generation: true,
+    storageVersionHash: '39NQlfNR+bo=',
+  },
 ];
 
 export function groupVersion(type: Pick<ResourceType, 'group' | 'version'>): string {
@@ -96,8 +168,22 @@ export function apiResourceList(group: string, version: string): unknown {
     if (t.shortNames.length) main.shortNames = t.shortNames;
     if (t.categories.length) main.categories = t.categories;
     main.storageVersionHash = t.storageVersionHash;
-    const status = { name: `${t.plural}/status`, singularName: '', namespaced: t.namespaced, kind: t.kind, verbs: ['get', 'patch', 'update'] };
-    const scale = { name: `${t.plural}/scale`, singularName: '', namespaced: t.namespaced, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] };
+    const status = {
+      name: `${t.plural}/status`,
+      singularName: '',
+      namespaced: t.namespaced,
+      kind: t.kind,
+      verbs: ['get', 'patch', 'update'],
+    };
+    const scale = {
+      name: `${t.plural}/scale`,
+      singularName: '',
+      namespaced: t.namespaced,
+      group: 'autoscaling',
+      version: 'v1',
+      kind: 'Scale',
+      verbs: ['get', 'patch', 'update'],
+    };
     return [main, ...(t.kind === 'Deployment' ? [scale] : []), ...(t.status ? [status] : [])];
   });
   // The core group's list carries no apiVersion, a quirk of kube-apiserver that clients tolerate.

@@ -3,9 +3,27 @@ import { parse as parseYaml } from 'yaml';
 import type { Clock } from '#shared/core/clock.ts';
 import { isObject, type Json, type JsonObject } from './fieldpath.ts';
 import { PATCH_TYPES, type Registry, type WriteOptions } from './registry.ts';
-import { apiGroup, apiGroupList, apiResourceList, coreVersions, findResource, groupVersion, SERVER_VERSION, servesGroupVersion, type ResourceType } from './resources.ts';
+import {
+  apiGroup,
+  apiGroupList,
+  apiResourceList,
+  coreVersions,
+  findResource,
+  groupVersion,
+  SERVER_VERSION,
+  servesGroupVersion,
+  type ResourceType,
+} from './resources.ts';
 import { parseFieldSelector, parseLabelSelector } from './selectors.ts';
-import { ApiError, badRequest, methodNotAllowed, pathNotFound, unauthorized, unsupportedMediaType, unsupportedPatchType } from './status.ts';
+import {
+  ApiError,
+  badRequest,
+  methodNotAllowed,
+  pathNotFound,
+  unauthorized,
+  unsupportedMediaType,
+  unsupportedPatchType,
+} from './status.ts';
 import { toTable, partialMetadata, type IncludeObject } from './table.ts';
 import { serveWatch } from './watch.ts';
 import { decodeProtobufObject, PROTOBUF } from './protobuf.ts';
@@ -64,7 +82,8 @@ function discoveryAnswer(ctx: RouterContext, s: string[]): Json | undefined {
   if (path === 'apis') return apiGroupList() as Json;
   if (path === 'api/v1') return apiResourceList('', 'v1') as Json;
   if (s.length === 2 && s[0] === 'apis') return (apiGroup(s[1] ?? '') as Json | undefined) ?? undefined;
-  if (s.length === 3 && s[0] === 'apis' && servesGroupVersion(s[1] ?? '', s[2] ?? '')) return apiResourceList(s[1] ?? '', s[2] ?? '') as Json;
+  if (s.length === 3 && s[0] === 'apis' && servesGroupVersion(s[1] ?? '', s[2] ?? ''))
+    return apiResourceList(s[1] ?? '', s[2] ?? '') as Json;
   return undefined;
 }
 
@@ -87,7 +106,8 @@ function resolveTarget(s: string[]): Target | undefined {
   if (!type || rest.length > 3) return undefined;
   if (namespace !== undefined && !type.namespaced) return undefined;
   const [, name, subresource] = rest;
-  if (subresource !== undefined && !((subresource === 'status' && type.status) || (subresource === 'scale' && type.kind === 'Deployment'))) return undefined;
+  if (subresource !== undefined && !((subresource === 'status' && type.status) || (subresource === 'scale' && type.kind === 'Deployment')))
+    return undefined;
   const target: Target = { type };
   if (namespace !== undefined) target.namespace = namespace;
   if (name !== undefined) target.name = name;
@@ -128,7 +148,8 @@ function parseApplyBody(text: string): Json {
 function parseBody(raw: Buffer, contentType: string, accepted: string[] = OBJECT_MEDIA_TYPES): Json {
   const type = contentType || 'application/json';
   if (type === PROTOBUF && accepted === OBJECT_MEDIA_TYPES) return decodeProtobufObject(raw, accepted);
-  if (!accepted.includes(type) && type !== 'application/apply-patch+yaml' && !PATCH_TYPES.includes(type)) throw unsupportedMediaType(accepted);
+  if (!accepted.includes(type) && type !== 'application/apply-patch+yaml' && !PATCH_TYPES.includes(type))
+    throw unsupportedMediaType(accepted);
   const text = raw.toString('utf8');
   if (!text.trim()) throw badRequest("Object 'Kind' is missing in ''");
   try {
@@ -168,9 +189,25 @@ async function serveResource(ctx: RouterContext, req: IncomingMessage, res: Serv
       ctx.count('watch');
       const table = tableRequest(req);
       const render = table
-        ? (obj: JsonObject) => toTable(type, [obj], { resourceVersion: String((obj.metadata as JsonObject).resourceVersion ?? '') }, ctx.clock.now(), includeObject(q), table)
+        ? (obj: JsonObject) =>
+            toTable(
+              type,
+              [obj],
+              { resourceVersion: String((obj.metadata as JsonObject).resourceVersion ?? '') },
+              ctx.clock.now(),
+              includeObject(q),
+              table,
+            )
         : undefined;
-      const watch = { store: registry.store, type, namespace, labels, fields, resourceVersion: q.get('resourceVersion') ?? '', timeoutSeconds: Number(q.get('timeoutSeconds') ?? 0) };
+      const watch = {
+        store: registry.store,
+        type,
+        namespace,
+        labels,
+        fields,
+        resourceVersion: q.get('resourceVersion') ?? '',
+        timeoutSeconds: Number(q.get('timeoutSeconds') ?? 0),
+      };
       return serveWatch(render ? { ...watch, render } : watch, req, res);
     }
     if (method === 'GET') {
@@ -190,7 +227,12 @@ async function serveResource(ctx: RouterContext, req: IncomingMessage, res: Serv
       if (type.kind === 'Namespace') throw methodNotAllowed();
       const items = registry.list(type, namespace, labels, fields);
       for (const item of items) registry.delete(type, namespace, String((item.metadata as JsonObject).name), {}, dryRun);
-      return sendJson(res, 200, { kind: `${type.kind}List`, apiVersion: groupVersion(type), metadata: { resourceVersion: String(registry.store.resourceVersion()) }, items: items.map(stripTypeMeta) });
+      return sendJson(res, 200, {
+        kind: `${type.kind}List`,
+        apiVersion: groupVersion(type),
+        metadata: { resourceVersion: String(registry.store.resourceVersion()) },
+        items: items.map(stripTypeMeta),
+      });
     }
     throw methodNotAllowed();
   }
@@ -211,11 +253,16 @@ async function serveResource(ctx: RouterContext, req: IncomingMessage, res: Serv
     ctx.count('patch');
     if (!PATCH_TYPES.includes(contentType)) throw unsupportedPatchType();
     if (contentType === 'application/apply-patch+yaml' && !q.get('fieldManager')) {
-      throw new ApiError(422, 'Invalid', 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch', {
-        group: 'meta.k8s.io',
-        kind: 'PatchOptions',
-        causes: [{ reason: 'FieldValueRequired', message: 'Required value: is required for apply patch', field: 'fieldManager' }],
-      });
+      throw new ApiError(
+        422,
+        'Invalid',
+        'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch',
+        {
+          group: 'meta.k8s.io',
+          kind: 'PatchOptions',
+          causes: [{ reason: 'FieldValueRequired', message: 'Required value: is required for apply patch', field: 'fieldManager' }],
+        },
+      );
     }
     const body = parseBody(await readBody(req), contentType);
     const force = q.get('force') === 'true';
@@ -232,7 +279,10 @@ async function serveResource(ctx: RouterContext, req: IncomingMessage, res: Serv
       type,
       namespace,
       name,
-      { uid: typeof preconditions.uid === 'string' ? preconditions.uid : undefined, resourceVersion: typeof preconditions.resourceVersion === 'string' ? preconditions.resourceVersion : undefined } as { uid?: string; resourceVersion?: string },
+      {
+        uid: typeof preconditions.uid === 'string' ? preconditions.uid : undefined,
+        resourceVersion: typeof preconditions.resourceVersion === 'string' ? preconditions.resourceVersion : undefined,
+      } as { uid?: string; resourceVersion?: string },
       dryRun,
     );
     return sendJson(res, 200, result);
@@ -240,7 +290,14 @@ async function serveResource(ctx: RouterContext, req: IncomingMessage, res: Serv
   throw methodNotAllowed();
 }
 
-async function serveScale(ctx: RouterContext, req: IncomingMessage, res: ServerResponse, target: Target, options: WriteOptions, contentType: string): Promise<void> {
+async function serveScale(
+  ctx: RouterContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  target: Target,
+  options: WriteOptions,
+  contentType: string,
+): Promise<void> {
   const { type, namespace } = target;
   const name = target.name ?? '';
   if (req.method === 'GET') {
@@ -274,7 +331,8 @@ interface MoreItems {
  * the first page's resourceVersion, which only matters when the list changes between pages).
  */
 function paginate(items: JsonObject[], limitParam: string | null, token: string | null): { items: JsonObject[]; more?: MoreItems } {
-  const keyOf = (o: JsonObject): string => `${String((o.metadata as JsonObject).namespace ?? '')}/${String((o.metadata as JsonObject).name)}`;
+  const keyOf = (o: JsonObject): string =>
+    `${String((o.metadata as JsonObject).namespace ?? '')}/${String((o.metadata as JsonObject).name)}`;
   let rest = items;
   if (token) {
     let after: string;
@@ -289,13 +347,26 @@ function paginate(items: JsonObject[], limitParam: string | null, token: string 
   if (!Number.isInteger(limit) || limit <= 0 || rest.length <= limit) return { items: rest };
   const pageItems = rest.slice(0, limit);
   const last = pageItems[pageItems.length - 1] as JsonObject;
-  return { items: pageItems, more: { continue: Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', start: keyOf(last) })).toString('base64url'), remainingItemCount: rest.length - limit } };
+  return {
+    items: pageItems,
+    more: {
+      continue: Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', start: keyOf(last) })).toString('base64url'),
+      remainingItemCount: rest.length - limit,
+    },
+  };
 }
 
 function acceptParams(req: IncomingMessage): Array<Record<string, string>> {
   return String(req.headers.accept ?? '')
     .split(',')
-    .map((candidate) => Object.fromEntries(candidate.split(';').slice(1).map((p) => p.trim().split('=') as [string, string])));
+    .map((candidate) =>
+      Object.fromEntries(
+        candidate
+          .split(';')
+          .slice(1)
+          .map((p) => p.trim().split('=') as [string, string]),
+      ),
+    );
 }
 
 /** The Table version (v1 or v1beta1) the client asks for, if it asks for a Table. */
@@ -319,14 +390,24 @@ function sendObjects(
   isList: boolean,
   more?: MoreItems,
 ): void {
-  const listMeta: JsonObject = { resourceVersion, ...(more ? { continue: more.continue, remainingItemCount: more.remainingItemCount } : {}) };
+  const listMeta: JsonObject = {
+    resourceVersion,
+    ...(more ? { continue: more.continue, remainingItemCount: more.remainingItemCount } : {}),
+  };
   const url = new URL(req.url ?? '/', 'https://sandbox');
   const table = tableRequest(req);
   if (table) return sendJson(res, 200, toTable(type, objects, listMeta, ctx.clock.now(), includeObject(url.searchParams), table));
-  const partial = acceptParams(req).find((p) => (p.as === 'PartialObjectMetadata' || p.as === 'PartialObjectMetadataList') && p.g === 'meta.k8s.io');
+  const partial = acceptParams(req).find(
+    (p) => (p.as === 'PartialObjectMetadata' || p.as === 'PartialObjectMetadataList') && p.g === 'meta.k8s.io',
+  );
   if (partial) {
     if (!isList) return sendJson(res, 200, partialMetadata(objects[0] as JsonObject));
-    return sendJson(res, 200, { kind: 'PartialObjectMetadataList', apiVersion: `meta.k8s.io/${partial.v ?? 'v1'}`, metadata: listMeta, items: objects.map(partialMetadata) });
+    return sendJson(res, 200, {
+      kind: 'PartialObjectMetadataList',
+      apiVersion: `meta.k8s.io/${partial.v ?? 'v1'}`,
+      metadata: listMeta,
+      items: objects.map(partialMetadata),
+    });
   }
   if (!isList) return sendJson(res, 200, objects[0] as JsonObject);
   sendJson(res, 200, { kind: `${type.kind}List`, apiVersion: groupVersion(type), metadata: listMeta, items: objects.map(stripTypeMeta) });
@@ -353,7 +434,11 @@ function sendOpenApi(req: IncomingMessage, res: ServerResponse): void {
 
 export function sendJson(res: ServerResponse, code: number, body: Json): void {
   const text = JSON.stringify(body);
-  res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-cache, private' });
+  res.writeHead(code, {
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(text),
+    'Cache-Control': 'no-cache, private',
+  });
   res.end(text);
 }
 
@@ -362,6 +447,9 @@ function sendError(res: ServerResponse, err: unknown): void {
     res.destroy();
     return;
   }
-  const apiError = err instanceof ApiError ? err : new ApiError(500, 'InternalError', `Internal error occurred: ${err instanceof Error ? err.message : String(err)}`);
+  const apiError =
+    err instanceof ApiError
+      ? err
+      : new ApiError(500, 'InternalError', `Internal error occurred: ${err instanceof Error ? err.message : String(err)}`);
   sendJson(res, apiError.code, apiError.toStatus() as unknown as Json);
 }

@@ -4,7 +4,10 @@
  * field names joined by dots, `[]` standing for a list item; any list not named here is atomic, as
  * the API server treats lists without `x-kubernetes-list-type`.
  */
-export type ListType = { type: 'map'; keys: string[]; patchKey: string; keyDefaults?: Record<string, string> } | { type: 'set' } | { type: 'atomic' };
+export type ListType =
+  | { type: 'map'; keys: string[]; patchKey: string; keyDefaults?: Record<string, string> }
+  | { type: 'set' }
+  | { type: 'atomic' };
 
 const POD_SPEC_LISTS: Record<string, ListType> = {
   containers: { type: 'map', keys: ['name'], patchKey: 'name' },

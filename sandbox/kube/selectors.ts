@@ -39,7 +39,8 @@ function checkKey(key: string, raw: string): string {
 }
 
 function checkValue(value: string, raw: string): string {
-  if (!VALUE.test(value) || value.length > 63) throw badRequest(`unable to parse requirement: invalid label value: "${value}" in selector "${raw}"`);
+  if (!VALUE.test(value) || value.length > 63)
+    throw badRequest(`unable to parse requirement: invalid label value: "${value}" in selector "${raw}"`);
   return value;
 }
 

@@ -41,7 +41,14 @@ export class ApiError extends Error {
   }
 
   toStatus(): KubeStatus {
-    const status: KubeStatus = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: this.message, code: this.code };
+    const status: KubeStatus = {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: this.message,
+      code: this.code,
+    };
     if (this.reason) status.reason = this.reason;
     if (this.details) status.details = this.details;
     return status;
@@ -81,7 +88,12 @@ export function alreadyExists(type: ResourceType, name: string): ApiError {
 }
 
 export function conflict(type: ResourceType, name: string, why: string): ApiError {
-  return new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${qualifiedResource(type)} "${name}": ${why}`, resourceDetails(type, name));
+  return new ApiError(
+    409,
+    'Conflict',
+    `Operation cannot be fulfilled on ${qualifiedResource(type)} "${name}": ${why}`,
+    resourceDetails(type, name),
+  );
 }
 
 export const STALE_OBJECT = 'the object has been modified; please apply your changes to the latest version and try again';
@@ -100,7 +112,12 @@ export function invalid(type: ResourceType, name: string, errors: FieldError[]):
   const summary = parts.length === 1 ? parts[0] : `[${parts.join(', ')}]`;
   const causes = errors.map((e) => ({ reason: e.reason, message: e.detail, field: e.field }));
   const group = validationGroup(type);
-  return new ApiError(422, 'Invalid', `${qualifiedKind(type)} "${name}" is invalid: ${summary}`, group ? { name, group, kind: type.kind, causes } : { name, kind: type.kind, causes });
+  return new ApiError(
+    422,
+    'Invalid',
+    `${qualifiedKind(type)} "${name}" is invalid: ${summary}`,
+    group ? { name, group, kind: type.kind, causes } : { name, kind: type.kind, causes },
+  );
 }
 
 export function badRequest(message: string): ApiError {
@@ -112,7 +129,11 @@ export function methodNotAllowed(): ApiError {
 }
 
 export function unsupportedMediaType(accepted: string[]): ApiError {
-  return new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')}`);
+  return new ApiError(
+    415,
+    'UnsupportedMediaType',
+    `the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')}`,
+  );
 }
 
 /** A PATCH whose content type is no patch type: kube-apiserver's generic answer. */

@@ -14,9 +14,21 @@ interface Column {
   priority: number;
 }
 
-const col = (name: string, type: Column['type'] = 'string', priority = 0, format = ''): Column => ({ name, type, format, description: `${name} of the object`, priority });
+const col = (name: string, type: Column['type'] = 'string', priority = 0, format = ''): Column => ({
+  name,
+  type,
+  format,
+  description: `${name} of the object`,
+  priority,
+});
 const NAME: Column = { name: 'Name', type: 'string', format: 'name', description: 'Name must be unique within a namespace.', priority: 0 };
-const AGE: Column = { name: 'Age', type: 'string', format: '', description: 'CreationTimestamp is a timestamp representing the server time when this object was created.', priority: 0 };
+const AGE: Column = {
+  name: 'Age',
+  type: 'string',
+  format: '',
+  description: 'CreationTimestamp is a timestamp representing the server time when this object was created.',
+  priority: 0,
+};
 
 /** k8s.io/apimachinery's duration.HumanDuration: `45s`, `3m20s`, `5h`, `2d3h`. */
 export function humanDuration(ms: number): string {
@@ -60,7 +72,9 @@ function labelSelectorString(selector: Json | undefined): string {
 }
 
 function loadBalancerAddresses(status: Json | undefined): string[] {
-  return arr(o(o(status).loadBalancer).ingress).map((i) => String(o(i).ip ?? o(i).hostname ?? '')).filter(Boolean);
+  return arr(o(o(status).loadBalancer).ingress)
+    .map((i) => String(o(i).ip ?? o(i).hostname ?? ''))
+    .filter(Boolean);
 }
 
 interface Printer {
@@ -70,20 +84,51 @@ interface Printer {
 
 const PRINTERS: Record<string, Printer> = {
   Namespace: { columns: [NAME, col('Status'), AGE], cells: (x, age) => [name(x), String(o(x.status).phase ?? ''), age] },
-  ConfigMap: { columns: [NAME, col('Data', 'integer'), AGE], cells: (x, age) => [name(x), Object.keys(o(x.data)).length + Object.keys(o(x.binaryData)).length, age] },
-  Secret: { columns: [NAME, col('Type'), col('Data', 'integer'), AGE], cells: (x, age) => [name(x), String(x.type ?? ''), Object.keys(o(x.data)).length, age] },
+  ConfigMap: {
+    columns: [NAME, col('Data', 'integer'), AGE],
+    cells: (x, age) => [name(x), Object.keys(o(x.data)).length + Object.keys(o(x.binaryData)).length, age],
+  },
+  Secret: {
+    columns: [NAME, col('Type'), col('Data', 'integer'), AGE],
+    cells: (x, age) => [name(x), String(x.type ?? ''), Object.keys(o(x.data)).length, age],
+  },
   Service: {
     columns: [NAME, col('Type'), col('Cluster-IP'), col('External-IP'), col('Port(s)'), AGE, col('Selector', 'string', 1)],
     cells: (x, age) => {
       const spec = o(x.spec);
       const external = [...arr(spec.externalIPs).map(String), ...loadBalancerAddresses(x.status)];
-      const externalText = external.length ? external.join(',') : spec.type === 'LoadBalancer' ? '<pending>' : spec.type === 'ExternalName' ? String(spec.externalName ?? '') : '<none>';
-      const ports = arr(spec.ports).map(o).map((p) => `${String(p.port)}${p.nodePort ? `:${String(p.nodePort)}` : ''}/${String(p.protocol ?? 'TCP')}`);
-      return [name(x), String(spec.type ?? ''), String(spec.clusterIP ?? '<none>'), externalText, ports.length ? ports.join(',') : '<none>', age, selectorString(spec.selector)];
+      const externalText = external.length
+        ? external.join(',')
+        : spec.type === 'LoadBalancer'
+          ? '<pending>'
+          : spec.type === 'ExternalName'
+            ? String(spec.externalName ?? '')
+            : '<none>';
+      const ports = arr(spec.ports)
+        .map(o)
+        .map((p) => `${String(p.port)}${p.nodePort ? `:${String(p.nodePort)}` : ''}/${String(p.protocol ?? 'TCP')}`);
+      return [
+        name(x),
+        String(spec.type ?? ''),
+        String(spec.clusterIP ?? '<none>'),
+        externalText,
+        ports.length ? ports.join(',') : '<none>',
+        age,
+        selectorString(spec.selector),
+      ];
     },
   },
   Deployment: {
-    columns: [NAME, col('Ready'), col('Up-to-date', 'integer'), col('Available', 'integer'), AGE, col('Containers', 'string', 1), col('Images', 'string', 1), col('Selector', 'string', 1)],
+    columns: [
+      NAME,
+      col('Ready'),
+      col('Up-to-date', 'integer'),
+      col('Available', 'integer'),
+      AGE,
+      col('Containers', 'string', 1),
+      col('Images', 'string', 1),
+      col('Selector', 'string', 1),
+    ],
     cells: (x, age) => {
       const spec = o(x.spec);
       const status = o(x.status);
@@ -104,8 +149,17 @@ const PRINTERS: Record<string, Printer> = {
     columns: [NAME, col('Class'), col('Hosts'), col('Address'), col('Ports'), AGE],
     cells: (x, age) => {
       const spec = o(x.spec);
-      const hosts = arr(spec.rules).map((r) => String(o(r).host ?? '')).filter(Boolean);
-      return [name(x), String(spec.ingressClassName ?? '<none>'), hosts.length ? hosts.join(',') : '*', loadBalancerAddresses(x.status).join(','), arr(spec.tls).length ? '80, 443' : '80', age];
+      const hosts = arr(spec.rules)
+        .map((r) => String(o(r).host ?? ''))
+        .filter(Boolean);
+      return [
+        name(x),
+        String(spec.ingressClassName ?? '<none>'),
+        hosts.length ? hosts.join(',') : '*',
+        loadBalancerAddresses(x.status).join(','),
+        arr(spec.tls).length ? '80, 443' : '80',
+        age,
+      ];
     },
   },
 };
@@ -120,7 +174,14 @@ export function partialMetadata(obj: JsonObject): JsonObject {
   return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o(obj.metadata) };
 }
 
-export function toTable(type: ResourceType, objects: JsonObject[], listMeta: JsonObject, nowMs: number, include: IncludeObject, tableVersion: string): JsonObject {
+export function toTable(
+  type: ResourceType,
+  objects: JsonObject[],
+  listMeta: JsonObject,
+  nowMs: number,
+  include: IncludeObject,
+  tableVersion: string,
+): JsonObject {
   const printer = PRINTERS[type.kind] ?? { columns: [NAME, AGE], cells: (x: JsonObject, age: string) => [name(x), age] };
   const rows = objects.map((obj) => {
     const created = Date.parse(String(o(obj.metadata).creationTimestamp ?? ''));

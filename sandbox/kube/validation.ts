@@ -14,39 +14,61 @@ const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 const QUALIFIED_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 const CONFIG_KEY = /^[-._a-zA-Z0-9]+$/;
 
-const SUBDOMAIN_MSG = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
-const LABEL_1123_MSG = "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
-const LABEL_1035_MSG = "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')";
-const LABEL_VALUE_MSG = "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')";
-const QUALIFIED_NAME_MSG = "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')";
-const CONFIG_KEY_MSG = "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')";
+const SUBDOMAIN_MSG =
+  "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
+const LABEL_1123_MSG =
+  "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
+const LABEL_1035_MSG =
+  "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')";
+const LABEL_VALUE_MSG =
+  "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')";
+const QUALIFIED_NAME_MSG =
+  "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')";
+const CONFIG_KEY_MSG =
+  "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')";
 
 /** Go's %#v-like rendering of a value, as the API server quotes offending values. */
 export function goValue(value: Json | undefined): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (isObject(value) && Object.values(value).every((v) => typeof v === 'string')) {
-    const entries = Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${JSON.stringify(value[k])}`);
+    const entries = Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${JSON.stringify(value[k])}`);
     return `map[string]string{${entries.join(', ')}}`;
   }
   return value === undefined ? 'null' : JSON.stringify(value);
 }
 
-const required = (field: string, detail = ''): FieldError => ({ reason: 'FieldValueRequired', field, detail: detail ? `Required value: ${detail}` : 'Required value' });
-const invalidValue = (field: string, value: Json | undefined, detail: string): FieldError => ({ reason: 'FieldValueInvalid', field, detail: `Invalid value: ${goValue(value)}: ${detail}` });
+const required = (field: string, detail = ''): FieldError => ({
+  reason: 'FieldValueRequired',
+  field,
+  detail: detail ? `Required value: ${detail}` : 'Required value',
+});
+const invalidValue = (field: string, value: Json | undefined, detail: string): FieldError => ({
+  reason: 'FieldValueInvalid',
+  field,
+  detail: `Invalid value: ${goValue(value)}: ${detail}`,
+});
 const unsupported = (field: string, value: Json | undefined, supported: string[]): FieldError => ({
   reason: 'FieldValueNotSupported',
   field,
   detail: `Unsupported value: ${goValue(value)}: supported values: ${supported.map((s) => JSON.stringify(s)).join(', ')}`,
 });
-const notFoundValue = (field: string, value: Json | undefined): FieldError => ({ reason: 'FieldValueNotFound', field, detail: `Not found: ${goValue(value)}` });
+const notFoundValue = (field: string, value: Json | undefined): FieldError => ({
+  reason: 'FieldValueNotFound',
+  field,
+  detail: `Not found: ${goValue(value)}`,
+});
 
 function validateLabels(labels: Json | undefined, field: string, errors: FieldError[]): void {
   if (!isObject(labels)) return;
   for (const [key, value] of Object.entries(labels)) {
     const name = key.includes('/') ? key.slice(key.indexOf('/') + 1) : key;
     const prefix = key.includes('/') ? key.slice(0, key.indexOf('/')) : '';
-    if (!QUALIFIED_NAME.test(name) || name.length > 63 || (prefix && !SUBDOMAIN.test(prefix))) errors.push(invalidValue(field, key, QUALIFIED_NAME_MSG));
-    if (typeof value !== 'string' || !LABEL_VALUE.test(value) || value.length > 63) errors.push(invalidValue(field, value, LABEL_VALUE_MSG));
+    if (!QUALIFIED_NAME.test(name) || name.length > 63 || (prefix && !SUBDOMAIN.test(prefix)))
+      errors.push(invalidValue(field, key, QUALIFIED_NAME_MSG));
+    if (typeof value !== 'string' || !LABEL_VALUE.test(value) || value.length > 63)
+      errors.push(invalidValue(field, value, LABEL_VALUE_MSG));
   }
 }
 
@@ -78,7 +100,8 @@ function validateContainers(spec: JsonObject, path: string, errors: FieldError[]
     if (!isObject(c)) return;
     if (typeof c.name !== 'string' || c.name === '') errors.push(required(`${at}.name`));
     else if (!LABEL_1123.test(c.name)) errors.push(invalidValue(`${at}.name`, c.name, LABEL_1123_MSG));
-    else if (seen.has(c.name)) errors.push({ reason: 'FieldValueDuplicate', field: `${at}.name`, detail: `Duplicate value: ${goValue(c.name)}` });
+    else if (seen.has(c.name))
+      errors.push({ reason: 'FieldValueDuplicate', field: `${at}.name`, detail: `Duplicate value: ${goValue(c.name)}` });
     if (typeof c.name === 'string') seen.add(c.name);
     if (typeof c.image !== 'string' || c.image.trim() === '') errors.push(required(`${at}.image`));
     (Array.isArray(c.volumeMounts) ? c.volumeMounts : []).forEach((m, j) => {
@@ -94,9 +117,11 @@ function validateContainers(spec: JsonObject, path: string, errors: FieldError[]
 
 function validateDeployment(o: JsonObject, errors: FieldError[]): void {
   const spec = isObject(o.spec) ? o.spec : {};
-  if (typeof spec.replicas === 'number' && spec.replicas < 0) errors.push(invalidValue('spec.replicas', spec.replicas, 'must be greater than or equal to 0'));
+  if (typeof spec.replicas === 'number' && spec.replicas < 0)
+    errors.push(invalidValue('spec.replicas', spec.replicas, 'must be greater than or equal to 0'));
   const template = isObject(spec.template) ? spec.template : {};
-  const templateLabels = isObject(template.metadata) && isObject(template.metadata.labels) ? (template.metadata.labels as Record<string, string>) : {};
+  const templateLabels =
+    isObject(template.metadata) && isObject(template.metadata.labels) ? (template.metadata.labels as Record<string, string>) : {};
   if (!isObject(spec.selector)) {
     errors.push(required('spec.selector'));
   } else {
@@ -109,7 +134,8 @@ function validateDeployment(o: JsonObject, errors: FieldError[]): void {
   validateLabels(templateLabels, 'spec.template.metadata.labels', errors);
   const podSpec = isObject(template.spec) ? template.spec : {};
   validateContainers(podSpec, 'spec.template.spec', errors);
-  if (podSpec.restartPolicy !== undefined && podSpec.restartPolicy !== 'Always') errors.push(unsupported('spec.template.spec.restartPolicy', podSpec.restartPolicy, ['Always']));
+  if (podSpec.restartPolicy !== undefined && podSpec.restartPolicy !== 'Always')
+    errors.push(unsupported('spec.template.spec.restartPolicy', podSpec.restartPolicy, ['Always']));
 }
 
 function validateService(o: JsonObject, errors: FieldError[]): void {
@@ -122,8 +148,10 @@ function validateService(o: JsonObject, errors: FieldError[]): void {
     const at = `spec.ports[${i}]`;
     if (!isObject(p)) return;
     if (ports.length > 1 && (typeof p.name !== 'string' || p.name === '')) errors.push(required(`${at}.name`));
-    if (!(typeof p.port === 'number' && p.port >= 1 && p.port <= 65535)) errors.push(invalidValue(`${at}.port`, p.port ?? 0, 'must be between 1 and 65535, inclusive'));
-    if (!['TCP', 'UDP', 'SCTP'].includes(String(p.protocol))) errors.push(unsupported(`${at}.protocol`, p.protocol, ['SCTP', 'TCP', 'UDP']));
+    if (!(typeof p.port === 'number' && p.port >= 1 && p.port <= 65535))
+      errors.push(invalidValue(`${at}.port`, p.port ?? 0, 'must be between 1 and 65535, inclusive'));
+    if (!['TCP', 'UDP', 'SCTP'].includes(String(p.protocol)))
+      errors.push(unsupported(`${at}.protocol`, p.protocol, ['SCTP', 'TCP', 'UDP']));
   });
   validateLabels(spec.selector, 'spec.selector', errors);
 }
@@ -137,26 +165,31 @@ function validateIngressBackend(backend: Json | undefined, at: string, errors: F
   }
   if (typeof service.name !== 'string' || service.name === '') errors.push(required(`${at}.service.name`));
   const port = isObject(service.port) ? service.port : {};
-  if (port.name === undefined && port.number === undefined) errors.push(invalidValue(`${at}.service.port`, service.port, 'port name or number is required'));
+  if (port.name === undefined && port.number === undefined)
+    errors.push(invalidValue(`${at}.service.port`, service.port, 'port name or number is required'));
 }
 
 function validateIngress(o: JsonObject, errors: FieldError[]): void {
   const spec = isObject(o.spec) ? o.spec : {};
   const rules = Array.isArray(spec.rules) ? spec.rules : [];
-  if (rules.length === 0 && spec.defaultBackend === undefined) errors.push(invalidValue('spec', spec, 'either `defaultBackend` or `rules` must be specified'));
+  if (rules.length === 0 && spec.defaultBackend === undefined)
+    errors.push(invalidValue('spec', spec, 'either `defaultBackend` or `rules` must be specified'));
   if (spec.defaultBackend !== undefined) validateIngressBackend(spec.defaultBackend, 'spec.defaultBackend', errors);
   rules.forEach((rule, i) => {
     if (!isObject(rule)) return;
     const host = rule.host;
-    if (typeof host === 'string' && host !== '' && !SUBDOMAIN.test(host.replace(/^\*\./, ''))) errors.push(invalidValue(`spec.rules[${i}].host`, host, SUBDOMAIN_MSG));
+    if (typeof host === 'string' && host !== '' && !SUBDOMAIN.test(host.replace(/^\*\./, '')))
+      errors.push(invalidValue(`spec.rules[${i}].host`, host, SUBDOMAIN_MSG));
     const paths = isObject(rule.http) && Array.isArray(rule.http.paths) ? rule.http.paths : undefined;
     if (isObject(rule.http) && (!paths || paths.length === 0)) errors.push(required(`spec.rules[${i}].http.paths`));
     (paths ?? []).forEach((p, j) => {
       const at = `spec.rules[${i}].http.paths[${j}]`;
       if (!isObject(p)) return;
       if (p.pathType === undefined) errors.push(required(`${at}.pathType`, 'pathType must be specified'));
-      else if (!['Exact', 'Prefix', 'ImplementationSpecific'].includes(String(p.pathType))) errors.push(unsupported(`${at}.pathType`, p.pathType, ['Exact', 'ImplementationSpecific', 'Prefix']));
-      if ((p.pathType === 'Exact' || p.pathType === 'Prefix') && !(typeof p.path === 'string' && p.path.startsWith('/'))) errors.push(invalidValue(`${at}.path`, p.path ?? '', 'must be an absolute path'));
+      else if (!['Exact', 'Prefix', 'ImplementationSpecific'].includes(String(p.pathType)))
+        errors.push(unsupported(`${at}.pathType`, p.pathType, ['Exact', 'ImplementationSpecific', 'Prefix']));
+      if ((p.pathType === 'Exact' || p.pathType === 'Prefix') && !(typeof p.path === 'string' && p.path.startsWith('/')))
+        errors.push(invalidValue(`${at}.path`, p.path ?? '', 'must be an absolute path'));
       validateIngressBackend(p.backend, `${at}.backend`, errors);
     });
   });
@@ -166,7 +199,8 @@ function validateKeys(o: JsonObject, errors: FieldError[]): void {
   for (const field of ['data', 'binaryData']) {
     const map = o[field];
     if (!isObject(map)) continue;
-    for (const key of Object.keys(map)) if (!CONFIG_KEY.test(key) || key.length > 253) errors.push(invalidValue(`${field}[${key}]`, key, CONFIG_KEY_MSG));
+    for (const key of Object.keys(map))
+      if (!CONFIG_KEY.test(key) || key.length > 253) errors.push(invalidValue(`${field}[${key}]`, key, CONFIG_KEY_MSG));
   }
 }
 
@@ -196,7 +230,11 @@ export function validateUpdate(kind: string, before: JsonObject, after: JsonObje
     const [was, now] = [specOf(before), specOf(after)];
     const ips = Array.isArray(now.clusterIPs) ? now.clusterIPs : [];
     if (Array.isArray(was.clusterIPs) && was.clusterIPs.length > 0 && ips.length === 0) {
-      errors.push({ reason: 'FieldValueInvalid', field: 'spec.clusterIPs[0]', detail: 'Invalid value: []string(nil): primary clusterIP can not be unset' });
+      errors.push({
+        reason: 'FieldValueInvalid',
+        field: 'spec.clusterIPs[0]',
+        detail: 'Invalid value: []string(nil): primary clusterIP can not be unset',
+      });
     } else if (now.clusterIP !== undefined && was.clusterIP !== now.clusterIP) {
       errors.push(invalidValue('spec.clusterIP', now.clusterIP, 'field is immutable'));
     }

@@ -32,7 +32,12 @@ function keyOf(obj: JsonObject): string {
 export function serveWatch(w: WatchRequest, req: IncomingMessage, res: ServerResponse): void {
   const sameResource = (e: StoreEvent): boolean =>
     e.resource === w.type && (w.namespace === undefined || (e.object.metadata as JsonObject).namespace === w.namespace);
-  const visible = new Set(w.store.list(w.type, w.namespace).filter((o) => matches(o, w.labels, w.fields)).map(keyOf));
+  const visible = new Set(
+    w.store
+      .list(w.type, w.namespace)
+      .filter((o) => matches(o, w.labels, w.fields))
+      .map(keyOf),
+  );
   const pending: string[] = [];
   let ready = false;
 

@@ -37,6 +37,7 @@ export class BucketReleaseObjectStore implements ReleaseObjectStore {
 }
 
 export function releaseObjectKey(digest: string): string {
-  if (!isDigest(digest)) throw new TricenterError('VALIDATION', `"${digest.slice(0, 80)}" is not a release object digest (64 lower-case hex characters)`);
+  if (!isDigest(digest))
+    throw new TricenterError('VALIDATION', `"${digest.slice(0, 80)}" is not a release object digest (64 lower-case hex characters)`);
   return `${RELEASE_OBJECTS_PREFIX}${digest}.json`;
 }

@@ -69,12 +69,7 @@ function signedActor(body: string): string | undefined {
 
 const unauthorized = (message: string): TricenterError => new TricenterError('UNAUTHORIZED', message);
 
-export async function authenticate(
-  request: AuthRequest,
-  config: ApprovalAuthConfig,
-  now: number,
-  replay: ReplayGuard,
-): Promise<Principal> {
+export async function authenticate(request: AuthRequest, config: ApprovalAuthConfig, now: number, replay: ReplayGuard): Promise<Principal> {
   const authorization = header(request.headers, 'authorization');
   const signature = header(request.headers, SIGNATURE_HEADER);
 

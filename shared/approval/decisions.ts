@@ -28,7 +28,12 @@ export async function decideThroughApi(deps: WorkflowDeps, input: ApiDecision): 
   if (input.idempotencyKey !== undefined) {
     // Bound even when the request then fails (no run, a conflict): a key is spent by its first use.
     const { run } = await currentRun(deps.store, app);
-    await bindIdempotencyKey(deps.store, input.idempotencyKey, `${action} of ${app.namespace}/${app.name} (${run ? `run ${run.id}` : 'no run'})`, deps.clock.now());
+    await bindIdempotencyKey(
+      deps.store,
+      input.idempotencyKey,
+      `${action} of ${app.namespace}/${app.name} (${run ? `run ${run.id}` : 'no run'})`,
+      deps.clock.now(),
+    );
   }
   if (action === 'rollback') return rollback(deps, app, by, comment);
   return decide(deps, { app, action, by, decisionId: input.idempotencyKey ?? input.requestId, ...(comment ? { comment } : {}) });

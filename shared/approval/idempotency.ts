@@ -19,7 +19,8 @@ const KEY = /^[\x21-\x7e]{1,128}$/;
 
 export function parseIdempotencyKey(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
-  if (!KEY.test(value)) throw new TricenterError('VALIDATION', 'header Idempotency-Key: expected 1 to 128 visible ASCII characters (a UUID, say)');
+  if (!KEY.test(value))
+    throw new TricenterError('VALIDATION', 'header Idempotency-Key: expected 1 to 128 visible ASCII characters (a UUID, say)');
   return value;
 }
 

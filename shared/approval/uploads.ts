@@ -29,16 +29,29 @@ export function parseBundleFormat(value: string | undefined): BundleExtension {
   return known;
 }
 
-export async function uploadBundle(deps: { bundles: BundleSource; bucket: string }, app: AppRef, format: BundleExtension, data: Uint8Array): Promise<UploadReceipt> {
+export async function uploadBundle(
+  deps: { bundles: BundleSource; bucket: string },
+  app: AppRef,
+  format: BundleExtension,
+  data: Uint8Array,
+): Promise<UploadReceipt> {
   if (data.length === 0) throw new TricenterError('VALIDATION', 'the request body (the bundle) is empty');
   if (data.length > MAX_BUNDLE_UPLOAD_BYTES) {
-    throw new TricenterError('BUNDLE_TOO_LARGE', `the bundle is ${data.length} bytes: exceeds the upload limit of ${formatBytes(MAX_BUNDLE_UPLOAD_BYTES)} (${MAX_BUNDLE_UPLOAD_BYTES} bytes)`);
+    throw new TricenterError(
+      'BUNDLE_TOO_LARGE',
+      `the bundle is ${data.length} bytes: exceeds the upload limit of ${formatBytes(MAX_BUNDLE_UPLOAD_BYTES)} (${MAX_BUNDLE_UPLOAD_BYTES} bytes)`,
+    );
   }
   const info = await deps.bundles.put(deps.bucket, bundleKey(app, format), data);
   return { app, bucket: info.bucket, key: info.key, etag: info.etag, size: info.size };
 }
 
-export async function uploadOutcome(deps: { store: RunStore; bucket: string }, app: AppRef, format: BundleExtension, etag: string): Promise<UploadOutcome> {
+export async function uploadOutcome(
+  deps: { store: RunStore; bucket: string },
+  app: AppRef,
+  format: BundleExtension,
+  etag: string,
+): Promise<UploadOutcome> {
   const record = await deps.store.getIngest({ bucket: deps.bucket, key: bundleKey(app, format), etag });
   if (!record?.result || record.status !== 'completed') return { status: 'pending' };
   return { status: 'completed', ...record.result };

@@ -46,7 +46,12 @@ async function readFolderFile(absolute: string, path: string, entries: BundleEnt
 }
 
 /** Reads a file but never more than `max` + 1 bytes, in case it grew after it was measured. */
-export async function readAtMost(absolute: string, shownPath: string, max: number, limit: 'maxFileBytes' | 'maxCompressedBytes' = 'maxFileBytes'): Promise<Uint8Array> {
+export async function readAtMost(
+  absolute: string,
+  shownPath: string,
+  max: number,
+  limit: 'maxFileBytes' | 'maxCompressedBytes' = 'maxFileBytes',
+): Promise<Uint8Array> {
   const handle = await open(absolute, 'r');
   try {
     const { size } = await handle.stat();

@@ -36,7 +36,10 @@ export function readTarGzEntries(name: string, data: Uint8Array, limits: Require
 
     const fail = (err: unknown): void => {
       if (failure) return;
-      failure = err instanceof BundleError ? err : new BundleError(`is not a valid .tar.gz archive: ${(err as Error).message}`, { file: name }, { cause: err });
+      failure =
+        err instanceof BundleError
+          ? err
+          : new BundleError(`is not a valid .tar.gz archive: ${(err as Error).message}`, { file: name }, { cause: err });
       gunzip.destroy();
       reject(failure);
     };
@@ -70,7 +73,14 @@ export function readTarGzEntries(name: string, data: Uint8Array, limits: Require
       }
       streamBytes += chunk.length;
       if (streamBytes > streamCap) {
-        fail(tooLarge('maxUncompressedBytes', limits.maxUncompressedBytes, name, 'the decompressed tar stream is larger than its files can be'));
+        fail(
+          tooLarge(
+            'maxUncompressedBytes',
+            limits.maxUncompressedBytes,
+            name,
+            'the decompressed tar stream is larger than its files can be',
+          ),
+        );
         return;
       }
       if (sawEndOfArchive) return;
@@ -97,7 +107,13 @@ function startsCompressed(chunk: Buffer): boolean {
   return gzip || zstd;
 }
 
-function readEntry(entry: ReadEntry, archive: string, entries: BundleEntries, hasFailed: () => boolean, fail: (err: unknown) => void): void {
+function readEntry(
+  entry: ReadEntry,
+  archive: string,
+  entries: BundleEntries,
+  hasFailed: () => boolean,
+  fail: (err: unknown) => void,
+): void {
   const path = safeEntryPath(entry.path, archive);
   if (path === '' || isIgnoredEntry(path)) {
     entry.resume();

@@ -80,10 +80,7 @@ export function parseYamlDocuments(file: string, text: string, context: YamlPars
       }
       const value = toPlainValue(doc, location, limits, valueBudget);
       if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-        throw new BundleError(
-          `the document starting at line ${line} is ${describeKind(value)}, expected a mapping (key: value)`,
-          location,
-        );
+        throw new BundleError(`the document starting at line ${line} is ${describeKind(value)}, expected a mapping (key: value)`, location);
       }
       documents.push({ index, line, value: value as Record<string, unknown> });
     }
@@ -158,9 +155,13 @@ class PlainCopy {
     if (value === null || typeof value !== 'object') return value;
     const { maxDepth } = this.limits;
     if (depth >= maxDepth) {
-      throw new BundleError(`data is nested deeper than ${maxDepth} levels: exceeds the nesting depth limit maxDepth = ${maxDepth}`, this.location, {
-        code: 'BUNDLE_TOO_LARGE',
-      });
+      throw new BundleError(
+        `data is nested deeper than ${maxDepth} levels: exceeds the nesting depth limit maxDepth = ${maxDepth}`,
+        this.location,
+        {
+          code: 'BUNDLE_TOO_LARGE',
+        },
+      );
     }
     if (Array.isArray(value)) return value.map((item) => this.copy(item, depth + 1));
     const copy: Record<string, unknown> = {};

@@ -19,7 +19,9 @@ const S_IFLNK = 0o120000;
 export async function readZipEntries(name: string, data: Uint8Array, limits: Required<BundleLimits>): Promise<BundleEntries> {
   const entries = new BundleEntries(limits, name);
   const corrupt = (err: unknown): BundleError =>
-    err instanceof BundleError ? err : new BundleError(`is not a valid .zip archive: ${(err as Error).message}`, { file: name }, { cause: err });
+    err instanceof BundleError
+      ? err
+      : new BundleError(`is not a valid .zip archive: ${(err as Error).message}`, { file: name }, { cause: err });
 
   let zip: yauzl.ZipFile;
   try {
@@ -67,7 +69,8 @@ async function readEntry(zip: yauzl.ZipFile, entry: yauzl.Entry, archive: string
   const mode = (entry.externalFileAttributes >>> 16) & S_IFMT;
   const isDirectory = rawName.endsWith('/') || mode === S_IFDIR;
   if (mode === S_IFLNK) throw unsafe(path, `is a symbolic link in ${archive}; links are not allowed in bundles`);
-  if (mode !== 0 && mode !== S_IFREG && mode !== S_IFDIR) throw unsafe(path, `is a device, FIFO or socket entry (mode ${mode.toString(8)}) in ${archive}`);
+  if (mode !== 0 && mode !== S_IFREG && mode !== S_IFDIR)
+    throw unsafe(path, `is a device, FIFO or socket entry (mode ${mode.toString(8)}) in ${archive}`);
   entries.addEntry(path);
   if (isDirectory) return;
 
@@ -92,7 +95,9 @@ async function readEntry(zip: yauzl.ZipFile, entry: yauzl.Entry, archive: string
         reject(err);
       }
     });
-    stream.on('error', (err) => reject(new BundleError(`could not be extracted from ${archive}: ${err.message}`, { file: path }, { cause: err })));
+    stream.on('error', (err) =>
+      reject(new BundleError(`could not be extracted from ${archive}: ${err.message}`, { file: path }, { cause: err })),
+    );
     stream.on('end', resolve);
   });
   if (checksum >>> 0 !== entry.crc32 >>> 0) {

@@ -36,11 +36,7 @@ export class TricenterError extends Error {
   readonly retryable: boolean;
   readonly location?: SourceLocation;
 
-  constructor(
-    code: ErrorCode,
-    message: string,
-    options: { cause?: unknown; retryable?: boolean; location?: SourceLocation } = {},
-  ) {
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; retryable?: boolean; location?: SourceLocation } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
@@ -52,10 +48,7 @@ export class TricenterError extends Error {
 /** Formats a location as `file (document N, Kind ns/name) field: `; parts that are unknown are left out. */
 export function describeLocation(loc: SourceLocation | undefined): string {
   if (!loc) return '';
-  const inner = [
-    loc.document === undefined ? undefined : `document ${loc.document + 1}`,
-    loc.object,
-  ].filter(Boolean);
+  const inner = [loc.document === undefined ? undefined : `document ${loc.document + 1}`, loc.object].filter(Boolean);
   const head = [loc.file, inner.length ? `(${inner.join(', ')})` : undefined].filter(Boolean).join(' ');
   const field = loc.field ? `${head ? ' ' : ''}field ${loc.field}` : '';
   return head || field ? `${head}${field}: ` : '';

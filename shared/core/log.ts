@@ -49,7 +49,7 @@ export interface LoggerOptions {
 }
 
 export function createLogger(context: LogContext = {}, options: LoggerOptions = {}): Logger {
-  const threshold = LEVELS[options.level ?? ((process.env.TRICENTER_LOG_LEVEL as LogLevel | undefined) ?? 'info')] ?? LEVELS.info;
+  const threshold = LEVELS[options.level ?? (process.env.TRICENTER_LOG_LEVEL as LogLevel | undefined) ?? 'info'] ?? LEVELS.info;
   const sink = options.sink ?? ((line: string) => process.stdout.write(`${line}\n`));
   const now = options.now ?? Date.now;
 

@@ -51,9 +51,7 @@ export type ObjectSelector = z.infer<typeof objectSelectorSchema>;
 export const refObjectsPropertiesSchema = z.strictObject({ objects: z.array(objectSelectorSchema).min(1) });
 export const k8sObjectsPropertiesSchema = z.strictObject({ objects: z.array(kubeObjectSchema).min(1) });
 
-export type ComponentProperties =
-  | { type: 'ref-objects'; objects: ObjectSelector[] }
-  | { type: 'k8s-objects'; objects: KubeObject[] };
+export type ComponentProperties = { type: 'ref-objects'; objects: ObjectSelector[] } | { type: 'k8s-objects'; objects: KubeObject[] };
 
 export interface Component {
   name: string;

@@ -24,7 +24,9 @@ export function parseBucketKey(key: string): BucketKeyVerdict {
   if (!key.startsWith(BUNDLE_PREFIX)) return refuse(`a bundle must be uploaded under ${BUNDLE_PREFIX}`);
   const segments = key.slice(BUNDLE_PREFIX.length).split('/');
   if (segments.length !== 2) {
-    return refuse(`must be ${BUNDLE_PREFIX}<namespace>/<name>.<ext> with no sub-folder (found ${segments.length - 1} folder level(s) below ${BUNDLE_PREFIX})`);
+    return refuse(
+      `must be ${BUNDLE_PREFIX}<namespace>/<name>.<ext> with no sub-folder (found ${segments.length - 1} folder level(s) below ${BUNDLE_PREFIX})`,
+    );
   }
   const [namespace, file] = segments as [string, string];
   const extension = BUNDLE_EXTENSIONS.find((ext) => file.endsWith(`.${ext}`));
@@ -54,6 +56,7 @@ function labelProblem(label: string): string | undefined {
   if (label.length === 0) return 'is empty';
   if (label.length > MAX_LABEL) return `is ${label.length} characters long, over the ${MAX_LABEL} of a DNS-1123 label`;
   if (/[\u0080-\uffff]/.test(label)) return 'has non-ASCII characters (look-alike letters are refused): it must be a DNS-1123 label';
-  if (!DNS_LABEL.test(label)) return 'is not a DNS-1123 label (lower-case letters, digits and "-", starting and ending with a letter or digit)';
+  if (!DNS_LABEL.test(label))
+    return 'is not a DNS-1123 label (lower-case letters, digits and "-", starting and ending with a letter or digit)';
   return undefined;
 }

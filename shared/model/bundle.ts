@@ -63,7 +63,11 @@ export function parseBundle(loaded: LoadedBundle): AppBundle {
   }
   const second = applications[1];
   if (second) {
-    throw bundleError(`a bundle holds exactly one Application; another is at ${describePlace(appDoc.place)}`, second.place, 'BUNDLE_INVALID');
+    throw bundleError(
+      `a bundle holds exactly one Application; another is at ${describePlace(appDoc.place)}`,
+      second.place,
+      'BUNDLE_INVALID',
+    );
   }
   const application = parseApplication(appDoc.value, appDoc.place);
 
@@ -85,7 +89,11 @@ export function parseBundle(loaded: LoadedBundle): AppBundle {
         break;
       case 'registry':
         if (registry) {
-          throw bundleError(`a bundle holds at most one cluster registry; another is at ${describePlace(registry.place)}`, doc.place, 'BUNDLE_INVALID');
+          throw bundleError(
+            `a bundle holds at most one cluster registry; another is at ${describePlace(registry.place)}`,
+            doc.place,
+            'BUNDLE_INVALID',
+          );
         }
         registry = { registry: parseAt(clusterRegistrySchema, doc.value, doc.place), place: doc.place };
         break;
@@ -134,7 +142,12 @@ export function parseBundle(loaded: LoadedBundle): AppBundle {
 
 /** sha256 over the sorted canonical JSON of every document: file names and order do not count. */
 export function bundleContentHash(loaded: LoadedBundle): string {
-  return sha256Hex(loaded.documents.map((d) => canonicalJson(d.value)).sort().join('\n'));
+  return sha256Hex(
+    loaded.documents
+      .map((d) => canonicalJson(d.value))
+      .sort()
+      .join('\n'),
+  );
 }
 
 /** What two objects must not share: kind, API group (not version), effective namespace, name: `Deployment.apps demo/web`. */
@@ -162,7 +175,10 @@ function classify(value: Record<string, unknown>, place: SourcePlace): Classifie
       case 'Workflow':
         return 'workflow';
       default:
-        throw bundleError(`unsupported ${OAM_GROUP} kind ${JSON.stringify(value.kind)}; supported: ${OAM_KINDS.join(', ')}`, placeAt(place, 'kind'));
+        throw bundleError(
+          `unsupported ${OAM_GROUP} kind ${JSON.stringify(value.kind)}; supported: ${OAM_KINDS.join(', ')}`,
+          placeAt(place, 'kind'),
+        );
     }
   }
   if (group === TRAFFIC_GROUP && value.kind === 'TrafficPolicy') return 'traffic';

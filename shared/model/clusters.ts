@@ -11,7 +11,9 @@ import { bundleError, parseAt, type SourcePlace } from './source.ts';
  * connection is reached through the default kubeconfig, with a context named after the cluster
  * (which is what the local sandbox writes).
  */
-const name = z.string().check(z.regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS-1123 label (lower case letters, digits, -)'), z.maxLength(63));
+const name = z
+  .string()
+  .check(z.regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS-1123 label (lower case letters, digits, -)'), z.maxLength(63));
 const nonEmpty = z.string().check(z.minLength(1));
 
 export const clusterConnectionSchema = z.union([
@@ -44,12 +46,22 @@ export const clusterEntrySchema = z.strictObject({
 });
 
 /** A namespace name in which `*` stands for any run of characters (anchored: `team-a-*` does not match `x-team-a-1`). */
-const namespacePattern = z.string().check(z.regex(/^[a-z0-9*]([-a-z0-9*]*[a-z0-9*])?$/, 'must be a namespace name, `*` allowed (lower case letters, digits, -)'), z.maxLength(63));
+const namespacePattern = z
+  .string()
+  .check(
+    z.regex(/^[a-z0-9*]([-a-z0-9*]*[a-z0-9*])?$/, 'must be a namespace name, `*` allowed (lower case letters, digits, -)'),
+    z.maxLength(63),
+  );
 /** A domain in which `*` stands for any run of characters inside one label: `*.example.com` matches `a.example.com`, not `a.b.example.com`. */
-const domainPattern = z.string().check(
-  z.regex(/^[a-z0-9*]([-a-z0-9*]*[a-z0-9*])?(\.[a-z0-9*]([-a-z0-9*]*[a-z0-9*])?)+$/, 'must be a lower-case domain name, `*` allowed inside a label'),
-  z.maxLength(253),
-);
+const domainPattern = z
+  .string()
+  .check(
+    z.regex(
+      /^[a-z0-9*]([-a-z0-9*]*[a-z0-9*])?(\.[a-z0-9*]([-a-z0-9*]*[a-z0-9*])?)+$/,
+      'must be a lower-case domain name, `*` allowed inside a label',
+    ),
+    z.maxLength(253),
+  );
 
 /** The GTM instance a TrafficPolicy without `spec.gtmInstanceId` uses (the deployment's `TRICENTER_GTM_INSTANCE_ID`). */
 export const DEFAULT_GTM_INSTANCE = 'default';
@@ -97,13 +109,28 @@ export const clusterRegistrySchema = z
       const tenants = new Map<string, number>();
       registry.tenants?.forEach((tenant, index) => {
         const first = tenants.get(tenant.name);
-        if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['tenants', index, 'name'], message: `tenant "${tenant.name}" is already declared by tenants[${first}]` });
+        if (first !== undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['tenants', index, 'name'],
+            message: `tenant "${tenant.name}" is already declared by tenants[${first}]`,
+          });
         tenants.set(tenant.name, index);
         tenant.clusters?.forEach((cluster, i) => {
-          if (!seen.has(cluster)) ctx.addIssue({ code: 'custom', path: ['tenants', index, 'clusters', i], message: `"${cluster}" is not a cluster name or alias of this registry` });
+          if (!seen.has(cluster))
+            ctx.addIssue({
+              code: 'custom',
+              path: ['tenants', index, 'clusters', i],
+              message: `"${cluster}" is not a cluster name or alias of this registry`,
+            });
         });
         tenant.clusterScopedKinds.forEach((kind, i) => {
-          if (!isClusterScoped(kind)) ctx.addIssue({ code: 'custom', path: ['tenants', index, 'clusterScopedKinds', i], message: `"${kind}" is not a cluster-scoped kind` });
+          if (!isClusterScoped(kind))
+            ctx.addIssue({
+              code: 'custom',
+              path: ['tenants', index, 'clusterScopedKinds', i],
+              message: `"${kind}" is not a cluster-scoped kind`,
+            });
         });
       });
     }),

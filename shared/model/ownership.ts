@@ -43,7 +43,11 @@ export const ANNOTATION_RESOURCE_POLICY = 'tricenter.io/resource-policy';
 export type ResourcePolicy = 'take-over' | 'shared' | 'take-over,shared';
 
 /** Annotations and labels only tricenter writes: whatever a bundle says for them is dropped at render. */
-export const RESERVED_ANNOTATIONS: ReadonlySet<string> = new Set([ANNOTATION_SHARED_BY, ANNOTATION_RESOURCE_POLICY, ANNOTATION_CONTENT_HASH]);
+export const RESERVED_ANNOTATIONS: ReadonlySet<string> = new Set([
+  ANNOTATION_SHARED_BY,
+  ANNOTATION_RESOURCE_POLICY,
+  ANNOTATION_CONTENT_HASH,
+]);
 
 export function parseSharedBy(value: string | undefined): string[] {
   return (value ?? '')
@@ -93,7 +97,8 @@ export function decideOwnership(app: AppRef, policy: string | undefined, live: L
   if (takeOver) return shared ? { kind: 'apply', sharedBy: me } : { kind: 'apply' };
   return {
     kind: 'refuse',
-    reason: 'exists and was not created by tricenter; declare a take-over policy for it to adopt it (it will then be pruned with the application)',
+    reason:
+      'exists and was not created by tricenter; declare a take-over policy for it to adopt it (it will then be pruned with the application)',
   };
 }
 

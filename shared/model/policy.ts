@@ -121,7 +121,10 @@ const resourceSelectorSchema = z
     resourceTypes: z.array(z.string().min(1)).min(1).optional(),
     resourceNames: z.array(z.string().min(1)).min(1).optional(),
   })
-  .refine((selector) => Object.keys(selector).length > 0, 'an empty selector would match every object; name componentNames, componentTypes, resourceTypes or resourceNames');
+  .refine(
+    (selector) => Object.keys(selector).length > 0,
+    'an empty selector would match every object; name componentNames, componentTypes, resourceTypes or resourceNames',
+  );
 export type ResourceSelector = z.infer<typeof resourceSelectorSchema>;
 
 const resourcePolicyPropertiesSchema = z.strictObject({ rules: z.array(z.strictObject({ selector: resourceSelectorSchema })).min(1) });
@@ -134,7 +137,10 @@ export interface ResourceRulesPolicy extends PolicyBase {
 export type Policy = TopologyPolicy | OverridePolicy | ResourceRulesPolicy;
 
 /** True when the object of that component matches the selector (KubeVela's rule: every given list must contain it). */
-export function matchesResourceSelector(selector: ResourceSelector, object: { component: string; componentType: string; kind: string; name: string }): boolean {
+export function matchesResourceSelector(
+  selector: ResourceSelector,
+  object: { component: string; componentType: string; kind: string; name: string },
+): boolean {
   return (
     (selector.componentNames?.includes(object.component) ?? true) &&
     (selector.componentTypes?.includes(object.componentType) ?? true) &&

@@ -92,14 +92,22 @@ export const trafficPolicySchema = z
       const path = ['spec', 'pools', index];
       const first = seen.get(pool.name);
       if (first !== undefined) {
-        ctx.addIssue({ code: 'custom', path: [...path, 'name'], message: `pool name "${pool.name}" is already used by spec.pools[${first}]` });
+        ctx.addIssue({
+          code: 'custom',
+          path: [...path, 'name'],
+          message: `pool name "${pool.name}" is already used by spec.pools[${first}]`,
+        });
       } else seen.set(pool.name, index);
       const ways = Number(pool.clusters !== undefined) + Number(pool.clusterLabelSelector !== undefined);
       if (ways !== 1) {
         ctx.addIssue({ code: 'custom', path, message: 'a pool selects clusters by exactly one of `clusters` or `clusterLabelSelector`' });
       }
       if (pool.clusterLabelSelector !== undefined && Object.keys(pool.clusterLabelSelector).length === 0) {
-        ctx.addIssue({ code: 'custom', path: [...path, 'clusterLabelSelector'], message: 'an empty selector would match every cluster; list the labels' });
+        ctx.addIssue({
+          code: 'custom',
+          path: [...path, 'clusterLabelSelector'],
+          message: 'an empty selector would match every cluster; list the labels',
+        });
       }
       if (pool.weights !== undefined && pool.lbaStrategy !== 'RATIO') {
         ctx.addIssue({ code: 'custom', path: [...path, 'weights'], message: 'weights apply only to lbaStrategy RATIO' });
@@ -119,7 +127,11 @@ export const trafficPolicySchema = z
       }
     }
     if (access.failover !== undefined && access.failover === access.primary) {
-      ctx.addIssue({ code: 'custom', path: ['spec', 'access', 'failover'], message: 'the failover pool must differ from the primary pool' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['spec', 'access', 'failover'],
+        message: 'the failover pool must differ from the primary pool',
+      });
     }
   });
 

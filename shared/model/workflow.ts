@@ -131,7 +131,10 @@ function parseStep(value: unknown, place: SourcePlace): StepSpec {
   }
   const durationMs = props.duration === undefined ? undefined : parseDuration(props.duration);
   if (durationMs !== undefined && explicitTimeoutMs !== undefined && explicitTimeoutMs <= durationMs) {
-    throw bundleError('a suspend step\'s timeout must be longer than its duration', placeAt(place, envelope.timeout ? 'timeout' : 'properties.timeout'));
+    throw bundleError(
+      "a suspend step's timeout must be longer than its duration",
+      placeAt(place, envelope.timeout ? 'timeout' : 'properties.timeout'),
+    );
   }
   const suspend: SuspendStepSpec = {
     name: envelope.name,

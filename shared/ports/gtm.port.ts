@@ -109,7 +109,9 @@ export interface Gtm {
   listPools(): Promise<GtmPoolSummary[]>;
   getPool(poolId: string): Promise<GtmPool>;
   /** With `monitor`, the pool is created with its health check open (MonitorStatus OPEN) in the same call. */
-  createPool(input: GtmPoolInput & { type: GtmPoolType; monitor?: GtmMonitorConfig }): Promise<{ poolId: string; monitorConfigId?: string }>;
+  createPool(
+    input: GtmPoolInput & { type: GtmPoolType; monitor?: GtmMonitorConfig },
+  ): Promise<{ poolId: string; monitorConfigId?: string }>;
   /** Replaces the whole address list. */
   updatePool(poolId: string, input: GtmPoolInput): Promise<void>;
 

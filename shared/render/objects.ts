@@ -10,7 +10,16 @@ import { bundleError, placeAt, type SourcePlace } from '../model/source.ts';
  * that an object exported from a live cluster can be shipped to others.
  */
 
-const SERVER_SET_METADATA = ['resourceVersion', 'uid', 'managedFields', 'creationTimestamp', 'generation', 'selfLink', 'deletionTimestamp', 'deletionGracePeriodSeconds'];
+const SERVER_SET_METADATA = [
+  'resourceVersion',
+  'uid',
+  'managedFields',
+  'creationTimestamp',
+  'generation',
+  'selfLink',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
+];
 /** ownerReferences name owners by uid, which only means something in the cluster it was exported from. */
 const CLUSTER_BOUND_METADATA = ['ownerReferences'];
 const SERVER_SET_ANNOTATIONS = ['kubectl.kubernetes.io/last-applied-configuration', 'deployment.kubernetes.io/revision'];
@@ -36,10 +45,27 @@ export function stripServerFields(object: KubeObject): KubeObject {
 
 /** Well-known short names kubectl accepts, so `resource: deploy` works like `resource: deployments`. */
 const SHORT_NAMES: Record<string, string> = {
-  deploy: 'Deployment', svc: 'Service', cm: 'ConfigMap', ing: 'Ingress', sa: 'ServiceAccount', ns: 'Namespace',
-  sts: 'StatefulSet', ds: 'DaemonSet', rs: 'ReplicaSet', pvc: 'PersistentVolumeClaim', pv: 'PersistentVolume',
-  hpa: 'HorizontalPodAutoscaler', cj: 'CronJob', netpol: 'NetworkPolicy', pdb: 'PodDisruptionBudget', po: 'Pod',
-  crd: 'CustomResourceDefinition', sc: 'StorageClass', pc: 'PriorityClass', ep: 'Endpoints', quota: 'ResourceQuota',
+  deploy: 'Deployment',
+  svc: 'Service',
+  cm: 'ConfigMap',
+  ing: 'Ingress',
+  sa: 'ServiceAccount',
+  ns: 'Namespace',
+  sts: 'StatefulSet',
+  ds: 'DaemonSet',
+  rs: 'ReplicaSet',
+  pvc: 'PersistentVolumeClaim',
+  pv: 'PersistentVolume',
+  hpa: 'HorizontalPodAutoscaler',
+  cj: 'CronJob',
+  netpol: 'NetworkPolicy',
+  pdb: 'PodDisruptionBudget',
+  po: 'Pod',
+  crd: 'CustomResourceDefinition',
+  sc: 'StorageClass',
+  pc: 'PriorityClass',
+  ep: 'Endpoints',
+  quota: 'ResourceQuota',
   limits: 'LimitRange',
 };
 
@@ -66,8 +92,14 @@ function matchesType(object: KubeObject, selector: ObjectSelector): boolean {
 }
 
 function describeSelector(selector: ObjectSelector, namespace: string): string {
-  const type = selector.kind !== undefined ? `${selector.apiVersion} ${selector.kind}` : `${selector.resource}${selector.group ? `.${selector.group}` : ''}`;
-  const which = selector.name !== undefined ? `${namespace ? `${namespace}/` : ''}${selector.name}` : `with labels ${JSON.stringify(selector.labelSelector)} in namespace ${namespace}`;
+  const type =
+    selector.kind !== undefined
+      ? `${selector.apiVersion} ${selector.kind}`
+      : `${selector.resource}${selector.group ? `.${selector.group}` : ''}`;
+  const which =
+    selector.name !== undefined
+      ? `${namespace ? `${namespace}/` : ''}${selector.name}`
+      : `with labels ${JSON.stringify(selector.labelSelector)} in namespace ${namespace}`;
   return `${type} ${which}`;
 }
 
@@ -124,7 +156,11 @@ function resolveSelector(selector: ObjectSelector, index: ObjectIndex, appNamesp
     found = inNamespace.filter(({ object }) => object.metadata.name === selector.name);
     const groups = new Set(found.map(({ object }) => apiGroup(object.apiVersion)));
     if (groups.size > 1) {
-      throw bundleError(`resource "${selector.resource}" named ${selector.name} is ambiguous (groups ${[...groups].join(', ')}); add group`, place, 'RENDER');
+      throw bundleError(
+        `resource "${selector.resource}" named ${selector.name} is ambiguous (groups ${[...groups].join(', ')}); add group`,
+        place,
+        'RENDER',
+      );
     }
   } else {
     const wanted = Object.entries(selector.labelSelector ?? {});
@@ -132,8 +168,14 @@ function resolveSelector(selector: ObjectSelector, index: ObjectIndex, appNamesp
   }
   if (found.length === 0) {
     const near = index.objects.find(({ object }) => object.kind === selector.kind && object.metadata.name === selector.name);
-    const hint = near ? ` (the bundle has ${near.object.apiVersion} ${near.object.kind} ${near.object.metadata.name} at ${near.place.file} document ${near.place.document + 1})` : '';
-    throw bundleError(`references ${describeSelector(selector, isClusterScoped(selector.kind ?? '') ? '' : namespace)}, which is not in the bundle${hint}`, place, 'RENDER');
+    const hint = near
+      ? ` (the bundle has ${near.object.apiVersion} ${near.object.kind} ${near.object.metadata.name} at ${near.place.file} document ${near.place.document + 1})`
+      : '';
+    throw bundleError(
+      `references ${describeSelector(selector, isClusterScoped(selector.kind ?? '') ? '' : namespace)}, which is not in the bundle${hint}`,
+      place,
+      'RENDER',
+    );
   }
   return found;
 }
@@ -152,6 +194,9 @@ export function resolveComponentObjects(
     return properties.objects.map((object, i) => ({ object: stripServerFields(object), place: placeAt(place, ['objects', i]) }));
   }
   return properties.objects.flatMap((selector, i) =>
-    resolveSelector(selector, index, appNamespace, placeAt(place, ['objects', i])).map((found) => ({ object: stripServerFields(found.object), place: found.place })),
+    resolveSelector(selector, index, appNamespace, placeAt(place, ['objects', i])).map((found) => ({
+      object: stripServerFields(found.object),
+      place: found.place,
+    })),
   );
 }

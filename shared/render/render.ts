@@ -15,8 +15,22 @@ import {
   RESERVED_ANNOTATIONS,
   type ResourcePolicy,
 } from '../model/ownership.ts';
-import { DEFAULT_PARALLELISM, DEFAULT_STEP_TIMEOUT_MS, type ClusterTarget, type DeployStep, type Plan, type PlanStep } from '../model/plan.ts';
-import { matchesResourceSelector, type OverrideEntry, type OverridePolicy, type Policy, type ResourceRulesPolicy, type TopologyPolicy } from '../model/policy.ts';
+import {
+  DEFAULT_PARALLELISM,
+  DEFAULT_STEP_TIMEOUT_MS,
+  type ClusterTarget,
+  type DeployStep,
+  type Plan,
+  type PlanStep,
+} from '../model/plan.ts';
+import {
+  matchesResourceSelector,
+  type OverrideEntry,
+  type OverridePolicy,
+  type Policy,
+  type ResourceRulesPolicy,
+  type TopologyPolicy,
+} from '../model/policy.ts';
 import { isClusterScoped } from '../model/scope.ts';
 import { bundleError, placeAt, type SourcePlace } from '../model/source.ts';
 import type { DeployStepSpec, StepSpec } from '../model/workflow.ts';
@@ -96,14 +110,27 @@ function renderDeployStep(
   for (const ref of spec.policies) {
     const policy = policies.get(ref.name);
     if (!policy) {
-      throw bundleError(`policy "${ref.name}" is not in the bundle (policies: ${[...policies.keys()].join(', ') || 'none'})`, ref.place, 'RENDER');
+      throw bundleError(
+        `policy "${ref.name}" is not in the bundle (policies: ${[...policies.keys()].join(', ') || 'none'})`,
+        ref.place,
+        'RENDER',
+      );
     }
     if (policy.type === 'topology') topologies.push(policy);
     else if (policy.type === 'override') overrides.push(policy);
-    else throw bundleError(`policy "${ref.name}" is a ${policy.type} policy: it applies to the whole application, a deploy step lists only topology and override policies`, ref.place, 'RENDER');
+    else
+      throw bundleError(
+        `policy "${ref.name}" is a ${policy.type} policy: it applies to the whole application, a deploy step lists only topology and override policies`,
+        ref.place,
+        'RENDER',
+      );
   }
   if (topologies.length === 0) {
-    throw bundleError('a deploy step needs at least one topology policy among its policies; it would deploy nowhere', placeAt(spec.place, 'properties.policies'), 'RENDER');
+    throw bundleError(
+      'a deploy step needs at least one topology policy among its policies; it would deploy nowhere',
+      placeAt(spec.place, 'properties.policies'),
+      'RENDER',
+    );
   }
   for (const policy of overrides) rejectUnknownComponentNames(policy, bundle.application.components);
 
@@ -190,10 +217,19 @@ function renderComponents(bundle: AppBundle, index: ObjectIndex, overrides: Over
       const identity = objectIdentity(object, app.namespace);
       const owner = seen.get(identity);
       if (owner !== undefined) {
-        throw bundleError(`${object.kind} ${object.metadata.name} is already deployed by component "${owner}"; an object belongs to one component`, component.place, 'RENDER');
+        throw bundleError(
+          `${object.kind} ${object.metadata.name} is already deployed by component "${owner}"; an object belongs to one component`,
+          component.place,
+          'RENDER',
+        );
       }
       seen.set(identity, component.name);
-      out.push({ component: component.name, componentType: component.type, object, source: sources[i] ?? { object: component.place, fields: {} } });
+      out.push({
+        component: component.name,
+        componentType: component.type,
+        object,
+        source: sources[i] ?? { object: component.place, fields: {} },
+      });
     });
   }
   return out;
@@ -215,7 +251,12 @@ function applyTracked(objects: KubeObject[], sources: ManifestSource[], trait: T
 /** `*` matches any run of characters; the pattern must match the whole name (unlike KubeVela's unanchored regex). */
 export function matchesComponentName(pattern: string, name: string): boolean {
   if (!pattern.includes('*')) return pattern === name;
-  const regex = new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  const regex = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
   return regex.test(name);
 }
 
@@ -258,7 +299,9 @@ function finalize(
     [LABEL_COMPONENT]: rendered.component,
   };
   // Whose an object is, and who may share it, is tricenter's to say: a bundle cannot forge it.
-  const annotations = Object.fromEntries(Object.entries(object.metadata.annotations ?? {}).filter(([key]) => !RESERVED_ANNOTATIONS.has(key)));
+  const annotations = Object.fromEntries(
+    Object.entries(object.metadata.annotations ?? {}).filter(([key]) => !RESERVED_ANNOTATIONS.has(key)),
+  );
   const resourcePolicy = resourcePolicyOf(rendered, resourcePolicies);
   object.metadata.annotations = {
     ...annotations,
@@ -272,7 +315,12 @@ function finalize(
 
 /** What the application's take-over / shared-resource policies say about this object, if anything. */
 function resourcePolicyOf(rendered: RenderedObject, policies: ResourceRulesPolicy[]): ResourcePolicy | undefined {
-  const target = { component: rendered.component, componentType: rendered.componentType, kind: rendered.object.kind, name: rendered.object.metadata.name };
+  const target = {
+    component: rendered.component,
+    componentType: rendered.componentType,
+    kind: rendered.object.kind,
+    name: rendered.object.metadata.name,
+  };
   const matches = (type: ResourceRulesPolicy['type']) =>
     policies.some((policy) => policy.type === type && policy.selectors.some((selector) => matchesResourceSelector(selector, target)));
   const takeOver = matches('take-over');

@@ -10,7 +10,15 @@ import { placeAt, type SourcePlace } from '../model/source.ts';
  */
 
 /** Fields that something other than the object's own text may have set, and therefore are tracked. */
-export const TRACKED_FIELDS = ['apiVersion', 'kind', 'metadata.name', 'metadata.namespace', 'metadata.labels', 'metadata.annotations', 'roleRef'] as const;
+export const TRACKED_FIELDS = [
+  'apiVersion',
+  'kind',
+  'metadata.name',
+  'metadata.namespace',
+  'metadata.labels',
+  'metadata.annotations',
+  'roleRef',
+] as const;
 export type TrackedField = (typeof TRACKED_FIELDS)[number];
 
 export interface ManifestSource {
@@ -53,6 +61,7 @@ export function placeOfField(source: ManifestSource, field: string): SourcePlace
 /** A tracked field's value, compared by JSON to see whether a trait changed it. */
 export function trackedValue(object: KubeObject, field: TrackedField): string {
   let value: unknown = object;
-  for (const part of field.split('.')) value = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[part] : undefined;
+  for (const part of field.split('.'))
+    value = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[part] : undefined;
   return JSON.stringify(value) ?? '';
 }

@@ -29,7 +29,11 @@ export function selectClusters(policy: TopologyPolicy, registry: ClusterRegistry
       const name = byName.get(written);
       const place = placeAt(propsPlace, ['clusters', i]);
       if (name === undefined) {
-        throw bundleError(`unknown cluster "${written}"; the registry has ${registry.clusters.map((c) => c.name).join(', ')}`, place, 'RENDER');
+        throw bundleError(
+          `unknown cluster "${written}"; the registry has ${registry.clusters.map((c) => c.name).join(', ')}`,
+          place,
+          'RENDER',
+        );
       }
       return { cluster: name, place };
     });
@@ -39,7 +43,11 @@ export function selectClusters(policy: TopologyPolicy, registry: ClusterRegistry
     const place = placeAt(propsPlace, field);
     selected = registry.clusters.filter((c) => matchesLabelSelector(c.labels, selector)).map((c) => ({ cluster: c.name, place }));
   } else {
-    throw bundleError('a topology policy needs clusters or clusterLabelSelector (there is no hub cluster to fall back to)', propsPlace, 'RENDER');
+    throw bundleError(
+      'a topology policy needs clusters or clusterLabelSelector (there is no hub cluster to fall back to)',
+      propsPlace,
+      'RENDER',
+    );
   }
   const unique = selected.filter((s, i) => selected.findIndex((other) => other.cluster === s.cluster) === i);
   if (unique.length === 0 && !props.allowEmpty) {

@@ -56,7 +56,11 @@ export function applyTrait(objects: KubeObject[], trait: Trait, componentName: s
   if (!checked.success) {
     const issue = checked.error.issues[0];
     const detail = issue ? `${issuePath(issue.path)}: ${issue.message}` : 'invalid';
-    throw bundleError(`the ${trait.type} result on ${label} is no longer a valid Kubernetes object (${detail})`, placeAt(trait.place, 'properties'), 'RENDER');
+    throw bundleError(
+      `the ${trait.type} result on ${label} is no longer a valid Kubernetes object (${detail})`,
+      placeAt(trait.place, 'properties'),
+      'RENDER',
+    );
   }
   objects[index] = checked.data;
   return index;
@@ -70,7 +74,11 @@ function targetIndex(objects: KubeObject[], trait: Trait, componentName: string)
   if (only !== undefined && matches.length === 1) return only;
   const list = objects.map((o) => `${o.kind} ${o.metadata.name}`).join(', ');
   const problem = matches.length === 0 ? 'matches no object' : `matches ${matches.length} objects (add kind or name)`;
-  throw bundleError(`target ${JSON.stringify(target)} ${problem} of component "${componentName}" (objects: ${list})`, placeAt(trait.place, 'target'), 'RENDER');
+  throw bundleError(
+    `target ${JSON.stringify(target)} ${problem} of component "${componentName}" (objects: ${list})`,
+    placeAt(trait.place, 'target'),
+    'RENDER',
+  );
 }
 
 function matchesTarget(object: KubeObject, target: TraitTarget): boolean {
@@ -106,7 +114,8 @@ function applyEnv(object: KubeObject, trait: Extract<Trait, { type: 'env' }>, co
   const container = containers.find((c): c is Record<string, unknown> => isPlainObject(c) && c.name === containerName);
   if (!container) {
     const names = containers.map((c) => (isPlainObject(c) ? String(c.name) : '?')).join(', ');
-    const field = props.containerName === undefined ? 'properties (containerName defaults to the component name)' : 'properties.containerName';
+    const field =
+      props.containerName === undefined ? 'properties (containerName defaults to the component name)' : 'properties.containerName';
     throw bundleError(`container "${containerName}" not found in ${label} (containers: ${names})`, placeAt(trait.place, field), 'RENDER');
   }
   let env: EnvVar[] = props.replace ? [] : (Array.isArray(container.env) ? (container.env as EnvVar[]) : []).map((e) => ({ ...e }));

@@ -70,9 +70,24 @@ export function planRows(plan: Plan): PlanRow[] {
 
 /** A plain text table with a header, columns padded to their widest cell. */
 export function formatTable(rows: PlanRow[]): string {
-  const header: PlanRow = { step: 'STEP', type: 'TYPE', approval: 'APPROVAL', parallelism: 'PARALLEL', timeout: 'TIMEOUT', clusters: 'CLUSTERS', objects: 'OBJECTS' };
+  const header: PlanRow = {
+    step: 'STEP',
+    type: 'TYPE',
+    approval: 'APPROVAL',
+    parallelism: 'PARALLEL',
+    timeout: 'TIMEOUT',
+    clusters: 'CLUSTERS',
+    objects: 'OBJECTS',
+  };
   const all = [header, ...rows];
   const keys = Object.keys(header) as Array<keyof PlanRow>;
   const widths = keys.map((k) => Math.max(...all.map((r) => r[k].length)));
-  return all.map((r) => keys.map((k, i) => r[k].padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
+  return all
+    .map((r) =>
+      keys
+        .map((k, i) => r[k].padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }

@@ -52,7 +52,11 @@ export function checkTenancy({ tenant, registry, plan, traffic }: AdmissionInput
     if (step.type !== 'deploy') continue;
     for (const target of step.targets) {
       if (clusterAllowed(rules, target.cluster)) continue;
-      out.push({ rule: 'tenant.cluster', message: `step "${step.name}" deploys to cluster "${target.cluster}", ${clustersSentence(rules)}`, place: placeOfTarget(target) });
+      out.push({
+        rule: 'tenant.cluster',
+        message: `step "${step.name}" deploys to cluster "${target.cluster}", ${clustersSentence(rules)}`,
+        place: placeOfTarget(target),
+      });
     }
   }
   for (const { manifest } of eachManifest(plan)) out.push(...checkManifest(rules, manifest));
@@ -71,12 +75,20 @@ function checkManifest(rules: TenantRules, manifest: KubeObject): Violation[] {
         place: placeOf(manifest, 'kind'),
       });
     } else if (manifest.kind === 'Namespace' && !namespaceAllowed(rules, manifest.metadata.name)) {
-      out.push({ rule: 'tenant.namespace', message: `${what}: ${namespaceSentence(rules, manifest.metadata.name)}`, place: placeOf(manifest, 'metadata.name') });
+      out.push({
+        rule: 'tenant.namespace',
+        message: `${what}: ${namespaceSentence(rules, manifest.metadata.name)}`,
+        place: placeOf(manifest, 'metadata.name'),
+      });
     }
   } else {
     const namespace = manifest.metadata.namespace ?? '';
     if (!namespaceAllowed(rules, namespace)) {
-      out.push({ rule: 'tenant.namespace', message: `${what}: ${namespaceSentence(rules, namespace)}`, place: placeOf(manifest, 'metadata.namespace') });
+      out.push({
+        rule: 'tenant.namespace',
+        message: `${what}: ${namespaceSentence(rules, namespace)}`,
+        place: placeOf(manifest, 'metadata.namespace'),
+      });
     }
   }
   const roleRef = manifest.roleRef as { kind?: unknown; name?: unknown } | undefined;
@@ -99,7 +111,10 @@ function checkTraffic(rules: TenantRules, registry: ClusterRegistry, policy: Tra
   const instance = spec.gtmInstanceId ?? DEFAULT_GTM_INSTANCE;
   const decision = gtmDecision(rules, instance, spec.domain);
   if (decision === 'instance') {
-    const which = spec.gtmInstanceId === undefined ? `the default GTM instance ("${DEFAULT_GTM_INSTANCE}": no spec.gtmInstanceId)` : `GTM instance ${quote(instance)}`;
+    const which =
+      spec.gtmInstanceId === undefined
+        ? `the default GTM instance ("${DEFAULT_GTM_INSTANCE}": no spec.gtmInstanceId)`
+        : `GTM instance ${quote(instance)}`;
     out.push({
       rule: 'tenant.gtm-instance',
       message: `TrafficPolicy ${policy.metadata.name} uses ${which}; tenant "${rules.tenant}" may use ${describeList(rules.gtm.map((g) => g.instance))}`,
@@ -116,7 +131,12 @@ function checkTraffic(rules: TenantRules, registry: ClusterRegistry, policy: Tra
   const namespaces: Array<[string, string]> = [['metadata.namespace', policy.metadata.namespace]];
   if (spec.ingress.namespace !== undefined) namespaces.push(['spec.ingress.namespace', spec.ingress.namespace]);
   for (const [field, namespace] of namespaces) {
-    if (!namespaceAllowed(rules, namespace)) out.push({ rule: 'tenant.namespace', message: `TrafficPolicy ${policy.metadata.name}: ${namespaceSentence(rules, namespace)}`, place: placeAt(place, field) });
+    if (!namespaceAllowed(rules, namespace))
+      out.push({
+        rule: 'tenant.namespace',
+        message: `TrafficPolicy ${policy.metadata.name}: ${namespaceSentence(rules, namespace)}`,
+        place: placeAt(place, field),
+      });
   }
   spec.pools.forEach((pool, i) => {
     const poolPlace = placeAt(place, ['spec', 'pools', i]);
@@ -129,7 +149,12 @@ function checkTraffic(rules: TenantRules, registry: ClusterRegistry, policy: Tra
           .filter((c) => Object.entries(pool.clusterLabelSelector ?? {}).every(([k, v]) => c.labels[k] === v))
           .map((c): [string, SourcePlace] => [c.name, placeAt(poolPlace, 'clusterLabelSelector')]);
     for (const [cluster, at] of reached) {
-      if (!clusterAllowed(rules, cluster)) out.push({ rule: 'tenant.cluster', message: `pool "${pool.name}" reaches cluster "${cluster}", ${clustersSentence(rules)}`, place: at });
+      if (!clusterAllowed(rules, cluster))
+        out.push({
+          rule: 'tenant.cluster',
+          message: `pool "${pool.name}" reaches cluster "${cluster}", ${clustersSentence(rules)}`,
+          place: at,
+        });
     }
   });
   return out;

@@ -22,14 +22,16 @@ export function* eachManifest(plan: Plan): Generator<{ manifest: KubeObject }> {
 /** The place in the bundle of a rendered manifest's field (see render/sources.ts). */
 export function placeOf(manifest: KubeObject, field: string): SourcePlace {
   const source = manifestSource(manifest);
-  if (!source) throw new TricenterError('INTERNAL', `${describeManifest(manifest)} has no source place: admission takes a plan straight from render`);
+  if (!source)
+    throw new TricenterError('INTERNAL', `${describeManifest(manifest)} has no source place: admission takes a plan straight from render`);
   return placeOfField(source, field);
 }
 
 /** The topology field that sent a step to this target's cluster. */
 export function placeOfTarget(target: ClusterTarget): SourcePlace {
   const place = targetPlacement(target);
-  if (!place) throw new TricenterError('INTERNAL', `the target ${target.cluster} has no source place: admission takes a plan straight from render`);
+  if (!place)
+    throw new TricenterError('INTERNAL', `the target ${target.cluster} has no source place: admission takes a plan straight from render`);
   return place;
 }
 

@@ -62,7 +62,11 @@ const API_VERSION: Rule = {
     return (slash < 0 || subdomain(253).test(v.slice(0, slash))) && DNS1035_LABEL.test(v.slice(slash + 1));
   },
 };
-const KIND_RULE: Rule = { id: 'kind', says: 'a kind name (letters, digits and -, starting with a letter, at most 63 characters)', test: (v) => v.length <= 63 && KIND.test(v) };
+const KIND_RULE: Rule = {
+  id: 'kind',
+  says: 'a kind name (letters, digits and -, starting with a letter, at most 63 characters)',
+  test: (v) => v.length <= 63 && KIND.test(v),
+};
 
 const RBAC_GROUP = 'rbac.authorization.k8s.io';
 const RBAC_KINDS = new Set(['Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding']);
@@ -100,14 +104,23 @@ export function validateManifest(manifest: KubeObject): Violation[] {
   const out: Violation[] = [];
   const what = describeManifest(manifest);
   const check = (rule: Rule, value: string, field: string, subject: string) => {
-    if (!rule.test(value)) out.push({ rule: `name.${rule.id}`, message: `${subject} ${quote(value)} of ${what} must be ${rule.says}`, place: placeOf(manifest, field) });
+    if (!rule.test(value))
+      out.push({
+        rule: `name.${rule.id}`,
+        message: `${subject} ${quote(value)} of ${what} must be ${rule.says}`,
+        place: placeOf(manifest, field),
+      });
   };
   check(API_VERSION, manifest.apiVersion, 'apiVersion', 'apiVersion');
   check(KIND_RULE, manifest.kind, 'kind', 'kind');
   check(nameRule(manifest), manifest.metadata.name, 'metadata.name', 'metadata.name');
   const namespace = manifest.metadata.namespace;
   if (namespace !== undefined && isClusterScoped(manifest.kind)) {
-    out.push({ rule: 'name.cluster-scoped', message: `${what} is cluster-scoped: remove metadata.namespace`, place: placeOf(manifest, 'metadata.namespace') });
+    out.push({
+      rule: 'name.cluster-scoped',
+      message: `${what} is cluster-scoped: remove metadata.namespace`,
+      place: placeOf(manifest, 'metadata.namespace'),
+    });
   } else if (namespace !== undefined) check(DNS1123_LABEL, namespace, 'metadata.namespace', 'metadata.namespace');
   for (const [key, value] of Object.entries(manifest.metadata.labels ?? {})) {
     check(QUALIFIED_NAME, key, keyPath('labels', key), 'label key');

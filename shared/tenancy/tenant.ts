@@ -24,13 +24,22 @@ export const RESERVED_NAMESPACES: ReadonlySet<string> = new Set(['kube-system', 
 export function tenantRules(registry: ClusterRegistry, tenant: string): TenantRules {
   const entry = registry.tenants?.find((t) => t.name === tenant);
   if (!entry) {
-    return { tenant, declared: false, namespaces: [tenant], clusters: undefined, clusterScopedKinds: new Set(), clusterRoles: new Set(), gtm: [] };
+    return {
+      tenant,
+      declared: false,
+      namespaces: [tenant],
+      clusters: undefined,
+      clusterScopedKinds: new Set(),
+      clusterRoles: new Set(),
+      gtm: [],
+    };
   }
   return {
     tenant,
     declared: true,
     namespaces: entry.namespaces ?? [tenant],
-    clusters: entry.clusters === undefined ? undefined : new Set(entry.clusters.map((written) => canonicalCluster(registry, written) ?? written)),
+    clusters:
+      entry.clusters === undefined ? undefined : new Set(entry.clusters.map((written) => canonicalCluster(registry, written) ?? written)),
     clusterScopedKinds: new Set(entry.clusterScopedKinds),
     clusterRoles: new Set(entry.clusterRoles),
     gtm: entry.gtm,

@@ -29,7 +29,10 @@ export function normalizeDomain(domain: string): string {
 }
 
 export function targetResources(target: TrafficTarget): string[] {
-  return [trafficClaimResource({ kind: 'instance', instanceId: target.instanceId }), trafficClaimResource({ kind: 'domain', domain: target.domain })];
+  return [
+    trafficClaimResource({ kind: 'instance', instanceId: target.instanceId }),
+    trafficClaimResource({ kind: 'domain', domain: target.domain }),
+  ];
 }
 
 /**
@@ -40,11 +43,19 @@ export function trafficTargets(app: AppRef, policies: TrafficPolicy[], defaultIn
   return policies.map((policy) => {
     const object = `TrafficPolicy ${appKey(policy.metadata)}`;
     if (appKey(policy.metadata) !== appKey(app)) {
-      throw new BundleError(`a TrafficPolicy belongs to its application: metadata must be namespace ${app.namespace}, name ${app.name}`, { object, field: 'metadata' }, { code: 'VALIDATION' });
+      throw new BundleError(
+        `a TrafficPolicy belongs to its application: metadata must be namespace ${app.namespace}, name ${app.name}`,
+        { object, field: 'metadata' },
+        { code: 'VALIDATION' },
+      );
     }
     const instanceId = policy.spec.gtmInstanceId ?? defaultInstanceId;
     if (!instanceId) {
-      throw new BundleError('names no GTM instance and this deployment has no default one (TRICENTER_GTM_INSTANCE_ID)', { object, field: 'spec.gtmInstanceId' }, { code: 'VALIDATION' });
+      throw new BundleError(
+        'names no GTM instance and this deployment has no default one (TRICENTER_GTM_INSTANCE_ID)',
+        { object, field: 'spec.gtmInstanceId' },
+        { code: 'VALIDATION' },
+      );
     }
     return { app, instanceId, domain: normalizeDomain(policy.spec.domain) };
   });

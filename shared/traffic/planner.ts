@@ -51,10 +51,7 @@ function addressType(addr: string): GtmPoolType {
   return family === 4 ? 'IPV4' : family === 6 ? 'IPV6' : 'DOMAIN';
 }
 
-type PoolStatus =
-  | { kind: 'absent' }
-  | { kind: 'owned'; pool: GtmPool }
-  | { kind: 'blocked' };
+type PoolStatus = { kind: 'absent' } | { kind: 'owned'; pool: GtmPool } | { kind: 'blocked' };
 
 interface PoolOutcome {
   name: string;
@@ -105,16 +102,29 @@ export function planTraffic(input: PlanTrafficInput): TrafficPlan {
     desired.push({
       pool: name,
       gtmName,
-      addresses: addresses.map((a) => ({ addr: a.addr, cluster: next.history.get(a.addr)?.cluster ?? '', absent: next.history.get(a.addr)?.absent ?? 0, mode: a.mode })),
+      addresses: addresses.map((a) => ({
+        addr: a.addr,
+        cluster: next.history.get(a.addr)?.cluster ?? '',
+        absent: next.history.get(a.addr)?.absent ?? 0,
+        mode: a.mode,
+      })),
     });
     const poolInput = { name: gtmName, lbaStrategy: entry.pool.lbaStrategy, addresses };
 
     if (!current) {
       if (status.kind === 'absent' && Object.keys(input.history?.pools[name] ?? {}).length > 0) {
-        warnings.push({ code: 'DRIFT', pool: name, message: `pool ${gtmName} is gone from GTM although the last reconcile kept it: changed outside tricenter; it is re-created` });
+        warnings.push({
+          code: 'DRIFT',
+          pool: name,
+          message: `pool ${gtmName} is gone from GTM although the last reconcile kept it: changed outside tricenter; it is re-created`,
+        });
       }
       if (addresses.length === 0) {
-        warnings.push({ code: 'NO_ADDRESS_YET', pool: name, message: `pool ${name} has no address yet; it is created once a cluster reports one` });
+        warnings.push({
+          code: 'NO_ADDRESS_YET',
+          pool: name,
+          message: `pool ${name} has no address yet; it is created once a cluster reports one`,
+        });
         outcomes.set(name, { name, usable: false, blocked: false, type, lbaStrategy: entry.pool.lbaStrategy });
         continue;
       }
@@ -154,10 +164,17 @@ export function planTraffic(input: PlanTrafficInput): TrafficPlan {
   const changes = [...sortCreatesFirst(poolChanges), ...monitorChanges];
   const strategyChange = planStrategy(app, policy, outcomes, state.strategies, warnings);
   if (strategyChange) changes.push(strategyChange);
-  const globalConfig = { ttl: policy.spec.ttl, instanceName: state.global.instanceName ?? ownedStrategyName(app), userDomainName: normalizeAddress(policy.spec.domain) };
+  const globalConfig = {
+    ttl: policy.spec.ttl,
+    instanceName: state.global.instanceName ?? ownedStrategyName(app),
+    userDomainName: normalizeAddress(policy.spec.domain),
+  };
   const servedDomain = normalizeAddress(state.global.userDomainName ?? '');
   if (input.history !== undefined && servedDomain !== '' && servedDomain !== globalConfig.userDomainName) {
-    warnings.push({ code: 'DRIFT', message: `the GTM instance answers for ${servedDomain}, not ${globalConfig.userDomainName}: changed outside tricenter; the domain is written back` });
+    warnings.push({
+      code: 'DRIFT',
+      message: `the GTM instance answers for ${servedDomain}, not ${globalConfig.userDomainName}: changed outside tricenter; the domain is written back`,
+    });
   }
   if (state.global.ttl !== globalConfig.ttl || servedDomain !== globalConfig.userDomainName) {
     changes.push({ kind: 'update-global-config', config: globalConfig });
@@ -169,7 +186,11 @@ function poolStatus(app: AppRef, gtmName: string, pools: GtmPool[], name: string
   const matches = pools.filter((p) => p.name === gtmName);
   if (matches.length === 0) return { kind: 'absent' };
   if (matches.length > 1) {
-    warnings.push({ code: 'AMBIGUOUS', pool: name, message: `${matches.length} GTM pools are named ${gtmName}; none is written until only one remains` });
+    warnings.push({
+      code: 'AMBIGUOUS',
+      pool: name,
+      message: `${matches.length} GTM pools are named ${gtmName}; none is written until only one remains`,
+    });
     return { kind: 'blocked' };
   }
   const pool = matches[0] as GtmPool;
@@ -214,7 +235,11 @@ function nextAddresses(
     }
   }
   if (current && misfits.length > 0) {
-    warnings.push({ code: 'MIXED_ADDRESS_TYPES', pool: name, message: `pool ${name} is ${type} in GTM; ${misfits.join(', ')} cannot join it and are left out` });
+    warnings.push({
+      code: 'MIXED_ADDRESS_TYPES',
+      pool: name,
+      message: `pool ${name} is ${type} in GTM; ${misfits.join(', ')} cannot join it and are left out`,
+    });
   }
 
   // Addresses known from before: the history first, then GTM itself (a lost history is rebuilt, never read as "remove").
@@ -367,7 +392,12 @@ function planStrategy(
 
   const ids = (refs: StrategyPlan['primary']) => refs.map((r) => r.poolId);
   const sameRefs = (want: Array<string | undefined>, have: GtmStrategy['primary']) =>
-    want.every((id) => id !== undefined) && [...want].sort().join(',') === have.map((r) => r.poolId).sort().join(',');
+    want.every((id) => id !== undefined) &&
+    [...want].sort().join(',') ===
+      have
+        .map((r) => r.poolId)
+        .sort()
+        .join(',');
   const unchanged =
     sameRefs(ids(plan.primary), current.primary) &&
     sameRefs(ids(plan.failover), current.failover) &&
@@ -375,6 +405,7 @@ function planStrategy(
     current.primaryPoolType === plan.primaryPoolType &&
     current.minAvailable === plan.minAvailable &&
     current.accessMode === 'AUTO' &&
-    (plan.failover.length === 0 || (current.failoverLbaStrategy === plan.failoverLbaStrategy && current.failoverPoolType === plan.failoverPoolType));
+    (plan.failover.length === 0 ||
+      (current.failoverLbaStrategy === plan.failoverLbaStrategy && current.failoverPoolType === plan.failoverPoolType));
   return unchanged ? undefined : { kind: 'update-strategy', strategyId: current.id, input: plan };
 }

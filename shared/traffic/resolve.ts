@@ -26,7 +26,9 @@ export function resolvePools(policy: TrafficPolicy, registry: ClusterRegistry): 
     const base = `spec.pools[${index}]`;
     let names: string[];
     if (pool.clusters) {
-      names = pool.clusters.map((key, i) => byKey.get(key) ?? fail(`${base}.clusters[${i}]`, `cluster "${key}" is not in the cluster registry`));
+      names = pool.clusters.map(
+        (key, i) => byKey.get(key) ?? fail(`${base}.clusters[${i}]`, `cluster "${key}" is not in the cluster registry`),
+      );
     } else {
       const selector = Object.entries(pool.clusterLabelSelector ?? {});
       names = registry.clusters.filter((c) => selector.every(([k, v]) => c.labels[k] === v)).map((c) => c.name);
@@ -38,7 +40,8 @@ export function resolvePools(policy: TrafficPolicy, registry: ClusterRegistry): 
     const weights = new Map<string, number>();
     for (const [key, weight] of Object.entries(pool.weights ?? {})) {
       const name = byKey.get(key);
-      if (name === undefined || !unique.includes(name)) fail(`${base}.weights.${key}`, `"${key}" is not one of this pool's clusters (${unique.join(', ') || 'none'})`);
+      if (name === undefined || !unique.includes(name))
+        fail(`${base}.weights.${key}`, `"${key}" is not one of this pool's clusters (${unique.join(', ') || 'none'})`);
       else weights.set(name, weight);
     }
     return { pool, clusters: unique.map((name) => ({ name, weight: pool.lbaStrategy === 'RATIO' ? (weights.get(name) ?? 1) : 1 })) };

@@ -27,7 +27,11 @@ export class GtmApplyError extends TricenterError {
       `${result.failed} of ${result.outcomes.length} GTM changes failed (${result.skipped} skipped, ${result.applied} applied): ${failures
         .map((o) => `${describeChange(o.change)}: ${o.error}`)
         .join('; ')}`,
-      { retryable: failures.every((o) => o.code === 'THROTTLED' || o.code === 'UNREACHABLE' || o.code === 'TIMEOUT' || o.code === 'CONFLICT') },
+      {
+        retryable: failures.every(
+          (o) => o.code === 'THROTTLED' || o.code === 'UNREACHABLE' || o.code === 'TIMEOUT' || o.code === 'CONFLICT',
+        ),
+      },
     );
   }
 }

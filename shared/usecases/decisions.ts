@@ -37,13 +37,19 @@ export async function decide(deps: WorkflowDeps, input: DecisionInput): Promise<
       case 'reject':
         return next(latest, { type: 'rejected', ...base }, now);
       case 'terminate':
-        return next(latest, { type: 'terminate', by: input.by, reason: input.comment ?? `terminated by ${input.by}`, decisionId: input.decisionId }, now);
+        return next(
+          latest,
+          { type: 'terminate', by: input.by, reason: input.comment ?? `terminated by ${input.by}`, decisionId: input.decisionId },
+          now,
+        );
     }
   });
   if (!transition.changed) {
     const already = transition.run.decisions.find((d) => d.id === input.decisionId);
     if (already) return transition.run;
-    throw new ConflictError(`cannot ${input.action} ${input.app.namespace}/${input.app.name}: ${transition.ignoredReason ?? 'nothing to do'}`);
+    throw new ConflictError(
+      `cannot ${input.action} ${input.app.namespace}/${input.app.name}: ${transition.ignoredReason ?? 'nothing to do'}`,
+    );
   }
   deps.logger.child({ runId: run.id }).info('decision recorded', { action: input.action, by: input.by, comment: input.comment });
   await performEffects(deps, transition.run, transition.effects);
@@ -56,7 +62,10 @@ export async function rollback(deps: WorkflowDeps, app: AppRef, by: string, comm
   if (!current) throw new NotFoundError(`application ${app.namespace}/${app.name} has no run`);
   const target = await lastGoodRelease(deps, app, current.releaseId);
   if (!target) throw new ConflictError(`cannot roll back ${app.namespace}/${app.name}: no earlier release ever reached running`);
-  return startReleaseRun(deps, target, { by, reason: `rollback to publishVersion ${target.publishVersion} by ${by}${comment ? `: ${comment}` : ''}` });
+  return startReleaseRun(deps, target, {
+    by,
+    reason: `rollback to publishVersion ${target.publishVersion} by ${by}${comment ? `: ${comment}` : ''}`,
+  });
 }
 
 async function lastGoodRelease(deps: WorkflowDeps, app: AppRef, currentReleaseId: string): Promise<Release | undefined> {

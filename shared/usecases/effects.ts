@@ -36,7 +36,11 @@ export async function performEffects(deps: WorkflowDeps, run: Run, effects: read
 }
 
 /** A send that fails is only logged: the timer's reconcile catches up within a minute. */
-async function requestTrafficReconcile(deps: WorkflowDeps, effect: Extract<Effect, { type: 'reconcile-traffic' }>, log: Logger): Promise<void> {
+async function requestTrafficReconcile(
+  deps: WorkflowDeps,
+  effect: Extract<Effect, { type: 'reconcile-traffic' }>,
+  log: Logger,
+): Promise<void> {
   if (!deps.trafficQueue) return;
   const { runId, app, step } = effect;
   try {

@@ -67,7 +67,10 @@ async function ingestClaimed(deps: WorkflowDeps, source: IngestKey): Promise<Ing
 
   const id = `${plan.app.namespace}/${plan.app.name}/${plan.publishVersion}/${plan.contentHash.slice(0, 12)}`;
   const release = (await deps.store.getRelease(id)) ?? (await storeRelease(deps, id, plan, source));
-  const run = await startReleaseRun(deps, release, { by: 'bundle-ingest', reason: `upload of ${source.key} (publishVersion ${plan.publishVersion})` });
+  const run = await startReleaseRun(deps, release, {
+    by: 'bundle-ingest',
+    reason: `upload of ${source.key} (publishVersion ${plan.publishVersion})`,
+  });
   return { outcome: 'run-started', runId: run.id, releaseId: release.id };
 }
 
@@ -75,7 +78,15 @@ async function ingestClaimed(deps: WorkflowDeps, source: IngestKey): Promise<Ing
 async function storeRelease(deps: WorkflowDeps, id: string, plan: Plan, source: IngestKey): Promise<Release> {
   const packed = packRelease(plan);
   await deps.manifests.store(packed.packs);
-  const release: Release = { id, app: plan.app, publishVersion: plan.publishVersion, contentHash: plan.contentHash, createdAt: deps.clock.now(), plan: packed.plan, source };
+  const release: Release = {
+    id,
+    app: plan.app,
+    publishVersion: plan.publishVersion,
+    contentHash: plan.contentHash,
+    createdAt: deps.clock.now(),
+    plan: packed.plan,
+    source,
+  };
   await deps.store.putRelease(release);
   deps.logger.info('release stored', {
     releaseId: id,
@@ -88,7 +99,9 @@ async function storeRelease(deps: WorkflowDeps, id: string, plan: Plan, source: 
 
 /** Input problems become a failed record; anything else (store down...) is thrown for a retry. */
 function isBundleProblem(err: unknown): boolean {
-  return isTricenterError(err) && ['BUNDLE_INVALID', 'BUNDLE_TOO_LARGE', 'BUNDLE_UNSAFE', 'VALIDATION', 'RENDER', 'NOT_FOUND'].includes(err.code);
+  return (
+    isTricenterError(err) && ['BUNDLE_INVALID', 'BUNDLE_TOO_LARGE', 'BUNDLE_UNSAFE', 'VALIDATION', 'RENDER', 'NOT_FOUND'].includes(err.code)
+  );
 }
 
 /** Bundles live at `bundles/<namespace>/<name>.<ext>`: that is how a failed upload still finds its application. */

@@ -120,7 +120,8 @@ export async function reconcileTraffic(input: ReconcileTrafficInput): Promise<Re
   const record: TrafficRecord = { history: plan.history, ...(nextCache ? { gtmCache: nextCache } : {}) };
   await input.history.put(app, record, stored?.version ?? null).catch((err: unknown) => {
     // A concurrent reconcile saved its own observations; losing ours only delays a removal by one round.
-    if (isTricenterError(err) && err.code === 'CONFLICT') log.warn('traffic history changed meanwhile; this round is not recorded', { error: errorMessage(err) });
+    if (isTricenterError(err) && err.code === 'CONFLICT')
+      log.warn('traffic history changed meanwhile; this round is not recorded', { error: errorMessage(err) });
     else throw err;
   });
 
@@ -156,7 +157,11 @@ async function observeClusters(
         return [cluster, { addresses: await Promise.race([gateway.ingressAddresses(cluster, ingress), deadline]) }];
       } catch (err) {
         // Only an answer is evidence of absence: any failure leaves the cluster unknown.
-        log.warn('cluster not observed; its addresses are kept', { cluster, code: isTricenterError(err) ? err.code : 'TIMEOUT', error: errorMessage(err) });
+        log.warn('cluster not observed; its addresses are kept', {
+          cluster,
+          code: isTricenterError(err) ? err.code : 'TIMEOUT',
+          error: errorMessage(err),
+        });
         return [cluster, 'unreachable'];
       } finally {
         clearTimeout(timer);

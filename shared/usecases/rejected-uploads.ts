@@ -18,7 +18,11 @@ export async function refuseBadKey(
 }
 
 /** The newest rejected uploads of a tenant's folder (`bundles/<namespace>/`), for `status` and `runs`. */
-export async function recentRejectedUploads(store: Pick<RunStore, 'listRejectedUploads'>, namespace: string, limit = 20): Promise<RejectedUpload[]> {
+export async function recentRejectedUploads(
+  store: Pick<RunStore, 'listRejectedUploads'>,
+  namespace: string,
+  limit = 20,
+): Promise<RejectedUpload[]> {
   const page = await store.listRejectedUploads(tenantFolder(namespace), { limit: 100 });
   return page.items.sort((a, b) => b.at - a.at).slice(0, limit);
 }

@@ -40,7 +40,8 @@ async function deployAndWait(deps: WorkflowDeps, run: Run, task: DeployTask): Pr
   const release = await deps.store.getRelease(run.releaseId);
   const step = release?.plan.steps.find((s) => s.name === task.step);
   const target = step?.type === 'deploy' ? step.targets.find((t) => t.cluster === task.cluster) : undefined;
-  if (!target) return { kind: 'failed', message: `release ${run.releaseId} has no manifests for ${task.step} on ${task.cluster}`, retryable: false };
+  if (!target)
+    return { kind: 'failed', message: `release ${run.releaseId} has no manifests for ${task.step} on ${task.cluster}`, retryable: false };
 
   try {
     const manifests = await deps.manifests.manifestsOf(target);

@@ -29,7 +29,15 @@ export interface AppStatus {
     cluster: string;
     reachable: boolean;
     error?: string;
-    workloads: Array<{ kind: string; namespace?: string; name: string; ready: string; upToDate: number; available: number; image?: string }>;
+    workloads: Array<{
+      kind: string;
+      namespace?: string;
+      name: string;
+      ready: string;
+      upToDate: number;
+      available: number;
+      image?: string;
+    }>;
   }>;
   decisions: Decision[];
   lastFailedIngest?: FailedIngest;
@@ -65,7 +73,12 @@ export async function appStatus(deps: WorkflowDeps, app: AppRef): Promise<AppSta
     needsApproval: step.needsApproval,
     ...(step.awaiting ? { awaiting: step.awaiting } : {}),
     ...(step.deadline ? { deadline: step.deadline } : {}),
-    clusters: step.tasks.map((t) => ({ cluster: t.cluster, status: t.status, attempt: t.attempt, ...(t.message ? { message: t.message } : {}) })),
+    clusters: step.tasks.map((t) => ({
+      cluster: t.cluster,
+      status: t.status,
+      attempt: t.attempt,
+      ...(t.message ? { message: t.message } : {}),
+    })),
   }));
   const release = await deps.store.getRelease(run.releaseId);
   if (release) {

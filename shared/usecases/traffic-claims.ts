@@ -30,7 +30,10 @@ export async function claimTrafficAtIngest(
   for (const target of targets) {
     for (const resource of targetResources(target)) {
       // Another application may have claimed it since the read: the conditional create decides.
-      refuseForeign(target, await store.claimTraffic({ resource, app, instanceId: target.instanceId, domain: target.domain, claimedAt: now }));
+      refuseForeign(
+        target,
+        await store.claimTraffic({ resource, app, instanceId: target.instanceId, domain: target.domain, claimedAt: now }),
+      );
     }
   }
   if (targets.length > 0) logger.info('traffic claims held', { app: appKey(app), resources: targets.flatMap(targetResources) });

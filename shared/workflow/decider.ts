@@ -215,7 +215,13 @@ function send(ctx: Context, step: StepState, task: TaskState): void {
   task.lastSentAt = ctx.now;
   delete task.nextAttemptAt;
   const { id } = ctx.run;
-  ctx.sends.push({ runId: id, step: step.name, cluster: task.cluster, attempt: task.attempt, key: taskKey(id, step.name, task.cluster, task.attempt) });
+  ctx.sends.push({
+    runId: id,
+    step: step.name,
+    cluster: task.cluster,
+    attempt: task.attempt,
+    key: taskKey(id, step.name, task.cluster, task.attempt),
+  });
 }
 
 function completeIfDone(ctx: Context, step: StepState): void {
@@ -296,7 +302,13 @@ function onContinue(ctx: Context, event: DecisionEvent): string | undefined {
   if (findDecision(run, event.decisionId)) return `decision ${event.decisionId} was already applied`;
   const step = suspendedStep(run, event.step);
   if (typeof step === 'string') return step;
-  recordDecision(ctx, { id: event.decisionId, kind: event.type === 'approved' ? 'approve' : 'resume', by: event.by, comment: event.comment, step: step.name });
+  recordDecision(ctx, {
+    id: event.decisionId,
+    kind: event.type === 'approved' ? 'approve' : 'resume',
+    by: event.by,
+    comment: event.comment,
+    step: step.name,
+  });
   if (step.type === 'suspend') {
     step.phase = 'succeeded';
     step.finishedAt = ctx.now;

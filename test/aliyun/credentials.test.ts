@@ -29,8 +29,14 @@ const keysOf = (ns: number[]) =>
 
 describe('credentials from the FC context', () => {
   it('takes the STS keys of the invocation and refuses a context without them', () => {
-    expect(credentialsFromFcContext(invocation(1))).toMatchObject({ accessKeyId: 'STS.key-1', accessKeySecret: 'secret-1-never-logged', securityToken: 'token-1-never-logged' });
-    expect(() => credentialsFromFcContext({ requestId: 'r-9' })).toThrow(/invocation r-9 carries no credentials: give the function a RAM role/);
+    expect(credentialsFromFcContext(invocation(1))).toMatchObject({
+      accessKeyId: 'STS.key-1',
+      accessKeySecret: 'secret-1-never-logged',
+      securityToken: 'token-1-never-logged',
+    });
+    expect(() => credentialsFromFcContext({ requestId: 'r-9' })).toThrow(
+      /invocation r-9 carries no credentials: give the function a RAM role/,
+    );
   });
 
   it('prints as redacted through JSON and util.inspect', () => {
@@ -52,7 +58,10 @@ describe('credentials from the FC context', () => {
   });
 
   it('reads the standard variables for the CLI', () => {
-    expect(credentialsFromEnv({ ALIBABA_CLOUD_ACCESS_KEY_ID: 'id', ALIBABA_CLOUD_ACCESS_KEY_SECRET: 's' })).toMatchObject({ accessKeyId: 'id', accessKeySecret: 's' });
+    expect(credentialsFromEnv({ ALIBABA_CLOUD_ACCESS_KEY_ID: 'id', ALIBABA_CLOUD_ACCESS_KEY_SECRET: 's' })).toMatchObject({
+      accessKeyId: 'id',
+      accessKeySecret: 's',
+    });
     expect(credentialsFromEnv({ ALIBABA_CLOUD_ACCESS_KEY_ID: 'id', ALIBABA_CLOUD_ACCESS_KEY_SECRET: 's' }).securityToken).toBeUndefined();
   });
 });
@@ -65,16 +74,37 @@ describe('adapters composed as a function does it', () => {
   beforeAll(async () => {
     server.listen({ onUnhandledRequest: 'error' });
     server.resetHandlers(...ots.handlers(), ...fc.handlers(), ...oss.handlers());
-    await createTables(tablestoreClient({ endpoint: OTS, instance: 'creds', credentials: credentialsFromFcContext(invocation(1)) }), 'tricenter_');
+    await createTables(
+      tablestoreClient({ endpoint: OTS, instance: 'creds', credentials: credentialsFromFcContext(invocation(1)) }),
+      'tricenter_',
+    );
   });
   afterAll(() => server.close());
 
   it('signs each invocation with its own STS keys, and no log line carries a secret or token', async () => {
     const logger = memoryLogger({ fn: 'deploy-step' });
     const credentials = invocationCredentials();
-    const store = createTablestoreRunStore({ region: 'cn-hangzhou', instance: 'creds', endpoint: OTS, credentials: credentials.provider, logger });
-    const queue = createFcTaskQueue({ region: 'cn-hangzhou', accountId: '42', functionName: 'tricenter-deploy-step', endpoint: FC, credentials: credentials.provider, logger });
-    const bundles = createOssBundleSource({ region: 'cn-hangzhou', endpoint: `https://${OSS_HOST}`, credentials: credentials.provider, logger });
+    const store = createTablestoreRunStore({
+      region: 'cn-hangzhou',
+      instance: 'creds',
+      endpoint: OTS,
+      credentials: credentials.provider,
+      logger,
+    });
+    const queue = createFcTaskQueue({
+      region: 'cn-hangzhou',
+      accountId: '42',
+      functionName: 'tricenter-deploy-step',
+      endpoint: FC,
+      credentials: credentials.provider,
+      logger,
+    });
+    const bundles = createOssBundleSource({
+      region: 'cn-hangzhou',
+      endpoint: `https://${OSS_HOST}`,
+      credentials: credentials.provider,
+      logger,
+    });
 
     for (const n of [1, 2]) {
       credentials.refresh(invocation(n));
@@ -88,7 +118,9 @@ describe('adapters composed as a function does it', () => {
 
     // A failing call logs too; still nothing secret.
     ots.failNext('PutRow', 'OTSParameterInvalid', 400);
-    await expect(store.createRun(createRun({ id: 'run-3', releaseId: 'r', plan: plan([deployStep('deploy', ['c1'])]) }, 3))).rejects.toThrow();
+    await expect(
+      store.createRun(createRun({ id: 'run-3', releaseId: 'r', plan: plan([deployStep('deploy', ['c1'])]) }, 3)),
+    ).rejects.toThrow();
     logger.error('invocation failed', { error: new Error('boom', { cause: { accessKeySecret: 'secret-2-never-logged' } }) });
 
     const text = JSON.stringify(logger.lines);

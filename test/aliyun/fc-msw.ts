@@ -11,9 +11,19 @@ import { http, HttpResponse } from 'msw';
  * FC; errors are JSON `{Code, Message, RequestId}`. Accepted events go to `onEvent`.
  */
 
-const signer = (createRequire(import.meta.url)('@alicloud/openapi-core/dist/utils.js') as {
-  default: { getAuthorization(request: { pathname: string; method: string; query: Record<string, string>; headers: Record<string, string> }, algorithm: string, payload: string, id: string, secret: string): string };
-}).default;
+const signer = (
+  createRequire(import.meta.url)('@alicloud/openapi-core/dist/utils.js') as {
+    default: {
+      getAuthorization(
+        request: { pathname: string; method: string; query: Record<string, string>; headers: Record<string, string> },
+        algorithm: string,
+        payload: string,
+        id: string,
+        secret: string,
+      ): string;
+    };
+  }
+).default;
 
 const TASK_ID = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
 
@@ -34,7 +44,9 @@ export class FakeFc {
   private requestCount = 0;
   onEvent: (functionName: string, event: Buffer) => void = () => {};
 
-  constructor(private readonly options: { endpoint: string; functions: string[]; keys: Record<string, { secret: string; stsToken?: string }> }) {}
+  constructor(
+    private readonly options: { endpoint: string; functions: string[]; keys: Record<string, { secret: string; stsToken?: string }> },
+  ) {}
 
   /** The next invocations fail with these statuses, in order. */
   failNext(...faults: Array<{ status: number; code: string }>): void {
@@ -42,7 +54,11 @@ export class FakeFc {
   }
 
   handlers() {
-    return [http.post(`${this.options.endpoint}/2023-03-30/functions/:name/invocations`, ({ request, params }) => this.serve(String(params.name), request))];
+    return [
+      http.post(`${this.options.endpoint}/2023-03-30/functions/:name/invocations`, ({ request, params }) =>
+        this.serve(String(params.name), request),
+      ),
+    ];
   }
 
   private async serve(functionName: string, request: Request): Promise<Response> {
@@ -61,7 +77,10 @@ export class FakeFc {
     this.invocations.push(invocation);
     const fail = (status: number, code: string, message: string) => {
       invocation.status = status;
-      return HttpResponse.json({ Code: code, Message: message, RequestId: requestId }, { status, headers: { 'x-fc-request-id': requestId } });
+      return HttpResponse.json(
+        { Code: code, Message: message, RequestId: requestId },
+        { status, headers: { 'x-fc-request-id': requestId } },
+      );
     };
 
     const denied = this.authenticate(request, url, body);
@@ -77,7 +96,10 @@ export class FakeFc {
       this.seenTaskIds.add(invocation.taskId);
     }
     this.onEvent(functionName, body);
-    return new HttpResponse(null, { status: 202, headers: { 'x-fc-request-id': requestId, ...(invocation.taskId ? { 'x-fc-async-task-id': invocation.taskId } : {}) } });
+    return new HttpResponse(null, {
+      status: 202,
+      headers: { 'x-fc-request-id': requestId, ...(invocation.taskId ? { 'x-fc-async-task-id': invocation.taskId } : {}) },
+    });
   }
 
   private authenticate(request: Request, url: URL, body: Buffer): string | undefined {
@@ -85,14 +107,21 @@ export class FakeFc {
     const match = /^ACS3-HMAC-SHA256 Credential=([^,]+),SignedHeaders=([^,]+),Signature=([0-9a-f]{64})$/.exec(authorization);
     const account = match ? this.options.keys[match[1]!] : undefined;
     if (!match || !account) return 'InvalidAccessKeyId.NotFound';
-    if (account.stsToken !== undefined && request.headers.get('x-acs-security-token') !== account.stsToken) return 'InvalidSecurityToken.Mismatch';
+    if (account.stsToken !== undefined && request.headers.get('x-acs-security-token') !== account.stsToken)
+      return 'InvalidSecurityToken.Mismatch';
     const payload = createHash('sha256').update(body).digest('hex');
     if (request.headers.get('x-acs-content-sha256') !== payload) return 'ContentSHA256Mismatch';
     const signedNames = match[2]!.split(';');
     if (!signedNames.includes('host') || !signedNames.includes('x-acs-date')) return 'SignatureDoesNotMatch';
     const headers = Object.fromEntries(signedNames.map((name) => [name, request.headers.get(name) ?? '']));
     const query = Object.fromEntries(url.searchParams);
-    const expected = signer.getAuthorization({ pathname: url.pathname, method: request.method, query, headers }, 'ACS3-HMAC-SHA256', payload, match[1]!, account.secret);
+    const expected = signer.getAuthorization(
+      { pathname: url.pathname, method: request.method, query, headers },
+      'ACS3-HMAC-SHA256',
+      payload,
+      match[1]!,
+      account.secret,
+    );
     return expected === authorization ? undefined : 'SignatureDoesNotMatch';
   }
 }

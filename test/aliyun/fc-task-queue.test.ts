@@ -17,13 +17,25 @@ beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
 afterAll(() => server.close());
 
 function freshFc(): FakeFc {
-  const fake = new FakeFc({ endpoint: ENDPOINT, functions: [FUNCTION], keys: { [KEY.accessKeyId]: { secret: KEY.accessKeySecret, stsToken: KEY.securityToken } } });
+  const fake = new FakeFc({
+    endpoint: ENDPOINT,
+    functions: [FUNCTION],
+    keys: { [KEY.accessKeyId]: { secret: KEY.accessKeySecret, stsToken: KEY.securityToken } },
+  });
   server.resetHandlers(...fake.handlers());
   return fake;
 }
 
 function fcQueue<T extends QueueMessage>(overrides: Partial<FcTaskQueueOptions> = {}): FcTaskQueue<T> {
-  return createFcTaskQueue<T>({ region: 'cn-hangzhou', accountId: '1234567890', functionName: FUNCTION, endpoint: ENDPOINT, credentials: staticCredentials(KEY), sleep: async () => {}, ...overrides });
+  return createFcTaskQueue<T>({
+    region: 'cn-hangzhou',
+    accountId: '1234567890',
+    functionName: FUNCTION,
+    endpoint: ENDPOINT,
+    credentials: staticCredentials(KEY),
+    sleep: async () => {},
+    ...overrides,
+  });
 }
 
 /**
@@ -102,7 +114,10 @@ class FcDeliveryHarness<T extends QueueMessage> implements ConsumingTaskQueue<T>
   }
 }
 
-describeTaskQueueContract('FC async invocation over msw', () => new FcDeliveryHarness<ContractMessage>(fcQueue<ContractMessage>(), freshFc()));
+describeTaskQueueContract(
+  'FC async invocation over msw',
+  () => new FcDeliveryHarness<ContractMessage>(fcQueue<ContractMessage>(), freshFc()),
+);
 
 describe('FcTaskQueue on the wire', () => {
   let fake: FakeFc;
@@ -117,7 +132,14 @@ describe('FcTaskQueue on the wire', () => {
     await queue.send([task('run-1_deploy_c1_1')]);
     expect(fake.invocations).toHaveLength(1);
     const [call] = fake.invocations;
-    expect(call).toMatchObject({ functionName: FUNCTION, invocationType: 'Async', taskId: 'run-1_deploy_c1_1', qualifier: 'LATEST', status: 202, securityToken: KEY.securityToken });
+    expect(call).toMatchObject({
+      functionName: FUNCTION,
+      invocationType: 'Async',
+      taskId: 'run-1_deploy_c1_1',
+      qualifier: 'LATEST',
+      status: 202,
+      securityToken: KEY.securityToken,
+    });
     expect(JSON.parse(call!.body.toString('utf8'))).toEqual(task('run-1_deploy_c1_1'));
     expect(queue.stats).toEqual({ sent: 1, duplicates: 0, retries: 0 });
   });
@@ -143,7 +165,11 @@ describe('FcTaskQueue on the wire', () => {
   it('retries 429 and 5xx with bounded exponential backoff, then succeeds', async () => {
     const sleeps: number[] = [];
     const queue = fcQueue<ReturnType<typeof task>>({ sleep: async (ms) => void sleeps.push(ms), baseDelayMs: 100, maxDelayMs: 250 });
-    fake.failNext({ status: 429, code: 'ResourceThrottled' }, { status: 503, code: 'ServiceUnavailable' }, { status: 500, code: 'InternalError' });
+    fake.failNext(
+      { status: 429, code: 'ResourceThrottled' },
+      { status: 503, code: 'ServiceUnavailable' },
+      { status: 500, code: 'InternalError' },
+    );
     await queue.send([task('k1')]);
     expect(fake.invocations.map((c) => c.status)).toEqual([429, 503, 500, 202]);
     expect(sleeps).toEqual([100, 200, 250]);
@@ -167,9 +193,9 @@ describe('FcTaskQueue on the wire', () => {
   });
 
   it('refuses to build an endpoint without the account id', () => {
-    expect(() => createFcTaskQueue({ region: 'cn-hangzhou', accountId: '', functionName: FUNCTION, credentials: staticCredentials(KEY) })).toThrow(
-      /account id "" is not an Alibaba Cloud account id/,
-    );
+    expect(() =>
+      createFcTaskQueue({ region: 'cn-hangzhou', accountId: '', functionName: FUNCTION, credentials: staticCredentials(KEY) }),
+    ).toThrow(/account id "" is not an Alibaba Cloud account id/);
   });
 
   it('is refused by FC when signed with the wrong secret (the signature is checked)', async () => {

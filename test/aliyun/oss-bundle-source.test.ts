@@ -18,7 +18,11 @@ beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
 afterAll(() => server.close());
 
 function freshBucket(): void {
-  fake = new FakeOss({ endpointHost: ENDPOINT_HOST, buckets: BUCKETS, keys: { [KEY.accessKeyId]: { secret: KEY.accessKeySecret, stsToken: KEY.securityToken } } });
+  fake = new FakeOss({
+    endpointHost: ENDPOINT_HOST,
+    buckets: BUCKETS,
+    keys: { [KEY.accessKeyId]: { secret: KEY.accessKeySecret, stsToken: KEY.securityToken } },
+  });
   server.resetHandlers(...fake.handlers());
 }
 
@@ -43,7 +47,9 @@ describe('OssBundleSource on the wire', () => {
     const oss = source();
     await oss.put('tricenter-bundles', 'bundles/big.tar.gz', new Uint8Array(4_096));
     fake.calls.length = 0;
-    await expect(oss.get('tricenter-bundles', 'bundles/big.tar.gz', { maxBytes: 1_000 })).rejects.toMatchObject({ code: 'BUNDLE_TOO_LARGE' });
+    await expect(oss.get('tricenter-bundles', 'bundles/big.tar.gz', { maxBytes: 1_000 })).rejects.toMatchObject({
+      code: 'BUNDLE_TOO_LARGE',
+    });
     expect(fake.calls.map((c) => c.method)).toEqual(['HEAD']);
   });
 
@@ -79,9 +85,16 @@ describe('OssBundleSource on the wire', () => {
 
   it('pages ListObjectsV2 with continuation tokens', async () => {
     const oss = source({ listPageSize: 2 });
-    for (const k of ['bundles/a', 'bundles/b', 'bundles/c', 'bundles/d', 'bundles/e', 'other/x']) await oss.put('tricenter-bundles', k, bytes(k));
+    for (const k of ['bundles/a', 'bundles/b', 'bundles/c', 'bundles/d', 'bundles/e', 'other/x'])
+      await oss.put('tricenter-bundles', k, bytes(k));
     fake.calls.length = 0;
-    expect((await oss.list('tricenter-bundles', { prefix: 'bundles/' })).map((o) => o.key)).toEqual(['bundles/a', 'bundles/b', 'bundles/c', 'bundles/d', 'bundles/e']);
+    expect((await oss.list('tricenter-bundles', { prefix: 'bundles/' })).map((o) => o.key)).toEqual([
+      'bundles/a',
+      'bundles/b',
+      'bundles/c',
+      'bundles/d',
+      'bundles/e',
+    ]);
     expect(fake.calls.map((c) => [c.query['list-type'], c.query['max-keys'], c.query['continuation-token'] !== undefined])).toEqual([
       ['2', '2', false],
       ['2', '2', true],

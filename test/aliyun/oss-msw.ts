@@ -12,7 +12,11 @@ import { http, HttpResponse } from 'msw';
  */
 
 const signUtils = createRequire(import.meta.url)('ali-oss/lib/common/signUtils.js') as {
-  buildCanonicalString(method: string, resource: string, request: { headers: Record<string, string>; parameters?: Record<string, string | null> }): string;
+  buildCanonicalString(
+    method: string,
+    resource: string,
+    request: { headers: Record<string, string>; parameters?: Record<string, string | null> },
+  ): string;
   computeSignature(secret: string, canonical: string, encoding?: string): string;
 };
 
@@ -45,7 +49,9 @@ export class FakeOss {
   private clock = Date.parse('2026-11-26T10:00:00Z');
   private readonly injected: Array<{ method: string; status: number; code: string }> = [];
 
-  constructor(private readonly options: { endpointHost: string; buckets: string[]; keys: Record<string, { secret: string; stsToken?: string }> }) {
+  constructor(
+    private readonly options: { endpointHost: string; buckets: string[]; keys: Record<string, { secret: string; stsToken?: string }> },
+  ) {
     for (const bucket of options.buckets) this.buckets.set(bucket, new Map());
   }
 
@@ -102,11 +108,20 @@ export class FakeOss {
     });
     if (method === 'PUT') {
       const md5 = request.headers.get('content-md5');
-      if (md5 && md5 !== createHash('md5').update(body).digest('base64')) return fail(400, 'InvalidDigest', 'The Content-MD5 you specified was invalid.');
+      if (md5 && md5 !== createHash('md5').update(body).digest('base64'))
+        return fail(400, 'InvalidDigest', 'The Content-MD5 you specified was invalid.');
       this.clock += 1_000;
-      const object = { data: body, etag: createHash('md5').update(body).digest('hex').toUpperCase(), lastModified: this.clock, contentType: request.headers.get('content-type') ?? 'application/octet-stream' };
+      const object = {
+        data: body,
+        etag: createHash('md5').update(body).digest('hex').toUpperCase(),
+        lastModified: this.clock,
+        contentType: request.headers.get('content-type') ?? 'application/octet-stream',
+      };
       bucket.set(key, object);
-      return new HttpResponse(null, { status: 200, headers: { 'x-oss-request-id': requestId, etag: `"${object.etag}"`, 'content-length': '0' } });
+      return new HttpResponse(null, {
+        status: 200,
+        headers: { 'x-oss-request-id': requestId, etag: `"${object.etag}"`, 'content-length': '0' },
+      });
     }
     if (method === 'GET' || method === 'HEAD') {
       const object = bucket.get(key);
@@ -120,11 +135,17 @@ export class FakeOss {
     return fail(405, 'MethodNotAllowed', `${method} is not served by this fake`);
   }
 
-  private authenticate(request: Request, bucket: string, key: string, query: Record<string, string>): { code: string; message: string } | undefined {
+  private authenticate(
+    request: Request,
+    bucket: string,
+    key: string,
+    query: Record<string, string>,
+  ): { code: string; message: string } | undefined {
     const authorization = request.headers.get('authorization') ?? '';
     const match = /^OSS ([^:]+):(.+)$/.exec(authorization);
     const account = match ? this.options.keys[match[1]!] : undefined;
-    if (!match || !account) return { code: 'InvalidAccessKeyId', message: 'The OSS Access Key Id you provided does not exist in our records.' };
+    if (!match || !account)
+      return { code: 'InvalidAccessKeyId', message: 'The OSS Access Key Id you provided does not exist in our records.' };
     if (account.stsToken !== undefined && request.headers.get('x-oss-security-token') !== account.stsToken) {
       return { code: 'InvalidSecurityToken', message: 'The security token you provided is invalid.' };
     }
@@ -132,7 +153,11 @@ export class FakeOss {
     request.headers.forEach((value, name) => {
       headers[name] = value;
     });
-    const parameters = Object.fromEntries(Object.entries(query).filter(([name]) => !UNSIGNED_QUERY.has(name)).map(([k, v]) => [k, v === '' ? null : v]));
+    const parameters = Object.fromEntries(
+      Object.entries(query)
+        .filter(([name]) => !UNSIGNED_QUERY.has(name))
+        .map(([k, v]) => [k, v === '' ? null : v]),
+    );
     const canonical = signUtils.buildCanonicalString(request.method, `/${bucket}/${key}`, { headers, parameters });
     if (signUtils.computeSignature(account.secret, canonical) !== match[2]) {
       return { code: 'SignatureDoesNotMatch', message: 'The request signature we calculated does not match the signature you provided.' };
@@ -144,7 +169,11 @@ export class FakeOss {
     const v2 = query['list-type'] === '2';
     const prefix = query.prefix ?? '';
     const maxKeys = Math.min(1000, Number(query['max-keys'] ?? 100));
-    const after = v2 ? (query['continuation-token'] ? Buffer.from(query['continuation-token'], 'base64url').toString('utf8') : (query['start-after'] ?? '')) : (query.marker ?? '');
+    const after = v2
+      ? query['continuation-token']
+        ? Buffer.from(query['continuation-token'], 'base64url').toString('utf8')
+        : (query['start-after'] ?? '')
+      : (query.marker ?? '');
     const keys = [...bucket.keys()].filter((k) => k.startsWith(prefix) && k > after).sort();
     const page = keys.slice(0, maxKeys);
     const truncated = keys.length > page.length;

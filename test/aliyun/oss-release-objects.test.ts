@@ -17,7 +17,11 @@ beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
 afterAll(() => server.close());
 
 function fixture() {
-  fake = new FakeOss({ endpointHost: ENDPOINT_HOST, buckets: [BUCKET], keys: { [KEY.accessKeyId]: { secret: KEY.accessKeySecret, stsToken: KEY.securityToken } } });
+  fake = new FakeOss({
+    endpointHost: ENDPOINT_HOST,
+    buckets: [BUCKET],
+    keys: { [KEY.accessKeyId]: { secret: KEY.accessKeySecret, stsToken: KEY.securityToken } },
+  });
   server.resetHandlers(...fake.handlers());
   const raw = createOssBundleSource({ region: 'cn-hangzhou', endpoint: `https://${ENDPOINT_HOST}`, credentials: staticCredentials(KEY) });
   return { store: new BucketReleaseObjectStore(raw, BUCKET), bucket: BUCKET, raw };

@@ -9,7 +9,10 @@ const base = { TRICENTER_REGION: 'cn-beijing', TRICENTER_BUCKET: 'bundles', TRIC
 describe('Tablestore endpoint', () => {
   it.each([
     [{ region: 'cn-hangzhou', instance: 'tricenter' }, 'https://tricenter.cn-hangzhou.ots.aliyuncs.com'],
-    [{ region: 'ap-southeast-1', instance: 'Runs-01', network: 'vpc' as const }, 'https://Runs-01.ap-southeast-1.vpc.tablestore.aliyuncs.com'],
+    [
+      { region: 'ap-southeast-1', instance: 'Runs-01', network: 'vpc' as const },
+      'https://Runs-01.ap-southeast-1.vpc.tablestore.aliyuncs.com',
+    ],
     [{ region: 'cn-hangzhou', instance: 'tricenter', override: 'http://127.0.0.1:9999/' }, 'http://127.0.0.1:9999'],
   ])('%j -> %s', (input, expected) => {
     expect(otsEndpoint(input)).toBe(expected);
@@ -24,14 +27,30 @@ describe('Tablestore endpoint', () => {
   });
 
   it.each([
-    ['an instance that would change the host', { region: 'cn-hangzhou', instance: 'evil.com/x' }, /TRICENTER_OTS_INSTANCE "evil.com\/x" is not a Tablestore instance name/],
+    [
+      'an instance that would change the host',
+      { region: 'cn-hangzhou', instance: 'evil.com/x' },
+      /TRICENTER_OTS_INSTANCE "evil.com\/x" is not a Tablestore instance name/,
+    ],
     ['an instance with a user part', { region: 'cn-hangzhou', instance: 'a@evil' }, /TRICENTER_OTS_INSTANCE/],
     ['a too long instance', { region: 'cn-hangzhou', instance: 'a'.repeat(17) }, /TRICENTER_OTS_INSTANCE/],
     ['a region with a dot', { region: 'evil.com', instance: 'tricenter' }, /TRICENTER_REGION "evil.com" is not a region id/],
-    ['an override with credentials', { region: 'cn-hangzhou', instance: 'tricenter', override: 'https://ak:sk@host.example' }, /must be a bare origin/],
-    ['an override with a path', { region: 'cn-hangzhou', instance: 'tricenter', override: 'https://host.example/steal' }, /must be a bare origin/],
+    [
+      'an override with credentials',
+      { region: 'cn-hangzhou', instance: 'tricenter', override: 'https://ak:sk@host.example' },
+      /must be a bare origin/,
+    ],
+    [
+      'an override with a path',
+      { region: 'cn-hangzhou', instance: 'tricenter', override: 'https://host.example/steal' },
+      /must be a bare origin/,
+    ],
     ['an override that is no URL', { region: 'cn-hangzhou', instance: 'tricenter', override: 'tricenter.cn-hangzhou' }, /is not a URL/],
-    ['an override of another scheme', { region: 'cn-hangzhou', instance: 'tricenter', override: 'file:///etc/passwd' }, /is not an http\(s\) URL/],
+    [
+      'an override of another scheme',
+      { region: 'cn-hangzhou', instance: 'tricenter', override: 'file:///etc/passwd' },
+      /is not an http\(s\) URL/,
+    ],
   ])('refuses %s', (_label, input, message) => {
     expect(() => otsEndpoint(input)).toThrow(message);
   });

@@ -32,8 +32,16 @@ const BUCKET = 'tricenter-bundles';
 const BUNDLE_KEY = `bundles/${BIG_APP.namespace}/${BIG_APP.name}.yaml`;
 
 const server = setupServer();
-const oss = new FakeOss({ endpointHost: OSS_HOST, buckets: [BUCKET], keys: { [KEY.accessKeyId]: { secret: KEY.accessKeySecret, stsToken: KEY.securityToken } } });
-const ots = new FakeTablestore({ endpoint: OTS_ENDPOINT, instance: 'tricenter-limits', keys: { [KEY.accessKeyId]: { secret: KEY.accessKeySecret, stsToken: KEY.securityToken } } });
+const oss = new FakeOss({
+  endpointHost: OSS_HOST,
+  buckets: [BUCKET],
+  keys: { [KEY.accessKeyId]: { secret: KEY.accessKeySecret, stsToken: KEY.securityToken } },
+});
+const ots = new FakeTablestore({
+  endpoint: OTS_ENDPOINT,
+  instance: 'tricenter-limits',
+  keys: { [KEY.accessKeyId]: { secret: KEY.accessKeySecret, stsToken: KEY.securityToken } },
+});
 beforeAll(async () => {
   server.listen({ onUnhandledRequest: 'error' });
   server.resetHandlers(...oss.handlers(), ...ots.handlers());
@@ -68,7 +76,13 @@ describe('a release at the limits through OSS and Tablestore (msw)', () => {
     const files = bigBundle({ components: 1000, clusters: 50, overrides: 'scattered' });
     const credentials = staticCredentials(KEY);
     const bundles = createOssBundleSource({ region: 'cn-hangzhou', endpoint: `https://${OSS_HOST}`, credentials });
-    const store = createTablestoreRunStore({ region: 'cn-hangzhou', instance: 'tricenter-limits', tablePrefix: 'limits_', endpoint: OTS_ENDPOINT, credentials });
+    const store = createTablestoreRunStore({
+      region: 'cn-hangzhou',
+      instance: 'tricenter-limits',
+      tablePrefix: 'limits_',
+      endpoint: OTS_ENDPOINT,
+      credentials,
+    });
     const registry = parseClusterRegistry(await loadBundleBytes('clusters.yaml', new TextEncoder().encode(files.clusters)));
     const { gateway, applied, pruned } = recordingGateway();
     const queued: DeployTask[] = [];

@@ -23,7 +23,11 @@ let fake: FakeTablestore;
 beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
 afterAll(() => server.close());
 beforeEach(() => {
-  fake = new FakeTablestore({ endpoint: ENDPOINT, instance: 'tricenter-setup', keys: { 'LTAI-setup': { secret: 'setup-secret', stsToken: 'setup-token' } } });
+  fake = new FakeTablestore({
+    endpoint: ENDPOINT,
+    instance: 'tricenter-setup',
+    keys: { 'LTAI-setup': { secret: 'setup-secret', stsToken: 'setup-token' } },
+  });
   server.resetHandlers(...fake.handlers());
 });
 afterEach(() => vi.restoreAllMocks());
@@ -71,14 +75,21 @@ describe('tricenter setup', () => {
   });
 
   it('takes instance, endpoint and prefix from the environment s.yaml uses', async () => {
-    const result = await runSetup({}, { ...ENV, TRICENTER_OTS_INSTANCE: 'tricenter-setup', TRICENTER_OTS_ENDPOINT: ENDPOINT, TRICENTER_OTS_TABLE_PREFIX: 'env_' });
+    const result = await runSetup(
+      {},
+      { ...ENV, TRICENTER_OTS_INSTANCE: 'tricenter-setup', TRICENTER_OTS_ENDPOINT: ENDPOINT, TRICENTER_OTS_TABLE_PREFIX: 'env_' },
+    );
     expect(result.tables[0]).toEqual({ table: 'env_releases', status: 'created' });
   });
 
   it('refuses to run without credentials or instance, saying what to set', async () => {
-    await expect(runSetup({ endpoint: ENDPOINT, instance: 'tricenter-setup' }, {})).rejects.toThrow(/set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET/);
+    await expect(runSetup({ endpoint: ENDPOINT, instance: 'tricenter-setup' }, {})).rejects.toThrow(
+      /set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET/,
+    );
     await expect(runSetup({ endpoint: ENDPOINT }, ENV)).rejects.toThrow(/pass --instance or set TRICENTER_OTS_INSTANCE/);
-    await expect(runSetup({ endpoint: ENDPOINT, instance: 'tricenter-setup', prefix: '1bad-' }, ENV)).rejects.toThrow(/table prefix "1bad-" is not valid/);
+    await expect(runSetup({ endpoint: ENDPOINT, instance: 'tricenter-setup', prefix: '1bad-' }, ENV)).rejects.toThrow(
+      /table prefix "1bad-" is not valid/,
+    );
     expect(fake.calls).toEqual([]);
   });
 
@@ -161,7 +172,16 @@ describe('tricenter setup', () => {
     });
 
     it('creates the tables, then prints the steps for the role named in the environment', async () => {
-      const text = await runCli(['--endpoint', ENDPOINT, '--instance', 'tricenter-setup', '--clusters', registryFile(REGISTRY), '--role-name', 'ops.tricenter-fc']);
+      const text = await runCli([
+        '--endpoint',
+        ENDPOINT,
+        '--instance',
+        'tricenter-setup',
+        '--clusters',
+        registryFile(REGISTRY),
+        '--role-name',
+        'ops.tricenter-fc',
+      ]);
       expect(fake.calls.filter((c) => c.action === 'CreateTable').length).toBe(text.match(/ created\n/g)?.length);
       expect(text.indexOf('Tablestore tricenter-setup')).toBeLessThan(text.indexOf('Kubernetes RBAC for the RAM role ops.tricenter-fc'));
     });
@@ -173,30 +193,41 @@ describe('tricenter setup', () => {
 
     it('refuses a bad registry before creating anything, naming the file and field', async () => {
       const file = registryFile('clusters:\n  - name: Bad_Name\n    connection: { ackClusterId: c-1, region: cn-hangzhou }\n');
-      await expect(runCli(['--endpoint', ENDPOINT, '--instance', 'tricenter-setup', '--clusters', file])).rejects.toThrow(/clusters\.yaml.*clusters\[0\]\.name|clusters\.0\.name/s);
+      await expect(runCli(['--endpoint', ENDPOINT, '--instance', 'tricenter-setup', '--clusters', file])).rejects.toThrow(
+        /clusters\.yaml.*clusters\[0\]\.name|clusters\.0\.name/s,
+      );
       expect(fake.calls).toEqual([]);
     });
 
     it('refuses a role name that is no RAM role name (it would land in a shell command)', async () => {
-      await expect(runCli(['--clusters', registryFile(REGISTRY), '--no-tables', '--role-name', "x'; rm -rf ~ #"])).rejects.toThrow(/is not a RAM role name/);
+      await expect(runCli(['--clusters', registryFile(REGISTRY), '--no-tables', '--role-name', "x'; rm -rf ~ #"])).rejects.toThrow(
+        /is not a RAM role name/,
+      );
     });
 
     it('keeps the ClusterRole in step with the kinds the gateway applies and prunes', () => {
-      const role = parse(readFileSync(DEPLOYER_CLUSTER_ROLE_FILE, 'utf8')) as { metadata: { name: string }; rules: Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }> };
+      const role = parse(readFileSync(DEPLOYER_CLUSTER_ROLE_FILE, 'utf8')) as {
+        metadata: { name: string };
+        rules: Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }>;
+      };
       expect(role.metadata.name).toBe(DEPLOYER_CLUSTER_ROLE);
-      const allowed = (group: string, resource: string) => new Set(role.rules.filter((r) => r.apiGroups.includes(group) && r.resources.includes(resource)).flatMap((r) => r.verbs));
+      const allowed = (group: string, resource: string) =>
+        new Set(role.rules.filter((r) => r.apiGroups.includes(group) && r.resources.includes(resource)).flatMap((r) => r.verbs));
       const plural = (kind: string) => (kind.endsWith('s') ? `${kind.toLowerCase()}es` : `${kind.toLowerCase()}s`);
       for (const { apiVersion, kind } of OWNED_KINDS) {
         const group = apiVersion.includes('/') ? apiVersion.split('/')[0]! : '';
         const verbs = allowed(group, plural(kind));
-        for (const verb of ['get', 'list', 'create', 'patch', 'delete']) expect(verbs.has(verb), `${verb} ${plural(kind)}.${group}`).toBe(true);
+        for (const verb of ['get', 'list', 'create', 'patch', 'delete'])
+          expect(verbs.has(verb), `${verb} ${plural(kind)}.${group}`).toBe(true);
       }
       for (const verb of ['get', 'create', 'patch']) expect(allowed('', 'namespaces').has(verb)).toBe(true);
       expect(allowed('', 'namespaces').has('delete')).toBe(false);
     });
 
     it('documents the role trust policy: only Function Compute may assume it', () => {
-      const trust = JSON.parse(readFileSync('docs/ram/tricenter-fc-trust-policy.json', 'utf8')) as { Statement: Array<{ Effect: string; Action: string; Principal: { Service: string[] } }> };
+      const trust = JSON.parse(readFileSync('docs/ram/tricenter-fc-trust-policy.json', 'utf8')) as {
+        Statement: Array<{ Effect: string; Action: string; Principal: { Service: string[] } }>;
+      };
       expect(trust.Statement).toEqual([{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: ['fc.aliyuncs.com'] } }]);
     });
   });

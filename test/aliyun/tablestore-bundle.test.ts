@@ -73,7 +73,12 @@ describe('the Tablestore run store inside an esbuild bundle', () => {
     const bundled = await bundle('plain', []);
     // The SDK loaded natively by the fake (sloppy mode) leaks these names onto globalThis, which would hide the failure.
     for (const name of TABLESTORE_UNDECLARED_NAMES) Reflect.deleteProperty(globalThis, name);
-    const store = bundled.createTablestoreRunStore({ region: 'cn-hangzhou', instance: 'bundled', endpoint: ENDPOINT, credentials: bundled.staticCredentials(KEY) });
+    const store = bundled.createTablestoreRunStore({
+      region: 'cn-hangzhou',
+      instance: 'bundled',
+      endpoint: ENDPOINT,
+      credentials: bundled.staticCredentials(KEY),
+    });
     await expect(store.getRun('run-1')).rejects.toThrow(/is not defined/);
     expect(fake.calls).toEqual([]);
   });
@@ -81,7 +86,10 @@ describe('the Tablestore run store inside an esbuild bundle', () => {
   it('works with tablestoreStrictModePlugin: setup, conditional writes, conflicts and listings', async () => {
     const bundled = await bundle('fixed', [tablestoreStrictModePlugin()]);
     const credentials = bundled.staticCredentials(KEY);
-    await bundled.createTables(bundled.tablestoreClient({ endpoint: ENDPOINT, instance: 'bundled', credentials: credentials() }), 'tricenter_');
+    await bundled.createTables(
+      bundled.tablestoreClient({ endpoint: ENDPOINT, instance: 'bundled', credentials: credentials() }),
+      'tricenter_',
+    );
     const store = bundled.createTablestoreRunStore({ region: 'cn-hangzhou', instance: 'bundled', endpoint: ENDPOINT, credentials });
     const created = await store.createRun(newRun('run-1', 10));
     await store.createRun(newRun('run-2', 20));

@@ -5,7 +5,11 @@ import protos from 'tablestore/lib/protocol/tablestore_compiled_proto.js';
 import { staticCredentials } from '#shared/adapters/aliyun/credentials.ts';
 import { WRITE_TOKEN_COLUMN } from '#shared/adapters/aliyun/tablestore-client.ts';
 import { classifyOtsFailure, decodeOtsErrorBody, otsServiceError } from '#shared/adapters/aliyun/tablestore-errors.ts';
-import { createTablestoreRunStore, type TablestoreRunStore, type TablestoreRunStoreOptions } from '#shared/adapters/aliyun/tablestore-run-store.ts';
+import {
+  createTablestoreRunStore,
+  type TablestoreRunStore,
+  type TablestoreRunStoreOptions,
+} from '#shared/adapters/aliyun/tablestore-run-store.ts';
 import { createTables, tablestoreClient } from '#shared/adapters/aliyun/tablestore-tables.ts';
 import { ManualClock } from '#shared/core/clock.ts';
 import { ConflictError, TricenterError } from '#shared/core/errors.ts';
@@ -29,7 +33,11 @@ let sleeps: number[];
 beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
 afterAll(() => server.close());
 beforeEach(async () => {
-  fake = new FakeTablestore({ endpoint: ENDPOINT, instance: INSTANCE, keys: { [KEY.accessKeyId]: { secret: KEY.accessKeySecret, stsToken: KEY.securityToken } } });
+  fake = new FakeTablestore({
+    endpoint: ENDPOINT,
+    instance: INSTANCE,
+    keys: { [KEY.accessKeyId]: { secret: KEY.accessKeySecret, stsToken: KEY.securityToken } },
+  });
   server.resetHandlers(...fake.handlers());
   await createTables(tablestoreClient({ endpoint: ENDPOINT, instance: INSTANCE, credentials: KEY }), PREFIX);
   fake.calls.length = 0;
@@ -54,14 +62,18 @@ function store(overrides: Partial<TablestoreRunStoreOptions> = {}): TablestoreRu
   });
 }
 
-const newRun = (id: string, createdAt: number) => createRun({ id, releaseId: `rel-${id}`, plan: plan([deployStep('deploy', ['c1'])]) }, createdAt);
+const newRun = (id: string, createdAt: number) =>
+  createRun({ id, releaseId: `rel-${id}`, plan: plan([deployStep('deploy', ['c1'])]) }, createdAt);
 const actions = () => fake.calls.map((c) => [c.action, c.fault ?? c.errorCode ?? c.status]);
 
 describe('Tablestore error bodies', () => {
   const encode = (message: Record<string, unknown>) => protos.main.proto.Error!.encode(message).finish();
 
   it('decodes the protobuf Error the service answers with, code and message', () => {
-    expect(decodeOtsErrorBody(encode({ code: 'OTSServerBusy', message: 'Server is busy.' }))).toEqual({ code: 'OTSServerBusy', message: 'Server is busy.' });
+    expect(decodeOtsErrorBody(encode({ code: 'OTSServerBusy', message: 'Server is busy.' }))).toEqual({
+      code: 'OTSServerBusy',
+      message: 'Server is busy.',
+    });
     const error = otsServiceError(403, encode({ code: 'OTSConditionCheckFail', message: 'Condition check failed.' }), 'req-1');
     expect(error).toMatchObject({ code: 'OTSConditionCheckFail', message: 'Condition check failed.', httpStatus: 403, requestId: 'req-1' });
   });
@@ -72,10 +84,13 @@ describe('Tablestore error bodies', () => {
       return [f.kind, f.retryable, f.outcomeUnknown];
     };
     expect(kind('OTSConditionCheckFail', 403)).toEqual(['conflict', false, false]);
-    for (const code of ['OTSServerBusy', 'OTSRowOperationConflict', 'OTSQuotaExhausted', 'OTSNotEnoughCapacityUnit']) expect(kind(code)).toEqual(['throttled', true, false]);
+    for (const code of ['OTSServerBusy', 'OTSRowOperationConflict', 'OTSQuotaExhausted', 'OTSNotEnoughCapacityUnit'])
+      expect(kind(code)).toEqual(['throttled', true, false]);
     expect(kind('OTSTimeout')).toEqual(['timeout', true, true]);
-    for (const code of ['OTSPartitionUnavailable', 'OTSServerUnavailable', 'OTSInternalServerError']) expect(kind(code)).toEqual(['unavailable', true, true]);
-    for (const code of ['OTSParameterInvalid', 'OTSObjectNotExist', 'OTSAuthFailed', 'OTSStsTokenExpired']) expect(kind(code, 400)).toEqual(['permanent', false, false]);
+    for (const code of ['OTSPartitionUnavailable', 'OTSServerUnavailable', 'OTSInternalServerError'])
+      expect(kind(code)).toEqual(['unavailable', true, true]);
+    for (const code of ['OTSParameterInvalid', 'OTSObjectNotExist', 'OTSAuthFailed', 'OTSStsTokenExpired'])
+      expect(kind(code, 400)).toEqual(['permanent', false, false]);
     expect(kind('OTSQuotaExhausted', 403, 'Number of tables exceeded the quota.')).toEqual(['permanent', false, false]);
   });
 
@@ -136,22 +151,34 @@ describe('TablestoreRunStore under faults', () => {
 
   it('does not retry a permanent error, and names its code, message and request id', async () => {
     fake.inject({ action: 'GetRow', error: { code: 'OTSParameterInvalid', status: 400, message: 'Invalid primary key: id is too long.' } });
-    const err = (await store().getRun('run-1').catch((e: unknown) => e)) as TricenterError;
+    const err = (await store()
+      .getRun('run-1')
+      .catch((e: unknown) => e)) as TricenterError;
     expect(err).toMatchObject({ code: 'INTERNAL', retryable: false });
-    expect(err.message).toMatch(/^GetRow faults_runs \(run run-1\) failed: OTSParameterInvalid: Invalid primary key: id is too long\., request 0005-fake-\d+$/);
+    expect(err.message).toMatch(
+      /^GetRow faults_runs \(run run-1\) failed: OTSParameterInvalid: Invalid primary key: id is too long\., request 0005-fake-\d+$/,
+    );
     expect(fake.calls).toHaveLength(1);
 
     fake.inject({ action: 'GetRow', error: { code: 'OTSAuthFailed', status: 403, message: 'Signature mismatch.' } });
-    await expect(store().getRun('run-1')).rejects.toMatchObject({ code: 'FORBIDDEN', retryable: false, message: expect.stringContaining('OTSAuthFailed: Signature mismatch.') });
+    await expect(store().getRun('run-1')).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+      retryable: false,
+      message: expect.stringContaining('OTSAuthFailed: Signature mismatch.'),
+    });
     expect(fake.calls).toHaveLength(2);
   });
 
   it('gives up when the budget is spent, with a retryable error naming the last code', async () => {
     const logger = memoryLogger();
     fake.injectEvery(1, { error: OTS_ERRORS.serverBusy });
-    const err = (await store({ logger }).getRun('run-1').catch((e: unknown) => e)) as TricenterError;
+    const err = (await store({ logger })
+      .getRun('run-1')
+      .catch((e: unknown) => e)) as TricenterError;
     expect(err).toMatchObject({ code: 'THROTTLED', retryable: true });
-    expect(err.message).toMatch(/^GetRow faults_runs \(run run-1\): gave up after \d+ attempts in \d+ ms \(retry budget 10000 ms\); last answer OTSServerBusy: Server is busy\.$/);
+    expect(err.message).toMatch(
+      /^GetRow faults_runs \(run run-1\): gave up after \d+ attempts in \d+ ms \(retry budget 10000 ms\); last answer OTSServerBusy: Server is busy\.$/,
+    );
     // No attempt was started that could not end within the budget (4 s per attempt).
     expect(clock.now() - START + 4_000).toBeLessThanOrEqual(10_000);
     expect(fake.calls.length).toBe(sleeps.length + 1);
@@ -160,8 +187,14 @@ describe('TablestoreRunStore under faults', () => {
 
   it('honours a configured budget and request timeout', async () => {
     fake.injectEvery(1, { error: OTS_ERRORS.serverUnavailable });
-    const err = (await store({ retry: { budgetMs: 2_000, requestTimeoutMs: 1_000, baseDelayMs: 200 } }).getRun('x').catch((e: unknown) => e)) as TricenterError;
-    expect(err).toMatchObject({ code: 'UNREACHABLE', retryable: true, message: expect.stringContaining('(retry budget 2000 ms); last answer OTSServerUnavailable: Server is not available.') });
+    const err = (await store({ retry: { budgetMs: 2_000, requestTimeoutMs: 1_000, baseDelayMs: 200 } })
+      .getRun('x')
+      .catch((e: unknown) => e)) as TricenterError;
+    expect(err).toMatchObject({
+      code: 'UNREACHABLE',
+      retryable: true,
+      message: expect.stringContaining('(retry budget 2000 ms); last answer OTSServerUnavailable: Server is not available.'),
+    });
     expect(clock.now() - START).toBeLessThanOrEqual(1_000);
   });
 
@@ -180,8 +213,14 @@ describe('TablestoreRunStore under faults', () => {
         return HttpResponse.error();
       }),
     );
-    const err = (await store({ endpoint: UNREACHABLE }).getRun('run-1').catch((e: unknown) => e)) as TricenterError;
-    expect(err).toMatchObject({ code: 'UNREACHABLE', retryable: true, message: expect.stringMatching(/gave up after 2 attempts in \d+ ms \(retry budget 10000 ms\); last answer NetworkingError/) });
+    const err = (await store({ endpoint: UNREACHABLE })
+      .getRun('run-1')
+      .catch((e: unknown) => e)) as TricenterError;
+    expect(err).toMatchObject({
+      code: 'UNREACHABLE',
+      retryable: true,
+      message: expect.stringMatching(/gave up after 2 attempts in \d+ ms \(retry budget 10000 ms\); last answer NetworkingError/),
+    });
     expect(attempts).toBe(2);
     expect(clock.now() - START).toBeLessThanOrEqual(10_000);
   });
@@ -194,7 +233,9 @@ describe('TablestoreRunStore under faults', () => {
         return HttpResponse.error();
       }),
     );
-    await expect(store({ endpoint: UNREACHABLE, retry: { budgetMs: 1_000, requestTimeoutMs: 1_000 } }).getRun('run-1')).rejects.toMatchObject({ code: 'UNREACHABLE' });
+    await expect(
+      store({ endpoint: UNREACHABLE, retry: { budgetMs: 1_000, requestTimeoutMs: 1_000 } }).getRun('run-1'),
+    ).rejects.toMatchObject({ code: 'UNREACHABLE' });
     expect(requests).toBe(1);
   });
 
@@ -229,7 +270,13 @@ describe('TablestoreRunStore under faults', () => {
     });
 
     it('that did not land while another writer took the row: ConflictError, the other write intact', async () => {
-      const rival = createTablestoreRunStore({ region: 'cn-hangzhou', instance: INSTANCE, tablePrefix: PREFIX, endpoint: ENDPOINT, credentials: staticCredentials(KEY) });
+      const rival = createTablestoreRunStore({
+        region: 'cn-hangzhou',
+        instance: INSTANCE,
+        tablePrefix: PREFIX,
+        endpoint: ENDPOINT,
+        credentials: staticCredentials(KEY),
+      });
       const rivalRun = { ...newRun('run-1', 1), reason: 'the rival' };
       let raced = false;
       const s = store({
@@ -250,7 +297,11 @@ describe('TablestoreRunStore under faults', () => {
 
 describe('tricenter setup under faults', () => {
   it('retries CreateTable while table operations are throttled, a table created although its answer was lost reads as existing', async () => {
-    fake = new FakeTablestore({ endpoint: ENDPOINT, instance: INSTANCE, keys: { [KEY.accessKeyId]: { secret: KEY.accessKeySecret, stsToken: KEY.securityToken } } });
+    fake = new FakeTablestore({
+      endpoint: ENDPOINT,
+      instance: INSTANCE,
+      keys: { [KEY.accessKeyId]: { secret: KEY.accessKeySecret, stsToken: KEY.securityToken } },
+    });
     server.resetHandlers(...fake.handlers());
     fake.inject({ action: 'CreateTable', error: OTS_ERRORS.quotaExhausted }, 2);
     fake.inject({ action: 'CreateTable', applied: true });

@@ -17,7 +17,12 @@ const main = protos.main.proto;
 const filters = protos.filter.proto;
 const C = TableStore.plainBufferConsts as Record<string, number>;
 
-type Cell = { t: 'string'; v: string } | { t: 'integer'; v: number } | { t: 'double'; v: number } | { t: 'boolean'; v: boolean } | { t: 'binary'; v: Buffer };
+type Cell =
+  | { t: 'string'; v: string }
+  | { t: 'integer'; v: number }
+  | { t: 'double'; v: number }
+  | { t: 'boolean'; v: boolean }
+  | { t: 'binary'; v: Buffer };
 type KeyCell = Cell | { t: 'min' } | { t: 'max' };
 interface StoredRow {
   pk: Map<string, Cell>;
@@ -262,7 +267,8 @@ export class FakeTablestore {
     const h = (name: string) => request.headers.get(name) ?? undefined;
     if (h('x-ots-apiversion') !== OTS_API_VERSION) throw new OtsError(400, 'OTSParameterInvalid', 'x-ots-apiversion');
     if (h('x-ots-instancename') !== this.options.instance) throw new OtsError(403, 'OTSAuthFailed', 'instance');
-    if (h('x-ots-contentmd5') !== createHash('md5').update(body).digest('base64')) throw new OtsError(400, 'OTSParameterInvalid', 'content md5');
+    if (h('x-ots-contentmd5') !== createHash('md5').update(body).digest('base64'))
+      throw new OtsError(400, 'OTSParameterInvalid', 'content md5');
     if (!h('x-ots-date')) throw new OtsError(403, 'OTSAuthFailed', 'x-ots-date missing');
     const key = this.options.keys[h('x-ots-accesskeyid') ?? ''];
     if (!key) throw new OtsError(403, 'OTSAuthFailed', 'unknown access key');
@@ -299,7 +305,17 @@ export class FakeTablestore {
         call.table = req.tableName;
         const table = this.table(req.tableName);
         const row = table.rows.get(this.rowId(table, readPlainBuffer(req.primaryKey).primaryKey));
-        return main.GetRowResponse!.encode({ consumed: consumed(1, 0), row: row ? this.encodeRows([row], table.primaryKey.map((p) => p.name)) : Buffer.alloc(0) }).finish();
+        return main
+          .GetRowResponse!.encode({
+            consumed: consumed(1, 0),
+            row: row
+              ? this.encodeRows(
+                  [row],
+                  table.primaryKey.map((p) => p.name),
+                )
+              : Buffer.alloc(0),
+          })
+          .finish();
       }
       case 'BatchGetRow': {
         const req = main.BatchGetRowRequest!.decode(body);
@@ -314,7 +330,16 @@ export class FakeTablestore {
               return { isOk: false, error: { code: 'OTSServerBusy', message: 'Server is busy.' } };
             }
             const row = table.rows.get(this.rowId(table, readPlainBuffer(pk).primaryKey));
-            return { isOk: true, consumed: consumed(1, 0), row: row ? this.encodeRows([row], table.primaryKey.map((p) => p.name)) : Buffer.alloc(0) };
+            return {
+              isOk: true,
+              consumed: consumed(1, 0),
+              row: row
+                ? this.encodeRows(
+                    [row],
+                    table.primaryKey.map((p) => p.name),
+                  )
+                : Buffer.alloc(0),
+            };
           });
           return { tableName, rows };
         });
@@ -335,18 +360,27 @@ export class FakeTablestore {
   private createTable(req: Record<string, any>): void {
     const name = String(req.tableMeta.tableName);
     if (this.tables.has(name)) throw new OtsError(409, 'OTSObjectAlreadyExist', `Requested table already exists.`);
-    const definedColumns = new Map<string, number>((req.tableMeta.definedColumn ?? []).map((c: { name: string; type: number }) => [c.name, c.type]));
+    const definedColumns = new Map<string, number>(
+      (req.tableMeta.definedColumn ?? []).map((c: { name: string; type: number }) => [c.name, c.type]),
+    );
     const primaryKey = (req.tableMeta.primaryKey as Array<{ name: string; type: number }>).map(({ name, type }) => ({ name, type }));
     const indexes = (req.indexMetas ?? []).map((meta: { name: string; primaryKey: string[] }) => {
       for (const column of meta.primaryKey) {
         if (!definedColumns.has(column) && !primaryKey.some((p) => p.name === column)) {
-          throw new OtsError(400, 'OTSParameterInvalid', `index ${meta.name}: column ${column} is neither a primary key nor a defined column`);
+          throw new OtsError(
+            400,
+            'OTSParameterInvalid',
+            `index ${meta.name}: column ${column} is neither a primary key nor a defined column`,
+          );
         }
       }
       if (req.tableOptions?.maxVersions !== 1 || req.tableOptions?.timeToLive !== -1) {
         throw new OtsError(400, 'OTSParameterInvalid', 'a table with a secondary index needs maxVersions 1 and timeToLive -1');
       }
-      return { name: meta.name, primaryKey: [...meta.primaryKey, ...primaryKey.map((p) => p.name).filter((p) => !meta.primaryKey.includes(p))] };
+      return {
+        name: meta.name,
+        primaryKey: [...meta.primaryKey, ...primaryKey.map((p) => p.name).filter((p) => !meta.primaryKey.includes(p))],
+      };
     });
     this.tables.set(name, { name, primaryKey, definedColumns, indexes, rows: new Map() });
   }
@@ -363,7 +397,8 @@ export class FakeTablestore {
       throw new OtsError(400, 'OTSParameterInvalid', `primary key [${names}] does not match the schema of ${table.name}`);
     }
     const cells = primaryKey.map((c) => toCell(c.value));
-    if (cells.some((cell) => cell.t === 'string' && Buffer.byteLength(cell.v) > 1024)) throw new OtsError(400, 'OTSParameterInvalid', 'a string primary key is over 1 KB');
+    if (cells.some((cell) => cell.t === 'string' && Buffer.byteLength(cell.v) > 1024))
+      throw new OtsError(400, 'OTSParameterInvalid', 'a string primary key is over 1 KB');
     return JSON.stringify(cells);
   }
 
@@ -374,11 +409,14 @@ export class FakeTablestore {
     const existing = table.rows.get(id);
     const rowExistence = req.condition.rowExistence as number;
     call.condition = { rowExistence };
-    if (rowExistence === main.RowExistenceExpectation.EXPECT_EXIST && !existing) throw new OtsError(403, 'OTSConditionCheckFail', 'Condition check failed.');
-    if (rowExistence === main.RowExistenceExpectation.EXPECT_NOT_EXIST && existing) throw new OtsError(403, 'OTSConditionCheckFail', 'Condition check failed.');
+    if (rowExistence === main.RowExistenceExpectation.EXPECT_EXIST && !existing)
+      throw new OtsError(403, 'OTSConditionCheckFail', 'Condition check failed.');
+    if (rowExistence === main.RowExistenceExpectation.EXPECT_NOT_EXIST && existing)
+      throw new OtsError(403, 'OTSConditionCheckFail', 'Condition check failed.');
     if (req.condition.columnCondition?.length) {
       const filter = filters.Filter!.decode(req.condition.columnCondition);
-      if (filter.type !== filters.FilterType.FT_SINGLE_COLUMN_VALUE) throw new OtsError(400, 'OTSParameterInvalid', 'only single-column conditions are served');
+      if (filter.type !== filters.FilterType.FT_SINGLE_COLUMN_VALUE)
+        throw new OtsError(400, 'OTSParameterInvalid', 'only single-column conditions are served');
       const single = filters.SingleColumnValueFilter!.decode(filter.filter);
       const value = readVariant(single.columnValue);
       call.condition.column = { name: single.columnName, comparator: single.comparator, value, passIfMissing: !single.filterIfMissing };
@@ -394,8 +432,12 @@ export class FakeTablestore {
         throw new OtsError(400, 'OTSParameterInvalid', `column ${attribute.columnName} is over 2 MB`);
       }
       const definedType = table.definedColumns.get(attribute.columnName);
-      const expectedKind = definedType === undefined ? undefined : ({ 1: 'integer', 2: 'double', 3: 'boolean', 4: 'string' } as Record<number, string>)[definedType];
-      if (expectedKind && expectedKind !== cell.t) throw new OtsError(400, 'OTSParameterInvalid', `defined column ${attribute.columnName} must be ${expectedKind}`);
+      const expectedKind =
+        definedType === undefined
+          ? undefined
+          : ({ 1: 'integer', 2: 'double', 3: 'boolean', 4: 'string' } as Record<number, string>)[definedType];
+      if (expectedKind && expectedKind !== cell.t)
+        throw new OtsError(400, 'OTSParameterInvalid', `defined column ${attribute.columnName} must be ${expectedKind}`);
       columns.set(attribute.columnName, { cell, timestamp });
     }
     table.rows.set(id, { pk: new Map(decoded.primaryKey.map((c) => [c.name, toCell(c.value)])), columns });
@@ -404,7 +446,17 @@ export class FakeTablestore {
   private compareCondition(current: Cell, value: Cell, comparator: number): boolean {
     const order = compareCells(current, value);
     const T = filters.ComparatorType;
-    return comparator === T.CT_EQUAL ? order === 0 : comparator === T.CT_NOT_EQUAL ? order !== 0 : comparator === T.CT_GREATER_THAN ? order > 0 : comparator === T.CT_GREATER_EQUAL ? order >= 0 : comparator === T.CT_LESS_THAN ? order < 0 : order <= 0;
+    return comparator === T.CT_EQUAL
+      ? order === 0
+      : comparator === T.CT_NOT_EQUAL
+        ? order !== 0
+        : comparator === T.CT_GREATER_THAN
+          ? order > 0
+          : comparator === T.CT_GREATER_EQUAL
+            ? order >= 0
+            : comparator === T.CT_LESS_THAN
+              ? order < 0
+              : order <= 0;
   }
 
   /** The rows of a table or of a global index (derived from its table's rows), sorted by key. */
@@ -430,7 +482,8 @@ export class FakeTablestore {
     const { keyNames, rows } = this.keyedRows(req.tableName);
     const bound = (bytes: Uint8Array) => {
       const pk = readPlainBuffer(bytes).primaryKey;
-      if (pk.map((c) => c.name).join() !== keyNames.join()) throw new OtsError(400, 'OTSParameterInvalid', `range key [${pk.map((c) => c.name)}] does not match [${keyNames}]`);
+      if (pk.map((c) => c.name).join() !== keyNames.join())
+        throw new OtsError(400, 'OTSParameterInvalid', `range key [${pk.map((c) => c.name)}] does not match [${keyNames}]`);
       return pk.map((c) => toKeyCell(c.value));
     };
     const start = bound(req.inclusiveStartPrimaryKey);
@@ -443,11 +496,24 @@ export class FakeTablestore {
     const limit = req.limit && req.limit > 0 ? Math.min(req.limit, cap) : cap;
     const page = inRange.slice(0, limit);
     const following = inRange[limit];
-    return main.GetRangeResponse!.encode({
-      consumed: { capacityUnit: { read: Math.max(1, page.length), write: 0 } },
-      rows: page.length ? this.encodeRows(page.map((p) => p.row), keyNames) : Buffer.alloc(0),
-      ...(following ? { nextStartPrimaryKey: TableStore.PlainBufferBuilder.serializePrimaryKey(keyNames.map((n, i) => ({ [n]: fromCell(following.key[i]!) as never }))) } : {}),
-    }).finish();
+    return main
+      .GetRangeResponse!.encode({
+        consumed: { capacityUnit: { read: Math.max(1, page.length), write: 0 } },
+        rows: page.length
+          ? this.encodeRows(
+              page.map((p) => p.row),
+              keyNames,
+            )
+          : Buffer.alloc(0),
+        ...(following
+          ? {
+              nextStartPrimaryKey: TableStore.PlainBufferBuilder.serializePrimaryKey(
+                keyNames.map((n, i) => ({ [n]: fromCell(following.key[i]!) as never })),
+              ),
+            }
+          : {}),
+      })
+      .finish();
   }
 
   /** Rows as one PlainBuffer: a header, then each row (the SDK's builder writes one header per row). */

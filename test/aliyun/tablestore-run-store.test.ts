@@ -3,7 +3,11 @@ import TableStore from 'tablestore';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { staticCredentials, type CloudCredentials } from '#shared/adapters/aliyun/credentials.ts';
 import { BODY_CHUNK_BYTES, MAX_BODY_BYTES } from '#shared/adapters/aliyun/tablestore-rows.ts';
-import { createTablestoreRunStore, type TablestoreRunStore, type TablestoreRunStoreOptions } from '#shared/adapters/aliyun/tablestore-run-store.ts';
+import {
+  createTablestoreRunStore,
+  type TablestoreRunStore,
+  type TablestoreRunStoreOptions,
+} from '#shared/adapters/aliyun/tablestore-run-store.ts';
 import { createTables, tablestoreClient } from '#shared/adapters/aliyun/tablestore-tables.ts';
 import { ManualClock } from '#shared/core/clock.ts';
 import { ConflictError, TricenterError } from '#shared/core/errors.ts';
@@ -27,8 +31,18 @@ beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
 afterAll(() => server.close());
 
 async function freshInstance(options: { rowsPerCall?: number; keys?: CloudCredentials[] } = {}): Promise<void> {
-  const keys = Object.fromEntries((options.keys ?? [KEY]).map((k) => [k.accessKeyId, { secret: k.accessKeySecret, ...(k.securityToken ? { stsToken: k.securityToken } : {}) }]));
-  fake = new FakeTablestore({ endpoint: ENDPOINT, instance: INSTANCE, keys, ...(options.rowsPerCall ? { rowsPerCall: options.rowsPerCall } : {}) });
+  const keys = Object.fromEntries(
+    (options.keys ?? [KEY]).map((k) => [
+      k.accessKeyId,
+      { secret: k.accessKeySecret, ...(k.securityToken ? { stsToken: k.securityToken } : {}) },
+    ]),
+  );
+  fake = new FakeTablestore({
+    endpoint: ENDPOINT,
+    instance: INSTANCE,
+    keys,
+    ...(options.rowsPerCall ? { rowsPerCall: options.rowsPerCall } : {}),
+  });
   server.resetHandlers(...fake.handlers());
   await createTables(tablestoreClient({ endpoint: ENDPOINT, instance: INSTANCE, credentials: KEY }), PREFIX);
 }
@@ -41,7 +55,16 @@ function instantBackoff(clock = new ManualClock(1_000_000)) {
 
 function store(overrides: Partial<TablestoreRunStoreOptions> = {}): TablestoreRunStore {
   const { clock, sleep } = instantBackoff();
-  return createTablestoreRunStore({ region: 'cn-hangzhou', instance: INSTANCE, tablePrefix: PREFIX, endpoint: ENDPOINT, credentials: staticCredentials(KEY), clock, sleep, ...overrides });
+  return createTablestoreRunStore({
+    region: 'cn-hangzhou',
+    instance: INSTANCE,
+    tablePrefix: PREFIX,
+    endpoint: ENDPOINT,
+    credentials: staticCredentials(KEY),
+    clock,
+    sleep,
+    ...overrides,
+  });
 }
 
 describeRunStoreContract('tablestore over msw', async () => {
@@ -71,10 +94,16 @@ describeRunStoreContract('tablestore over msw, every 4th request answered OTSTim
 /** A release plan whose row is large: one target naming `count` packs (digest-sized strings, with a 2-byte character to cut around). */
 const releasePlan = (count: number): ReleasePlan => ({
   ...plan([]),
-  steps: [{ ...deployStep('deploy', []), targets: [{ cluster: 'c1', packs: Array.from({ length: count }, (_, i) => `é${i.toString(16).padStart(63, '0')}`) }] }],
+  steps: [
+    {
+      ...deployStep('deploy', []),
+      targets: [{ cluster: 'c1', packs: Array.from({ length: count }, (_, i) => `é${i.toString(16).padStart(63, '0')}`) }],
+    },
+  ],
 });
 
-const newRun = (id: string, createdAt: number) => createRun({ id, releaseId: `rel-${id}`, plan: plan([deployStep('deploy', ['c1'])]) }, createdAt);
+const newRun = (id: string, createdAt: number) =>
+  createRun({ id, releaseId: `rel-${id}`, plan: plan([deployStep('deploy', ['c1'])]) }, createdAt);
 
 describe('TablestoreRunStore on the wire', () => {
   beforeEach(() => freshInstance());
@@ -107,7 +136,15 @@ describe('TablestoreRunStore on the wire', () => {
   it('splits a large release across body columns and reads it back whole', async () => {
     const s = store();
     const big = releasePlan(40_000);
-    const release: Release = { id: 'big', app: big.app, publishVersion: big.publishVersion, contentHash: big.contentHash, createdAt: 5, plan: big, source: { bucket: 'b', key: 'k', etag: 'E' } };
+    const release: Release = {
+      id: 'big',
+      app: big.app,
+      publishVersion: big.publishVersion,
+      contentHash: big.contentHash,
+      createdAt: 5,
+      plan: big,
+      source: { bucket: 'b', key: 'k', etag: 'E' },
+    };
     await s.putRelease(release);
     const row = fake.tables.get('wire_releases')!.rows.values().next().value!;
     const chunks = (row.columns.get('body_chunks')?.cell as { v: number }).v;
@@ -121,11 +158,21 @@ describe('TablestoreRunStore on the wire', () => {
     const huge = releasePlan(60_000);
     const before = fake.calls.length;
     const refused = await s
-      .putRelease({ id: 'huge', app: huge.app, publishVersion: 'v', contentHash: 'h', createdAt: 1, plan: huge, source: { bucket: 'b', key: 'k', etag: 'E' } })
+      .putRelease({
+        id: 'huge',
+        app: huge.app,
+        publishVersion: 'v',
+        contentHash: 'h',
+        createdAt: 1,
+        plan: huge,
+        source: { bucket: 'b', key: 'k', etag: 'E' },
+      })
       .catch((err: unknown) => err);
     expect(refused).toBeInstanceOf(TricenterError);
     expect((refused as TricenterError).code).toBe('BUNDLE_TOO_LARGE');
-    expect((refused as Error).message).toMatch(new RegExp(`release huge is \\d+ bytes as JSON, over the Tablestore row limit of ${MAX_BODY_BYTES}`));
+    expect((refused as Error).message).toMatch(
+      new RegExp(`release huge is \\d+ bytes as JSON, over the Tablestore row limit of ${MAX_BODY_BYTES}`),
+    );
     expect(fake.calls.length).toBe(before);
   });
 
@@ -150,7 +197,12 @@ describe('TablestoreRunStore on the wire', () => {
     fake.calls.length = 0;
     fake.failBatchRowsNext(2);
     const page = await s.listRuns({ namespace: 'demo', name: 'web-demo' }, { limit: 4 });
-    expect(page.items.map((r) => [r.id, r.version])).toEqual([['run-4', 1], ['run-3', 1], ['run-2', 1], ['run-1', 1]]);
+    expect(page.items.map((r) => [r.id, r.version])).toEqual([
+      ['run-4', 1],
+      ['run-3', 1],
+      ['run-2', 1],
+      ['run-1', 1],
+    ]);
     expect(fake.calls.map((c) => [c.action, c.table])).toEqual([
       ['GetRange', 'wire_runs_by_app'],
       ['BatchGetRow', 'wire_runs'],
@@ -163,7 +215,9 @@ describe('TablestoreRunStore on the wire', () => {
     const s = store();
     for (let i = 1; i <= 3; i++) await s.createRun(newRun(`run-${i}`, i));
     const first = await s.listRuns({ namespace: 'demo', name: 'web-demo' }, { limit: 1 });
-    await expect(s.listRuns({ namespace: 'demo', name: 'other' }, { cursor: first.nextCursor! })).rejects.toThrow(/cursor ".+" is not one this store returned/);
+    await expect(s.listRuns({ namespace: 'demo', name: 'other' }, { cursor: first.nextCursor! })).rejects.toThrow(
+      /cursor ".+" is not one this store returned/,
+    );
     await expect(s.listApps({ cursor: first.nextCursor! })).rejects.toThrow(/is not one this store returned/);
   });
 
@@ -191,7 +245,11 @@ describe('TablestoreRunStore on the wire', () => {
   });
 
   it('tells to run `tricenter setup` when the tables are missing', async () => {
-    fake = new FakeTablestore({ endpoint: ENDPOINT, instance: INSTANCE, keys: { [KEY.accessKeyId]: { secret: KEY.accessKeySecret, stsToken: KEY.securityToken } } });
+    fake = new FakeTablestore({
+      endpoint: ENDPOINT,
+      instance: INSTANCE,
+      keys: { [KEY.accessKeyId]: { secret: KEY.accessKeySecret, stsToken: KEY.securityToken } },
+    });
     server.resetHandlers(...fake.handlers());
     await expect(store().getRun('x')).rejects.toThrow(/table does not exist; create the tables with `tricenter setup`/);
   });

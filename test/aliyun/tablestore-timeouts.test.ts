@@ -37,7 +37,9 @@ it('an endpoint that never answers fails, retryable, once no further attempt fit
   expect(err).toMatchObject({
     code: 'UNREACHABLE',
     retryable: true,
-    message: expect.stringMatching(/^GetRow tricenter_runs \(run run-1\): gave up after 1 attempt in \d+ ms \(retry budget 150 ms\); last answer NetworkingError: Connection timed out after 100ms$/),
+    message: expect.stringMatching(
+      /^GetRow tricenter_runs \(run run-1\): gave up after 1 attempt in \d+ ms \(retry budget 150 ms\); last answer NetworkingError: Connection timed out after 100ms$/,
+    ),
   });
   expect(sockets).toHaveLength(1);
 });

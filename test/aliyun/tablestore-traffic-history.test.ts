@@ -18,7 +18,11 @@ beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
 afterAll(() => server.close());
 
 async function freshStore(inject?: (fake: FakeTablestore) => void) {
-  const fake = new FakeTablestore({ endpoint: ENDPOINT, instance: INSTANCE, keys: { [KEY.accessKeyId]: { secret: KEY.accessKeySecret, stsToken: KEY.securityToken } } });
+  const fake = new FakeTablestore({
+    endpoint: ENDPOINT,
+    instance: INSTANCE,
+    keys: { [KEY.accessKeyId]: { secret: KEY.accessKeySecret, stsToken: KEY.securityToken } },
+  });
   server.resetHandlers(...fake.handlers());
   await createTables(tablestoreClient({ endpoint: ENDPOINT, instance: INSTANCE, credentials: KEY }), PREFIX);
   inject?.(fake);

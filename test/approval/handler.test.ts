@@ -33,14 +33,27 @@ describe('approval function', () => {
   });
   afterAll(async () => cleanup?.());
 
-  const invoke = async (event: HttpTriggerEvent, requestId = `req-${Math.random()}`): Promise<{ status: number; body: Record<string, unknown> }> => {
+  const invoke = async (
+    event: HttpTriggerEvent,
+    requestId = `req-${Math.random()}`,
+  ): Promise<{ status: number; body: Record<string, unknown> }> => {
     const response: HttpTriggerResponse = await handler(Buffer.from(JSON.stringify(event)), { requestId });
     expect(response.headers['content-type']).toBe('application/json');
     return { status: response.statusCode, body: JSON.parse(response.body) as Record<string, unknown> };
   };
   const withHeaders = (event: HttpTriggerEvent, headers: Record<string, string>): HttpTriggerEvent => ({ ...event, headers });
-  const approveEvent = (headers: Record<string, string>, body = sample('http-approve.json').body) => ({ ...withHeaders(sample('http-approve.json'), { 'Content-Type': 'application/json', ...headers }), body });
-  const signedApprove = (timestamp: number, body: string) => approveEvent({ 'X-Tricenter-Timestamp': String(timestamp), 'X-Tricenter-Signature': signRequest(secret, timestamp, 'POST', '/apps/demo/web-demo/approve', body) }, body);
+  const approveEvent = (headers: Record<string, string>, body = sample('http-approve.json').body) => ({
+    ...withHeaders(sample('http-approve.json'), { 'Content-Type': 'application/json', ...headers }),
+    body,
+  });
+  const signedApprove = (timestamp: number, body: string) =>
+    approveEvent(
+      {
+        'X-Tricenter-Timestamp': String(timestamp),
+        'X-Tricenter-Signature': signRequest(secret, timestamp, 'POST', '/apps/demo/web-demo/approve', body),
+      },
+      body,
+    );
 
   it('serves status to a bearer token (GET sample)', async () => {
     const { status, body } = await invoke(withHeaders(sample('http-status.json'), { Authorization: `Bearer ${token}` }));
@@ -66,15 +79,27 @@ describe('approval function', () => {
   });
 
   it('answers 404 for an unknown application and an unknown action, 400 for a malformed body', async () => {
-    const unknownApp = { ...withHeaders(sample('http-status.json'), { Authorization: `Bearer ${token}` }), rawPath: '/apps/demo/nope', requestContext: { http: { method: 'GET', path: '/apps/demo/nope' } } };
+    const unknownApp = {
+      ...withHeaders(sample('http-status.json'), { Authorization: `Bearer ${token}` }),
+      rawPath: '/apps/demo/nope',
+      requestContext: { http: { method: 'GET', path: '/apps/demo/nope' } },
+    };
     expect((await invoke(unknownApp)).status).toBe(404);
-    const unknownAction = { ...approveEvent({ Authorization: `Bearer ${token}` }), rawPath: '/apps/demo/web-demo/destroy', requestContext: { http: { method: 'POST', path: '/apps/demo/web-demo/destroy' } } };
+    const unknownAction = {
+      ...approveEvent({ Authorization: `Bearer ${token}` }),
+      rawPath: '/apps/demo/web-demo/destroy',
+      requestContext: { http: { method: 'POST', path: '/apps/demo/web-demo/destroy' } },
+    };
     expect((await invoke(unknownAction)).status).toBe(404);
     expect((await invoke(approveEvent({ Authorization: `Bearer ${token}` }, '{"comment": 42}'))).status).toBe(400);
   });
 
   it('answers 405 with Allow for a known path and another method, 404 for a path off the table', async () => {
-    const at = (method: string, rawPath: string) => ({ ...withHeaders(sample('http-status.json'), { Authorization: `Bearer ${token}` }), rawPath, requestContext: { http: { method, path: rawPath } } });
+    const at = (method: string, rawPath: string) => ({
+      ...withHeaders(sample('http-status.json'), { Authorization: `Bearer ${token}` }),
+      rawPath,
+      requestContext: { http: { method, path: rawPath } },
+    });
     const wrongMethod = await handler(Buffer.from(JSON.stringify(at('DELETE', '/apps/demo/web-demo/bundle'))), { requestId: 'req-405' });
     expect(wrongMethod.statusCode).toBe(405);
     expect(wrongMethod.headers.allow).toBe('GET, PUT');
@@ -105,8 +130,17 @@ describe('approval function', () => {
     const packed = await packBundle(variantOfWebDemo({ 'app.yaml': bumpVersion('version9') }));
     await client.upload(packed.app, packed);
     const { waitFor } = await import('../e2e/helpers.ts');
-    await waitFor(() => client.status(WEB_DEMO), (s) => s.publishVersion === 'version9' && s.phase === 'workflowSuspending', 20_000, 'version9 at the gate');
-    const results = await Promise.all([1, 2].map((i) => invoke(approveEvent({ Authorization: `Bearer ${token}` }, JSON.stringify({ comment: `approval ${i}` })), `race-${i}`)));
+    await waitFor(
+      () => client.status(WEB_DEMO),
+      (s) => s.publishVersion === 'version9' && s.phase === 'workflowSuspending',
+      20_000,
+      'version9 at the gate',
+    );
+    const results = await Promise.all(
+      [1, 2].map((i) =>
+        invoke(approveEvent({ Authorization: `Bearer ${token}` }, JSON.stringify({ comment: `approval ${i}` })), `race-${i}`),
+      ),
+    );
     expect(results.map((r) => r.status).sort()).toEqual([200, 409]);
     const loser = results.find((r) => r.status === 409);
     expect(String(loser?.body.message)).toMatch(/cannot approve/);

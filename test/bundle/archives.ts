@@ -228,7 +228,10 @@ export async function writeZip(path: string, files: ArchiveFiles, special: Speci
 /** An honest .tar.gz of a folder's files, as node-tar writes it (with `./` directory entries). */
 export async function tarGzOfFolder(folder: string, out: string): Promise<string> {
   const names = (await readdir(folder)).sort();
-  await createTar({ gzip: true, file: out, cwd: folder, portable: true }, names.map((name) => `./${name}`));
+  await createTar(
+    { gzip: true, file: out, cwd: folder, portable: true },
+    names.map((name) => `./${name}`),
+  );
   return out;
 }
 

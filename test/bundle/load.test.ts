@@ -125,13 +125,18 @@ describe('bundle contents', () => {
   });
 
   it('refuses a __proto__ key (later layers would drop it silently) without touching any prototype', async () => {
-    await expect(loadBundleBytes('p.yaml', Buffer.from('__proto__: {polluted: yes}\nkind: X\n'))).rejects.toThrow(/^p\.yaml \(document 1\) field __proto__: the key "__proto__" at line 1, column 1 is not accepted/);
+    await expect(loadBundleBytes('p.yaml', Buffer.from('__proto__: {polluted: yes}\nkind: X\n'))).rejects.toThrow(
+      /^p\.yaml \(document 1\) field __proto__: the key "__proto__" at line 1, column 1 is not accepted/,
+    );
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
   it('ignores __MACOSX/ and ._* entries in archives', async () => {
     const files = { 'app.yaml': 'kind: A\n', '__MACOSX/app.yaml': '\0\0bad', '._app.yaml': '\0\0bad', 'dir/._x.yml': ':::' };
-    for (const [name, bytes] of [['m.tgz', tarGzBytes(files)], ['m.zip', zipBytes(files)]] as const) {
+    for (const [name, bytes] of [
+      ['m.tgz', tarGzBytes(files)],
+      ['m.zip', zipBytes(files)],
+    ] as const) {
       const bundle = await loadBundleBytes(name, bytes);
       expect(bundle.files, name).toEqual(['app.yaml']);
     }

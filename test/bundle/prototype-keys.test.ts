@@ -13,10 +13,14 @@ import { render } from '#shared/render/render.ts';
 import { variantOfWebDemo } from '../e2e/bundles.ts';
 
 const DEPLOYMENT_LABELS = 'metadata:\n  labels:\n    app: web-demo\n  name: web-demo\n';
-const withDeploymentLabels = (extra: string) => (text: string) => text.replace(DEPLOYMENT_LABELS, `metadata:\n  labels:\n    app: web-demo\n${extra}  name: web-demo\n`);
+const withDeploymentLabels = (extra: string) => (text: string) =>
+  text.replace(DEPLOYMENT_LABELS, `metadata:\n  labels:\n    app: web-demo\n${extra}  name: web-demo\n`);
 
 async function refusal(promise: Promise<unknown>): Promise<BundleError> {
-  const err = await promise.then(() => undefined, (e: unknown) => e);
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(BundleError);
   return err as BundleError;
 }
@@ -24,8 +28,18 @@ async function refusal(promise: Promise<unknown>): Promise<BundleError> {
 describe('__proto__ keys in a bundle', () => {
   it.each([
     ['a label', 'kind: ConfigMap\nmetadata:\n  name: x\n  labels:\n    __proto__: evil\n', 'metadata.labels.__proto__', 5],
-    ['a quoted annotation holding a map', 'kind: ConfigMap\nmetadata:\n  name: x\n  annotations:\n    "__proto__": {admin: "true"}\n', 'metadata.annotations.__proto__', 5],
-    ['a key inside a list item', 'kind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n        - name: web\n          __proto__: {privileged: true}\n', 'spec.template.spec.containers[0].__proto__', 7],
+    [
+      'a quoted annotation holding a map',
+      'kind: ConfigMap\nmetadata:\n  name: x\n  annotations:\n    "__proto__": {admin: "true"}\n',
+      'metadata.annotations.__proto__',
+      5,
+    ],
+    [
+      'a key inside a list item',
+      'kind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n        - name: web\n          __proto__: {privileged: true}\n',
+      'spec.template.spec.containers[0].__proto__',
+      7,
+    ],
     ['a ConfigMap data key', 'kind: ConfigMap\nmetadata:\n  name: x\ndata:\n  { __proto__: "x" }\n', 'data.__proto__', 5],
   ])('refuses %s, naming file, document, field, line and column', async (_label, text, field, line) => {
     const err = await refusal(loadBundleBytes('app.yaml', Buffer.from(`kind: First\n---\n${text}`)));
@@ -35,18 +49,22 @@ describe('__proto__ keys in a bundle', () => {
     expect(err.message).toMatch(/is not accepted: it cannot be kept as data/);
   });
 
-  it('refuses it in a bundle folder, so the ingest (and upload\'s local check) never drops it silently', async () => {
+  it("refuses it in a bundle folder, so the ingest (and upload's local check) never drops it silently", async () => {
     const dir = variantOfWebDemo({ 'app-meta.yaml': withDeploymentLabels('    __proto__: evil\n') });
     const err = await refusal(loadBundle(dir));
     expect(err.message).toMatch(/^app-meta\.yaml \(document 1\) field metadata\.labels\.__proto__: /);
   });
 
   it('keeps constructor and prototype labels and annotations faithfully, through parsing and rendering', async () => {
-    const dir = variantOfWebDemo({ 'app-meta.yaml': withDeploymentLabels('    constructor: c1\n    prototype: p1\n  annotations:\n    constructor: a1\n') });
+    const dir = variantOfWebDemo({
+      'app-meta.yaml': withDeploymentLabels('    constructor: c1\n    prototype: p1\n  annotations:\n    constructor: a1\n'),
+    });
     const bundle = parseBundle(await loadBundle(dir));
     const registry = parseClusterRegistry(await loadBundleBytes('clusters.yaml', readFileSync('examples/web-demo/clusters.yaml')));
     const plan = render(bundle, registry);
-    const deployments = plan.steps.flatMap((step) => (step.type === 'deploy' ? step.targets.flatMap((target) => target.manifests) : [])).filter((m) => m.kind === 'Deployment');
+    const deployments = plan.steps
+      .flatMap((step) => (step.type === 'deploy' ? step.targets.flatMap((target) => target.manifests) : []))
+      .filter((m) => m.kind === 'Deployment');
     expect(deployments).toHaveLength(3);
     for (const deployment of deployments) {
       expect(Object.getOwnPropertyNames(deployment.metadata.labels)).toEqual(expect.arrayContaining(['constructor', 'prototype']));

@@ -40,7 +40,10 @@ describe('malformed YAML', () => {
 
   it('names the entry path when the file is inside an archive', async () => {
     const files = { 'ok.yaml': 'kind: A\n', 'k8s/web.yaml': 'kind: B\nspec: {replicas: 1\n' };
-    for (const [name, data] of [['b.tgz', tarGzBytes(files)], ['b.zip', zipBytes(files)]] as const) {
+    for (const [name, data] of [
+      ['b.tgz', tarGzBytes(files)],
+      ['b.zip', zipBytes(files)],
+    ] as const) {
       const err = await failureOf(loadBundleBytes(name, data));
       expect(err.location?.file, name).toBe('k8s/web.yaml');
       expect(err.message, name).toMatch(/^k8s\/web\.yaml \(document 1\): YAML syntax error at line \d+, column \d+/);
@@ -56,7 +59,9 @@ describe('malformed YAML', () => {
 
   it('finds duplicates in nested, flow and sequence-held mappings, comparing keys as yaml does', async () => {
     const nested = 'kind: A\nspec:\n  items:\n  - {name: a, port: 1, name: b}\n';
-    expect((await failureOf(loadBundleBytes('n.yaml', Buffer.from(nested)))).message).toBe('n.yaml (document 1): duplicate key "name" at line 4, column 24');
+    expect((await failureOf(loadBundleBytes('n.yaml', Buffer.from(nested)))).message).toBe(
+      'n.yaml (document 1): duplicate key "name" at line 4, column 24',
+    );
     const { documents } = await loadBundleBytes('k.yaml', Buffer.from('kind: A\ndata:\n  1: number\n  "1": string\n'));
     expect(documents[0]?.value.data).toEqual({ 1: 'string' });
   });
@@ -111,7 +116,9 @@ describe('resource exhaustion in YAML', () => {
     const text = `kind: A\n${anchor}${uses}`;
     const err = await failureOf(loadBundleBytes('wide.yaml', Buffer.from(text)));
     expect(err.code).toBe('BUNDLE_TOO_LARGE');
-    expect(err.message).toBe('wide.yaml (document 1): YAML aliases expand the data too much: exceeds the alias expansion limit maxAliasExpansion = 100000 values');
+    expect(err.message).toBe(
+      'wide.yaml (document 1): YAML aliases expand the data too much: exceeds the alias expansion limit maxAliasExpansion = 100000 values',
+    );
     const raised = await loadBundleBytes('wide.yaml', Buffer.from(text), { maxAliasExpansion: 200_000 });
     expect((raised.documents[0]?.value.use89 as number[]).length).toBe(2000);
   });
@@ -136,7 +143,9 @@ describe('resource exhaustion in YAML', () => {
   ])('refuses pathological nesting by %s before the recursive parser sees it', async (_label, text, line) => {
     const err = await failureOf(loadBundleBytes('deep.yaml', Buffer.from(text)));
     expect(err.code).toBe('BUNDLE_TOO_LARGE');
-    expect(err.message).toBe(`deep.yaml (document 1): collections nest about 201 levels deep at line ${line}: exceeds the nesting depth limit maxDepth = 100`);
+    expect(err.message).toBe(
+      `deep.yaml (document 1): collections nest about 201 levels deep at line ${line}: exceeds the nesting depth limit maxDepth = 100`,
+    );
   });
 
   it('counts documents when reporting where nesting went too deep', async () => {

@@ -51,7 +51,8 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 describe('the compiled CLI', () => {
   it('runs: --help lists every command', async () => {
     const { stdout } = await run(process.execPath, [join(out, 'main.mjs'), '--help'], { cwd: ROOT });
-    for (const command of ['render', 'plan', 'upload', 'status', 'approve', 'runs', 'traffic', 'drill', 'sandbox', 'local', 'setup']) expect(stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
+    for (const command of ['render', 'plan', 'upload', 'status', 'approve', 'runs', 'traffic', 'drill', 'sandbox', 'local', 'setup'])
+      expect(stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
   });
 
   it('loads commands on demand: its entry pulls in no twin, sandbox, zod model, YAML or cloud SDK', () => {
@@ -62,10 +63,16 @@ describe('the compiled CLI', () => {
   });
 
   it('records a fingerprint of every source it bundled and of the settings that shaped it', () => {
-    const { inputs } = JSON.parse(readFileSync(join(out, BUILD_MANIFEST), 'utf8')) as { inputs: Record<string, { size: number; mtimeMs: number; sha256: string }> };
+    const { inputs } = JSON.parse(readFileSync(join(out, BUILD_MANIFEST), 'utf8')) as {
+      inputs: Record<string, { size: number; mtimeMs: number; sha256: string }>;
+    };
     const bundled = Object.keys(metafile.inputs);
     expect(Object.keys(inputs).sort()).toEqual([...bundled, 'package.json', 'tsconfig.json', 'scripts/build-cli.ts'].sort());
-    expect(inputs['cli/main.ts']).toEqual({ size: expect.any(Number), mtimeMs: expect.any(Number), sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(inputs['cli/main.ts']).toEqual({
+      size: expect.any(Number),
+      mtimeMs: expect.any(Number),
+      sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
   });
 
   it('keeps every package external, the native better-sqlite3 included', () => {

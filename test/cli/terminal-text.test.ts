@@ -40,8 +40,22 @@ describe('terminal text', () => {
       phase: 'workflowFailed',
       runId: `run-1${CLEAR_SCREEN}`,
       reason: FORGED,
-      steps: [{ name: `step${CLEAR_SCREEN}`, type: 'deploy', phase: 'failed', needsApproval: false, clusters: [{ cluster: 'c1\u202e', status: 'failed', attempt: 1 }] }],
-      clusters: [{ cluster: 'c1', reachable: true, workloads: [{ kind: 'Deployment', namespace: 'demo', name: `x${FORGED}`, ready: '1/1', upToDate: 1, available: 1 }] }],
+      steps: [
+        {
+          name: `step${CLEAR_SCREEN}`,
+          type: 'deploy',
+          phase: 'failed',
+          needsApproval: false,
+          clusters: [{ cluster: 'c1\u202e', status: 'failed', attempt: 1 }],
+        },
+      ],
+      clusters: [
+        {
+          cluster: 'c1',
+          reachable: true,
+          workloads: [{ kind: 'Deployment', namespace: 'demo', name: `x${FORGED}`, ready: '1/1', upToDate: 1, available: 1 }],
+        },
+      ],
       decisions: [],
       lastFailedIngest: { error: `bad${CLEAR_SCREEN}`, source: { bucket: 'b', key: 'bundles/demo/evil\n.yaml', etag: 'e' }, at: 0 },
     } as AppStatus;
@@ -55,7 +69,10 @@ describe('terminal text', () => {
 
   it('a server log line stays one JSON line whatever a name holds', () => {
     const lines: string[] = [];
-    createLogger({ fn: 'approval' }, { sink: (line) => lines.push(line), now: () => 1 }).info('request refused', { name: FORGED, entry: `a${CLEAR_SCREEN}\u2028b` });
+    createLogger({ fn: 'approval' }, { sink: (line) => lines.push(line), now: () => 1 }).info('request refused', {
+      name: FORGED,
+      entry: `a${CLEAR_SCREEN}\u2028b`,
+    });
     expect(lines).toHaveLength(1);
     expect(lines[0]).not.toMatch(/[\u0000-\u001f]/);
     expect(JSON.parse(lines[0] ?? '')).toMatchObject({ msg: 'request refused', name: FORGED });
@@ -63,16 +80,31 @@ describe('terminal text', () => {
 });
 
 describe('what tricenter upload says about the ingest', () => {
-  const upload: UploadResult = { app: { namespace: 'demo', name: 'web-demo' }, bucket: 'b', key: 'bundles/demo/web-demo.tar.gz', etag: 'E1', size: 10, outcome: '/apps/demo/web-demo/bundle?format=tar.gz&etag=E1' };
+  const upload: UploadResult = {
+    app: { namespace: 'demo', name: 'web-demo' },
+    bucket: 'b',
+    key: 'bundles/demo/web-demo.tar.gz',
+    etag: 'E1',
+    size: 10,
+    outcome: '/apps/demo/web-demo/bundle?format=tar.gz&etag=E1',
+  };
 
   it('the run it started, or that nothing changed', () => {
-    expect(describeIngest(upload, { status: 'completed', outcome: 'run-started', runId: 'run-9', releaseId: 'r9' }, 0)).toBe('demo/web-demo: run run-9 started (release r9)');
-    expect(describeIngest(upload, { status: 'completed', outcome: 'unchanged', runId: 'run-8' }, 0)).toBe('demo/web-demo: unchanged, this publishVersion is already the current release (run run-8)');
+    expect(describeIngest(upload, { status: 'completed', outcome: 'run-started', runId: 'run-9', releaseId: 'r9' }, 0)).toBe(
+      'demo/web-demo: run run-9 started (release r9)',
+    );
+    expect(describeIngest(upload, { status: 'completed', outcome: 'unchanged', runId: 'run-8' }, 0)).toBe(
+      'demo/web-demo: unchanged, this publishVersion is already the current release (run run-8)',
+    );
   });
 
   it('a refusal or no answer in time is an error carrying the reason', () => {
-    expect(() => describeIngest(upload, { status: 'completed', outcome: 'failed', error: 'app.yaml (document 2): bad' }, 0)).toThrow('demo/web-demo: the bundle was refused: app.yaml (document 2): bad');
-    expect(() => describeIngest(upload, { status: 'pending' }, 120_000)).toThrow(/no ingest outcome for bundles\/demo\/web-demo\.tar\.gz \(etag E1\) after 120 s/);
+    expect(() => describeIngest(upload, { status: 'completed', outcome: 'failed', error: 'app.yaml (document 2): bad' }, 0)).toThrow(
+      'demo/web-demo: the bundle was refused: app.yaml (document 2): bad',
+    );
+    expect(() => describeIngest(upload, { status: 'pending' }, 120_000)).toThrow(
+      /no ingest outcome for bundles\/demo\/web-demo\.tar\.gz \(etag E1\) after 120 s/,
+    );
   });
 });
 
@@ -81,7 +113,9 @@ describe('tricenter plan', () => {
     const { Command } = await import('commander');
     const { register } = await import('#cli/commands/render.ts');
     const { variantOfWebDemo } = await import('../e2e/bundles.ts');
-    const dir = variantOfWebDemo({ 'app.yaml': (text) => text.replace('name: deploy-cluster1-beijing', 'name: "deploy\\e[2J\\nSTEP 9. forged"') });
+    const dir = variantOfWebDemo({
+      'app.yaml': (text) => text.replace('name: deploy-cluster1-beijing', 'name: "deploy\\e[2J\\nSTEP 9. forged"'),
+    });
     const program = new Command().exitOverride();
     register(program);
     const written: string[] = [];

@@ -25,7 +25,13 @@ export function describeBundleSourceContract(label: string, makeSource: () => Bu
       const got = await source.get(bucket, 'bundles/demo/web-demo.yaml');
       expect(new TextDecoder().decode(got.data)).toBe('kind: Application\n');
       expect(got).toMatchObject({ etag: put.etag, size: 18 });
-      expect(await source.head(bucket, 'bundles/demo/web-demo.yaml')).toEqual({ bucket, key: 'bundles/demo/web-demo.yaml', etag: put.etag, size: 18, lastModified: expect.any(Number) });
+      expect(await source.head(bucket, 'bundles/demo/web-demo.yaml')).toEqual({
+        bucket,
+        key: 'bundles/demo/web-demo.yaml',
+        etag: put.etag,
+        size: 18,
+        lastModified: expect.any(Number),
+      });
     });
 
     it('reports a missing object', async () => {

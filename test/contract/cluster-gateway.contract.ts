@@ -54,7 +54,10 @@ function configMap(app: AppRef, name: string, data: Record<string, string>, labe
 /** The same object rendered for another application (render stamps the ownership labels), optionally with a resource policy. */
 function renderedFor(object: KubeObject, app: AppRef, policy?: string): KubeObject {
   const annotations = policy ? { [ANNOTATION_RESOURCE_POLICY]: policy } : undefined;
-  return { ...object, metadata: { ...object.metadata, labels: { ...object.metadata.labels, ...ownership(app) }, ...(annotations ? { annotations } : {}) } };
+  return {
+    ...object,
+    metadata: { ...object.metadata, labels: { ...object.metadata.labels, ...ownership(app) }, ...(annotations ? { annotations } : {}) },
+  };
 }
 
 function deployment(app: AppRef, name: string, options: { replicas?: number; image?: string } = {}): KubeObject {
@@ -135,7 +138,11 @@ export function describeClusterGatewayContract(label: string, setup: () => Promi
 
     const readObject = async (name: string, target: ObjectRef): Promise<KubernetesObject | undefined> => {
       try {
-        return await client(name).read({ apiVersion: target.apiVersion, kind: target.kind, metadata: { name: target.name, namespace: target.namespace } });
+        return await client(name).read({
+          apiVersion: target.apiVersion,
+          kind: target.kind,
+          metadata: { name: target.name, namespace: target.namespace },
+        });
       } catch (err) {
         if (err instanceof ApiException && err.code === 404) return undefined;
         throw err;
@@ -199,8 +206,22 @@ export function describeClusterGatewayContract(label: string, setup: () => Promi
       const deploy = deployment(app, 'web', { replicas: 2 });
       await gateway.apply(cluster, [cm, deploy]);
       const intruder = client(cluster);
-      await intruder.patch({ ...cm, data: { color: 'red' } } as KubernetesObject, undefined, undefined, 'intruder', undefined, PatchStrategy.MergePatch);
-      await intruder.patch({ ...deploy, spec: { replicas: 5 } } as KubernetesObject, undefined, undefined, 'intruder', undefined, PatchStrategy.MergePatch);
+      await intruder.patch(
+        { ...cm, data: { color: 'red' } } as KubernetesObject,
+        undefined,
+        undefined,
+        'intruder',
+        undefined,
+        PatchStrategy.MergePatch,
+      );
+      await intruder.patch(
+        { ...deploy, spec: { replicas: 5 } } as KubernetesObject,
+        undefined,
+        undefined,
+        'intruder',
+        undefined,
+        PatchStrategy.MergePatch,
+      );
       expect(((await readObject(cluster, ref(cm))) as { data?: Record<string, string> }).data?.color).toBe('red');
 
       const result = await gateway.apply(cluster, [cm, deploy]);
@@ -239,7 +260,11 @@ export function describeClusterGatewayContract(label: string, setup: () => Promi
       await waitHealthy(gateway, cluster, [ref(good)]);
       const report = await gateway.health(cluster, [ref(good), ref(bad)]);
       expect(report.healthy).toBe(false);
-      expect(report.objects[1]).toMatchObject({ ref: ref(bad), healthy: false, reason: expect.stringMatching(/0\/1 ready|not yet observed/) });
+      expect(report.objects[1]).toMatchObject({
+        ref: ref(bad),
+        healthy: false,
+        reason: expect.stringMatching(/0\/1 ready|not yet observed/),
+      });
     });
 
     it('prunes only owned objects that are not kept', async () => {
@@ -289,7 +314,9 @@ export function describeClusterGatewayContract(label: string, setup: () => Promi
       const deploy = deployment(app, 'web', { replicas: 3 });
       await gateway.apply(cluster, [deploy, configMap(app, 'web', { a: 'b' })]);
       await waitHealthy(gateway, cluster, [ref(deploy)]);
-      expect(await gateway.workloads(cluster, app)).toEqual([{ ref: ref(deploy), desired: 3, ready: 3, upToDate: 3, available: 3, image: READY_IMAGE }]);
+      expect(await gateway.workloads(cluster, app)).toEqual([
+        { ref: ref(deploy), desired: 3, ready: 3, upToDate: 3, available: 3, image: READY_IMAGE },
+      ]);
       expect(await gateway.workloads(cluster, { namespace: app.namespace, name: 'nobody' })).toEqual([]);
     });
 
@@ -310,7 +337,9 @@ export function describeClusterGatewayContract(label: string, setup: () => Promi
       await gateway.apply(cluster, [victim]);
       const before = await readObject(cluster, ref(victim));
       const innocent = configMap(hijacker, 'hijack-extra', { a: 'b' });
-      const error = await rejection(gateway.apply(cluster, [innocent, renderedFor({ ...victim, data: { 'config.json': '{"db":"attacker"}' } }, hijacker)]));
+      const error = await rejection(
+        gateway.apply(cluster, [innocent, renderedFor({ ...victim, data: { 'config.json': '{"db":"attacker"}' } }, hijacker)]),
+      );
       expect(error.code).toBe('FORBIDDEN');
       expect(error.retryable).toBe(false);
       expect(error.message).toContain(`ConfigMap ${owner.namespace}/web`);
@@ -385,29 +414,25 @@ export function describeClusterGatewayContract(label: string, setup: () => Promi
       expect(namespace === undefined || namespace.metadata?.deletionTimestamp !== undefined).toBe(true);
     });
 
-    it(
-      'classifies an unreachable API server as UNREACHABLE and retryable, within the request timeout, and recovers',
-      async () => {
-        const target = harness.clusters[harness.clusters.length - 1] as string;
-        const app = { namespace: uniqueName('gwc-down'), name: 'web' };
-        const cm = configMap(app, 'web', { a: 'b' });
-        await harness.setApiReachable(target, false);
-        try {
-          const error = await rejection(gateway.apply(target, [cm]));
-          expect(error.code).toBe('UNREACHABLE');
-          expect(error.retryable).toBe(true);
-          const healthError = await rejection(gateway.health(target, [ref(cm)]));
-          expect(healthError.code).toBe('UNREACHABLE');
-          if (harness.clusters.length > 1) {
-            expect((await gateway.apply(cluster, [configMap(app, 'elsewhere', { a: 'b' })])).objects).toHaveLength(1);
-          }
-        } finally {
-          await harness.setApiReachable(target, true);
+    it('classifies an unreachable API server as UNREACHABLE and retryable, within the request timeout, and recovers', async () => {
+      const target = harness.clusters[harness.clusters.length - 1] as string;
+      const app = { namespace: uniqueName('gwc-down'), name: 'web' };
+      const cm = configMap(app, 'web', { a: 'b' });
+      await harness.setApiReachable(target, false);
+      try {
+        const error = await rejection(gateway.apply(target, [cm]));
+        expect(error.code).toBe('UNREACHABLE');
+        expect(error.retryable).toBe(true);
+        const healthError = await rejection(gateway.health(target, [ref(cm)]));
+        expect(healthError.code).toBe('UNREACHABLE');
+        if (harness.clusters.length > 1) {
+          expect((await gateway.apply(cluster, [configMap(app, 'elsewhere', { a: 'b' })])).objects).toHaveLength(1);
         }
-        await vi.waitFor(async () => expect((await gateway.apply(target, [cm])).objects).toHaveLength(1), { timeout: 15_000, interval: 200 });
-      },
-      // The bound: a gateway whose requests time out in a few seconds finishes this well within it.
-      45_000,
-    );
+      } finally {
+        await harness.setApiReachable(target, true);
+      }
+      await vi.waitFor(async () => expect((await gateway.apply(target, [cm])).objects).toHaveLength(1), { timeout: 15_000, interval: 200 });
+    }, // The bound: a gateway whose requests time out in a few seconds finishes this well within it.
+    45_000);
   });
 }

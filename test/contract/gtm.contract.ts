@@ -24,7 +24,16 @@ export interface GtmContractSubject {
   teardown?(): Promise<void>;
 }
 
-const MONITOR: GtmMonitorConfig = { protocol: 'HTTP', interval: 15, evaluationCount: 2, timeout: 2000, port: 80, host: 'contract.example.com', path: '/healthz', code: 500 };
+const MONITOR: GtmMonitorConfig = {
+  protocol: 'HTTP',
+  interval: 15,
+  evaluationCount: 2,
+  timeout: 2000,
+  port: 80,
+  host: 'contract.example.com',
+  path: '/healthz',
+  code: 500,
+};
 
 const byAddr = (list: GtmAddress[]) => [...list].sort((a, b) => (a.addr < b.addr ? -1 : 1));
 
@@ -34,7 +43,12 @@ export function describeGtmContract(label: string, setup: () => Promise<GtmContr
     let gtm: Gtm;
     const unique = () => `ct-${randomBytes(4).toString('hex')}`;
     const addrs = (prefix: string, n: number, mode: GtmAddress['mode'] = 'SMART'): GtmAddress[] =>
-      Array.from({ length: n }, (_, i) => ({ addr: `127.0.${prefix}.${i + 1}`, mode, weight: i + 1, remark: `tricenter:contract/app@c${i + 1}` }));
+      Array.from({ length: n }, (_, i) => ({
+        addr: `127.0.${prefix}.${i + 1}`,
+        mode,
+        weight: i + 1,
+        remark: `tricenter:contract/app@c${i + 1}`,
+      }));
 
     beforeAll(async () => {
       subject = await setup();
@@ -50,7 +64,17 @@ export function describeGtmContract(label: string, setup: () => Promise<GtmContr
       const { poolId, monitorConfigId } = await gtm.createPool({ name, type: 'IPV4', lbaStrategy: 'ALL_RR', addresses, monitor: MONITOR });
       expect(monitorConfigId).toBeTruthy();
       const listed = (await gtm.listPools()).filter((p) => p.name === name);
-      expect(listed).toEqual([expect.objectContaining({ id: poolId, name, type: 'IPV4', lbaStrategy: 'ALL_RR', addrCount: 2, monitorConfigId, monitorStatus: 'OPEN' })]);
+      expect(listed).toEqual([
+        expect.objectContaining({
+          id: poolId,
+          name,
+          type: 'IPV4',
+          lbaStrategy: 'ALL_RR',
+          addrCount: 2,
+          monitorConfigId,
+          monitorStatus: 'OPEN',
+        }),
+      ]);
       const pool = await gtm.getPool(poolId);
       expect(byAddr(pool.addresses)).toEqual(addresses);
       expect(await gtm.getMonitor(monitorConfigId!)).toEqual(MONITOR);
@@ -86,15 +110,30 @@ export function describeGtmContract(label: string, setup: () => Promise<GtmContr
       const prefix = unique();
       const paged = subject.makeGtm({ pageSize: 2 });
       const ids: string[] = [];
-      for (let i = 0; i < 5; i++) ids.push((await paged.createPool({ name: `${prefix}-${i}`, type: 'IPV4', lbaStrategy: 'ALL_RR', addresses: addrs('13', 1) })).poolId);
+      for (let i = 0; i < 5; i++)
+        ids.push(
+          (await paged.createPool({ name: `${prefix}-${i}`, type: 'IPV4', lbaStrategy: 'ALL_RR', addresses: addrs('13', 1) })).poolId,
+        );
       const listed = (await paged.listPools()).filter((p) => p.name.startsWith(prefix));
       expect(listed.map((p) => p.id).sort()).toEqual([...ids].sort());
     });
 
     it('creates, lists, reads and updates an access strategy', async () => {
       const name = unique();
-      const primary = await gtm.createPool({ name: `${name}-primary`, type: 'IPV4', lbaStrategy: 'ALL_RR', addresses: addrs('14', 2), monitor: MONITOR });
-      const failover = await gtm.createPool({ name: `${name}-failover`, type: 'IPV4', lbaStrategy: 'ALL_RR', addresses: addrs('15', 1), monitor: MONITOR });
+      const primary = await gtm.createPool({
+        name: `${name}-primary`,
+        type: 'IPV4',
+        lbaStrategy: 'ALL_RR',
+        addresses: addrs('14', 2),
+        monitor: MONITOR,
+      });
+      const failover = await gtm.createPool({
+        name: `${name}-failover`,
+        type: 'IPV4',
+        lbaStrategy: 'ALL_RR',
+        addresses: addrs('15', 1),
+        monitor: MONITOR,
+      });
       const input: GtmStrategyInput = {
         name,
         primaryPoolType: 'IPV4',
@@ -108,7 +147,12 @@ export function describeGtmContract(label: string, setup: () => Promise<GtmContr
       const { strategyId } = await gtm.createStrategy(input);
       expect((await gtm.listStrategies()).filter((s) => s.name === name)).toEqual([{ id: strategyId, name }]);
       expect(await gtm.getStrategy(strategyId)).toEqual({ ...input, id: strategyId, accessMode: 'AUTO' });
-      const changed = { ...input, minAvailable: 2, primary: [{ poolId: failover.poolId, weight: 1 }], failover: [{ poolId: primary.poolId, weight: 1 }] };
+      const changed = {
+        ...input,
+        minAvailable: 2,
+        primary: [{ poolId: failover.poolId, weight: 1 }],
+        failover: [{ poolId: primary.poolId, weight: 1 }],
+      };
       await gtm.updateStrategy(strategyId, changed);
       expect(await gtm.getStrategy(strategyId)).toEqual({ ...changed, id: strategyId, accessMode: 'AUTO' });
       await gtm.updateStrategy(strategyId, { ...changed, failover: [] });

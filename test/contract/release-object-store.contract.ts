@@ -17,7 +17,10 @@ export interface ReleaseObjectStoreFixture {
 const bytes = (text: string) => new TextEncoder().encode(text);
 const digestOf = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 
-export function describeReleaseObjectStoreContract(label: string, make: () => ReleaseObjectStoreFixture | Promise<ReleaseObjectStoreFixture>): void {
+export function describeReleaseObjectStoreContract(
+  label: string,
+  make: () => ReleaseObjectStoreFixture | Promise<ReleaseObjectStoreFixture>,
+): void {
   describe(`ReleaseObjectStore contract: ${label}`, () => {
     let f: ReleaseObjectStoreFixture;
     beforeEach(async () => {

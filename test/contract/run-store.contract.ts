@@ -1,7 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConflictError, NotFoundError } from '#shared/core/errors.ts';
 import type { AppRef } from '#shared/model/ownership.ts';
-import { transitionRun, type AppRecord, type Release, type RejectedUpload, type TrafficClaim, type RunStore } from '#shared/ports/run-store.port.ts';
+import {
+  transitionRun,
+  type AppRecord,
+  type Release,
+  type RejectedUpload,
+  type TrafficClaim,
+  type RunStore,
+} from '#shared/ports/run-store.port.ts';
 import { createRun, next } from '#shared/workflow/decider.ts';
 import type { Run } from '#shared/workflow/run.ts';
 
@@ -26,7 +33,16 @@ function release(id: string, createdAt: number, forApp: AppRef = app): Release {
       app: forApp,
       publishVersion: `v-${id}`,
       contentHash: `sha256:${id}`,
-      steps: [{ name: 'deploy', type: 'deploy', needsApproval: false, parallelism: 5, timeoutMs: 600_000, targets: [{ cluster: 'c1', packs: [] }] }],
+      steps: [
+        {
+          name: 'deploy',
+          type: 'deploy',
+          needsApproval: false,
+          parallelism: 5,
+          timeoutMs: 600_000,
+          targets: [{ cluster: 'c1', packs: [] }],
+        },
+      ],
     },
   };
 }
@@ -46,19 +62,35 @@ export function describeRunStoreContract(label: string, makeStore: () => RunStor
     });
 
     describe('rejected uploads', () => {
-      const rejected = (key: string, etag = 'E1', at = 1_000): RejectedUpload => ({ source: { bucket: 'bundles', key, etag }, reason: `object key ${JSON.stringify(key)}: bad`, at });
+      const rejected = (key: string, etag = 'E1', at = 1_000): RejectedUpload => ({
+        source: { bucket: 'bundles', key, etag },
+        reason: `object key ${JSON.stringify(key)}: bad`,
+        at,
+      });
 
       it('records an upload once per bucket + key + eTag and keeps the first record', async () => {
         expect(await store.recordRejectedUpload(rejected('bundles/rt/web.YAML'))).toEqual(rejected('bundles/rt/web.YAML'));
-        expect(await store.recordRejectedUpload({ ...rejected('bundles/rt/web.YAML'), reason: 'later', at: 9_000 })).toEqual(rejected('bundles/rt/web.YAML'));
+        expect(await store.recordRejectedUpload({ ...rejected('bundles/rt/web.YAML'), reason: 'later', at: 9_000 })).toEqual(
+          rejected('bundles/rt/web.YAML'),
+        );
         await store.recordRejectedUpload(rejected('bundles/rt/web.YAML', 'E2', 2_000));
-        expect((await store.listRejectedUploads('bundles/rt/')).items).toEqual([rejected('bundles/rt/web.YAML'), rejected('bundles/rt/web.YAML', 'E2', 2_000)]);
+        expect((await store.listRejectedUploads('bundles/rt/')).items).toEqual([
+          rejected('bundles/rt/web.YAML'),
+          rejected('bundles/rt/web.YAML', 'E2', 2_000),
+        ]);
       });
 
       it('lists one folder in key order, page by page, and nothing of a folder that only shares its first letters', async () => {
-        const keys = ['bundles/rt/sub/evil.yaml', 'bundles/rt/%2e%2e.yaml', 'bundles/rt/w\u0435b.yaml', 'bundles/rt/web.YAML', 'bundles/rt/x_%.yaml'];
+        const keys = [
+          'bundles/rt/sub/evil.yaml',
+          'bundles/rt/%2e%2e.yaml',
+          'bundles/rt/w\u0435b.yaml',
+          'bundles/rt/web.YAML',
+          'bundles/rt/x_%.yaml',
+        ];
         for (const key of keys) await store.recordRejectedUpload(rejected(key));
-        for (const key of ['bundles/rtx/a.YAML', 'bundles/r/a.YAML', 'bundles/RT/a.yaml', 'bundles/web.yaml']) await store.recordRejectedUpload(rejected(key));
+        for (const key of ['bundles/rtx/a.YAML', 'bundles/r/a.YAML', 'bundles/RT/a.yaml', 'bundles/web.yaml'])
+          await store.recordRejectedUpload(rejected(key));
         const first = await store.listRejectedUploads('bundles/rt/', { limit: 2 });
         expect(first.nextCursor).toEqual(expect.any(String));
         const second = await store.listRejectedUploads('bundles/rt/', { limit: 2, cursor: first.nextCursor! });
@@ -75,24 +107,37 @@ export function describeRunStoreContract(label: string, makeStore: () => RunStor
         expect(await store.recordRejectedUpload({ ...rejected(long), reason: 'again' })).toEqual(rejected(long));
         // A cursor of another folder's listing never reads outside the folder asked for.
         const elsewhere = await store.listRejectedUploads('bundles/', { limit: 1 });
-        await expect(store.listRejectedUploads('bundles/rt/', { limit: 2, cursor: elsewhere.nextCursor! })).rejects.toThrow(/is not one this store returned/);
+        await expect(store.listRejectedUploads('bundles/rt/', { limit: 2, cursor: elsewhere.nextCursor! })).rejects.toThrow(
+          /is not one this store returned/,
+        );
       });
     });
 
     describe('traffic claims', () => {
-      const claim = (resource: string, forApp: AppRef = app, claimedAt = 1_000): TrafficClaim => ({ resource, app: forApp, instanceId: 'gtm-1', domain: 'web-demo.example.com', claimedAt });
+      const claim = (resource: string, forApp: AppRef = app, claimedAt = 1_000): TrafficClaim => ({
+        resource,
+        app: forApp,
+        instanceId: 'gtm-1',
+        domain: 'web-demo.example.com',
+        claimedAt,
+      });
 
       it('gives a resource to its first claimant and shows everyone else that holder', async () => {
         expect(await store.getTrafficClaim('domain/web-demo.example.com')).toBeUndefined();
         expect(await store.claimTraffic(claim('domain/web-demo.example.com'))).toEqual(claim('domain/web-demo.example.com'));
         // The holder claiming again keeps its claim as it was.
         expect(await store.claimTraffic(claim('domain/web-demo.example.com', app, 5_000))).toEqual(claim('domain/web-demo.example.com'));
-        expect(await store.claimTraffic(claim('domain/web-demo.example.com', otherApp, 6_000))).toEqual(claim('domain/web-demo.example.com'));
+        expect(await store.claimTraffic(claim('domain/web-demo.example.com', otherApp, 6_000))).toEqual(
+          claim('domain/web-demo.example.com'),
+        );
         expect(await store.getTrafficClaim('domain/web-demo.example.com')).toEqual(claim('domain/web-demo.example.com'));
       });
 
       it('lets exactly one of two concurrent claimants hold a resource', async () => {
-        const holders = await Promise.all([store.claimTraffic(claim('gtm-instance/gtm-1', app)), store.claimTraffic(claim('gtm-instance/gtm-1', otherApp))]);
+        const holders = await Promise.all([
+          store.claimTraffic(claim('gtm-instance/gtm-1', app)),
+          store.claimTraffic(claim('gtm-instance/gtm-1', otherApp)),
+        ]);
         expect(holders[0]).toEqual(holders[1]);
         expect(await store.getTrafficClaim('gtm-instance/gtm-1')).toEqual(holders[0]);
       });
@@ -106,7 +151,9 @@ export function describeRunStoreContract(label: string, makeStore: () => RunStor
         expect(await store.getTrafficClaim('gtm-instance/gtm-1')).toBeUndefined();
         expect(await store.getTrafficClaim('gtm-instance/gtm-2')).toEqual(claim('gtm-instance/gtm-2', otherApp));
         expect(await store.releaseTrafficClaims(app)).toEqual([]);
-        expect(await store.claimTraffic(claim('gtm-instance/gtm-1', otherApp, 7_000))).toEqual(claim('gtm-instance/gtm-1', otherApp, 7_000));
+        expect(await store.claimTraffic(claim('gtm-instance/gtm-1', otherApp, 7_000))).toEqual(
+          claim('gtm-instance/gtm-1', otherApp, 7_000),
+        );
       });
     });
 
@@ -120,7 +167,14 @@ export function describeRunStoreContract(label: string, makeStore: () => RunStor
       });
 
       it('lists one application newest first, page by page', async () => {
-        for (const [id, at] of [['a', 100], ['b', 300], ['c', 200], ['d', 300], ['e', 50]] as const) await store.putRelease(release(id, at));
+        for (const [id, at] of [
+          ['a', 100],
+          ['b', 300],
+          ['c', 200],
+          ['d', 300],
+          ['e', 50],
+        ] as const)
+          await store.putRelease(release(id, at));
         await store.putRelease(release('x', 1_000, otherApp));
         const first = await store.listReleases(app, { limit: 2 });
         expect(first.items.map((r) => r.id)).toEqual(['d', 'b']);
@@ -249,7 +303,10 @@ export function describeRunStoreContract(label: string, makeStore: () => RunStor
         expect(second).toMatchObject({ claimed: false, record: { status: 'in-progress' } });
         await store.completeIngest(first.record, { outcome: 'run-started', runId: 'run-1', releaseId: 'r1' }, 1_002);
         const third = await store.claimIngest(source, 10_000_000);
-        expect(third).toMatchObject({ claimed: false, record: { status: 'completed', result: { outcome: 'run-started', runId: 'run-1' } } });
+        expect(third).toMatchObject({
+          claimed: false,
+          record: { status: 'completed', result: { outcome: 'run-started', runId: 'run-1' } },
+        });
         const otherEtag = await store.claimIngest({ ...source, etag: 'FFFF' }, 1_003);
         expect(otherEtag.claimed).toBe(true);
       });
@@ -281,9 +338,21 @@ export function describeRunStoreContract(label: string, makeStore: () => RunStor
 
     describe('API idempotency keys', () => {
       it('binds a key to its first request and shows later callers that binding, never replacing it', async () => {
-        expect(await store.claimIdempotencyKey('key-1', 'POST demo/web-demo approve', 1_000)).toEqual({ claimed: true, request: 'POST demo/web-demo approve', claimedAt: 1_000 });
-        expect(await store.claimIdempotencyKey('key-1', 'POST demo/web-demo approve', 2_000)).toEqual({ claimed: false, request: 'POST demo/web-demo approve', claimedAt: 1_000 });
-        expect(await store.claimIdempotencyKey('key-1', 'POST demo/other reject', 3_000)).toEqual({ claimed: false, request: 'POST demo/web-demo approve', claimedAt: 1_000 });
+        expect(await store.claimIdempotencyKey('key-1', 'POST demo/web-demo approve', 1_000)).toEqual({
+          claimed: true,
+          request: 'POST demo/web-demo approve',
+          claimedAt: 1_000,
+        });
+        expect(await store.claimIdempotencyKey('key-1', 'POST demo/web-demo approve', 2_000)).toEqual({
+          claimed: false,
+          request: 'POST demo/web-demo approve',
+          claimedAt: 1_000,
+        });
+        expect(await store.claimIdempotencyKey('key-1', 'POST demo/other reject', 3_000)).toEqual({
+          claimed: false,
+          request: 'POST demo/web-demo approve',
+          claimedAt: 1_000,
+        });
         expect((await store.claimIdempotencyKey('key-2', 'POST demo/other reject', 3_000)).claimed).toBe(true);
         expect(await store.getIngest({ bucket: 'idempotency-key:key-1', key: '', etag: '' })).toBeUndefined();
       });

@@ -15,7 +15,10 @@ const record = (absent: number): TrafficRecord => ({
   history: { pools: { 'pool-beijing': { '127.0.0.2': { cluster: 'cluster1-beijing', absent } } }, observedAt: 1_000 + absent },
 });
 
-export function describeTrafficHistoryContract(label: string, make: () => Promise<{ history: TrafficHistoryStore; runStore?: RunStore }>): void {
+export function describeTrafficHistoryContract(
+  label: string,
+  make: () => Promise<{ history: TrafficHistoryStore; runStore?: RunStore }>,
+): void {
   describe(`TrafficHistoryStore contract: ${label}`, () => {
     it('creates once, then replaces only at the expected version', async () => {
       const { history } = await make();

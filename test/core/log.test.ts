@@ -7,7 +7,14 @@ describe('logger', () => {
     const log = memoryLogger({ fn: 'deploy-step', requestId: 'req-1' });
     log.child({ runId: 'run-9' }).info('applied', { cluster: 'cluster1-beijing' });
     expect(log.lines).toEqual([
-      expect.objectContaining({ level: 'info', msg: 'applied', fn: 'deploy-step', requestId: 'req-1', runId: 'run-9', cluster: 'cluster1-beijing' }),
+      expect.objectContaining({
+        level: 'info',
+        msg: 'applied',
+        fn: 'deploy-step',
+        requestId: 'req-1',
+        runId: 'run-9',
+        cluster: 'cluster1-beijing',
+      }),
     ]);
     expect(typeof log.lines[0]?.ts).toBe('number');
   });
@@ -24,8 +31,15 @@ describe('logger', () => {
 
 describe('errors', () => {
   it('names file, document, object and field', () => {
-    const err = new BundleError('unknown trait type "foo"', { file: 'app.yaml', document: 3, object: 'Policy demo/x', field: 'properties.components[0].traits[0].type' });
-    expect(err.message).toBe('app.yaml (document 4, Policy demo/x) field properties.components[0].traits[0].type: unknown trait type "foo"');
+    const err = new BundleError('unknown trait type "foo"', {
+      file: 'app.yaml',
+      document: 3,
+      object: 'Policy demo/x',
+      field: 'properties.components[0].traits[0].type',
+    });
+    expect(err.message).toBe(
+      'app.yaml (document 4, Policy demo/x) field properties.components[0].traits[0].type: unknown trait type "foo"',
+    );
     expect(describeLocation(undefined)).toBe('');
   });
 });

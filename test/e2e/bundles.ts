@@ -16,4 +16,5 @@ export function variantOfWebDemo(edits: Record<string, (text: string) => string>
   return dir;
 }
 
-export const bumpVersion = (version: string) => (text: string) => text.replace('app.oam.dev/publishVersion: version8', `app.oam.dev/publishVersion: ${version}`);
+export const bumpVersion = (version: string) => (text: string) =>
+  text.replace('app.oam.dev/publishVersion: version8', `app.oam.dev/publishVersion: ${version}`);

@@ -51,10 +51,25 @@ describe('chaos: duplicates, reordering and crashes between apply and record', (
         await client.upload(app, packed);
       }),
     );
-    const atGate = (app: AppRef) => waitFor(() => client.status(app), (s) => s.phase === 'workflowSuspending', 120_000, `${app.namespace} at the gate`);
+    const atGate = (app: AppRef) =>
+      waitFor(
+        () => client.status(app),
+        (s) => s.phase === 'workflowSuspending',
+        120_000,
+        `${app.namespace} at the gate`,
+      );
     await Promise.all(apps.map(atGate));
     await Promise.all(apps.map((app) => client.decide(app, 'approve')));
-    const finals = await Promise.all(apps.map((app) => waitFor(() => client.status(app), (s) => s.phase === 'running', 120_000, `${app.namespace} running`)));
+    const finals = await Promise.all(
+      apps.map((app) =>
+        waitFor(
+          () => client.status(app),
+          (s) => s.phase === 'running',
+          120_000,
+          `${app.namespace} running`,
+        ),
+      ),
+    );
 
     expect(twin.faultStats?.duplicated).toBeGreaterThan(0);
     expect(twin.faultStats?.crashed).toBeGreaterThan(0);

@@ -11,7 +11,9 @@ import { startLocalTwin, type LocalTwin, type LocalTwinOptions } from '#local/tw
 export const WEB_DEMO: AppRef = { namespace: 'demo', name: 'web-demo' };
 
 /** A local twin in a temp folder, on free ports, tuned for tests (fast timers, no ready delay). */
-export async function startTestTwin(overrides: Partial<LocalTwinOptions> = {}): Promise<{ twin: LocalTwin; client: ApiClient; cleanup(): Promise<void> }> {
+export async function startTestTwin(
+  overrides: Partial<LocalTwinOptions> = {},
+): Promise<{ twin: LocalTwin; client: ApiClient; cleanup(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'tricenter-e2e-'));
   const twin = await startLocalTwin({
     dir,
@@ -37,7 +39,12 @@ export async function startTestTwin(overrides: Partial<LocalTwinOptions> = {}): 
 }
 
 /** Polls until `accept` holds, failing with the last value seen after `timeoutMs`. */
-export async function waitFor<T>(read: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 20_000, what = 'condition'): Promise<T> {
+export async function waitFor<T>(
+  read: () => Promise<T>,
+  accept: (value: T) => boolean,
+  timeoutMs = 20_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: T | undefined;
   let lastError: unknown;
@@ -50,11 +57,18 @@ export async function waitFor<T>(read: () => Promise<T>, accept: (value: T) => b
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(last)}${lastError ? `; last error: ${String(lastError)}` : ''}`);
+  throw new Error(
+    `timed out waiting for ${what}; last value: ${JSON.stringify(last)}${lastError ? `; last error: ${String(lastError)}` : ''}`,
+  );
 }
 
 export function waitForPhase(client: ApiClient, phase: AppStatus['phase'], timeoutMs?: number): Promise<AppStatus> {
-  return waitFor(() => client.status(WEB_DEMO), (s) => s.phase === phase, timeoutMs, `phase ${phase}`);
+  return waitFor(
+    () => client.status(WEB_DEMO),
+    (s) => s.phase === phase,
+    timeoutMs,
+    `phase ${phase}`,
+  );
 }
 
 export interface PodAnswer {

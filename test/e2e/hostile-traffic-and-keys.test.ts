@@ -49,7 +49,13 @@ function gtmConfig(twin: LocalTwin): string {
     domain,
     ttl,
     config,
-    pools: pools.map((p) => ({ id: p.id, name: p.name, lba: p.lbaStrategy, monitor: p.monitorConfigId, addresses: p.addresses.map((a) => [a.addr, a.mode]) })),
+    pools: pools.map((p) => ({
+      id: p.id,
+      name: p.name,
+      lba: p.lbaStrategy,
+      monitor: p.monitorConfigId,
+      addresses: p.addresses.map((a) => [a.addr, a.mode]),
+    })),
     monitors: monitors.map((m) => ({ id: m.id, status: m.status, extendInfo: m.extendInfo })),
     strategies: strategies.map((st) => ({ id: st.id, name: st.name, primary: st.defaultPoolIds, failover: st.failoverPoolIds })),
   });
@@ -79,7 +85,12 @@ describe('hostile tenant: GTM hijack and key tricks, refused with nothing change
   beforeAll(async () => {
     ({ twin, client, cleanup } = await startTestTwin({ logger, clustersFile: registryWithOverlappingTenant() }));
     await deploySeedToRunning(client);
-    await waitFor(async () => twin.gtm.state().pools.filter((p) => p.addresses.length > 0).length, (n) => n === 2, 30_000, 'web-demo pools in GTM');
+    await waitFor(
+      async () => twin.gtm.state().pools.filter((p) => p.addresses.length > 0).length,
+      (n) => n === 2,
+      30_000,
+      'web-demo pools in GTM',
+    );
     store = new SqliteRunStore({ path: twin.endpoints.store });
     await twin.reconcileTraffic();
     gtmBefore = gtmNow();
@@ -91,9 +102,21 @@ describe('hostile tenant: GTM hijack and key tricks, refused with nothing change
   });
 
   it.each([
-    ["web-demo's domain on the default instance", (t: string) => t.replace('domain: hijack.example.com', `domain: ${DOMAIN}`), /GTM instance \S+ is claimed by application demo\/web-demo/],
-    ["web-demo's domain on another instance", (t: string) => t.replace('domain: hijack.example.com', `domain: ${DOMAIN}\n  gtmInstanceId: gtm-cn-other`), /domain web-demo\.example\.com is claimed by application demo\/web-demo/],
-    ["another domain on web-demo's (default) instance", (t: string) => t.replace('domain: hijack.example.com', 'domain: evil.example.com'), /GTM instance \S+ is claimed by application demo\/web-demo/],
+    [
+      "web-demo's domain on the default instance",
+      (t: string) => t.replace('domain: hijack.example.com', `domain: ${DOMAIN}`),
+      /GTM instance \S+ is claimed by application demo\/web-demo/,
+    ],
+    [
+      "web-demo's domain on another instance",
+      (t: string) => t.replace('domain: hijack.example.com', `domain: ${DOMAIN}\n  gtmInstanceId: gtm-cn-other`),
+      /domain web-demo\.example\.com is claimed by application demo\/web-demo/,
+    ],
+    [
+      "another domain on web-demo's (default) instance",
+      (t: string) => t.replace('domain: hijack.example.com', 'domain: evil.example.com'),
+      /GTM instance \S+ is claimed by application demo\/web-demo/,
+    ],
   ])('refuses a TrafficPolicy naming %s at ingest, creating nothing', async (_what, edit, refusal) => {
     const outcome = await upload(attackerBundle(edit));
     expect(outcome).toMatchObject({ status: 'completed', outcome: 'failed' });
@@ -107,7 +130,9 @@ describe('hostile tenant: GTM hijack and key tricks, refused with nothing change
   });
 
   it("refuses the reconcile of a policy that names an instance the twin serves with web-demo's: no GTM write, DNS unchanged", async () => {
-    const outcome = await upload(attackerBundle((t) => t.replace('domain: hijack.example.com', 'domain: evil.example.com\n  gtmInstanceId: gtm-cn-elsewhere')));
+    const outcome = await upload(
+      attackerBundle((t) => t.replace('domain: hijack.example.com', 'domain: evil.example.com\n  gtmInstanceId: gtm-cn-elsewhere')),
+    );
     expect(outcome).toMatchObject({ status: 'completed', outcome: 'run-started' });
     const refused = await waitFor(
       async () => logger.lines.find((l) => l.msg === 'traffic reconcile refused: outside its GTM claims' && l.app === 'rt/hijack'),
@@ -147,7 +172,10 @@ describe('hostile tenant: GTM hijack and key tricks, refused with nothing change
     expect(rejectedUploads.find((r) => r.source.key.includes('\u0435'))?.reason).toMatch(/non-ASCII/);
     expect((await client.status({ namespace: 'demo', name: 'web-demo' })).rejectedUploads).toHaveLength(keys.length);
     expect((await store.listRuns({ namespace: 'demo', name: 'web-demo' })).items).toHaveLength(runsBefore);
-    expect((await store.listApps({ limit: 100 })).items.map((r) => `${r.app.namespace}/${r.app.name}`).sort()).toEqual(['demo/web-demo', 'rt/hijack']);
+    expect((await store.listApps({ limit: 100 })).items.map((r) => `${r.app.namespace}/${r.app.name}`).sort()).toEqual([
+      'demo/web-demo',
+      'rt/hijack',
+    ]);
     expect(gtmNow()).toBe(gtmBefore);
   });
 
@@ -159,7 +187,11 @@ describe('hostile tenant: GTM hijack and key tricks, refused with nothing change
       body: (await packBundle('examples/web-demo')).data,
     });
     expect(response.status).toBe(400);
-    expect(((await response.json()) as { message: string }).message).toMatch(/object key "bundles\/demo\/web\.v2\.tar\.gz": the application name "web\.v2" is not a DNS-1123 label/);
-    expect(await new FolderBucket(twin.endpoints.bucket.root).list(twin.endpoints.bucket.name, { prefix: 'bundles/demo/' })).toEqual(before);
+    expect(((await response.json()) as { message: string }).message).toMatch(
+      /object key "bundles\/demo\/web\.v2\.tar\.gz": the application name "web\.v2" is not a DNS-1123 label/,
+    );
+    expect(await new FolderBucket(twin.endpoints.bucket.root).list(twin.endpoints.bucket.name, { prefix: 'bundles/demo/' })).toEqual(
+      before,
+    );
   });
 });

@@ -59,7 +59,12 @@ async function configMapOn(cluster: string, name: string): Promise<{ status: num
 
 describe('a release at the limits on the local twin', () => {
   it('deploys the first cluster from the bucket folder, without release objects ever being ingested', async () => {
-    const suspended = await waitFor(currentRun, (run) => run?.phase === 'workflowSuspending', 200_000, 'the first step done, the second waiting for approval');
+    const suspended = await waitFor(
+      currentRun,
+      (run) => run?.phase === 'workflowSuspending',
+      200_000,
+      'the first step done, the second waiting for approval',
+    );
     expect(suspended!.steps[0]).toMatchObject({ phase: 'succeeded', tasks: [{ cluster: 'c00', status: 'done' }] });
 
     expect((await twin.deps.gateway.listOwned('c00', BIG_APP)).filter((ref) => ref.kind === 'ConfigMap')).toHaveLength(1000);
@@ -72,7 +77,8 @@ describe('a release at the limits on the local twin', () => {
     // The watcher of bundles/ never saw them: one upload, one release, no failed ingest.
     expect((await twin.deps.store.listReleases(BIG_APP)).items).toHaveLength(1);
     expect((await twin.deps.store.getApp(BIG_APP))?.lastFailedIngest).toBeUndefined();
-    for (const object of objects.slice(0, 3)) expect(await twin.deps.store.getIngest({ bucket: LOCAL_BUCKET, key: object.key, etag: object.etag })).toBeUndefined();
+    for (const object of objects.slice(0, 3))
+      expect(await twin.deps.store.getIngest({ bucket: LOCAL_BUCKET, key: object.key, etag: object.etag })).toBeUndefined();
     // Generous bounds: rendering and applying 1,000 objects on a loaded 2-core machine; a bound, not a speed goal.
   }, 240_000);
 
@@ -85,11 +91,18 @@ describe('a release at the limits on the local twin', () => {
     // Someone with write access to the bucket (a tenant's OSS key, a hand copy) replaces c01's own pack.
     const own = target.packs.at(-1)!;
     const path = join(dir, LOCAL_BUCKET, 'releases', 'objects', `${own}.json`);
-    const poisoned = JSON.stringify([{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm-1', namespace: 'kube-system' }, data: { evil: 'yes' } }]);
+    const poisoned = JSON.stringify([
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm-1', namespace: 'kube-system' }, data: { evil: 'yes' } },
+    ]);
     await writeFile(path, poisoned);
 
     await client.decide(BIG_APP, 'approve');
-    const failed = await waitFor(currentRun, (r) => r?.steps[1]?.tasks[0]?.message?.includes('integrity') === true, 120_000, 'the task on c01 refused');
+    const failed = await waitFor(
+      currentRun,
+      (r) => r?.steps[1]?.tasks[0]?.message?.includes('integrity') === true,
+      120_000,
+      'the task on c01 refused',
+    );
     expect(failed!.steps[1]!.tasks[0]!.message).toContain(`release object ${own} failed its integrity check`);
     expect(await twin.deps.gateway.listOwned('c01', BIG_APP)).toEqual([]);
     expect((await readdir(join(dir, LOCAL_BUCKET, 'bundles', BIG_APP.namespace))).sort()).toEqual([`${BIG_APP.name}.yaml`]);

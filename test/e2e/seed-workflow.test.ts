@@ -38,7 +38,9 @@ describe('seed scenario: upload -> approval gate -> running', () => {
       ['deploy-cluster2-beijing', 'suspended'],
       ['deploy-cluster1-hangzhou', 'pending'],
     ]);
-    expect(workloadsOf(status, 'cluster1-beijing')).toEqual([expect.objectContaining({ name: 'web-demo', ready: '5/5', upToDate: 5, available: 5 })]);
+    expect(workloadsOf(status, 'cluster1-beijing')).toEqual([
+      expect.objectContaining({ name: 'web-demo', ready: '5/5', upToDate: 5, available: 5 }),
+    ]);
     // Only the clusters of steps already run are shown live; the others hold nothing of ours yet.
     for (const cluster of ['cluster2-beijing', 'cluster1-hangzhou']) {
       expect(await twin.deps.gateway.listOwned(cluster, WEB_DEMO)).toEqual([]);
@@ -67,7 +69,9 @@ describe('seed scenario: upload -> approval gate -> running', () => {
     expect(hangzhou.files['/config-file/config.json']).not.toContain('database-host');
 
     // Service and Ingress are the same everywhere; each Ingress has its own address.
-    const addresses = await Promise.all(twin.sandbox.clusters.map((c) => twin.deps.gateway.ingressAddresses(c.name, { namespace: 'demo', name: 'web-demo' })));
+    const addresses = await Promise.all(
+      twin.sandbox.clusters.map((c) => twin.deps.gateway.ingressAddresses(c.name, { namespace: 'demo', name: 'web-demo' })),
+    );
     expect(addresses).toEqual(twin.sandbox.clusters.map((c) => [c.ingressAddress]));
     expect(new Set(addresses.flat()).size).toBe(3);
   });
@@ -75,7 +79,9 @@ describe('seed scenario: upload -> approval gate -> running', () => {
   it('uploading the same publishVersion again, even repackaged, changes nothing', async () => {
     const before = await client.status(WEB_DEMO);
     // The same content as one multi-document YAML: another object key, so only publishVersion can tell.
-    const yaml = ['clusters.yaml', 'app-meta.yaml', 'app.yaml', 'traffic.yaml'].map((f) => readFileSync(`examples/web-demo/${f}`, 'utf8')).join('\n---\n');
+    const yaml = ['clusters.yaml', 'app-meta.yaml', 'app.yaml', 'traffic.yaml']
+      .map((f) => readFileSync(`examples/web-demo/${f}`, 'utf8'))
+      .join('\n---\n');
     const uploaded = await client.upload(WEB_DEMO, { app: WEB_DEMO, format: 'yaml', data: Buffer.from(yaml) });
     expect(uploaded.key).toBe('bundles/demo/web-demo.yaml');
     const ingested = await waitFor(

@@ -25,25 +25,46 @@ describe('tricenter traffic on the local twin', () => {
     ({ twin, client, cleanup } = await startTestTwin({ timerIntervalMs: 3_600_000 }));
     address = Object.fromEntries(twin.sandbox.clusters.map((c) => [c.name, c.ingressAddress]));
     await deploySeedToRunning(client);
-    await waitFor(async () => twin.gtm.state(), (s) => s.pools.length === 2 && s.pools.every((p) => p.addresses.length > 0) && s.strategies[0]?.failoverPoolIds.length === 1, 30_000, 'the seed pools');
+    await waitFor(
+      async () => twin.gtm.state(),
+      (s) => s.pools.length === 2 && s.pools.every((p) => p.addresses.length > 0) && s.strategies[0]?.failoverPoolIds.length === 1,
+      30_000,
+      'the seed pools',
+    );
   });
   afterAll(async () => cleanup?.());
 
-  const beijingAddresses = () => twin.gtm.state().pools.find((p) => p.name === beijingPool)?.addresses.map((a) => a.addr).sort();
+  const beijingAddresses = () =>
+    twin.gtm
+      .state()
+      .pools.find((p) => p.name === beijingPool)
+      ?.addresses.map((a) => a.addr)
+      .sort();
 
   it('status shows the pools with each address, its cluster and health, the strategy, and the DNS answer', async () => {
     const status = await trafficStatus(twin.endpoints, WEB_DEMO);
-    expect(status).toMatchObject({ domain: 'web-demo.example.com', ttl: 60, strategy: { primary: ['pool-beijing'], failover: ['pool-hangzhou'], serving: 'DEFAULT', minAvailable: 1 } });
+    expect(status).toMatchObject({
+      domain: 'web-demo.example.com',
+      ttl: 60,
+      strategy: { primary: ['pool-beijing'], failover: ['pool-hangzhou'], serving: 'DEFAULT', minAvailable: 1 },
+    });
     const pools = Object.fromEntries(status.pools.map((p) => [p.name, p]));
-    expect(pools['pool-beijing']).toMatchObject({ lbaStrategy: 'ALL_RR', healthCheck: { intervalS: 60, evaluationCount: 2, probeEveryMs: 300, host: 'web-demo.example.com', path: '/' } });
+    expect(pools['pool-beijing']).toMatchObject({
+      lbaStrategy: 'ALL_RR',
+      healthCheck: { intervalS: 60, evaluationCount: 2, probeEveryMs: 300, host: 'web-demo.example.com', path: '/' },
+    });
     expect(pools['pool-beijing']?.addresses.map((a) => [a.addr, a.cluster, a.health]).sort()).toEqual(
       [
         [address['cluster1-beijing'], 'cluster1-beijing', 'OK'],
         [address['cluster2-beijing'], 'cluster2-beijing', 'OK'],
       ].sort(),
     );
-    expect(pools['pool-hangzhou']?.addresses).toEqual([{ addr: address['cluster1-hangzhou'], cluster: 'cluster1-hangzhou', mode: 'SMART', health: 'OK' }]);
-    expect(Array.isArray(status.dns.answer) ? [...status.dns.answer].sort() : status.dns.answer).toEqual([address['cluster1-beijing'], address['cluster2-beijing']].sort());
+    expect(pools['pool-hangzhou']?.addresses).toEqual([
+      { addr: address['cluster1-hangzhou'], cluster: 'cluster1-hangzhou', mode: 'SMART', health: 'OK' },
+    ]);
+    expect(Array.isArray(status.dns.answer) ? [...status.dns.answer].sort() : status.dns.answer).toEqual(
+      [address['cluster1-beijing'], address['cluster2-beijing']].sort(),
+    );
     const text = formatTrafficStatus(status);
     expect(text).toContain('serving DEFAULT');
     expect(text).toMatch(/cluster1-hangzhou\s+SMART\s+OK/);
@@ -71,7 +92,11 @@ describe('tricenter traffic on the local twin', () => {
     const gtm = new AlidnsGtm({ endpoint, instanceId, credentials: { accessKeyId, accessKeySecret } });
     const summary = (await gtm.listPools()).find((p) => p.name === beijingPool);
     const pool = await gtm.getPool(summary?.id ?? '');
-    await gtm.updatePool(pool.id, { name: pool.name, lbaStrategy: pool.lbaStrategy, addresses: pool.addresses.filter((a) => a.addr === address['cluster1-beijing']) });
+    await gtm.updatePool(pool.id, {
+      name: pool.name,
+      lbaStrategy: pool.lbaStrategy,
+      addresses: pool.addresses.filter((a) => a.addr === address['cluster1-beijing']),
+    });
     expect(beijingAddresses()).toEqual([address['cluster1-beijing']]);
 
     const [planned] = await reconcileOnTwin(twin.endpoints, WEB_DEMO, { dryRun: true });
@@ -90,8 +115,17 @@ describe('tricenter traffic on the local twin', () => {
   });
 
   it('the CLI process prints the plan as JSON from the endpoints file alone', async () => {
-    const { stdout } = await run(process.execPath, ['bin/tricenter.mjs', 'traffic', 'plan', 'demo/web-demo', '--endpoints', twin.endpointsFile], { timeout: 50_000 });
-    const plans = JSON.parse(stdout) as Array<{ app: unknown; changes: unknown[]; desired: unknown; observations: Record<string, unknown> }>;
+    const { stdout } = await run(
+      process.execPath,
+      ['bin/tricenter.mjs', 'traffic', 'plan', 'demo/web-demo', '--endpoints', twin.endpointsFile],
+      { timeout: 50_000 },
+    );
+    const plans = JSON.parse(stdout) as Array<{
+      app: unknown;
+      changes: unknown[];
+      desired: unknown;
+      observations: Record<string, unknown>;
+    }>;
     expect(plans).toHaveLength(1);
     expect(plans[0]).toMatchObject({ app: WEB_DEMO, changes: [] });
     expect(plans[0]?.observations).toEqual({
@@ -102,6 +136,8 @@ describe('tricenter traffic on the local twin', () => {
   });
 
   it('names what is missing: an application the twin does not run', async () => {
-    await expect(reconcileOnTwin(twin.endpoints, { namespace: 'demo', name: 'nope' }, { dryRun: true })).rejects.toThrow(/demo\/nope has no current run/);
+    await expect(reconcileOnTwin(twin.endpoints, { namespace: 'demo', name: 'nope' }, { dryRun: true })).rejects.toThrow(
+      /demo\/nope has no current run/,
+    );
   });
 });

@@ -38,7 +38,11 @@ describe('seed scenario: traffic on the healthy centers', () => {
       instanceId: twin.endpoints.gtm.instanceId,
       credentials: { accessKeyId: twin.endpoints.gtm.accessKeyId, accessKeySecret: twin.endpoints.gtm.accessKeySecret },
     });
-  const poolAddresses = (name: string) => twin.gtm.state().pools.find((p) => p.name === name)?.addresses.map((a) => a.addr);
+  const poolAddresses = (name: string) =>
+    twin.gtm
+      .state()
+      .pools.find((p) => p.name === name)
+      ?.addresses.map((a) => a.addr);
 
   it('step 3: GTM holds pool-beijing (both Beijing addresses, ALL_RR) and pool-hangzhou, checked, primary Beijing, TTL 60', async () => {
     // The reconcile after the last step (and the timer) lands the Hangzhou address too.
@@ -61,9 +65,17 @@ describe('seed scenario: traffic on the healthy centers', () => {
       expect(JSON.parse(monitor?.extendInfo ?? '{}')).toMatchObject({ host: DOMAIN, path: '/' });
     }
     expect(state.strategies).toEqual([
-      expect.objectContaining({ accessMode: 'AUTO', defaultPoolIds: [beijing?.id], failoverPoolIds: [hangzhou?.id], defaultMinAvailableAddrNum: 1, effective: 'DEFAULT' }),
+      expect.objectContaining({
+        accessMode: 'AUTO',
+        defaultPoolIds: [beijing?.id],
+        failoverPoolIds: [hangzhou?.id],
+        defaultMinAvailableAddrNum: 1,
+        effective: 'DEFAULT',
+      }),
     ]);
-    expect((await resolveOnce(twin.endpoints.gtm.dns, DOMAIN)).sort()).toEqual([address['cluster1-beijing'], address['cluster2-beijing']].sort());
+    expect((await resolveOnce(twin.endpoints.gtm.dns, DOMAIN)).sort()).toEqual(
+      [address['cluster1-beijing'], address['cluster2-beijing']].sort(),
+    );
 
     // The drill reads the same picture back through the GTM API.
     const setup = await readDrillSetup(gtm(), WEB_DEMO);
@@ -145,8 +157,16 @@ describe('seed scenario: traffic on the healthy centers', () => {
     it('reports every switch beside its bound and says how the bound is taken locally', () => {
       expect(report.ok).toBe(true);
       expect(report.phases.map((p) => p.name)).toEqual(['all-healthy', 'primary-failing', 'primary-down', 'healed']);
-      expect(report.bound).toMatchObject({ localMs: 600, cloudS: 180, scaledIntervalMs: 300, evaluationCount: 2, ttlS: 60, probeIntervalScale: 0.005 });
-      for (const p of report.phases.slice(1)) expect(p.transition?.ratio).toBe(Math.round(((p.transition?.measuredMs ?? 0) / 600) * 100) / 100);
+      expect(report.bound).toMatchObject({
+        localMs: 600,
+        cloudS: 180,
+        scaledIntervalMs: 300,
+        evaluationCount: 2,
+        ttlS: 60,
+        probeIntervalScale: 0.005,
+      });
+      for (const p of report.phases.slice(1))
+        expect(p.transition?.ratio).toBe(Math.round(((p.transition?.measuredMs ?? 0) / 600) * 100) / 100);
       expect(report.notes.join('\n')).toMatch(/scaled by 0\.005/);
       expect(report.notes.join('\n')).toMatch(/TTL term .* is 0 here/);
       expect(progress.some((line) => line.includes('cluster1-beijing fails'))).toBe(true);
@@ -160,7 +180,9 @@ describe('seed scenario: traffic on the healthy centers', () => {
       const since = logger.lines.length;
       // More rounds than the removal threshold (3): an absent answer would have removed it by now.
       for (let round = 0; round < 4; round++) await twin.reconcileTraffic();
-      const unobserved = logger.lines.slice(since).filter((l) => l.msg === 'cluster not observed; its addresses are kept' && l.cluster === 'cluster1-beijing');
+      const unobserved = logger.lines
+        .slice(since)
+        .filter((l) => l.msg === 'cluster not observed; its addresses are kept' && l.cluster === 'cluster1-beijing');
       expect(unobserved.length).toBeGreaterThanOrEqual(4);
       expect(poolAddresses(POOL_BEIJING)).toContain(beijing1);
       // Its data plane still serves, so GTM keeps answering with it.

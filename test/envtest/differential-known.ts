@@ -37,13 +37,15 @@ const FORCE_ON_NON_APPLY: KnownDifference = {
 
 const IGNORED_STATUS_OWNED: KnownDifference = {
   id: 'D5',
-  summary: 'status sent to the main resource is ignored, yet kube-apiserver 1.20 gives its fields to the patching manager; the sandbox leaves them with their owner',
+  summary:
+    'status sent to the main resource is ignored, yet kube-apiserver 1.20 gives its fields to the patching manager; the sandbox leaves them with their owner',
   paths: ['body.metadata.managedFields[2].fieldsV1.f:status.f:replicas', 'body.metadata.managedFields[3].fieldsV1.f:status'],
 };
 
 const PRECONDITION_DETAILS_KIND: KnownDifference = {
   id: 'D6',
-  summary: 'failed delete precondition: details.kind is the Kind ("ConfigMap") on kube-apiserver, the resource ("configmaps") on the sandbox',
+  summary:
+    'failed delete precondition: details.kind is the Kind ("ConfigMap") on kube-apiserver, the resource ("configmaps") on the sandbox',
   paths: ['body.details.kind'],
 };
 

@@ -18,7 +18,13 @@ import { type Sandbox, startSandbox } from '#sandbox/index.ts';
 import { kubeBinariesAvailable, type RealCluster, startKubeApiServer } from '../helpers/envtest.ts';
 import { rawRequest } from '../helpers/kube-raw.ts';
 import { waitForObject } from '../helpers/kube-watch.ts';
-import { compareResponses, describeDifferences, type Difference, normalizeResponse, type NormalizedResponse } from './differential-compare.ts';
+import {
+  compareResponses,
+  describeDifferences,
+  type Difference,
+  normalizeResponse,
+  type NormalizedResponse,
+} from './differential-compare.ts';
 import { NAMESPACE, STEPS } from './differential-steps.ts';
 import { KNOWN_DIFFERENCES, type KnownDifference } from './differential-known.ts';
 
@@ -54,7 +60,12 @@ describe.skipIf(!kubeBinariesAvailable())('differential: sandbox vs real kube-ap
   beforeAll(async () => {
     sandboxDir = mkdtempSync(join(tmpdir(), 'tricenter-differential-'));
     // Assigned one by one, so that afterAll stops whichever started when the other did not.
-    sandbox = await startSandbox({ clusters: [{ name: CLUSTER, aliases: [], labels: {} }], dir: sandboxDir, readyDelayMs: NEVER_MS, dataPlanePort: 0 });
+    sandbox = await startSandbox({
+      clusters: [{ name: CLUSTER, aliases: [], labels: {} }],
+      dir: sandboxDir,
+      readyDelayMs: NEVER_MS,
+      dataPlanePort: 0,
+    });
     real = await startKubeApiServer({ contextName: CLUSTER, deploymentReadyDelayMs: NEVER_MS });
     const sandboxConfig = new KubeConfig();
     sandboxConfig.loadFromFile(sandbox.kubeconfigPath);

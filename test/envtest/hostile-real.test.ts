@@ -15,7 +15,11 @@ describe.skipIf(!kubeBinariesAvailable())('hostile bundles on three real kube-ap
 
   beforeAll(async () => {
     real = await startRealTwin();
-    world = new World(real.kubeconfig, REAL_CLUSTERS.map((c) => c.name), real.twin.gtm);
+    world = new World(
+      real.kubeconfig,
+      REAL_CLUSTERS.map((c) => c.name),
+      real.twin.gtm,
+    );
     await deploySeedToRunning(real.client);
     await createOutsideObject(world);
   }, 240_000);

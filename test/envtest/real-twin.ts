@@ -35,7 +35,9 @@ export async function startRealTwin(): Promise<RealTwin> {
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    servers = await Promise.all(REAL_CLUSTERS.map((c) => startKubeApiServer({ contextName: c.name, ingressAddress: c.address, deploymentReadyDelayMs: 200 })));
+    servers = await Promise.all(
+      REAL_CLUSTERS.map((c) => startKubeApiServer({ contextName: c.name, ingressAddress: c.address, deploymentReadyDelayMs: 200 })),
+    );
     const kubeconfig = join(dir, 'kubeconfig');
     writeMergedKubeconfig(kubeconfig, servers);
     twin = await startLocalTwinOnClusters({

@@ -31,32 +31,57 @@ describe.skipIf(!kubeBinariesAvailable())('seed scenario on three real kube-apis
   it('deploys cluster1-beijing, waits for approval, then runs everywhere', async () => {
     const packed = await packBundle('examples/web-demo');
     await client.upload(packed.app, packed);
-    const suspended = await waitFor(() => client.status(WEB_DEMO), (s) => s.phase === 'workflowSuspending', 60_000, 'the approval gate');
+    const suspended = await waitFor(
+      () => client.status(WEB_DEMO),
+      (s) => s.phase === 'workflowSuspending',
+      60_000,
+      'the approval gate',
+    );
     expect(workloadsOf(suspended, 'cluster1-beijing')[0]?.ready).toBe('5/5');
     expect(await twin.deps.gateway.listOwned('cluster2-beijing', WEB_DEMO)).toEqual([]);
 
     await client.decide(WEB_DEMO, 'approve');
-    const running = await waitFor(() => client.status(WEB_DEMO), (s) => s.phase === 'running', 60_000, 'running');
+    const running = await waitFor(
+      () => client.status(WEB_DEMO),
+      (s) => s.phase === 'running',
+      60_000,
+      'running',
+    );
     expect(running.clusters.map((c) => [c.cluster, workloadsOf(running, c.cluster)[0]?.ready])).toEqual([
       ['cluster1-beijing', '5/5'],
       ['cluster2-beijing', '5/5'],
       ['cluster1-hangzhou', '1/1'],
     ]);
-    const addresses = await Promise.all(CLUSTERS.map((c) => twin.deps.gateway.ingressAddresses(c.name, { namespace: 'demo', name: 'web-demo' })));
+    const addresses = await Promise.all(
+      CLUSTERS.map((c) => twin.deps.gateway.ingressAddresses(c.name, { namespace: 'demo', name: 'web-demo' })),
+    );
     expect(addresses).toEqual(CLUSTERS.map((c) => [c.address]));
   }, 150_000);
 
   it('prunes the Ingress everywhere once a release without it succeeds', async () => {
     const withoutIngress = variantOfWebDemo({
       'app.yaml': (t) =>
-        t.replace('app.oam.dev/publishVersion: version8', 'app.oam.dev/publishVersion: version9').replace(/\n\s+- apiVersion: networking\.k8s\.io\/v1\n\s+kind: Ingress\n\s+name: web-demo/, ''),
+        t
+          .replace('app.oam.dev/publishVersion: version8', 'app.oam.dev/publishVersion: version9')
+          .replace(/\n\s+- apiVersion: networking\.k8s\.io\/v1\n\s+kind: Ingress\n\s+name: web-demo/, ''),
     });
     const packed = await packBundle(withoutIngress);
     await client.upload(packed.app, packed);
-    await waitFor(() => client.status(WEB_DEMO), (s) => s.publishVersion === 'version9' && s.phase === 'workflowSuspending', 60_000, 'version9 at the gate');
+    await waitFor(
+      () => client.status(WEB_DEMO),
+      (s) => s.publishVersion === 'version9' && s.phase === 'workflowSuspending',
+      60_000,
+      'version9 at the gate',
+    );
     await client.decide(WEB_DEMO, 'approve');
-    await waitFor(() => client.status(WEB_DEMO), (s) => s.publishVersion === 'version9' && s.phase === 'running', 60_000, 'version9 running');
-    const kinds = () => Promise.all(CLUSTERS.map(async (c) => (await twin.deps.gateway.listOwned(c.name, WEB_DEMO)).map((r) => r.kind).sort()));
+    await waitFor(
+      () => client.status(WEB_DEMO),
+      (s) => s.publishVersion === 'version9' && s.phase === 'running',
+      60_000,
+      'version9 running',
+    );
+    const kinds = () =>
+      Promise.all(CLUSTERS.map(async (c) => (await twin.deps.gateway.listOwned(c.name, WEB_DEMO)).map((r) => r.kind).sort()));
     await waitFor(kinds, (all) => all.every((k) => !k.includes('Ingress')), 30_000, 'the Ingress pruned');
     expect(await kinds()).toEqual(CLUSTERS.map(() => ['ConfigMap', 'Deployment', 'Service']));
   }, 150_000);

@@ -70,7 +70,13 @@ describe.skipIf(!kubeBinariesAvailable())('real kube-apiserver (envtest smoke)',
       'web-demo',
       (d) => isRolledOut(d),
     );
-    expect(deployment.status).toMatchObject({ observedGeneration: 1, replicas: 5, updatedReplicas: 5, readyReplicas: 5, availableReplicas: 5 });
+    expect(deployment.status).toMatchObject({
+      observedGeneration: 1,
+      replicas: 5,
+      updatedReplicas: 5,
+      readyReplicas: 5,
+      availableReplicas: 5,
+    });
     expect(deployment.status?.conditions?.map((c) => [c.type, c.status, c.reason])).toEqual([
       ['Available', 'True', 'MinimumReplicasAvailable'],
       ['Progressing', 'True', 'NewReplicaSetAvailable'],
@@ -90,7 +96,16 @@ describe.skipIf(!kubeBinariesAvailable())('real kube-apiserver (envtest smoke)',
   });
 
   it('kubectl reads the Deployment through the written kubeconfig', async () => {
-    const { stdout } = await execFileAsync('kubectl', ['--kubeconfig', cluster.kubeconfigPath, 'get', 'deploy', '-n', 'demo', '-o', 'json']);
+    const { stdout } = await execFileAsync('kubectl', [
+      '--kubeconfig',
+      cluster.kubeconfigPath,
+      'get',
+      'deploy',
+      '-n',
+      'demo',
+      '-o',
+      'json',
+    ]);
     const list = JSON.parse(stdout) as { items: V1Deployment[] };
     expect(list.items.map((d) => [d.metadata?.name, d.status?.readyReplicas])).toEqual([['web-demo', 5]]);
     const table = await execFileAsync('kubectl', ['--kubeconfig', cluster.kubeconfigPath, 'get', 'deploy', '-n', 'demo']);
@@ -105,7 +120,9 @@ describe.skipIf(!kubeBinariesAvailable())('real kube-apiserver (envtest smoke)',
     stuckSpec.spec!.template.spec!.containers[0]!.image = 'registry.example/web-demo:fail';
     await objects.patch(stuckSpec, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
     const { object: observed } = await waitForObject<V1Deployment>(
-      cluster.kubeConfig, '/apis/apps/v1/namespaces/demo/deployments', 'stuck',
+      cluster.kubeConfig,
+      '/apis/apps/v1/namespaces/demo/deployments',
+      'stuck',
       (d) => d.status?.observedGeneration === 1,
     );
     expect(observed.status?.conditions?.map((c) => [c.type, c.status, c.reason])).toEqual([
@@ -114,12 +131,16 @@ describe.skipIf(!kubeBinariesAvailable())('real kube-apiserver (envtest smoke)',
     ]);
 
     // Changed after `stuck`, with the same delay: once it is ready, `stuck` would have been too.
-    const scaled = await apps.patchNamespacedDeployment(
-      { name: 'web-demo', namespace: 'demo', body: [{ op: 'replace', path: '/spec/replicas', value: 2 }] },
-    );
+    const scaled = await apps.patchNamespacedDeployment({
+      name: 'web-demo',
+      namespace: 'demo',
+      body: [{ op: 'replace', path: '/spec/replicas', value: 2 }],
+    });
     expect(scaled.metadata?.generation).toBe(2);
     const { object: rescaled } = await waitForObject<V1Deployment>(
-      cluster.kubeConfig, '/apis/apps/v1/namespaces/demo/deployments', 'web-demo',
+      cluster.kubeConfig,
+      '/apis/apps/v1/namespaces/demo/deployments',
+      'web-demo',
       (d) => isRolledOut(d) && d.status?.observedGeneration === 2,
     );
     expect(rescaled.status?.readyReplicas).toBe(2);
@@ -132,7 +153,9 @@ describe.skipIf(!kubeBinariesAvailable())('real kube-apiserver (envtest smoke)',
 
   it('runs the service account, garbage collector and namespace controllers', { timeout: 120_000 }, async () => {
     await waitForObject<V1ServiceAccount>(
-      cluster.kubeConfig, '/api/v1/namespaces/demo/serviceaccounts', 'default',
+      cluster.kubeConfig,
+      '/api/v1/namespaces/demo/serviceaccounts',
+      'default',
       (sa) => (sa.secrets?.length ?? 0) > 0,
     );
 

@@ -67,7 +67,12 @@ describe('deployment status as the controller would write it', () => {
     const [available, progressing] = status.conditions ?? [];
     expect(available).toMatchObject({ type: 'Available', status: 'True', lastTransitionTime: T1 });
     // Progressing stayed True: its transition time is kept, only the update time moves.
-    expect(progressing).toMatchObject({ type: 'Progressing', reason: 'NewReplicaSetAvailable', lastTransitionTime: T0, lastUpdateTime: T1 });
+    expect(progressing).toMatchObject({
+      type: 'Progressing',
+      reason: 'NewReplicaSetAvailable',
+      lastTransitionTime: T0,
+      lastUpdateTime: T1,
+    });
     expect(isRolledOut({ ...d, status })).toBe(true);
   });
 

@@ -66,7 +66,9 @@ describe('instance actions', () => {
   it('UpdateDnsGtmInstanceGlobalConfig validates Ttl, enums and alert notice types', async () => {
     const ttl = await callError(client, 'UpdateDnsGtmInstanceGlobalConfig', { ...instance, Ttl: 0 });
     expect([ttl.code, ttl.data.Message]).toEqual(['InvalidParameter', expect.stringContaining('"Ttl"')]);
-    expect((await callError(client, 'UpdateDnsGtmInstanceGlobalConfig', { ...instance, CnameType: 'PRIVATE' })).code).toBe('InvalidParameter');
+    expect((await callError(client, 'UpdateDnsGtmInstanceGlobalConfig', { ...instance, CnameType: 'PRIVATE' })).code).toBe(
+      'InvalidParameter',
+    );
     const notice = await callError(client, 'UpdateDnsGtmInstanceGlobalConfig', { ...instance, AlertConfig: [{ NoticeType: 'NOPE' }] });
     expect(notice.data.Message).toContain('AlertConfig.1.NoticeType');
   });
@@ -91,13 +93,31 @@ describe('address pool and monitor actions', () => {
   let monitorConfigId: string;
 
   it('AddDnsGtmAddressPool creates a pool with its health check; Describe returns the flattened addresses', async () => {
-    const created = await call(client, 'AddDnsGtmAddressPool', poolParams('pool-a', ['192.0.2.1', '192.0.2.2'], { ...HTTP_CHECK, MonitorStatus: 'CLOSE' }));
+    const created = await call(
+      client,
+      'AddDnsGtmAddressPool',
+      poolParams('pool-a', ['192.0.2.1', '192.0.2.2'], { ...HTTP_CHECK, MonitorStatus: 'CLOSE' }),
+    );
     expect(created.AddrPoolId).toBeTypeOf('string');
     expect(created.MonitorConfigId).toBeUndefined();
     poolId = created.AddrPoolId;
     const pool = await call(client, 'DescribeDnsGtmInstanceAddressPool', { AddrPoolId: poolId });
-    expect(pool).toMatchObject({ AddrPoolId: poolId, Name: 'pool-a', Type: 'IPV4', LbaStrategy: 'ALL_RR', AddrCount: 2, MonitorStatus: 'UNCONFIGURED' });
-    expect(pool.Addrs.Addr[1]).toMatchObject({ Addr: '192.0.2.2', Mode: 'SMART', LbaWeight: 1, Remark: 'remark 192.0.2.2', AlertStatus: 'OK', AttributeInfo: ATTRIBUTE_INFO });
+    expect(pool).toMatchObject({
+      AddrPoolId: poolId,
+      Name: 'pool-a',
+      Type: 'IPV4',
+      LbaStrategy: 'ALL_RR',
+      AddrCount: 2,
+      MonitorStatus: 'UNCONFIGURED',
+    });
+    expect(pool.Addrs.Addr[1]).toMatchObject({
+      Addr: '192.0.2.2',
+      Mode: 'SMART',
+      LbaWeight: 1,
+      Remark: 'remark 192.0.2.2',
+      AlertStatus: 'OK',
+      AttributeInfo: ATTRIBUTE_INFO,
+    });
     expect(pool.Addrs.Addr[1].CreateTime).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}Z$/);
   });
 
@@ -110,24 +130,48 @@ describe('address pool and monitor actions', () => {
     expect(type.data.Message).toContain('LbaStrategy');
     const addr = await callError(client, 'AddDnsGtmAddressPool', poolParams('x', ['not-an-ip']));
     expect(addr.data.Message).toContain('Addr.1.Addr');
-    const mode = await callError(client, 'AddDnsGtmAddressPool', { ...poolParams('x', ['192.0.2.9']), Addr: [{ Addr: '192.0.2.9', Mode: 'ON', AttributeInfo: '{}' }] });
+    const mode = await callError(client, 'AddDnsGtmAddressPool', {
+      ...poolParams('x', ['192.0.2.9']),
+      Addr: [{ Addr: '192.0.2.9', Mode: 'ON', AttributeInfo: '{}' }],
+    });
     expect(mode.data.Message).toContain('Addr.1.Mode');
-    const noAttribute = await callError(client, 'AddDnsGtmAddressPool', { ...poolParams('x', ['192.0.2.9']), Addr: [{ Addr: '192.0.2.9', Mode: 'SMART' }] });
+    const noAttribute = await callError(client, 'AddDnsGtmAddressPool', {
+      ...poolParams('x', ['192.0.2.9']),
+      Addr: [{ Addr: '192.0.2.9', Mode: 'SMART' }],
+    });
     expect([noAttribute.code, noAttribute.data.Message]).toEqual(['MissingParameter', expect.stringContaining('Addr.1.AttributeInfo')]);
-    const monitor = await callError(client, 'AddDnsGtmAddressPool', poolParams('x', ['192.0.2.9'], { ...HTTP_CHECK, MonitorExtendInfo: '{"port":99999}' }));
+    const monitor = await callError(
+      client,
+      'AddDnsGtmAddressPool',
+      poolParams('x', ['192.0.2.9'], { ...HTTP_CHECK, MonitorExtendInfo: '{"port":99999}' }),
+    );
     expect(monitor.data.Message).toContain('MonitorExtendInfo');
     const tooMany = Array.from({ length: 51 }, (_, i) => `198.51.100.${i + 1}`);
     expect((await callError(client, 'AddDnsGtmAddressPool', poolParams('x', tooMany))).data.Message).toContain('at most 50');
   });
 
   it('AddDnsGtmMonitor adds the check (ranges 15..60 s, 1..3, 1000..10000 ms, IspCityNode required)', async () => {
-    const base = { AddrPoolId: poolId, ProtocolType: 'HTTP', Interval: 60, EvaluationCount: 2, Timeout: 5000, MonitorExtendInfo: HTTP_CHECK.MonitorExtendInfo };
-    expect((await callError(client, 'AddDnsGtmMonitor', { ...base, Interval: 5, IspCityNode: [{ CityCode: '503', IspCode: '465' }] })).data.Message).toContain('"Interval"');
-    expect((await callError(client, 'AddDnsGtmMonitor', { ...base, EvaluationCount: 4, IspCityNode: [{ CityCode: '503' }] })).code).toBe('InvalidParameter');
+    const base = {
+      AddrPoolId: poolId,
+      ProtocolType: 'HTTP',
+      Interval: 60,
+      EvaluationCount: 2,
+      Timeout: 5000,
+      MonitorExtendInfo: HTTP_CHECK.MonitorExtendInfo,
+    };
+    expect(
+      (await callError(client, 'AddDnsGtmMonitor', { ...base, Interval: 5, IspCityNode: [{ CityCode: '503', IspCode: '465' }] })).data
+        .Message,
+    ).toContain('"Interval"');
+    expect((await callError(client, 'AddDnsGtmMonitor', { ...base, EvaluationCount: 4, IspCityNode: [{ CityCode: '503' }] })).code).toBe(
+      'InvalidParameter',
+    );
     expect((await callError(client, 'AddDnsGtmMonitor', base)).code).toBe('MissingParameter');
     const added = await call(client, 'AddDnsGtmMonitor', { ...base, IspCityNode: [{ CityCode: '503', IspCode: '465' }] });
     monitorConfigId = added.MonitorConfigId;
-    expect((await callError(client, 'AddDnsGtmMonitor', { ...base, IspCityNode: [{ CityCode: '503' }] })).data.Message).toContain('already has');
+    expect((await callError(client, 'AddDnsGtmMonitor', { ...base, IspCityNode: [{ CityCode: '503' }] })).data.Message).toContain(
+      'already has',
+    );
     const pool = await call(client, 'DescribeDnsGtmInstanceAddressPool', { AddrPoolId: poolId });
     expect([pool.MonitorConfigId, pool.MonitorStatus]).toEqual([monitorConfigId, 'OPEN']);
   });
@@ -141,17 +185,36 @@ describe('address pool and monitor actions', () => {
       IspCityNode: [{ CityCode: '357', IspCode: '465' }],
     });
     const config = await call(client, 'DescribeDnsGtmMonitorConfig', { MonitorConfigId: monitorConfigId });
-    expect(config).toMatchObject({ MonitorConfigId: monitorConfigId, ProtocolType: 'HTTPS', Interval: 15, EvaluationCount: 2, Timeout: 5000 });
+    expect(config).toMatchObject({
+      MonitorConfigId: monitorConfigId,
+      ProtocolType: 'HTTPS',
+      Interval: 15,
+      EvaluationCount: 2,
+      Timeout: 5000,
+    });
     expect(JSON.parse(config.MonitorExtendInfo)).toMatchObject({ path: '/healthz', code: 400 });
     expect(config.IspCityNodes.IspCityNode[0]).toMatchObject({ CityCode: '357', IspCode: '465' });
-    expect((await callError(client, 'UpdateDnsGtmMonitor', { MonitorConfigId: monitorConfigId, ProtocolType: 'FTP', MonitorExtendInfo: '{}', IspCityNode: [{ CityCode: '1' }] })).code).toBe('InvalidParameter');
-    expect((await callError(client, 'DescribeDnsGtmMonitorConfig', { MonitorConfigId: 'mc-none' })).data.Message).toContain('MonitorConfigId');
+    expect(
+      (
+        await callError(client, 'UpdateDnsGtmMonitor', {
+          MonitorConfigId: monitorConfigId,
+          ProtocolType: 'FTP',
+          MonitorExtendInfo: '{}',
+          IspCityNode: [{ CityCode: '1' }],
+        })
+      ).code,
+    ).toBe('InvalidParameter');
+    expect((await callError(client, 'DescribeDnsGtmMonitorConfig', { MonitorConfigId: 'mc-none' })).data.Message).toContain(
+      'MonitorConfigId',
+    );
   });
 
   it('SetDnsGtmMonitorStatus closes and opens the check', async () => {
     await call(client, 'SetDnsGtmMonitorStatus', { MonitorConfigId: monitorConfigId, Status: 'CLOSE' });
     expect((await call(client, 'DescribeDnsGtmInstanceAddressPool', { AddrPoolId: poolId })).MonitorStatus).toBe('CLOSE');
-    expect((await callError(client, 'SetDnsGtmMonitorStatus', { MonitorConfigId: monitorConfigId, Status: 'PAUSE' })).code).toBe('InvalidParameter');
+    expect((await callError(client, 'SetDnsGtmMonitorStatus', { MonitorConfigId: monitorConfigId, Status: 'PAUSE' })).code).toBe(
+      'InvalidParameter',
+    );
   });
 
   it('UpdateDnsGtmAddressPool replaces the address list', async () => {
@@ -164,8 +227,18 @@ describe('address pool and monitor actions', () => {
     const pool = await call(client, 'DescribeDnsGtmInstanceAddressPool', { AddrPoolId: poolId });
     expect(pool).toMatchObject({ Name: 'pool-a2', LbaStrategy: 'RATIO', AddrCount: 1 });
     expect(pool.Addrs.Addr).toEqual([expect.objectContaining({ Addr: '192.0.2.3', Mode: 'ONLINE', LbaWeight: 3 })]);
-    expect((await callError(client, 'UpdateDnsGtmAddressPool', { AddrPoolId: poolId, LbaStrategy: 'ALL_RR' })).code).toBe('MissingParameter');
-    expect((await callError(client, 'UpdateDnsGtmAddressPool', { AddrPoolId: 'pool-none', LbaStrategy: 'ALL_RR', Addr: [{ Addr: '192.0.2.3', Mode: 'ONLINE' }] })).data.Message).toContain('AddrPoolId');
+    expect((await callError(client, 'UpdateDnsGtmAddressPool', { AddrPoolId: poolId, LbaStrategy: 'ALL_RR' })).code).toBe(
+      'MissingParameter',
+    );
+    expect(
+      (
+        await callError(client, 'UpdateDnsGtmAddressPool', {
+          AddrPoolId: 'pool-none',
+          LbaStrategy: 'ALL_RR',
+          Addr: [{ Addr: '192.0.2.3', Mode: 'ONLINE' }],
+        })
+      ).data.Message,
+    ).toContain('AddrPoolId');
   });
 
   it('DescribeDnsGtmInstanceAddressPools pages with TotalItems / TotalPages', async () => {
@@ -225,32 +298,67 @@ describe('access strategy actions', () => {
   it('AddDnsGtmAccessStrategy validates pools, ranges, lines and modes', async () => {
     const body = strategyBody();
     expect((await callError(client, 'AddDnsGtmAccessStrategy', { ...instance, ...body })).code).toBe('MissingParameter');
-    expect((await callError(client, 'AddDnsGtmAccessStrategy', { ...instance, StrategyMode: 'GEO', ...body, DefaultMinAvailableAddrNum: 401 })).code).toBe('InvalidParameter');
-    const unknownPool = await callError(client, 'AddDnsGtmAccessStrategy', { ...instance, StrategyMode: 'GEO', ...body, DefaultAddrPool: [{ Id: 'pool-none' }] });
+    expect(
+      (await callError(client, 'AddDnsGtmAccessStrategy', { ...instance, StrategyMode: 'GEO', ...body, DefaultMinAvailableAddrNum: 401 }))
+        .code,
+    ).toBe('InvalidParameter');
+    const unknownPool = await callError(client, 'AddDnsGtmAccessStrategy', {
+      ...instance,
+      StrategyMode: 'GEO',
+      ...body,
+      DefaultAddrPool: [{ Id: 'pool-none' }],
+    });
     expect(unknownPool.data.Message).toContain('DefaultAddrPool.1.Id');
-    const typeMismatch = await callError(client, 'AddDnsGtmAccessStrategy', { ...instance, StrategyMode: 'GEO', ...body, DefaultAddrPoolType: 'IPV6' });
+    const typeMismatch = await callError(client, 'AddDnsGtmAccessStrategy', {
+      ...instance,
+      StrategyMode: 'GEO',
+      ...body,
+      DefaultAddrPoolType: 'IPV6',
+    });
     expect(typeMismatch.data.Message).toContain('type IPV4');
-    const lineTaken = await callError(client, 'AddDnsGtmAccessStrategy', { ...instance, StrategyMode: 'GEO', ...body, StrategyName: 'second' });
+    const lineTaken = await callError(client, 'AddDnsGtmAccessStrategy', {
+      ...instance,
+      StrategyMode: 'GEO',
+      ...body,
+      StrategyName: 'second',
+    });
     expect(lineTaken.data.Message).toContain('line "default"');
   });
 
   it('UpdateDnsGtmAccessStrategy, SetDnsGtmAccessMode', async () => {
-    await call(client, 'UpdateDnsGtmAccessStrategy', { StrategyId: strategyId, ...strategyBody(), DefaultMinAvailableAddrNum: 2, AccessMode: 'AUTO' });
+    await call(client, 'UpdateDnsGtmAccessStrategy', {
+      StrategyId: strategyId,
+      ...strategyBody(),
+      DefaultMinAvailableAddrNum: 2,
+      AccessMode: 'AUTO',
+    });
     let strategy = await call(client, 'DescribeDnsGtmAccessStrategy', { StrategyId: strategyId });
     // One address is available in the primary set, two are required: the failover set serves.
-    expect(strategy).toMatchObject({ DefaultMinAvailableAddrNum: 2, DefaultAddrPoolGroupStatus: 'NOT_AVAILABLE', EffectiveAddrPoolGroupType: 'FAILOVER' });
+    expect(strategy).toMatchObject({
+      DefaultMinAvailableAddrNum: 2,
+      DefaultAddrPoolGroupStatus: 'NOT_AVAILABLE',
+      EffectiveAddrPoolGroupType: 'FAILOVER',
+    });
     await call(client, 'SetDnsGtmAccessMode', { StrategyId: strategyId, AccessMode: 'DEFAULT' });
     strategy = await call(client, 'DescribeDnsGtmAccessStrategy', { StrategyId: strategyId });
     expect([strategy.AccessMode, strategy.EffectiveAddrPoolGroupType]).toEqual(['DEFAULT', 'DEFAULT']);
-    expect((await callError(client, 'SetDnsGtmAccessMode', { StrategyId: strategyId, AccessMode: 'MANUAL' })).code).toBe('InvalidParameter');
+    expect((await callError(client, 'SetDnsGtmAccessMode', { StrategyId: strategyId, AccessMode: 'MANUAL' })).code).toBe(
+      'InvalidParameter',
+    );
     const { StrategyName: _omitted, ...withoutName } = strategyBody();
-    expect((await callError(client, 'UpdateDnsGtmAccessStrategy', { StrategyId: strategyId, ...withoutName })).code).toBe('MissingParameter');
+    expect((await callError(client, 'UpdateDnsGtmAccessStrategy', { StrategyId: strategyId, ...withoutName })).code).toBe(
+      'MissingParameter',
+    );
   });
 
   it('DescribeDnsGtmAccessStrategies filters by StrategyMode and pages', async () => {
     const geo = await call(client, 'DescribeDnsGtmAccessStrategies', { ...instance, StrategyMode: 'GEO', PageSize: 1 });
     expect(geo).toMatchObject({ TotalItems: 1, TotalPages: 1, PageNumber: 1, PageSize: 1 });
-    expect(geo.Strategies.Strategy[0]).toMatchObject({ StrategyId: strategyId, EffectiveAddrPoolGroupType: 'DEFAULT', EffectiveLbaStrategy: 'ALL_RR' });
+    expect(geo.Strategies.Strategy[0]).toMatchObject({
+      StrategyId: strategyId,
+      EffectiveAddrPoolGroupType: 'DEFAULT',
+      EffectiveLbaStrategy: 'ALL_RR',
+    });
     const latency = await call(client, 'DescribeDnsGtmAccessStrategies', { ...instance, StrategyMode: 'LATENCY' });
     expect([latency.TotalItems, latency.Strategies.Strategy]).toEqual([0, []]);
     expect((await callError(client, 'DescribeDnsGtmAccessStrategies', instance)).code).toBe('MissingParameter');

@@ -68,7 +68,13 @@ beforeAll(async () => {
       ['192.0.2.12', 'OFFLINE', 100],
     ]),
   });
-  const spare = await call(client, 'AddDnsGtmAddressPool', { ...instance, Name: 'spare', Type: 'IPV4', LbaStrategy: 'ALL_RR', Addr: addrs([['192.0.2.20', 'ONLINE']]) });
+  const spare = await call(client, 'AddDnsGtmAddressPool', {
+    ...instance,
+    Name: 'spare',
+    Type: 'IPV4',
+    LbaStrategy: 'ALL_RR',
+    Addr: addrs([['192.0.2.20', 'ONLINE']]),
+  });
   await call(client, 'AddDnsGtmAccessStrategy', {
     ...instance,
     StrategyName: 'app',
@@ -103,7 +109,12 @@ describe('GTM emulator DNS server', () => {
   });
 
   it('echoes the id and the question, sets QR and AA, copies RD, and uses the TTL', async () => {
-    const reply = await udpQuery({ type: 'query', id: 4242, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: 'A', name: DOMAIN, class: 'IN' }] });
+    const reply = await udpQuery({
+      type: 'query',
+      id: 4242,
+      flags: dnsPacket.RECURSION_DESIRED,
+      questions: [{ type: 'A', name: DOMAIN, class: 'IN' }],
+    });
     expect(reply).toMatchObject({ id: 4242, type: 'response', flag_qr: true, flag_aa: true, flag_rd: true, rcode: 'NOERROR' });
     expect(reply.questions).toEqual([{ type: 'A', name: DOMAIN, class: 'IN' }]);
     expect(reply.answers?.[0]).toMatchObject({ type: 'A', name: DOMAIN, ttl: 30, class: 'IN' });
@@ -136,7 +147,12 @@ describe('GTM emulator DNS server', () => {
       ]),
     });
     expect(await resolver.resolve4(DOMAIN)).toEqual(['192.0.2.20']);
-    expect(emulator.state().strategies[0]).toMatchObject({ id: strategyId, effective: 'FAILOVER', defaultAvailable: 1, failoverAvailable: 1 });
+    expect(emulator.state().strategies[0]).toMatchObject({
+      id: strategyId,
+      effective: 'FAILOVER',
+      defaultAvailable: 1,
+      failoverAvailable: 1,
+    });
     // Forced back to the primary set by AccessMode DEFAULT.
     await call(client, 'SetDnsGtmAccessMode', { StrategyId: strategyId, AccessMode: 'DEFAULT' });
     expect(await resolver.resolve4(DOMAIN)).toEqual(['192.0.2.10']);

@@ -40,7 +40,10 @@ const healthCheck = {
 };
 
 function addressState(addr: string) {
-  const found = emulator.state().pools.flatMap((pool) => pool.addresses).find((address) => address.addr === addr);
+  const found = emulator
+    .state()
+    .pools.flatMap((pool) => pool.addresses)
+    .find((address) => address.addr === addr);
   if (!found) throw new Error(`address ${addr} is in no pool`);
   return found;
 }
@@ -84,8 +87,22 @@ beforeAll(async () => {
 
   const instance = { InstanceId: emulator.instanceId };
   await call(client, 'UpdateDnsGtmInstanceGlobalConfig', { ...instance, InstanceName: 'web-demo', Ttl: 60, PublicUserDomainName: DOMAIN });
-  const beijing = await call(client, 'AddDnsGtmAddressPool', { ...instance, Name: 'pool-beijing', Type: 'IPV4', LbaStrategy: 'ALL_RR', Addr: addressesOf([BEIJING_1, BEIJING_2]), ...healthCheck });
-  const hangzhou = await call(client, 'AddDnsGtmAddressPool', { ...instance, Name: 'pool-hangzhou', Type: 'IPV4', LbaStrategy: 'ALL_RR', Addr: addressesOf([HANGZHOU]), ...healthCheck });
+  const beijing = await call(client, 'AddDnsGtmAddressPool', {
+    ...instance,
+    Name: 'pool-beijing',
+    Type: 'IPV4',
+    LbaStrategy: 'ALL_RR',
+    Addr: addressesOf([BEIJING_1, BEIJING_2]),
+    ...healthCheck,
+  });
+  const hangzhou = await call(client, 'AddDnsGtmAddressPool', {
+    ...instance,
+    Name: 'pool-hangzhou',
+    Type: 'IPV4',
+    LbaStrategy: 'ALL_RR',
+    Addr: addressesOf([HANGZHOU]),
+    ...healthCheck,
+  });
   await call(client, 'AddDnsGtmAccessStrategy', {
     ...instance,
     StrategyName: 'web-demo',
@@ -153,7 +170,12 @@ describe('GTM emulator: health checks drive DNS failover', () => {
       FailoverAvailableAddrNum: 1,
     });
     const status = await call(client, 'DescribeDnsGtmInstanceStatus', { InstanceId: emulator.instanceId });
-    expect(status).toMatchObject({ AddrAvailableNum: 1, AddrNotAvailableNum: 2, SwitchToFailoverStrategyNum: 1, AddrPoolGroupNotAvailableNum: 1 });
+    expect(status).toMatchObject({
+      AddrAvailableNum: 1,
+      AddrNotAvailableNum: 2,
+      SwitchToFailoverStrategyNum: 1,
+      AddrPoolGroupNotAvailableNum: 1,
+    });
   });
 
   it('healed: after evaluationCount good checks traffic returns to Beijing', async () => {
@@ -169,7 +191,9 @@ describe('GTM emulator: health checks drive DNS failover', () => {
   it('a status not above the `code` threshold passes (404 with code 499)', async () => {
     const since = Date.now();
     backends.get(HANGZHOU)!.status = 404;
-    await waitFor('checks of the 404 backend', () => ((addressState(HANGZHOU).lastCheckedAt ?? 0) > since && addressState(HANGZHOU).lastResult?.includes('404') ? true : undefined));
+    await waitFor('checks of the 404 backend', () =>
+      (addressState(HANGZHOU).lastCheckedAt ?? 0) > since && addressState(HANGZHOU).lastResult?.includes('404') ? true : undefined,
+    );
     await waitFor('two checks of the 404 backend', () => (addressState(HANGZHOU).consecutiveSuccesses >= 2 ? true : undefined));
     expect(addressState(HANGZHOU).healthy).toBe(true);
     backends.get(HANGZHOU)!.status = 200;
@@ -181,7 +205,16 @@ describe('GTM emulator: health checks drive DNS failover', () => {
       context.skip();
       return;
     }
-    const { stdout } = await promisify(execFile)('dig', [`@${emulator.dnsAddress.host}`, '-p', String(emulator.dnsAddress.port), DOMAIN, 'A', '+short', '+time=2', '+tries=2']);
+    const { stdout } = await promisify(execFile)('dig', [
+      `@${emulator.dnsAddress.host}`,
+      '-p',
+      String(emulator.dnsAddress.port),
+      DOMAIN,
+      'A',
+      '+short',
+      '+time=2',
+      '+tries=2',
+    ]);
     expect(stdout.trim().split('\n').sort()).toEqual([BEIJING_1, BEIJING_2]);
   });
 });

@@ -10,8 +10,18 @@ export const ACCESS_KEY_ID = 'local-ak';
 export const ACCESS_KEY_SECRET = 'local-secret';
 
 export async function startTestEmulator(options: Partial<GtmEmulatorOptions> = {}): Promise<{ emulator: GtmEmulator; client: RPCClient }> {
-  const emulator = await startGtmEmulator({ accessKeyId: ACCESS_KEY_ID, accessKeySecret: ACCESS_KEY_SECRET, logger: silentLogger, ...options });
-  const client = new RPCClient({ endpoint: emulator.endpoint, apiVersion: '2015-01-09', accessKeyId: ACCESS_KEY_ID, accessKeySecret: ACCESS_KEY_SECRET });
+  const emulator = await startGtmEmulator({
+    accessKeyId: ACCESS_KEY_ID,
+    accessKeySecret: ACCESS_KEY_SECRET,
+    logger: silentLogger,
+    ...options,
+  });
+  const client = new RPCClient({
+    endpoint: emulator.endpoint,
+    apiVersion: '2015-01-09',
+    accessKeyId: ACCESS_KEY_ID,
+    accessKeySecret: ACCESS_KEY_SECRET,
+  });
   return { emulator, client };
 }
 
@@ -21,7 +31,11 @@ export function call(client: RPCClient, action: string, params: Record<string, u
 }
 
 /** The error pop-core throws for an Alibaba error body. */
-export async function callError(client: RPCClient, action: string, params: Record<string, unknown> = {}): Promise<{ code: string; data: Record<string, any> }> {
+export async function callError(
+  client: RPCClient,
+  action: string,
+  params: Record<string, unknown> = {},
+): Promise<{ code: string; data: Record<string, any> }> {
   try {
     await call(client, action, params);
   } catch (err) {
@@ -70,7 +84,11 @@ export async function rawRequest(endpoint: string, action: string, params: Recor
     method,
     ...(inQuery ? {} : { body: encoded, headers: { 'content-type': 'application/x-www-form-urlencoded' } }),
   });
-  return { status: response.status, contentType: response.headers.get('content-type') ?? '', body: (await response.json()) as Record<string, any> };
+  return {
+    status: response.status,
+    contentType: response.headers.get('content-type') ?? '',
+    body: (await response.json()) as Record<string, any>,
+  };
 }
 
 /** Polls until `check` returns a value other than undefined; fails with `what` after the deadline. */

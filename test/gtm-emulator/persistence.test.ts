@@ -34,7 +34,12 @@ describe('GTM emulator state file', () => {
   it('pools and the instance configuration written before a restart are served after it; every write is saved before it is answered', async () => {
     const first = await startTestEmulator({ state: { file } });
     emulator = first.emulator;
-    await call(first.client, 'UpdateDnsGtmInstanceGlobalConfig', { InstanceId: first.emulator.instanceId, InstanceName: 'web-demo', Ttl: 30, PublicUserDomainName: 'web-demo.example.com' });
+    await call(first.client, 'UpdateDnsGtmInstanceGlobalConfig', {
+      InstanceId: first.emulator.instanceId,
+      InstanceName: 'web-demo',
+      Ttl: 30,
+      PublicUserDomainName: 'web-demo.example.com',
+    });
     const created = await call(first.client, 'AddDnsGtmAddressPool', pool(first.emulator.instanceId));
     // Saved by the time the answer arrived: a SIGKILL now loses nothing.
     expect(readFileSync(file, 'utf8')).toContain(created.AddrPoolId);
@@ -44,7 +49,11 @@ describe('GTM emulator state file', () => {
     emulator = second.emulator;
     const described = await call(second.client, 'DescribeDnsGtmInstanceAddressPool', { AddrPoolId: created.AddrPoolId });
     expect(described).toMatchObject({ AddrPoolId: created.AddrPoolId, Name: 'pool-a', AddrCount: 1 });
-    expect(second.emulator.state()).toMatchObject({ domain: 'web-demo.example.com', ttl: 30, pools: [{ id: created.AddrPoolId, addresses: [{ addr: '192.0.2.1' }] }] });
+    expect(second.emulator.state()).toMatchObject({
+      domain: 'web-demo.example.com',
+      ttl: 30,
+      pools: [{ id: created.AddrPoolId, addresses: [{ addr: '192.0.2.1' }] }],
+    });
   });
 
   describe('abuse', () => {
@@ -66,10 +75,24 @@ describe('GTM emulator state file', () => {
     it('another format, a damaged record list, and a missing file on resume are refused', async () => {
       writeFileSync(file, JSON.stringify({ format: 2, instanceId: 'x' }));
       await expect(startTestEmulator({ state: { file } })).rejects.toThrow(/has format 2; this tricenter reads format 1/);
-      writeFileSync(file, JSON.stringify({ format: 1, instanceId: 'x', createdAt: 1, config: { ttl: 60, cnameType: 'PUBLIC', alertConfig: [] }, pools: [{}], monitors: [], strategies: [], health: [] }));
+      writeFileSync(
+        file,
+        JSON.stringify({
+          format: 1,
+          instanceId: 'x',
+          createdAt: 1,
+          config: { ttl: 60, cnameType: 'PUBLIC', alertConfig: [] },
+          pools: [{}],
+          monitors: [],
+          strategies: [],
+          health: [],
+        }),
+      );
       await expect(startTestEmulator({ state: { file } })).rejects.toThrow(/is damaged: pools\.0\.id/);
       rmSync(file);
-      await expect(startTestEmulator({ state: { file, mustExist: true } })).rejects.toThrow(/is missing, but the state folder says GTM was saved there/);
+      await expect(startTestEmulator({ state: { file, mustExist: true } })).rejects.toThrow(
+        /is missing, but the state folder says GTM was saved there/,
+      );
     });
   });
 });

@@ -16,7 +16,10 @@ let hangingPort = 0;
 let resolver: dns.Resolver;
 
 function address(addr: string) {
-  const found = emulator.state().pools.flatMap((pool) => pool.addresses).find((a) => a.addr === addr);
+  const found = emulator
+    .state()
+    .pools.flatMap((pool) => pool.addresses)
+    .find((a) => a.addr === addr);
   if (!found) throw new Error(`no address ${addr}`);
   return found;
 }
@@ -67,7 +70,9 @@ afterAll(async () => {
 
 describe('GTM emulator health checks: failures', () => {
   it('a backend that does not answer within Timeout, a refused connection and a non-loopback address all fail', async () => {
-    await waitFor('three failed addresses', () => (['127.0.0.5', '127.0.0.6', '192.0.2.1'].every((addr) => address(addr).healthy === false) ? true : undefined));
+    await waitFor('three failed addresses', () =>
+      ['127.0.0.5', '127.0.0.6', '192.0.2.1'].every((addr) => address(addr).healthy === false) ? true : undefined,
+    );
     expect(address('127.0.0.5').lastResult).toContain('no answer within 1000 ms');
     expect(address('127.0.0.6').lastResult).toMatch(/ECONNREFUSED/);
     expect(address('192.0.2.1').lastResult).toContain('loopback');

@@ -4,13 +4,25 @@ import { GtmStore, healthKey, type GtmAddress, type GtmPool, type GtmStrategy, t
 
 /** The pure answer selection, on a store built directly (no RPC). */
 
-function pool(store: GtmStore, id: string, type: PoolType, lbaStrategy: GtmPool['lbaStrategy'], addrs: Array<[string, GtmAddress['mode'], number?]>): GtmPool {
+function pool(
+  store: GtmStore,
+  id: string,
+  type: PoolType,
+  lbaStrategy: GtmPool['lbaStrategy'],
+  addrs: Array<[string, GtmAddress['mode'], number?]>,
+): GtmPool {
   const created: GtmPool = {
     id,
     name: id,
     type,
     lbaStrategy,
-    addresses: addrs.map(([addr, mode, lbaWeight]) => ({ addr, mode, createdAt: 0, updatedAt: 0, ...(lbaWeight === undefined ? {} : { lbaWeight }) })),
+    addresses: addrs.map(([addr, mode, lbaWeight]) => ({
+      addr,
+      mode,
+      createdAt: 0,
+      updatedAt: 0,
+      ...(lbaWeight === undefined ? {} : { lbaWeight }),
+    })),
     createdAt: 0,
     updatedAt: 0,
   };
@@ -41,10 +53,17 @@ const query = (rotation = 0, random = () => 0) => ({ queryType: 'A' as const, ro
 describe('resolveDomain', () => {
   it('an ALL_RR set of two pools answers every address of both, capped by DefaultMaxReturnAddrNum', () => {
     const store = new GtmStore('gtm', 0);
-    pool(store, 'a', 'IPV4', 'ALL_RR', [['10.0.0.1', 'ONLINE'], ['10.0.0.2', 'ONLINE']]);
+    pool(store, 'a', 'IPV4', 'ALL_RR', [
+      ['10.0.0.1', 'ONLINE'],
+      ['10.0.0.2', 'ONLINE'],
+    ]);
     pool(store, 'b', 'IPV4', 'ALL_RR', [['10.0.0.3', 'ONLINE']]);
     strategy(store, { defaultPools: [{ id: 'a' }, { id: 'b' }] });
-    expect(resolveDomain(store, query()).records.map((r) => r.data).sort()).toEqual(['10.0.0.1', '10.0.0.2', '10.0.0.3']);
+    expect(
+      resolveDomain(store, query())
+        .records.map((r) => r.data)
+        .sort(),
+    ).toEqual(['10.0.0.1', '10.0.0.2', '10.0.0.3']);
     store.strategies.get('st-1')!.defaultMaxReturnAddrNum = 2;
     expect(resolveDomain(store, query()).records).toHaveLength(2);
   });
@@ -53,16 +72,48 @@ describe('resolveDomain', () => {
     const store = new GtmStore('gtm', 0);
     pool(store, 'a', 'IPV4', 'ALL_RR', [['10.0.0.1', 'ONLINE']]);
     pool(store, 'b', 'IPV4', 'ALL_RR', [['10.0.0.2', 'ONLINE']]);
-    strategy(store, { defaultLbaStrategy: 'RATIO', defaultPools: [{ id: 'a', lbaWeight: 1 }, { id: 'b', lbaWeight: 9 }] });
-    expect(resolveDomain(store, query(0, () => 0.05)).records.map((r) => r.data)).toEqual(['10.0.0.1']);
-    expect(resolveDomain(store, query(0, () => 0.5)).records.map((r) => r.data)).toEqual(['10.0.0.2']);
+    strategy(store, {
+      defaultLbaStrategy: 'RATIO',
+      defaultPools: [
+        { id: 'a', lbaWeight: 1 },
+        { id: 'b', lbaWeight: 9 },
+      ],
+    });
+    expect(
+      resolveDomain(
+        store,
+        query(0, () => 0.05),
+      ).records.map((r) => r.data),
+    ).toEqual(['10.0.0.1']);
+    expect(
+      resolveDomain(
+        store,
+        query(0, () => 0.5),
+      ).records.map((r) => r.data),
+    ).toEqual(['10.0.0.2']);
   });
 
   it('an address that failed its check is left out; the failover set serves below the minimum', () => {
     const store = new GtmStore('gtm', 0);
-    const primary = pool(store, 'a', 'IPV4', 'ALL_RR', [['10.0.0.1', 'SMART'], ['10.0.0.2', 'SMART']]);
+    const primary = pool(store, 'a', 'IPV4', 'ALL_RR', [
+      ['10.0.0.1', 'SMART'],
+      ['10.0.0.2', 'SMART'],
+    ]);
     pool(store, 'b', 'IPV4', 'ALL_RR', [['10.0.1.1', 'SMART']]);
-    store.monitors.set('m', { id: 'm', poolId: 'a', protocolType: 'HTTP', interval: 60, evaluationCount: 1, timeout: 1000, extendInfo: '{}', settings: {}, ispCityNodes: [], status: 'OPEN', createdAt: 0, updatedAt: 0 });
+    store.monitors.set('m', {
+      id: 'm',
+      poolId: 'a',
+      protocolType: 'HTTP',
+      interval: 60,
+      evaluationCount: 1,
+      timeout: 1000,
+      extendInfo: '{}',
+      settings: {},
+      ispCityNodes: [],
+      status: 'OPEN',
+      createdAt: 0,
+      updatedAt: 0,
+    });
     primary.monitorConfigId = 'm';
     strategy(store, { defaultMinAvailableAddrNum: 2, defaultPools: [{ id: 'a' }], failoverPools: [{ id: 'b' }] });
     expect(resolveDomain(store, query()).group).toBe('DEFAULT');
@@ -93,9 +144,33 @@ describe('rotate and pickWeighted', () => {
 
   it('pickWeighted follows the weights and skips weight 0', () => {
     const items = [{ w: 0 }, { w: 1 }, { w: 3 }];
-    expect(pickWeighted(items, (i) => i.w, () => 0)).toEqual([{ w: 1 }]);
-    expect(pickWeighted(items, (i) => i.w, () => 0.24)).toEqual([{ w: 1 }]);
-    expect(pickWeighted(items, (i) => i.w, () => 0.26)).toEqual([{ w: 3 }]);
-    expect(pickWeighted([], (i: { w: number }) => i.w, () => 0)).toEqual([]);
+    expect(
+      pickWeighted(
+        items,
+        (i) => i.w,
+        () => 0,
+      ),
+    ).toEqual([{ w: 1 }]);
+    expect(
+      pickWeighted(
+        items,
+        (i) => i.w,
+        () => 0.24,
+      ),
+    ).toEqual([{ w: 1 }]);
+    expect(
+      pickWeighted(
+        items,
+        (i) => i.w,
+        () => 0.26,
+      ),
+    ).toEqual([{ w: 3 }]);
+    expect(
+      pickWeighted(
+        [],
+        (i: { w: number }) => i.w,
+        () => 0,
+      ),
+    ).toEqual([]);
   });
 });

@@ -46,7 +46,12 @@ describe('GTM emulator RPC transport and authentication', () => {
   });
 
   it('refuses a client with the wrong secret through pop-core', async () => {
-    const wrong = new RPCClient({ endpoint: emulator.endpoint, apiVersion: '2015-01-09', accessKeyId: ACCESS_KEY_ID, accessKeySecret: 'nope' });
+    const wrong = new RPCClient({
+      endpoint: emulator.endpoint,
+      apiVersion: '2015-01-09',
+      accessKeyId: ACCESS_KEY_ID,
+      accessKeySecret: 'nope',
+    });
     const error = await callError(wrong, 'DescribeDnsGtmInstance', describeInstance());
     expect(error.code).toBe('SignatureDoesNotMatch');
   });
@@ -73,11 +78,17 @@ describe('GTM emulator RPC transport and authentication', () => {
   });
 
   it('refuses a Timestamp more than 15 minutes away, and a malformed one', async () => {
-    const old = await rawRequest(emulator.endpoint, 'DescribeDnsGtmInstance', describeInstance(), { timestamp: apiTimestamp(Date.now() - 16 * 60_000) });
+    const old = await rawRequest(emulator.endpoint, 'DescribeDnsGtmInstance', describeInstance(), {
+      timestamp: apiTimestamp(Date.now() - 16 * 60_000),
+    });
     expect([old.status, old.body.Code]).toEqual([400, 'InvalidTimeStamp.Expired']);
-    const future = await rawRequest(emulator.endpoint, 'DescribeDnsGtmInstance', describeInstance(), { timestamp: apiTimestamp(Date.now() + 16 * 60_000) });
+    const future = await rawRequest(emulator.endpoint, 'DescribeDnsGtmInstance', describeInstance(), {
+      timestamp: apiTimestamp(Date.now() + 16 * 60_000),
+    });
     expect(future.body.Code).toBe('InvalidTimeStamp.Expired');
-    const recent = await rawRequest(emulator.endpoint, 'DescribeDnsGtmInstance', describeInstance(), { timestamp: apiTimestamp(Date.now() - 10 * 60_000) });
+    const recent = await rawRequest(emulator.endpoint, 'DescribeDnsGtmInstance', describeInstance(), {
+      timestamp: apiTimestamp(Date.now() - 10 * 60_000),
+    });
     expect(recent.status).toBe(200);
     const malformed = await rawRequest(emulator.endpoint, 'DescribeDnsGtmInstance', describeInstance(), { timestamp: '2026/11/26 10:00' });
     expect([malformed.status, malformed.body.Code]).toEqual([400, 'IllegalTimestamp']);

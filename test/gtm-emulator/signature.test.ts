@@ -1,6 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { canonicalizedQueryString, computeRpcSignature, percentEncode, signString, signatureMatches, stringToSign } from '#sandbox/gtm/signature.ts';
+import {
+  canonicalizedQueryString,
+  computeRpcSignature,
+  percentEncode,
+  signString,
+  signatureMatches,
+  stringToSign,
+} from '#sandbox/gtm/signature.ts';
 
 const facts = JSON.parse(readFileSync(new URL('../../docs/aliyun-api/alidns-gtm-2015-01-09.json', import.meta.url), 'utf8')) as {
   common: {

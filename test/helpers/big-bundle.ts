@@ -26,7 +26,13 @@ export function bigBundle(options: BigBundleOptions = {}): { app: string; cluste
   for (let c = 0; c < clusters; c++) {
     const cluster = clusterName(c);
     const target = options.overrides === 'same' ? 0 : c % components;
-    documents.push({ apiVersion: 'core.oam.dev/v1alpha1', kind: 'Policy', metadata: { name: `on-${cluster}`, namespace: BIG_APP.namespace }, type: 'topology', properties: { clusters: [cluster] } });
+    documents.push({
+      apiVersion: 'core.oam.dev/v1alpha1',
+      kind: 'Policy',
+      metadata: { name: `on-${cluster}`, namespace: BIG_APP.namespace },
+      type: 'topology',
+      properties: { clusters: [cluster] },
+    });
     documents.push({
       apiVersion: 'core.oam.dev/v1alpha1',
       kind: 'Policy',
@@ -42,7 +48,10 @@ export function bigBundle(options: BigBundleOptions = {}): { app: string; cluste
     steps: Array.from({ length: clusters }, (_, c) => ({
       type: 'deploy',
       name: `deploy-${clusterName(c)}`,
-      properties: { policies: [`override-${clusterName(c)}`, `on-${clusterName(c)}`], ...(options.approvalAfterFirst && c === 1 ? { auto: false } : {}) },
+      properties: {
+        policies: [`override-${clusterName(c)}`, `on-${clusterName(c)}`],
+        ...(options.approvalAfterFirst && c === 1 ? { auto: false } : {}),
+      },
     })),
   });
   documents.push({
@@ -60,7 +69,14 @@ export function bigBundle(options: BigBundleOptions = {}): { app: string; cluste
               apiVersion: 'v1',
               kind: 'ConfigMap',
               metadata: { name: `cm-${i}`, labels: { app: BIG_APP.name, part: `p${i % 10}` } },
-              data: { 'config.json': JSON.stringify({ id: i, database: `db-${i}.internal.example.com`, pool: 20, settings: `${i}`.repeat(20).slice(0, 120) }) },
+              data: {
+                'config.json': JSON.stringify({
+                  id: i,
+                  database: `db-${i}.internal.example.com`,
+                  pool: 20,
+                  settings: `${i}`.repeat(20).slice(0, 120),
+                }),
+              },
             },
           ],
         },

@@ -19,12 +19,14 @@ process.once('exit', () => {
 
 export async function freeLoopbackPorts(count: number): Promise<number[]> {
   const servers = await Promise.all(
-    Array.from({ length: count }, () =>
-      new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
-        const server = createServer();
-        server.once('error', reject);
-        server.listen(0, '127.0.0.1', () => resolve(server));
-      }),
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+          const server = createServer();
+          server.once('error', reject);
+          server.listen(0, '127.0.0.1', () => resolve(server));
+        }),
     ),
   );
   const ports = servers.map((s) => (s.address() as { port: number }).port);
@@ -43,12 +45,42 @@ export async function makeCertificates(dir: string): Promise<void> {
   ].join('\n');
   writeFileSync(join(dir, 'server.ext'), `${extensions}\n`);
   await Promise.all([
-    openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '7', '-subj', '/CN=tricenter-envtest-ca'),
+    openssl(
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.crt',
+      '-days',
+      '7',
+      '-subj',
+      '/CN=tricenter-envtest-ca',
+    ),
     openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=kube-apiserver'),
     openssl('genrsa', '-out', 'sa.key', '2048'),
   ]);
   await Promise.all([
-    openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '7', '-extfile', 'server.ext'),
+    openssl(
+      'x509',
+      '-req',
+      '-in',
+      'server.csr',
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      'server.crt',
+      '-days',
+      '7',
+      '-extfile',
+      'server.ext',
+    ),
     openssl('rsa', '-in', 'sa.key', '-pubout', '-out', 'sa.pub'),
   ]);
 }
@@ -64,7 +96,11 @@ export function startProcess(dir: string, name: string, command: string, args: s
 
 export function logTail(dir: string, name: string, lines = 25): string {
   try {
-    return readFileSync(join(dir, `${name}.log`), 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+    return readFileSync(join(dir, `${name}.log`), 'utf8')
+      .trimEnd()
+      .split('\n')
+      .slice(-lines)
+      .join('\n');
   } catch {
     return '(no log)';
   }
@@ -88,7 +124,13 @@ export function httpGetStatus(url: string, options: { ca?: string; token?: strin
  * Polls `isReady` until true; fails at once if the process exits, with the tail of its log. Nothing
  * announces readiness of these servers but their health endpoints, hence the polling.
  */
-export async function waitUntilReady(child: ChildProcess, dir: string, name: string, isReady: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+export async function waitUntilReady(
+  child: ChildProcess,
+  dir: string,
+  name: string,
+  isReady: () => Promise<boolean>,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let exited: string | undefined;
   const onExit = (code: number | null, signal: string | null): void => {

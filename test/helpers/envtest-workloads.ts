@@ -35,7 +35,10 @@ function desiredReplicas(deployment: V1Deployment): number {
 
 /** The ReplicaSet name the deployment controller would use: the template's hash, like pod-template-hash. */
 function replicaSetName(deployment: V1Deployment): string {
-  const hash = createHash('sha256').update(JSON.stringify(deployment.spec?.template ?? {})).digest('hex').slice(0, 10);
+  const hash = createHash('sha256')
+    .update(JSON.stringify(deployment.spec?.template ?? {}))
+    .digest('hex')
+    .slice(0, 10);
   return `${deployment.metadata?.name ?? 'unnamed'}-${hash}`;
 }
 
@@ -72,15 +75,24 @@ export function rollingOutStatus(deployment: V1Deployment, now: Date): V1Deploym
         previous,
         available > 0
           ? { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: 'Deployment has minimum availability.' }
-          : { type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable', message: 'Deployment does not have minimum availability.' },
+          : {
+              type: 'Available',
+              status: 'False',
+              reason: 'MinimumReplicasUnavailable',
+              message: 'Deployment does not have minimum availability.',
+            },
         now,
       ),
-      condition(previous, {
-        type: 'Progressing',
-        status: 'True',
-        reason: 'ReplicaSetUpdated',
-        message: `ReplicaSet "${replicaSetName(deployment)}" is progressing.`,
-      }, now),
+      condition(
+        previous,
+        {
+          type: 'Progressing',
+          status: 'True',
+          reason: 'ReplicaSetUpdated',
+          message: `ReplicaSet "${replicaSetName(deployment)}" is progressing.`,
+        },
+        now,
+      ),
     ],
   };
   return withoutZeroCounts(status);
@@ -105,18 +117,26 @@ export function readyStatus(deployment: V1Deployment, now: Date): V1DeploymentSt
     readyReplicas: replicas,
     availableReplicas: replicas,
     conditions: [
-      condition(previous, {
-        type: 'Available',
-        status: 'True',
-        reason: 'MinimumReplicasAvailable',
-        message: 'Deployment has minimum availability.',
-      }, now),
-      condition(previous, {
-        type: 'Progressing',
-        status: 'True',
-        reason: 'NewReplicaSetAvailable',
-        message: `ReplicaSet "${replicaSetName(deployment)}" has successfully progressed.`,
-      }, now),
+      condition(
+        previous,
+        {
+          type: 'Available',
+          status: 'True',
+          reason: 'MinimumReplicasAvailable',
+          message: 'Deployment has minimum availability.',
+        },
+        now,
+      ),
+      condition(
+        previous,
+        {
+          type: 'Progressing',
+          status: 'True',
+          reason: 'NewReplicaSetAvailable',
+          message: `ReplicaSet "${replicaSetName(deployment)}" has successfully progressed.`,
+        },
+        now,
+      ),
     ],
   };
   return withoutZeroCounts(status);
@@ -184,7 +204,12 @@ export async function startWorkloadSimulator(kubeConfig: KubeConfig, options: Wo
     const { name, namespace } = deployment.metadata ?? {};
     if (!name || !namespace || stopped) return;
     try {
-      await apps.replaceNamespacedDeploymentStatus({ name, namespace, body: { ...deployment, status }, fieldManager: DEPLOYMENT_CONTROLLER });
+      await apps.replaceNamespacedDeploymentStatus({
+        name,
+        namespace,
+        body: { ...deployment, status },
+        fieldManager: DEPLOYMENT_CONTROLLER,
+      });
     } catch (error) {
       // 409: a newer version exists and its event is on the way; 404: deleted meanwhile.
       const code = httpCode(error);
@@ -244,7 +269,10 @@ export async function startWorkloadSimulator(kubeConfig: KubeConfig, options: Wo
   ingressInformer.on('update', (i) => void onIngress(i));
 
   // A watch ends now and then (server timeout, restart): start again, as controllers do.
-  for (const [informer, what] of [[deploymentInformer, 'Deployment'], [ingressInformer, 'Ingress']] as const) {
+  for (const [informer, what] of [
+    [deploymentInformer, 'Deployment'],
+    [ingressInformer, 'Ingress'],
+  ] as const) {
     informer.on('error', (error: unknown) => {
       if (stopped) return;
       reportError(error, `${what} watch`);

@@ -296,7 +296,8 @@ async function startOnce(options: RealClusterOptions): Promise<RealCluster> {
         children.controllerManager,
         dir,
         'kube-controller-manager',
-        async () => (await httpGetStatus(`${directServer}/api/v1/namespaces/default/serviceaccounts/default`, { ca: caPem, token })) === 200,
+        async () =>
+          (await httpGetStatus(`${directServer}/api/v1/namespaces/default/serviceaccounts/default`, { ca: caPem, token })) === 200,
         60_000,
       );
     }
@@ -329,8 +330,19 @@ async function startOnce(options: RealClusterOptions): Promise<RealCluster> {
       ...(children.controllerManager?.pid ? { controllerManager: children.controllerManager.pid } : {}),
     };
     return {
-      contextName, server, token, caPem, kubeconfigPath, kubeConfig, kubeconfigEntry,
-      startMs: Date.now() - began, startPhasesMs: phases, pids, dir, setApiReachable, stop,
+      contextName,
+      server,
+      token,
+      caPem,
+      kubeconfigPath,
+      kubeConfig,
+      kubeconfigEntry,
+      startMs: Date.now() - began,
+      startPhasesMs: phases,
+      pids,
+      dir,
+      setApiReachable,
+      stop,
     };
   } catch (error) {
     await stop();

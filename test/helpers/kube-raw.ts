@@ -31,7 +31,11 @@ export async function rawRequest(kubeConfig: KubeConfig, req: RawRequest): Promi
   await kubeConfig.applyToHTTPSOptions(options);
   const payload = req.body === undefined ? undefined : typeof req.body === 'string' ? req.body : JSON.stringify(req.body);
   if (payload !== undefined) {
-    options.headers = { ...options.headers, 'content-type': req.contentType ?? 'application/json', 'content-length': Buffer.byteLength(payload) };
+    options.headers = {
+      ...options.headers,
+      'content-type': req.contentType ?? 'application/json',
+      'content-length': Buffer.byteLength(payload),
+    };
   }
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {

@@ -27,7 +27,10 @@ export async function waitForObject<T extends object>(
   try {
     return await new Promise((resolve, reject) => {
       timer = setTimeout(
-        () => reject(new Error(`${collectionPath}/${name}: condition not met within ${timeoutMs} ms; last seen: ${JSON.stringify(last ?? null)}`)),
+        () =>
+          reject(
+            new Error(`${collectionPath}/${name}: condition not met within ${timeoutMs} ms; last seen: ${JSON.stringify(last ?? null)}`),
+          ),
         timeoutMs,
       );
       new Watch(kubeConfig)

@@ -40,10 +40,19 @@ let before: WorldSnapshot;
 
 beforeAll(async () => {
   ({ twin, client, cleanup } = await startTestTwin({ clustersFile: registryFile(REGISTRY) }));
-  world = new World(twin.endpoints.kubeconfig, twin.endpoints.clusters.map((c) => c.name), twin.gtm);
+  world = new World(
+    twin.endpoints.kubeconfig,
+    twin.endpoints.clusters.map((c) => c.name),
+    twin.gtm,
+  );
   await deploySeedToRunning(client);
   // The victim's traffic is in GTM before the attacks start.
-  await waitFor(async () => twin.gtm.state().answer, (answer) => answer.length > 0, 30_000, 'the seed in GTM');
+  await waitFor(
+    async () => twin.gtm.state().answer,
+    (answer) => answer.length > 0,
+    30_000,
+    'the seed in GTM',
+  );
   // An object created outside tricenter (by kubectl), in the victim's namespace.
   await createOutsideObject(world);
 });
@@ -67,10 +76,13 @@ async function expectRefusedAtIngest(app: AppRef, documents: string[], reason: R
   await expectUnchanged(world, before);
 }
 
-
 describe('tenant escape: refused at ingest, before any cluster is touched', () => {
   it('an object in another tenant’s namespace', async () => {
-    await expectRefusedAtIngest(RT('hijack'), [application(RT('hijack'), [victimConfig()])], /metadata\.namespace: ConfigMap demo\/web-demo: tenant "rt" may not deploy into namespace "demo"/);
+    await expectRefusedAtIngest(
+      RT('hijack'),
+      [application(RT('hijack'), [victimConfig()])],
+      /metadata\.namespace: ConfigMap demo\/web-demo: tenant "rt" may not deploy into namespace "demo"/,
+    );
   });
 
   it('an object in kube-system', async () => {
@@ -78,7 +90,11 @@ describe('tenant escape: refused at ingest, before any cluster is touched', () =
   });
 
   it('kube-system through the topology’s namespace', async () => {
-    await expectRefusedAtIngest(RT('topo'), [application(RT('topo'), [configMap('rt', 'topo', { a: 'b' })], { topologyNamespace: 'kube-system' })], /kube-system/);
+    await expectRefusedAtIngest(
+      RT('topo'),
+      [application(RT('topo'), [configMap('rt', 'topo', { a: 'b' })], { topologyNamespace: 'kube-system' })],
+      /kube-system/,
+    );
   });
 
   it('kube-system through a json-patch override of metadata.namespace', async () => {
@@ -86,7 +102,14 @@ describe('tenant escape: refused at ingest, before any cluster is touched', () =
       name: 'move',
       type: 'override',
       properties: {
-        components: [{ name: 'patch', traits: [{ type: 'json-patch', properties: { operations: [{ op: 'replace', path: '/metadata/namespace', value: 'kube-system' }] } }] }],
+        components: [
+          {
+            name: 'patch',
+            traits: [
+              { type: 'json-patch', properties: { operations: [{ op: 'replace', path: '/metadata/namespace', value: 'kube-system' }] } },
+            ],
+          },
+        ],
       },
     };
     const app = RT('patch');
@@ -129,11 +152,19 @@ describe('tenant escape: refused at ingest, before any cluster is touched', () =
   });
 
   it('a cluster the tenant may not use', async () => {
-    await expectRefusedAtIngest(RT('where'), [application(RT('where'), [configMap('rt', 'where', { a: 'b' })], { clusters: ['cluster1-hangzhou'] })], /cluster1-hangzhou/);
+    await expectRefusedAtIngest(
+      RT('where'),
+      [application(RT('where'), [configMap('rt', 'where', { a: 'b' })], { clusters: ['cluster1-hangzhou'] })],
+      /cluster1-hangzhou/,
+    );
   });
 
   it('the same cluster through its alias', async () => {
-    await expectRefusedAtIngest(RT('alias'), [application(RT('alias'), [configMap('rt', 'alias', { a: 'b' })], { clusters: ['managedcluster-c3'] })], /cluster1-hangzhou|managedcluster-c3/);
+    await expectRefusedAtIngest(
+      RT('alias'),
+      [application(RT('alias'), [configMap('rt', 'alias', { a: 'b' })], { clusters: ['managedcluster-c3'] })],
+      /cluster1-hangzhou|managedcluster-c3/,
+    );
   });
 
   it('a namespace that only looks like an allowed glob (anchored)', async () => {
@@ -141,11 +172,19 @@ describe('tenant escape: refused at ingest, before any cluster is touched', () =
   });
 
   it('an Application whose namespace is not the tenant of its key', async () => {
-    await expectRefusedAtIngest(RT('web-demo'), [application(WEB_DEMO, [configMap('demo', 'web-demo', { a: 'b' })])], /names application rt\/web-demo.*demo\/web-demo/);
+    await expectRefusedAtIngest(
+      RT('web-demo'),
+      [application(WEB_DEMO, [configMap('demo', 'web-demo', { a: 'b' })])],
+      /names application rt\/web-demo.*demo\/web-demo/,
+    );
   });
 
   it('an object whose name Kubernetes would refuse', async () => {
-    await expectRefusedAtIngest(RT('names'), [application(RT('names'), [configMap('rt', 'ok', { a: 'b' }), configMap('rt', 'Bad_Name', { a: 'b' })])], /Bad_Name/);
+    await expectRefusedAtIngest(
+      RT('names'),
+      [application(RT('names'), [configMap('rt', 'ok', { a: 'b' }), configMap('rt', 'Bad_Name', { a: 'b' })])],
+      /Bad_Name/,
+    );
   });
 });
 
@@ -169,17 +208,29 @@ describe('GTM: an application writes only inside its own claims', () => {
 
   it('the victim’s domain from another tenant', async () => {
     const app = RT('dns');
-    await expectRefusedAtIngest(app, [application(app, [configMap('rt', 'dns', { a: 'b' })]), traffic(app, 'web-demo.example.com')], /web-demo\.example\.com/);
+    await expectRefusedAtIngest(
+      app,
+      [application(app, [configMap('rt', 'dns', { a: 'b' })]), traffic(app, 'web-demo.example.com')],
+      /web-demo\.example\.com/,
+    );
   });
 
   it('the victim’s domain from its own tenant', async () => {
     const app = DEMO('dns-twin');
-    await expectRefusedAtIngest(app, [application(app, [configMap('demo', 'dns-twin', { a: 'b' })]), traffic(app, 'web-demo.example.com')], /demo\/web-demo/);
+    await expectRefusedAtIngest(
+      app,
+      [application(app, [configMap('demo', 'dns-twin', { a: 'b' })]), traffic(app, 'web-demo.example.com')],
+      /demo\/web-demo/,
+    );
   });
 
   it('another domain on the GTM 2.0 instance the victim holds (one domain per instance)', async () => {
     const app = RT('dns-instance');
-    await expectRefusedAtIngest(app, [application(app, [configMap('rt', 'dns-instance', { a: 'b' })]), traffic(app, 'rt.example.com')], /demo\/web-demo/);
+    await expectRefusedAtIngest(
+      app,
+      [application(app, [configMap('rt', 'dns-instance', { a: 'b' })]), traffic(app, 'rt.example.com')],
+      /demo\/web-demo/,
+    );
   });
 
   it('the victim’s DNS answers are unchanged after every attempt', async () => {
@@ -219,11 +270,18 @@ describe('bucket keys: anything but bundles/<ns>/<name>.<ext> is recorded as rej
 
 describe('the approval API', () => {
   const api = (path: string, init: RequestInit = {}) =>
-    fetch(`${twin.endpoints.approvalUrl}${path}`, { ...init, headers: { authorization: `Bearer ${twin.endpoints.token}`, ...(init.headers ?? {}) } });
+    fetch(`${twin.endpoints.approvalUrl}${path}`, {
+      ...init,
+      headers: { authorization: `Bearer ${twin.endpoints.token}`, ...(init.headers ?? {}) },
+    });
 
   it('malformed JSON is a 400 that decides nothing', async () => {
     await snapshot();
-    const response = await api('/apps/demo/web-demo/terminate', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"comment":' });
+    const response = await api('/apps/demo/web-demo/terminate', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"comment":',
+    });
     expect(response.status).toBe(400);
     expect((await client.status(WEB_DEMO)).phase).toBe('running');
     await expectUnchanged(world, before);
@@ -236,7 +294,11 @@ describe('the approval API', () => {
 
   it('a bundle over the limit is a 413 naming it, and nothing is stored', async () => {
     await snapshot();
-    const response = await api('/apps/rt/big/bundle', { method: 'PUT', headers: { 'content-type': 'application/octet-stream', 'x-bundle-format': 'yaml' }, body: new Uint8Array(11 * 1024 * 1024) });
+    const response = await api('/apps/rt/big/bundle', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/octet-stream', 'x-bundle-format': 'yaml' },
+      body: new Uint8Array(11 * 1024 * 1024),
+    });
     expect(response.status).toBe(413);
     expect(((await response.json()) as { message: string }).message).toMatch(/MiB/);
     await expectUnchanged(world, before);
@@ -252,7 +314,11 @@ describe('the approval API', () => {
   });
 
   it('a viewer token cannot decide', async () => {
-    const response = await fetch(`${twin.endpoints.approvalUrl}/apps/demo/web-demo/terminate`, { method: 'POST', headers: { authorization: 'Bearer not-a-token-of-this-twin', 'content-type': 'application/json' }, body: '{}' });
+    const response = await fetch(`${twin.endpoints.approvalUrl}/apps/demo/web-demo/terminate`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer not-a-token-of-this-twin', 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(response.status).toBe(401);
     expect((await client.status(WEB_DEMO)).phase).toBe('running');
   });

@@ -38,15 +38,35 @@ export function describeOwnershipAttacks(context: () => HostileContext): void {
     };
 
     it('another application’s object (the victim’s ConfigMap), even in its own tenant', async () => {
-      await expectRefusedAtDeploy(DEMO('hijack'), [application(DEMO('hijack'), [configMap('demo', 'hijack-own', { a: 'b' }), victimConfig()])], /owned by application demo\/web-demo/);
+      await expectRefusedAtDeploy(
+        DEMO('hijack'),
+        [application(DEMO('hijack'), [configMap('demo', 'hijack-own', { a: 'b' }), victimConfig()])],
+        /owned by application demo\/web-demo/,
+      );
       // The victim still serves its own configuration.
-      const live = (await context().world.read('cluster1-beijing', { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'demo', name: 'web-demo' })) as { data?: Record<string, string> };
+      const live = (await context().world.read('cluster1-beijing', {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        namespace: 'demo',
+        name: 'web-demo',
+      })) as { data?: Record<string, string> };
       expect(live.data?.['config.json']).toContain('beijing-db.pg.aliyun.com');
     });
 
     it('with the victim’s ownership labels forged on the object', async () => {
-      const forged = { ...victimConfig(), metadata: { name: 'web-demo', namespace: 'demo', labels: { 'app.oam.dev/name': 'web-demo', 'app.oam.dev/namespace': 'demo', 'app.kubernetes.io/managed-by': 'tricenter' } } };
-      await expectRefusedAtDeploy(DEMO('forger'), [application(DEMO('forger'), [forged], { version: 'forged-labels' })], /owned by application demo\/web-demo/);
+      const forged = {
+        ...victimConfig(),
+        metadata: {
+          name: 'web-demo',
+          namespace: 'demo',
+          labels: { 'app.oam.dev/name': 'web-demo', 'app.oam.dev/namespace': 'demo', 'app.kubernetes.io/managed-by': 'tricenter' },
+        },
+      };
+      await expectRefusedAtDeploy(
+        DEMO('forger'),
+        [application(DEMO('forger'), [forged], { version: 'forged-labels' })],
+        /owned by application demo\/web-demo/,
+      );
     });
 
     it('with the victim’s labels set by a labels trait', async () => {
@@ -58,26 +78,46 @@ export function describeOwnershipAttacks(context: () => HostileContext): void {
 
     it('declaring it a shared resource when its owner does not share it', async () => {
       const shared = { name: 'share', type: 'shared-resource', properties: { rules: [{ selector: { resourceTypes: ['ConfigMap'] } }] } };
-      await expectRefusedAtDeploy(DEMO('sharer'), [application(DEMO('sharer'), [victimConfig()], { policies: [shared] })], /does not share it/);
+      await expectRefusedAtDeploy(
+        DEMO('sharer'),
+        [application(DEMO('sharer'), [victimConfig()], { policies: [shared] })],
+        /does not share it/,
+      );
     });
 
     it('with a forged shared-by annotation naming itself', async () => {
-      const forged = { ...victimConfig(), metadata: { name: 'web-demo', namespace: 'demo', annotations: { 'app.oam.dev/shared-by': 'demo/web-demo,demo/squatter' } } };
+      const forged = {
+        ...victimConfig(),
+        metadata: { name: 'web-demo', namespace: 'demo', annotations: { 'app.oam.dev/shared-by': 'demo/web-demo,demo/squatter' } },
+      };
       const shared = { name: 'share', type: 'shared-resource', properties: { rules: [{ selector: { resourceNames: ['web-demo'] } }] } };
       await expectRefusedAtDeploy(DEMO('squatter'), [application(DEMO('squatter'), [forged], { policies: [shared] })], /does not share it/);
     });
 
     it('a take-over policy does not take another application’s object', async () => {
       const takeOver = { name: 'adopt', type: 'take-over', properties: { rules: [{ selector: { resourceTypes: ['ConfigMap'] } }] } };
-      await expectRefusedAtDeploy(DEMO('taker'), [application(DEMO('taker'), [victimConfig()], { policies: [takeOver] })], /owned by application demo\/web-demo/);
+      await expectRefusedAtDeploy(
+        DEMO('taker'),
+        [application(DEMO('taker'), [victimConfig()], { policies: [takeOver] })],
+        /owned by application demo\/web-demo/,
+      );
     });
 
     it('an object created outside tricenter, without a take-over policy', async () => {
-      await expectRefusedAtDeploy(DEMO('adopter'), [application(DEMO('adopter'), [configMap('demo', 'legacy-settings', { owner: 'adopter' })])], /not created by tricenter.*take-over/);
+      await expectRefusedAtDeploy(
+        DEMO('adopter'),
+        [application(DEMO('adopter'), [configMap('demo', 'legacy-settings', { owner: 'adopter' })])],
+        /not created by tricenter.*take-over/,
+      );
     });
 
     it('an object created outside tricenter, with a forged take-over annotation instead of a policy', async () => {
-      const forged = configMap('demo', 'legacy-settings', { owner: 'forger' }, { annotations: { 'tricenter.io/resource-policy': 'take-over' } });
+      const forged = configMap(
+        'demo',
+        'legacy-settings',
+        { owner: 'forger' },
+        { annotations: { 'tricenter.io/resource-policy': 'take-over' } },
+      );
       await expectRefusedAtDeploy(DEMO('adopter2'), [application(DEMO('adopter2'), [forged])], /not created by tricenter.*take-over/);
     });
 
@@ -94,7 +134,11 @@ export function describeOwnershipAttacks(context: () => HostileContext): void {
       };
       await expectRefusedAtDeploy(
         DEMO('half'),
-        [application(DEMO('half'), [configMap('demo', 'half', { a: 'b' }), deployment], { clusters: ['cluster1-beijing', 'cluster2-beijing'] })],
+        [
+          application(DEMO('half'), [configMap('demo', 'half', { a: 'b' }), deployment], {
+            clusters: ['cluster1-beijing', 'cluster2-beijing'],
+          }),
+        ],
         /nothing of this step was applied.*Deployment demo\/half/,
       );
     });

@@ -64,9 +64,16 @@ export class World {
     return { objects, gtm: gtmConfiguration(this.gtm) };
   }
 
-  async read(cluster: string, object: { apiVersion: string; kind: string; namespace?: string; name: string }): Promise<KubernetesObject | undefined> {
+  async read(
+    cluster: string,
+    object: { apiVersion: string; kind: string; namespace?: string; name: string },
+  ): Promise<KubernetesObject | undefined> {
     try {
-      return await this.api(cluster).read({ apiVersion: object.apiVersion, kind: object.kind, metadata: { name: object.name, ...(object.namespace ? { namespace: object.namespace } : {}) } });
+      return await this.api(cluster).read({
+        apiVersion: object.apiVersion,
+        kind: object.kind,
+        metadata: { name: object.name, ...(object.namespace ? { namespace: object.namespace } : {}) },
+      });
     } catch (err) {
       if ((err as { code?: number }).code === 404) return undefined;
       throw err;
@@ -80,7 +87,12 @@ function gtmConfiguration(gtm: GtmEmulator): unknown {
   return {
     domain: state.domain,
     ttl: state.ttl,
-    pools: state.pools.map((pool) => ({ name: pool.name, type: pool.type, lbaStrategy: pool.lbaStrategy, addresses: pool.addresses.map((a) => `${a.addr}:${a.mode}`) })),
+    pools: state.pools.map((pool) => ({
+      name: pool.name,
+      type: pool.type,
+      lbaStrategy: pool.lbaStrategy,
+      addresses: pool.addresses.map((a) => `${a.addr}:${a.mode}`),
+    })),
     monitors: state.monitors.map((monitor) => ({ poolId: monitor.poolId, interval: monitor.interval, extendInfo: monitor.extendInfo })),
     strategies: state.strategies.map((s) => ({ name: s.name, defaultPoolIds: s.defaultPoolIds, failoverPoolIds: s.failoverPoolIds })),
   };
@@ -118,7 +130,12 @@ export function application(
   });
 }
 
-export function configMap(namespace: string, name: string, data: Record<string, string>, metadata: Record<string, unknown> = {}): Record<string, unknown> {
+export function configMap(
+  namespace: string,
+  name: string,
+  data: Record<string, string>,
+  metadata: Record<string, unknown> = {},
+): Record<string, unknown> {
   return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace, ...metadata }, data };
 }
 

@@ -9,7 +9,9 @@ import { createAckKubeconfigSource, type AlibabaCredentials } from '#shared/adap
 import { createClusterConnections } from '#shared/adapters/kube/connections.ts';
 import { roaSignature, roaStringToSign, verifyRoaRequest, type RoaRequestParts } from './roa-signature.ts';
 
-const facts = JSON.parse(readFileSync(new URL('../../docs/aliyun-api/cs-describe-cluster-user-kubeconfig.json', import.meta.url), 'utf8')) as {
+const facts = JSON.parse(
+  readFileSync(new URL('../../docs/aliyun-api/cs-describe-cluster-user-kubeconfig.json', import.meta.url), 'utf8'),
+) as {
   roaSigning: {
     testVector: { accessKeyId: string; accessKeySecret: string; requestLine: string; stringToSign: string; authorization: string };
     testVectorSts: { accessKeySecret: string; securityToken: string; stringToSign: string; authorization: string };
@@ -67,7 +69,11 @@ const server = setupServer(
     const failure = verifyRoaRequest(parts, KEY_ID, KEY_SECRET);
     if (failure) {
       return HttpResponse.json(
-        { Code: 'SignatureDoesNotMatch', Message: `The request signature does not conform to Aliyun standards (${failure})`, RequestId: 'REQ-403' },
+        {
+          Code: 'SignatureDoesNotMatch',
+          Message: `The request signature does not conform to Aliyun standards (${failure})`,
+          RequestId: 'REQ-403',
+        },
         { status: 403 },
       );
     }
@@ -90,8 +96,12 @@ const credentials = (): AlibabaCredentials => ({ accessKeyId: KEY_ID, accessKeyS
 describe('ROA signature check used by the handlers', () => {
   it('reproduces both documented test vectors', () => {
     const { testVector, testVectorSts } = facts.roaSigning;
-    expect(`acs ${testVector.accessKeyId}:${roaSignature(testVector.stringToSign, testVector.accessKeySecret)}`).toBe(testVector.authorization);
-    expect(`acs ${testVector.accessKeyId}:${roaSignature(testVectorSts.stringToSign, testVectorSts.accessKeySecret)}`).toBe(testVectorSts.authorization);
+    expect(`acs ${testVector.accessKeyId}:${roaSignature(testVector.stringToSign, testVector.accessKeySecret)}`).toBe(
+      testVector.authorization,
+    );
+    expect(`acs ${testVector.accessKeyId}:${roaSignature(testVectorSts.stringToSign, testVectorSts.accessKeySecret)}`).toBe(
+      testVectorSts.authorization,
+    );
 
     // Rebuild the first string to sign from the request parts, as the handler does.
     const [method, target] = testVector.requestLine.split(' ') as [string, string];
@@ -104,8 +114,16 @@ describe('ROA signature check used by the handlers', () => {
     }
     const parts = { method, headers, path: url.pathname, query: Object.fromEntries(url.searchParams.entries()) };
     expect(roaStringToSign(parts)).toBe(testVector.stringToSign);
-    expect(verifyRoaRequest({ ...parts, headers: { ...headers, authorization: testVector.authorization } }, testVector.accessKeyId, testVector.accessKeySecret)).toBeUndefined();
-    expect(verifyRoaRequest({ ...parts, headers: { ...headers, authorization: testVector.authorization } }, testVector.accessKeyId, 'other')).toBe('signature mismatch');
+    expect(
+      verifyRoaRequest(
+        { ...parts, headers: { ...headers, authorization: testVector.authorization } },
+        testVector.accessKeyId,
+        testVector.accessKeySecret,
+      ),
+    ).toBeUndefined();
+    expect(
+      verifyRoaRequest({ ...parts, headers: { ...headers, authorization: testVector.authorization } }, testVector.accessKeyId, 'other'),
+    ).toBe('signature mismatch');
   });
 });
 
@@ -137,7 +155,10 @@ describe('ACK kubeconfig source (DescribeClusterUserKubeconfig through pop-core 
 
   it('classifies errors: signature 403 permanent, unknown cluster NOT_FOUND, 5xx and network failures retryable', async () => {
     // A zero budget leaves no room for a retry: each answer's classification shows as it is.
-    const wrongSecret = createAckKubeconfigSource({ credentials: () => ({ accessKeyId: KEY_ID, accessKeySecret: 'wrong' }), retryBudgetMs: 0 });
+    const wrongSecret = createAckKubeconfigSource({
+      credentials: () => ({ accessKeyId: KEY_ID, accessKeySecret: 'wrong' }),
+      retryBudgetMs: 0,
+    });
     const request = { clusterId: CLUSTER_ID, region: 'cn-hangzhou' };
     await expect(wrongSecret.get(request)).rejects.toMatchObject({ code: 'FORBIDDEN', retryable: false });
 
@@ -163,7 +184,9 @@ describe('ACK kubeconfig source (DescribeClusterUserKubeconfig through pop-core 
     answer = () => HttpResponse.json({ config: ackKubeconfig(`user-c0123-v${version}`), expiration: '2026-11-26T13:00:00Z' });
     const ack = createAckKubeconfigSource({ credentials, clock, logger });
     const connections = createClusterConnections({
-      clusters: [{ name: 'cluster1-hangzhou', aliases: ['c3'], labels: {}, connection: { ackClusterId: CLUSTER_ID, region: 'cn-hangzhou' } }],
+      clusters: [
+        { name: 'cluster1-hangzhou', aliases: ['c3'], labels: {}, connection: { ackClusterId: CLUSTER_ID, region: 'cn-hangzhou' } },
+      ],
       ack,
       logger,
     });
@@ -182,14 +205,19 @@ describe('ACK kubeconfig source (DescribeClusterUserKubeconfig through pop-core 
 
     const wrong = createClusterConnections({
       clusters: [{ name: 'x', aliases: [], labels: {}, connection: { ackClusterId: 'c-missing', region: 'cn-hangzhou' } }],
-      ack: createAckKubeconfigSource({ credentials: () => ({ accessKeyId: KEY_ID, accessKeySecret: 'bad-secret-never-logged' }), logger, retryBudgetMs: 0 }),
+      ack: createAckKubeconfigSource({
+        credentials: () => ({ accessKeyId: KEY_ID, accessKeySecret: 'bad-secret-never-logged' }),
+        logger,
+        retryBudgetMs: 0,
+      }),
       logger,
     });
     await expect(wrong.kubeConfig('x')).rejects.toMatchObject({ code: 'FORBIDDEN' });
 
     const logged = JSON.stringify(logger.lines);
     expect(logger.lines.length).toBeGreaterThan(2);
-    for (const secret of [KEY_SECRET, STS_TOKEN, KUBECONFIG_TOKEN, 'bad-secret-never-logged', 'not-a-real-ca']) expect(logged).not.toContain(secret);
+    for (const secret of [KEY_SECRET, STS_TOKEN, KUBECONFIG_TOKEN, 'bad-secret-never-logged', 'not-a-real-ca'])
+      expect(logged).not.toContain(secret);
   });
 
   describe('retries', () => {
@@ -220,7 +248,11 @@ describe('ACK kubeconfig source (DescribeClusterUserKubeconfig through pop-core 
         return next();
       };
     };
-    const throttled = () => HttpResponse.json({ Code: 'Throttling.User', Message: 'Request was denied due to user flow control.', RequestId: 'R-T' }, { status: 400 });
+    const throttled = () =>
+      HttpResponse.json(
+        { Code: 'Throttling.User', Message: 'Request was denied due to user flow control.', RequestId: 'R-T' },
+        { status: 400 },
+      );
     const unavailable = () => HttpResponse.json({ Code: 'ServiceUnavailable', Message: 'try later', RequestId: 'R-503' }, { status: 503 });
     const ok = () => HttpResponse.json({ config: ackKubeconfig('user-c0123'), expiration: '2026-11-26T13:00:00Z' });
 
@@ -263,14 +295,22 @@ describe('ACK kubeconfig source (DescribeClusterUserKubeconfig through pop-core 
       expect(seen).toHaveLength(6);
       expect(delays).toEqual([200, 400, 800, 1600, 3000]);
       expect(clock.now() - started).toBeLessThanOrEqual(20_000);
-      expect((failure as Error).message).toBe('DescribeClusterUserKubeconfig for ACK cluster c0123456789abcdef in cn-hangzhou: Container Service failed (503 ServiceUnavailable) (gave up after 6 attempts within 20000 ms)');
+      expect((failure as Error).message).toBe(
+        'DescribeClusterUserKubeconfig for ACK cluster c0123456789abcdef in cn-hangzhou: Container Service failed (503 ServiceUnavailable) (gave up after 6 attempts within 20000 ms)',
+      );
     });
 
     it('never retries a permanent refusal: a bad signature or an unknown cluster is asked once', async () => {
-      const wrongSecret = createAckKubeconfigSource({ credentials: () => ({ accessKeyId: KEY_ID, accessKeySecret: 'wrong' }), sleep: async () => expect.fail('no backoff for a permanent error') });
+      const wrongSecret = createAckKubeconfigSource({
+        credentials: () => ({ accessKeyId: KEY_ID, accessKeySecret: 'wrong' }),
+        sleep: async () => expect.fail('no backoff for a permanent error'),
+      });
       await expect(wrongSecret.get(request)).rejects.toMatchObject({ code: 'FORBIDDEN', retryable: false });
       const { clock, delays, source } = simulated();
-      scripted(clock, [() => HttpResponse.json({ Code: 'ErrorClusterNotFound', Message: 'cluster not found', RequestId: 'R1' }, { status: 404 }), ok]);
+      scripted(clock, [
+        () => HttpResponse.json({ Code: 'ErrorClusterNotFound', Message: 'cluster not found', RequestId: 'R1' }, { status: 404 }),
+        ok,
+      ]);
       await expect(source.get(request)).rejects.toMatchObject({ code: 'NOT_FOUND', retryable: false });
       expect(seen).toHaveLength(1);
       expect(delays).toEqual([]);

@@ -23,9 +23,27 @@ function kubeconfig(contexts: Array<{ name: string; server: string }>, current: 
 }
 
 const sandboxPath = join(dir, 'sandbox.kubeconfig');
-writeFileSync(sandboxPath, kubeconfig([{ name: 'cluster1-beijing', server: 'https://127.0.0.1:1001' }, { name: 'cluster2-beijing', server: 'https://127.0.0.1:1002' }], 'cluster2-beijing'));
+writeFileSync(
+  sandboxPath,
+  kubeconfig(
+    [
+      { name: 'cluster1-beijing', server: 'https://127.0.0.1:1001' },
+      { name: 'cluster2-beijing', server: 'https://127.0.0.1:1002' },
+    ],
+    'cluster2-beijing',
+  ),
+);
 const homeDir = join(dir, 'home');
-writeFileSync(join(dir, 'other.kubeconfig'), kubeconfig([{ name: 'prod', server: 'https://127.0.0.1:2001' }, { name: 'edge', server: 'https://127.0.0.1:2002' }], 'prod'));
+writeFileSync(
+  join(dir, 'other.kubeconfig'),
+  kubeconfig(
+    [
+      { name: 'prod', server: 'https://127.0.0.1:2001' },
+      { name: 'edge', server: 'https://127.0.0.1:2002' },
+    ],
+    'prod',
+  ),
+);
 
 const registry = clusterRegistrySchema.parse({
   clusters: [
@@ -43,7 +61,15 @@ const registry = clusterRegistrySchema.parse({
 });
 
 const env = {
-  KUBECONFIG_SECRET: Buffer.from(kubeconfig([{ name: 'prod', server: 'https://127.0.0.1:3001' }, { name: 'edge', server: 'https://127.0.0.1:3002' }], 'prod')).toString('base64'),
+  KUBECONFIG_SECRET: Buffer.from(
+    kubeconfig(
+      [
+        { name: 'prod', server: 'https://127.0.0.1:3001' },
+        { name: 'edge', server: 'https://127.0.0.1:3002' },
+      ],
+      'prod',
+    ),
+  ).toString('base64'),
   GARBAGE: Buffer.from('clusters: [: not yaml').toString('base64'),
 };
 
@@ -65,15 +91,23 @@ describe('cluster connections from the registry', () => {
     // No silent fall back to the file's current context: that could be any cluster.
     await expect(connections.kubeConfig('cluster9')).rejects.toMatchObject({
       code: 'VALIDATION',
-      message: expect.stringMatching(/cluster "cluster9": context "cluster9" not found in kubeconfig .*other\.kubeconfig \(contexts: prod, edge\)/),
+      message: expect.stringMatching(
+        /cluster "cluster9": context "cluster9" not found in kubeconfig .*other\.kubeconfig \(contexts: prod, edge\)/,
+      ),
     });
   });
 
   it('decodes a base64 kubeconfig from an environment variable', async () => {
     expect((await connections.kubeConfig('from-secret')).getCurrentCluster()?.server).toBe('https://127.0.0.1:3001');
     expect((await connections.kubeConfig('from-secret-ctx')).getCurrentCluster()?.server).toBe('https://127.0.0.1:3002');
-    await expect(connections.kubeConfig('unset-env')).rejects.toMatchObject({ code: 'VALIDATION', message: expect.stringContaining('NOT_SET') });
-    await expect(connections.kubeConfig('garbage-env')).rejects.toMatchObject({ code: 'VALIDATION', message: expect.stringContaining('GARBAGE') });
+    await expect(connections.kubeConfig('unset-env')).rejects.toMatchObject({
+      code: 'VALIDATION',
+      message: expect.stringContaining('NOT_SET'),
+    });
+    await expect(connections.kubeConfig('garbage-env')).rejects.toMatchObject({
+      code: 'VALIDATION',
+      message: expect.stringContaining('GARBAGE'),
+    });
   });
 
   it('defaults to $KUBECONFIG, then ~/.kube/config, and names the file it could not read', async () => {
@@ -86,8 +120,14 @@ describe('cluster connections from the registry', () => {
   });
 
   it('needs an ACK source for ackClusterId entries, and rejects unknown clusters', async () => {
-    await expect(connections.kubeConfig('ack')).rejects.toMatchObject({ code: 'VALIDATION', message: expect.stringContaining('credentials') });
-    await expect(connections.kubeConfig('nowhere')).rejects.toMatchObject({ code: 'VALIDATION', message: expect.stringContaining('not in the cluster registry') });
+    await expect(connections.kubeConfig('ack')).rejects.toMatchObject({
+      code: 'VALIDATION',
+      message: expect.stringContaining('credentials'),
+    });
+    await expect(connections.kubeConfig('nowhere')).rejects.toMatchObject({
+      code: 'VALIDATION',
+      message: expect.stringContaining('not in the cluster registry'),
+    });
   });
 
   it('never logs a kubeconfig credential', () => {

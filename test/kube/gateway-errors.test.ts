@@ -60,7 +60,8 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
     });
     return;
   }
-  if (req.method === 'GET' && url.pathname === '/api/v1/configmaps') return status(res, 403, 'Forbidden', 'configmaps is forbidden: cannot list at the cluster scope');
+  if (req.method === 'GET' && url.pathname === '/api/v1/configmaps')
+    return status(res, 403, 'Forbidden', 'configmaps is forbidden: cannot list at the cluster scope');
   if (req.method === 'GET' && url.pathname.endsWith('/configmaps')) {
     const namespace = url.pathname.split('/')[4] ?? '';
     // Like a careless server, this one ignores the label selector: the gateway must check labels itself.
@@ -101,7 +102,12 @@ function connectionsTo(server: string): ClusterConnections {
 }
 
 function cm(name: string, namespace = 't'): KubeObject {
-  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace, labels: { ...owner, 'app.oam.dev/namespace': namespace } }, data: { a: 'b' } };
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name, namespace, labels: { ...owner, 'app.oam.dev/namespace': namespace } },
+    data: { a: 'b' },
+  };
 }
 
 let server: Server;
@@ -109,7 +115,10 @@ let gateway: KubeGateway;
 beforeAll(async () => {
   server = createServer(handle);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  gateway = createKubeGateway({ connections: connectionsTo(`http://127.0.0.1:${(server.address() as AddressInfo).port}`), requestTimeoutMs: 300 });
+  gateway = createKubeGateway({
+    connections: connectionsTo(`http://127.0.0.1:${(server.address() as AddressInfo).port}`),
+    requestTimeoutMs: 300,
+  });
 });
 afterAll(async () => {
   gateway.close();
@@ -147,9 +156,15 @@ describe('gateway error classification', () => {
     const names = Array.from({ length: 12 }, (_, i) => `ok-${i}`);
     const fresh = createKubeGateway({ connections: connectionsTo(`http://127.0.0.1:${(server.address() as AddressInfo).port}`) });
     try {
-      const result = await fresh.apply('fake', names.map((name) => cm(name)));
+      const result = await fresh.apply(
+        'fake',
+        names.map((name) => cm(name)),
+      );
       expect(result.objects.every((o) => o.changed)).toBe(true);
-      await fresh.apply('fake', names.map((name) => cm(name)));
+      await fresh.apply(
+        'fake',
+        names.map((name) => cm(name)),
+      );
       expect(requests.filter((r) => r === 'GET /api/v1')).toHaveLength(1);
       // Objects of one kind in one namespace are read with one list before each apply (whose they are, and "changed"), then dry-run.
       expect(fresh.requestCounts('fake')).toMatchObject({ discovery: 1, list: 2, get: 0, 'dry-run': 24, apply: 24, create: 1 });
@@ -162,9 +177,15 @@ describe('gateway error classification', () => {
     let connections = 0;
     const count = () => (connections += 1);
     server.on('connection', count);
-    const serial = createKubeGateway({ connections: connectionsTo(`http://127.0.0.1:${(server.address() as AddressInfo).port}`), concurrency: 1 });
+    const serial = createKubeGateway({
+      connections: connectionsTo(`http://127.0.0.1:${(server.address() as AddressInfo).port}`),
+      concurrency: 1,
+    });
     try {
-      await serial.apply('fake', ['k1', 'k2', 'k3', 'k4', 'k5'].map((name) => cm(name)));
+      await serial.apply(
+        'fake',
+        ['k1', 'k2', 'k3', 'k4', 'k5'].map((name) => cm(name)),
+      );
       expect(serial.requestCounts('fake')).toMatchObject({ discovery: 1, create: 1, list: 1, get: 0, 'dry-run': 5, apply: 5 });
       expect(connections).toBe(1);
     } finally {
@@ -177,7 +198,10 @@ describe('gateway error classification', () => {
     requests.length = 0;
     const fresh = createKubeGateway({ connections: connectionsTo(`http://127.0.0.1:${(server.address() as AddressInfo).port}`) });
     try {
-      const result = await fresh.apply('fake', ['a', 'b', 'c'].map((name) => cm(name, 'fresh')));
+      const result = await fresh.apply(
+        'fake',
+        ['a', 'b', 'c'].map((name) => cm(name, 'fresh')),
+      );
       expect(result.objects.map((o) => o.changed)).toEqual([true, true, true]);
       expect(requests.filter((r) => r.startsWith('GET /api/v1/namespaces/'))).toEqual(['GET /api/v1/namespaces/fresh/configmaps']);
       expect(fresh.requestCounts('fake')).toMatchObject({ create: 1, list: 1, get: 0, 'dry-run': 3, apply: 3 });
@@ -194,7 +218,15 @@ describe('gateway error classification', () => {
     const pruned = await gateway.prune('fake', app, keep);
     expect(pruned).toEqual([{ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'demo', name: 'web-drop' }]);
     expect(deletes).toEqual([
-      { path: '/api/v1/namespaces/demo/configmaps/web-drop', body: { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: 'Background', preconditions: { uid: 'uid-drop', resourceVersion: '41' } } },
+      {
+        path: '/api/v1/namespaces/demo/configmaps/web-drop',
+        body: {
+          apiVersion: 'v1',
+          kind: 'DeleteOptions',
+          propagationPolicy: 'Background',
+          preconditions: { uid: 'uid-drop', resourceVersion: '41' },
+        },
+      },
     ]);
     expect(requests).toContain('GET /api/v1/configmaps');
     expect(requests).toContain('GET /api/v1/namespaces/demo/configmaps');
@@ -235,8 +267,14 @@ describe('gateway error classification', () => {
   });
 
   it('says which kind the cluster does not serve', async () => {
-    const err = await gateway.apply('fake', [{ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'x', namespace: 't' } }]).catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: 'INVALID_OBJECT', retryable: false, message: expect.stringContaining('does not serve kind Deployment in apps/v1') });
+    const err = await gateway
+      .apply('fake', [{ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'x', namespace: 't' } }])
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({
+      code: 'INVALID_OBJECT',
+      retryable: false,
+      message: expect.stringContaining('does not serve kind Deployment in apps/v1'),
+    });
   });
 
   it('turns a request that gets no answer into UNREACHABLE after the request timeout', async () => {
@@ -262,7 +300,10 @@ describe('gateway error classification', () => {
     const withCode = (code: string) => Object.assign(new Error('x'), { code });
     expect(classifyKubeError(withCode('ECONNRESET'), req)).toMatchObject({ code: 'UNREACHABLE', retryable: true });
     expect(classifyKubeError(withCode('ENOTFOUND'), req)).toMatchObject({ code: 'UNREACHABLE', retryable: true });
-    expect(classifyKubeError(new Error('outer', { cause: withCode('EAI_AGAIN') }), req)).toMatchObject({ code: 'UNREACHABLE', retryable: true });
+    expect(classifyKubeError(new Error('outer', { cause: withCode('EAI_AGAIN') }), req)).toMatchObject({
+      code: 'UNREACHABLE',
+      retryable: true,
+    });
     expect(classifyKubeError(withCode('DEPTH_ZERO_SELF_SIGNED_CERT'), req)).toMatchObject({ code: 'UNREACHABLE', retryable: false });
     expect(classifyKubeError(new Error('bug'), req)).toMatchObject({ code: 'INTERNAL', retryable: false });
   });

@@ -40,7 +40,12 @@ describe('manifest preparation', () => {
     (svc.metadata as Record<string, unknown>).resourceVersion = '12';
     (svc.metadata as Record<string, unknown>).uid = 'u';
     const prepared = prepareForApply(svc, 'demo');
-    expect(prepared.spec).toEqual({ ports: [{ port: 80, protocol: 'TCP' }, { port: 53, protocol: 'UDP' }] });
+    expect(prepared.spec).toEqual({
+      ports: [
+        { port: 80, protocol: 'TCP' },
+        { port: 53, protocol: 'UDP' },
+      ],
+    });
     expect(prepared.metadata).toEqual({ name: 'web', namespace: 'demo' });
     expect((svc.spec as { ports: Array<{ protocol?: string }> }).ports[0]?.protocol).toBeUndefined();
     expect(prepareForApply(obj('v1', 'Namespace', 'demo'), undefined).metadata).toEqual({ name: 'demo' });
@@ -79,16 +84,45 @@ describe('manifest preparation', () => {
 
 describe('health rules', () => {
   const deploy: ObjectRef = { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'demo', name: 'web' };
-  const live = (status: Record<string, unknown>, generation = 2, replicas = 3) => ({ metadata: { generation }, spec: { replicas }, status });
+  const live = (status: Record<string, unknown>, generation = 2, replicas = 3) => ({
+    metadata: { generation },
+    spec: { replicas },
+    status,
+  });
 
   it.each([
-    ['rolled out', live({ observedGeneration: 2, replicas: 3, updatedReplicas: 3, readyReplicas: 3, availableReplicas: 3 }), true, undefined],
-    ['not observed yet', live({ observedGeneration: 1, replicas: 3, updatedReplicas: 3, readyReplicas: 3, availableReplicas: 3 }), false, 'rollout of generation 2 not yet observed (observed 1)'],
-    ['partly ready', live({ observedGeneration: 2, replicas: 3, updatedReplicas: 3, readyReplicas: 1, availableReplicas: 1 }), false, '1/3 ready, 1/3 available'],
-    ['old replicas left', live({ observedGeneration: 2, replicas: 4, updatedReplicas: 3, readyReplicas: 3, availableReplicas: 3 }), false, '3/3 ready, 1 old replicas terminating'],
+    [
+      'rolled out',
+      live({ observedGeneration: 2, replicas: 3, updatedReplicas: 3, readyReplicas: 3, availableReplicas: 3 }),
+      true,
+      undefined,
+    ],
+    [
+      'not observed yet',
+      live({ observedGeneration: 1, replicas: 3, updatedReplicas: 3, readyReplicas: 3, availableReplicas: 3 }),
+      false,
+      'rollout of generation 2 not yet observed (observed 1)',
+    ],
+    [
+      'partly ready',
+      live({ observedGeneration: 2, replicas: 3, updatedReplicas: 3, readyReplicas: 1, availableReplicas: 1 }),
+      false,
+      '1/3 ready, 1/3 available',
+    ],
+    [
+      'old replicas left',
+      live({ observedGeneration: 2, replicas: 4, updatedReplicas: 3, readyReplicas: 3, availableReplicas: 3 }),
+      false,
+      '3/3 ready, 1 old replicas terminating',
+    ],
     [
       'stuck, with the condition',
-      live({ observedGeneration: 2, replicas: 3, updatedReplicas: 3, conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: 'too slow' }] }),
+      live({
+        observedGeneration: 2,
+        replicas: 3,
+        updatedReplicas: 3,
+        conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: 'too slow' }],
+      }),
       false,
       '0/3 ready, 0/3 available, ProgressDeadlineExceeded: too slow',
     ],

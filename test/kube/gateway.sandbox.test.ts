@@ -57,7 +57,12 @@ describe('kube gateway request economy on the sandbox', () => {
   const manifests: KubeObject[] = [
     { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace: 'eco', labels: ownership }, data: { a: '1' } },
     { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'b', namespace: 'eco', labels: ownership }, data: { b: '1' } },
-    { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'eco', labels: ownership }, spec: { selector: { app: 'web' }, ports: [{ port: 80 }] } },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'web', namespace: 'eco', labels: ownership },
+      spec: { selector: { app: 'web' }, ports: [{ port: 80 }] },
+    },
     {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
@@ -101,21 +106,38 @@ describe('kube gateway request economy on the sandbox', () => {
     const after = gateway.requestCounts(cluster);
     // Two ConfigMaps: one list; the Service and the Deployment: one read each; four dry runs; four applies.
     const delta = (action: 'list' | 'get' | 'dry-run' | 'apply') => after![action] - before![action];
-    expect({ list: delta('list'), get: delta('get'), dryRun: delta('dry-run'), apply: delta('apply') }).toEqual({ list: 1, get: 2, dryRun: 4, apply: 4 });
+    expect({ list: delta('list'), get: delta('get'), dryRun: delta('dry-run'), apply: delta('apply') }).toEqual({
+      list: 1,
+      get: 2,
+      dryRun: 4,
+      apply: 4,
+    });
     expect(sandbox.stats(cluster).requests).toBe(11);
   });
 
   it('logs which field managers a forced apply overrode', async () => {
     const logger = memoryLogger();
-    const connections = createClusterConnections({ clusters: [clusterEntrySchema.parse({ name: cluster })], defaultKubeconfigPath: sandbox.kubeconfigPath });
+    const connections = createClusterConnections({
+      clusters: [clusterEntrySchema.parse({ name: cluster })],
+      defaultKubeconfigPath: sandbox.kubeconfigPath,
+    });
     const logged = createKubeGateway({ connections, logger });
     try {
       const intruder = KubernetesObjectApi.makeApiClient(await connections.kubeConfig(cluster));
       const cm = manifests[0] as KubeObject;
-      await intruder.patch({ ...cm, data: { a: 'changed by hand' } } as KubernetesObject, undefined, undefined, 'kubectl-edit', undefined, PatchStrategy.MergePatch);
+      await intruder.patch(
+        { ...cm, data: { a: 'changed by hand' } } as KubernetesObject,
+        undefined,
+        undefined,
+        'kubectl-edit',
+        undefined,
+        PatchStrategy.MergePatch,
+      );
       const result = await logged.apply(cluster, [cm]);
       expect(result.objects[0]?.changed).toBe(true);
-      expect(logger.lines).toContainEqual(expect.objectContaining({ level: 'warn', msg: 'forced apply took fields over from other managers', managers: ['kubectl-edit'] }));
+      expect(logger.lines).toContainEqual(
+        expect.objectContaining({ level: 'warn', msg: 'forced apply took fields over from other managers', managers: ['kubectl-edit'] }),
+      );
     } finally {
       logged.close();
     }

@@ -19,7 +19,12 @@ export function roaStringToSign(request: RoaRequestParts): string {
   const canonicalHeaders = Object.keys(request.headers)
     .filter((name) => name.startsWith('x-acs-'))
     .sort()
-    .map((name) => `${name}:${header(name).replace(/[\t\n\r\f]/g, ' ').trim()}\n`)
+    .map(
+      (name) =>
+        `${name}:${header(name)
+          .replace(/[\t\n\r\f]/g, ' ')
+          .trim()}\n`,
+    )
     .join('');
   const names = Object.keys(request.query).sort();
   const resource = names.length === 0 ? request.path : `${request.path}?${names.map((n) => `${n}=${request.query[n]}`).join('&')}`;

@@ -45,7 +45,23 @@ function stateFolder(): string {
 }
 
 function launch(dir: string, extra: string[]): { child: ChildProcess; output(): string; exited: Promise<number | null> } {
-  const args = ['local', 'up', '--no-demo', '--manual-approval', '--dir', dir, '--approval-port', '0', '--data-plane-port', '0', '--ready-delay', '1000', '--probe-scale', '0.01', ...extra];
+  const args = [
+    'local',
+    'up',
+    '--no-demo',
+    '--manual-approval',
+    '--dir',
+    dir,
+    '--approval-port',
+    '0',
+    '--data-plane-port',
+    '0',
+    '--ready-delay',
+    '1000',
+    '--probe-scale',
+    '0.01',
+    ...extra,
+  ];
   const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   let output = '';
@@ -59,7 +75,12 @@ function launch(dir: string, extra: string[]): { child: ChildProcess; output(): 
 async function up(dir: string, extra: string[] = []): Promise<Up> {
   const started = launch(dir, extra);
   const ready = await Promise.race([
-    waitFor(async () => started.output(), (text) => text.includes('The local twin keeps running'), 45_000, 'local up to serve'),
+    waitFor(
+      async () => started.output(),
+      (text) => text.includes('The local twin keeps running'),
+      45_000,
+      'local up to serve',
+    ),
     started.exited.then((code) => {
       throw new Error(`local up exited with ${String(code)}: ${started.output()}`);
     }),
@@ -72,7 +93,10 @@ async function up(dir: string, extra: string[] = []): Promise<Up> {
 /** Starts `local up` expecting a refusal: its exit code and what it printed. */
 async function refused(dir: string, extra: string[] = []): Promise<{ code: number | null; output: string }> {
   const started = launch(dir, extra);
-  const code = await Promise.race([started.exited, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`local up did not exit: ${started.output()}`)), 45_000))]);
+  const code = await Promise.race([
+    started.exited,
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`local up did not exit: ${started.output()}`)), 45_000)),
+  ]);
   return { code, output: started.output() };
 }
 
@@ -91,7 +115,9 @@ function until(client: ApiClient, accept: (s: AppStatus) => boolean, what: strin
 }
 
 /** The demo's Deployments on every cluster, read from the clusters themselves: version and readiness. */
-async function deploymentsEverywhere(endpoints: LocalEndpoints): Promise<Array<{ cluster: string; version: string; image: string; ready: boolean }>> {
+async function deploymentsEverywhere(
+  endpoints: LocalEndpoints,
+): Promise<Array<{ cluster: string; version: string; image: string; ready: boolean }>> {
   const kc = new KubeConfig();
   kc.loadFromFile(endpoints.kubeconfig);
   return Promise.all(
@@ -110,7 +136,12 @@ async function deploymentsEverywhere(endpoints: LocalEndpoints): Promise<Array<{
 }
 
 async function expectOneVersion(endpoints: LocalEndpoints, version: string): Promise<void> {
-  const deployments = await waitFor(() => deploymentsEverywhere(endpoints), (all) => all.every((d) => d.ready), 20_000, 'every Deployment ready');
+  const deployments = await waitFor(
+    () => deploymentsEverywhere(endpoints),
+    (all) => all.every((d) => d.ready),
+    20_000,
+    'every Deployment ready',
+  );
   expect(deployments.map((d) => d.version)).toEqual(endpoints.clusters.map(() => version));
   expect(new Set(deployments.map((d) => d.image)).size).toBe(1);
 }
@@ -175,14 +206,21 @@ describe('local up after a SIGKILL', () => {
     await first.client.decide(WEB_DEMO, 'approve');
     const rolling = await until(
       first.client,
-      (s) => s.steps.some((step, i) => i > 0 && step.type === 'deploy' && step.phase === 'running' && step.clusters.some((c) => c.status === 'sent')),
+      (s) =>
+        s.steps.some(
+          (step, i) => i > 0 && step.type === 'deploy' && step.phase === 'running' && step.clusters.some((c) => c.status === 'sent'),
+        ),
       'the last step to be rolling out',
     );
     await kill9(first);
     expect(rolling.phase).toBe('runningWorkflow');
 
     const second = await up(dir);
-    const done = await until(second.client, (s) => s.publishVersion === 'version9' && s.phase === 'running', 'version9 running after the restart');
+    const done = await until(
+      second.client,
+      (s) => s.publishVersion === 'version9' && s.phase === 'running',
+      'version9 running after the restart',
+    );
     expect(done.runId).toBe(rolling.runId);
     await expectOneVersion(second.endpoints, 'version9');
     await kill9(second);

@@ -16,11 +16,23 @@ describe('folder bucket watcher and the bundle key rule', () => {
 
   it('announces every object under bundles/, refused keys included, and nothing outside it', async () => {
     const bucket = new FolderBucket(mkdtempSync(join(tmpdir(), 'tricenter-watch-keys-')));
-    const keys = ['bundles/rt/web.yaml', 'bundles/rt/web.YAML', 'bundles/rt/sub/evil.yaml', 'bundles/rt/w\u0435b.yaml', 'bundles/rt/%2e%2e.yaml', 'bundles/rt/web.yaml.'];
+    const keys = [
+      'bundles/rt/web.yaml',
+      'bundles/rt/web.YAML',
+      'bundles/rt/sub/evil.yaml',
+      'bundles/rt/w\u0435b.yaml',
+      'bundles/rt/%2e%2e.yaml',
+      'bundles/rt/web.yaml.',
+    ];
     for (const key of keys) await bucket.put('bundles', key, new TextEncoder().encode(key));
     await bucket.put('bundles', 'config/clusters.yaml', new TextEncoder().encode('clusters: []'));
     const announced: string[] = [];
-    watcher = await watchFolderBucket(bucket, { bucket: 'bundles', prefix: BUNDLE_PREFIX, debounceMs: 20, onEvent: (event) => void announced.push(event.events[0]!.oss.object.key) });
+    watcher = await watchFolderBucket(bucket, {
+      bucket: 'bundles',
+      prefix: BUNDLE_PREFIX,
+      debounceMs: 20,
+      onEvent: (event) => void announced.push(event.events[0]!.oss.object.key),
+    });
     expect(announced.sort()).toEqual([...keys].sort());
     expect(announced.filter((key) => parseBucketKey(key).ok)).toEqual(['bundles/rt/web.yaml']);
   });

@@ -49,7 +49,8 @@ describe('FolderBucket', () => {
 function eventLog() {
   const events: OssEvent[] = [];
   const waiters: Array<{ key: string; etag?: string; resolve: (e: OssEvent) => void }> = [];
-  const matches = (e: OssEvent, key: string, etag?: string) => e.events[0]!.oss.object.key === key && (etag === undefined || e.events[0]!.oss.object.eTag === etag);
+  const matches = (e: OssEvent, key: string, etag?: string) =>
+    e.events[0]!.oss.object.key === key && (etag === undefined || e.events[0]!.oss.object.eTag === etag);
   return {
     events,
     keys: () => events.map((e) => e.events[0]!.oss.object.key),
@@ -82,11 +83,21 @@ describe('folder bucket watcher', () => {
     const existing = await bucket.put('bundles', 'demo/old.yaml', bytes('old'));
     await bucket.put('bundles', 'elsewhere/skip.yaml', bytes('not under the prefix'));
     const log = eventLog();
-    watcher = await watchFolderBucket(bucket, { bucket: 'bundles', prefix: 'demo/', debounceMs: 50, region: 'cn-hangzhou', onEvent: log.onEvent });
+    watcher = await watchFolderBucket(bucket, {
+      bucket: 'bundles',
+      prefix: 'demo/',
+      debounceMs: 50,
+      region: 'cn-hangzhou',
+      onEvent: log.onEvent,
+    });
     expect(log.keys()).toEqual(['demo/old.yaml']);
     const first = log.events[0]!;
     expect(ossEventSchema.parse(first)).toBeTruthy();
-    expect(first.events[0]).toMatchObject({ eventName: 'ObjectCreated:PutObject', region: 'cn-hangzhou', oss: { bucket: { name: 'bundles' }, object: { eTag: existing.etag, size: 3 } } });
+    expect(first.events[0]).toMatchObject({
+      eventName: 'ObjectCreated:PutObject',
+      region: 'cn-hangzhou',
+      oss: { bucket: { name: 'bundles' }, object: { eTag: existing.etag, size: 3 } },
+    });
 
     const created = await bucket.put('bundles', 'demo/new.yaml', bytes('v1'));
     expect((await log.next('demo/new.yaml')).events[0]!.oss.object.eTag).toBe(created.etag);

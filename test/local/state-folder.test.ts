@@ -53,7 +53,9 @@ async function usedFolder(): Promise<void> {
 describe('state folder lock', () => {
   it('one holder at a time: a second one is refused with the pid, and the lock can be taken after release', () => {
     const lock = lockStateFolder(dir);
-    expect(() => lockStateFolder(dir)).toThrow(new RegExp(`state folder ${dir} is in use by another tricenter local up \\(pid ${process.pid}`));
+    expect(() => lockStateFolder(dir)).toThrow(
+      new RegExp(`state folder ${dir} is in use by another tricenter local up \\(pid ${process.pid}`),
+    );
     lock.release();
     expect(existsSync(join(dir, LOCK_FILE))).toBe(false);
     lockStateFolder(dir).release();
@@ -88,7 +90,11 @@ describe('resuming a state folder', () => {
     console.log(`resume: startLocalTwin on an existing state folder took ${tookMs.toFixed(0)} ms`);
     try {
       expect(second.resumed).toBe(true);
-      expect(second.endpoints).toMatchObject({ approvalUrl: before.endpoints.approvalUrl, token: before.endpoints.token, gtm: { accessKeySecret: before.endpoints.gtm.accessKeySecret } });
+      expect(second.endpoints).toMatchObject({
+        approvalUrl: before.endpoints.approvalUrl,
+        token: before.endpoints.token,
+        gtm: { accessKeySecret: before.endpoints.gtm.accessKeySecret },
+      });
       expect(second.deps.auth.hmacSecret).toBe(before.hmac);
       // The manifest holds secrets: its owner reads it, nobody else.
       expect(statSync(join(dir, MANIFEST_FILE)).mode & 0o777).toBe(0o600);
@@ -99,19 +105,26 @@ describe('resuming a state folder', () => {
 });
 
 describe('an upload whose ingest was killed halfway', () => {
-  it('is ingested by the next start: the dead process\'s claim does not hold it', async () => {
+  it("is ingested by the next start: the dead process's claim does not hold it", async () => {
     await usedFolder();
     const packed = await packBundle('examples/web-demo');
     const uploaded = await new FolderBucket(join(dir, 'bucket')).put(LOCAL_BUCKET, 'bundles/demo/web-demo.tar.gz', packed.data);
     // What a twin killed between claiming the ingest and finishing it leaves behind.
     const store = new SqliteRunStore({ path: join(dir, 'state.db') });
-    expect((await store.claimIngest({ bucket: LOCAL_BUCKET, key: uploaded.key, etag: uploaded.etag }, Date.now() - 1000)).claimed).toBe(true);
+    expect((await store.claimIngest({ bucket: LOCAL_BUCKET, key: uploaded.key, etag: uploaded.etag }, Date.now() - 1000)).claimed).toBe(
+      true,
+    );
     await store.close();
 
     const twin = await startLocalTwin(twinOptions({ healthWait: { totalMs: 3000, pollMs: 25 } }));
     try {
       const client = new ApiClient({ endpoint: twin.endpoints.approvalUrl, token: twin.endpoints.token });
-      const status = await waitFor(() => client.status(WEB_DEMO), (s) => s.runId !== undefined, 20_000, 'a run of the upload');
+      const status = await waitFor(
+        () => client.status(WEB_DEMO),
+        (s) => s.runId !== undefined,
+        20_000,
+        'a run of the upload',
+      );
       expect(status.publishVersion).toBe('version8');
     } finally {
       await twin.stop();
@@ -156,7 +169,9 @@ describe('abuse: what cannot be resumed is refused with the file named, and noth
     const manifest = readFileSync(join(dir, MANIFEST_FILE), 'utf8');
     writeFileSync(join(dir, MANIFEST_FILE), manifest.slice(0, 40));
     const before = snapshot();
-    await expect(startLocalTwin(twinOptions())).rejects.toThrow(new RegExp(`state file ${join(dir, MANIFEST_FILE)} is not valid JSON .*truncated or damaged; start with --fresh`));
+    await expect(startLocalTwin(twinOptions())).rejects.toThrow(
+      new RegExp(`state file ${join(dir, MANIFEST_FILE)} is not valid JSON .*truncated or damaged; start with --fresh`),
+    );
     expect(snapshot()).toEqual(before);
     // The refusal let go of the lock: --fresh may start at once.
     const fresh = await startLocalTwin(twinOptions({ fresh: true }));
@@ -169,7 +184,9 @@ describe('abuse: what cannot be resumed is refused with the file named, and noth
     const manifest = JSON.parse(readFileSync(join(dir, MANIFEST_FILE), 'utf8')) as Record<string, unknown>;
     writeFileSync(join(dir, MANIFEST_FILE), JSON.stringify({ ...manifest, format: 2 }));
     const before = snapshot();
-    await expect(startLocalTwin(twinOptions())).rejects.toThrow(/has format 2 \(in .*twin\.json\); this tricenter reads format 1: use the tricenter that wrote it, or start with --fresh/);
+    await expect(startLocalTwin(twinOptions())).rejects.toThrow(
+      /has format 2 \(in .*twin\.json\); this tricenter reads format 1: use the tricenter that wrote it, or start with --fresh/,
+    );
     expect(snapshot()).toEqual(before);
   }, 60_000);
 
@@ -177,7 +194,9 @@ describe('abuse: what cannot be resumed is refused with the file named, and noth
     await usedFolder();
     writeFileSync(join(dir, 'gtm-state.json'), '{"format":1,"instanceId":');
     const before = snapshot();
-    await expect(startLocalTwin(twinOptions())).rejects.toThrow(new RegExp(`GTM emulator state file ${join(dir, 'gtm-state.json')} is not valid JSON.*start with --fresh`));
+    await expect(startLocalTwin(twinOptions())).rejects.toThrow(
+      new RegExp(`GTM emulator state file ${join(dir, 'gtm-state.json')} is not valid JSON.*start with --fresh`),
+    );
     expect(snapshot()).toEqual(before);
   }, 60_000);
 
@@ -185,14 +204,18 @@ describe('abuse: what cannot be resumed is refused with the file named, and noth
     await usedFolder();
     writeFileSync(join(dir, 'sandbox/objects.db'), 'not a database at all\n'.repeat(300));
     const before = snapshot();
-    await expect(startLocalTwin(twinOptions())).rejects.toThrow(new RegExp(`sandbox state file ${join(dir, 'sandbox/objects.db')} cannot be read .*start with --fresh`));
+    await expect(startLocalTwin(twinOptions())).rejects.toThrow(
+      new RegExp(`sandbox state file ${join(dir, 'sandbox/objects.db')} cannot be read .*start with --fresh`),
+    );
     expect(snapshot()).toEqual(before);
   }, 60_000);
 
-  it('a run store deleted behind the manifest\'s back', async () => {
+  it("a run store deleted behind the manifest's back", async () => {
     await usedFolder();
     rmSync(join(dir, 'state.db'));
-    await expect(startLocalTwin(twinOptions())).rejects.toThrow(/state\.db is missing or empty, but twin\.json says the twin ran before: its runs are lost; start with --fresh/);
+    await expect(startLocalTwin(twinOptions())).rejects.toThrow(
+      /state\.db is missing or empty, but twin\.json says the twin ran before: its runs are lost; start with --fresh/,
+    );
   }, 60_000);
 
   it('state files without a manifest, and a folder used with the other kind of clusters', () => {
@@ -205,9 +228,17 @@ describe('abuse: what cannot be resumed is refused with the file named, and noth
 
     writeFileSync(
       join(dir, MANIFEST_FILE),
-      JSON.stringify({ format: 1, createdAt: 1, clusters: { kind: 'sandbox' }, approval: { tokens: [{ name: 'a', token: 'x'.repeat(32), scope: 'approver' }], hmacSecret: 'y'.repeat(32) }, gtm: { accessKeyId: 'k', accessKeySecret: 'z'.repeat(24) } }),
+      JSON.stringify({
+        format: 1,
+        createdAt: 1,
+        clusters: { kind: 'sandbox' },
+        approval: { tokens: [{ name: 'a', token: 'x'.repeat(32), scope: 'approver' }], hmacSecret: 'y'.repeat(32) },
+        gtm: { accessKeyId: 'k', accessKeySecret: 'z'.repeat(24) },
+      }),
     );
     expect(() => readManifest(dir, { kind: 'kubeconfig', path: '/k' })).toThrow(StateFolderError);
-    expect(() => readManifest(dir, { kind: 'kubeconfig', path: '/k' })).toThrow(/was used with simulated clusters; its runs do not describe these clusters/);
+    expect(() => readManifest(dir, { kind: 'kubeconfig', path: '/k' })).toThrow(
+      /was used with simulated clusters; its runs do not describe these clusters/,
+    );
   });
 });

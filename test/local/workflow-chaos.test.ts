@@ -51,7 +51,8 @@ async function perform(h: Harness, effects: Effect[]): Promise<void> {
       h.stepCompletions.set(key, (h.stepCompletions.get(key) ?? 0) + 1);
     }
     // Approves at once: the approval path is someone else's; here it only has to be idempotent.
-    if (effect.type === 'request-approval') await decideAndAct(h, effect.runId, { type: 'approved', by: 'robot', decisionId: `${effect.runId}/${effect.step}` });
+    if (effect.type === 'request-approval')
+      await decideAndAct(h, effect.runId, { type: 'approved', by: 'robot', decisionId: `${effect.runId}/${effect.step}` });
   }
 }
 
@@ -74,7 +75,12 @@ async function runMany(runs: number, injected: TwinFaults): Promise<{ finals: Ru
     if (!run || !currentTask(run, task)) return;
     h.applies.set(task.key, (h.applies.get(task.key) ?? 0) + 1);
     const outcome = outcomeFor(task);
-    await decideAndAct(h, task.runId, { type: 'task-reported', step: task.step, cluster: task.cluster, attempt: task.attempt, outcome }, h.workerStore);
+    await decideAndAct(
+      h,
+      task.runId,
+      { type: 'task-reported', step: task.step, cluster: task.cluster, attempt: task.attempt, outcome },
+      h.workerStore,
+    );
   });
   const ids = Array.from({ length: runs }, (_, i) => `run-${i}`);
   for (const id of ids) {

@@ -14,7 +14,11 @@ beforeAll(async () => {
 
 describe('parseBundle on the example', () => {
   it('classifies every document and keeps where it came from', () => {
-    expect(seed.application).toMatchObject({ name: 'web-demo', namespace: 'demo', annotations: { 'app.oam.dev/publishVersion': 'version8' } });
+    expect(seed.application).toMatchObject({
+      name: 'web-demo',
+      namespace: 'demo',
+      annotations: { 'app.oam.dev/publishVersion': 'version8' },
+    });
     expect(seed.application.components.map((c) => [c.name, c.type])).toEqual([
       ['deployment', 'ref-objects'],
       ['configmap', 'ref-objects'],
@@ -30,7 +34,11 @@ describe('parseBundle on the example', () => {
       'override:override-configmap-cluster1-hangzhou',
     ]);
     expect(seed.workflow?.name).toBe('deploy-demo');
-    expect(seed.workflow?.steps.map((s) => s.name)).toEqual(['deploy-cluster1-beijing', 'deploy-cluster2-beijing', 'deploy-cluster1-hangzhou']);
+    expect(seed.workflow?.steps.map((s) => s.name)).toEqual([
+      'deploy-cluster1-beijing',
+      'deploy-cluster2-beijing',
+      'deploy-cluster1-hangzhou',
+    ]);
     expect(seed.trafficPolicies.map((t) => [t.policy.spec.domain, t.place.file])).toEqual([['web-demo.example.com', 'traffic.yaml']]);
     expect(seed.registry?.registry.clusters.map((c) => c.name)).toEqual(['cluster1-beijing', 'cluster2-beijing', 'cluster1-hangzhou']);
     expect(seed.objects.map((o) => [o.place.file, o.place.document, o.place.object])).toEqual([
@@ -52,7 +60,15 @@ describe('parseBundle on the example', () => {
       parseBundle(await loadBundleBytes('b.zip', zipBytes(files))).contentHash,
       parseBundle(await loadBundleBytes('all.yaml', Buffer.from(single))).contentHash,
       // Other file names and another split of the same documents.
-      parseBundle(await loadBundleBytes('b.tgz', tarGzBytes({ 'x/one.yaml': files['traffic.yaml'] ?? '', 'y/two.yaml': `${files['app.yaml']}\n---\n${files['app-meta.yaml']}\n---\n${files['clusters.yaml']}` }))).contentHash,
+      parseBundle(
+        await loadBundleBytes(
+          'b.tgz',
+          tarGzBytes({
+            'x/one.yaml': files['traffic.yaml'] ?? '',
+            'y/two.yaml': `${files['app.yaml']}\n---\n${files['app-meta.yaml']}\n---\n${files['clusters.yaml']}`,
+          }),
+        ),
+      ).contentHash,
     ];
     expect(new Set(hashes).size).toBe(1);
   });
@@ -86,7 +102,9 @@ describe('parseClusterRegistry', () => {
 
   it('names the field of a bad entry', async () => {
     const text = (await readFile(join(EXAMPLE, 'clusters.yaml'), 'utf8')).replace('name: cluster2-beijing', 'name: Cluster2');
-    await expect(loadBundleBytes('clusters.yaml', Buffer.from(text)).then(parseClusterRegistry)).rejects.toThrow(/clusters\.yaml \(document 1\) field clusters\[1\]\.name: must be a DNS-1123 label/);
+    await expect(loadBundleBytes('clusters.yaml', Buffer.from(text)).then(parseClusterRegistry)).rejects.toThrow(
+      /clusters\.yaml \(document 1\) field clusters\[1\]\.name: must be a DNS-1123 label/,
+    );
   });
 });
 
@@ -115,9 +133,15 @@ items:
   - {apiVersion: v1, kind: Secret, metadata: {name: one, namespace: prod}}
   - {apiVersion: v1, kind: Secret, metadata: {namespace: prod}}
 `;
-    await expect(bundleOf(baseFiles({ 'export.yaml': list }))).rejects.toThrow(/export\.yaml \(document 1\) field items\[1\]\.metadata\.name: /);
-    const bundle = await bundleOf(baseFiles({ 'export.yaml': list.replace('metadata: {namespace: prod}', 'metadata: {name: two, namespace: prod}') }));
-    expect(bundle.objects.filter((o) => o.place.file === 'export.yaml').map((o) => [o.object.metadata.name, o.place.path, o.place.object])).toEqual([
+    await expect(bundleOf(baseFiles({ 'export.yaml': list }))).rejects.toThrow(
+      /export\.yaml \(document 1\) field items\[1\]\.metadata\.name: /,
+    );
+    const bundle = await bundleOf(
+      baseFiles({ 'export.yaml': list.replace('metadata: {namespace: prod}', 'metadata: {name: two, namespace: prod}') }),
+    );
+    expect(
+      bundle.objects.filter((o) => o.place.file === 'export.yaml').map((o) => [o.object.metadata.name, o.place.path, o.place.object]),
+    ).toEqual([
       ['one', 'items[0]', 'Secret prod/one'],
       ['two', 'items[1]', 'Secret prod/two'],
     ]);

@@ -20,11 +20,15 @@ async function renderBig(options: BigBundleOptions): Promise<Plan> {
   return render(bundle, parseClusterRegistry(await loadBundleBytes('clusters.yaml', bytes(files.clusters))));
 }
 
-const deployTargets = <T extends { cluster: string }>(plan: Plan<T>): T[] => plan.steps.flatMap((s) => (s.type === 'deploy' ? s.targets : []));
+const deployTargets = <T extends { cluster: string }>(plan: Plan<T>): T[] =>
+  plan.steps.flatMap((s) => (s.type === 'deploy' ? s.targets : []));
 
 /** A target's manifests read back from its packs, as a sorted list of canonical JSON (apply order within a tier is free). */
 function readBack(target: StoredTarget, packs: Map<string, ReleasePack>): string[] {
-  return target.packs.flatMap((digest) => unpack(digest, packs.get(digest)!.data)).map(canonicalJson).sort();
+  return target.packs
+    .flatMap((digest) => unpack(digest, packs.get(digest)!.data))
+    .map(canonicalJson)
+    .sort();
 }
 
 function assertRoundTrip(plan: Plan, packed: { plan: ReleasePlan; packs: ReleasePack[] }): void {
@@ -35,7 +39,12 @@ function assertRoundTrip(plan: Plan, packed: { plan: ReleasePlan; packs: Release
   rendered.forEach((target, i) => expect(readBack(stored[i]!, byDigest)).toEqual(target.manifests.map(canonicalJson).sort()));
 }
 
-const configMap = (name: string, data: Record<string, string>): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'demo' }, data });
+const configMap = (name: string, data: Record<string, string>): KubeObject => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name, namespace: 'demo' },
+  data,
+});
 
 function deploy(name: string, targets: ClusterTarget[]): DeployStep {
   return { name, type: 'deploy', needsApproval: false, parallelism: 5, timeoutMs: 600_000, targets };
@@ -66,7 +75,12 @@ describe('packRelease', () => {
     const heavy = (g: number) => Array.from({ length: 4 }, (_, i) => configMap(`g${g}-${i}`, { blob: `${g}`.repeat(6_000) }));
     const targets = Array.from({ length: 12 }, (_, c) => ({
       cluster: `c${c}`,
-      manifests: [...Array.from({ length: 12 }, (_, g) => g).filter((g) => g !== c).flatMap(heavy), configMap(`own-${c}`, { c: `${c}` })],
+      manifests: [
+        ...Array.from({ length: 12 }, (_, g) => g)
+          .filter((g) => g !== c)
+          .flatMap(heavy),
+        configMap(`own-${c}`, { c: `${c}` }),
+      ],
     }));
     const plan = planOf([deploy('all', targets)]);
     const packed = packRelease(plan);
@@ -77,7 +91,16 @@ describe('packRelease', () => {
 
   it('is deterministic, keeps suspend steps and metadata, and names each pack by the sha256 of its canonical JSON', () => {
     const shared = configMap('shared', { big: 'x'.repeat(20_000) });
-    const plan = { ...planOf([deploy('one', [{ cluster: 'a', manifests: [shared, configMap('a', { v: '1' })] }, { cluster: 'b', manifests: [shared] }]), suspendStep('pause', 5_000)]), traffic: [] };
+    const plan = {
+      ...planOf([
+        deploy('one', [
+          { cluster: 'a', manifests: [shared, configMap('a', { v: '1' })] },
+          { cluster: 'b', manifests: [shared] },
+        ]),
+        suspendStep('pause', 5_000),
+      ]),
+      traffic: [],
+    };
     const first = packRelease(plan);
     expect(packRelease(structuredClone(plan))).toEqual(first);
     expect(first.plan).toMatchObject({ app: plan.app, publishVersion: plan.publishVersion, contentHash: plan.contentHash, traffic: [] });

@@ -26,11 +26,15 @@ interface BadCase {
 
 /** Appended to the base app.yaml (whose documents are 1: Application, 2: Policy everywhere), they are document 3, 4... */
 const doc = (text: string) => `${text}---\n`;
-const policy = (name: string, type: string, properties: string) => doc(`apiVersion: core.oam.dev/v1alpha1\nkind: Policy\nmetadata: {name: ${name}}\ntype: ${type}\nproperties: ${properties}\n`);
+const policy = (name: string, type: string, properties: string) =>
+  doc(`apiVersion: core.oam.dev/v1alpha1\nkind: Policy\nmetadata: {name: ${name}}\ntype: ${type}\nproperties: ${properties}\n`);
 const workflow = (steps: string) => doc(`apiVersion: core.oam.dev/v1alpha1\nkind: Workflow\nmetadata: {name: wf}\nsteps:\n${steps}`);
-const deployStep = (policies: string[], extra = '') => `  - {name: go, type: deploy${extra}, properties: {policies: ${JSON.stringify(policies)}}}\n`;
+const deployStep = (policies: string[], extra = '') =>
+  `  - {name: go, type: deploy${extra}, properties: {policies: ${JSON.stringify(policies)}}}\n`;
 const withOverride = (traits: string) =>
-  baseWith(`${policy('patch', 'override', `{components: [{name: web, traits: [${traits}]}]}`)}${workflow(deployStep(['everywhere', 'patch']))}`);
+  baseWith(
+    `${policy('patch', 'override', `{components: [{name: web, traits: [${traits}]}]}`)}${workflow(deployStep(['everywhere', 'patch']))}`,
+  );
 const appWithComponents = (components: string) =>
   `apiVersion: core.oam.dev/v1beta1\nkind: Application\nmetadata: {name: shop, namespace: prod}\nspec:\n  components:\n${components}---\n${APP_YAML.split('---\n')[1]}`;
 
@@ -146,13 +150,17 @@ const cases: BadCase[] = [
   },
   {
     name: 'scaler on a ConfigMap',
-    files: baseWith(`${policy('patch', 'override', '{components: [{name: config, traits: [{type: scaler, properties: {replicas: 2}}]}]}')}${workflow(deployStep(['everywhere', 'patch']))}`),
+    files: baseWith(
+      `${policy('patch', 'override', '{components: [{name: config, traits: [{type: scaler, properties: {replicas: 2}}]}]}')}${workflow(deployStep(['everywhere', 'patch']))}`,
+    ),
     place: ['app.yaml', 'document 3', 'field properties.components[0].traits[0]'],
     says: /scaler needs an object with spec\.replicas; ConfigMap prod\/web has none/,
   },
   {
     name: 'failing json-patch test op',
-    files: withOverride('{type: json-patch, properties: {operations: [{op: replace, path: /spec/replicas, value: 3}, {op: test, path: /spec/replicas, value: 2}]}}'),
+    files: withOverride(
+      '{type: json-patch, properties: {operations: [{op: replace, path: /spec/replicas, value: 3}, {op: test, path: /spec/replicas, value: 2}]}}',
+    ),
     place: ['app.yaml', 'document 3', 'Policy patch', 'field properties.components[0].traits[0].properties.operations[1]'],
     says: /json-patch operation 1 \(test \/spec\/replicas\) on Deployment prod\/web: test failed/,
   },
@@ -206,13 +214,17 @@ const cases: BadCase[] = [
   },
   {
     name: 'deploy step without a topology policy',
-    files: baseWith(`${policy('patch', 'override', '{components: [{name: web, traits: [{type: scaler, properties: {replicas: 1}}]}]}')}${workflow(deployStep(['patch']))}`),
+    files: baseWith(
+      `${policy('patch', 'override', '{components: [{name: web, traits: [{type: scaler, properties: {replicas: 1}}]}]}')}${workflow(deployStep(['patch']))}`,
+    ),
     place: ['app.yaml', 'document 4', 'field steps[0].properties.policies'],
     says: /needs at least one topology policy/,
   },
   {
     name: 'override naming a component that does not exist',
-    files: baseWith(`${policy('patch', 'override', '{components: [{name: wbe, traits: [{type: scaler, properties: {replicas: 1}}]}]}')}${workflow(deployStep(['everywhere', 'patch']))}`),
+    files: baseWith(
+      `${policy('patch', 'override', '{components: [{name: wbe, traits: [{type: scaler, properties: {replicas: 1}}]}]}')}${workflow(deployStep(['everywhere', 'patch']))}`,
+    ),
     place: ['app.yaml', 'document 3', 'field properties.components[0].name'],
     says: /no component named "wbe"/,
   },
@@ -230,7 +242,10 @@ const cases: BadCase[] = [
   },
   {
     name: 'invalid TrafficPolicy',
-    files: baseFiles({ 'traffic.yaml': 'apiVersion: tricenter.io/v1alpha1\nkind: TrafficPolicy\nmetadata: {name: t, namespace: prod}\nspec: {domain: "not a domain", ingress: {name: web}, ttl: 60, pools: [{name: p, clusters: [bj1]}], healthCheck: {port: 80, interval: 60, evaluationCount: 2, timeout: 5000}, access: {primary: p}}\n' }),
+    files: baseFiles({
+      'traffic.yaml':
+        'apiVersion: tricenter.io/v1alpha1\nkind: TrafficPolicy\nmetadata: {name: t, namespace: prod}\nspec: {domain: "not a domain", ingress: {name: web}, ttl: 60, pools: [{name: p, clusters: [bj1]}], healthCheck: {port: 80, interval: 60, evaluationCount: 2, timeout: 5000}, access: {primary: p}}\n',
+    }),
     place: ['traffic.yaml', 'document 1', 'field spec.domain'],
     says: /fully qualified domain name/,
   },

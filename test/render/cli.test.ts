@@ -10,7 +10,10 @@ const ROOT = new URL('../../', import.meta.url).pathname;
 
 function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin/tricenter.mjs'), ...args], { cwd: ROOT, env: { ...process.env, TRICENTER_DEBUG: '' } });
+    const child = spawn(process.execPath, [join(ROOT, 'bin/tricenter.mjs'), ...args], {
+      cwd: ROOT,
+      env: { ...process.env, TRICENTER_DEBUG: '' },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -59,7 +62,12 @@ describe('tricenter render / plan', () => {
   });
 
   it('fails with one line naming file, document and field for a step naming a missing policy', async () => {
-    const dir = await folder('missing-policy', baseWith(`apiVersion: core.oam.dev/v1alpha1\nkind: Workflow\nmetadata: {name: wf}\nsteps:\n  - {name: go, type: deploy, properties: {policies: [gone]}}\n`));
+    const dir = await folder(
+      'missing-policy',
+      baseWith(
+        `apiVersion: core.oam.dev/v1alpha1\nkind: Workflow\nmetadata: {name: wf}\nsteps:\n  - {name: go, type: deploy, properties: {policies: [gone]}}\n`,
+      ),
+    );
     const { code, stdout, stderr } = await cli(['render', dir]);
     expect(code).not.toBe(0);
     expect(stdout).toBe('');
@@ -70,16 +78,23 @@ describe('tricenter render / plan', () => {
 
   it('refuses what ingest refuses: a bad name always, tenancy with --clusters and --tenant', async () => {
     const files = baseFiles();
-    files['objects.yaml'] = (files['objects.yaml'] ?? '').replace('  name: web\n  labels: {app: web}\ndata', '  name: web\n  labels: {"bad key": web}\ndata');
+    files['objects.yaml'] = (files['objects.yaml'] ?? '').replace(
+      '  name: web\n  labels: {app: web}\ndata',
+      '  name: web\n  labels: {"bad key": web}\ndata',
+    );
     const named = await cli(['plan', await folder('bad-label', files)]);
     expect(named.code).not.toBe(0);
-    expect(named.stderr.trim()).toMatch(/^objects\.yaml \(document 2, ConfigMap web\) field metadata\.labels\["bad key"\]: label key "bad key" of ConfigMap prod\/web must be a qualified name/);
+    expect(named.stderr.trim()).toMatch(
+      /^objects\.yaml \(document 2, ConfigMap web\) field metadata\.labels\["bad key"\]: label key "bad key" of ConfigMap prod\/web must be a qualified name/,
+    );
 
     const tenancy = await cli(['plan', EXAMPLE, '--clusters', join(EXAMPLE, 'clusters.yaml'), '--tenant', 'rt']);
     expect(tenancy.code).not.toBe(0);
     expect(tenancy.stdout).toBe('');
     expect(tenancy.stderr.trim().split('\n')).toHaveLength(1);
-    expect(tenancy.stderr).toMatch(/^app-meta\.yaml \(document 1, Deployment demo\/web-demo\) field metadata\.namespace: Deployment demo\/web-demo: tenant "rt" may not deploy into namespace "demo"/);
+    expect(tenancy.stderr).toMatch(
+      /^app-meta\.yaml \(document 1, Deployment demo\/web-demo\) field metadata\.namespace: Deployment demo\/web-demo: tenant "rt" may not deploy into namespace "demo"/,
+    );
   });
 
   it('fails clearly when there is no registry in the bundle and no --clusters', async () => {

@@ -70,7 +70,13 @@ describe('ref-objects', () => {
           - {apiVersion: rbac.authorization.k8s.io/v1, kind: ClusterRole, name: reader}
 `;
     const manifests = await firstTarget(baseFiles({ 'app.yaml': app(components), 'exported.yaml': EXPORTED }));
-    expect(kinds(manifests)).toEqual(['Deployment prod/web', 'ConfigMap prod/web', 'Service prod/api', 'Service prod/api-headless', 'ClusterRole -/reader']);
+    expect(kinds(manifests)).toEqual([
+      'Deployment prod/web',
+      'ConfigMap prod/web',
+      'Service prod/api',
+      'Service prod/api-headless',
+      'ClusterRole -/reader',
+    ]);
   });
 
   it('strips server-set fields and a Service clusterIP, unless headless', async () => {
@@ -89,13 +95,18 @@ describe('ref-objects', () => {
   });
 
   it('gives namespaced objects without one the Application namespace, and leaves cluster-scoped ones alone', async () => {
-    const manifests = await firstTarget(baseFiles({ 'exported.yaml': EXPORTED, 'app.yaml': app(`    - name: all
+    const manifests = await firstTarget(
+      baseFiles({
+        'exported.yaml': EXPORTED,
+        'app.yaml': app(`    - name: all
       type: ref-objects
       properties:
         objects:
           - {apiVersion: apps/v1, kind: Deployment, name: web}
           - {apiVersion: rbac.authorization.k8s.io/v1, kind: ClusterRole, name: reader}
-`) }));
+`),
+      }),
+    );
     expect(manifests.map((m) => m.metadata.namespace)).toEqual(['prod', undefined]);
   });
 
@@ -168,8 +179,18 @@ steps:
 
   it('apply in the order the step lists them, each on the previous result', async () => {
     const docs = `${override('three', '    - {name: web, traits: [{type: scaler, properties: {replicas: 3}}]}\n')}${override('four', '    - {name: web, traits: [{type: scaler, properties: {replicas: 4}}]}\n')}`;
-    expect(replicasAndLabels(await firstTarget(baseWith(`${docs}${workflow(['three', 'four'])}`)))[0]).toEqual(['web', 'Deployment', 4, undefined]);
-    expect(replicasAndLabels(await firstTarget(baseWith(`${docs}${workflow(['four', 'three'])}`)))[0]).toEqual(['web', 'Deployment', 3, undefined]);
+    expect(replicasAndLabels(await firstTarget(baseWith(`${docs}${workflow(['three', 'four'])}`)))[0]).toEqual([
+      'web',
+      'Deployment',
+      4,
+      undefined,
+    ]);
+    expect(replicasAndLabels(await firstTarget(baseWith(`${docs}${workflow(['four', 'three'])}`)))[0]).toEqual([
+      'web',
+      'Deployment',
+      3,
+      undefined,
+    ]);
   });
 
   it('match components by anchored glob and by type', async () => {
@@ -180,7 +201,11 @@ steps:
     ]);
     const byType = override('by-type', '    - {type: ref-objects, traits: [{type: labels, properties: {team: all}}]}\n');
     expect(replicasAndLabels(await firstTarget(baseWith(`${byType}${workflow(['by-type'])}`))).map((r) => r[3])).toEqual(['all', 'all']);
-    expect([matchesComponentName('a*c', 'abc'), matchesComponentName('a*c', 'xabcx'), matchesComponentName('a.c', 'abc')]).toEqual([true, false, false]);
+    expect([matchesComponentName('a*c', 'abc'), matchesComponentName('a*c', 'xabcx'), matchesComponentName('a.c', 'abc')]).toEqual([
+      true,
+      false,
+      false,
+    ]);
   });
 
   it('deep-merge properties: maps merge, lists are replaced, null deletes', async () => {
@@ -201,7 +226,9 @@ steps:
 
   it('reject an exact component name that matches nothing', async () => {
     const typo = override('typo', '    - {name: wbe, traits: [{type: labels, properties: {a: b}}]}\n');
-    await expect(planOf(baseWith(`${typo}${workflow(['typo'])}`))).rejects.toThrow(/field properties\.components\[0\]\.name: no component named "wbe" \(components: web, config\)/);
+    await expect(planOf(baseWith(`${typo}${workflow(['typo'])}`))).rejects.toThrow(
+      /field properties\.components\[0\]\.name: no component named "wbe" \(components: web, config\)/,
+    );
   });
 });
 
@@ -247,7 +274,11 @@ spec:
 `,
     });
     const plan = await planOf(files);
-    expect(plan.steps.map((s) => (s.type === 'deploy' ? [s.name, s.needsApproval, s.parallelism, s.timeoutMs] : [s.name, s.durationMs, s.timeoutMs]))).toEqual([
+    expect(
+      plan.steps.map((s) =>
+        s.type === 'deploy' ? [s.name, s.needsApproval, s.parallelism, s.timeoutMs] : [s.name, s.durationMs, s.timeoutMs],
+      ),
+    ).toEqual([
       ['first', false, 1, 5_400_000],
       ['pause', 30_000, 600_000],
       ['hold', undefined, 600_000],
@@ -276,7 +307,9 @@ steps:
   - {name: two, type: deploy, properties: {policies: [sidecar, everywhere]}}
 `;
     const plan = await planOf(baseWith(docs));
-    const sidecars = deploySteps(plan).map((s) => (s.targets[0]?.manifests[0]?.spec as { template: { spec: { containers: unknown[] } } }).template.spec.containers[1]);
+    const sidecars = deploySteps(plan).map(
+      (s) => (s.targets[0]?.manifests[0]?.spec as { template: { spec: { containers: unknown[] } } }).template.spec.containers[1],
+    );
     expect(sidecars).toEqual([
       { name: 'side', image: 'proxy', env: [{ name: 'MODE', value: 'on' }] },
       { name: 'side', image: 'proxy', env: [{ name: 'MODE', value: 'on' }] },

@@ -21,7 +21,9 @@ function find(cluster: string, kind: string): KubeObject {
 }
 
 function container(deployment: KubeObject): { env: Array<{ name: string; value: string }> } {
-  const spec = deployment.spec as { template: { spec: { containers: Array<{ name: string; env: Array<{ name: string; value: string }> }> } } };
+  const spec = deployment.spec as {
+    template: { spec: { containers: Array<{ name: string; env: Array<{ name: string; value: string }> }> } };
+  };
   const web = spec.template.spec.containers.find((c) => c.name === 'web-demo');
   if (!web) throw new Error('no web-demo container');
   return web;
@@ -44,7 +46,11 @@ describe('the seed plan', () => {
       ['deploy-cluster2-beijing', 'deploy', true],
       ['deploy-cluster1-hangzhou', 'deploy', false],
     ]);
-    expect(deploySteps(plan).map((s) => s.targets.map((t) => t.cluster))).toEqual([['cluster1-beijing'], ['cluster2-beijing'], ['cluster1-hangzhou']]);
+    expect(deploySteps(plan).map((s) => s.targets.map((t) => t.cluster))).toEqual([
+      ['cluster1-beijing'],
+      ['cluster2-beijing'],
+      ['cluster1-hangzhou'],
+    ]);
     expect(deploySteps(plan).map((s) => [s.parallelism, s.timeoutMs])).toEqual([
       [5, 600_000],
       [5, 600_000],
@@ -99,7 +105,9 @@ describe('the seed plan', () => {
           'app.kubernetes.io/managed-by': 'tricenter',
           'app.oam.dev/namespace': 'demo',
           'app.oam.dev/name': 'web-demo',
-          'app.oam.dev/component': { Deployment: 'deployment', ConfigMap: 'configmap', Service: 'same-resource', Ingress: 'same-resource' }[m.kind],
+          'app.oam.dev/component': { Deployment: 'deployment', ConfigMap: 'configmap', Service: 'same-resource', Ingress: 'same-resource' }[
+            m.kind
+          ],
         });
         expect(m.metadata.annotations?.[ANNOTATION_PUBLISH_VERSION]).toBe('version8');
         const hash = m.metadata.annotations?.[ANNOTATION_CONTENT_HASH];

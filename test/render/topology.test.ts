@@ -32,7 +32,9 @@ describe('topology: clusters by name', () => {
   });
 
   it('rejects an unknown name, naming the entry and the known clusters', () => {
-    expect(() => select({ clusters: ['bj1', 'sh1'] })).toThrow(/app\.yaml \(document 3, Policy t\) field properties\.clusters\[1\]: unknown cluster "sh1"; the registry has bj1, bj2, hz1/);
+    expect(() => select({ clusters: ['bj1', 'sh1'] })).toThrow(
+      /app\.yaml \(document 3, Policy t\) field properties\.clusters\[1\]: unknown cluster "sh1"; the registry has bj1, bj2, hz1/,
+    );
   });
 });
 
@@ -43,7 +45,11 @@ describe('topology: clusterLabelSelector', () => {
     ['an empty map matches every cluster', {}, ['bj1', 'bj2', 'hz1']],
     ['matchLabels', { matchLabels: { city: 'hangzhou' } }, ['hz1']],
     ['In', { matchExpressions: [{ key: 'tier', operator: 'In', values: ['gold', 'silver'] }] }, ['bj1', 'hz1']],
-    ['NotIn also matches clusters without the label', { matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['gold'] }] }, ['bj2', 'hz1']],
+    [
+      'NotIn also matches clusters without the label',
+      { matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['gold'] }] },
+      ['bj2', 'hz1'],
+    ],
     ['Exists', { matchExpressions: [{ key: 'tier', operator: 'Exists' }] }, ['bj1', 'hz1']],
     ['DoesNotExist', { matchExpressions: [{ key: 'tier', operator: 'DoesNotExist' }] }, ['bj2']],
     [
@@ -56,7 +62,9 @@ describe('topology: clusterLabelSelector', () => {
   });
 
   it('is an error when nothing matches, unless allowEmpty', () => {
-    expect(() => select({ clusterLabelSelector: { city: 'shanghai' } })).toThrow(/field properties\.clusterLabelSelector: matches no cluster of the registry \(bj1, bj2, hz1\); set allowEmpty/);
+    expect(() => select({ clusterLabelSelector: { city: 'shanghai' } })).toThrow(
+      /field properties\.clusterLabelSelector: matches no cluster of the registry \(bj1, bj2, hz1\); set allowEmpty/,
+    );
     expect(select({ clusterLabelSelector: { city: 'shanghai' }, allowEmpty: true })).toEqual([]);
   });
 
@@ -64,7 +72,9 @@ describe('topology: clusterLabelSelector', () => {
     expect(() => select({ clusterLabelSelector: { matchExpressions: [{ key: 'tier', operator: 'Equals', values: ['x'] }] } })).toThrow(
       /field properties\.clusterLabelSelector\.matchExpressions\[0\]\.operator: .*"In"\|"NotIn"\|"Exists"\|"DoesNotExist"/,
     );
-    expect(() => select({ clusterLabelSelector: { matchExpressions: [{ key: 'tier', operator: 'In' }] } })).toThrow(/matchExpressions\[0\]\.values: operator In needs a non-empty values list/);
+    expect(() => select({ clusterLabelSelector: { matchExpressions: [{ key: 'tier', operator: 'In' }] } })).toThrow(
+      /matchExpressions\[0\]\.values: operator In needs a non-empty values list/,
+    );
   });
 
   it('needs clusters or a selector: there is no hub cluster to fall back to', () => {
@@ -96,13 +106,19 @@ properties: ${properties}
 `;
 
   it('unions several topology policies of one step in order, without duplicates', async () => {
-    const plan = await planOf(baseWith(`${policy('hz', '{clusters: [c3]}')}${policy('bj', '{clusterLabelSelector: {city: beijing}}')}${policy('again', '{clusters: [bj2, hz1]}')}${workflow(['hz', 'bj', 'again'])}`));
+    const plan = await planOf(
+      baseWith(
+        `${policy('hz', '{clusters: [c3]}')}${policy('bj', '{clusterLabelSelector: {city: beijing}}')}${policy('again', '{clusters: [bj2, hz1]}')}${workflow(['hz', 'bj', 'again'])}`,
+      ),
+    );
     expect(deploySteps(plan)[0]?.targets.map((t) => t.cluster)).toEqual(['hz1', 'bj1', 'bj2']);
   });
 
   it('relocates namespaced objects with namespace (the first policy naming a cluster decides)', async () => {
     const plan = await planOf(
-      baseWith(`${policy('staging', '{clusters: [bj1], namespace: staging}')}${policy('plain', '{clusters: [bj1, bj2]}')}${workflow(['staging', 'plain'])}`),
+      baseWith(
+        `${policy('staging', '{clusters: [bj1], namespace: staging}')}${policy('plain', '{clusters: [bj1, bj2]}')}${workflow(['staging', 'plain'])}`,
+      ),
     );
     const targets = deploySteps(plan)[0]?.targets ?? [];
     expect(targets.map((t) => [t.cluster, t.manifests.map((m) => m.metadata.namespace)])).toEqual([
@@ -128,6 +144,8 @@ properties: ${properties}
 
 describe('topology: messages for a selector of the wrong shape', () => {
   it('points at the label whose value is not a string', () => {
-    expect(() => select({ clusterLabelSelector: { city: 5 } })).toThrow(/field properties\.clusterLabelSelector\.city: Invalid input: expected string, received number/);
+    expect(() => select({ clusterLabelSelector: { city: 5 } })).toThrow(
+      /field properties\.clusterLabelSelector\.city: Invalid input: expected string, received number/,
+    );
   });
 });

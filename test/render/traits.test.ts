@@ -7,7 +7,19 @@ import { applyTrait } from '#shared/render/traits.ts';
 
 const place: SourcePlace = { file: 'app.yaml', document: 3, line: 40, object: 'Policy demo/p', path: 'properties.components[0].traits[0]' };
 
-function deployment(containers: unknown[] = [{ name: 'web', image: 'nginx', env: [{ name: 'A', value: '1' }, { name: 'B', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } }, { name: 'C', value: '3' }] }]): KubeObject {
+function deployment(
+  containers: unknown[] = [
+    {
+      name: 'web',
+      image: 'nginx',
+      env: [
+        { name: 'A', value: '1' },
+        { name: 'B', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } },
+        { name: 'C', value: '3' },
+      ],
+    },
+  ],
+): KubeObject {
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -15,7 +27,12 @@ function deployment(containers: unknown[] = [{ name: 'web', image: 'nginx', env:
     spec: { replicas: 2, template: { spec: { containers } } },
   };
 }
-const configMap = (): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg', namespace: 'demo' }, data: { a: 'b' } });
+const configMap = (): KubeObject => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name: 'cfg', namespace: 'demo' },
+  data: { a: 'b' },
+});
 
 /** Applies one trait (validated as a policy would be) to the given objects; returns them. */
 function apply(objects: KubeObject[], trait: unknown, component = 'web'): KubeObject[] {
@@ -43,7 +60,11 @@ describe('env', () => {
   });
 
   it('targets the container named containerName, default the component name', () => {
-    const two = () => deployment([{ name: 'web', image: 'a' }, { name: 'sidecar', image: 'b' }]);
+    const two = () =>
+      deployment([
+        { name: 'web', image: 'a' },
+        { name: 'sidecar', image: 'b' },
+      ]);
     const [byDefault] = apply([two()], { type: 'env', properties: { env: { X: '1' } } });
     expect([envOf(byDefault, 'web'), envOf(byDefault, 'sidecar')]).toEqual([[{ name: 'X', value: '1' }], undefined]);
     const [named] = apply([two()], { type: 'env', properties: { containerName: 'sidecar', env: { X: '1' } } });
@@ -58,18 +79,24 @@ describe('env', () => {
       spec: { jobTemplate: { spec: { template: { spec: { containers: [{ name: 'job', image: 'x' }] } } } } },
     };
     const [out] = apply([cron], { type: 'env', properties: { env: { X: '1' } } }, 'job');
-    expect(out?.spec).toMatchObject({ jobTemplate: { spec: { template: { spec: { containers: [{ name: 'job', env: [{ name: 'X', value: '1' }] }] } } } } });
+    expect(out?.spec).toMatchObject({
+      jobTemplate: { spec: { template: { spec: { containers: [{ name: 'job', env: [{ name: 'X', value: '1' }] }] } } } },
+    });
   });
 
   it('fails on a missing container, naming the containers there are and the field', () => {
     expect(() => apply([deployment()], { type: 'env', properties: { containerName: 'nope', env: { X: '1' } } })).toThrow(
       /app\.yaml \(document 4, Policy demo\/p\) field properties\.components\[0\]\.traits\[0\]\.properties\.containerName: container "nope" not found in Deployment demo\/web \(containers: web\)/,
     );
-    expect(() => apply([deployment()], { type: 'env', properties: { env: { X: '1' } } }, 'other')).toThrow(/containerName defaults to the component name\): container "other" not found/);
+    expect(() => apply([deployment()], { type: 'env', properties: { env: { X: '1' } } }, 'other')).toThrow(
+      /containerName defaults to the component name\): container "other" not found/,
+    );
   });
 
   it('fails on an object without a pod template', () => {
-    expect(() => apply([configMap()], { type: 'env', properties: { env: { X: '1' } } })).toThrow(/env needs a workload with a pod template; ConfigMap demo\/cfg has none/);
+    expect(() => apply([configMap()], { type: 'env', properties: { env: { X: '1' } } })).toThrow(
+      /env needs a workload with a pod template; ConfigMap demo\/cfg has none/,
+    );
   });
 });
 
@@ -83,8 +110,12 @@ describe('scaler', () => {
   });
 
   it('fails on a ConfigMap and on a negative count', () => {
-    expect(() => apply([configMap()], { type: 'scaler', properties: { replicas: 2 } })).toThrow(/scaler needs an object with spec\.replicas; ConfigMap demo\/cfg has none/);
-    expect(() => apply([deployment()], { type: 'scaler', properties: { replicas: -1 } })).toThrow(/field properties\.components\[0\]\.traits\[0\]\.properties\.replicas/);
+    expect(() => apply([configMap()], { type: 'scaler', properties: { replicas: 2 } })).toThrow(
+      /scaler needs an object with spec\.replicas; ConfigMap demo\/cfg has none/,
+    );
+    expect(() => apply([deployment()], { type: 'scaler', properties: { replicas: -1 } })).toThrow(
+      /field properties\.components\[0\]\.traits\[0\]\.properties\.replicas/,
+    );
   });
 });
 
@@ -113,7 +144,9 @@ describe('target', () => {
     expect(() => apply([deployment(), configMap()], { type: 'labels', target: { kind: 'Secret' }, properties: { a: 'b' } })).toThrow(
       /field properties\.components\[0\]\.traits\[0\]\.target: target \{"kind":"Secret"\} matches no object of component "web" \(objects: Deployment web, ConfigMap cfg\)/,
     );
-    expect(() => apply([configMap(), configMap()], { type: 'labels', target: { name: 'cfg' }, properties: { a: 'b' } })).toThrow(/matches 2 objects/);
+    expect(() => apply([configMap(), configMap()], { type: 'labels', target: { name: 'cfg' }, properties: { a: 'b' } })).toThrow(
+      /matches 2 objects/,
+    );
   });
 });
 
@@ -127,7 +160,11 @@ describe('json-merge-patch follows RFC 7396 (Appendix A)', () => {
     [{ a: 'c' }, { a: ['b'] }, { a: ['b'] }],
     [{ a: { b: 'c' } }, { a: { b: 'd', c: null } }, { a: { b: 'd' } }],
     [{ a: [{ b: 'c' }] }, { a: [1] }, { a: [1] }],
-    [['a', 'b'], ['c', 'd'], ['c', 'd']],
+    [
+      ['a', 'b'],
+      ['c', 'd'],
+      ['c', 'd'],
+    ],
     [{ a: 'b' }, ['c'], ['c']],
     [{ a: 'foo' }, null, null],
     [{ a: 'foo' }, 'bar', 'bar'],
@@ -180,7 +217,12 @@ describe('json-patch follows RFC 6902 (Appendix A)', () => {
       [{ op: 'move', from: '/foo/waldo', path: '/qux/thud' }],
       { foo: { bar: 'baz' }, qux: { corge: 'grault', thud: 'fred' } },
     ],
-    ['A.7 moving an array element', { foo: ['all', 'grass', 'cows', 'eat'] }, [{ op: 'move', from: '/foo/1', path: '/foo/3' }], { foo: ['all', 'cows', 'eat', 'grass'] }],
+    [
+      'A.7 moving an array element',
+      { foo: ['all', 'grass', 'cows', 'eat'] },
+      [{ op: 'move', from: '/foo/1', path: '/foo/3' }],
+      { foo: ['all', 'cows', 'eat', 'grass'] },
+    ],
     [
       'A.8 testing a value: success',
       { baz: 'qux', foo: ['a', 2, 'c'] },
@@ -190,23 +232,45 @@ describe('json-patch follows RFC 6902 (Appendix A)', () => {
       ],
       { baz: 'qux', foo: ['a', 2, 'c'] },
     ],
-    ['A.10 adding a nested member object', { foo: 'bar' }, [{ op: 'add', path: '/child', value: { grandchild: {} } }], { foo: 'bar', child: { grandchild: {} } }],
-    ['A.11 ignoring unrecognized elements', { foo: 'bar' }, [{ op: 'add', path: '/baz', value: 'qux', xyz: 123 }], { foo: 'bar', baz: 'qux' }],
+    [
+      'A.10 adding a nested member object',
+      { foo: 'bar' },
+      [{ op: 'add', path: '/child', value: { grandchild: {} } }],
+      { foo: 'bar', child: { grandchild: {} } },
+    ],
+    [
+      'A.11 ignoring unrecognized elements',
+      { foo: 'bar' },
+      [{ op: 'add', path: '/baz', value: 'qux', xyz: 123 }],
+      { foo: 'bar', baz: 'qux' },
+    ],
     ['A.14 ~ escape ordering', { '/': 9, '~1': 10 }, [{ op: 'test', path: '/~01', value: 10 }], { '/': 9, '~1': 10 }],
-    ['A.16 adding an array value', { foo: ['bar'] }, [{ op: 'add', path: '/foo/-', value: ['abc', 'def'] }], { foo: ['bar', ['abc', 'def']] }],
+    [
+      'A.16 adding an array value',
+      { foo: ['bar'] },
+      [{ op: 'add', path: '/foo/-', value: ['abc', 'def'] }],
+      { foo: ['bar', ['abc', 'def']] },
+    ],
     ['copying a value (4.5)', { foo: { a: 1 } }, [{ op: 'copy', from: '/foo', path: '/bar' }], { foo: { a: 1 }, bar: { a: 1 } }],
   ])('%s', (_name, doc, operations, expected) => {
     expect(patchSpec(doc, operations)).toEqual(expected);
   });
 
   it('A.9 a failing test is an error naming the policy and the operation index', () => {
-    expect(() => patchSpec({ baz: 'qux' }, [{ op: 'test', path: '/baz', value: 'qux' }, { op: 'test', path: '/baz', value: 'bar' }])).toThrow(
+    expect(() =>
+      patchSpec({ baz: 'qux' }, [
+        { op: 'test', path: '/baz', value: 'qux' },
+        { op: 'test', path: '/baz', value: 'bar' },
+      ]),
+    ).toThrow(
       /app\.yaml \(document 4, Policy demo\/p\) field properties\.components\[0\]\.traits\[0\]\.properties\.operations\[1\]: json-patch operation 1 \(test \/spec\/baz\).*test failed/,
     );
   });
 
   it('A.12 adding to a nonexistent target is an error', () => {
-    expect(() => patchSpec({ foo: 'bar' }, [{ op: 'add', path: '/baz/bat', value: 'qux' }])).toThrow(/operations\[0\]: json-patch operation 0 \(add \/spec\/baz\/bat\)/);
+    expect(() => patchSpec({ foo: 'bar' }, [{ op: 'add', path: '/baz/bat', value: 'qux' }])).toThrow(
+      /operations\[0\]: json-patch operation 0 \(add \/spec\/baz\/bat\)/,
+    );
   });
 
   it('A.15 comparing strings and numbers: "10" is not 10', () => {
@@ -214,7 +278,9 @@ describe('json-patch follows RFC 6902 (Appendix A)', () => {
   });
 
   it('rejects an unknown op, listing the supported ones', () => {
-    expect(() => patchSpec({}, [{ op: 'merge', path: '/a', value: 1 }])).toThrow(/operations\[0\]\.op: .*'add' \| 'remove' \| 'replace' \| 'move' \| 'copy' \| 'test'/);
+    expect(() => patchSpec({}, [{ op: 'merge', path: '/a', value: 1 }])).toThrow(
+      /operations\[0\]\.op: .*'add' \| 'remove' \| 'replace' \| 'move' \| 'copy' \| 'test'/,
+    );
   });
 });
 

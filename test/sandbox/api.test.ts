@@ -32,7 +32,10 @@ describe('create and read', () => {
   });
 
   it('assigns a cluster IP and defaults Service ports', async () => {
-    const svc = await c.core.createNamespacedService({ namespace: 'api', body: { metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ port: 80 }] } } });
+    const svc = await c.core.createNamespacedService({
+      namespace: 'api',
+      body: { metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ port: 80 }] } },
+    });
     expect(svc.spec?.clusterIP).toMatch(/^10\.96\.\d+\.\d+$/);
     expect(svc.spec?.type).toBe('ClusterIP');
     expect(svc.spec?.ports?.[0]).toMatchObject({ port: 80, protocol: 'TCP', targetPort: 80 });
@@ -41,13 +44,22 @@ describe('create and read', () => {
   it('answers 404 NotFound, 409 AlreadyExists, and 404 for a missing namespace', async () => {
     const missing = await failure(c.apps.readNamespacedDeployment({ name: 'nope', namespace: 'api' }));
     expect(missing.code).toBe(404);
-    expect(missing.status).toMatchObject({ kind: 'Status', reason: 'NotFound', message: 'deployments.apps "nope" not found', details: { name: 'nope', group: 'apps', kind: 'deployments' } });
+    expect(missing.status).toMatchObject({
+      kind: 'Status',
+      reason: 'NotFound',
+      message: 'deployments.apps "nope" not found',
+      details: { name: 'nope', group: 'apps', kind: 'deployments' },
+    });
     const duplicate = await failure(c.apps.createNamespacedDeployment({ namespace: 'api', body: deployment('web', 'api') as any }));
     expect(duplicate.code).toBe(409);
     expect(duplicate.status.reason).toBe('AlreadyExists');
     const noNamespace = await failure(c.core.createNamespacedConfigMap({ namespace: 'ghost', body: { metadata: { name: 'x' } } }));
     expect(noNamespace.code).toBe(404);
-    expect(noNamespace.status).toMatchObject({ reason: 'NotFound', message: 'namespaces "ghost" not found', details: { kind: 'namespaces', name: 'ghost' } });
+    expect(noNamespace.status).toMatchObject({
+      reason: 'NotFound',
+      message: 'namespaces "ghost" not found',
+      details: { kind: 'namespaces', name: 'ghost' },
+    });
   });
 
   it('rejects invalid objects with 422 and the causes', async () => {
@@ -56,18 +68,25 @@ describe('create and read', () => {
     const invalid = await failure(c.apps.createNamespacedDeployment({ namespace: 'api', body: mismatch as any }));
     expect(invalid.code).toBe(422);
     expect(invalid.status.reason).toBe('Invalid');
-    expect(invalid.status.details.causes).toEqual([expect.objectContaining({ field: 'spec.template.metadata.labels', reason: 'FieldValueInvalid' })]);
+    expect(invalid.status.details.causes).toEqual([
+      expect.objectContaining({ field: 'spec.template.metadata.labels', reason: 'FieldValueInvalid' }),
+    ]);
     expect(invalid.status.message).toContain('`selector` does not match template `labels`');
 
     const badName = await failure(c.core.createNamespacedConfigMap({ namespace: 'api', body: { metadata: { name: 'Not_Valid' } } }));
     expect(badName.code).toBe(422);
     expect(badName.status.details.causes[0]).toMatchObject({ field: 'metadata.name', reason: 'FieldValueInvalid' });
 
-    const noPort = await failure(c.core.createNamespacedService({ namespace: 'api', body: { metadata: { name: 'np' }, spec: { ports: [{ name: 'x' } as any] } } }));
+    const noPort = await failure(
+      c.core.createNamespacedService({ namespace: 'api', body: { metadata: { name: 'np' }, spec: { ports: [{ name: 'x' } as any] } } }),
+    );
     expect(noPort.code).toBe(422);
     expect(noPort.status.details.causes).toContainEqual(expect.objectContaining({ field: 'spec.ports[0].port' }));
 
-    const noName = await rawRequest(sandbox, 'alpha', 'POST', '/api/v1/namespaces/api/configmaps', { body: JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: {} }), contentType: 'application/json' });
+    const noName = await rawRequest(sandbox, 'alpha', 'POST', '/api/v1/namespaces/api/configmaps', {
+      body: JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: {} }),
+      contentType: 'application/json',
+    });
     expect(noName.code).toBe(422);
     expect(noName.body.details.causes[0]).toMatchObject({ field: 'metadata.name', reason: 'FieldValueRequired' });
   });
@@ -80,11 +99,14 @@ describe('list with selectors', () => {
       ['b', { tier: 'web', env: 'dev' }],
       ['c', { tier: 'db' }],
     ];
-    for (const [name, labels] of labelled) await c.core.createNamespacedConfigMap({ namespace: 'api', body: { metadata: { name: `sel-${name}`, labels } } });
+    for (const [name, labels] of labelled)
+      await c.core.createNamespacedConfigMap({ namespace: 'api', body: { metadata: { name: `sel-${name}`, labels } } });
   });
 
   const names = async (labelSelector: string, fieldSelector?: string) =>
-    (await c.core.listNamespacedConfigMap({ namespace: 'api', labelSelector, ...(fieldSelector ? { fieldSelector } : {}) })).items.map((i) => i.metadata?.name).filter((n) => n?.startsWith('sel-'));
+    (await c.core.listNamespacedConfigMap({ namespace: 'api', labelSelector, ...(fieldSelector ? { fieldSelector } : {}) })).items
+      .map((i) => i.metadata?.name)
+      .filter((n) => n?.startsWith('sel-'));
 
   it.each([
     ['tier=web', ['sel-a', 'sel-b']],
@@ -110,7 +132,12 @@ describe('list with selectors', () => {
     const first = await c.core.listNamespacedConfigMap({ namespace: 'api', labelSelector: 'tier', limit: 2 });
     expect(first.items.map((i) => i.metadata?.name)).toEqual(['sel-a', 'sel-b']);
     expect(first.metadata?.remainingItemCount).toBe(1);
-    const rest = await c.core.listNamespacedConfigMap({ namespace: 'api', labelSelector: 'tier', limit: 2, _continue: first.metadata?._continue ?? '' });
+    const rest = await c.core.listNamespacedConfigMap({
+      namespace: 'api',
+      labelSelector: 'tier',
+      limit: 2,
+      _continue: first.metadata?._continue ?? '',
+    });
     expect(rest.items.map((i) => i.metadata?.name)).toEqual(['sel-c']);
     expect(rest.metadata?._continue).toBeUndefined();
   });
@@ -118,11 +145,29 @@ describe('list with selectors', () => {
   it('serves Tables to printers, for lists and for watches (kubectl get, kubectl get -w)', async () => {
     const accept = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json';
     const list = await rawRequest(sandbox, 'alpha', 'GET', '/api/v1/namespaces/api/configmaps?labelSelector=tier%3Ddb', { accept });
-    expect(list.body).toMatchObject({ kind: 'Table', apiVersion: 'meta.k8s.io/v1', rows: [{ cells: ['sel-c', 0, expect.any(String)], object: { kind: 'PartialObjectMetadata' } }] });
+    expect(list.body).toMatchObject({
+      kind: 'Table',
+      apiVersion: 'meta.k8s.io/v1',
+      rows: [{ cells: ['sel-c', 0, expect.any(String)], object: { kind: 'PartialObjectMetadata' } }],
+    });
     expect(list.body.columnDefinitions.map((col: { name: string }) => col.name)).toEqual(['Name', 'Data', 'Age']);
-    const watch = await rawRequest(sandbox, 'alpha', 'GET', '/api/v1/namespaces/api/configmaps?labelSelector=tier%3Ddb&watch=1&timeoutSeconds=1', { accept });
-    const events = watch.text.trim().split('\n').map((line) => JSON.parse(line) as { type: string; object: Record<string, any> });
-    expect(events).toEqual([{ type: 'ADDED', object: expect.objectContaining({ kind: 'Table', rows: [expect.objectContaining({ cells: ['sel-c', 0, expect.any(String)] })] }) }]);
+    const watch = await rawRequest(
+      sandbox,
+      'alpha',
+      'GET',
+      '/api/v1/namespaces/api/configmaps?labelSelector=tier%3Ddb&watch=1&timeoutSeconds=1',
+      { accept },
+    );
+    const events = watch.text
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string; object: Record<string, any> });
+    expect(events).toEqual([
+      {
+        type: 'ADDED',
+        object: expect.objectContaining({ kind: 'Table', rows: [expect.objectContaining({ cells: ['sel-c', 0, expect.any(String)] })] }),
+      },
+    ]);
   });
 
   it('lists across namespaces with a list resourceVersion', async () => {
@@ -177,7 +222,22 @@ describe('patch', () => {
     expect(merged.metadata?.annotations).toEqual({ note: 'merge' });
 
     const strategic = await c.apps.patchNamespacedDeployment(
-      { name: 'web', namespace: 'api', body: { spec: { template: { spec: { containers: [{ name: 'app', env: [{ name: 'A', value: '1' }] }, { name: 'side', image: 'busybox:1' }] } } } } },
+      {
+        name: 'web',
+        namespace: 'api',
+        body: {
+          spec: {
+            template: {
+              spec: {
+                containers: [
+                  { name: 'app', env: [{ name: 'A', value: '1' }] },
+                  { name: 'side', image: 'busybox:1' },
+                ],
+              },
+            },
+          },
+        },
+      },
       setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
     );
     const containers = strategic.spec?.template.spec?.containers ?? [];
@@ -191,16 +251,25 @@ describe('patch', () => {
     expect(patched.spec?.replicas).toBe(1);
 
     const failedTest = await failure(
-      c.apps.patchNamespacedDeployment({ name: 'web', namespace: 'api', body: [{ op: 'test', path: '/spec/replicas', value: 42 }] }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch)),
+      c.apps.patchNamespacedDeployment(
+        { name: 'web', namespace: 'api', body: [{ op: 'test', path: '/spec/replicas', value: 42 }] },
+        setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+      ),
     );
     expect(failedTest.code).toBe(422);
   });
 
   it('answers 415 for an unknown patch type and 405 for a method the resource lacks', async () => {
-    const unknown = await rawRequest(sandbox, 'alpha', 'PATCH', '/apis/apps/v1/namespaces/api/deployments/web', { body: '{}', contentType: 'text/plain' });
+    const unknown = await rawRequest(sandbox, 'alpha', 'PATCH', '/apis/apps/v1/namespaces/api/deployments/web', {
+      body: '{}',
+      contentType: 'text/plain',
+    });
     expect(unknown.code).toBe(415);
     expect(unknown.body.reason).toBe('UnsupportedMediaType');
-    const wrongMethod = await rawRequest(sandbox, 'alpha', 'POST', '/apis/apps/v1/namespaces/api/deployments/web', { body: '{}', contentType: 'application/json' });
+    const wrongMethod = await rawRequest(sandbox, 'alpha', 'POST', '/apis/apps/v1/namespaces/api/deployments/web', {
+      body: '{}',
+      contentType: 'application/json',
+    });
     expect(wrongMethod.code).toBe(405);
     expect(wrongMethod.body.reason).toBe('MethodNotAllowed');
   });
@@ -213,12 +282,21 @@ describe('patch', () => {
 });
 
 describe('server-side apply', () => {
-  const config = (replicas: number, labels: Record<string, string> = { app: 'ssa' }) => ({ ...deployment('ssa', 'api', { replicas }), metadata: { name: 'ssa', namespace: 'api', labels } });
+  const config = (replicas: number, labels: Record<string, string> = { app: 'ssa' }) => ({
+    ...deployment('ssa', 'api', { replicas }),
+    metadata: { name: 'ssa', namespace: 'api', labels },
+  });
 
   it('creates, and applying the same configuration again changes nothing', async () => {
     await apply(config(2), 'deployer');
     // The deployment controller writes status right after creation: compare with the settled object.
-    const settled = await watchUntil(c.kc, '/apis/apps/v1/namespaces/api/deployments', 'ssa', (d) => d.status?.readyReplicas === 2, 'ssa ready');
+    const settled = await watchUntil(
+      c.kc,
+      '/apis/apps/v1/namespaces/api/deployments',
+      'ssa',
+      (d) => d.status?.readyReplicas === 2,
+      'ssa ready',
+    );
     const again = await apply(config(2), 'deployer');
     expect(again.metadata.resourceVersion).toBe(settled.metadata.resourceVersion);
     const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'ssa-cm', namespace: 'api' }, data: { a: '1' } };
@@ -230,11 +308,15 @@ describe('server-side apply', () => {
     expect(conflict.code).toBe(409);
     expect(conflict.status.reason).toBe('Conflict');
     expect(conflict.status.message).toBe('Apply failed with 1 conflict: conflict with "deployer": .spec.replicas');
-    expect(conflict.status.details.causes).toEqual([{ reason: 'FieldManagerConflict', message: 'conflict with "deployer"', field: '.spec.replicas' }]);
+    expect(conflict.status.details.causes).toEqual([
+      { reason: 'FieldManagerConflict', message: 'conflict with "deployer"', field: '.spec.replicas' },
+    ]);
 
     const forced = await apply(config(5), 'intruder', true);
     expect(forced.spec.replicas).toBe(5);
-    const owners = (forced.metadata.managedFields as Array<{ manager: string; fieldsV1: Record<string, any> }>).filter((m) => m.fieldsV1['f:spec']?.['f:replicas']);
+    const owners = (forced.metadata.managedFields as Array<{ manager: string; fieldsV1: Record<string, any> }>).filter(
+      (m) => m.fieldsV1['f:spec']?.['f:replicas'],
+    );
     expect(owners.map((m) => m.manager)).toEqual(['intruder']);
   });
 
@@ -246,7 +328,12 @@ describe('server-side apply', () => {
   });
 
   it('shares a field set to the same value, and merges containers by name', async () => {
-    const partial = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'ssa', namespace: 'api' }, spec: { template: { spec: { containers: [{ name: 'app', env: [{ name: 'FROM_SIDECAR', value: '1' }] }] } } } };
+    const partial = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'ssa', namespace: 'api' },
+      spec: { template: { spec: { containers: [{ name: 'app', env: [{ name: 'FROM_SIDECAR', value: '1' }] }] } } },
+    };
     const merged = await apply(partial, 'env-injector');
     const container = merged.spec.template.spec.containers[0];
     expect(container.image).toBe('nginx:1.25');
@@ -254,10 +341,20 @@ describe('server-side apply', () => {
   });
 
   it('requires a fieldManager, and 1.20 rejects list keys left out (Service port protocol)', async () => {
-    const noManager = await rawRequest(sandbox, 'alpha', 'PATCH', '/api/v1/namespaces/api/configmaps/m', { body: '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"m"}}', contentType: 'application/apply-patch+yaml' });
+    const noManager = await rawRequest(sandbox, 'alpha', 'PATCH', '/api/v1/namespaces/api/configmaps/m', {
+      body: '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"m"}}',
+      contentType: 'application/apply-patch+yaml',
+    });
     expect(noManager.code).toBe(422);
-    expect(noManager.body.message).toBe('PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
-    const noProtocol = await failure(apply({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'noproto', namespace: 'api' }, spec: { ports: [{ port: 80 }] } }, 'deployer'));
+    expect(noManager.body.message).toBe(
+      'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch',
+    );
+    const noProtocol = await failure(
+      apply(
+        { apiVersion: 'v1', kind: 'Service', metadata: { name: 'noproto', namespace: 'api' }, spec: { ports: [{ port: 80 }] } },
+        'deployer',
+      ),
+    );
     expect(noProtocol.code).toBe(500);
     expect(noProtocol.status.message).toContain('associative list with keys has an element that omits key field "protocol"');
   });

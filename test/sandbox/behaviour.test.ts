@@ -17,7 +17,9 @@ function httpGet(url: string, host: string, accept?: string): Promise<{ code: nu
     const req = request(url, { headers: { Host: host, ...(accept ? { Accept: accept } : {}) } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ code: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), type: String(res.headers['content-type']) }));
+      res.on('end', () =>
+        resolve({ code: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), type: String(res.headers['content-type']) }),
+      );
     });
     req.on('error', reject);
     req.end();
@@ -26,7 +28,13 @@ function httpGet(url: string, host: string, accept?: string): Promise<{ code: nu
 
 const dataPlane = (name: string): string => sandbox.clusters.find((c) => c.name === name)?.dataPlaneUrl ?? '';
 const demoReady = (c: Clients) =>
-  watchUntil(c.kc, '/apis/apps/v1/namespaces/demo/deployments', 'web-demo', (d) => d.status?.updatedReplicas === 5 && d.status?.availableReplicas === 5 && d.status?.observedGeneration === d.metadata.generation, 'web-demo rolled out');
+  watchUntil(
+    c.kc,
+    '/apis/apps/v1/namespaces/demo/deployments',
+    'web-demo',
+    (d) => d.status?.updatedReplicas === 5 && d.status?.availableReplicas === 5 && d.status?.observedGeneration === d.metadata.generation,
+    'web-demo rolled out',
+  );
 
 beforeAll(async () => {
   sandbox = await testSandbox(NAMES, { readyDelayMs: 200 });
@@ -40,7 +48,14 @@ afterAll(async () => sandbox?.cleanup());
 describe('deployment controller', () => {
   it('reports progress, then a completed rollout after the ready delay', async () => {
     const c = clients.east as Clients;
-    const created = (await c.objects.patch(deployment('slow', 'demo', { replicas: 3 }) as any, undefined, undefined, 'test', true, PatchStrategy.ServerSideApply)) as Record<string, any>;
+    const created = (await c.objects.patch(
+      deployment('slow', 'demo', { replicas: 3 }) as any,
+      undefined,
+      undefined,
+      'test',
+      true,
+      PatchStrategy.ServerSideApply,
+    )) as Record<string, any>;
     const seen: Array<Record<string, any>> = [];
     const ready = await watchUntil(
       c.kc,
@@ -68,22 +83,56 @@ describe('deployment controller', () => {
 
   it('restarts the rollout on a spec change, and an image tagged `fail` never becomes ready', async () => {
     const c = clients.east as Clients;
-    const changed = (await c.objects.patch(deployment('slow', 'demo', { replicas: 3, image: 'nginx:fail' }) as any, undefined, undefined, 'test', true, PatchStrategy.ServerSideApply)) as Record<string, any>;
+    const changed = (await c.objects.patch(
+      deployment('slow', 'demo', { replicas: 3, image: 'nginx:fail' }) as any,
+      undefined,
+      undefined,
+      'test',
+      true,
+      PatchStrategy.ServerSideApply,
+    )) as Record<string, any>;
     expect(changed.metadata.generation).toBe(2);
-    const observed = await watchUntil(c.kc, '/apis/apps/v1/namespaces/demo/deployments', 'slow', (d) => d.status?.observedGeneration === 2, 'generation 2 observed');
+    const observed = await watchUntil(
+      c.kc,
+      '/apis/apps/v1/namespaces/demo/deployments',
+      'slow',
+      (d) => d.status?.observedGeneration === 2,
+      'generation 2 observed',
+    );
     expect(observed.status.updatedReplicas).toBeUndefined();
     expect(observed.status.conditions).toContainEqual(expect.objectContaining({ type: 'Progressing', reason: 'ReplicaSetUpdated' }));
     // A later, unrelated write must not find the failing rollout completed, however long it waited.
-    const fresh = (await c.objects.patch(deployment('fresh-fail', 'demo', { image: 'registry.local/app:fail' }) as any, undefined, undefined, 'test', true, PatchStrategy.ServerSideApply)) as Record<string, any>;
-    const failing = await watchUntil(c.kc, '/apis/apps/v1/namespaces/demo/deployments', 'fresh-fail', (d) => d.status?.observedGeneration === 1, 'fresh-fail observed');
+    const fresh = (await c.objects.patch(
+      deployment('fresh-fail', 'demo', { image: 'registry.local/app:fail' }) as any,
+      undefined,
+      undefined,
+      'test',
+      true,
+      PatchStrategy.ServerSideApply,
+    )) as Record<string, any>;
+    const failing = await watchUntil(
+      c.kc,
+      '/apis/apps/v1/namespaces/demo/deployments',
+      'fresh-fail',
+      (d) => d.status?.observedGeneration === 1,
+      'fresh-fail observed',
+    );
     expect(failing.status.readyReplicas).toBeUndefined();
-    expect(failing.status.conditions).toContainEqual(expect.objectContaining({ type: 'Progressing', status: 'True', reason: 'ReplicaSetUpdated' }));
+    expect(failing.status.conditions).toContainEqual(
+      expect.objectContaining({ type: 'Progressing', status: 'True', reason: 'ReplicaSetUpdated' }),
+    );
     expect(fresh.metadata.generation).toBe(1);
   });
 
   it("gives each Ingress its cluster's own address", async () => {
     for (const [index, name] of NAMES.entries()) {
-      const ingress = await watchUntil((clients[name] as Clients).kc, '/apis/networking.k8s.io/v1/namespaces/demo/ingresses', 'web-demo', (i) => (i.status?.loadBalancer?.ingress ?? []).length > 0, 'an address');
+      const ingress = await watchUntil(
+        (clients[name] as Clients).kc,
+        '/apis/networking.k8s.io/v1/namespaces/demo/ingresses',
+        'web-demo',
+        (i) => (i.status?.loadBalancer?.ingress ?? []).length > 0,
+        'an address',
+      );
       expect(ingress.status.loadBalancer.ingress).toEqual([{ ip: `127.0.0.${2 + index}` }]);
       expect(sandbox.clusters[index]?.ingressAddress).toBe(`127.0.0.${2 + index}`);
     }
@@ -110,9 +159,19 @@ describe('data plane', () => {
 
   it('resolves env from a ConfigMap key and serves the live ConfigMap content', async () => {
     const c = clients.west as Clients;
-    await applyAll(c, [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'web-demo', namespace: 'demo' }, data: { 'config.json': '{"v": 2}\n', region: 'north' } }]);
+    await applyAll(c, [
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'web-demo', namespace: 'demo' },
+        data: { 'config.json': '{"v": 2}\n', region: 'north' },
+      },
+    ]);
     const manifest = exampleManifests().find((m) => m.kind === 'Deployment') as Record<string, any>;
-    manifest.spec.template.spec.containers[0].env.push({ name: 'REGION', valueFrom: { configMapKeyRef: { name: 'web-demo', key: 'region' } } });
+    manifest.spec.template.spec.containers[0].env.push({
+      name: 'REGION',
+      valueFrom: { configMapKeyRef: { name: 'web-demo', key: 'region' } },
+    });
     await applyAll(c, [manifest]);
     await demoReady(c);
     const body = JSON.parse((await httpGet(`${dataPlane('west')}/?format=json`, 'web-demo.example.com')).text) as Record<string, any>;
@@ -126,7 +185,13 @@ describe('data plane', () => {
     manifest.spec.template.spec.containers[0].env = [{ name: 'ENV_NAME', value: 'next' }];
     manifest.spec.template.spec.containers[0].image = 'web-demo:fail';
     await applyAll(c, [manifest]);
-    await watchUntil(c.kc, '/apis/apps/v1/namespaces/demo/deployments', 'web-demo', (d) => d.status?.observedGeneration === d.metadata.generation, 'the new generation observed');
+    await watchUntil(
+      c.kc,
+      '/apis/apps/v1/namespaces/demo/deployments',
+      'web-demo',
+      (d) => d.status?.observedGeneration === d.metadata.generation,
+      'the new generation observed',
+    );
     const body = JSON.parse((await httpGet(`${dataPlane('west')}/?format=json`, 'web-demo.example.com')).text) as Record<string, any>;
     expect(body.env.ENV_NAME).toBe('cluster1-beijing');
   });
@@ -138,12 +203,24 @@ describe('data plane', () => {
     const c = clients.west as Clients;
     await applyAll(c, [
       deployment('broken', 'demo', { image: 'app:fail' }),
-      { apiVersion: 'v1', kind: 'Service', metadata: { name: 'broken', namespace: 'demo' }, spec: { selector: { app: 'broken' }, ports: [{ port: 80, protocol: 'TCP' }] } },
+      {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'broken', namespace: 'demo' },
+        spec: { selector: { app: 'broken' }, ports: [{ port: 80, protocol: 'TCP' }] },
+      },
       {
         apiVersion: 'networking.k8s.io/v1',
         kind: 'Ingress',
         metadata: { name: 'broken', namespace: 'demo' },
-        spec: { rules: [{ host: 'broken.example.com', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'broken', port: { number: 80 } } } }] } }] },
+        spec: {
+          rules: [
+            {
+              host: 'broken.example.com',
+              http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'broken', port: { number: 80 } } } }] },
+            },
+          ],
+        },
       },
     ]);
     const unavailable = await httpGet(`${dataPlane('west')}/`, 'broken.example.com');

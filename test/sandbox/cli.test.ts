@@ -45,9 +45,25 @@ async function clusters(): Promise<Array<{ name: string; fault: string; apiUrl: 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'tricenter-cli-'));
   await writeFile(join(dir, 'clusters.yaml'), 'clusters:\n  - name: one\n  - name: two\n');
-  child = spawn(process.execPath, [BIN, 'sandbox', 'up', '--clusters', join(dir, 'clusters.yaml'), '--kubeconfig', join(dir, 'kubeconfig'), '--ready-delay', '0', '--data-plane-port', '0'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  child = spawn(
+    process.execPath,
+    [
+      BIN,
+      'sandbox',
+      'up',
+      '--clusters',
+      join(dir, 'clusters.yaml'),
+      '--kubeconfig',
+      join(dir, 'kubeconfig'),
+      '--ready-delay',
+      '0',
+      '--data-plane-port',
+      '0',
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   await new Promise<void>((resolve, reject) => {
     child.stdout?.on('data', (chunk: Buffer) => {
       output += chunk.toString();
@@ -67,7 +83,11 @@ describe('tricenter sandbox', () => {
   it('up prints the kubeconfig and kubectl hints, and writes the state file beside the kubeconfig', async () => {
     expect(output).toContain(`kubeconfig ${join(dir, 'kubeconfig')}`);
     expect(output).toContain(`kubectl --kubeconfig ${join(dir, 'kubeconfig')} --context one get ns`);
-    const state = JSON.parse(await readFile(join(dir, 'state.json'), 'utf8')) as { pid: number; kubeconfigPath: string; clusters: unknown[] };
+    const state = JSON.parse(await readFile(join(dir, 'state.json'), 'utf8')) as {
+      pid: number;
+      kubeconfigPath: string;
+      clusters: unknown[];
+    };
     expect(state).toMatchObject({ pid: child.pid, kubeconfigPath: join(dir, 'kubeconfig') });
     expect(state.clusters).toHaveLength(2);
   });

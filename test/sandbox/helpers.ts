@@ -8,7 +8,10 @@ import type { ClusterEntry } from '#shared/model/clusters.ts';
 import { startSandbox, type Sandbox, type SandboxOptions } from '#sandbox/index.ts';
 
 /** Sandboxes for tests: a temporary directory, any free data plane port, stopped by the caller's afterAll. */
-export async function testSandbox(names: string[], options: Partial<SandboxOptions> = {}): Promise<Sandbox & { dir: string; cleanup(): Promise<void> }> {
+export async function testSandbox(
+  names: string[],
+  options: Partial<SandboxOptions> = {},
+): Promise<Sandbox & { dir: string; cleanup(): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'tricenter-sandbox-'));
   const clusters: ClusterEntry[] = names.map((name) => ({ name, aliases: [], labels: {} }));
   const sandbox = await startSandbox({ clusters, dir, dataPlanePort: 0, readyDelayMs: 0, ...options });
@@ -33,7 +36,13 @@ export function clientsFor(sandbox: Sandbox, context: string): Clients {
   const kc = new KubeConfig();
   kc.loadFromFile(sandbox.kubeconfigPath);
   kc.setCurrentContext(context);
-  return { kc, core: kc.makeApiClient(CoreV1Api), apps: kc.makeApiClient(AppsV1Api), networking: kc.makeApiClient(NetworkingV1Api), objects: KubernetesObjectApi.makeApiClient(kc) };
+  return {
+    kc,
+    core: kc.makeApiClient(CoreV1Api),
+    apps: kc.makeApiClient(AppsV1Api),
+    networking: kc.makeApiClient(NetworkingV1Api),
+    objects: KubernetesObjectApi.makeApiClient(kc),
+  };
 }
 
 /** The error a client call rejected with: its HTTP code and the Status body. */
@@ -54,7 +63,11 @@ export function exampleManifests(): Array<Record<string, any>> {
   return parseAllDocuments(readFileSync(join(EXAMPLE_DIR, 'app-meta.yaml'), 'utf8')).map((d) => d.toJS() as Record<string, any>);
 }
 
-export function deployment(name: string, namespace: string, extra: { image?: string; replicas?: number; labels?: Record<string, string> } = {}): Record<string, any> {
+export function deployment(
+  name: string,
+  namespace: string,
+  extra: { image?: string; replicas?: number; labels?: Record<string, string> } = {},
+): Record<string, any> {
   const labels = extra.labels ?? { app: name };
   return {
     apiVersion: 'apps/v1',
@@ -113,7 +126,9 @@ export async function rawRequest(
 ): Promise<{ code: number; body: any; text: string }> {
   const { request } = await import('node:https');
   const { parse } = await import('yaml');
-  const config = parse(readFileSync(sandbox.kubeconfigPath, 'utf8')) as { clusters: Array<{ name: string; cluster: Record<string, string> }> };
+  const config = parse(readFileSync(sandbox.kubeconfigPath, 'utf8')) as {
+    clusters: Array<{ name: string; cluster: Record<string, string> }>;
+  };
   const entry = config.clusters.find((c) => c.name === cluster);
   const ca = Buffer.from(entry?.cluster['certificate-authority-data'] ?? '', 'base64');
   const url = new URL(path, entry?.cluster.server);

@@ -27,7 +27,9 @@ let sandbox: Awaited<ReturnType<typeof testSandbox>>;
 const APP = join(EXAMPLE_DIR, 'app-meta.yaml');
 
 async function kubectl(...args: string[]): Promise<string> {
-  const { stdout } = await run('kubectl', ['--kubeconfig', sandbox.kubeconfigPath, '--context', 'conformance', ...args], { timeout: 60_000 });
+  const { stdout } = await run('kubectl', ['--kubeconfig', sandbox.kubeconfigPath, '--context', 'conformance', ...args], {
+    timeout: 60_000,
+  });
   return stdout;
 }
 
@@ -64,15 +66,20 @@ describe.skipIf(!hasKubectl)('kubectl conformance', () => {
       'ingress.networking.k8s.io/web-demo serverside-applied',
       'configmap/web-demo serverside-applied',
     ]);
-    const versions = () => kubectl('get', 'configmap/web-demo', 'service/web-demo', '-n', 'demo', '-o', 'jsonpath={.items[*].metadata.resourceVersion}');
+    const versions = () =>
+      kubectl('get', 'configmap/web-demo', 'service/web-demo', '-n', 'demo', '-o', 'jsonpath={.items[*].metadata.resourceVersion}');
     const before = await versions();
     await kubectl('apply', '--server-side', '-f', APP);
     expect(await versions()).toBe(before);
   });
 
   it('rollout status and wait --for=condition=Available', async () => {
-    expect(await kubectl('rollout', 'status', 'deploy/web-demo', '-n', 'demo', '--timeout=60s')).toContain('deployment "web-demo" successfully rolled out');
-    expect(await kubectl('wait', '--for=condition=Available', 'deploy/web-demo', '-n', 'demo', '--timeout=60s')).toContain('deployment.apps/web-demo condition met');
+    expect(await kubectl('rollout', 'status', 'deploy/web-demo', '-n', 'demo', '--timeout=60s')).toContain(
+      'deployment "web-demo" successfully rolled out',
+    );
+    expect(await kubectl('wait', '--for=condition=Available', 'deploy/web-demo', '-n', 'demo', '--timeout=60s')).toContain(
+      'deployment.apps/web-demo condition met',
+    );
   });
 
   it('get deploy,svc,ingress,cm shows server-side columns, the Ingress with its address', async () => {
@@ -85,37 +92,59 @@ describe.skipIf(!hasKubectl)('kubectl conformance', () => {
 
   it('get -o yaml shows the object as a real server stores it', async () => {
     const deployment = parse(await kubectl('get', 'deploy', 'web-demo', '-n', 'demo', '-o', 'yaml')) as Record<string, any>;
-    expect(deployment).toMatchObject({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web-demo', namespace: 'demo', generation: 1 } });
+    expect(deployment).toMatchObject({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'web-demo', namespace: 'demo', generation: 1 },
+    });
     expect(deployment.spec.strategy.type).toBe('RollingUpdate');
     expect(deployment.status.conditions.map((c: { type: string }) => c.type)).toEqual(['Available', 'Progressing']);
-    const fields = parse(await kubectl('get', 'deploy', 'web-demo', '-n', 'demo', '-o', 'yaml', '--show-managed-fields')) as Record<string, any>;
-    expect(fields.metadata.managedFields.map((m: { manager: string; operation: string }) => `${m.manager}/${m.operation}`)).toEqual(['kubectl/Apply', 'kube-controller-manager/Update']);
+    const fields = parse(await kubectl('get', 'deploy', 'web-demo', '-n', 'demo', '-o', 'yaml', '--show-managed-fields')) as Record<
+      string,
+      any
+    >;
+    expect(fields.metadata.managedFields.map((m: { manager: string; operation: string }) => `${m.manager}/${m.operation}`)).toEqual([
+      'kubectl/Apply',
+      'kube-controller-manager/Update',
+    ]);
   });
 
   it('reports a server-side apply conflict the way kubectl users know it', async () => {
     await kubectl('scale', 'deploy/web-demo', '-n', 'demo', '--replicas=2');
     const err = await kubectlFails('apply', '--server-side', '-f', APP);
     expect(err).toContain('Apply failed with 1 conflict: conflict with "kubectl" using apps/v1: .spec.replicas');
-    expect(await kubectl('apply', '--server-side', '--force-conflicts', '-f', APP)).toContain('deployment.apps/web-demo serverside-applied');
+    expect(await kubectl('apply', '--server-side', '--force-conflicts', '-f', APP)).toContain(
+      'deployment.apps/web-demo serverside-applied',
+    );
   });
 
   it('create namespace|configmap|secret (typed commands, sent as protobuf)', async () => {
     expect(await kubectl('create', 'namespace', 'typed')).toContain('namespace/typed created');
     await kubectl('create', 'configmap', 'settings', '-n', 'typed', '--from-literal=color=blue', '--from-literal=size=L');
     await kubectl('create', 'secret', 'generic', 'creds', '-n', 'typed', '--from-literal=password=s3cret');
-    expect(JSON.parse(await kubectl('get', 'configmap', 'settings', '-n', 'typed', '-o', 'jsonpath={.data}'))).toEqual({ color: 'blue', size: 'L' });
-    const secret = JSON.parse(await kubectl('get', 'secret', 'creds', '-n', 'typed', '-o', 'json', '--show-managed-fields')) as Record<string, any>;
+    expect(JSON.parse(await kubectl('get', 'configmap', 'settings', '-n', 'typed', '-o', 'jsonpath={.data}'))).toEqual({
+      color: 'blue',
+      size: 'L',
+    });
+    const secret = JSON.parse(await kubectl('get', 'secret', 'creds', '-n', 'typed', '-o', 'json', '--show-managed-fields')) as Record<
+      string,
+      any
+    >;
     expect(secret.type).toBe('Opaque');
     expect(Buffer.from(secret.data.password, 'base64').toString()).toBe('s3cret');
     expect(secret.metadata.managedFields[0].manager).toBe('kubectl-create');
-    expect(await kubectlFails('create', 'deployment', 'd', '--image=nginx', '-n', 'typed')).toContain('the body of the request was in an unknown format');
+    expect(await kubectlFails('create', 'deployment', 'd', '--image=nginx', '-n', 'typed')).toContain(
+      'the body of the request was in an unknown format',
+    );
   });
 
   it('delete removes the objects, and then they are not found', async () => {
     const out = await kubectl('delete', '-f', APP);
     expect(out).toContain('deployment.apps "web-demo" deleted');
     expect(out).toContain('ingress.networking.k8s.io "web-demo" deleted');
-    expect(await kubectlFails('get', 'deploy', 'web-demo', '-n', 'demo')).toContain('Error from server (NotFound): deployments.apps "web-demo" not found');
+    expect(await kubectlFails('get', 'deploy', 'web-demo', '-n', 'demo')).toContain(
+      'Error from server (NotFound): deployments.apps "web-demo" not found',
+    );
     expect(await kubectl('delete', 'namespace', 'demo')).toContain('namespace "demo" deleted');
   });
 });

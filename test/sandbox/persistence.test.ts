@@ -52,7 +52,10 @@ describe('sandbox state file', () => {
     const c = clientsFor(await start(), 'one');
     await c.core.createNamespace({ body: { metadata: { name: 'demo' } } });
     const cm = await c.core.createNamespacedConfigMap({ namespace: 'demo', body: { metadata: { name: 'cfg' }, data: { a: '1' } } });
-    const first = await c.core.createNamespacedService({ namespace: 'demo', body: { metadata: { name: 'one' }, spec: { ports: [{ port: 80 }] } } });
+    const first = await c.core.createNamespacedService({
+      namespace: 'demo',
+      body: { metadata: { name: 'one' }, spec: { ports: [{ port: 80 }] } },
+    });
     const listed = await c.core.listNamespacedConfigMap({ namespace: 'demo' });
     await stop();
 
@@ -61,10 +64,19 @@ describe('sandbox state file', () => {
     expect(back.metadata).toMatchObject({ uid: cm.metadata?.uid, resourceVersion: cm.metadata?.resourceVersion });
     expect(back.data).toEqual({ a: '1' });
     // The seed objects are not created twice: `default` is there once, with its old uid.
-    expect((await again.core.listNamespace()).items.map((ns) => ns.metadata?.name).sort()).toEqual(['default', 'demo', 'kube-node-lease', 'kube-public', 'kube-system']);
+    expect((await again.core.listNamespace()).items.map((ns) => ns.metadata?.name).sort()).toEqual([
+      'default',
+      'demo',
+      'kube-node-lease',
+      'kube-public',
+      'kube-system',
+    ]);
     const later = await again.core.createNamespacedConfigMap({ namespace: 'demo', body: { metadata: { name: 'later' } } });
     expect(Number(later.metadata?.resourceVersion)).toBeGreaterThan(Number(listed.metadata?.resourceVersion));
-    const second = await again.core.createNamespacedService({ namespace: 'demo', body: { metadata: { name: 'two' }, spec: { ports: [{ port: 80 }] } } });
+    const second = await again.core.createNamespacedService({
+      namespace: 'demo',
+      body: { metadata: { name: 'two' }, spec: { ports: [{ port: 80 }] } },
+    });
     expect(second.spec?.clusterIP).not.toBe(first.spec?.clusterIP);
     expect(second.spec?.clusterIP).not.toBe('10.96.0.1');
   });
@@ -73,11 +85,19 @@ describe('sandbox state file', () => {
     const c = clientsFor(await start({ readyDelayMs: 3_600_000 }), 'one');
     await c.core.createNamespace({ body: { metadata: { name: 'demo' } } });
     await c.apps.createNamespacedDeployment({ namespace: 'demo', body: deployment('slow', 'demo') });
-    await until(() => c.apps.readNamespacedDeployment({ name: 'slow', namespace: 'demo' }), (d) => d.status?.observedGeneration === 1, 'the rollout to start');
+    await until(
+      () => c.apps.readNamespacedDeployment({ name: 'slow', namespace: 'demo' }),
+      (d) => d.status?.observedGeneration === 1,
+      'the rollout to start',
+    );
     await stop();
 
     const again = clientsFor(await start({ readyDelayMs: 0 }), 'one');
-    const ready = await until(() => again.apps.readNamespacedDeployment({ name: 'slow', namespace: 'demo' }), (d) => d.status?.readyReplicas === 2, 'the rollout to finish after the restart');
+    const ready = await until(
+      () => again.apps.readNamespacedDeployment({ name: 'slow', namespace: 'demo' }),
+      (d) => d.status?.readyReplicas === 2,
+      'the rollout to finish after the restart',
+    );
     await stop();
 
     const third = clientsFor(await start({ readyDelayMs: 3_600_000 }), 'one');

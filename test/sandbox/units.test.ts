@@ -33,7 +33,10 @@ describe('field sets', () => {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: { name: 'x', labels: { app: 'x' } },
-    spec: { selector: { matchLabels: { app: 'x' } }, template: { spec: { containers: [{ name: 'c', image: 'i', ports: [{ containerPort: 80, protocol: 'TCP' }] }] } } },
+    spec: {
+      selector: { matchLabels: { app: 'x' } },
+      template: { spec: { containers: [{ name: 'c', image: 'i', ports: [{ containerPort: 80, protocol: 'TCP' }] }] } },
+    },
   };
 
   it('serializes as fieldsV1 with list keys and item markers, and reads back', () => {
@@ -45,7 +48,12 @@ describe('field sets', () => {
         'f:template': {
           'f:spec': {
             'f:containers': {
-              'k:{"name":"c"}': { '.': {}, 'f:image': {}, 'f:name': {}, 'f:ports': { 'k:{"containerPort":80,"protocol":"TCP"}': { '.': {}, 'f:containerPort': {}, 'f:protocol': {} } } },
+              'k:{"name":"c"}': {
+                '.': {},
+                'f:image': {},
+                'f:name': {},
+                'f:ports': { 'k:{"containerPort":80,"protocol":"TCP"}': { '.': {}, 'f:containerPort': {}, 'f:protocol': {} } },
+              },
             },
           },
         },
@@ -61,13 +69,40 @@ describe('field sets', () => {
 });
 
 describe('patches', () => {
-  const live = { spec: { template: { spec: { containers: [{ name: 'a', image: '1' }, { name: 'b', image: '2' }] } } } };
+  const live = {
+    spec: {
+      template: {
+        spec: {
+          containers: [
+            { name: 'a', image: '1' },
+            { name: 'b', image: '2' },
+          ],
+        },
+      },
+    },
+  };
 
   it('strategic merge: by key, $patch delete, $setElementOrder (orders as kube-apiserver 1.20 does)', () => {
-    const patched = strategicMergePatch('Deployment', structuredClone(live), { spec: { template: { spec: { containers: [{ name: 'b', $patch: 'delete' }, { name: 'c', image: '3' }] } } } });
+    const patched = strategicMergePatch('Deployment', structuredClone(live), {
+      spec: {
+        template: {
+          spec: {
+            containers: [
+              { name: 'b', $patch: 'delete' },
+              { name: 'c', image: '3' },
+            ],
+          },
+        },
+      },
+    });
     // kube-apiserver puts the patch's items first when no order is given.
-    expect((patched.spec as any).template.spec.containers).toEqual([{ name: 'c', image: '3' }, { name: 'a', image: '1' }]);
-    const ordered = strategicMergePatch('Deployment', structuredClone(live), { spec: { template: { spec: { '$setElementOrder/containers': [{ name: 'b' }, { name: 'a' }] } } } });
+    expect((patched.spec as any).template.spec.containers).toEqual([
+      { name: 'c', image: '3' },
+      { name: 'a', image: '1' },
+    ]);
+    const ordered = strategicMergePatch('Deployment', structuredClone(live), {
+      spec: { template: { spec: { '$setElementOrder/containers': [{ name: 'b' }, { name: 'a' }] } } },
+    });
     expect((ordered.spec as any).template.spec.containers.map((c: { name: string }) => c.name)).toEqual(['b', 'a']);
   });
 
@@ -77,11 +112,24 @@ describe('patches', () => {
 });
 
 describe('server-side apply', () => {
-  const base = (containers: Array<Record<string, string>>) => ({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'x' }, spec: { template: { spec: { containers } } } });
+  const base = (containers: Array<Record<string, string>>) => ({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'x' },
+    spec: { template: { spec: { containers } } },
+  });
   const opts = (manager: string, force = false) => ({ manager, force, apiVersion: 'apps/v1', nowMs: 0 });
 
   it('removes a list item the applier stopped setting, keeps one another manager owns', () => {
-    let live = serverSideApply(DEPLOYMENTS, undefined, base([{ name: 'a', image: '1' }, { name: 'b', image: '2' }]), opts('one'));
+    let live = serverSideApply(
+      DEPLOYMENTS,
+      undefined,
+      base([
+        { name: 'a', image: '1' },
+        { name: 'b', image: '2' },
+      ]),
+      opts('one'),
+    );
     live = serverSideApply(DEPLOYMENTS, live, base([{ name: 'b', image: '2' }]), opts('two'));
     live = serverSideApply(DEPLOYMENTS, live, base([]), opts('one'));
     expect((live.spec as any).template.spec.containers).toEqual([{ name: 'b', image: '2' }]);
@@ -97,7 +145,9 @@ describe('server-side apply', () => {
       error = err as ApiError;
     }
     expect(error?.code).toBe(409);
-    expect(error?.message).toBe('Apply failed with 2 conflicts: conflicts with "one":\n- .spec.template.spec.containers[name="a"].image\nconflicts with "two":\n- .spec.template.spec.containers[name="a"].image');
+    expect(error?.message).toBe(
+      'Apply failed with 2 conflicts: conflicts with "one":\n- .spec.template.spec.containers[name="a"].image\nconflicts with "two":\n- .spec.template.spec.containers[name="a"].image',
+    );
   });
 });
 

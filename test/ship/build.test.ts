@@ -33,7 +33,12 @@ describe('function bundles', () => {
   });
 
   const runIn = (name: string, script: string): string =>
-    execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: join(isolated, name), env: ENV, encoding: 'utf8', timeout: 60_000 });
+    execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: join(isolated, name),
+      env: ENV,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
 
   it.each(FUNCTIONS)('%s loads with no node_modules and exports index.handler', (name) => {
     expect(runIn(name, "const m = await import('./index.mjs'); console.log(typeof m.handler);").trim()).toBe('function');

@@ -25,7 +25,8 @@ for (const target of [dns, dns.promises]) {
 
 const connect = net.Socket.prototype.connect;
 net.Socket.prototype.connect = function guardedConnect(...args) {
-  const options = typeof args[0] === 'object' && args[0] !== null ? (Array.isArray(args[0]) ? args[0][0] : args[0]) : { port: args[0], host: args[1] };
+  const options =
+    typeof args[0] === 'object' && args[0] !== null ? (Array.isArray(args[0]) ? args[0][0] : args[0]) : { port: args[0], host: args[1] };
   if (options.path || local(options.host)) return connect.apply(this, args);
   const error = record(`connect ${options.host}:${options.port}`);
   process.nextTick(() => this.destroy(error));

@@ -6,9 +6,16 @@ import { describe, expect, it } from 'vitest';
  * valid once the README's variables are substituted, and in step with the API actions the adapters call.
  */
 const template = readFileSync('docs/ram/tricenter-fc-policy.json', 'utf8');
-const substituted = template.replace(/\$\{(TRICENTER_[A-Z_]+)\}/g, (_m, name: string) => ({ TRICENTER_BUCKET: 'my-bundles', TRICENTER_REGION: 'cn-hangzhou', TRICENTER_OTS_INSTANCE: 'tricenter' })[name] ?? `<unknown ${name}>`);
+const substituted = template.replace(
+  /\$\{(TRICENTER_[A-Z_]+)\}/g,
+  (_m, name: string) =>
+    ({ TRICENTER_BUCKET: 'my-bundles', TRICENTER_REGION: 'cn-hangzhou', TRICENTER_OTS_INSTANCE: 'tricenter' })[name] ?? `<unknown ${name}>`,
+);
 const policy = JSON.parse(substituted) as { Statement: Array<{ Effect: string; Action: string[]; Resource: string[] }> };
-const actions = (service: string) => policy.Statement.flatMap((s) => s.Action).filter((a) => a.startsWith(`${service}:`)).map((a) => a.slice(service.length + 1));
+const actions = (service: string) =>
+  policy.Statement.flatMap((s) => s.Action)
+    .filter((a) => a.startsWith(`${service}:`))
+    .map((a) => a.slice(service.length + 1));
 const called = (file: string, pattern: RegExp) => [...new Set([...readFileSync(file, 'utf8').matchAll(pattern)].map((m) => m[1]))].sort();
 
 describe('RAM policy of the functions', () => {
@@ -18,12 +25,16 @@ describe('RAM policy of the functions', () => {
   });
 
   it('allows every Alidns GTM action the adapter calls, and no other', () => {
-    expect(actions('alidns').sort()).toEqual(called('shared/adapters/aliyun/alidns-gtm.ts', /'((?:Describe|Add|Update|Set|Delete)DnsGtm\w+)'/g));
+    expect(actions('alidns').sort()).toEqual(
+      called('shared/adapters/aliyun/alidns-gtm.ts', /'((?:Describe|Add|Update|Set|Delete)DnsGtm\w+)'/g),
+    );
   });
 
   it('allows the ACK kubeconfig call and scopes the store to the instance', () => {
     expect(actions('cs')).toEqual(['DescribeClusterUserKubeconfig']);
-    expect(policy.Statement.find((s) => s.Action.includes('ots:PutRow'))?.Resource).toEqual(['acs:ots:cn-hangzhou:*:instance/tricenter/table/tricenter_*']);
+    expect(policy.Statement.find((s) => s.Action.includes('ots:PutRow'))?.Resource).toEqual([
+      'acs:ots:cn-hangzhou:*:instance/tricenter/table/tricenter_*',
+    ]);
     expect(actions('ots')).not.toContain('CreateTable');
   });
 });

@@ -67,7 +67,19 @@ beforeAll(async () => {
   // The CLI checks npm for a newer version once a day in a child process; "checked" keeps it quiet.
   mkdirSync(join(home, '.s', 'config'), { recursive: true });
   writeFileSync(join(home, '.s', 'config', 'update-notifier.json'), JSON.stringify({ lastUpdateCheck: 8.64e15 }));
-  await s(['config', 'add', '--AccountID', ACCOUNT_ID, '--AccessKeyID', 'LTAI-dummy-key', '--AccessKeySecret', 'dummy-secret', '-a', 'default', '-f']);
+  await s([
+    'config',
+    'add',
+    '--AccountID',
+    ACCOUNT_ID,
+    '--AccessKeyID',
+    'LTAI-dummy-key',
+    '--AccessKeySecret',
+    'dummy-secret',
+    '-a',
+    'default',
+    '-f',
+  ]);
   // Usage reports go to an SLS endpoint after each component command; the README says how to stop them.
   await s(['set', 'analysis', 'disable']);
   // `config add` asks STS about the key and saves it anyway when that fails: the one attempt allowed.
@@ -122,7 +134,9 @@ describe('s.yaml through the Serverless Devs CLI, offline', () => {
     expect(unknownAlias).toContain("acs:ram::${config('AccountID')}:role/tricenter-fc");
   });
 
-  const validate = new Ajv({ allErrors: true, strict: false }).compile(JSON.parse(readFileSync('test/fixtures/fc3-props.schema.json', 'utf8')) as object);
+  const validate = new Ajv({ allErrors: true, strict: false }).compile(
+    JSON.parse(readFileSync('test/fixtures/fc3-props.schema.json', 'utf8')) as object,
+  );
   it.each([...FUNCTIONS])('%s: the rendered props satisfy the published fc3 schema', (name) => {
     const ok = validate(rendered.resources[name]?.props);
     expect(validate.errors ?? [], JSON.stringify(validate.errors, null, 2)).toEqual([]);
@@ -148,13 +162,20 @@ describe('s.yaml through the Serverless Devs CLI, offline', () => {
       ]);
     }
     const everyEvent = oss.flatMap((t) => t.triggerConfig.events as string[]);
-    for (const early of ['oss:ObjectCreated:*', 'oss:ObjectCreated:InitiateMultipartUpload', 'oss:ObjectCreated:UploadPart', 'oss:ObjectCreated:UploadPartCopy']) {
+    for (const early of [
+      'oss:ObjectCreated:*',
+      'oss:ObjectCreated:InitiateMultipartUpload',
+      'oss:ObjectCreated:UploadPart',
+      'oss:ObjectCreated:UploadPartCopy',
+    ]) {
       expect(everyEvent).not.toContain(early);
     }
   });
 
   it('allows on the approval trigger exactly the methods the approval router serves (probed, not listed)', async () => {
-    const schema = JSON.parse(readFileSync('test/fixtures/fc3-props.schema.json', 'utf8')) as { definitions: { IHttpTriggerConfig: { properties: { methods: { items: { enum: string[] } } } } } };
+    const schema = JSON.parse(readFileSync('test/fixtures/fc3-props.schema.json', 'utf8')) as {
+      definitions: { IHttpTriggerConfig: { properties: { methods: { items: { enum: string[] } } } } };
+    };
     const candidates = schema.definitions.IHttpTriggerConfig.properties.methods.items.enum;
     const served = await methodsServedByApprovalRouter(candidates);
     expect(served).toContain('PUT'); // bundle upload: what the issue found refused
@@ -164,7 +185,8 @@ describe('s.yaml through the Serverless Devs CLI, offline', () => {
   });
 
   it('has no VPC by default: the empty form the fc3 component itself sends for "none"', () => {
-    for (const { props } of Object.values(rendered.resources)) expect(props.vpcConfig).toEqual({ vpcId: '', vSwitchIds: [], securityGroupId: '' });
+    for (const { props } of Object.values(rendered.resources))
+      expect(props.vpcConfig).toEqual({ vpcId: '', vSwitchIds: [], securityGroupId: '' });
   });
 
   it('refuses a half-configured VPC, naming the missing variable', () => {
@@ -197,31 +219,42 @@ describe('s.yaml through the Serverless Devs CLI, offline', () => {
     expect(networkAttempts()).toEqual([]);
   });
 
-  it('`s deploy` without -a hands the fc3 component the rendered props and the dummy access', async () => {
-    const cache = join(home, '.s', 'components', 'devsapp.cn', 'v3', 'fc3');
-    mkdirSync(cache, { recursive: true });
-    copyFileSync('test/ship/fc3-component-stub.cjs', join(cache, 'index.js'));
-    writeFileSync(join(cache, '.s.lock'), JSON.stringify({ version: '0.1.22' }));
-    try {
-      const result = JSON.parse(await s(['deploy', '-y', '--skip-actions', '-o', 'json'])) as Record<string, { command: string; props: Props; credential: Record<string, string> }>;
-      expect(Object.keys(result).sort()).toEqual([...FUNCTIONS].sort());
-      for (const [name, seen] of Object.entries(result)) {
-        expect(seen.command).toBe('deploy');
-        expect(seen.props).toEqual(rendered.resources[name]?.props);
-        expect(seen.credential).toMatchObject({ AccountID: ACCOUNT_ID });
+  it(
+    '`s deploy` without -a hands the fc3 component the rendered props and the dummy access',
+    async () => {
+      const cache = join(home, '.s', 'components', 'devsapp.cn', 'v3', 'fc3');
+      mkdirSync(cache, { recursive: true });
+      copyFileSync('test/ship/fc3-component-stub.cjs', join(cache, 'index.js'));
+      writeFileSync(join(cache, '.s.lock'), JSON.stringify({ version: '0.1.22' }));
+      try {
+        const result = JSON.parse(await s(['deploy', '-y', '--skip-actions', '-o', 'json'])) as Record<
+          string,
+          { command: string; props: Props; credential: Record<string, string> }
+        >;
+        expect(Object.keys(result).sort()).toEqual([...FUNCTIONS].sort());
+        for (const [name, seen] of Object.entries(result)) {
+          expect(seen.command).toBe('deploy');
+          expect(seen.props).toEqual(rendered.resources[name]?.props);
+          expect(seen.credential).toMatchObject({ AccountID: ACCOUNT_ID });
+        }
+        expect(networkAttempts()).toEqual([]);
+      } finally {
+        rmSync(cache, { recursive: true, force: true });
       }
-      expect(networkAttempts()).toEqual([]);
-    } finally {
-      rmSync(cache, { recursive: true, force: true });
-    }
-  }, CLI_TIMEOUT_MS);
+    },
+    CLI_TIMEOUT_MS,
+  );
 
-  it('without the component cached, `s deploy` stops at the registry download (the first network call)', async () => {
-    const failure = await outcome(['deploy', '-y', '--skip-actions']);
-    expect(failure.ok).toBe(false);
-    expect(failure.output).toContain('offline test: network access refused');
-    expect(networkAttempts().at(-1)).toMatch(/ connect api\.devsapp\.cn:443$/);
-  }, CLI_TIMEOUT_MS);
+  it(
+    'without the component cached, `s deploy` stops at the registry download (the first network call)',
+    async () => {
+      const failure = await outcome(['deploy', '-y', '--skip-actions']);
+      expect(failure.ok).toBe(false);
+      expect(failure.output).toContain('offline test: network access refused');
+      expect(networkAttempts().at(-1)).toMatch(/ connect api\.devsapp\.cn:443$/);
+    },
+    CLI_TIMEOUT_MS,
+  );
 });
 
 /**
@@ -252,7 +285,13 @@ async function methodsServedByApprovalRouter(candidates: string[]): Promise<stri
   const handler = createApprovalHandler(async () => deps);
   const served = new Set<string>();
   for (const method of candidates) {
-    for (const path of ['/apps/demo/web-demo', '/apps/demo/web-demo/runs', '/apps/demo/web-demo/bundle', '/apps/demo/web-demo/approve', '/apps/demo/web-demo/rollback']) {
+    for (const path of [
+      '/apps/demo/web-demo',
+      '/apps/demo/web-demo/runs',
+      '/apps/demo/web-demo/bundle',
+      '/apps/demo/web-demo/approve',
+      '/apps/demo/web-demo/rollback',
+    ]) {
       const event: HttpTriggerEvent = {
         version: 'v1',
         rawPath: path,

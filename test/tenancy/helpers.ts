@@ -16,15 +16,20 @@ export const doc = (text: string) => `${text}---\n`;
 export const policy = (name: string, type: string, properties: string) =>
   doc(`apiVersion: core.oam.dev/v1alpha1\nkind: Policy\nmetadata: {name: ${name}}\ntype: ${type}\nproperties: ${properties}\n`);
 export const workflow = (policies: string[]) =>
-  doc(`apiVersion: core.oam.dev/v1alpha1\nkind: Workflow\nmetadata: {name: wf}\nsteps:\n  - {name: go, type: deploy, properties: {policies: ${JSON.stringify(policies)}}}\n`);
+  doc(
+    `apiVersion: core.oam.dev/v1alpha1\nkind: Workflow\nmetadata: {name: wf}\nsteps:\n  - {name: go, type: deploy, properties: {policies: ${JSON.stringify(policies)}}}\n`,
+  );
 
 /** The base Application with one more component (YAML list entry indented by 4). */
 export const withComponent = (component: string) => APP_YAML.replace('  components:\n', `  components:\n${component}`);
 
 /** A k8s-objects component carrying one inline object (flow YAML). */
-export const inline = (name: string, object: string) => withComponent(`    - name: ${name}\n      type: k8s-objects\n      properties:\n        objects:\n          - ${object}\n`);
+export const inline = (name: string, object: string) =>
+  withComponent(`    - name: ${name}\n      type: k8s-objects\n      properties:\n        objects:\n          - ${object}\n`);
 
-export const trafficPolicy = (spec: { domain?: string; gtmInstanceId?: string; ingressNamespace?: string; pool?: string; namespace?: string } = {}) =>
+export const trafficPolicy = (
+  spec: { domain?: string; gtmInstanceId?: string; ingressNamespace?: string; pool?: string; namespace?: string } = {},
+) =>
   `apiVersion: tricenter.io/v1alpha1
 kind: TrafficPolicy
 metadata: {name: shop, namespace: ${spec.namespace ?? 'prod'}}

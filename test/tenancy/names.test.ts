@@ -13,11 +13,28 @@ import { admissionError, inline, policy, registryYaml, workflow } from './helper
  */
 const PLACE: SourcePlace = { file: 'objects.yaml', document: 0, line: 1, path: '' };
 
-function manifest(kind: string, name: string, extra: { apiVersion?: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> } = {}): KubeObject {
+function manifest(
+  kind: string,
+  name: string,
+  extra: { apiVersion?: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> } = {},
+): KubeObject {
   const object: KubeObject = {
-    apiVersion: extra.apiVersion ?? (['Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding'].includes(kind) ? 'rbac.authorization.k8s.io/v1' : kind === 'CronJob' ? 'batch/v1' : kind === 'Deployment' ? 'apps/v1' : 'v1'),
+    apiVersion:
+      extra.apiVersion ??
+      (['Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding'].includes(kind)
+        ? 'rbac.authorization.k8s.io/v1'
+        : kind === 'CronJob'
+          ? 'batch/v1'
+          : kind === 'Deployment'
+            ? 'apps/v1'
+            : 'v1'),
     kind,
-    metadata: { name, ...(extra.namespace ? { namespace: extra.namespace } : {}), ...(extra.labels ? { labels: extra.labels } : {}), ...(extra.annotations ? { annotations: extra.annotations } : {}) },
+    metadata: {
+      name,
+      ...(extra.namespace ? { namespace: extra.namespace } : {}),
+      ...(extra.labels ? { labels: extra.labels } : {}),
+      ...(extra.annotations ? { annotations: extra.annotations } : {}),
+    },
   };
   attachManifestSource(object, { object: PLACE, fields: {} });
   return object;
@@ -43,26 +60,87 @@ const cases: Array<[string, KubeObject, string | undefined, string?]> = [
   ['RoleBinding: ..', manifest('RoleBinding', '..', { namespace: 'prod' }), 'name.path-segment', 'metadata.name'],
   ['ClusterRoleBinding: %', manifest('ClusterRoleBinding', 'a%2f'), 'name.path-segment', 'metadata.name'],
   ['CronJob: 52 characters', manifest('CronJob', x(52), { namespace: 'prod' }), undefined],
-  ['CronJob: 53 characters (its Jobs get an 11-character suffix)', manifest('CronJob', x(53), { namespace: 'prod' }), 'name.dns1123-subdomain', 'metadata.name'],
-  ['a kind of another group named Service follows the default rule', manifest('Service', 'a.b', { apiVersion: 'example.com/v1', namespace: 'prod' }), undefined],
+  [
+    'CronJob: 53 characters (its Jobs get an 11-character suffix)',
+    manifest('CronJob', x(53), { namespace: 'prod' }),
+    'name.dns1123-subdomain',
+    'metadata.name',
+  ],
+  [
+    'a kind of another group named Service follows the default rule',
+    manifest('Service', 'a.b', { apiVersion: 'example.com/v1', namespace: 'prod' }),
+    undefined,
+  ],
   ['namespace: upper case', manifest('ConfigMap', 'web', { namespace: 'Prod' }), 'name.dns1123-label', 'metadata.namespace'],
-  ['namespace on a cluster-scoped kind', manifest('ClusterRole', 'reader', { namespace: 'prod' }), 'name.cluster-scoped', 'metadata.namespace'],
-  ['apiVersion: three parts', manifest('ConfigMap', 'web', { namespace: 'prod', apiVersion: 'apps/v1/x' }), 'name.api-version', 'apiVersion'],
+  [
+    'namespace on a cluster-scoped kind',
+    manifest('ClusterRole', 'reader', { namespace: 'prod' }),
+    'name.cluster-scoped',
+    'metadata.namespace',
+  ],
+  [
+    'apiVersion: three parts',
+    manifest('ConfigMap', 'web', { namespace: 'prod', apiVersion: 'apps/v1/x' }),
+    'name.api-version',
+    'apiVersion',
+  ],
   ['apiVersion: empty group', manifest('ConfigMap', 'web', { namespace: 'prod', apiVersion: '/v1' }), 'name.api-version', 'apiVersion'],
   ['kind: an underscore', manifest('Config_Map', 'web', { namespace: 'prod' }), 'name.kind', 'kind'],
-  ['labels: prefixed key, empty value', manifest('ConfigMap', 'web', { namespace: 'prod', labels: { 'app.kubernetes.io/name': 'web', 'tier': '' } }), undefined],
-  ['label key: a space', manifest('ConfigMap', 'web', { namespace: 'prod', labels: { 'bad key': 'v' } }), 'name.qualified-name', 'metadata.labels["bad key"]'],
-  ['label key: two slashes', manifest('ConfigMap', 'web', { namespace: 'prod', labels: { 'a/b/c': 'v' } }), 'name.qualified-name', 'metadata.labels["a/b/c"]'],
-  ['label key: empty prefix', manifest('ConfigMap', 'web', { namespace: 'prod', labels: { '/name': 'v' } }), 'name.qualified-name', 'metadata.labels["/name"]'],
-  ['label key: upper-case prefix', manifest('ConfigMap', 'web', { namespace: 'prod', labels: { 'Example.com/name': 'v' } }), 'name.qualified-name'],
+  [
+    'labels: prefixed key, empty value',
+    manifest('ConfigMap', 'web', { namespace: 'prod', labels: { 'app.kubernetes.io/name': 'web', tier: '' } }),
+    undefined,
+  ],
+  [
+    'label key: a space',
+    manifest('ConfigMap', 'web', { namespace: 'prod', labels: { 'bad key': 'v' } }),
+    'name.qualified-name',
+    'metadata.labels["bad key"]',
+  ],
+  [
+    'label key: two slashes',
+    manifest('ConfigMap', 'web', { namespace: 'prod', labels: { 'a/b/c': 'v' } }),
+    'name.qualified-name',
+    'metadata.labels["a/b/c"]',
+  ],
+  [
+    'label key: empty prefix',
+    manifest('ConfigMap', 'web', { namespace: 'prod', labels: { '/name': 'v' } }),
+    'name.qualified-name',
+    'metadata.labels["/name"]',
+  ],
+  [
+    'label key: upper-case prefix',
+    manifest('ConfigMap', 'web', { namespace: 'prod', labels: { 'Example.com/name': 'v' } }),
+    'name.qualified-name',
+  ],
   ['label key: name part of 64', manifest('ConfigMap', 'web', { namespace: 'prod', labels: { [x(64)]: 'v' } }), 'name.qualified-name'],
-  ['label value: 64 characters', manifest('ConfigMap', 'web', { namespace: 'prod', labels: { app: x(64) } }), 'name.label-value', 'metadata.labels["app"]'],
+  [
+    'label value: 64 characters',
+    manifest('ConfigMap', 'web', { namespace: 'prod', labels: { app: x(64) } }),
+    'name.label-value',
+    'metadata.labels["app"]',
+  ],
   ['label value: a space', manifest('ConfigMap', 'web', { namespace: 'prod', labels: { app: 'a b' } }), 'name.label-value'],
   ['label value: starts with -', manifest('ConfigMap', 'web', { namespace: 'prod', labels: { app: '-a' } }), 'name.label-value'],
-  ['annotation key: upper case is fine (checked lower-cased)', manifest('ConfigMap', 'web', { namespace: 'prod', annotations: { 'Example.com/Note': 'any value at all: spaces, UPPER' } }), undefined],
-  ['annotation key: a space', manifest('ConfigMap', 'web', { namespace: 'prod', annotations: { 'my note': 'v' } }), 'name.qualified-name', 'metadata.annotations["my note"]'],
+  [
+    'annotation key: upper case is fine (checked lower-cased)',
+    manifest('ConfigMap', 'web', { namespace: 'prod', annotations: { 'Example.com/Note': 'any value at all: spaces, UPPER' } }),
+    undefined,
+  ],
+  [
+    'annotation key: a space',
+    manifest('ConfigMap', 'web', { namespace: 'prod', annotations: { 'my note': 'v' } }),
+    'name.qualified-name',
+    'metadata.annotations["my note"]',
+  ],
   ['annotations: exactly 256 KiB', manifest('ConfigMap', 'web', { namespace: 'prod', annotations: { a: x(256 * 1024 - 1) } }), undefined],
-  ['annotations: over 256 KiB in total', manifest('ConfigMap', 'web', { namespace: 'prod', annotations: { a: x(200 * 1024), b: x(57 * 1024) } }), 'name.annotations-size', 'metadata.annotations'],
+  [
+    'annotations: over 256 KiB in total',
+    manifest('ConfigMap', 'web', { namespace: 'prod', annotations: { a: x(200 * 1024), b: x(57 * 1024) } }),
+    'name.annotations-size',
+    'metadata.annotations',
+  ],
 ];
 
 describe('names, labels and annotations as the API server checks them', () => {
@@ -103,12 +181,21 @@ describe('names at admission, on the rendered bundle', () => {
     ],
     [
       'a bad label added by a labels trait names the trait',
-      baseWith(policy('tag', 'override', '{components: [{name: web, traits: [{type: labels, properties: {"bad key": x}}]}]}') + workflow(['everywhere', 'tag'])),
+      baseWith(
+        policy('tag', 'override', '{components: [{name: web, traits: [{type: labels, properties: {"bad key": x}}]}]}') +
+          workflow(['everywhere', 'tag']),
+      ),
       /^app\.yaml \(document 3, Policy tag\) field properties\.components\[0\]\.traits\[0\]: label key "bad key" of Deployment prod\/web must be a qualified name/,
     ],
     [
       'a name made invalid by a json-patch names the patch',
-      baseWith(policy('rename', 'override', '{components: [{name: config, traits: [{type: json-patch, properties: {operations: [{op: replace, path: /metadata/name, value: "a/b"}]}}]}]}') + workflow(['everywhere', 'rename'])),
+      baseWith(
+        policy(
+          'rename',
+          'override',
+          '{components: [{name: config, traits: [{type: json-patch, properties: {operations: [{op: replace, path: /metadata/name, value: "a/b"}]}}]}]}',
+        ) + workflow(['everywhere', 'rename']),
+      ),
       /^app\.yaml \(document 3, Policy rename\) field properties\.components\[0\]\.traits\[0\]: metadata\.name "a\/b" of ConfigMap prod\/a\/b must be a DNS-1123 subdomain/,
     ],
     [

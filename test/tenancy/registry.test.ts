@@ -22,11 +22,31 @@ describe('the tenants section of the cluster registry', () => {
   });
 
   it.each<[string, string, RegExp]>([
-    ['a tenant declared twice', '  - {name: shop}\n  - {name: shop}\n', /field tenants\[1\]\.name: tenant "shop" is already declared by tenants\[0\]/],
-    ['a cluster the registry does not have', '  - {name: shop, clusters: [bj1, sh1]}\n', /field tenants\[0\]\.clusters\[1\]: "sh1" is not a cluster name or alias of this registry/],
-    ['a namespaced kind among the cluster-scoped ones', '  - {name: shop, clusterScopedKinds: [Namespace, ConfigMap]}\n', /field tenants\[0\]\.clusterScopedKinds\[1\]: "ConfigMap" is not a cluster-scoped kind/],
-    ['a namespace pattern with upper case', '  - {name: shop, namespaces: [Team_A]}\n', /field tenants\[0\]\.namespaces\[0\]: must be a namespace name/],
-    ['a domain without a dot', '  - {name: shop, gtm: [{instance: default, domains: [localhost]}]}\n', /field tenants\[0\]\.gtm\[0\]\.domains\[0\]: must be a lower-case domain name/],
+    [
+      'a tenant declared twice',
+      '  - {name: shop}\n  - {name: shop}\n',
+      /field tenants\[1\]\.name: tenant "shop" is already declared by tenants\[0\]/,
+    ],
+    [
+      'a cluster the registry does not have',
+      '  - {name: shop, clusters: [bj1, sh1]}\n',
+      /field tenants\[0\]\.clusters\[1\]: "sh1" is not a cluster name or alias of this registry/,
+    ],
+    [
+      'a namespaced kind among the cluster-scoped ones',
+      '  - {name: shop, clusterScopedKinds: [Namespace, ConfigMap]}\n',
+      /field tenants\[0\]\.clusterScopedKinds\[1\]: "ConfigMap" is not a cluster-scoped kind/,
+    ],
+    [
+      'a namespace pattern with upper case',
+      '  - {name: shop, namespaces: [Team_A]}\n',
+      /field tenants\[0\]\.namespaces\[0\]: must be a namespace name/,
+    ],
+    [
+      'a domain without a dot',
+      '  - {name: shop, gtm: [{instance: default, domains: [localhost]}]}\n',
+      /field tenants\[0\]\.gtm\[0\]\.domains\[0\]: must be a lower-case domain name/,
+    ],
     ['a GTM entry without domains', '  - {name: shop, gtm: [{instance: default, domains: []}]}\n', /field tenants\[0\]\.gtm\[0\]\.domains/],
     ['a misspelt field (no silent allowance)', '  - {name: shop, namespace: [shop]}\n', /field tenants\[0\]: unknown field "namespace"/],
     ['a tenant name that is not a DNS-1123 label', '  - {name: Shop}\n', /field tenants\[0\]\.name: must be a DNS-1123 label/],

@@ -20,7 +20,11 @@ type Wire = Record<string, string>;
 function required(p: Wire, name: string): string {
   const value = p[name];
   if (value === undefined || value === '') {
-    throw new WireError(400, 'MissingParameter', `The input parameter "${name}" that is mandatory for processing this request is not supplied.`);
+    throw new WireError(
+      400,
+      'MissingParameter',
+      `The input parameter "${name}" that is mandatory for processing this request is not supplied.`,
+    );
   }
   return value;
 }
@@ -57,7 +61,8 @@ export function repeatList(p: Wire, prefix: string): Array<Record<string, string
   }
   const indices = [...items.keys()].sort((a, b) => a - b);
   indices.forEach((n, i) => {
-    if (n !== i + 1) throw new WireError(400, 'InvalidParameter', `The repeat list ${prefix} must be numbered from 1 without gaps; found ${prefix}.${n}.`);
+    if (n !== i + 1)
+      throw new WireError(400, 'InvalidParameter', `The repeat list ${prefix} must be numbered from 1 without gaps; found ${prefix}.${n}.`);
   });
   return indices.map((n) => items.get(n) as Record<string, string>);
 }
@@ -73,7 +78,10 @@ function jsonOf(p: Wire, name: string, mandatory: boolean): string | undefined {
   return raw;
 }
 
-export function poolParams(p: Wire, create: boolean): { name: string; type: string; lbaStrategy: string; addrs: Array<Record<string, unknown>> } {
+export function poolParams(
+  p: Wire,
+  create: boolean,
+): { name: string; type: string; lbaStrategy: string; addrs: Array<Record<string, unknown>> } {
   const name = create ? required(p, 'Name') : (p.Name ?? '');
   const type = create ? (oneOf(p, 'Type', ['IPV4', 'IPV6', 'DOMAIN'], true) as string) : '';
   const lbaStrategy = oneOf(p, 'LbaStrategy', ['ALL_RR', 'RATIO'], true) as string;
@@ -87,7 +95,13 @@ export function poolParams(p: Wire, create: boolean): { name: string; type: stri
     const mode = oneOf(scoped, `Addr.${n}.Mode`, ['SMART', 'ONLINE', 'OFFLINE'], true);
     const attributeInfo = jsonOf(scoped, `Addr.${n}.AttributeInfo`, create);
     const weight = intIn(scoped, `Addr.${n}.LbaWeight`, 1, 100, false);
-    return { Addr: addr, Mode: mode, LbaWeight: weight ?? 1, Remark: item.Remark ?? '', AttributeInfo: attributeInfo ?? '{"lineCodeRectifyType":"AUTO","lineCode":[]}' };
+    return {
+      Addr: addr,
+      Mode: mode,
+      LbaWeight: weight ?? 1,
+      Remark: item.Remark ?? '',
+      AttributeInfo: attributeInfo ?? '{"lineCodeRectifyType":"AUTO","lineCode":[]}',
+    };
   });
   return { name, type, lbaStrategy, addrs };
 }
@@ -113,14 +127,17 @@ export function strategyParams(p: Wire, poolInInstance: (id: string) => boolean)
   const poolRefs = (prefix: string) =>
     repeatList(p, prefix).map((item, i) => {
       const id = item.Id ?? '';
-      if (!poolInInstance(id)) throw new WireError(400, 'InvalidParameter', `${prefix}.${i + 1}.Id: the address pool "${id}" does not exist in this instance.`);
+      if (!poolInInstance(id))
+        throw new WireError(400, 'InvalidParameter', `${prefix}.${i + 1}.Id: the address pool "${id}" does not exist in this instance.`);
       return { Id: id, LbaWeight: intIn({ w: item.LbaWeight ?? '1' }, 'w', 1, 100, true) };
     });
   const primary = poolRefs('DefaultAddrPool');
   if (primary.length === 0) required(p, 'DefaultAddrPool.1.Id');
-  const failover = p.FailoverAddrPool === 'EMPTY' ? [] : repeatList(p, 'FailoverAddrPool').length > 0 ? poolRefs('FailoverAddrPool') : undefined;
+  const failover =
+    p.FailoverAddrPool === 'EMPTY' ? [] : repeatList(p, 'FailoverAddrPool').length > 0 ? poolRefs('FailoverAddrPool') : undefined;
   const lines = jsonOf(p, 'Lines', false);
-  if (lines !== undefined && !Array.isArray(JSON.parse(lines))) throw new WireError(400, 'InvalidParameter', 'Lines must be a JSON array of line codes.');
+  if (lines !== undefined && !Array.isArray(JSON.parse(lines)))
+    throw new WireError(400, 'InvalidParameter', 'Lines must be a JSON array of line codes.');
   const out: Params = {
     StrategyName: required(p, 'StrategyName'),
     Lines: lines,

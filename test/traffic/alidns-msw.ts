@@ -92,7 +92,8 @@ export class FakeAlidns {
     try {
       const fault = this.takeFault(action);
       if (fault) {
-        if (fault.rawBody !== undefined) return new HttpResponse(fault.rawBody, { status: fault.status, headers: { 'content-type': 'text/html' } });
+        if (fault.rawBody !== undefined)
+          return new HttpResponse(fault.rawBody, { status: fault.status, headers: { 'content-type': 'text/html' } });
         if (fault.code === undefined) return HttpResponse.json({ RequestId: requestId }, { status: fault.status });
         throw new WireError(fault.status, fault.code, fault.message ?? `${fault.code} injected`);
       }
@@ -101,7 +102,10 @@ export class FakeAlidns {
     } catch (err) {
       if (!(err instanceof WireError)) throw err;
       const recommend = `https://api.alibabacloud.com/troubleshoot?intl_lang=EN_US&q=${err.code}&product=Alidns&requestId=${requestId}`;
-      return HttpResponse.json({ RequestId: requestId, HostId: HOST_ID, Code: err.code, Message: err.message, Recommend: recommend }, { status: err.status });
+      return HttpResponse.json(
+        { RequestId: requestId, HostId: HOST_ID, Code: err.code, Message: err.message, Recommend: recommend },
+        { status: err.status },
+      );
     }
   }
 
@@ -112,16 +116,38 @@ export class FakeAlidns {
   }
 
   private checkCommon(method: string, p: Record<string, string>): void {
-    for (const name of ['Action', 'Version', 'AccessKeyId', 'SignatureMethod', 'SignatureVersion', 'SignatureNonce', 'Timestamp', 'Signature']) {
-      if (!p[name]) throw new WireError(400, 'MissingParameter', `The input parameter "${name}" that is mandatory for processing this request is not supplied.`);
+    for (const name of [
+      'Action',
+      'Version',
+      'AccessKeyId',
+      'SignatureMethod',
+      'SignatureVersion',
+      'SignatureNonce',
+      'Timestamp',
+      'Signature',
+    ]) {
+      if (!p[name])
+        throw new WireError(
+          400,
+          'MissingParameter',
+          `The input parameter "${name}" that is mandatory for processing this request is not supplied.`,
+        );
     }
     if (p.Version !== '2015-01-09') throw new WireError(400, 'NoSuchVersion', `The specified version ${p.Version} does not exist.`);
-    if (p.SignatureMethod !== 'HMAC-SHA1' || p.SignatureVersion !== '1.0') throw new WireError(400, 'IncompleteSignature', 'The request signature does not conform to Aliyun standards.');
-    if (!TIMESTAMP.test(p.Timestamp ?? '')) throw new WireError(400, 'IllegalTimestamp', 'The input parameter "Timestamp" that is mandatory for processing this request is not supplied.');
+    if (p.SignatureMethod !== 'HMAC-SHA1' || p.SignatureVersion !== '1.0')
+      throw new WireError(400, 'IncompleteSignature', 'The request signature does not conform to Aliyun standards.');
+    if (!TIMESTAMP.test(p.Timestamp ?? ''))
+      throw new WireError(
+        400,
+        'IllegalTimestamp',
+        'The input parameter "Timestamp" that is mandatory for processing this request is not supplied.',
+      );
     const secret = this.options.keys[p.AccessKeyId ?? ''];
     if (secret === undefined) throw new WireError(400, 'InvalidAccessKeyId.NotFound', 'Specified access key is not found.');
-    if (!verifyRpcSignature(method, p, secret)) throw new WireError(403, 'SignatureDoesNotMatch', 'Specified signature is not matched with our calculation.');
-    if (this.nonces.has(p.SignatureNonce ?? '')) throw new WireError(400, 'SignatureNonceUsed', 'Specified signature nonce was used already.');
+    if (!verifyRpcSignature(method, p, secret))
+      throw new WireError(403, 'SignatureDoesNotMatch', 'Specified signature is not matched with our calculation.');
+    if (this.nonces.has(p.SignatureNonce ?? ''))
+      throw new WireError(400, 'SignatureNonceUsed', 'Specified signature nonce was used already.');
     this.nonces.add(p.SignatureNonce ?? '');
     const undefinedParam = Object.entries(p).find(([, v]) => v === 'undefined');
     if (undefinedParam) throw new WireError(400, 'InvalidParameter', `The parameter ${undefinedParam[0]} is invalid: "undefined".`);
@@ -150,11 +176,17 @@ export class FakeAlidns {
     switch (action) {
       case 'DescribeDnsGtmInstance': {
         const [id, config] = this.instance(p);
-        return { InstanceId: id, VersionCode: 'ultimate', PaymentType: 'Subscription', Config: { ...config, AlertConfig: { AlertConfig: [] } } };
+        return {
+          InstanceId: id,
+          VersionCode: 'ultimate',
+          PaymentType: 'Subscription',
+          Config: { ...config, AlertConfig: { AlertConfig: [] } },
+        };
       }
       case 'UpdateDnsGtmInstanceGlobalConfig': {
         const [, config] = this.instance(p);
-        if (!config.InstanceName && !p.InstanceName) throw new WireError(400, 'MissingParameter', 'InstanceName is mandatory on the first update.');
+        if (!config.InstanceName && !p.InstanceName)
+          throw new WireError(400, 'MissingParameter', 'InstanceName is mandatory on the first update.');
         if (p.Ttl !== undefined) config.Ttl = intIn(p, 'Ttl', 1, 9999999);
         if (p.InstanceName) config.InstanceName = p.InstanceName;
         if (p.PublicUserDomainName) config.PublicUserDomainName = p.PublicUserDomainName;
@@ -172,7 +204,15 @@ export class FakeAlidns {
       case 'AddDnsGtmAddressPool': {
         const [instanceId] = this.instance(p);
         const input = poolParams(p, true);
-        const pool: PoolRecord = { id: this.id('pool'), instanceId, ...input, addrs: stamp(input.addrs, now), monitorStatus: 'UNCONFIGURED', createTimestamp: now, updateTimestamp: now };
+        const pool: PoolRecord = {
+          id: this.id('pool'),
+          instanceId,
+          ...input,
+          addrs: stamp(input.addrs, now),
+          monitorStatus: 'UNCONFIGURED',
+          createTimestamp: now,
+          updateTimestamp: now,
+        };
         if (p.MonitorStatus === 'OPEN') {
           pool.monitorConfigId = this.id('mon');
           pool.monitorStatus = 'OPEN';
@@ -184,7 +224,12 @@ export class FakeAlidns {
       case 'UpdateDnsGtmAddressPool': {
         const pool = this.pool(p.AddrPoolId);
         const input = poolParams(p, false);
-        Object.assign(pool, { name: input.name || pool.name, lbaStrategy: input.lbaStrategy, addrs: stamp(input.addrs, now), updateTimestamp: now });
+        Object.assign(pool, {
+          name: input.name || pool.name,
+          lbaStrategy: input.lbaStrategy,
+          addrs: stamp(input.addrs, now),
+          updateTimestamp: now,
+        });
         return {};
       }
       case 'AddDnsGtmMonitor': {
@@ -201,7 +246,13 @@ export class FakeAlidns {
       }
       case 'DescribeDnsGtmMonitorConfig': {
         const { poolId: _poolId, IspCityNode, ...monitor } = this.monitor(p.MonitorConfigId);
-        return { MonitorConfigId: p.MonitorConfigId, ...monitor, IspCityNodes: { IspCityNode }, CreateTimestamp: now, UpdateTimestamp: now };
+        return {
+          MonitorConfigId: p.MonitorConfigId,
+          ...monitor,
+          IspCityNodes: { IspCityNode },
+          CreateTimestamp: now,
+          UpdateTimestamp: now,
+        };
       }
       case 'SetDnsGtmMonitorStatus': {
         const monitor = this.monitor(p.MonitorConfigId);
@@ -212,25 +263,47 @@ export class FakeAlidns {
       case 'DescribeDnsGtmAccessStrategies': {
         const [id] = this.instance(p);
         const mode = p.StrategyMode;
-        if (mode !== 'GEO' && mode !== 'LATENCY') throw new WireError(400, 'MissingParameter', 'StrategyMode is mandatory (GEO or LATENCY).');
+        if (mode !== 'GEO' && mode !== 'LATENCY')
+          throw new WireError(400, 'MissingParameter', 'StrategyMode is mandatory (GEO or LATENCY).');
         const rows = [...this.strategies.values()]
           .filter((s) => s.InstanceId === id && s.StrategyMode === mode)
-          .map((s) => ({ StrategyId: s.StrategyId, StrategyName: s.StrategyName, EffectiveAddrPoolGroupType: 'DEFAULT', CreateTimestamp: now }));
+          .map((s) => ({
+            StrategyId: s.StrategyId,
+            StrategyName: s.StrategyName,
+            EffectiveAddrPoolGroupType: 'DEFAULT',
+            CreateTimestamp: now,
+          }));
         return { ...page(p, rows, 'Strategies', 'Strategy') };
       }
       case 'DescribeDnsGtmAccessStrategy': {
         const s = this.strategies.get(p.StrategyId ?? '');
         if (!s) throw new WireError(400, 'DnsGtmAccessStrategy.NotExist', `The access strategy ${String(p.StrategyId)} does not exist.`);
-        const withNames = (list: unknown) => (list as Array<{ Id: string; LbaWeight: number }>).map((r) => ({ ...r, Name: this.pools.get(r.Id)?.name, AddrCount: this.pools.get(r.Id)?.addrs.length }));
+        const withNames = (list: unknown) =>
+          (list as Array<{ Id: string; LbaWeight: number }>).map((r) => ({
+            ...r,
+            Name: this.pools.get(r.Id)?.name,
+            AddrCount: this.pools.get(r.Id)?.addrs.length,
+          }));
         const { DefaultAddrPool, FailoverAddrPool, ...rest } = s;
-        return { ...rest, DefaultAddrPools: { DefaultAddrPool: withNames(DefaultAddrPool) }, FailoverAddrPools: { FailoverAddrPool: withNames(FailoverAddrPool) } };
+        return {
+          ...rest,
+          DefaultAddrPools: { DefaultAddrPool: withNames(DefaultAddrPool) },
+          FailoverAddrPools: { FailoverAddrPool: withNames(FailoverAddrPool) },
+        };
       }
       case 'AddDnsGtmAccessStrategy': {
         const [instanceId] = this.instance(p);
         const input = strategyParams(p, (id) => this.pools.get(id)?.instanceId === instanceId);
         const mode = p.StrategyMode;
         if (mode !== 'GEO' && mode !== 'LATENCY') throw new WireError(400, 'InvalidParameter', 'StrategyMode must be GEO or LATENCY.');
-        const s = { FailoverAddrPool: [], AccessMode: 'AUTO', ...input, StrategyId: this.id('strat'), InstanceId: instanceId, StrategyMode: mode } as unknown as StrategyRecord;
+        const s = {
+          FailoverAddrPool: [],
+          AccessMode: 'AUTO',
+          ...input,
+          StrategyId: this.id('strat'),
+          InstanceId: instanceId,
+          StrategyMode: mode,
+        } as unknown as StrategyRecord;
         this.strategies.set(s.StrategyId, s);
         return { StrategyId: s.StrategyId };
       }
@@ -271,7 +344,8 @@ export class FakeAlidns {
 
 function intIn(p: Params, name: string, min: number, max: number): number {
   const n = Number(p[name]);
-  if (!Number.isInteger(n) || n < min || n > max) throw new WireError(400, 'InvalidParameter', `The parameter ${name} must be an integer in [${min}, ${max}].`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new WireError(400, 'InvalidParameter', `The parameter ${name} must be an integer in [${min}, ${max}].`);
   return n;
 }
 
@@ -288,7 +362,14 @@ function page(p: Params, rows: Params[], wrapper: string, item: string): Params 
 }
 
 function stamp(addrs: Array<Record<string, unknown>>, now: number): Array<Record<string, unknown>> {
-  return addrs.map((a) => ({ ...a, AlertStatus: 'OK', CreateTimestamp: now, UpdateTimestamp: now, CreateTime: minuteTime(now), UpdateTime: minuteTime(now) }));
+  return addrs.map((a) => ({
+    ...a,
+    AlertStatus: 'OK',
+    CreateTimestamp: now,
+    UpdateTimestamp: now,
+    CreateTime: minuteTime(now),
+    UpdateTime: minuteTime(now),
+  }));
 }
 
 /** `2017-12-28T13:08Z`: the API's minute-precision UTC time. */

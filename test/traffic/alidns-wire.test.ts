@@ -14,7 +14,16 @@ const facts = JSON.parse(readFileSync(fileURLToPath(new URL('../../docs/aliyun-a
 const ENDPOINT = 'https://alidns.aliyuncs.com';
 const KEY = { accessKeyId: 'LTAI-wire-test', accessKeySecret: 'wire-secret-do-not-log' };
 const INSTANCE = 'gtm-cn-wire';
-const MONITOR: GtmMonitorConfig = { protocol: 'HTTP', interval: 60, evaluationCount: 2, timeout: 5000, port: 80, host: 'web-demo.example.com', path: '/', code: 500 };
+const MONITOR: GtmMonitorConfig = {
+  protocol: 'HTTP',
+  interval: 60,
+  evaluationCount: 2,
+  timeout: 5000,
+  port: 80,
+  host: 'web-demo.example.com',
+  path: '/',
+  code: 500,
+};
 
 describe('RPC signature', () => {
   it('matches the GET test vector of the facts file', () => {
@@ -28,13 +37,15 @@ describe('RPC signature', () => {
   it('matches the POST test vector (STS token, repeat lists, special characters and CJK)', () => {
     const v = facts.common.signature.testVectorPost;
     const canonical = decodeURIComponent((v.stringToSign as string).split('&')[2] as string);
-    const params = Object.fromEntries(canonical.split('&').map((pair) => pair.split('=').map((x) => decodeURIComponent(x)) as [string, string]));
+    const params = Object.fromEntries(
+      canonical.split('&').map((pair) => pair.split('=').map((x) => decodeURIComponent(x)) as [string, string]),
+    );
     expect(params.StrategyName).toBe("name with space+plus*star~tilde!bang'quote(paren)/slash 中文");
     expect(rpcStringToSign('POST', params)).toBe(v.stringToSign);
     expect(signRpc('POST', params, v.accessKeySecret)).toBe(v.signature);
   });
 
-  it('percent-encodes like the API (space %20, ~ kept, * ! \' ( ) encoded)', () => {
+  it("percent-encodes like the API (space %20, ~ kept, * ! ' ( ) encoded)", () => {
     for (const [raw, encoded] of Object.entries(facts.common.signature.percentEncode.examples as Record<string, string>)) {
       expect(percentEncode(raw)).toBe(encoded);
     }
@@ -68,11 +79,22 @@ describe('AlidnsGtm on the wire (msw)', () => {
   afterAll(() => server.close());
 
   const addresses = (n: number) =>
-    Array.from({ length: n }, (_, i) => ({ addr: `10.0.0.${i + 1}`, mode: 'SMART' as const, weight: i + 1, remark: `tricenter:demo/web-demo@c${i + 1}` }));
+    Array.from({ length: n }, (_, i) => ({
+      addr: `10.0.0.${i + 1}`,
+      mode: 'SMART' as const,
+      weight: i + 1,
+      remark: `tricenter:demo/web-demo@c${i + 1}`,
+    }));
 
   it('sends a signed form-encoded POST with flattened Addr.N.* and health-check params', async () => {
     const gtm = adapter();
-    const { poolId, monitorConfigId } = await gtm.createPool({ name: 'tricenter.demo.web-demo.pool-beijing', type: 'IPV4', lbaStrategy: 'RATIO', addresses: addresses(2), monitor: MONITOR });
+    const { poolId, monitorConfigId } = await gtm.createPool({
+      name: 'tricenter.demo.web-demo.pool-beijing',
+      type: 'IPV4',
+      lbaStrategy: 'RATIO',
+      addresses: addresses(2),
+      monitor: MONITOR,
+    });
     const call = fake.calls.at(-1)!;
     expect(call).toMatchObject({ action: 'AddDnsGtmAddressPool', method: 'POST', query: '' });
     expect(call.params).toMatchObject({
@@ -115,7 +137,13 @@ describe('AlidnsGtm on the wire (msw)', () => {
       minAvailable: 1,
     };
     const { strategyId } = await gtm.createStrategy(input);
-    expect(fake.calls.at(-1)?.params).toMatchObject({ 'DefaultAddrPool.1.Id': a.poolId, 'FailoverAddrPool.1.Id': b.poolId, StrategyMode: 'GEO', Lines: '["default"]', DefaultMinAvailableAddrNum: '1' });
+    expect(fake.calls.at(-1)?.params).toMatchObject({
+      'DefaultAddrPool.1.Id': a.poolId,
+      'FailoverAddrPool.1.Id': b.poolId,
+      StrategyMode: 'GEO',
+      Lines: '["default"]',
+      DefaultMinAvailableAddrNum: '1',
+    });
     expect(await gtm.getStrategy(strategyId)).toEqual({ ...input, id: strategyId, accessMode: 'AUTO' });
     await gtm.updateStrategy(strategyId, { ...input, failover: [] });
     expect(fake.calls.at(-1)?.params).toMatchObject({ FailoverAddrPool: 'EMPTY', AccessMode: 'AUTO' });
@@ -127,7 +155,11 @@ describe('AlidnsGtm on the wire (msw)', () => {
     for (let i = 0; i < 5; i++) await gtm.createPool({ name: `pool-${i}`, type: 'IPV4', lbaStrategy: 'ALL_RR', addresses: addresses(1) });
     const pools = await gtm.listPools();
     expect(pools.map((p) => p.name)).toEqual(['pool-0', 'pool-1', 'pool-2', 'pool-3', 'pool-4']);
-    expect(fake.calls.filter((c) => c.action === 'DescribeDnsGtmInstanceAddressPools').map((c) => c.params.PageNumber)).toEqual(['1', '2', '3']);
+    expect(fake.calls.filter((c) => c.action === 'DescribeDnsGtmInstanceAddressPools').map((c) => c.params.PageNumber)).toEqual([
+      '1',
+      '2',
+      '3',
+    ]);
   });
 
   it.each([
@@ -159,7 +191,9 @@ describe('AlidnsGtm on the wire (msw)', () => {
     const error = await gtm.listPools().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TricenterError);
     expect(error).toMatchObject({ code: 'THROTTLED', retryable: true });
-    expect((error as Error).message).toMatch(/DescribeDnsGtmInstanceAddressPools failed: Throttling.User: Request was denied due to user flow control. \(RequestId [0-9A-F-]+\)/);
+    expect((error as Error).message).toMatch(
+      /DescribeDnsGtmInstanceAddressPools failed: Throttling.User: Request was denied due to user flow control. \(RequestId [0-9A-F-]+\)/,
+    );
     expect(fake.calls).toHaveLength(3);
     expect(sleeps).toEqual([200, 400]);
   });
@@ -196,7 +230,10 @@ describe('AlidnsGtm on the wire (msw)', () => {
     const gtm = adapter({ timeoutMs: 50, maxAttempts: 2 });
     await expect(gtm.getPool('pool-x')).rejects.toMatchObject({ code: 'TIMEOUT', retryable: true });
     expect(gtm.stats.reads).toBe(2);
-    await expect(gtm.createPool({ name: 'p', type: 'IPV4', lbaStrategy: 'ALL_RR', addresses: addresses(1) })).rejects.toMatchObject({ code: 'TIMEOUT', retryable: false });
+    await expect(gtm.createPool({ name: 'p', type: 'IPV4', lbaStrategy: 'ALL_RR', addresses: addresses(1) })).rejects.toMatchObject({
+      code: 'TIMEOUT',
+      retryable: false,
+    });
     expect(gtm.stats.writes).toBe(1);
   });
 
@@ -204,7 +241,9 @@ describe('AlidnsGtm on the wire (msw)', () => {
     const gtm = adapter();
     const error = await gtm.getPool('no-such-pool').catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'NOT_FOUND' });
-    const lost = await gtm.updatePool('no-such-pool', { name: 'x', lbaStrategy: 'ALL_RR', addresses: addresses(1) }).catch((e: unknown) => e);
+    const lost = await gtm
+      .updatePool('no-such-pool', { name: 'x', lbaStrategy: 'ALL_RR', addresses: addresses(1) })
+      .catch((e: unknown) => e);
     expect(lost).toMatchObject({ code: 'NOT_FOUND', retryable: false });
   });
 });

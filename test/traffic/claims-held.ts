@@ -6,6 +6,8 @@ import { normalizeDomain, targetResources } from '#shared/traffic/claims.ts';
 export function claimsHeld(policy: TrafficPolicy, instanceId: string): Pick<RunStore, 'getTrafficClaim'> {
   const app = { namespace: policy.metadata.namespace, name: policy.metadata.name };
   const target = { app, instanceId, domain: normalizeDomain(policy.spec.domain) };
-  const held = new Map<string, TrafficClaim>(targetResources(target).map((resource) => [resource, { resource, app, instanceId, domain: target.domain, claimedAt: 0 }]));
+  const held = new Map<string, TrafficClaim>(
+    targetResources(target).map((resource) => [resource, { resource, app, instanceId, domain: target.domain, claimedAt: 0 }]),
+  );
   return { getTrafficClaim: async (resource) => held.get(resource) };
 }

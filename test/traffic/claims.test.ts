@@ -39,7 +39,11 @@ describe('GTM claims', () => {
   beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
   afterAll(() => server.close());
   beforeEach(async () => {
-    fake = new FakeAlidns({ endpoint: ENDPOINT, keys: { [KEY.accessKeyId]: KEY.accessKeySecret }, instances: [VICTIM_INSTANCE, SPARE_INSTANCE] });
+    fake = new FakeAlidns({
+      endpoint: ENDPOINT,
+      keys: { [KEY.accessKeyId]: KEY.accessKeySecret },
+      instances: [VICTIM_INSTANCE, SPARE_INSTANCE],
+    });
     server.resetHandlers(...fake.handlers());
     store?.close();
     store = new SqliteRunStore({ path: ':memory:' });
@@ -48,7 +52,11 @@ describe('GTM claims', () => {
 
   const gtmOf = (instanceId: string) => new AlidnsGtm({ endpoint: ENDPOINT, instanceId, credentials: KEY, sleep: async () => {} });
   const gateway = { ingressAddresses: async (cluster: string) => [SEED_ADDRESSES[cluster] as string] };
-  const reconcile = (policy: TrafficPolicy, instanceId: string, extra: { history?: MemoryTrafficHistoryStore; logger?: ReturnType<typeof memoryLogger>; now?: number } = {}) =>
+  const reconcile = (
+    policy: TrafficPolicy,
+    instanceId: string,
+    extra: { history?: MemoryTrafficHistoryStore; logger?: ReturnType<typeof memoryLogger>; now?: number } = {},
+  ) =>
     reconcileTraffic({
       policy,
       registry: seedRegistry(),
@@ -71,15 +79,38 @@ describe('GTM claims', () => {
       claimedAt: T0,
     });
     // Uploading again (a new version) keeps the claims as they were.
-    await claimTrafficAtIngest(store, victim, [policyOf(victim, { domain: 'WEB-DEMO.example.com.' })], VICTIM_INSTANCE, T0 + 5, silentLogger);
+    await claimTrafficAtIngest(
+      store,
+      victim,
+      [policyOf(victim, { domain: 'WEB-DEMO.example.com.' })],
+      VICTIM_INSTANCE,
+      T0 + 5,
+      silentLogger,
+    );
     expect((await store.getTrafficClaim('domain/web-demo.example.com'))?.claimedAt).toBe(T0);
   });
 
   it.each([
-    ['the same domain on another instance', { domain: 'web-demo.example.com', gtmInstanceId: SPARE_INSTANCE }, /\(TrafficPolicy rt\/hijack\) field spec\.domain: domain web-demo\.example\.com is claimed by application demo\/web-demo/],
-    ['the same domain in other letters', { domain: 'Web-Demo.Example.COM', gtmInstanceId: SPARE_INSTANCE }, /domain web-demo\.example\.com is claimed by application demo\/web-demo/],
-    ['the same instance with another domain', { domain: 'evil.example.com', gtmInstanceId: VICTIM_INSTANCE }, /\(TrafficPolicy rt\/hijack\) field spec\.gtmInstanceId: GTM instance gtm-cn-victim is claimed by application demo\/web-demo/],
-    ['no instance, so the default one, with another domain', { domain: 'evil.example.com' }, /GTM instance gtm-cn-victim is claimed by application demo\/web-demo/],
+    [
+      'the same domain on another instance',
+      { domain: 'web-demo.example.com', gtmInstanceId: SPARE_INSTANCE },
+      /\(TrafficPolicy rt\/hijack\) field spec\.domain: domain web-demo\.example\.com is claimed by application demo\/web-demo/,
+    ],
+    [
+      'the same domain in other letters',
+      { domain: 'Web-Demo.Example.COM', gtmInstanceId: SPARE_INSTANCE },
+      /domain web-demo\.example\.com is claimed by application demo\/web-demo/,
+    ],
+    [
+      'the same instance with another domain',
+      { domain: 'evil.example.com', gtmInstanceId: VICTIM_INSTANCE },
+      /\(TrafficPolicy rt\/hijack\) field spec\.gtmInstanceId: GTM instance gtm-cn-victim is claimed by application demo\/web-demo/,
+    ],
+    [
+      'no instance, so the default one, with another domain',
+      { domain: 'evil.example.com' },
+      /GTM instance gtm-cn-victim is claimed by application demo\/web-demo/,
+    ],
   ])('refuses another application naming %s, and writes no claim', async (_what, spec, refusal) => {
     const policy = policyOf(attacker, spec);
     await expect(claimTrafficAtIngest(store, attacker, [policy], VICTIM_INSTANCE, T0 + 1, silentLogger)).rejects.toThrow(refusal);
@@ -92,7 +123,9 @@ describe('GTM claims', () => {
     expect(() => trafficTargets(attacker, [policyOf(victim)], VICTIM_INSTANCE)).toThrow(
       /\(TrafficPolicy demo\/web-demo\) field metadata: a TrafficPolicy belongs to its application: metadata must be namespace rt, name hijack/,
     );
-    expect(() => trafficTargets(attacker, [policyOf(attacker)], undefined)).toThrow(/field spec\.gtmInstanceId: names no GTM instance and this deployment has no default one/);
+    expect(() => trafficTargets(attacker, [policyOf(attacker)], undefined)).toThrow(
+      /field spec\.gtmInstanceId: names no GTM instance and this deployment has no default one/,
+    );
   });
 
   it('lets exactly one of two applications racing for a free domain have it', async () => {
@@ -113,7 +146,9 @@ describe('GTM claims', () => {
     const snapshot = JSON.stringify([...fake.pools.values(), ...fake.strategies.values(), ...fake.instances.values()]);
     const logger = memoryLogger();
     // A policy that got past ingest elsewhere (or a Gtm bound to the victim's instance whatever the policy names).
-    const error = await reconcile(policyOf(attacker, { domain: 'evil.example.com', gtmInstanceId: 'gtm-cn-fake' }), VICTIM_INSTANCE, { logger }).catch((err: unknown) => err);
+    const error = await reconcile(policyOf(attacker, { domain: 'evil.example.com', gtmInstanceId: 'gtm-cn-fake' }), VICTIM_INSTANCE, {
+      logger,
+    }).catch((err: unknown) => err);
     expect(String(error)).toMatch(
       /rt\/hijack: no GTM write: gtm-instance\/gtm-cn-victim is claimed by application demo\/web-demo; domain\/evil\.example\.com is not claimed by rt\/hijack/,
     );
@@ -126,7 +161,13 @@ describe('GTM claims', () => {
     await reconcile(policyOf(victim), VICTIM_INSTANCE);
     // An instance nobody claimed (set up before claims existed) that answers for the victim's domain: the attacker claims it.
     await store.releaseTrafficClaims(victim);
-    await store.claimTraffic({ resource: 'domain/web-demo.example.com', app: victim, instanceId: VICTIM_INSTANCE, domain: 'web-demo.example.com', claimedAt: T0 });
+    await store.claimTraffic({
+      resource: 'domain/web-demo.example.com',
+      app: victim,
+      instanceId: VICTIM_INSTANCE,
+      domain: 'web-demo.example.com',
+      claimedAt: T0,
+    });
     const attackerPolicy = policyOf(attacker, { domain: 'evil.example.com', gtmInstanceId: VICTIM_INSTANCE });
     await claimTrafficAtIngest(store, attacker, [attackerPolicy], undefined, T0, silentLogger);
     const writesBefore = fake.calls.filter((c) => WRITES.test(c.action)).length;
@@ -146,7 +187,9 @@ describe('GTM claims', () => {
 
     const logger = memoryLogger();
     const result = await reconcile(policyOf(victim), VICTIM_INSTANCE, { history, logger, now: T0 + 60_000 });
-    const drift = logger.lines.filter((l) => l.level === 'error' && l.msg === 'GTM changed outside tricenter').map((l) => String(l.message));
+    const drift = logger.lines
+      .filter((l) => l.level === 'error' && l.msg === 'GTM changed outside tricenter')
+      .map((l) => String(l.message));
     expect(drift).toEqual([
       'pool tricenter.demo.web-demo.pool-beijing is gone from GTM although the last reconcile kept it: changed outside tricenter; it is re-created',
       'the GTM instance answers for evil.example.com, not web-demo.example.com: changed outside tricenter; the domain is written back',
@@ -158,7 +201,14 @@ describe('GTM claims', () => {
 
   it('releases the claims of a deleted application, and only then lets another claim them', async () => {
     expect(await claimsOf(victim)).toEqual([`domain/web-demo.example.com`, `gtm-instance/${VICTIM_INSTANCE}`]);
-    await claimTrafficAtIngest(store, attacker, [policyOf(attacker, { domain: 'web-demo.example.com' })], VICTIM_INSTANCE, T0 + 2, silentLogger);
+    await claimTrafficAtIngest(
+      store,
+      attacker,
+      [policyOf(attacker, { domain: 'web-demo.example.com' })],
+      VICTIM_INSTANCE,
+      T0 + 2,
+      silentLogger,
+    );
     expect((await store.getTrafficClaim('domain/web-demo.example.com'))?.app).toEqual(attacker);
   });
 });

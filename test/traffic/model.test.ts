@@ -22,7 +22,12 @@ describe('trafficPolicySchema', () => {
   });
 
   it.each([
-    ['an access pool that does not exist', (s: any) => (s.access.failover = 'pool-shanghai'), 'spec.access.failover', 'pool "pool-shanghai" is not defined'],
+    [
+      'an access pool that does not exist',
+      (s: any) => (s.access.failover = 'pool-shanghai'),
+      'spec.access.failover',
+      'pool "pool-shanghai" is not defined',
+    ],
     ['duplicate pool names', (s: any) => (s.pools[1].name = 'pool-beijing'), 'spec.pools[1].name', 'already used by spec.pools[0]'],
     ['both ways of selecting clusters', (s: any) => (s.pools[0].clusters = ['cluster1-beijing']), 'spec.pools[0]', 'exactly one of'],
     ['no way of selecting clusters', (s: any) => delete s.pools[1].clusters, 'spec.pools[1]', 'exactly one of'],
@@ -30,8 +35,18 @@ describe('trafficPolicySchema', () => {
     ['an evaluation count above GTM range', (s: any) => (s.healthCheck.evaluationCount = 4), 'spec.healthCheck.evaluationCount', '<=3'],
     ['a timeout below GTM range', (s: any) => (s.healthCheck.timeout = 500), 'spec.healthCheck.timeout', '>=1000'],
     ['a failure code GTM does not know', (s: any) => (s.healthCheck.failureCode = 404), 'spec.healthCheck.failureCode', ''],
-    ['weights on an ALL_RR pool', (s: any) => (s.pools[1].weights = { 'cluster1-hangzhou': 2 }), 'spec.pools[1].weights', 'only to lbaStrategy RATIO'],
-    ['a weight for a cluster outside the pool', (s: any) => Object.assign(s.pools[1], { lbaStrategy: 'RATIO', weights: { 'cluster1-beijing': 2 } }), 'spec.pools[1].weights.cluster1-beijing', 'not in this pool'],
+    [
+      'weights on an ALL_RR pool',
+      (s: any) => (s.pools[1].weights = { 'cluster1-hangzhou': 2 }),
+      'spec.pools[1].weights',
+      'only to lbaStrategy RATIO',
+    ],
+    [
+      'a weight for a cluster outside the pool',
+      (s: any) => Object.assign(s.pools[1], { lbaStrategy: 'RATIO', weights: { 'cluster1-beijing': 2 } }),
+      'spec.pools[1].weights.cluster1-beijing',
+      'not in this pool',
+    ],
     ['failover equal to primary', (s: any) => (s.access.failover = 'pool-beijing'), 'spec.access.failover', 'must differ'],
     ['a minAvailable above GTM range', (s: any) => (s.access.minAvailable = 401), 'spec.access.minAvailable', '<=400'],
     ['an unknown field', (s: any) => (s.pool = []), 'spec', 'pool'],

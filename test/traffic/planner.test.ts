@@ -32,7 +32,12 @@ const poolAddresses = (state: GtmState, pool: string) =>
 describe('planTraffic', () => {
   it('first reconcile creates both pools with health checks, the strategy and the TTL', () => {
     const { plan, state } = reconcile(seedPolicy(), { observations: observe(), state: emptyState(), history: undefined }, T0);
-    expect(kinds(plan.changes)).toEqual(['create-pool:pool-beijing', 'create-pool:pool-hangzhou', 'create-strategy', 'update-global-config']);
+    expect(kinds(plan.changes)).toEqual([
+      'create-pool:pool-beijing',
+      'create-pool:pool-hangzhou',
+      'create-strategy',
+      'update-global-config',
+    ]);
     const [beijing] = plan.changes;
     expect(beijing).toMatchObject({
       kind: 'create-pool',
@@ -44,14 +49,31 @@ describe('planTraffic', () => {
           { addr: '127.0.0.2', mode: 'SMART', weight: 1, remark: 'tricenter:demo/web-demo@cluster1-beijing' },
           { addr: '127.0.0.3', mode: 'SMART', weight: 1, remark: 'tricenter:demo/web-demo@cluster2-beijing' },
         ],
-        monitor: { protocol: 'HTTP', port: 80, path: '/', host: 'web-demo.example.com', code: 500, interval: 60, evaluationCount: 2, timeout: 5000 },
+        monitor: {
+          protocol: 'HTTP',
+          port: 80,
+          path: '/',
+          host: 'web-demo.example.com',
+          code: 500,
+          interval: 60,
+          evaluationCount: 2,
+          timeout: 5000,
+        },
       },
     });
     expect(plan.changes[2]).toMatchObject({
       kind: 'create-strategy',
-      input: { name: 'tricenter.demo.web-demo', primary: [{ pool: 'pool-beijing' }], failover: [{ pool: 'pool-hangzhou' }], minAvailable: 1 },
+      input: {
+        name: 'tricenter.demo.web-demo',
+        primary: [{ pool: 'pool-beijing' }],
+        failover: [{ pool: 'pool-hangzhou' }],
+        minAvailable: 1,
+      },
     });
-    expect(plan.changes[3]).toEqual({ kind: 'update-global-config', config: { ttl: 60, userDomainName: 'web-demo.example.com', instanceName: 'tricenter.demo.web-demo' } });
+    expect(plan.changes[3]).toEqual({
+      kind: 'update-global-config',
+      config: { ttl: 60, userDomainName: 'web-demo.example.com', instanceName: 'tricenter.demo.web-demo' },
+    });
     expect(plan.warnings).toEqual([]);
     expect(poolAddresses(state, 'pool-hangzhou')).toEqual(['127.0.0.4/SMART']);
   });
@@ -68,7 +90,11 @@ describe('planTraffic', () => {
     const { state, history, policy } = steady();
     const shuffled = structuredClone(state);
     for (const pool of shuffled.pools) pool.addresses.reverse();
-    const { plan } = reconcile(policy, { observations: observe({ 'cluster2-beijing': [' 127.0.0.3 '] }), state: shuffled, history }, T0 + 60_000);
+    const { plan } = reconcile(
+      policy,
+      { observations: observe({ 'cluster2-beijing': [' 127.0.0.3 '] }), state: shuffled, history },
+      T0 + 60_000,
+    );
     expect(plan.changes).toEqual([]);
   });
 
@@ -112,7 +138,15 @@ describe('planTraffic', () => {
 
   it('honours a custom removeAfter', () => {
     const { state, history, policy } = steady();
-    const plan = planTraffic({ policy, registry, observations: observe({ 'cluster2-beijing': [] }), history, state, now: T0, removeAfter: 1 });
+    const plan = planTraffic({
+      policy,
+      registry,
+      observations: observe({ 'cluster2-beijing': [] }),
+      history,
+      state,
+      now: T0,
+      removeAfter: 1,
+    });
     expect(kinds(plan.changes)).toEqual(['update-pool:pool-beijing']);
   });
 
@@ -177,7 +211,14 @@ describe('planTraffic', () => {
 
   it('a new cluster address is added at once', () => {
     const { state, history, policy } = steady();
-    const plan = planTraffic({ policy, registry, observations: observe({ 'cluster2-beijing': ['127.0.0.3', '127.0.0.7'] }), history, state, now: T0 });
+    const plan = planTraffic({
+      policy,
+      registry,
+      observations: observe({ 'cluster2-beijing': ['127.0.0.3', '127.0.0.7'] }),
+      history,
+      state,
+      now: T0,
+    });
     expect(plan.changes).toEqual([
       expect.objectContaining({ kind: 'update-pool', pool: 'pool-beijing', added: ['127.0.0.7'], removed: [] }),
     ]);
@@ -193,7 +234,12 @@ describe('planTraffic', () => {
     const { state, history, policy } = steady();
     policy.spec.ttl = 30;
     const plan = planTraffic({ policy, registry, observations: observe(), history, state, now: T0 });
-    expect(plan.changes).toEqual([{ kind: 'update-global-config', config: { ttl: 30, instanceName: 'tricenter.demo.web-demo', userDomainName: 'web-demo.example.com' } }]);
+    expect(plan.changes).toEqual([
+      {
+        kind: 'update-global-config',
+        config: { ttl: 30, instanceName: 'tricenter.demo.web-demo', userDomainName: 'web-demo.example.com' },
+      },
+    ]);
   });
 
   it('a health-check change updates the monitors only', () => {
@@ -232,7 +278,14 @@ describe('planTraffic', () => {
     const planned: string[][] = [];
     let round = { state, history };
     for (let i = 1; i <= 3; i++) {
-      const plan = planTraffic({ policy, registry: relabelled, observations: observe(), history: round.history, state: round.state, now: T0 + i });
+      const plan = planTraffic({
+        policy,
+        registry: relabelled,
+        observations: observe(),
+        history: round.history,
+        state: round.state,
+        now: T0 + i,
+      });
       planned.push(kinds(plan.changes));
       round = { state: applyToState(round.state, plan.changes), history: plan.history };
     }
@@ -241,7 +294,13 @@ describe('planTraffic', () => {
 
   it('RATIO pools carry the weights of their clusters and compare them', () => {
     const policy = seedPolicy();
-    policy.spec.pools[0] = { name: 'pool-beijing', clusters: ['cluster1-beijing', 'managedcluster-c2'], lbaStrategy: 'RATIO', weights: { 'cluster1-beijing': 3, 'managedcluster-c2': 1 }, allowEmpty: false };
+    policy.spec.pools[0] = {
+      name: 'pool-beijing',
+      clusters: ['cluster1-beijing', 'managedcluster-c2'],
+      lbaStrategy: 'RATIO',
+      weights: { 'cluster1-beijing': 3, 'managedcluster-c2': 1 },
+      allowEmpty: false,
+    };
     let { state, history } = steady(policy);
     expect(state.pools[0]?.addresses.map((a) => a.weight)).toEqual([3, 1]);
     policy.spec.pools[0]!.weights = { 'cluster1-beijing': 1, 'managedcluster-c2': 1 };
@@ -289,15 +348,28 @@ describe('planTraffic', () => {
 
   it('an existing pool keeps its type: an address of another type is left out with a warning', () => {
     const { state, history, policy } = steady();
-    const plan = planTraffic({ policy, registry, observations: observe({ 'cluster2-beijing': ['lb-2.example.com'] }), history, state, now: T0 });
+    const plan = planTraffic({
+      policy,
+      registry,
+      observations: observe({ 'cluster2-beijing': ['lb-2.example.com'] }),
+      history,
+      state,
+      now: T0,
+    });
     expect(plan.changes).toEqual([]);
-    expect(plan.warnings).toEqual([expect.objectContaining({ code: 'MIXED_ADDRESS_TYPES', pool: 'pool-beijing', message: expect.stringContaining('lb-2.example.com') })]);
+    expect(plan.warnings).toEqual([
+      expect.objectContaining({ code: 'MIXED_ADDRESS_TYPES', pool: 'pool-beijing', message: expect.stringContaining('lb-2.example.com') }),
+    ]);
   });
 
   it('a pool whose only cluster switches to a hostname is never emptied into an invalid update', () => {
     let { state, history, policy } = steady();
     for (let i = 1; i <= 4; i++) {
-      const r = reconcile(policy, { observations: observe({ 'cluster1-hangzhou': ['lb-hz.example.com'] }), state, history }, T0 + i * 60_000);
+      const r = reconcile(
+        policy,
+        { observations: observe({ 'cluster1-hangzhou': ['lb-hz.example.com'] }), state, history },
+        T0 + i * 60_000,
+      );
       expect(r.plan.changes).toEqual([]);
       expect(r.plan.warnings.map((w) => w.code)).toEqual(i >= 3 ? ['MIXED_ADDRESS_TYPES', 'WOULD_EMPTY'] : ['MIXED_ADDRESS_TYPES']);
       ({ state, history } = r);
@@ -313,12 +385,22 @@ describe('planTraffic', () => {
     };
     const { plan } = reconcile(policy, { observations: observe(), state: tampered, history }, T0 + 60_000);
     expect(plan.warnings.filter((w) => w.code === 'DRIFT').map((w) => [w.pool, w.message])).toEqual([
-      ['pool-hangzhou', 'pool tricenter.demo.web-demo.pool-hangzhou is gone from GTM although the last reconcile kept it: changed outside tricenter; it is re-created'],
-      [undefined, 'the GTM instance answers for evil.example.com, not web-demo.example.com: changed outside tricenter; the domain is written back'],
+      [
+        'pool-hangzhou',
+        'pool tricenter.demo.web-demo.pool-hangzhou is gone from GTM although the last reconcile kept it: changed outside tricenter; it is re-created',
+      ],
+      [
+        undefined,
+        'the GTM instance answers for evil.example.com, not web-demo.example.com: changed outside tricenter; the domain is written back',
+      ],
     ]);
     expect(kinds(plan.changes)).toEqual(expect.arrayContaining(['create-pool:pool-hangzhou', 'update-global-config']));
     // A first reconcile knows no past: whatever the instance held before is no drift.
-    const first = reconcile(policy, { observations: observe(), state: { ...emptyState(), global: { ttl: 600, userDomainName: 'old.example.com' } }, history: undefined }, T0);
+    const first = reconcile(
+      policy,
+      { observations: observe(), state: { ...emptyState(), global: { ttl: 600, userDomainName: 'old.example.com' } }, history: undefined },
+      T0,
+    );
     expect(first.plan.warnings.filter((w) => w.code === 'DRIFT')).toEqual([]);
   });
 

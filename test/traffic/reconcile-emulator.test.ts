@@ -28,7 +28,17 @@ describe('reconcileTraffic against the local GTM emulator', () => {
     const history = new MemoryTrafficHistoryStore();
     const gateway = { ingressAddresses: async (cluster: string) => [SEED_ADDRESSES[cluster] as string] };
     const reconcile = (now: number) =>
-      reconcileTraffic({ policy: seedPolicy(), registry: seedRegistry(), gateway, gtm, claims: claimsHeld(seedPolicy(), emulator.instanceId), history, logger: silentLogger, now, dryRun: false });
+      reconcileTraffic({
+        policy: seedPolicy(),
+        registry: seedRegistry(),
+        gateway,
+        gtm,
+        claims: claimsHeld(seedPolicy(), emulator.instanceId),
+        history,
+        logger: silentLogger,
+        now,
+        dryRun: false,
+      });
 
     const first = await reconcile(1_000);
     expect(first.applied).toMatchObject({ applied: 4, failed: 0 });
@@ -39,11 +49,21 @@ describe('reconcileTraffic against the local GTM emulator', () => {
     const hangzhou = pools['tricenter.demo.web-demo.pool-hangzhou'];
     expect(beijing?.addresses.map((a) => a.addr)).toEqual(['127.0.0.2', '127.0.0.3']);
     expect(hangzhou?.addresses.map((a) => a.addr)).toEqual(['127.0.0.4']);
-    expect(state.monitors.map((m) => [m.poolId, m.status, m.interval, m.evaluationCount, m.timeout, JSON.parse(m.extendInfo)]).sort()).toEqual(
-      [beijing!.id, hangzhou!.id].sort().map((id) => [id, 'OPEN', 60, 2, 5000, { port: 80, host: 'web-demo.example.com', path: '/', code: 500 }]),
+    expect(
+      state.monitors.map((m) => [m.poolId, m.status, m.interval, m.evaluationCount, m.timeout, JSON.parse(m.extendInfo)]).sort(),
+    ).toEqual(
+      [beijing!.id, hangzhou!.id]
+        .sort()
+        .map((id) => [id, 'OPEN', 60, 2, 5000, { port: 80, host: 'web-demo.example.com', path: '/', code: 500 }]),
     );
     expect(state.strategies).toEqual([
-      expect.objectContaining({ name: 'tricenter.demo.web-demo', accessMode: 'AUTO', defaultPoolIds: [beijing!.id], failoverPoolIds: [hangzhou!.id], defaultMinAvailableAddrNum: 1 }),
+      expect.objectContaining({
+        name: 'tricenter.demo.web-demo',
+        accessMode: 'AUTO',
+        defaultPoolIds: [beijing!.id],
+        failoverPoolIds: [hangzhou!.id],
+        defaultMinAvailableAddrNum: 1,
+      }),
     ]);
 
     const before = emulator.callCounts();

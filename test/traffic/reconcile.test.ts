@@ -59,7 +59,18 @@ describe('reconcileTraffic (msw GTM, gateway double)', () => {
 
   const run = (overrides: Partial<ReconcileTrafficInput> & { behaviour?: Record<string, Behaviour> } = {}) => {
     const { behaviour = {}, ...rest } = overrides;
-    return reconcileTraffic({ policy: seedPolicy(), registry: seedRegistry(), gateway: gatewayDouble(behaviour), gtm, claims: claimsHeld(seedPolicy(), INSTANCE), history, logger, now: T0, dryRun: false, ...rest });
+    return reconcileTraffic({
+      policy: seedPolicy(),
+      registry: seedRegistry(),
+      gateway: gatewayDouble(behaviour),
+      gtm,
+      claims: claimsHeld(seedPolicy(), INSTANCE),
+      history,
+      logger,
+      now: T0,
+      dryRun: false,
+      ...rest,
+    });
   };
   const writes = () => fake.calls.filter((c) => WRITES.test(c.action)).map((c) => c.action);
   const poolAddrs = (suffix: string) =>
@@ -68,7 +79,12 @@ describe('reconcileTraffic (msw GTM, gateway double)', () => {
   it('builds the seed traffic on first run, then has nothing to write', async () => {
     const first = await run();
     expect(first.applied).toMatchObject({ applied: 4, failed: 0, skipped: 0 });
-    expect(writes()).toEqual(['AddDnsGtmAddressPool', 'AddDnsGtmAddressPool', 'AddDnsGtmAccessStrategy', 'UpdateDnsGtmInstanceGlobalConfig']);
+    expect(writes()).toEqual([
+      'AddDnsGtmAddressPool',
+      'AddDnsGtmAddressPool',
+      'AddDnsGtmAccessStrategy',
+      'UpdateDnsGtmInstanceGlobalConfig',
+    ]);
     expect(poolAddrs('.pool-beijing')).toEqual(['127.0.0.2/SMART', '127.0.0.3/SMART']);
     expect(poolAddrs('.pool-hangzhou')).toEqual(['127.0.0.4/SMART']);
     const strategy = [...fake.strategies.values()][0];
@@ -85,8 +101,22 @@ describe('reconcileTraffic (msw GTM, gateway double)', () => {
 
   it('observes every cluster of the policy, in the Ingress namespace', async () => {
     const gateway = gatewayDouble({});
-    await reconcileTraffic({ policy: seedPolicy(), registry: seedRegistry(), gateway, gtm, claims: claimsHeld(seedPolicy(), INSTANCE), history, logger, now: T0, dryRun: true });
-    expect([...gateway.asked].sort()).toEqual(['cluster1-beijing demo/web-demo', 'cluster1-hangzhou demo/web-demo', 'cluster2-beijing demo/web-demo']);
+    await reconcileTraffic({
+      policy: seedPolicy(),
+      registry: seedRegistry(),
+      gateway,
+      gtm,
+      claims: claimsHeld(seedPolicy(), INSTANCE),
+      history,
+      logger,
+      now: T0,
+      dryRun: true,
+    });
+    expect([...gateway.asked].sort()).toEqual([
+      'cluster1-beijing demo/web-demo',
+      'cluster1-hangzhou demo/web-demo',
+      'cluster2-beijing demo/web-demo',
+    ]);
   });
 
   it('dry run logs the plan and writes nothing, not even the history', async () => {
@@ -95,19 +125,32 @@ describe('reconcileTraffic (msw GTM, gateway double)', () => {
     expect(result.applied).toBeUndefined();
     expect(writes()).toEqual([]);
     expect(await history.get({ namespace: 'demo', name: 'web-demo' })).toBeUndefined();
-    expect(logger.lines.find((l) => l.msg === 'traffic plan')).toMatchObject({ dryRun: true, changes: expect.arrayContaining([expect.objectContaining({ kind: 'create-pool' })]) });
+    expect(logger.lines.find((l) => l.msg === 'traffic plan')).toMatchObject({
+      dryRun: true,
+      changes: expect.arrayContaining([expect.objectContaining({ kind: 'create-pool' })]),
+    });
   });
 
   it('an unreachable or silent cluster is unknown: its address stays in GTM', async () => {
     await run();
     fake.calls.length = 0;
     for (let i = 1; i <= 4; i++) {
-      const result = await run({ now: T0 + i * 60_000, behaviour: { 'cluster1-beijing': 'unreachable', 'cluster2-beijing': 'hang' }, observeTimeoutMs: 50 });
-      expect(result.observations).toMatchObject({ 'cluster1-beijing': 'unreachable', 'cluster2-beijing': 'unreachable', 'cluster1-hangzhou': { addresses: ['127.0.0.4'] } });
+      const result = await run({
+        now: T0 + i * 60_000,
+        behaviour: { 'cluster1-beijing': 'unreachable', 'cluster2-beijing': 'hang' },
+        observeTimeoutMs: 50,
+      });
+      expect(result.observations).toMatchObject({
+        'cluster1-beijing': 'unreachable',
+        'cluster2-beijing': 'unreachable',
+        'cluster1-hangzhou': { addresses: ['127.0.0.4'] },
+      });
     }
     expect(writes()).toEqual([]);
     expect(poolAddrs('.pool-beijing')).toEqual(['127.0.0.2/SMART', '127.0.0.3/SMART']);
-    expect(logger.lines.filter((l) => l.msg === 'cluster not observed; its addresses are kept').map((l) => l.code)).toContain('UNREACHABLE');
+    expect(logger.lines.filter((l) => l.msg === 'cluster not observed; its addresses are kept').map((l) => l.code)).toContain(
+      'UNREACHABLE',
+    );
   });
 
   it('removes an address after 3 absent observations persisted in the run store (SQLite)', async () => {
@@ -138,7 +181,13 @@ describe('reconcileTraffic (msw GTM, gateway double)', () => {
   });
 
   it('reports a partial failure: which changes applied, failed and were skipped, and fails the reconcile', async () => {
-    fake.inject({ action: 'AddDnsGtmAddressPool', times: 1, status: 400, code: 'InvalidParameter', message: 'The parameter Name is invalid.' });
+    fake.inject({
+      action: 'AddDnsGtmAddressPool',
+      times: 1,
+      status: 400,
+      code: 'InvalidParameter',
+      message: 'The parameter Name is invalid.',
+    });
     const error = await run().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(GtmApplyError);
     const { result } = error as GtmApplyError;
@@ -159,7 +208,11 @@ describe('reconcileTraffic (msw GTM, gateway double)', () => {
 
   it('re-reads monitors, strategy and TTL only every verifyEveryMs, and after writing them', async () => {
     await run();
-    const readsOf = () => fake.calls.filter((c) => c.action.startsWith('Describe')).map((c) => c.action).sort();
+    const readsOf = () =>
+      fake.calls
+        .filter((c) => c.action.startsWith('Describe'))
+        .map((c) => c.action)
+        .sort();
     fake.calls.length = 0;
     const full = await run({ now: T0 + 1_000 });
     expect(full.gtmSettings).toBe('read');
@@ -176,7 +229,12 @@ describe('reconcileTraffic (msw GTM, gateway double)', () => {
     fake.calls.length = 0;
     const cached = await run({ now: T0 + 2_000 });
     expect(cached.gtmSettings).toBe('cached');
-    expect(readsOf()).toEqual(['DescribeDnsGtmAccessStrategies', 'DescribeDnsGtmInstanceAddressPool', 'DescribeDnsGtmInstanceAddressPool', 'DescribeDnsGtmInstanceAddressPools']);
+    expect(readsOf()).toEqual([
+      'DescribeDnsGtmAccessStrategies',
+      'DescribeDnsGtmInstanceAddressPool',
+      'DescribeDnsGtmInstanceAddressPool',
+      'DescribeDnsGtmInstanceAddressPools',
+    ]);
     // A hand edit of the TTL is seen once the cache is older than verifyEveryMs.
     (fake.instances.get(INSTANCE) as Record<string, unknown>).Ttl = 600;
     expect((await run({ now: T0 + 3_000 })).plan.changes).toEqual([]);
@@ -185,7 +243,13 @@ describe('reconcileTraffic (msw GTM, gateway double)', () => {
   });
 
   it('fails without writing when GTM cannot be read', async () => {
-    fake.inject({ action: 'DescribeDnsGtmInstanceAddressPools', times: 10, status: 403, code: 'Forbidden.RAM', message: 'User not authorized to operate on the specified resource.' });
+    fake.inject({
+      action: 'DescribeDnsGtmInstanceAddressPools',
+      times: 10,
+      status: 403,
+      code: 'Forbidden.RAM',
+      message: 'User not authorized to operate on the specified resource.',
+    });
     await expect(run()).rejects.toMatchObject({ code: 'FORBIDDEN' });
     expect(writes()).toEqual([]);
   });

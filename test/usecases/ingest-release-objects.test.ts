@@ -87,7 +87,9 @@ describe('ingest and release objects', () => {
     expect(await ingestBundle(deps, source)).toMatchObject({ outcome: 'run-started' });
     const [release] = (await deps.store.listReleases(BIG_APP)).items;
     const named = new Set(release!.plan.steps.flatMap((s) => (s.type === 'deploy' ? s.targets.flatMap((t) => t.packs) : [])));
-    const stored = new Set((await bucket.list(BUCKET, { prefix: 'releases/objects/' })).map((o) => o.key.slice('releases/objects/'.length, -'.json'.length)));
+    const stored = new Set(
+      (await bucket.list(BUCKET, { prefix: 'releases/objects/' })).map((o) => o.key.slice('releases/objects/'.length, -'.json'.length)),
+    );
     for (const digest of named) expect(stored.has(digest)).toBe(true);
   });
 });

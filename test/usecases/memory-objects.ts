@@ -24,6 +24,18 @@ export class MemoryObjects implements ReleaseObjectStore {
   }
 }
 
-export const deployStep = (name: string, targets: ClusterTarget[]): DeployStep => ({ name, type: 'deploy', needsApproval: false, parallelism: 5, timeoutMs: 600_000, targets });
+export const deployStep = (name: string, targets: ClusterTarget[]): DeployStep => ({
+  name,
+  type: 'deploy',
+  needsApproval: false,
+  parallelism: 5,
+  timeoutMs: 600_000,
+  targets,
+});
 
-export const demoConfigMap = (name: string, data: Record<string, string>): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'demo' }, data });
+export const demoConfigMap = (name: string, data: Record<string, string>): KubeObject => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name, namespace: 'demo' },
+  data,
+});

@@ -11,11 +11,15 @@ const deploy = deployStep;
 // Two steps on clusters a and b; a 20 KB object shared by every target, one object of each target's own.
 const shared = configMap('shared', 'y'.repeat(20_000));
 const rendered = plan([
-  deploy('first', [{ cluster: 'a', manifests: [shared, configMap('a1')] }, { cluster: 'b', manifests: [shared, configMap('b1')] }]),
+  deploy('first', [
+    { cluster: 'a', manifests: [shared, configMap('a1')] },
+    { cluster: 'b', manifests: [shared, configMap('b1')] },
+  ]),
   deploy('second', [{ cluster: 'a', manifests: [shared, configMap('a2')] }]),
 ]);
 const packed = packRelease(rendered);
-const target = (step: number, index: number) => (packed.plan.steps[step] as DeployStep<{ cluster: string; packs: string[] }>).targets[index]!;
+const target = (step: number, index: number) =>
+  (packed.plan.steps[step] as DeployStep<{ cluster: string; packs: string[] }>).targets[index]!;
 
 async function stored(options: ConstructorParameters<typeof ReleaseManifests>[1] = {}) {
   const objects = new MemoryObjects();
@@ -78,7 +82,10 @@ describe('ReleaseManifests', () => {
     const digest = target(0, 0).packs[1]!;
     const good = objects.objects.get(digest)!;
     objects.objects.set(digest, new TextEncoder().encode(new TextDecoder().decode(good).replace('"a1"', '"evil"')));
-    await expect(manifests.manifestsOf(target(0, 0))).rejects.toMatchObject({ code: 'INTEGRITY', message: expect.stringContaining(digest) });
+    await expect(manifests.manifestsOf(target(0, 0))).rejects.toMatchObject({
+      code: 'INTEGRITY',
+      message: expect.stringContaining(digest),
+    });
     objects.objects.set(digest, good);
     expect((await manifests.manifestsOf(target(0, 0))).map((o) => o.metadata.name)).toEqual(['shared', 'a1']);
   });

@@ -18,7 +18,10 @@ import { deployStep, demoConfigMap, MemoryObjects } from './memory-objects.ts';
 /** Garbage collection and status read what they need of a release, and nothing a tampered object could mislead. */
 const configMap = (name: string) => demoConfigMap(name, { v: name });
 const deploy = deployStep;
-const rendered = plan([deploy('first', [{ cluster: 'a', manifests: [configMap('one'), configMap('a')] }]), deploy('second', [{ cluster: 'b', manifests: [configMap('one'), configMap('b')] }])]);
+const rendered = plan([
+  deploy('first', [{ cluster: 'a', manifests: [configMap('one'), configMap('a')] }]),
+  deploy('second', [{ cluster: 'b', manifests: [configMap('one'), configMap('b')] }]),
+]);
 const registry: ClusterRegistry = { clusters: ['a', 'b', 'gone'].map((name) => ({ name, aliases: [], labels: {} })) };
 
 async function setUp() {
@@ -46,7 +49,15 @@ async function setUp() {
   };
   const packed = packRelease(rendered);
   await deps.manifests.store(packed.packs);
-  const release = { id: 'rel-1', app: rendered.app, publishVersion: rendered.publishVersion, contentHash: rendered.contentHash, createdAt: 1, plan: packed.plan, source: { bucket: 'b', key: 'k', etag: 'E' } };
+  const release = {
+    id: 'rel-1',
+    app: rendered.app,
+    publishVersion: rendered.publishVersion,
+    contentHash: rendered.contentHash,
+    createdAt: 1,
+    plan: packed.plan,
+    source: { bucket: 'b', key: 'k', etag: 'E' },
+  };
   await deps.store.putRelease(release);
   const run = await startReleaseRun(deps, release, { by: 'test', reason: 'test' });
   objects.reads.length = 0;
@@ -57,7 +68,11 @@ describe('garbage collection and status read the release objects they need', () 
   it('keeps on each cluster what the release deploys there, and prunes a cluster the release left entirely', async () => {
     const { deps, pruned, run } = await setUp();
     await collectGarbage(deps, run);
-    const names = (cluster: string) => pruned.get(cluster)?.map((r) => r.name).sort();
+    const names = (cluster: string) =>
+      pruned
+        .get(cluster)
+        ?.map((r) => r.name)
+        .sort();
     expect(names('a')).toEqual(['a', 'one']);
     expect(names('b')).toEqual(['b', 'one']);
     expect(names('gone')).toEqual([]);
@@ -69,8 +84,16 @@ describe('garbage collection and status read the release objects they need', () 
     objects.objects.set(digestOfA, new TextEncoder().encode('[]'));
     await collectGarbage(deps, run);
     expect(pruned.has('a')).toBe(false);
-    expect(pruned.get('b')?.map((r) => r.name).sort()).toEqual(['b', 'one']);
-    expect(logger.lines.find((l) => l.msg === 'prune skipped for this cluster')).toMatchObject({ cluster: 'a', error: expect.stringContaining('failed its integrity check') });
+    expect(
+      pruned
+        .get('b')
+        ?.map((r) => r.name)
+        .sort(),
+    ).toEqual(['b', 'one']);
+    expect(logger.lines.find((l) => l.msg === 'prune skipped for this cluster')).toMatchObject({
+      cluster: 'a',
+      error: expect.stringContaining('failed its integrity check'),
+    });
   });
 
   it('status lists the clusters of the release without reading a single release object', async () => {

@@ -65,7 +65,13 @@ function simulate(random: Random, options: WorldOptions): { run: Run; stepComple
     }
     if (inFlight.length > 0) {
       const [task] = inFlight.splice(random.integer(0, inFlight.length - 1), 1);
-      const report: RunEvent = { type: 'task-reported', step: task!.step, cluster: task!.cluster, attempt: task!.attempt, outcome: outcomeFor(task!) };
+      const report: RunEvent = {
+        type: 'task-reported',
+        step: task!.step,
+        cluster: task!.cluster,
+        attempt: task!.attempt,
+        outcome: outcomeFor(task!),
+      };
       delivered.push(report);
       absorb(next(run, report, now));
       continue;
@@ -113,10 +119,13 @@ describe('decider property: order and duplicates do not matter', () => {
     expect([...chaotic.stepCompletions.values()]).toEqual([1, 1, 1]);
   });
 
-  it.each(Array.from({ length: 50 }, (_, i) => i + 1_000))('seed %i: lost messages are re-sent by the sweep and the run still succeeds', (seed) => {
-    const lossy = simulate(seededRandom(seed), { duplicateRate: 0.3, replayRate: 0.1, dropRate: 0.2 });
-    expect(lossy.run.phase).toBe('running');
-    expect(lossy.run.steps.every((s) => s.phase === 'succeeded' && s.tasks.every((t) => t.status === 'done'))).toBe(true);
-    expect([...lossy.stepCompletions.values()]).toEqual([1, 1, 1]);
-  });
+  it.each(Array.from({ length: 50 }, (_, i) => i + 1_000))(
+    'seed %i: lost messages are re-sent by the sweep and the run still succeeds',
+    (seed) => {
+      const lossy = simulate(seededRandom(seed), { duplicateRate: 0.3, replayRate: 0.1, dropRate: 0.2 });
+      expect(lossy.run.phase).toBe('running');
+      expect(lossy.run.steps.every((s) => s.phase === 'succeeded' && s.tasks.every((t) => t.status === 'done'))).toBe(true);
+      expect([...lossy.stepCompletions.values()]).toEqual([1, 1, 1]);
+    },
+  );
 });

@@ -63,17 +63,40 @@ describe('decider: the seed scenario', () => {
   });
 
   it('refuses a plan whose step names repeat, naming the step', () => {
-    expect(() => createRun({ id: 'r', releaseId: 'x', plan: plan([deployStep('a', ['c1']), deployStep('a', ['c2'])]) }, T0)).toThrow(/plan step 1 \("a"\)/);
+    expect(() => createRun({ id: 'r', releaseId: 'x', plan: plan([deployStep('a', ['c1']), deployStep('a', ['c2'])]) }, T0)).toThrow(
+      /plan step 1 \("a"\)/,
+    );
   });
 });
 
 describe('decider: events that change nothing', () => {
   const cases: Array<[string, (d: Driver) => RunEvent]> = [
-    ['a duplicate report', (d) => ({ type: 'task-reported', step: S1, cluster: 'cluster1-beijing', attempt: 1, outcome: { kind: 'done' } })],
-    ['a report for an older attempt', (d) => ({ type: 'task-reported', step: S1, cluster: 'cluster1-beijing', attempt: 0, outcome: { kind: 'done' } })],
-    ['a report for a finished step', () => ({ type: 'task-reported', step: S1, cluster: 'cluster1-beijing', attempt: 1, outcome: { kind: 'failed', message: 'x', retryable: false } })],
-    ['a report for a step not started', () => ({ type: 'task-reported', step: S3, cluster: 'cluster1-hangzhou', attempt: 1, outcome: { kind: 'done' } })],
-    ['a report for an unknown cluster', () => ({ type: 'task-reported', step: S2, cluster: 'nowhere', attempt: 1, outcome: { kind: 'done' } })],
+    [
+      'a duplicate report',
+      (d) => ({ type: 'task-reported', step: S1, cluster: 'cluster1-beijing', attempt: 1, outcome: { kind: 'done' } }),
+    ],
+    [
+      'a report for an older attempt',
+      (d) => ({ type: 'task-reported', step: S1, cluster: 'cluster1-beijing', attempt: 0, outcome: { kind: 'done' } }),
+    ],
+    [
+      'a report for a finished step',
+      () => ({
+        type: 'task-reported',
+        step: S1,
+        cluster: 'cluster1-beijing',
+        attempt: 1,
+        outcome: { kind: 'failed', message: 'x', retryable: false },
+      }),
+    ],
+    [
+      'a report for a step not started',
+      () => ({ type: 'task-reported', step: S3, cluster: 'cluster1-hangzhou', attempt: 1, outcome: { kind: 'done' } }),
+    ],
+    [
+      'a report for an unknown cluster',
+      () => ({ type: 'task-reported', step: S2, cluster: 'nowhere', attempt: 1, outcome: { kind: 'done' } }),
+    ],
     ['a second started', () => ({ type: 'started' })],
     ['an approval while running', () => ({ type: 'approved', by: 'bob', decisionId: 'd-9' })],
     ['a decision id already applied', () => ({ type: 'approved', by: 'alice', decisionId: 'd-1' })],
@@ -164,14 +187,19 @@ describe('decider: retries, backoff and deadlines', () => {
     expect(d.run.wakeAt).toBe(T0 + 1_000);
     const atDeadline = d.apply({ type: 'tick' }, T0 + 60_000);
     expect(atDeadline.run.phase).toBe('workflowFailed');
-    expect(atDeadline.run.reason).toBe('step "web" exceeded its deadline of 1m: not healthy: c2 (cluster unreachable), c3 (3/5 replicas ready)');
+    expect(atDeadline.run.reason).toBe(
+      'step "web" exceeded its deadline of 1m: not healthy: c2 (cluster unreachable), c3 (3/5 replicas ready)',
+    );
     expect(atDeadline.effects).toEqual([{ type: 'finish', runId: 'run-1', phase: 'workflowFailed', reason: atDeadline.run.reason }]);
   });
 
   it('fails at once on a permanent failure and skips the remaining steps', () => {
     const d = started();
     const failed = d.report(S1, 'cluster1-beijing', 'failed');
-    expect(failed.run).toMatchObject({ phase: 'workflowFailed', reason: `step "${S1}" failed on cluster1-beijing: invalid Deployment spec` });
+    expect(failed.run).toMatchObject({
+      phase: 'workflowFailed',
+      reason: `step "${S1}" failed on cluster1-beijing: invalid Deployment spec`,
+    });
     expect(d.run.steps.map((s) => s.phase)).toEqual(['failed', 'skipped', 'skipped']);
     expect(effectTypes(failed.effects)).toEqual(['finish']);
   });
@@ -262,24 +290,53 @@ describe('decider: parallelism', () => {
 });
 
 describe('decider: traffic follows a deploy step that succeeded', () => {
-  type Case = { name: string; plan: ReturnType<typeof plan>; events: Array<[step: string, cluster: string, outcome: 'done' | 'waiting' | 'failed']>; reconciled: string[][] };
+  type Case = {
+    name: string;
+    plan: ReturnType<typeof plan>;
+    events: Array<[step: string, cluster: string, outcome: 'done' | 'waiting' | 'failed']>;
+    reconciled: string[][];
+  };
   const cases: Case[] = [
-    { name: 'a one-cluster step, once its report is done', plan: plan([deployStep('one', ['c1'])]), events: [['one', 'c1', 'done']], reconciled: [['one']] },
+    {
+      name: 'a one-cluster step, once its report is done',
+      plan: plan([deployStep('one', ['c1'])]),
+      events: [['one', 'c1', 'done']],
+      reconciled: [['one']],
+    },
     {
       name: 'not after the verifying pass of a step over several clusters, only after its real writes',
       plan: plan([deployStep('two', ['c1', 'c2'])]),
-      events: [['two', 'c1', 'done'], ['two', 'c2', 'done'], ['two', 'c1', 'done'], ['two', 'c2', 'done']],
+      events: [
+        ['two', 'c1', 'done'],
+        ['two', 'c2', 'done'],
+        ['two', 'c1', 'done'],
+        ['two', 'c2', 'done'],
+      ],
       reconciled: [[], [], [], ['two']],
     },
-    { name: 'not while a cluster is still waiting', plan: plan([deployStep('one', ['c1'])]), events: [['one', 'c1', 'waiting']], reconciled: [[]] },
+    {
+      name: 'not while a cluster is still waiting',
+      plan: plan([deployStep('one', ['c1'])]),
+      events: [['one', 'c1', 'waiting']],
+      reconciled: [[]],
+    },
     { name: 'not for a step that failed', plan: plan([deployStep('one', ['c1'])]), events: [['one', 'c1', 'failed']], reconciled: [[]] },
     {
       name: 'once per step, each in its turn',
       plan: plan([deployStep('a', ['c1']), deployStep('b', ['c2'])]),
-      events: [['a', 'c1', 'done'], ['a', 'c1', 'done'], ['b', 'c2', 'done']],
+      events: [
+        ['a', 'c1', 'done'],
+        ['a', 'c1', 'done'],
+        ['b', 'c2', 'done'],
+      ],
       reconciled: [['a'], [], ['b']],
     },
-    { name: 'not for a step without clusters', plan: plan([deployStep('empty', []), deployStep('next', ['c1'])]), events: [], reconciled: [] },
+    {
+      name: 'not for a step without clusters',
+      plan: plan([deployStep('empty', []), deployStep('next', ['c1'])]),
+      events: [],
+      reconciled: [],
+    },
   ];
   it.each(cases)('$name', ({ plan: p, events, reconciled }) => {
     const d = started(p);

@@ -5,7 +5,11 @@ import type { Effect, Run, RunEvent, Transition } from '#shared/workflow/run.ts'
 
 /** Plans and a small driver for decider tests: manifests do not matter to the decider, so targets carry none. */
 
-export function deployStep(name: string, clusters: string[], options: Partial<Omit<DeployStep, 'name' | 'type' | 'targets'>> = {}): DeployStep {
+export function deployStep(
+  name: string,
+  clusters: string[],
+  options: Partial<Omit<DeployStep, 'name' | 'type' | 'targets'>> = {},
+): DeployStep {
   return {
     name,
     type: 'deploy',
@@ -56,7 +60,11 @@ export class Driver {
         ? ({ kind: 'done' } as const)
         : outcome === 'waiting'
           ? ({ kind: 'waiting', message: '3/5 replicas ready' } as const)
-          : ({ kind: 'failed', message: outcome === 'retry' ? 'cluster unreachable' : 'invalid Deployment spec', retryable: outcome === 'retry' } as const);
+          : ({
+              kind: 'failed',
+              message: outcome === 'retry' ? 'cluster unreachable' : 'invalid Deployment spec',
+              retryable: outcome === 'retry',
+            } as const);
     return this.apply({ type: 'task-reported', step, cluster, attempt, outcome: reported }, at);
   }
 

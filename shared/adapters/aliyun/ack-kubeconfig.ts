@@ -63,7 +63,14 @@ export interface AckKubeconfigOptions {
 }
 
 interface RoaClient {
-  request(method: string, path: string, query: Record<string, string | number | boolean>, body: string, headers: Record<string, string>, opts: Record<string, unknown>): Promise<unknown>;
+  request(
+    method: string,
+    path: string,
+    query: Record<string, string | number | boolean>,
+    body: string,
+    headers: Record<string, string>,
+    opts: Record<string, unknown>,
+  ): Promise<unknown>;
 }
 type RoaClientConstructor = new (config: {
   endpoint: string;
@@ -91,14 +98,26 @@ function classifyAckError(err: unknown, request: AckKubeconfigRequest): Tricente
   if (status === undefined) {
     // pop-core parses a JSON body before it can fail without a status; any other failure without an
     // HTTP answer is transport (refused, reset, DNS, timeout): worth retrying.
-    if (failure.name === 'FormatError') return new TricenterError('INTERNAL', `${what}: the answer is not JSON`, { cause: err, retryable: true });
-    return new TricenterError('UNREACHABLE', `${what}: Container Service unreachable (${code || failure.name}: ${detail})`, { cause: err, retryable: true });
+    if (failure.name === 'FormatError')
+      return new TricenterError('INTERNAL', `${what}: the answer is not JSON`, { cause: err, retryable: true });
+    return new TricenterError('UNREACHABLE', `${what}: Container Service unreachable (${code || failure.name}: ${detail})`, {
+      cause: err,
+      retryable: true,
+    });
   }
   if (status === 404) return new TricenterError('NOT_FOUND', `${what}: no such cluster (${code || 404})`, { cause: err });
-  if (status === 401) return new TricenterError('UNAUTHORIZED', `${what}: credentials rejected (${code || 401}): ${detail}`, { cause: err });
-  if (status === 403) return new TricenterError('FORBIDDEN', `${what}: not allowed (${code || 403}); the role needs cs:DescribeClusterUserKubeconfig: ${detail}`, { cause: err });
-  if (status === 429 || code.startsWith('Throttling')) return new TricenterError('THROTTLED', `${what}: throttled (${code || status})`, { cause: err, retryable: true });
-  if (status >= 500) return new TricenterError('INTERNAL', `${what}: Container Service failed (${status} ${code})`, { cause: err, retryable: true });
+  if (status === 401)
+    return new TricenterError('UNAUTHORIZED', `${what}: credentials rejected (${code || 401}): ${detail}`, { cause: err });
+  if (status === 403)
+    return new TricenterError(
+      'FORBIDDEN',
+      `${what}: not allowed (${code || 403}); the role needs cs:DescribeClusterUserKubeconfig: ${detail}`,
+      { cause: err },
+    );
+  if (status === 429 || code.startsWith('Throttling'))
+    return new TricenterError('THROTTLED', `${what}: throttled (${code || status})`, { cause: err, retryable: true });
+  if (status >= 500)
+    return new TricenterError('INTERNAL', `${what}: Container Service failed (${status} ${code})`, { cause: err, retryable: true });
   return new TricenterError('VALIDATION', `${what}: rejected (${status} ${code}): ${detail}`, { cause: err });
 }
 
@@ -149,9 +168,13 @@ export function createAckKubeconfigSource(options: AckKubeconfigOptions): AckKub
     }
     const parsed = responseSchema.safeParse(answer);
     if (!parsed.success) {
-      throw new TricenterError('INTERNAL', `DescribeClusterUserKubeconfig for ACK cluster ${request.clusterId}: unexpected response (expected JSON {config, expiration})`, {
-        retryable: true,
-      });
+      throw new TricenterError(
+        'INTERNAL',
+        `DescribeClusterUserKubeconfig for ACK cluster ${request.clusterId}: unexpected response (expected JSON {config, expiration})`,
+        {
+          retryable: true,
+        },
+      );
     }
     const stated = parsed.data.expiration ? Date.parse(parsed.data.expiration) : Number.NaN;
     const expiresAt = Number.isFinite(stated) ? stated : startedAt + durationMinutes * 60_000;
@@ -163,7 +186,12 @@ export function createAckKubeconfigSource(options: AckKubeconfigOptions): AckKub
     for (let attempts = 1; ; attempts++) {
       try {
         const fetched = await attempt(request);
-        logger.info('ack kubeconfig fetched', { clusterId: request.clusterId, region: request.region, expiresAt: fetched.expiresAt, attempts });
+        logger.info('ack kubeconfig fetched', {
+          clusterId: request.clusterId,
+          region: request.region,
+          expiresAt: fetched.expiresAt,
+          attempts,
+        });
         return fetched;
       } catch (err) {
         const failure = err as TricenterError;
@@ -179,7 +207,10 @@ export function createAckKubeconfigSource(options: AckKubeconfigOptions): AckKub
         });
         if (!retry) {
           if (attempts === 1) throw failure;
-          throw new TricenterError(failure.code, `${failure.message} (gave up after ${attempts} attempts within ${budgetMs} ms)`, { cause: failure, retryable: failure.retryable });
+          throw new TricenterError(failure.code, `${failure.message} (gave up after ${attempts} attempts within ${budgetMs} ms)`, {
+            cause: failure,
+            retryable: failure.retryable,
+          });
         }
         await sleep(delayMs);
       }

@@ -110,7 +110,11 @@ export class AlidnsGtm implements Gtm {
   }
 
   async listPools(): Promise<GtmPoolSummary[]> {
-    const rows = await this.allPages('DescribeDnsGtmInstanceAddressPools', { InstanceId: this.options.instanceId }, (r) => r.AddrPools?.AddrPool);
+    const rows = await this.allPages(
+      'DescribeDnsGtmInstanceAddressPools',
+      { InstanceId: this.options.instanceId },
+      (r) => r.AddrPools?.AddrPool,
+    );
     return rows.map(toPoolSummary);
   }
 
@@ -125,7 +129,9 @@ export class AlidnsGtm implements Gtm {
     return { ...toPoolSummary({ ...r, AddrPoolId: r.AddrPoolId ?? poolId }), addresses };
   }
 
-  async createPool(input: GtmPoolInput & { type: GtmPoolType; monitor?: GtmMonitorConfig }): Promise<{ poolId: string; monitorConfigId?: string }> {
+  async createPool(
+    input: GtmPoolInput & { type: GtmPoolType; monitor?: GtmMonitorConfig },
+  ): Promise<{ poolId: string; monitorConfigId?: string }> {
     const params: Params = { InstanceId: this.options.instanceId, Name: input.name, Type: input.type, ...this.poolParams(input) };
     if (input.monitor) Object.assign(params, { MonitorStatus: 'OPEN' }, this.monitorParams(input.monitor));
     const r = await this.call('AddDnsGtmAddressPool', params);
@@ -225,7 +231,13 @@ export class AlidnsGtm implements Gtm {
   private poolParams(input: GtmPoolInput): Params {
     return {
       LbaStrategy: input.lbaStrategy,
-      Addr: input.addresses.map((a) => ({ Addr: a.addr, Mode: a.mode, LbaWeight: a.weight, Remark: a.remark, AttributeInfo: ADDRESS_ATTRIBUTE_INFO })),
+      Addr: input.addresses.map((a) => ({
+        Addr: a.addr,
+        Mode: a.mode,
+        LbaWeight: a.weight,
+        Remark: a.remark,
+        AttributeInfo: ADDRESS_ATTRIBUTE_INFO,
+      })),
     };
   }
 
@@ -299,7 +311,10 @@ export class AlidnsGtm implements Gtm {
         timeout: this.timeoutMs,
       });
       const status = entry.response.statusCode;
-      if (status >= 500) return new TricenterError('UNREACHABLE', `Alidns ${action}: HTTP ${status} (RequestId ${body?.RequestId ?? 'none'})`, { retryable: true });
+      if (status >= 500)
+        return new TricenterError('UNREACHABLE', `Alidns ${action}: HTTP ${status} (RequestId ${body?.RequestId ?? 'none'})`, {
+          retryable: true,
+        });
       if (status >= 400) return new TricenterError('INTERNAL', `Alidns ${action}: HTTP ${status} without an error code`);
       return body;
     } catch (err) {
@@ -314,7 +329,8 @@ function classify(action: string, err: PopError, read: boolean): TricenterError 
     const code = data.Code;
     const detail = `Alidns ${action} failed: ${code}: ${String(data.Message ?? '')} (RequestId ${String(data.RequestId ?? 'none')})`;
     const cause = { code, requestId: data.RequestId, recommend: data.Recommend };
-    if (RETRYABLE_CODES.has(code)) return new TricenterError(code.startsWith('Throttling') ? 'THROTTLED' : 'UNREACHABLE', detail, { retryable: true, cause });
+    if (RETRYABLE_CODES.has(code))
+      return new TricenterError(code.startsWith('Throttling') ? 'THROTTLED' : 'UNREACHABLE', detail, { retryable: true, cause });
     return new TricenterError(permanentCode(code), detail, { cause });
   }
   if (err.name === 'RequestTimeoutError' || err.name === 'ReadTimeoutError') {
@@ -328,7 +344,13 @@ function classify(action: string, err: PopError, read: boolean): TricenterError 
 }
 
 function permanentCode(code: string): ErrorCode {
-  if (code.startsWith('Forbidden') || code === 'SignatureDoesNotMatch' || code.startsWith('InvalidAccessKeyId') || code === 'IncompleteSignature') return 'FORBIDDEN';
+  if (
+    code.startsWith('Forbidden') ||
+    code === 'SignatureDoesNotMatch' ||
+    code.startsWith('InvalidAccessKeyId') ||
+    code === 'IncompleteSignature'
+  )
+    return 'FORBIDDEN';
   if (/NotExist|NotFound/i.test(code)) return 'NOT_FOUND';
   if (code.startsWith('InvalidParameter') || code.startsWith('MissingParameter') || code === 'UnsupportedOperation') return 'VALIDATION';
   return 'INTERNAL';

@@ -27,7 +27,11 @@ function sealed(keys: { accessKeyId: string; accessKeySecret: string; securityTo
     accessKeySecret: keys.accessKeySecret,
     ...(keys.securityToken ? { securityToken: keys.securityToken } : {}),
   };
-  const redacted = () => ({ accessKeyId: `${keys.accessKeyId.slice(0, 4)}…`, accessKeySecret: '[redacted]', securityToken: keys.securityToken ? '[redacted]' : undefined });
+  const redacted = () => ({
+    accessKeyId: `${keys.accessKeyId.slice(0, 4)}…`,
+    accessKeySecret: '[redacted]',
+    securityToken: keys.securityToken ? '[redacted]' : undefined,
+  });
   Object.defineProperties(credentials, {
     toJSON: { value: redacted, enumerable: false },
     [inspect.custom]: { value: () => `CloudCredentials ${JSON.stringify(redacted())}`, enumerable: false },
@@ -63,7 +67,11 @@ export function invocationCredentials(): InvocationCredentials {
       current = credentialsFromFcContext(context);
     },
     provider() {
-      if (!current) throw new TricenterError('INTERNAL', 'cloud credentials were asked for before any invocation handed them over (call refresh(context) first)');
+      if (!current)
+        throw new TricenterError(
+          'INTERNAL',
+          'cloud credentials were asked for before any invocation handed them over (call refresh(context) first)',
+        );
       return current;
     },
   };
@@ -77,7 +85,10 @@ export function credentialsFromEnv(env: NodeJS.ProcessEnv = process.env): CloudC
   const accessKeyId = env.ALIBABA_CLOUD_ACCESS_KEY_ID;
   const accessKeySecret = env.ALIBABA_CLOUD_ACCESS_KEY_SECRET;
   if (!accessKeyId || !accessKeySecret) {
-    throw new TricenterError('UNAUTHORIZED', 'set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET (and ALIBABA_CLOUD_SECURITY_TOKEN for STS keys)');
+    throw new TricenterError(
+      'UNAUTHORIZED',
+      'set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET (and ALIBABA_CLOUD_SECURITY_TOKEN for STS keys)',
+    );
   }
   return sealed({ accessKeyId, accessKeySecret, securityToken: env.ALIBABA_CLOUD_SECURITY_TOKEN });
 }
@@ -90,5 +101,7 @@ export function staticCredentials(keys: { accessKeyId: string; accessKeySecret: 
 
 /** True when two credential sets are the same keys (adapters rebuild their SDK client when not). */
 export function sameCredentials(a: CloudCredentials | undefined, b: CloudCredentials): boolean {
-  return a !== undefined && a.accessKeyId === b.accessKeyId && a.accessKeySecret === b.accessKeySecret && a.securityToken === b.securityToken;
+  return (
+    a !== undefined && a.accessKeyId === b.accessKeyId && a.accessKeySecret === b.accessKeySecret && a.securityToken === b.securityToken
+  );
 }

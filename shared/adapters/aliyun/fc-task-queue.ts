@@ -85,7 +85,10 @@ export class FcTaskQueue<T extends QueueMessage = DeployTask> implements TaskQue
 
   constructor(private readonly options: FcTaskQueueOptions) {
     if (!options.endpoint && !/^\d+$/.test(options.accountId)) {
-      throw new TricenterError('VALIDATION', `FC task queue for ${options.functionName}: account id "${options.accountId}" is not an Alibaba Cloud account id (FC 3.0 endpoints are per account: take it from the invocation context's accountId)`);
+      throw new TricenterError(
+        'VALIDATION',
+        `FC task queue for ${options.functionName}: account id "${options.accountId}" is not an Alibaba Cloud account id (FC 3.0 endpoints are per account: take it from the invocation context's accountId)`,
+      );
     }
     this.endpoint = new URL(options.endpoint ?? fcEndpoint(options.region, options.accountId));
     this.logger = (options.logger ?? silentLogger).child({ component: 'fc-task-queue', function: options.functionName });
@@ -106,11 +109,19 @@ export class FcTaskQueue<T extends QueueMessage = DeployTask> implements TaskQue
     const body = Buffer.from(JSON.stringify(message), 'utf8');
     for (let attempt = 1; ; attempt++) {
       try {
-        const request = new fc3.InvokeFunctionRequest({ body: Readable.from([body]), ...(this.options.qualifier ? { qualifier: this.options.qualifier } : {}) });
+        const request = new fc3.InvokeFunctionRequest({
+          body: Readable.from([body]),
+          ...(this.options.qualifier ? { qualifier: this.options.qualifier } : {}),
+        });
         const headers = new fc3.InvokeFunctionHeaders({ xFcInvocationType: 'Async', xFcAsyncTaskId: taskId });
-        const response = await this.sdk().invokeFunctionWithOptions(this.options.functionName, request, headers, { autoretry: false } as never);
+        const response = await this.sdk().invokeFunctionWithOptions(this.options.functionName, request, headers, {
+          autoretry: false,
+        } as never);
         if (response.statusCode !== 202 && response.statusCode !== 200) {
-          throw new TricenterError('INTERNAL', `InvokeFunction ${this.options.functionName}: unexpected HTTP ${response.statusCode} for an async invocation`);
+          throw new TricenterError(
+            'INTERNAL',
+            `InvokeFunction ${this.options.functionName}: unexpected HTTP ${response.statusCode} for an async invocation`,
+          );
         }
         this.stats.sent += 1;
         return;
@@ -124,16 +135,34 @@ export class FcTaskQueue<T extends QueueMessage = DeployTask> implements TaskQue
         const retryable = status === undefined || status === 429 || status >= 500;
         const code = codeOf(err);
         if (!retryable || attempt >= maxAttempts) {
-          this.logger.error('task could not be sent', { key: message.key, taskId, status: status ?? null, code: code ?? null, attempts: attempt });
+          this.logger.error('task could not be sent', {
+            key: message.key,
+            taskId,
+            status: status ?? null,
+            code: code ?? null,
+            attempts: attempt,
+          });
           throw new TricenterError(
-            status === 429 ? 'THROTTLED' : status === 403 || status === 401 ? 'FORBIDDEN' : status === undefined ? 'UNREACHABLE' : 'INTERNAL',
+            status === 429
+              ? 'THROTTLED'
+              : status === 403 || status === 401
+                ? 'FORBIDDEN'
+                : status === undefined
+                  ? 'UNREACHABLE'
+                  : 'INTERNAL',
             `InvokeFunction ${this.options.functionName} (task ${message.key}) failed: ${code ?? 'error'}${status ? ` (HTTP ${status})` : ''} after ${attempt} attempt(s)`,
             { cause: err, retryable },
           );
         }
         this.stats.retries += 1;
         const delay = Math.min(this.options.maxDelayMs ?? 3_000, (this.options.baseDelayMs ?? 200) * 2 ** (attempt - 1));
-        this.logger.warn('task send failed; retrying', { key: message.key, status: status ?? null, code: code ?? null, attempt, delayMs: delay });
+        this.logger.warn('task send failed; retrying', {
+          key: message.key,
+          status: status ?? null,
+          code: code ?? null,
+          attempt,
+          delayMs: delay,
+        });
         await this.sleep(delay);
       }
     }
@@ -167,7 +196,9 @@ export class FcTaskQueue<T extends QueueMessage = DeployTask> implements TaskQue
  */
 function fc3ClientClass(): new (config: Record<string, unknown>) => FcClient {
   const imported = fc3.default as unknown as { default?: unknown };
-  return (typeof imported === 'function' ? imported : imported.default) as new (config: Record<string, unknown>) => FcClient;
+  return (typeof imported === 'function' ? imported : imported.default) as new (
+    config: Record<string, unknown>,
+  ) => FcClient;
 }
 
 function statusOf(err: unknown): number | undefined {

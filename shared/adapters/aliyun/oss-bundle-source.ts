@@ -1,7 +1,13 @@
 import OSS from 'ali-oss';
 import { ConflictError, NotFoundError, TricenterError } from '../../core/errors.ts';
 import { silentLogger, type Logger } from '../../core/log.ts';
-import { DEFAULT_MAX_BUNDLE_BYTES, type BundleObject, type BundleSource, type GetOptions, type ObjectInfo } from '../../ports/bundle-source.port.ts';
+import {
+  DEFAULT_MAX_BUNDLE_BYTES,
+  type BundleObject,
+  type BundleSource,
+  type GetOptions,
+  type ObjectInfo,
+} from '../../ports/bundle-source.port.ts';
 import { sameCredentials, type CloudCredentials, type CredentialsProvider } from './credentials.ts';
 
 /**
@@ -66,7 +72,8 @@ export class OssBundleSource implements BundleSource {
     if (head.size > maxBytes) tooLarge(bucket, key, head.size, maxBytes);
     let result;
     try {
-      const headers = options.ifMatch === undefined ? {} : { 'If-Match': `"${options.ifMatch.replace(/^W\//, '').replace(/"/g, '').toUpperCase()}"` };
+      const headers =
+        options.ifMatch === undefined ? {} : { 'If-Match': `"${options.ifMatch.replace(/^W\//, '').replace(/"/g, '').toUpperCase()}"` };
       result = await this.client(bucket).get(key, { headers, timeout: this.options.timeoutMs ?? 30_000 });
     } catch (err) {
       const failure = err as OssFailure;
@@ -84,9 +91,17 @@ export class OssBundleSource implements BundleSource {
 
   async put(bucket: string, key: string, data: Uint8Array): Promise<ObjectInfo> {
     try {
-      const result = await this.client(bucket).put(key, Buffer.from(data.buffer, data.byteOffset, data.byteLength), { timeout: this.options.timeoutMs ?? 30_000 });
+      const result = await this.client(bucket).put(key, Buffer.from(data.buffer, data.byteOffset, data.byteLength), {
+        timeout: this.options.timeoutMs ?? 30_000,
+      });
       const headers = (result.res as { headers: Record<string, string | undefined> }).headers;
-      return { bucket, key, etag: unquote(headers.etag ?? ''), size: data.byteLength, lastModified: Date.parse(headers['last-modified'] ?? headers.date ?? '') || 0 };
+      return {
+        bucket,
+        key,
+        etag: unquote(headers.etag ?? ''),
+        size: data.byteLength,
+        lastModified: Date.parse(headers['last-modified'] ?? headers.date ?? '') || 0,
+      };
     } catch (err) {
       throw this.failure(err, 'PutObject', bucket, key);
     }
@@ -110,7 +125,13 @@ export class OssBundleSource implements BundleSource {
         throw this.failure(err, 'ListObjectsV2', bucket, options.prefix ?? '');
       }
       for (const object of page.objects ?? []) {
-        found.push({ bucket, key: object.name, etag: unquote(object.etag), size: Number(object.size), lastModified: Date.parse(object.lastModified) });
+        found.push({
+          bucket,
+          key: object.name,
+          etag: unquote(object.etag),
+          size: Number(object.size),
+          lastModified: Date.parse(object.lastModified),
+        });
       }
       token = page.isTruncated ? (page.nextContinuationToken ?? undefined) : undefined;
     } while (token);
@@ -151,12 +172,26 @@ export class OssBundleSource implements BundleSource {
     const failure = err as OssFailure;
     const where = `${action} oss://${bucket}/${key}`;
     const detail = `${failure.code ?? failure.name ?? 'error'}${failure.status ? ` (HTTP ${failure.status})` : ''}${failure.requestId ? `, request ${failure.requestId}` : ''}`;
-    this.logger.warn('oss request failed', { action, bucket, key, status: failure.status ?? null, code: failure.code ?? null, requestId: failure.requestId ?? null });
+    this.logger.warn('oss request failed', {
+      action,
+      bucket,
+      key,
+      status: failure.status ?? null,
+      code: failure.code ?? null,
+      requestId: failure.requestId ?? null,
+    });
     if (failure.status === 403) return new TricenterError('FORBIDDEN', `${where}: OSS refused the request: ${detail}`, { cause: err });
     if (failure.status === 404) return new NotFoundError(`${where}: ${detail}`, { cause: err });
-    const network = failure.status === -1 || failure.status === -2 || failure.name === 'ResponseTimeoutError' || failure.name === 'ConnectionTimeoutError';
+    const network =
+      failure.status === -1 ||
+      failure.status === -2 ||
+      failure.name === 'ResponseTimeoutError' ||
+      failure.name === 'ConnectionTimeoutError';
     const retryable = network || (failure.status ?? 0) >= 500 || failure.status === 429;
-    return new TricenterError(network ? 'UNREACHABLE' : failure.status === 429 ? 'THROTTLED' : 'INTERNAL', `${where} failed: ${detail}`, { cause: err, retryable });
+    return new TricenterError(network ? 'UNREACHABLE' : failure.status === 429 ? 'THROTTLED' : 'INTERNAL', `${where} failed: ${detail}`, {
+      cause: err,
+      retryable,
+    });
   }
 }
 

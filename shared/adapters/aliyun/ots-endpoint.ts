@@ -29,9 +29,13 @@ const REGION = /^[a-z]{2,}(-[a-z0-9]+)+$/;
 
 export function otsEndpoint(input: OtsEndpointInput): string {
   if (input.override) return checkedOverride(input.override);
-  if (!REGION.test(input.region)) throw new TricenterError('VALIDATION', `TRICENTER_REGION "${input.region}" is not a region id (e.g. cn-hangzhou)`);
+  if (!REGION.test(input.region))
+    throw new TricenterError('VALIDATION', `TRICENTER_REGION "${input.region}" is not a region id (e.g. cn-hangzhou)`);
   if (!INSTANCE.test(input.instance)) {
-    throw new TricenterError('VALIDATION', `TRICENTER_OTS_INSTANCE "${input.instance}" is not a Tablestore instance name (3-16 letters, digits or hyphens, starting with a letter)`);
+    throw new TricenterError(
+      'VALIDATION',
+      `TRICENTER_OTS_INSTANCE "${input.instance}" is not a Tablestore instance name (3-16 letters, digits or hyphens, starting with a letter)`,
+    );
   }
   const network = input.network ?? 'public';
   return network === 'vpc'
@@ -46,9 +50,13 @@ function checkedOverride(value: string): string {
   } catch {
     throw new TricenterError('VALIDATION', `TRICENTER_OTS_ENDPOINT "${value}" is not a URL`);
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new TricenterError('VALIDATION', `TRICENTER_OTS_ENDPOINT "${value}" is not an http(s) URL`);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new TricenterError('VALIDATION', `TRICENTER_OTS_ENDPOINT "${value}" is not an http(s) URL`);
   if (url.username || url.password || url.search || url.hash || (url.pathname !== '/' && url.pathname !== '')) {
-    throw new TricenterError('VALIDATION', `TRICENTER_OTS_ENDPOINT "${value}" must be a bare origin (scheme://host[:port]), no path, query or credentials`);
+    throw new TricenterError(
+      'VALIDATION',
+      `TRICENTER_OTS_ENDPOINT "${value}" must be a bare origin (scheme://host[:port]), no path, query or credentials`,
+    );
   }
   return url.origin;
 }

@@ -44,7 +44,11 @@ export function tablestoreRetryPolicy(options: TablestoreRetryOptions = {}): Tab
   };
   // A request timeout of 0 would mean none at all to the SDK's socket.
   const invalid = Object.entries(policy).filter(([, ms]) => !(Number.isFinite(ms) && ms > 0));
-  if (invalid.length > 0) throw new TricenterError('VALIDATION', `Tablestore retry settings must be positive milliseconds: ${invalid.map(([k, ms]) => `${k} ${ms}`).join(', ')}`);
+  if (invalid.length > 0)
+    throw new TricenterError(
+      'VALIDATION',
+      `Tablestore retry settings must be positive milliseconds: ${invalid.map(([k, ms]) => `${k} ${ms}`).join(', ')}`,
+    );
   return policy;
 }
 
@@ -67,7 +71,12 @@ export class TablestoreSdkClient extends TableStore.Client {
 /** Setup tools wait longer per request than functions do: CreateTable with an index takes seconds. */
 export const SETUP_REQUEST_TIMEOUT_MS = 10_000;
 
-export function tablestoreClient(options: { endpoint: string; instance: string; credentials: CloudCredentials; requestTimeoutMs?: number }): Client {
+export function tablestoreClient(options: {
+  endpoint: string;
+  instance: string;
+  credentials: CloudCredentials;
+  requestTimeoutMs?: number;
+}): Client {
   const { credentials } = options;
   return new TablestoreSdkClient({
     accessKeyId: credentials.accessKeyId,
@@ -140,9 +149,15 @@ export class TablestoreCalls {
     const tokened = { ...row, attributeColumns: [...row.attributeColumns, { [WRITE_TOKEN_COLUMN]: token }] };
     let outcomeUnknown = false;
     try {
-      await this.call(action, (sdk) => sdk.putRow(tokened), conflict, startedAt, (failure) => {
-        outcomeUnknown ||= failure.outcomeUnknown;
-      });
+      await this.call(
+        action,
+        (sdk) => sdk.putRow(tokened),
+        conflict,
+        startedAt,
+        (failure) => {
+          outcomeUnknown ||= failure.outcomeUnknown;
+        },
+      );
     } catch (err) {
       if (!(err instanceof ConflictError) || !outcomeUnknown) throw err;
       const { row: stored } = await this.call(
@@ -157,7 +172,13 @@ export class TablestoreCalls {
   }
 
   /** Attempts until success, a failure that is not retryable, or no further attempt fits the budget counted from `startedAt`. */
-  private async call<T>(action: string, send: (sdk: Client) => Promise<T>, conflict: string, startedAt: number, onFailure?: (failure: OtsFailure) => void): Promise<T> {
+  private async call<T>(
+    action: string,
+    send: (sdk: Client) => Promise<T>,
+    conflict: string,
+    startedAt: number,
+    onFailure?: (failure: OtsFailure) => void,
+  ): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const sdk = this.sdk();
       try {
@@ -170,7 +191,13 @@ export class TablestoreCalls {
         const ceiling = Math.min(this.policy.maxDelayMs, this.policy.baseDelayMs * 2 ** (attempt - 1));
         const delayMs = Math.round(ceiling / 2 + (this.random() * ceiling) / 2);
         if (elapsedMs + delayMs + this.policy.requestTimeoutMs > this.policy.budgetMs) {
-          this.logger.warn('tablestore call gave up', { action, code: failure.code, attempts: attempt, elapsedMs, budgetMs: this.policy.budgetMs });
+          this.logger.warn('tablestore call gave up', {
+            action,
+            code: failure.code,
+            attempts: attempt,
+            elapsedMs,
+            budgetMs: this.policy.budgetMs,
+          });
           throw otsBudgetExhausted(err, action, attempt, elapsedMs, this.policy.budgetMs);
         }
         this.logger.info('tablestore call retried', { action, code: failure.code, attempt, delayMs, elapsedMs });

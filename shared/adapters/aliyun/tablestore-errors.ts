@@ -81,7 +81,8 @@ export function classifyOtsFailure(err: unknown): OtsFailure {
     const quota = code === 'OTSQuotaExhausted' && !/too frequent/i.test(message);
     if (THROTTLED.has(code) && !quota) return { kind: 'throttled', code, message, retryable: true, outcomeUnknown: false };
     if (code === 'OTSTimeout') return { kind: 'timeout', code, message, retryable: true, outcomeUnknown: true };
-    if (UNAVAILABLE.has(code) || (!OTS_CODE.test(code) && err.httpStatus >= 500)) return { kind: 'unavailable', code, message, retryable: true, outcomeUnknown: true };
+    if (UNAVAILABLE.has(code) || (!OTS_CODE.test(code) && err.httpStatus >= 500))
+      return { kind: 'unavailable', code, message, retryable: true, outcomeUnknown: true };
     return { kind: 'permanent', code, message, retryable: false, outcomeUnknown: false };
   }
   // The SDK's transport failures all arrive as `NetworkingError`: refused connections, DNS
@@ -89,11 +90,16 @@ export function classifyOtsFailure(err: unknown): OtsFailure {
   // request had been sent is not said: unknown.
   const sdkCode = (err as { code?: unknown } | null)?.code;
   const message = err instanceof Error ? err.message || String((err as { errno?: unknown }).errno ?? err.name) : String(err);
-  if (sdkCode === 'NetworkingError') return { kind: 'unavailable', code: 'NetworkingError', message, retryable: true, outcomeUnknown: true };
+  if (sdkCode === 'NetworkingError')
+    return { kind: 'unavailable', code: 'NetworkingError', message, retryable: true, outcomeUnknown: true };
   return { kind: 'permanent', code: typeof sdkCode === 'string' ? sdkCode : 'SdkError', message, retryable: false, outcomeUnknown: false };
 }
 
-const RETRYABLE_ERROR_CODES: Record<'throttled' | 'unavailable' | 'timeout', ErrorCode> = { throttled: 'THROTTLED', unavailable: 'UNREACHABLE', timeout: 'TIMEOUT' };
+const RETRYABLE_ERROR_CODES: Record<'throttled' | 'unavailable' | 'timeout', ErrorCode> = {
+  throttled: 'THROTTLED',
+  unavailable: 'UNREACHABLE',
+  timeout: 'TIMEOUT',
+};
 
 function describeFailure(failure: OtsFailure): string {
   return failure.message ? `${failure.code}: ${failure.message}` : failure.code;
@@ -105,17 +111,34 @@ export function otsError(err: unknown, action: string, conflict: string): Tricen
   const requestId = err instanceof OtsServiceError && err.requestId ? `, request ${err.requestId}` : '';
   if (failure.kind === 'conflict') return new ConflictError(conflict, { cause: err });
   if (failure.kind !== 'permanent') {
-    return new TricenterError(RETRYABLE_ERROR_CODES[failure.kind], `${action}: Tablestore answered ${describeFailure(failure)}${requestId}`, { cause: err, retryable: true });
+    return new TricenterError(
+      RETRYABLE_ERROR_CODES[failure.kind],
+      `${action}: Tablestore answered ${describeFailure(failure)}${requestId}`,
+      { cause: err, retryable: true },
+    );
   }
   if (failure.code === 'OTSObjectNotExist') {
-    return new TricenterError('INTERNAL', `${action}: the table does not exist; create the tables with \`tricenter setup\` (${describeFailure(failure)}${requestId})`, { cause: err });
+    return new TricenterError(
+      'INTERNAL',
+      `${action}: the table does not exist; create the tables with \`tricenter setup\` (${describeFailure(failure)}${requestId})`,
+      { cause: err },
+    );
   }
-  if (AUTH.has(failure.code)) return new TricenterError('FORBIDDEN', `${action}: Tablestore refused the credentials (${describeFailure(failure)}${requestId})`, { cause: err });
+  if (AUTH.has(failure.code))
+    return new TricenterError('FORBIDDEN', `${action}: Tablestore refused the credentials (${describeFailure(failure)}${requestId})`, {
+      cause: err,
+    });
   return new TricenterError('INTERNAL', `${action} failed: ${describeFailure(failure)}${requestId}`, { cause: err });
 }
 
 /** The retryable error of a call that kept failing until its time budget ran out. */
-export function otsBudgetExhausted(lastError: unknown, action: string, attempts: number, elapsedMs: number, budgetMs: number): TricenterError {
+export function otsBudgetExhausted(
+  lastError: unknown,
+  action: string,
+  attempts: number,
+  elapsedMs: number,
+  budgetMs: number,
+): TricenterError {
   const failure = classifyOtsFailure(lastError);
   const code = failure.kind === 'permanent' || failure.kind === 'conflict' ? 'UNREACHABLE' : RETRYABLE_ERROR_CODES[failure.kind];
   return new TricenterError(

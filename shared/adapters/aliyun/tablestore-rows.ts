@@ -31,7 +31,10 @@ const TABLE_PREFIX = /^[A-Za-z_][A-Za-z0-9_]{0,200}$/;
 
 export function tableNames(prefix: string): TableNames {
   if (!TABLE_PREFIX.test(prefix)) {
-    throw new TricenterError('VALIDATION', `Tablestore table prefix "${prefix}" is not valid: use letters, digits and underscores, not starting with a digit`);
+    throw new TricenterError(
+      'VALIDATION',
+      `Tablestore table prefix "${prefix}" is not valid: use letters, digits and underscores, not starting with a digit`,
+    );
   }
   return {
     releases: `${prefix}releases`,
@@ -102,14 +105,16 @@ export function encodeCursor(primaryKey: DecodedRow['primaryKey']): string {
 
 /** The primary key a cursor stands for; refuses cursors of another shape or (for listings by app) another app. */
 export function decodeCursor(cursor: string, columns: readonly string[], firstValue?: string): PrimaryKeyInput {
-  const refuse = (cause?: unknown) => new TricenterError('VALIDATION', `cursor "${cursor}" is not one this store returned for this listing`, { cause });
+  const refuse = (cause?: unknown) =>
+    new TricenterError('VALIDATION', `cursor "${cursor}" is not one this store returned for this listing`, { cause });
   let cells: CursorCell[];
   try {
     cells = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as CursorCell[];
   } catch (err) {
     throw refuse(err);
   }
-  if (!Array.isArray(cells) || cells.length !== columns.length || cells.some((cell, i) => !Array.isArray(cell) || cell[0] !== columns[i])) throw refuse();
+  if (!Array.isArray(cells) || cells.length !== columns.length || cells.some((cell, i) => !Array.isArray(cell) || cell[0] !== columns[i]))
+    throw refuse();
   if (firstValue !== undefined && cells[0]?.[2] !== firstValue) throw refuse();
   return cells.map(([name, type, value]) => ({ [name]: type === 'i' ? TableStore.Long.fromNumber(Number(value)) : String(value) }));
 }

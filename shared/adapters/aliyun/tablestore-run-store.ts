@@ -158,7 +158,9 @@ export class TablestoreRunStore implements RunStore {
   }
 
   listReleases(app: AppRef, page?: PageRequest): Promise<Page<Release>> {
-    return this.newestFirst(this.tables.releasesByApp, this.tables.releases, app, page, (attributes, id) => bodyOf<Release>(attributes, `release ${id}`));
+    return this.newestFirst(this.tables.releasesByApp, this.tables.releases, app, page, (attributes, id) =>
+      bodyOf<Release>(attributes, `release ${id}`),
+    );
   }
 
   async createRun(run: Run): Promise<Run> {
@@ -198,7 +200,10 @@ export class TablestoreRunStore implements RunStore {
     const key = appKey(record.app);
     const stored: AppRecord = { ...record, version: (expectedVersion ?? 0) + 1 };
     await this.write(this.tables.apps, [{ app: key }], stored, `app ${key}`, expectedVersion, {
-      conflict: expectedVersion === null ? `app ${key} already has a record` : `app ${key} changed since version ${expectedVersion} was read (or has no record)`,
+      conflict:
+        expectedVersion === null
+          ? `app ${key} already has a record`
+          : `app ${key} changed since version ${expectedVersion} was read (or has no record)`,
     });
     return stored;
   }
@@ -280,7 +285,8 @@ export class TablestoreRunStore implements RunStore {
     const from: PrimaryKeyInput = page?.cursor === undefined ? [{ upload: start }] : decodeCursor(page.cursor, ['upload']);
     // A cursor of another folder's listing would start the range outside this folder.
     const cursorKey = String((from[0] as { upload: unknown }).upload);
-    if (cursorKey < start || cursorKey >= end) throw new TricenterError('VALIDATION', `cursor "${page?.cursor}" is not one this store returned for ${keyPrefix}`);
+    if (cursorKey < start || cursorKey >= end)
+      throw new TricenterError('VALIDATION', `cursor "${page?.cursor}" is not one this store returned for ${keyPrefix}`);
     const { rows, next } = await this.range(this.tables.rejectedUploads, 'FORWARD', from, [{ upload: end }], pageLimit(page));
     const items = rows.map((row) => bodyOf<RejectedUpload>(attributesOf(row)!, this.tables.rejectedUploads));
     return { items, ...(next ? { nextCursor: encodeCursor(next) } : {}) };
@@ -289,7 +295,11 @@ export class TablestoreRunStore implements RunStore {
   async claimTraffic(claim: TrafficClaim): Promise<TrafficClaim> {
     // A released claim stays as a row holding null (a write needs no DeleteRow permission): it is taken at its version.
     for (let attempt = 1; attempt <= 5; attempt++) {
-      const row = await this.readVersioned<ClaimRow>(this.tables.trafficClaims, [{ resource: claim.resource }], `traffic claim ${claim.resource}`);
+      const row = await this.readVersioned<ClaimRow>(
+        this.tables.trafficClaims,
+        [{ resource: claim.resource }],
+        `traffic claim ${claim.resource}`,
+      );
       if (row?.claim) return row.claim;
       if (await this.tryClaimWrite(claim.resource, { claim, version: (row?.version ?? 0) + 1 }, row ? row.version : null)) return claim;
     }
@@ -310,8 +320,15 @@ export class TablestoreRunStore implements RunStore {
       for (const row of rows) {
         const resource = String(row.primaryKey[0]?.value);
         const attributes = attributesOf(row)!;
-        const stored: ClaimRow = { ...bodyOf<ClaimRow>(attributes, `traffic claim ${resource}`), version: integerColumn(attributes, 'version', `traffic claim ${resource}`) };
-        if (stored.claim && appKey(stored.claim.app) === appKey(app) && (await this.tryClaimWrite(resource, { claim: null, version: stored.version + 1 }, stored.version))) {
+        const stored: ClaimRow = {
+          ...bodyOf<ClaimRow>(attributes, `traffic claim ${resource}`),
+          version: integerColumn(attributes, 'version', `traffic claim ${resource}`),
+        };
+        if (
+          stored.claim &&
+          appKey(stored.claim.app) === appKey(app) &&
+          (await this.tryClaimWrite(resource, { claim: null, version: stored.version + 1 }, stored.version))
+        ) {
           released.push(stored.claim);
         }
       }
@@ -324,7 +341,12 @@ export class TablestoreRunStore implements RunStore {
   private sdk(): Client {
     const credentials = this.options.credentials();
     if (!this.client || !sameCredentials(this.client.credentials, credentials)) {
-      const sdk = tablestoreClient({ endpoint: this.endpoint, instance: this.options.instance, credentials, requestTimeoutMs: this.calls.policy.requestTimeoutMs });
+      const sdk = tablestoreClient({
+        endpoint: this.endpoint,
+        instance: this.options.instance,
+        credentials,
+        requestTimeoutMs: this.calls.policy.requestTimeoutMs,
+      });
       this.client = { credentials, sdk };
     }
     return this.client.sdk;
@@ -339,7 +361,8 @@ export class TablestoreRunStore implements RunStore {
     extra: { conflict: string; indexed?: { app: AppRef; createdAt: number }; tooLarge?: ErrorCode },
   ): Promise<void> {
     const columns = bodyColumns(document, describe, extra.tooLarge ?? 'VALIDATION');
-    if ((document as Partial<Versioned>).version !== undefined) columns.unshift({ version: TableStore.Long.fromNumber((document as Versioned).version) });
+    if ((document as Partial<Versioned>).version !== undefined)
+      columns.unshift({ version: TableStore.Long.fromNumber((document as Versioned).version) });
     if (extra.indexed) {
       columns.unshift({ app_key: appKey(extra.indexed.app) }, { created_at: TableStore.Long.fromNumber(extra.indexed.createdAt) });
     }
@@ -348,12 +371,22 @@ export class TablestoreRunStore implements RunStore {
         ? new TableStore.Condition(TableStore.RowExistenceExpectation.EXPECT_NOT_EXIST, null)
         : new TableStore.Condition(
             TableStore.RowExistenceExpectation.EXPECT_EXIST,
-            new TableStore.SingleColumnCondition('version', TableStore.Long.fromNumber(expectedVersion), TableStore.ComparatorType.EQUAL, false),
+            new TableStore.SingleColumnCondition(
+              'version',
+              TableStore.Long.fromNumber(expectedVersion),
+              TableStore.ComparatorType.EQUAL,
+              false,
+            ),
           );
     try {
-      await this.calls.putRow(`PutRow ${table} (${describe})`, { tableName: table, condition, primaryKey, attributeColumns: columns }, extra.conflict);
+      await this.calls.putRow(
+        `PutRow ${table} (${describe})`,
+        { tableName: table, condition, primaryKey, attributeColumns: columns },
+        extra.conflict,
+      );
     } catch (err) {
-      if (!(err instanceof TricenterError) || err.code !== 'CONFLICT') this.logger.warn('tablestore write failed', { table, row: describe, error: err });
+      if (!(err instanceof TricenterError) || err.code !== 'CONFLICT')
+        this.logger.warn('tablestore write failed', { table, row: describe, error: err });
       throw err;
     }
   }
@@ -370,7 +403,9 @@ export class TablestoreRunStore implements RunStore {
   }
 
   private async read(table: string, primaryKey: PrimaryKeyInput, describe: string) {
-    const { row } = await this.calls.retry(`GetRow ${table} (${describe})`, (sdk) => sdk.getRow({ tableName: table, primaryKey, maxVersions: 1 }));
+    const { row } = await this.calls.retry(`GetRow ${table} (${describe})`, (sdk) =>
+      sdk.getRow({ tableName: table, primaryKey, maxVersions: 1 }),
+    );
     return attributesOf(row);
   }
 
@@ -383,7 +418,9 @@ export class TablestoreRunStore implements RunStore {
   /** A traffic-claim write whose condition failure is an answer (someone else wrote first), not an error. */
   private async tryClaimWrite(resource: string, row: ClaimRow, expectedVersion: number | null): Promise<boolean> {
     try {
-      await this.write(this.tables.trafficClaims, [{ resource }], row, `traffic claim ${resource}`, expectedVersion, { conflict: `traffic claim ${resource} changed` });
+      await this.write(this.tables.trafficClaims, [{ resource }], row, `traffic claim ${resource}`, expectedVersion, {
+        conflict: `traffic claim ${resource} changed`,
+      });
       return true;
     } catch (err) {
       if (err instanceof TricenterError && err.code === 'CONFLICT') return false;
@@ -437,7 +474,9 @@ export class TablestoreRunStore implements RunStore {
     const key = appKey(app);
     const columns = ['app_key', 'created_at', 'id'];
     const start: PrimaryKeyInput =
-      page?.cursor === undefined ? [{ app_key: key }, { created_at: TableStore.INF_MAX }, { id: TableStore.INF_MAX }] : decodeCursor(page.cursor, columns, key);
+      page?.cursor === undefined
+        ? [{ app_key: key }, { created_at: TableStore.INF_MAX }, { id: TableStore.INF_MAX }]
+        : decodeCursor(page.cursor, columns, key);
     const end: PrimaryKeyInput = [{ app_key: key }, { created_at: TableStore.INF_MIN }, { id: TableStore.INF_MIN }];
     const { rows, next } = await this.range(index, 'BACKWARD', start, end, pageLimit(page));
     const ids = rows.map((row) => String(row.primaryKey.find((cell) => cell.name === 'id')?.value));

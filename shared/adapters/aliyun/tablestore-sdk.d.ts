@@ -48,7 +48,9 @@ declare module 'tablestore' {
     putRow(params: Record<string, unknown>): Promise<unknown>;
     getRange(params: Record<string, unknown>): Promise<{ rows: DecodedRow[]; nextStartPrimaryKey: DecodedRow['primaryKey'] | null }>;
     batchGetRow(params: Record<string, unknown>): Promise<{
-      tables: Array<Array<{ isOk: boolean; errorCode: string | null; errorMessage: string | null; tableName: string } & Partial<DecodedRow>>>;
+      tables: Array<
+        Array<{ isOk: boolean; errorCode: string | null; errorMessage: string | null; tableName: string } & Partial<DecodedRow>>
+      >;
     }>;
     createTable(params: Record<string, unknown>): Promise<unknown>;
     listTable(params: Record<string, unknown>): Promise<{ tableNames: string[] }>;
@@ -87,7 +89,14 @@ declare module 'tablestore' {
     Condition: typeof Condition;
     SingleColumnCondition: typeof SingleColumnCondition;
     RowExistenceExpectation: { IGNORE: number; EXPECT_EXIST: number; EXPECT_NOT_EXIST: number };
-    ComparatorType: { EQUAL: number; NOT_EQUAL: number; GREATER_THAN: number; GREATER_EQUAL: number; LESS_THAN: number; LESS_EQUAL: number };
+    ComparatorType: {
+      EQUAL: number;
+      NOT_EQUAL: number;
+      GREATER_THAN: number;
+      GREATER_EQUAL: number;
+      LESS_THAN: number;
+      LESS_EQUAL: number;
+    };
     Direction: { FORWARD: 'FORWARD'; BACKWARD: 'BACKWARD' };
     PrimaryKeyType: { INTEGER: number; STRING: number; BINARY: number };
     DefinedColumnType: { DCT_INTEGER: number; DCT_DOUBLE: number; DCT_BOOLEAN: number; DCT_STRING: number };

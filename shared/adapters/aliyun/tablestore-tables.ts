@@ -42,7 +42,12 @@ export function tableSpecs(prefix: string): TableSpec[] {
  * row) and transient failures are retried for up to a minute per table; a CreateTable whose answer
  * was lost but which ran is answered OTSObjectAlreadyExist on retry, which counts as done.
  */
-export async function createTables(client: Client, prefix: string, logger: Logger = silentLogger, backoff: Pick<TablestoreCallsOptions, 'clock' | 'sleep'> = {}): Promise<TableSetupResult[]> {
+export async function createTables(
+  client: Client,
+  prefix: string,
+  logger: Logger = silentLogger,
+  backoff: Pick<TablestoreCallsOptions, 'clock' | 'sleep'> = {},
+): Promise<TableSetupResult[]> {
   const retry = { budgetMs: 60_000, requestTimeoutMs: SETUP_REQUEST_TIMEOUT_MS, baseDelayMs: 500, maxDelayMs: 5_000 };
   const calls = new TablestoreCalls(() => client, { retry, logger, ...backoff });
   const results: TableSetupResult[] = [];

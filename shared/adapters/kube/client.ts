@@ -106,7 +106,12 @@ export class ClusterClient extends KubernetesObjectApi {
   }
 
   /** Sends one request with the kubeconfig's credentials, the timeout and the shared agent. */
-  async send(action: KubeAction, method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, options: SendOptions = {}): Promise<RawResponse> {
+  async send(
+    action: KubeAction,
+    method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+    path: string,
+    options: SendOptions = {},
+  ): Promise<RawResponse> {
     this.counts[action] += 1;
     const context = this.configuration.baseServer.makeRequestContext(path, HttpMethod[method]);
     context.setHeaderParam('Accept', 'application/json');

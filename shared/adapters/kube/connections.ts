@@ -42,7 +42,13 @@ function expandHome(path: string, home: string): string {
   return path === '~' || path.startsWith('~/') ? join(home, path.slice(1)) : path;
 }
 
-function pickContext(kubeConfig: KubeConfig, cluster: string, wanted: string | undefined, source: string, fallbackToCurrent: boolean): KubeConfig {
+function pickContext(
+  kubeConfig: KubeConfig,
+  cluster: string,
+  wanted: string | undefined,
+  source: string,
+  fallbackToCurrent: boolean,
+): KubeConfig {
   const names = kubeConfig.getContexts().map((context) => context.name);
   const chosen = wanted ?? (names.includes(cluster) || !fallbackToCurrent ? cluster : kubeConfig.getCurrentContext());
   if (!chosen || !names.includes(chosen)) {
@@ -81,7 +87,12 @@ export function createClusterConnections(options: ClusterConnectionsOptions): Cl
       parsedFiles.set(key, parsed);
     }
     const copy = new KubeConfig();
-    copy.loadFromOptions({ clusters: parsed.clusters, users: parsed.users, contexts: parsed.contexts, currentContext: parsed.currentContext });
+    copy.loadFromOptions({
+      clusters: parsed.clusters,
+      users: parsed.users,
+      contexts: parsed.contexts,
+      currentContext: parsed.currentContext,
+    });
     return copy;
   };
 
@@ -97,7 +108,9 @@ export function createClusterConnections(options: ClusterConnectionsOptions): Cl
           merged.mergeConfig(next, true);
         }
       } catch (err) {
-        throw new TricenterError('VALIDATION', `cluster "${cluster}": cannot read kubeconfig ${file}: ${errorMessage(err)}`, { cause: err });
+        throw new TricenterError('VALIDATION', `cluster "${cluster}": cannot read kubeconfig ${file}: ${errorMessage(err)}`, {
+          cause: err,
+        });
       }
     });
     return merged;
@@ -112,27 +125,43 @@ export function createClusterConnections(options: ClusterConnectionsOptions): Cl
     if ('kubeconfig' in connection) {
       const paths = connection.kubeconfig.path ? [connection.kubeconfig.path] : defaultPaths();
       return {
-        kubeConfig: pickContext(loadFiles(entry.name, paths), entry.name, connection.kubeconfig.context, `kubeconfig ${paths.join(delimiter)}`, false),
+        kubeConfig: pickContext(
+          loadFiles(entry.name, paths),
+          entry.name,
+          connection.kubeconfig.context,
+          `kubeconfig ${paths.join(delimiter)}`,
+          false,
+        ),
       };
     }
     if ('kubeconfigEnv' in connection) {
       const encoded = env[connection.kubeconfigEnv];
       if (!encoded) {
-        throw new TricenterError('VALIDATION', `cluster "${entry.name}": environment variable ${connection.kubeconfigEnv} (base64 kubeconfig) is not set`);
+        throw new TricenterError(
+          'VALIDATION',
+          `cluster "${entry.name}": environment variable ${connection.kubeconfigEnv} (base64 kubeconfig) is not set`,
+        );
       }
       const kubeConfig = new KubeConfig();
       try {
         kubeConfig.loadFromString(Buffer.from(encoded, 'base64').toString('utf8'));
       } catch (err) {
         // The library's message may quote the document: keep only that it failed.
-        throw new TricenterError('VALIDATION', `cluster "${entry.name}": environment variable ${connection.kubeconfigEnv} does not hold a base64 kubeconfig`, {
-          cause: new Error((err as Error).name),
-        });
+        throw new TricenterError(
+          'VALIDATION',
+          `cluster "${entry.name}": environment variable ${connection.kubeconfigEnv} does not hold a base64 kubeconfig`,
+          {
+            cause: new Error((err as Error).name),
+          },
+        );
       }
       return { kubeConfig: pickContext(kubeConfig, entry.name, connection.context, `kubeconfig from $${connection.kubeconfigEnv}`, true) };
     }
     if (!options.ack) {
-      throw new TricenterError('VALIDATION', `cluster "${entry.name}": ackClusterId needs Alibaba Cloud credentials, and none were given to the connections`);
+      throw new TricenterError(
+        'VALIDATION',
+        `cluster "${entry.name}": ackClusterId needs Alibaba Cloud credentials, and none were given to the connections`,
+      );
     }
     const fetched = await options.ack.get({
       clusterId: connection.ackClusterId,
@@ -145,12 +174,19 @@ export function createClusterConnections(options: ClusterConnectionsOptions): Cl
     try {
       kubeConfig.loadFromString(fetched.kubeconfig);
     } catch (err) {
-      throw new TricenterError('INTERNAL', `cluster "${entry.name}": the kubeconfig of ACK cluster ${connection.ackClusterId} could not be parsed`, {
-        cause: new Error((err as Error).name),
-        retryable: false,
-      });
+      throw new TricenterError(
+        'INTERNAL',
+        `cluster "${entry.name}": the kubeconfig of ACK cluster ${connection.ackClusterId} could not be parsed`,
+        {
+          cause: new Error((err as Error).name),
+          retryable: false,
+        },
+      );
     }
-    return { kubeConfig: pickContext(kubeConfig, entry.name, undefined, `kubeconfig of ACK cluster ${connection.ackClusterId}`, true), ackText: fetched.kubeconfig };
+    return {
+      kubeConfig: pickContext(kubeConfig, entry.name, undefined, `kubeconfig of ACK cluster ${connection.ackClusterId}`, true),
+      ackText: fetched.kubeconfig,
+    };
   };
 
   return {
@@ -158,7 +194,10 @@ export function createClusterConnections(options: ClusterConnectionsOptions): Cl
     async kubeConfig(cluster) {
       const entry = byName.get(cluster);
       if (!entry) {
-        throw new TricenterError('VALIDATION', `cluster "${cluster}" is not in the cluster registry (known: ${options.clusters.map((c) => c.name).join(', ')})`);
+        throw new TricenterError(
+          'VALIDATION',
+          `cluster "${cluster}" is not in the cluster registry (known: ${options.clusters.map((c) => c.name).join(', ')})`,
+        );
       }
       const cached = resolved.get(entry.name);
       // File and env kubeconfigs do not expire; an ACK one is re-checked (the source caches it).

@@ -76,27 +76,32 @@ function isAbort(err: unknown): boolean {
 }
 
 /** Classifies an HTTP status answered by the API server (with its Status body, when it sent one). */
-export function classifyHttpStatus(
-  statusCode: number,
-  body: unknown,
-  req: RequestDescription,
-  cause?: unknown,
-): TricenterError {
+export function classifyHttpStatus(statusCode: number, body: unknown, req: RequestDescription, cause?: unknown): TricenterError {
   const status = parseStatus(body);
   const serverMessage = status?.message ?? (typeof body === 'string' && body.length < 500 ? body : '') ?? '';
   const said = serverMessage ? `: ${serverMessage}` : '';
   const where = describe(req);
   if (statusCode === 400 || statusCode === 422) {
-    return new TricenterError('INVALID_OBJECT', `${where} was rejected by the API server (${statusCode} ${status?.reason ?? 'Invalid'})${said}`, { cause, retryable: false });
+    return new TricenterError(
+      'INVALID_OBJECT',
+      `${where} was rejected by the API server (${statusCode} ${status?.reason ?? 'Invalid'})${said}`,
+      { cause, retryable: false },
+    );
   }
   if (statusCode === 409) {
     return new TricenterError('CONFLICT', `${where} conflicted (409 ${status?.reason ?? 'Conflict'})${said}`, { cause, retryable: true });
   }
   if (statusCode === 401) {
-    return new TricenterError('UNAUTHORIZED', `${where}: the API server did not accept the credentials of the kubeconfig (401)${said}`, { cause, retryable: false });
+    return new TricenterError('UNAUTHORIZED', `${where}: the API server did not accept the credentials of the kubeconfig (401)${said}`, {
+      cause,
+      retryable: false,
+    });
   }
   if (statusCode === 403) {
-    return new TricenterError('FORBIDDEN', `${where}: the kubeconfig's user is not allowed to do this (403)${said}`, { cause, retryable: false });
+    return new TricenterError('FORBIDDEN', `${where}: the kubeconfig's user is not allowed to do this (403)${said}`, {
+      cause,
+      retryable: false,
+    });
   }
   if (statusCode === 404) {
     return new TricenterError('NOT_FOUND', `${where}: not found (404)${said}`, { cause, retryable: false });
@@ -122,14 +127,21 @@ export function classifyKubeError(err: unknown, req: RequestDescription, timeout
   }
   if (isAbort(err)) {
     const after = timeoutMs === undefined ? '' : ` after ${timeoutMs} ms`;
-    return new TricenterError('UNREACHABLE', `${where}: no answer from the API server${after} (request timed out)`, { cause: err, retryable: true });
+    return new TricenterError('UNREACHABLE', `${where}: no answer from the API server${after} (request timed out)`, {
+      cause: err,
+      retryable: true,
+    });
   }
   const code = systemCode(err);
   if (code && NETWORK_CODES.has(code)) {
     return new TricenterError('UNREACHABLE', `${where}: API server unreachable (${code})`, { cause: err, retryable: true });
   }
   if (code && TLS_CODE.test(code)) {
-    return new TricenterError('UNREACHABLE', `${where}: TLS handshake with the API server failed (${code}); check the kubeconfig's certificate authority`, { cause: err, retryable: false });
+    return new TricenterError(
+      'UNREACHABLE',
+      `${where}: TLS handshake with the API server failed (${code}); check the kubeconfig's certificate authority`,
+      { cause: err, retryable: false },
+    );
   }
   if (err instanceof Error && (err as { type?: unknown }).type === 'system') {
     return new TricenterError('UNREACHABLE', `${where}: API server unreachable (${errorMessage(err)})`, { cause: err, retryable: true });

@@ -76,9 +76,7 @@ function handOverPatch(resourceVersion: string | undefined, remaining: string[])
 const LIST_PAGE_SIZE = 500;
 
 /** One object of an apply, after the ownership check: write it (as its owner) or join its sharers. */
-type PlannedWrite =
-  | { mode: 'apply'; manifest: KubeObject }
-  | { mode: 'join'; manifest: KubeObject; sharedBy: string; unchanged: boolean };
+type PlannedWrite = { mode: 'apply'; manifest: KubeObject } | { mode: 'join'; manifest: KubeObject; sharedBy: string; unchanged: boolean };
 type RefusedWrite = { mode: 'refuse'; manifest: KubeObject; reason: string };
 
 /** `ConfigMap demo/web (component web)`: how an object is named in a refusal. */
@@ -175,11 +173,18 @@ export class KubeGateway implements ClusterGateway {
     const client = await this.clientFor(cluster);
     const kept = new Set(keep.map(identityKey));
     const doomed = (await this.listOwnedObjects(cluster, app, keep)).filter((o) => !kept.has(identityKey(o.ref)));
-    const outcomes = await mapLimit(doomed, this.concurrency, ({ ref, live }) => this.pruneOne(client, cluster, app, ref, live as LiveObject));
+    const outcomes = await mapLimit(doomed, this.concurrency, ({ ref, live }) =>
+      this.pruneOne(client, cluster, app, ref, live as LiveObject),
+    );
     const pruned = doomed.filter((_, i) => outcomes[i] === 'deleted').map((o) => o.ref);
     const handedOver = doomed.filter((_, i) => outcomes[i] === 'handed-over').map((o) => refKey(o.ref));
     if (pruned.length > 0) this.logger.info('pruned', { cluster, app: `${app.namespace}/${app.name}`, objects: pruned.map(refKey) });
-    if (handedOver.length > 0) this.logger.info('shared objects handed over to their next sharer', { cluster, app: `${app.namespace}/${app.name}`, objects: handedOver });
+    if (handedOver.length > 0)
+      this.logger.info('shared objects handed over to their next sharer', {
+        cluster,
+        app: `${app.namespace}/${app.name}`,
+        objects: handedOver,
+      });
     return pruned;
   }
 
@@ -243,7 +248,10 @@ export class KubeGateway implements ClusterGateway {
       throw classifyKubeError(err, { cluster, action: 'discover', target: ref.apiVersion }, this.timeoutMs);
     }
     if (!resource) {
-      throw new TricenterError('INVALID_OBJECT', `${target}: the API server of cluster ${cluster} does not serve kind ${ref.kind} in ${ref.apiVersion}`);
+      throw new TricenterError(
+        'INVALID_OBJECT',
+        `${target}: the API server of cluster ${cluster} does not serve kind ${ref.kind} in ${ref.apiVersion}`,
+      );
     }
     return resource;
   }
@@ -281,7 +289,9 @@ export class KubeGateway implements ClusterGateway {
       let next: string | undefined;
       do {
         const query: Record<string, string> = { limit: String(LIST_PAGE_SIZE), ...(next ? { continue: next } : {}) };
-        const response = await this.call(client, { cluster, action: 'list', target: `${apiVersion} ${kind} in ${namespace}` }, () => client.send('list', 'GET', path, { query }));
+        const response = await this.call(client, { cluster, action: 'list', target: `${apiVersion} ${kind} in ${namespace}` }, () =>
+          client.send('list', 'GET', path, { query }),
+        );
         const body = response.body as { items?: LiveObject[]; metadata?: { continue?: string } };
         for (const item of body.items ?? []) {
           const name = item.metadata?.name;
@@ -327,7 +337,8 @@ export class KubeGateway implements ClusterGateway {
     const before = live?.metadata?.resourceVersion ?? '';
     const query = { fieldManager: FIELD_MANAGER, force: 'true', ...(dryRun ? { dryRun: 'All' } : {}) };
     const action = dryRun ? 'dry-run' : 'apply';
-    const send = async () => client.send(action, 'PATCH', await this.applyPath(client, ref), { query, body: manifest, contentType: APPLY_PATCH });
+    const send = async () =>
+      client.send(action, 'PATCH', await this.applyPath(client, ref), { query, body: manifest, contentType: APPLY_PATCH });
     const req = { cluster, action: dryRun ? 'dry-run apply' : 'apply', target: key };
     let response = await this.call(client, req, send, () => true);
     const missingNamespace = parseStatus(response.body)?.details?.kind === 'namespaces';
@@ -342,7 +353,8 @@ export class KubeGateway implements ClusterGateway {
     const changed = response.status === 201 || before === '' || after !== before;
     if (!dryRun && live !== undefined) {
       const overridden = managersOverridden(live, response.body, FIELD_MANAGER);
-      if (overridden.length > 0) this.logger.warn('forced apply took fields over from other managers', { cluster, object: key, managers: overridden });
+      if (overridden.length > 0)
+        this.logger.warn('forced apply took fields over from other managers', { cluster, object: key, managers: overridden });
     }
     return { ref, changed, created: response.status === 201 };
   }
@@ -356,7 +368,9 @@ export class KubeGateway implements ClusterGateway {
     const body = { metadata: { resourceVersion: live.metadata?.resourceVersion, annotations: { [ANNOTATION_SHARED_BY]: sharedBy } } };
     const query = { fieldManager: FIELD_MANAGER, ...(dryRun ? { dryRun: 'All' } : {}) };
     const req = { cluster, action: dryRun ? 'dry-run share' : 'share', target: refKey(ref) };
-    await this.call(client, req, async () => client.send(dryRun ? 'dry-run' : 'patch', 'PATCH', await this.applyPath(client, ref), { query, body, contentType: MERGE_PATCH }));
+    await this.call(client, req, async () =>
+      client.send(dryRun ? 'dry-run' : 'patch', 'PATCH', await this.applyPath(client, ref), { query, body, contentType: MERGE_PATCH }),
+    );
   }
 
   private async perform(client: ClusterClient, cluster: string, write: PlannedWrite, live: Map<string, LiveObject>, dryRun: boolean) {
@@ -414,12 +428,17 @@ export class KubeGateway implements ClusterGateway {
     const client = await this.clientFor(cluster);
     const selector = ownerSelector(app);
     const kinds = (await this.ownedKinds(client, cluster, keep)).filter((k) => onlyKind === undefined || k.kind === onlyKind);
-    const namespaces = [...new Set([app.namespace, ...keep.map((ref) => ref.namespace).filter((ns): ns is string => Boolean(ns)), ...client.knownNamespaces])];
+    const namespaces = [
+      ...new Set([app.namespace, ...keep.map((ref) => ref.namespace).filter((ns): ns is string => Boolean(ns)), ...client.knownNamespaces]),
+    ];
     const listIn = async (kind: { apiVersion: string; kind: string }, namespace?: string) => {
       const response = await this.call(
         client,
         { cluster, action: 'list', target: `${kind.apiVersion} ${kind.kind}${namespace ? ` in ${namespace}` : ''}` },
-        async () => client.send('list', 'GET', await client.pathOf({ ...kind, ...(namespace ? { namespace } : {}) }, 'list'), { query: { labelSelector: selector } }),
+        async () =>
+          client.send('list', 'GET', await client.pathOf({ ...kind, ...(namespace ? { namespace } : {}) }, 'list'), {
+            query: { labelSelector: selector },
+          }),
         (status) => (status >= 200 && status < 300) || status === 403 || status === 404,
       );
       if (response.status === 404) return { forbidden: false, items: [] as LiveObject[] };
@@ -428,10 +447,12 @@ export class KubeGateway implements ClusterGateway {
     const perKind = await mapLimit(kinds, this.concurrency, async (kind) => {
       const everywhere = await listIn(kind);
       if (!everywhere.forbidden) return { kind, items: everywhere.items };
-      if (!kind.namespaced) throw classifyHttpStatus(403, undefined, { cluster, action: 'list', target: `${kind.apiVersion} ${kind.kind}` });
+      if (!kind.namespaced)
+        throw classifyHttpStatus(403, undefined, { cluster, action: 'list', target: `${kind.apiVersion} ${kind.kind}` });
       const lists = await mapLimit(namespaces, this.concurrency, async (namespace) => {
         const inNamespace = await listIn(kind, namespace);
-        if (inNamespace.forbidden) throw classifyHttpStatus(403, undefined, { cluster, action: 'list', target: `${kind.apiVersion} ${kind.kind} in ${namespace}` });
+        if (inNamespace.forbidden)
+          throw classifyHttpStatus(403, undefined, { cluster, action: 'list', target: `${kind.apiVersion} ${kind.kind} in ${namespace}` });
         return inNamespace.items;
       });
       return { kind, items: lists.flat() };
@@ -441,7 +462,12 @@ export class KubeGateway implements ClusterGateway {
       for (const item of items) {
         const metadata = item.metadata ?? {};
         if (!metadata.name || !isOwnedBy(metadata.labels, app)) continue;
-        const ref: ObjectRef = { apiVersion: kind.apiVersion, kind: kind.kind, name: metadata.name, ...(metadata.namespace ? { namespace: metadata.namespace } : {}) };
+        const ref: ObjectRef = {
+          apiVersion: kind.apiVersion,
+          kind: kind.kind,
+          name: metadata.name,
+          ...(metadata.namespace ? { namespace: metadata.namespace } : {}),
+        };
         owned.push({ ref, live: item, ...(metadata.uid ? { uid: metadata.uid } : {}) });
       }
     }
@@ -453,26 +479,45 @@ export class KubeGateway implements ClusterGateway {
    * preconditions); an object changed since is read again and retried while it is still ours. A
    * shared object with other sharers left is not deleted: it is handed over to the next sharer.
    */
-  private async pruneOne(client: ClusterClient, cluster: string, app: AppRef, ref: ObjectRef, listed: LiveObject): Promise<'deleted' | 'handed-over' | 'skipped'> {
+  private async pruneOne(
+    client: ClusterClient,
+    cluster: string,
+    app: AppRef,
+    ref: ObjectRef,
+    listed: LiveObject,
+  ): Promise<'deleted' | 'handed-over' | 'skipped'> {
     let live: LiveObject | undefined = listed;
     for (let attempt = 0; attempt < PRUNE_ATTEMPTS && live; attempt += 1) {
       const metadata: NonNullable<LiveObject['metadata']> = live.metadata ?? {};
       if (!isOwnedBy(metadata.labels, app)) return 'skipped';
-      const others = parseSharedBy(metadata.annotations?.[ANNOTATION_SHARED_BY]).filter((sharer) => sharer !== `${app.namespace}/${app.name}`);
-      const preconditions = { ...(metadata.uid ? { uid: metadata.uid } : {}), ...(metadata.resourceVersion ? { resourceVersion: metadata.resourceVersion } : {}) };
+      const others = parseSharedBy(metadata.annotations?.[ANNOTATION_SHARED_BY]).filter(
+        (sharer) => sharer !== `${app.namespace}/${app.name}`,
+      );
+      const preconditions = {
+        ...(metadata.uid ? { uid: metadata.uid } : {}),
+        ...(metadata.resourceVersion ? { resourceVersion: metadata.resourceVersion } : {}),
+      };
       const path = await client.pathOf(ref, 'read');
       const response =
         others.length > 0
           ? await this.call(
               client,
               { cluster, action: 'hand over', target: refKey(ref) },
-              () => client.send('patch', 'PATCH', path, { query: { fieldManager: FIELD_MANAGER }, body: handOverPatch(metadata.resourceVersion, others), contentType: MERGE_PATCH }),
+              () =>
+                client.send('patch', 'PATCH', path, {
+                  query: { fieldManager: FIELD_MANAGER },
+                  body: handOverPatch(metadata.resourceVersion, others),
+                  contentType: MERGE_PATCH,
+                }),
               (status) => (status >= 200 && status < 300) || status === 404 || status === 409,
             )
           : await this.call(
               client,
               { cluster, action: 'delete', target: refKey(ref) },
-              () => client.send('delete', 'DELETE', path, { body: { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: 'Background', preconditions } }),
+              () =>
+                client.send('delete', 'DELETE', path, {
+                  body: { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: 'Background', preconditions },
+                }),
               (status) => (status >= 200 && status < 300) || status === 404 || status === 409,
             );
       if (response.status === 404) return 'skipped';
@@ -513,14 +558,17 @@ export class KubeGateway implements ClusterGateway {
     const refused = planned.filter((w): w is RefusedWrite => w.mode === 'refuse');
     if (refused.length > 0) {
       const reasons = refused.map((w) => `${describeObject(w.manifest)} ${w.reason}`);
-      throw new TricenterError('FORBIDDEN', `cluster ${cluster}: nothing applied, ${refused.length} of ${prepared.length} objects refused: ${reasons.join('; ')}`);
+      throw new TricenterError(
+        'FORBIDDEN',
+        `cluster ${cluster}: nothing applied, ${refused.length} of ${prepared.length} objects refused: ${reasons.join('; ')}`,
+      );
     }
     const writes = planned as PlannedWrite[];
 
     const declared = prepared.filter((m) => m.kind === 'Namespace').map((m) => m.metadata.name);
-    const missing = [...new Set([...prepared.map((m) => m.metadata.namespace), ...declared].filter((ns): ns is string => Boolean(ns)))].filter(
-      (ns) => !client.knownNamespaces.has(ns) && !live.has(refKey({ apiVersion: 'v1', kind: 'Namespace', name: ns })),
-    );
+    const missing = [
+      ...new Set([...prepared.map((m) => m.metadata.namespace), ...declared].filter((ns): ns is string => Boolean(ns))),
+    ].filter((ns) => !client.knownNamespaces.has(ns) && !live.has(refKey({ apiVersion: 'v1', kind: 'Namespace', name: ns })));
     const created = await mapLimit(missing, this.concurrency, (namespace) => this.ensureNamespace(client, cluster, namespace));
     const freshNamespaces = missing.filter((_, i) => created[i]);
 
@@ -538,7 +586,10 @@ export class KubeGateway implements ClusterGateway {
     ).filter((reason): reason is string => reason !== undefined);
     if (rejected.length > 0) {
       await mapLimit(freshNamespaces, this.concurrency, (namespace) => this.deleteFreshNamespace(client, cluster, namespace));
-      throw new TricenterError('INVALID_OBJECT', `cluster ${cluster}: nothing applied, the API server refused ${rejected.length} of ${prepared.length} objects in a dry run: ${rejected.join('; ')}`);
+      throw new TricenterError(
+        'INVALID_OBJECT',
+        `cluster ${cluster}: nothing applied, the API server refused ${rejected.length} of ${prepared.length} objects in a dry run: ${rejected.join('; ')}`,
+      );
     }
     return { live, writes };
   }

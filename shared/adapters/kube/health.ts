@@ -27,7 +27,10 @@ function num(value: unknown): number {
 /** The condition that explains a stuck rollout, e.g. `ProgressDeadlineExceeded: ...`. */
 function failingCondition(conditions: Condition[] | undefined): string | undefined {
   const bad = (conditions ?? []).find(
-    (c) => (c.type === 'Progressing' && c.status === 'False') || (c.type === 'ReplicaFailure' && c.status === 'True') || (c.type === 'Available' && c.status === 'False'),
+    (c) =>
+      (c.type === 'Progressing' && c.status === 'False') ||
+      (c.type === 'ReplicaFailure' && c.status === 'True') ||
+      (c.type === 'Available' && c.status === 'False'),
   );
   if (!bad) return undefined;
   return [bad.reason, bad.message].filter(Boolean).join(': ') || undefined;
@@ -82,7 +85,9 @@ function daemonSetHealth(live: LiveObject): { healthy: boolean; reason?: string 
 
 /** Addresses in an Ingress's status (IP, else host name). */
 export function ingressAddressesOf(live: unknown): string[] {
-  const entries = (live as { status?: { loadBalancer?: { ingress?: Array<{ ip?: string; hostname?: string }> } } } | undefined)?.status?.loadBalancer?.ingress ?? [];
+  const entries =
+    (live as { status?: { loadBalancer?: { ingress?: Array<{ ip?: string; hostname?: string }> } } } | undefined)?.status?.loadBalancer
+      ?.ingress ?? [];
   return entries.map((entry) => entry.ip ?? entry.hostname).filter((address): address is string => Boolean(address));
 }
 
@@ -94,7 +99,8 @@ export function evaluateHealth(ref: ObjectRef, live: unknown): ObjectHealth {
   if (ref.kind === 'Deployment') verdict = deploymentHealth(object);
   else if (ref.kind === 'StatefulSet') verdict = statefulSetHealth(object);
   else if (ref.kind === 'DaemonSet') verdict = daemonSetHealth(object);
-  else if (ref.kind === 'Ingress') verdict = ingressAddressesOf(live).length > 0 ? { healthy: true } : { healthy: false, reason: 'no address yet' };
+  else if (ref.kind === 'Ingress')
+    verdict = ingressAddressesOf(live).length > 0 ? { healthy: true } : { healthy: false, reason: 'no address yet' };
   return verdict.reason === undefined ? { ref, healthy: verdict.healthy } : { ref, healthy: verdict.healthy, reason: verdict.reason };
 }
 

@@ -79,7 +79,6 @@ export function isOwnedBy(labels: Record<string, string> | undefined, app: AppRe
   return owner !== undefined && owner.namespace === app.namespace && owner.name === app.name;
 }
 
-
 type FieldsV1 = { [key: string]: FieldsV1 };
 
 function countLeaves(fields: FieldsV1 | undefined): number {

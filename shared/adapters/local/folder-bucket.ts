@@ -2,7 +2,14 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { ConflictError, NotFoundError, TricenterError } from '../../core/errors.ts';
-import { DEFAULT_MAX_BUNDLE_BYTES, sameEtag, type BundleObject, type BundleSource, type GetOptions, type ObjectInfo } from '../../ports/bundle-source.port.ts';
+import {
+  DEFAULT_MAX_BUNDLE_BYTES,
+  sameEtag,
+  type BundleObject,
+  type BundleSource,
+  type GetOptions,
+  type ObjectInfo,
+} from '../../ports/bundle-source.port.ts';
 
 /**
  * The local BundleSource: a folder per bucket, `<root>/<bucket>/<key>` (root defaults to
@@ -36,9 +43,17 @@ export class FolderBucket implements BundleSource {
   /** The file of an object; refuses keys that would leave the bucket folder or hide in dot-folders. */
   objectPath(bucket: string, key: string): string {
     const segments = key.split('/');
-    const unsafe = key.length === 0 || key.length > 1023 || key.includes('\0') || key.includes('\\') || segments.some((s) => s === '' || s === '.' || s === '..' || s.startsWith('.'));
+    const unsafe =
+      key.length === 0 ||
+      key.length > 1023 ||
+      key.includes('\0') ||
+      key.includes('\\') ||
+      segments.some((s) => s === '' || s === '.' || s === '..' || s.startsWith('.'));
     if (unsafe) {
-      throw new TricenterError('VALIDATION', `object key "${key}" is not valid here: no empty, "." or ".." segments, no leading dots, no backslashes`);
+      throw new TricenterError(
+        'VALIDATION',
+        `object key "${key}" is not valid here: no empty, "." or ".." segments, no leading dots, no backslashes`,
+      );
     }
     return join(this.bucketPath(bucket), ...segments);
   }
@@ -67,7 +82,10 @@ export class FolderBucket implements BundleSource {
       throw new ConflictError(`object oss://${bucket}/${key} has ETag ${etag}, not ${options.ifMatch}: it was replaced`);
     }
     if (data.byteLength > maxBytes) {
-      throw new TricenterError('BUNDLE_TOO_LARGE', `object oss://${bucket}/${key} is ${data.byteLength} bytes, over the limit of ${maxBytes}`);
+      throw new TricenterError(
+        'BUNDLE_TOO_LARGE',
+        `object oss://${bucket}/${key} is ${data.byteLength} bytes, over the limit of ${maxBytes}`,
+      );
     }
     return { ...head, etag, size: data.byteLength, data };
   }

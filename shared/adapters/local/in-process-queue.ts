@@ -126,7 +126,12 @@ export class InProcessQueue<T extends QueueMessage = DeployTask> implements Cons
       }
       this.stats.retried += 1;
       const backoff = Math.min(this.retryMaxMs, this.retryBaseMs * 2 ** (envelope.delivery - 1));
-      this.logger.warn('queue handler failed; will re-deliver', { key: envelope.message.key, delivery: envelope.delivery, backoffMs: backoff, error: err });
+      this.logger.warn('queue handler failed; will re-deliver', {
+        key: envelope.message.key,
+        delivery: envelope.delivery,
+        backoffMs: backoff,
+        error: err,
+      });
       this.enqueue({ message: envelope.message, delivery: envelope.delivery + 1 }, backoff);
     }
   }

@@ -148,10 +148,14 @@ export class SqliteRunStore implements RunStore {
     const { changes } =
       expectedVersion === null
         ? this.db.prepare('INSERT INTO apps (app_key, version, body) VALUES (?, 1, ?) ON CONFLICT DO NOTHING').run(key, body)
-        : this.db.prepare('UPDATE apps SET body = ?, version = version + 1 WHERE app_key = ? AND version = ?').run(body, key, expectedVersion);
+        : this.db
+            .prepare('UPDATE apps SET body = ?, version = version + 1 WHERE app_key = ? AND version = ?')
+            .run(body, key, expectedVersion);
     if (changes !== 1) {
       throw new ConflictError(
-        expectedVersion === null ? `app ${key} already has a record` : `app ${key} changed since version ${expectedVersion} was read (or has no record)`,
+        expectedVersion === null
+          ? `app ${key} already has a record`
+          : `app ${key} changed since version ${expectedVersion} was read (or has no record)`,
       );
     }
     return stored;
@@ -200,7 +204,9 @@ export class SqliteRunStore implements RunStore {
   }
 
   async getIngest(key: IngestKey): Promise<IngestRecord | undefined> {
-    const row = this.db.prepare('SELECT body, version FROM ingests WHERE ingest_key = ?').get(ingestKeyString(key)) as VersionedRow | undefined;
+    const row = this.db.prepare('SELECT body, version FROM ingests WHERE ingest_key = ?').get(ingestKeyString(key)) as
+      | VersionedRow
+      | undefined;
     return row ? withVersion<IngestRecord>(row) : undefined;
   }
 
@@ -224,14 +230,18 @@ export class SqliteRunStore implements RunStore {
     this.db
       .prepare('INSERT INTO rejected_uploads (object_key, bucket, etag, body) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING')
       .run(key, bucket, etag, JSON.stringify(upload));
-    const row = this.db.prepare('SELECT body FROM rejected_uploads WHERE object_key = ? AND bucket = ? AND etag = ?').get(key, bucket, etag) as BodyRow;
+    const row = this.db
+      .prepare('SELECT body FROM rejected_uploads WHERE object_key = ? AND bucket = ? AND etag = ?')
+      .get(key, bucket, etag) as BodyRow;
     return JSON.parse(row.body) as RejectedUpload;
   }
 
   async listRejectedUploads(keyPrefix: string, page?: PageRequest): Promise<Page<RejectedUpload>> {
     const limit = pageLimit(page);
-    const [afterKey, afterBucket, afterEtag] = page?.cursor === undefined ? [keyPrefix, '', ''] : decodeCursor<[string, string, string]>(page.cursor);
-    if (typeof afterKey !== 'string' || !afterKey.startsWith(keyPrefix)) throw new TricenterError('VALIDATION', `cursor "${page?.cursor}" is not one this store returned for ${keyPrefix}`);
+    const [afterKey, afterBucket, afterEtag] =
+      page?.cursor === undefined ? [keyPrefix, '', ''] : decodeCursor<[string, string, string]>(page.cursor);
+    if (typeof afterKey !== 'string' || !afterKey.startsWith(keyPrefix))
+      throw new TricenterError('VALIDATION', `cursor "${page?.cursor}" is not one this store returned for ${keyPrefix}`);
     // substr compares bytes of the prefix exactly (LIKE would read % and _ in a key as wildcards).
     const rows = this.db
       .prepare(
@@ -239,7 +249,9 @@ export class SqliteRunStore implements RunStore {
          WHERE substr(object_key, 1, length(?)) = ? AND (object_key, bucket, etag) > (?, ?, ?)
          ORDER BY object_key, bucket, etag LIMIT ?`,
       )
-      .all(keyPrefix, keyPrefix, afterKey, afterBucket, afterEtag, limit + 1) as Array<BodyRow & { object_key: string; bucket: string; etag: string }>;
+      .all(keyPrefix, keyPrefix, afterKey, afterBucket, afterEtag, limit + 1) as Array<
+      BodyRow & { object_key: string; bucket: string; etag: string }
+    >;
     const items = rows.slice(0, limit);
     const last = rows.length > limit ? items.at(-1) : undefined;
     return {

@@ -31,7 +31,9 @@ export class SqliteTrafficHistory implements TrafficHistoryStore {
   constructor(private readonly db: Database.Database) {}
 
   async get(app: AppRef): Promise<StoredTrafficRecord | undefined> {
-    const row = this.db.prepare('SELECT body, version FROM traffic_history WHERE app_key = ?').get(appKey(app)) as { body: string; version: number } | undefined;
+    const row = this.db.prepare('SELECT body, version FROM traffic_history WHERE app_key = ?').get(appKey(app)) as
+      | { body: string; version: number }
+      | undefined;
     return row ? { record: JSON.parse(row.body) as TrafficRecord, version: row.version } : undefined;
   }
 
@@ -41,7 +43,9 @@ export class SqliteTrafficHistory implements TrafficHistoryStore {
     const { changes } =
       expectedVersion === null
         ? this.db.prepare('INSERT INTO traffic_history (app_key, version, body) VALUES (?, 1, ?) ON CONFLICT DO NOTHING').run(key, body)
-        : this.db.prepare('UPDATE traffic_history SET body = ?, version = version + 1 WHERE app_key = ? AND version = ?').run(body, key, expectedVersion);
+        : this.db
+            .prepare('UPDATE traffic_history SET body = ?, version = version + 1 WHERE app_key = ? AND version = ?')
+            .run(body, key, expectedVersion);
     if (changes !== 1) throw versionConflict(key, expectedVersion);
     return (expectedVersion ?? 0) + 1;
   }
