@@ -4,7 +4,8 @@
  */
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { loadBundle, type LoadedBundle } from '#shared/bundle/load.ts';
+import { loadBundle } from '#shared/bundle/load.ts';
+import type { LoadedBundle } from '#shared/model/loaded-bundle.ts';
 import { parseBundle } from '#shared/model/bundle.ts';
 import type { ClusterRegistry } from '#shared/model/clusters.ts';
 import type { Plan } from '#shared/model/plan.ts';

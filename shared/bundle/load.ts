@@ -6,6 +6,7 @@
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { BundleError } from '#shared/core/errors.ts';
+import type { BundleDocument, LoadedBundle } from '#shared/model/loaded-bundle.ts';
 import { BundleEntries, isYamlFile, tooLarge, unsafe } from './entries.ts';
 import { readAtMost, readFolderEntries } from './folder.ts';
 import { resolveBundleLimits, type BundleLimits } from './limits.ts';
@@ -14,26 +15,6 @@ import { decodeYamlText, parseYamlDocuments } from './yaml-documents.ts';
 import { readZipEntries } from './zip.ts';
 
 export { DEFAULT_BUNDLE_LIMITS, type BundleLimits } from './limits.ts';
-
-export interface BundleDocument {
-  /** Path relative to the bundle root, forward slashes, e.g. "app.yaml" or "k8s/web.yaml". */
-  file: string;
-  /** 0-based position of the document inside its file (empty documents count). */
-  index: number;
-  /** 1-based line where the document's data starts (after its `---` and any leading comments). */
-  line: number;
-  /** The parsed mapping: plain JSON-like data (core schema: no Dates, no yaml nodes). */
-  value: Record<string, unknown>;
-}
-
-export interface LoadedBundle {
-  /** The path or name it was loaded from. */
-  source: string;
-  /** YAML files read, sorted. */
-  files: string[];
-  /** In file order, then document order; empty documents skipped. */
-  documents: BundleDocument[];
-}
 
 type BundleFormat = 'tar.gz' | 'zip' | 'yaml';
 

@@ -1,5 +1,5 @@
 import { BundleError } from '../core/errors.ts';
-import type { LoadedBundle } from '../bundle/load.ts';
+import type { LoadedBundle } from './loaded-bundle.ts';
 import { OAM_GROUP, parseApplication, type Application } from './application.ts';
 import { canonicalJson, sha256Hex } from './canonical.ts';
 import { clusterRegistrySchema, type ClusterRegistry } from './clusters.ts';

@@ -1,7 +1,7 @@
 // zod/mini: the functions load the registry on their first invocation, so it must parse cheaply.
 import * as z from 'zod/mini';
 import { BundleError } from '../core/errors.ts';
-import type { LoadedBundle } from '../bundle/load.ts';
+import type { LoadedBundle } from './loaded-bundle.ts';
 import { isClusterScoped } from './scope.ts';
 import { bundleError, parseAt, type SourcePlace } from './source.ts';
 
