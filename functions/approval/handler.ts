@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { $ZodError } from 'zod/v4/core';
-import { authenticate, type ApprovalAuthConfig, type ReplayGuard } from '#shared/approval/auth.ts';
+import { authenticate } from '#shared/approval/auth.ts';
 import { IdempotencyKeyReused } from '#shared/approval/idempotency.ts';
 import { errorMessage, isTricenterError } from '#shared/core/errors.ts';
 import type { Logger } from '#shared/core/log.ts';
@@ -8,16 +8,8 @@ import { fcHandler } from '#shared/platform/handler.ts';
 import type { FcContext } from '#shared/platform/triggers/fc.ts';
 import { MethodNotAllowed } from '#shared/platform/http-router.ts';
 import { httpTriggerEventSchema, jsonResponse, type HttpTriggerResponse } from '#shared/platform/triggers/http.ts';
-import type { WorkflowDeps } from '#shared/usecases/deps.ts';
+import type { ApprovalDeps } from './deps.ts';
 import { readRequest, RequestRefused } from './request.ts';
-
-/** The approval webhook and status API (FC HTTP trigger, anonymous: authentication is ours); routes in routes.ts. */
-export interface ApprovalDeps extends WorkflowDeps {
-  auth: ApprovalAuthConfig;
-  replay: ReplayGuard;
-  /** The bucket uploads go to; its trigger (OSS or the local watcher) starts the ingest. */
-  bucket: string;
-}
 
 const STATUS_BY_CODE: Record<string, number> = {
   UNAUTHORIZED: 401,
@@ -55,6 +47,7 @@ function refusal(err: unknown, log: Logger): HttpTriggerResponse {
   return jsonResponse(status, { error: code, message: status >= 500 ? 'internal error' : message }, headers);
 }
 
+/** The approval webhook and status API (FC HTTP trigger, anonymous: authentication is ours); routes in routes.ts. */
 export function createApprovalHandler(getDeps: (context: FcContext) => Promise<ApprovalDeps>) {
   return fcHandler({
     fn: 'approval',

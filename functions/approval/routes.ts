@@ -12,7 +12,7 @@ import { jsonResponse as json, type HttpTriggerResponse } from '#shared/platform
 import { parseDecisionAction } from '#shared/usecases/decisions.ts';
 import { appStatus } from '#shared/usecases/status.ts';
 import { recentRejectedUploads } from '#shared/usecases/rejected-uploads.ts';
-import type { ApprovalDeps } from './handler.ts';
+import type { ApprovalDeps } from './deps.ts';
 import { binaryBody, jsonBody, RequestRefused, type ApiRequest } from './request.ts';
 
 /**

@@ -1,0 +1,10 @@
+import type { ApprovalAuthConfig, ReplayGuard } from '#shared/approval/auth.ts';
+import type { WorkflowDeps } from '#shared/usecases/deps.ts';
+
+/** What the approval function needs: its own file, so routes.ts and handler.ts (which imports routes.ts on demand) form no cycle. */
+export interface ApprovalDeps extends WorkflowDeps {
+  auth: ApprovalAuthConfig;
+  replay: ReplayGuard;
+  /** The bucket uploads go to; its trigger (OSS or the local watcher) starts the ingest. */
+  bucket: string;
+}
