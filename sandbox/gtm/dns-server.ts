@@ -27,6 +27,32 @@ export interface DnsServerOptions {
   random?: () => number;
 }
 
+/** Tries for a free port number, when any will do: UDP's choice may be taken for TCP (an outgoing connection's ephemeral port). */
+const ANY_PORT_ATTEMPTS = 20;
+
+/**
+ * A UDP socket and a TCP server on the same port number, so that `dig +tcp` works against the same
+ * address. With port 0, the port UDP got may already be in use for TCP: then both are given up and
+ * another port is tried.
+ */
+async function bindSamePort(options: DnsServerOptions): Promise<{ udp: dgram.Socket; tcp: net.Server }> {
+  for (let attempt = 1; ; attempt += 1) {
+    const udp = dgram.createSocket('udp4');
+    udp.bind(options.port, options.host);
+    await once(udp, 'listening');
+    const tcp = net.createServer();
+    try {
+      tcp.listen(udp.address().port, options.host);
+      await once(tcp, 'listening');
+      return { udp, tcp };
+    } catch (err) {
+      await new Promise<void>((resolve) => udp.close(() => resolve()));
+      const taken = (err as NodeJS.ErrnoException).code === 'EADDRINUSE';
+      if (!taken || options.port !== 0 || attempt >= ANY_PORT_ATTEMPTS) throw err;
+    }
+  }
+}
+
 export class GtmDnsServer {
   private rotation = 0;
   private readonly tcpSockets = new Set<net.Socket>();
@@ -38,13 +64,7 @@ export class GtmDnsServer {
   ) {}
 
   static async start(options: DnsServerOptions): Promise<GtmDnsServer> {
-    const udp = dgram.createSocket('udp4');
-    udp.bind(options.port, options.host);
-    await once(udp, 'listening');
-    // TCP on the same port number as UDP, so that `dig +tcp` works against the same address.
-    const tcp = net.createServer();
-    tcp.listen(udp.address().port, options.host);
-    await once(tcp, 'listening');
+    const { udp, tcp } = await bindSamePort(options);
     const server = new GtmDnsServer(options, udp, tcp);
     udp.on('message', (message, remote) => {
       const reply = server.answer(message, MAX_UDP_PAYLOAD);

@@ -6,6 +6,9 @@ import dnsPacket, { type DecodedPacket } from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type RPCClient from '@alicloud/pop-core';
 import type { GtmEmulator } from '#sandbox/gtm/index.ts';
+import { GtmDnsServer } from '#sandbox/gtm/dns-server.ts';
+import { GtmStore } from '#sandbox/gtm/state.ts';
+import { silentLogger } from '#shared/core/log.ts';
 import { call, startTestEmulator } from './helpers.ts';
 
 const DOMAIN = 'app.example.com';
@@ -156,5 +159,38 @@ describe('GTM emulator DNS server', () => {
     // Forced back to the primary set by AccessMode DEFAULT.
     await call(client, 'SetDnsGtmAccessMode', { StrategyId: strategyId, AccessMode: 'DEFAULT' });
     expect(await resolver.resolve4(DOMAIN)).toEqual(['192.0.2.10']);
+  });
+});
+
+describe('GTM emulator DNS server ports', () => {
+  const silent = silentLogger;
+
+  it('refuses a port asked for explicitly whose TCP side is taken, leaving no UDP socket behind', async () => {
+    const blocker = net.createServer();
+    blocker.listen(0, '127.0.0.1');
+    await once(blocker, 'listening');
+    const port = (blocker.address() as net.AddressInfo).port;
+    try {
+      await expect(GtmDnsServer.start({ store: new GtmStore('gtm-test', 0), host: '127.0.0.1', port, logger: silent })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+      // The UDP socket of the failed attempt was closed: the same UDP port can be bound again.
+      const udp = dgram.createSocket('udp4');
+      udp.bind(port, '127.0.0.1');
+      await once(udp, 'listening');
+      udp.close();
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('with any port, ends with UDP and TCP on one port number', async () => {
+    const server = await GtmDnsServer.start({ store: new GtmStore('gtm-test', 0), host: '127.0.0.1', port: 0, logger: silent });
+    try {
+      const { port } = server.address();
+      const socket = net.connect(port, '127.0.0.1');
+      await once(socket, 'connect');
+      socket.destroy();
+    } finally {
+      await server.stop();
+    }
   });
 });
