@@ -21,7 +21,7 @@ import type { LocalEndpoints } from './twin.ts';
  * here nothing caches, so the local bound's TTL term is 0 and the TTL is only reported.
  */
 
-export interface DrillTarget {
+interface DrillTarget {
   cluster: string;
   address: string;
 }
@@ -36,7 +36,7 @@ export interface DrillBoundInput {
   probeIntervalScale: number;
 }
 
-export interface DrillBound {
+interface DrillBound {
   /** interval x scale x evaluationCount (+ 0 for the TTL: no resolver cache locally), ms. */
   localMs: number;
   /** What the same configuration allows in the cloud: interval x evaluationCount + TTL, seconds. */
@@ -70,7 +70,7 @@ export interface DrillOptions {
   onProgress?: (line: string) => void;
 }
 
-export interface ClusterTally {
+interface ClusterTally {
   count: number;
   /** Distinct ENV_NAME values served. */
   envNames: string[];
@@ -109,7 +109,7 @@ export interface DrillReport {
   notes: string[];
 }
 
-export function drillBound(input: DrillBoundInput): DrillBound {
+function drillBound(input: DrillBoundInput): DrillBound {
   const scaledIntervalMs = input.intervalS * 1000 * input.probeIntervalScale;
   return {
     localMs: scaledIntervalMs * input.evaluationCount,
@@ -121,7 +121,7 @@ export function drillBound(input: DrillBoundInput): DrillBound {
   };
 }
 
-export async function runDrill(options: DrillOptions): Promise<DrillReport> {
+async function runDrill(options: DrillOptions): Promise<DrillReport> {
   const now = options.now ?? Date.now;
   const progress = options.onProgress ?? (() => {});
   const { primary, failover } = options.clusters;

@@ -47,7 +47,7 @@ function targetUrl(target: string): URL {
   }
 }
 
-export function toTriggerEvent(req: IncomingMessage, body: Buffer, requestId: string, now: number): HttpTriggerEvent {
+function toTriggerEvent(req: IncomingMessage, body: Buffer, requestId: string, now: number): HttpTriggerEvent {
   const url = targetUrl(req.url ?? '/');
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headers)) {

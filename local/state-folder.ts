@@ -21,11 +21,11 @@ import { SandboxStateError } from '#sandbox/kube/journal.ts';
  * (damaged file, other format, other kind of clusters) is refused with the file named and what
  * to do.
  */
-export const STATE_FORMAT = 1;
+const STATE_FORMAT = 1;
 export const MANIFEST_FILE = 'twin.json';
 export const LOCK_FILE = 'lock';
 export const RUN_STORE_FILE = 'state.db';
-export const BUCKET_DIR = 'bucket';
+const BUCKET_DIR = 'bucket';
 export const GTM_STATE_FILE = 'gtm-state.json';
 export const SANDBOX_STATE_FILE = join('sandbox', 'objects.db');
 const ENDPOINTS_FILE = 'endpoints.json';
@@ -72,7 +72,7 @@ export type StateManifest = z.infer<typeof manifestSchema>;
 export type StateClusters = StateManifest['clusters'];
 
 /** A new manifest with fresh secrets. */
-export function newManifest(clusters: StateClusters, tokenName: string, now: number): StateManifest {
+function newManifest(clusters: StateClusters, tokenName: string, now: number): StateManifest {
   return {
     format: STATE_FORMAT,
     createdAt: now,
@@ -190,7 +190,7 @@ export function explainStateError(err: unknown): never {
 }
 
 /** Writes the manifest atomically (temporary file, then rename), readable by its owner only: it holds secrets. */
-export function writeManifest(dir: string, manifest: StateManifest): void {
+function writeManifest(dir: string, manifest: StateManifest): void {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, MANIFEST_FILE);
   const temp = `${path}.${process.pid}.tmp`;
@@ -199,7 +199,7 @@ export function writeManifest(dir: string, manifest: StateManifest): void {
 }
 
 /** Removes every state file of the folder (what `--fresh` asks for); the lock and logs stay. */
-export function wipeState(dir: string): void {
+function wipeState(dir: string): void {
   for (const entry of STATE_ENTRIES) rmSync(join(dir, entry), { recursive: true, force: true });
 }
 

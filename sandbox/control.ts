@@ -8,7 +8,7 @@ import { NotFoundError, TricenterError } from '#shared/core/errors.ts';
  * state file (`state.json` beside the kubeconfig), through which `tricenter sandbox fail|heal`
  * finds a running sandbox.
  */
-export const SANDBOX_FAULTS = ['none', 'data-plane-down', 'api-unreachable', 'both'] as const;
+const SANDBOX_FAULTS = ['none', 'data-plane-down', 'api-unreachable', 'both'] as const;
 export type SandboxFault = (typeof SANDBOX_FAULTS)[number];
 
 export interface ClusterView {

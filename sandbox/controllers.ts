@@ -15,8 +15,8 @@ import type { StoreEvent } from './kube/store.ts';
  * With a journal, the serving templates are saved too, and `start` picks up rollouts and Ingresses
  * that a restart interrupted (a timer does not survive a process).
  */
-export const DEPLOYMENT_CONTROLLER = 'kube-controller-manager';
-export const INGRESS_CONTROLLER = 'sandbox-ingress-controller';
+const DEPLOYMENT_CONTROLLER = 'kube-controller-manager';
+const INGRESS_CONTROLLER = 'sandbox-ingress-controller';
 
 const DEPLOYMENTS = findResource('apps', 'v1', 'deployments') as ResourceType;
 const INGRESSES = findResource('networking.k8s.io', 'v1', 'ingresses') as ResourceType;
@@ -29,7 +29,7 @@ function keyOf(obj: JsonObject): string {
 }
 
 /** A pod-template-hash-like suffix, stable for a template, as ReplicaSet names carry. */
-export function templateHash(template: Json | undefined): string {
+function templateHash(template: Json | undefined): string {
   const digest = createHash('sha1')
     .update(JSON.stringify(template ?? null))
     .digest();

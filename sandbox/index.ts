@@ -17,9 +17,6 @@ import { ObjectStore } from './kube/store.ts';
 import { ReopenableServer } from './listener.ts';
 import { makeServingCertificate, type ServingCertificate } from './tls.ts';
 
-export type { SandboxFault } from './control.ts';
-export { SANDBOX_FAULTS } from './control.ts';
-
 /**
  * The local multi-cluster sandbox: one simulated Kubernetes cluster per registry entry, each an
  * HTTPS API on 127.0.0.1 (its own port) with controllers inside, and a data plane on the
@@ -47,7 +44,7 @@ export interface SandboxOptions {
   clock?: Clock;
 }
 
-export interface SandboxCluster {
+interface SandboxCluster {
   name: string;
   apiUrl: string;
   ingressAddress: string;

@@ -9,7 +9,7 @@ import type { ClusterRegistry } from '#shared/model/clusters.ts';
 export const DEPLOYER_CLUSTER_ROLE = 'tricenter-deployer';
 export const DEPLOYER_CLUSTER_ROLE_FILE = 'docs/ack/tricenter-deployer.yaml';
 
-export interface AckGrant {
+interface AckGrant {
   cluster: string;
   role_type: 'cluster';
   role_name: string;
@@ -17,20 +17,20 @@ export interface AckGrant {
   is_ram_role: true;
 }
 
-export interface AckCluster {
+interface AckCluster {
   name: string;
   clusterId: string;
   region: string;
 }
 
-export function ackClusters(registry: ClusterRegistry): AckCluster[] {
+function ackClusters(registry: ClusterRegistry): AckCluster[] {
   return registry.clusters.flatMap(({ name, connection }) =>
     connection && 'ackClusterId' in connection ? [{ name, clusterId: connection.ackClusterId, region: connection.region }] : [],
   );
 }
 
 /** GrantPermissions' body: it replaces every grant the role has, so it lists every ACK cluster at once. */
-export function ackGrants(clusters: AckCluster[]): AckGrant[] {
+function ackGrants(clusters: AckCluster[]): AckGrant[] {
   const ids = [...new Set(clusters.map((c) => c.clusterId))].sort();
   return ids.map((cluster) => ({ cluster, role_type: 'cluster', role_name: DEPLOYER_CLUSTER_ROLE, is_custom: true, is_ram_role: true }));
 }

@@ -28,7 +28,7 @@ export const SCHEMA_RANGES = {
   timeout: { min: 1, max: 9_999_999 },
 } satisfies Record<string, IntRange>;
 
-export function parseIspCityNodes(params: ParamReader, maxItems: number, required: boolean): GtmMonitor['ispCityNodes'] {
+function parseIspCityNodes(params: ParamReader, maxItems: number, required: boolean): GtmMonitor['ispCityNodes'] {
   const items = params.repeatList('IspCityNode', maxItems);
   if (required && items.length === 0) throw apiErrors.missingParameter('IspCityNode.1.CityCode');
   // Probing happens from this machine; the nodes are kept only to be described back.
@@ -40,7 +40,7 @@ export function parseIspCityNodes(params: ParamReader, maxItems: number, require
 }
 
 /** Parses and checks `MonitorExtendInfo` for the protocol; unknown keys (nodeType...) are accepted and ignored. */
-export function parseExtendInfo(raw: string, protocol: ProtocolType): MonitorSettings {
+function parseExtendInfo(raw: string, protocol: ProtocolType): MonitorSettings {
   let value: unknown;
   try {
     value = JSON.parse(raw);

@@ -16,7 +16,6 @@ import { GtmStore, healthKey } from './state.ts';
  */
 
 export type { HealthChange } from './probes.ts';
-export type { ThrottleCode } from './api-error.ts';
 
 export interface GtmEmulatorOptions {
   accessKeyId: string;
@@ -41,7 +40,7 @@ export interface GtmEmulatorOptions {
   state?: { file: string; mustExist?: boolean };
 }
 
-export interface AddressState {
+interface AddressState {
   addr: string;
   mode: string;
   /** The health check's verdict (true without a monitor). */
@@ -54,7 +53,7 @@ export interface AddressState {
   lastResult?: string;
 }
 
-export interface GtmEmulatorState {
+interface GtmEmulatorState {
   instanceId: string;
   domain?: string;
   ttl: number;

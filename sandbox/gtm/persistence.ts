@@ -9,7 +9,7 @@ import type { AddressHealth, GtmInstanceConfig, GtmMonitor, GtmPool, GtmStore, G
  * reader sees the previous snapshot or the next one, never half of one. A file that cannot be read,
  * or that another format wrote, is refused with its name; it is never replaced silently.
  */
-export const GTM_STATE_FORMAT = 1;
+const GTM_STATE_FORMAT = 1;
 
 export interface GtmSnapshot {
   format: typeof GTM_STATE_FORMAT;

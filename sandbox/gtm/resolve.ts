@@ -5,7 +5,7 @@ import type { GtmPool, GtmStore, GtmStrategy, LbaStrategy, PoolRef } from './sta
  * current health. No I/O: rotation and randomness come from the caller.
  */
 
-export interface ResolvedRecord {
+interface ResolvedRecord {
   type: 'A' | 'AAAA' | 'CNAME';
   data: string;
 }

@@ -14,10 +14,10 @@ import type { GtmStore } from './state.ts';
  * and the signature the way the POP gateway does, then dispatches on `Action`.
  */
 
-export const API_VERSION = '2015-01-09';
-export const HOST_ID = 'alidns.aliyuncs.com';
+const API_VERSION = '2015-01-09';
+const HOST_ID = 'alidns.aliyuncs.com';
 /** The gateway accepts a Timestamp at most 15 minutes away from its clock; nonces are remembered as long. */
-export const MAX_CLOCK_SKEW_MS = 15 * 60 * 1000;
+const MAX_CLOCK_SKEW_MS = 15 * 60 * 1000;
 const MAX_BODY_BYTES = 1024 * 1024;
 const TIMESTAMP_FORMAT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
 const COMMON_REQUIRED = [

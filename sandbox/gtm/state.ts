@@ -12,10 +12,10 @@ export const SWITCHES = ['OPEN', 'CLOSE'] as const;
 
 export type PoolType = (typeof POOL_TYPES)[number];
 export type LbaStrategy = (typeof LBA_STRATEGIES)[number];
-export type AddrMode = (typeof ADDR_MODES)[number];
+type AddrMode = (typeof ADDR_MODES)[number];
 export type ProtocolType = (typeof PROTOCOL_TYPES)[number];
-export type AccessMode = (typeof ACCESS_MODES)[number];
-export type StrategyMode = (typeof STRATEGY_MODES)[number];
+type AccessMode = (typeof ACCESS_MODES)[number];
+type StrategyMode = (typeof STRATEGY_MODES)[number];
 export type Switch = (typeof SWITCHES)[number];
 
 export interface GtmAddress {
@@ -119,7 +119,7 @@ export interface AddressHealth {
 }
 
 /** A new instance answers with this TTL until UpdateDnsGtmInstanceGlobalConfig sets one (emulator choice). */
-export const DEFAULT_TTL_SECONDS = 60;
+const DEFAULT_TTL_SECONDS = 60;
 
 export class GtmStore {
   readonly pools = new Map<string, GtmPool>();

@@ -19,7 +19,7 @@ export const deepEqual = isDeepStrictEqual;
 
 const SEP = '\n';
 
-export function joinPath(prefix: string, element: string): string {
+function joinPath(prefix: string, element: string): string {
   return prefix ? `${prefix}${SEP}${element}` : element;
 }
 
@@ -30,7 +30,7 @@ export function splitPath(path: string): string[] {
 /** Raised when an associative-list item lacks a key field: kube-apiserver 1.20 rejects such applies. */
 export class MissingKeyError extends Error {}
 
-export function keyElement(
+function keyElement(
   keys: string[],
   item: JsonObject,
   where: string,

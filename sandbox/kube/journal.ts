@@ -13,9 +13,9 @@ import type { JsonObject } from './fieldpath.ts';
  * Format: `PRAGMA user_version` = SANDBOX_STATE_FORMAT. A file of another format, or one that
  * is not a SQLite database, is refused with the file named; nothing is ever wiped here.
  */
-export const SANDBOX_STATE_FORMAT = 1;
+const SANDBOX_STATE_FORMAT = 1;
 
-export interface SavedObject {
+interface SavedObject {
   /** The store's resource key, `<group>/<plural>`. */
   resource: string;
   key: string;

@@ -32,7 +32,7 @@ interface ManagerEntry {
   fields: Set<string>;
 }
 
-export function readManagers(obj: JsonObject): ManagerEntry[] {
+function readManagers(obj: JsonObject): ManagerEntry[] {
   const raw = isObject(obj.metadata) ? obj.metadata.managedFields : undefined;
   if (!Array.isArray(raw)) return [];
   return raw.filter(isObject).map((entry) => ({
@@ -44,7 +44,7 @@ export function readManagers(obj: JsonObject): ManagerEntry[] {
   }));
 }
 
-export function writeManagers(obj: JsonObject, entries: ManagerEntry[]): void {
+function writeManagers(obj: JsonObject, entries: ManagerEntry[]): void {
   const metadata = obj.metadata as JsonObject;
   const kept = entries.filter((e) => e.fields.size > 0);
   if (kept.length === 0) {

@@ -23,7 +23,7 @@ export function jsonPatch(target: JsonObject, patch: Json): JsonObject {
   try {
     const result = fastJsonPatch.applyPatch(structuredClone(target), patch as unknown as Operation[], true, false);
     return result.newDocument as JsonObject;
-  } catch (err) {
+  } catch {
     // 1.20 does not say which operation failed, only this.
     throw new ApiError(422, 'Invalid', 'the server rejected our request due to an error in our request', {});
   }

@@ -432,7 +432,7 @@ function sendOpenApi(req: IncomingMessage, res: ServerResponse): void {
   sendJson(res, 200, { swagger: '2.0', info, paths: {}, definitions: {} });
 }
 
-export function sendJson(res: ServerResponse, code: number, body: Json): void {
+function sendJson(res: ServerResponse, code: number, body: Json): void {
   const text = JSON.stringify(body);
   res.writeHead(code, {
     'Content-Type': 'application/json',

@@ -5,7 +5,7 @@ import type { ResourceType } from './resources.ts';
  * kube-apiserver's (reason, code, details.causes), so that clients classify them as they would
  * against a real cluster.
  */
-export interface StatusCause {
+interface StatusCause {
   reason: string;
   message: string;
   field?: string;
@@ -56,12 +56,12 @@ export class ApiError extends Error {
 }
 
 /** `deployments.apps`, or `configmaps` in the core group: how the API server names a resource in messages. */
-export function qualifiedResource(type: ResourceType): string {
+function qualifiedResource(type: ResourceType): string {
   return type.group ? `${type.plural}.${type.group}` : type.plural;
 }
 
 /** `Deployment.apps`, or `Service` in the core group: how validation messages name a kind. */
-export function qualifiedKind(type: ResourceType): string {
+function qualifiedKind(type: ResourceType): string {
   const group = validationGroup(type);
   return group ? `${type.kind}.${group}` : type.kind;
 }

@@ -28,7 +28,7 @@ const CONFIG_KEY_MSG =
   "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')";
 
 /** Go's %#v-like rendering of a value, as the API server quotes offending values. */
-export function goValue(value: Json | undefined): string {
+function goValue(value: Json | undefined): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (isObject(value) && Object.values(value).every((v) => typeof v === 'string')) {
     const entries = Object.keys(value)

@@ -13,10 +13,10 @@ import type { ReleaseObjectStore } from '../ports/release-object-store.port.ts';
  * when it is missing or differs, so storing a release again costs a HEAD per object, and an
  * object someone replaced in the bucket is repaired by the next release that needs it.
  */
-export const RELEASE_OBJECTS_PREFIX = 'releases/objects/';
+const RELEASE_OBJECTS_PREFIX = 'releases/objects/';
 
 /** One pack holds at most one cluster's manifests of one release, themselves bounded by the bundle limits. */
-export const MAX_RELEASE_OBJECT_BYTES = 128 * 1024 * 1024;
+const MAX_RELEASE_OBJECT_BYTES = 128 * 1024 * 1024;
 
 export class BucketReleaseObjectStore implements ReleaseObjectStore {
   constructor(
@@ -36,7 +36,7 @@ export class BucketReleaseObjectStore implements ReleaseObjectStore {
   }
 }
 
-export function releaseObjectKey(digest: string): string {
+function releaseObjectKey(digest: string): string {
   if (!isDigest(digest))
     throw new TricenterError('VALIDATION', `"${digest.slice(0, 80)}" is not a release object digest (64 lower-case hex characters)`);
   return `${RELEASE_OBJECTS_PREFIX}${digest}.json`;

@@ -14,7 +14,7 @@ import { TricenterError } from '../core/errors.ts';
  * Every comparison is constant-time over fixed-length digests, so neither content nor length leaks.
  */
 
-export type Scope = 'viewer' | 'approver';
+type Scope = 'viewer' | 'approver';
 
 export interface ApprovalAuthConfig {
   tokens: Array<{ name: string; token: string; scope: Scope }>;
@@ -41,9 +41,9 @@ export interface AuthRequest {
   body: string;
 }
 
-export const SIGNATURE_HEADER = 'x-tricenter-signature';
-export const TIMESTAMP_HEADER = 'x-tricenter-timestamp';
-export const DEFAULT_WINDOW_MS = 5 * 60 * 1000;
+const SIGNATURE_HEADER = 'x-tricenter-signature';
+const TIMESTAMP_HEADER = 'x-tricenter-timestamp';
+const DEFAULT_WINDOW_MS = 5 * 60 * 1000;
 
 const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
 const sameSecret = (a: string, b: string): boolean => timingSafeEqual(digest(a), digest(b));

@@ -4,7 +4,7 @@
  * credential passed along by mistake never reaches a log line.
  */
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
@@ -15,7 +15,7 @@ export interface LogContext {
   [key: string]: unknown;
 }
 
-export type LogSink = (line: string) => void;
+type LogSink = (line: string) => void;
 
 export interface Logger {
   debug(msg: string, fields?: Record<string, unknown>): void;

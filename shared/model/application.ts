@@ -10,7 +10,7 @@ import { parseTrait, type Trait } from './traits.ts';
  * be separate documents (see policy.ts, workflow.ts).
  */
 export const OAM_GROUP = 'core.oam.dev';
-export const SUPPORTED_COMPONENT_TYPES = ['ref-objects', 'k8s-objects'] as const;
+const SUPPORTED_COMPONENT_TYPES = ['ref-objects', 'k8s-objects'] as const;
 export type ComponentType = (typeof SUPPORTED_COMPONENT_TYPES)[number];
 
 const dnsLabel = z
@@ -22,7 +22,7 @@ const dnsLabel = z
  * One reference of a `ref-objects` component: by `apiVersion`+`kind` (the seed's form) or by
  * `resource`+`group` (KubeVela's current form), and by `name` or `labelSelector`.
  */
-export const objectSelectorSchema = z
+const objectSelectorSchema = z
   .strictObject({
     apiVersion: z.string().min(1).optional(),
     kind: z.string().min(1).optional(),
@@ -48,8 +48,8 @@ export const objectSelectorSchema = z
   });
 export type ObjectSelector = z.infer<typeof objectSelectorSchema>;
 
-export const refObjectsPropertiesSchema = z.strictObject({ objects: z.array(objectSelectorSchema).min(1) });
-export const k8sObjectsPropertiesSchema = z.strictObject({ objects: z.array(kubeObjectSchema).min(1) });
+const refObjectsPropertiesSchema = z.strictObject({ objects: z.array(objectSelectorSchema).min(1) });
+const k8sObjectsPropertiesSchema = z.strictObject({ objects: z.array(kubeObjectSchema).min(1) });
 
 export type ComponentProperties = { type: 'ref-objects'; objects: ObjectSelector[] } | { type: 'k8s-objects'; objects: KubeObject[] };
 
@@ -75,7 +75,7 @@ const componentEnvelopeSchema = z.strictObject({
   traits: z.array(z.unknown()).default([]),
 });
 
-export function parseComponent(value: unknown, place: SourcePlace): Component {
+function parseComponent(value: unknown, place: SourcePlace): Component {
   const envelope = parseAt(componentEnvelopeSchema, value, place);
   const type = SUPPORTED_COMPONENT_TYPES.find((t) => t === envelope.type);
   if (!type) throw unsupportedType('component', envelope.type, SUPPORTED_COMPONENT_TYPES, place);
@@ -89,7 +89,7 @@ export function parseComponent(value: unknown, place: SourcePlace): Component {
   };
 }
 
-export const applicationSchema = z.looseObject({
+const applicationSchema = z.looseObject({
   apiVersion: z.string().regex(/^core\.oam\.dev\/v1(alpha|beta)?\d*$/, 'must be core.oam.dev/v1beta1'),
   kind: z.literal('Application'),
   metadata: z.looseObject({

@@ -141,7 +141,7 @@ export function parseBundle(loaded: LoadedBundle): AppBundle {
 }
 
 /** sha256 over the sorted canonical JSON of every document: file names and order do not count. */
-export function bundleContentHash(loaded: LoadedBundle): string {
+function bundleContentHash(loaded: LoadedBundle): string {
   return sha256Hex(
     loaded.documents
       .map((d) => canonicalJson(d.value))
@@ -157,7 +157,7 @@ export function objectIdentity(object: KubeObject, defaultNamespace: string): st
   return `${object.kind}${group ? `.${group}` : ''} ${namespace ? `${namespace}/` : ''}${object.metadata.name}`;
 }
 
-export function describePlace(place: SourcePlace): string {
+function describePlace(place: SourcePlace): string {
   const parts = [`${place.file} document ${place.document + 1}`];
   if (place.path) parts.push(`field ${place.path}`);
   return parts.join(' ');

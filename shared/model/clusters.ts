@@ -16,7 +16,7 @@ const name = z
   .check(z.regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS-1123 label (lower case letters, digits, -)'), z.maxLength(63));
 const nonEmpty = z.string().check(z.minLength(1));
 
-export const clusterConnectionSchema = z.union([
+const clusterConnectionSchema = z.union([
   z.strictObject({
     kubeconfig: z.strictObject({
       /** Path of a kubeconfig file; `~` is expanded. Default: $KUBECONFIG, then ~/.kube/config. */
@@ -70,7 +70,7 @@ export const DEFAULT_GTM_INSTANCE = 'default';
  * What one tenant (the `<tenant>` of `bundles/<tenant>/<name>.<ext>`) may use, after Argo CD's
  * AppProject. Every field is narrow by default: see tenancy/admission.ts for how it is applied.
  */
-export const tenantEntrySchema = z.strictObject({
+const tenantEntrySchema = z.strictObject({
   name,
   /** Target namespaces; `*` globs allowed, but kube-system, kube-public and kube-node-lease only by name. Default: `[<tenant>]`. */
   namespaces: z.optional(z.array(namespacePattern)),
@@ -136,7 +136,6 @@ export const clusterRegistrySchema = z
     }),
   );
 
-export type ClusterConnection = z.infer<typeof clusterConnectionSchema>;
 export type ClusterEntry = z.infer<typeof clusterEntrySchema>;
 export type ClusterRegistry = z.infer<typeof clusterRegistrySchema>;
 

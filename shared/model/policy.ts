@@ -9,17 +9,16 @@ import { parseTrait, type Trait } from './traits.ts';
  * (core.oam.dev/v1alpha1, `type`/`properties` at the top) or an entry of the Application's
  * `spec.policies`.
  */
-export const SUPPORTED_POLICY_TYPES = ['topology', 'override', 'take-over', 'shared-resource'] as const;
-export type PolicyType = (typeof SUPPORTED_POLICY_TYPES)[number];
+const SUPPORTED_POLICY_TYPES = ['topology', 'override', 'take-over', 'shared-resource'] as const;
 
-export const SELECTOR_OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'] as const;
+const SELECTOR_OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'] as const;
 
 const dnsLabel = z
   .string()
   .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS-1123 label (lower case letters, digits, -)')
   .max(63);
 
-export const labelSelectorRequirementSchema = z
+const labelSelectorRequirementSchema = z
   .strictObject({
     key: z.string().min(1),
     operator: z.enum(SELECTOR_OPERATORS),
@@ -37,19 +36,19 @@ export const labelSelectorRequirementSchema = z
 export type LabelSelectorRequirement = z.infer<typeof labelSelectorRequirementSchema>;
 
 /** A Kubernetes LabelSelector. */
-export const structuredSelectorSchema = z.strictObject({
+const structuredSelectorSchema = z.strictObject({
   matchLabels: z.record(z.string(), z.string()).optional(),
   matchExpressions: z.array(labelSelectorRequirementSchema).optional(),
 });
 /** KubeVela's form: a plain `{label: value}` map, meaning matchLabels. */
-export const plainSelectorSchema = z.record(z.string(), z.string());
+const plainSelectorSchema = z.record(z.string(), z.string());
 export type ClusterLabelSelector = z.infer<typeof structuredSelectorSchema> | z.infer<typeof plainSelectorSchema>;
 
 /**
  * Either form, told apart by the keys (a union would blame the wrong branch in its messages):
  * `matchLabels` / `matchExpressions` make it a LabelSelector.
  */
-export function parseClusterLabelSelector(value: unknown, place: SourcePlace): ClusterLabelSelector {
+function parseClusterLabelSelector(value: unknown, place: SourcePlace): ClusterLabelSelector {
   const structured = typeof value === 'object' && value !== null && ('matchLabels' in value || 'matchExpressions' in value);
   return structured ? parseAt(structuredSelectorSchema, value, place) : parseAt(plainSelectorSchema, value, place);
 }
@@ -64,7 +63,7 @@ const topologyEnvelopeSchema = z.strictObject({
   namespace: dnsLabel.optional(),
 });
 
-export interface TopologyProperties {
+interface TopologyProperties {
   clusters?: string[];
   clusterLabelSelector?: ClusterLabelSelector;
   allowEmpty: boolean;

@@ -22,7 +22,7 @@ import type { Plan, PlanStep, ReleasePlan, StoredTarget } from './plan.ts';
 
 export const MAX_PACKS_PER_TARGET = 8;
 /** Below this many bytes of JSON, a shared group costs more as a request of its own than as copies. */
-export const MIN_SHARED_PACK_BYTES = 16 * 1024;
+const MIN_SHARED_PACK_BYTES = 16 * 1024;
 
 export interface ReleasePack {
   /** sha256 (hex) of `data`. */

@@ -3,7 +3,7 @@
  * so it is a fixed list of the built-in cluster-scoped kinds plus the common add-on ones; any
  * other kind is treated as namespaced and gets the Application's namespace when it has none.
  */
-export const CLUSTER_SCOPED_KINDS: ReadonlySet<string> = new Set([
+const CLUSTER_SCOPED_KINDS: ReadonlySet<string> = new Set([
   'Namespace',
   'Node',
   'PersistentVolume',

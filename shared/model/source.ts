@@ -19,7 +19,7 @@ export interface SourcePlace {
 }
 
 /** `spec.components` + `[0]` -> `spec.components[0]`; `a` + `b` -> `a.b`. */
-export function joinPath(base: string, rel: string | ReadonlyArray<PropertyKey>): string {
+function joinPath(base: string, rel: string | ReadonlyArray<PropertyKey>): string {
   const tail = typeof rel === 'string' ? rel : issuePath(rel);
   if (!tail) return base;
   if (!base) return tail;

@@ -22,7 +22,7 @@ const int = (min: number, max: number) => z.number().int().min(min).max(max);
 /** Weight of a cluster's addresses inside a RATIO pool (GTM's `Addr.N.LbaWeight`; the console allows 1..100). */
 const weight = int(1, 100);
 
-export const trafficPoolSchema = z.strictObject({
+const trafficPoolSchema = z.strictObject({
   name: dnsLabel,
   /** Cluster names or aliases from the cluster registry. Exactly one of `clusters` / `clusterLabelSelector`. */
   clusters: z.array(dnsLabel).min(1).optional(),
@@ -39,7 +39,7 @@ export const trafficPoolSchema = z.strictObject({
   allowEmpty: z.boolean().default(false),
 });
 
-export const healthCheckSchema = z.strictObject({
+const healthCheckSchema = z.strictObject({
   protocol: z.enum(['HTTP', 'HTTPS']).default('HTTP'),
   port: int(1, 65535),
   path: z.string().startsWith('/', 'must start with /').default('/'),
@@ -58,7 +58,7 @@ export const healthCheckSchema = z.strictObject({
   timeout: int(1000, 10000),
 });
 
-export const accessSchema = z.strictObject({
+const accessSchema = z.strictObject({
   /** Pool answered while at least `minAvailable` of its addresses are healthy. */
   primary: dnsLabel,
   /** Pool answered otherwise. */
@@ -137,7 +137,6 @@ export const trafficPolicySchema = z
 
 export type TrafficPolicy = z.infer<typeof trafficPolicySchema>;
 export type TrafficPool = z.infer<typeof trafficPoolSchema>;
-export type HealthCheck = z.infer<typeof healthCheckSchema>;
 
 /** `spec.pools[1].clusters` style path of a zod issue, as the errors of the bundle parser name fields. */
 

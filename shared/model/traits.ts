@@ -7,10 +7,9 @@ import { parseAt, placeAt, unsupportedType, type SourcePlace } from './source.ts
  * KubeVela, whose ref-objects traits only reach the first object, kubevela#5279). `target` sits
  * beside `type`, not inside `properties`, because a json-merge-patch's properties are the patch.
  */
-export const SUPPORTED_TRAIT_TYPES = ['env', 'scaler', 'json-merge-patch', 'json-patch', 'labels', 'annotations'] as const;
-export type TraitType = (typeof SUPPORTED_TRAIT_TYPES)[number];
+const SUPPORTED_TRAIT_TYPES = ['env', 'scaler', 'json-merge-patch', 'json-patch', 'labels', 'annotations'] as const;
 
-export const traitTargetSchema = z
+const traitTargetSchema = z
   .strictObject({
     apiVersion: z.string().min(1).optional(),
     kind: z.string().min(1).optional(),
@@ -21,7 +20,7 @@ export type TraitTarget = z.infer<typeof traitTargetSchema>;
 
 const envName = z.string().regex(/^[-._a-zA-Z][-._a-zA-Z0-9]*$/, 'must be a valid environment variable name');
 
-export const envTraitSchema = z.strictObject({
+const envTraitSchema = z.strictObject({
   /** The container to change; default: the component's name (as KubeVela does). */
   containerName: z.string().min(1).optional(),
   /** `true`: the container's env becomes exactly `env`; otherwise `env` entries are set over the existing ones. */
@@ -30,16 +29,16 @@ export const envTraitSchema = z.strictObject({
   unset: z.array(envName).default([]),
 });
 
-export const scalerTraitSchema = z.strictObject({ replicas: z.number().int().min(0) });
+const scalerTraitSchema = z.strictObject({ replicas: z.number().int().min(0) });
 
 /** json-merge-patch: the properties are the RFC 7396 patch itself. */
-export const jsonMergePatchTraitSchema = z.record(z.string(), z.unknown());
+const jsonMergePatchTraitSchema = z.record(z.string(), z.unknown());
 
 const jsonPointer = z.string().regex(/^(\/([^~/]|~[01])*)*$/, 'must be a JSON pointer such as /spec/replicas');
 /** RFC 6902 4.x: an operation with a value must have the member, even if it is null. */
 const withValue = <S extends z.ZodObject>(schema: S) => schema.refine((op) => 'value' in op, { message: 'needs a value', path: ['value'] });
 // Loose objects: RFC 6902 A.11 says members an operation does not define are ignored.
-export const jsonPatchOperationSchema = z.discriminatedUnion('op', [
+const jsonPatchOperationSchema = z.discriminatedUnion('op', [
   withValue(z.looseObject({ op: z.literal('add'), path: jsonPointer, value: z.unknown() })),
   z.looseObject({ op: z.literal('remove'), path: jsonPointer }),
   withValue(z.looseObject({ op: z.literal('replace'), path: jsonPointer, value: z.unknown() })),
@@ -47,11 +46,10 @@ export const jsonPatchOperationSchema = z.discriminatedUnion('op', [
   z.looseObject({ op: z.literal('copy'), from: jsonPointer, path: jsonPointer }),
   withValue(z.looseObject({ op: z.literal('test'), path: jsonPointer, value: z.unknown() })),
 ]);
-export type JsonPatchOperation = z.infer<typeof jsonPatchOperationSchema>;
-export const jsonPatchTraitSchema = z.strictObject({ operations: z.array(jsonPatchOperationSchema) });
+const jsonPatchTraitSchema = z.strictObject({ operations: z.array(jsonPatchOperationSchema) });
 
 /** labels / annotations: values set; `null` removes the key. */
-export const metadataMapTraitSchema = z.record(z.string().min(1), z.string().nullable());
+const metadataMapTraitSchema = z.record(z.string().min(1), z.string().nullable());
 
 export type Trait =
   | { type: 'env'; target?: TraitTarget; properties: z.infer<typeof envTraitSchema>; place: SourcePlace }

@@ -6,7 +6,7 @@ import { bundleError, parseAt, placeAt, unsupportedType, type SourcePlace } from
  * KubeVela-style workflow: a `Workflow` document (core.oam.dev/v1alpha1) or the Application's
  * inline `spec.workflow.steps`. Steps are `deploy` and `suspend`.
  */
-export const SUPPORTED_STEP_TYPES = ['deploy', 'suspend'] as const;
+const SUPPORTED_STEP_TYPES = ['deploy', 'suspend'] as const;
 
 const DURATION_UNITS_MS: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1 };
 const DURATION_PATTERN = /^(\d+(?:\.\d+)?(?:h|ms|m|s))+$/;
@@ -62,7 +62,7 @@ export interface DeployStepSpec {
   place: SourcePlace;
 }
 
-export interface SuspendStepSpec {
+interface SuspendStepSpec {
   name: string;
   type: 'suspend';
   durationMs?: number;

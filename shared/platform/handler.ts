@@ -7,7 +7,7 @@ import { decodeEvent, type FcContext, type FcHandler } from './triggers/fc.ts';
  * trigger's schema, give the use case a logger carrying `fn` and `requestId`, and let errors leave
  * in one place. After Powertools' parser + logger middlewares, without the middleware engine.
  */
-export interface Invocation<D> {
+interface Invocation<D> {
   deps: D;
   /** The deps' logger with `fn` and `requestId` (add `runId` once known). */
   log: Logger;

@@ -17,8 +17,8 @@
  */
 import type { AppRef } from '../model/ownership.ts';
 
-export type GtmLbaStrategy = 'ALL_RR' | 'RATIO';
-export type GtmAddressMode = 'SMART' | 'ONLINE' | 'OFFLINE';
+type GtmLbaStrategy = 'ALL_RR' | 'RATIO';
+type GtmAddressMode = 'SMART' | 'ONLINE' | 'OFFLINE';
 export type GtmPoolType = 'IPV4' | 'IPV6' | 'DOMAIN';
 export type GtmMonitorStatus = 'OPEN' | 'CLOSE' | 'UNCONFIGURED';
 

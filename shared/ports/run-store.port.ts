@@ -90,8 +90,8 @@ export interface Page<T> {
   nextCursor?: string;
 }
 
-export const DEFAULT_PAGE_LIMIT = 20;
-export const MAX_PAGE_LIMIT = 100;
+const DEFAULT_PAGE_LIMIT = 20;
+const MAX_PAGE_LIMIT = 100;
 
 export function pageLimit(page: PageRequest | undefined): number {
   return Math.max(1, Math.min(MAX_PAGE_LIMIT, Math.floor(page?.limit ?? DEFAULT_PAGE_LIMIT)));

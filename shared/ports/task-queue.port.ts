@@ -26,7 +26,7 @@ export interface ConsumingTaskQueue<T extends QueueMessage = DeployTask> extends
 
 export type TaskHandler<T> = (message: T, context: DeliveryContext) => Promise<void>;
 
-export interface DeliveryContext {
+interface DeliveryContext {
   /** 1 on the first delivery of this copy of the message, then 2, 3... after the handler threw. */
   delivery: number;
 }

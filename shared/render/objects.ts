@@ -24,7 +24,7 @@ const SERVER_SET_METADATA = [
 const CLUSTER_BOUND_METADATA = ['ownerReferences'];
 const SERVER_SET_ANNOTATIONS = ['kubectl.kubernetes.io/last-applied-configuration', 'deployment.kubernetes.io/revision'];
 
-export function stripServerFields(object: KubeObject): KubeObject {
+function stripServerFields(object: KubeObject): KubeObject {
   // Bundle data is plain JSON (parsed YAML): a JSON round trip is an exact copy, and faster than structuredClone.
   const copy = JSON.parse(JSON.stringify(object)) as KubeObject;
   delete copy.status;
@@ -70,7 +70,7 @@ const SHORT_NAMES: Record<string, string> = {
 };
 
 /** The resource names of a kind: `Ingress` -> ingress, ingresses; `NetworkPolicy` -> networkpolicy, networkpolicies. */
-export function resourceNames(kind: string): string[] {
+function resourceNames(kind: string): string[] {
   const singular = kind.toLowerCase();
   let plural: string;
   if (/(s|x|z|ch|sh)$/.test(singular)) plural = `${singular}es`;

@@ -24,7 +24,7 @@ export function manifestsByCluster(plan: Plan): Map<string, KubeObject[]> {
 }
 
 /** `10m`, `1h30m`, `45s`, `500ms`: the inverse of the workflow's duration parser, for display. */
-export function formatDuration(ms: number): string {
+function formatDuration(ms: number): string {
   if (ms % 1000 !== 0) return `${ms}ms`;
   const hours = Math.floor(ms / 3_600_000);
   const minutes = Math.floor((ms % 3_600_000) / 60_000);

@@ -52,7 +52,7 @@ export function canonicalCluster(registry: ClusterRegistry, written: string): st
 }
 
 /** `*` stands for any run of characters other than `.`; the pattern must match the whole value. */
-export function matchesGlob(pattern: string, value: string): boolean {
+function matchesGlob(pattern: string, value: string): boolean {
   if (!pattern.includes('*')) return pattern === value;
   const body = pattern
     .split('*')

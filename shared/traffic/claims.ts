@@ -10,7 +10,7 @@ import type { TrafficPolicy } from '../model/traffic.ts';
  * namespace and name the policy must carry (the reconciler knows the application only by them).
  */
 
-export type TrafficResource = { kind: 'instance'; instanceId: string } | { kind: 'domain'; domain: string };
+type TrafficResource = { kind: 'instance'; instanceId: string } | { kind: 'domain'; domain: string };
 
 export interface TrafficTarget {
   app: AppRef;
@@ -19,7 +19,7 @@ export interface TrafficTarget {
   domain: string;
 }
 
-export function trafficClaimResource(resource: TrafficResource): string {
+function trafficClaimResource(resource: TrafficResource): string {
   return resource.kind === 'instance' ? `gtm-instance/${resource.instanceId}` : `domain/${normalizeDomain(resource.domain)}`;
 }
 

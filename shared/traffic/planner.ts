@@ -27,7 +27,7 @@ import type {
   TrafficWarning,
 } from './types.ts';
 
-export const DEFAULT_REMOVE_AFTER = 3;
+const DEFAULT_REMOVE_AFTER = 3;
 
 export interface PlanTrafficInput {
   policy: TrafficPolicy;
@@ -42,7 +42,7 @@ export interface PlanTrafficInput {
 }
 
 /** Trims, lower-cases and drops a trailing dot, so that `10.0.0.1 ` and `Host.Example.` compare equal to GTM's form. */
-export function normalizeAddress(addr: string): string {
+function normalizeAddress(addr: string): string {
   return addr.trim().toLowerCase().replace(/\.$/, '');
 }
 

@@ -2,7 +2,7 @@ import { errorMessage, isTricenterError, TricenterError, type ErrorCode } from '
 import type { Gtm, GtmPoolRef } from '../ports/gtm.port.ts';
 import type { GtmChange, PoolRefPlan } from '../traffic/types.ts';
 
-export interface ChangeOutcome {
+interface ChangeOutcome {
   change: GtmChange;
   status: 'applied' | 'failed' | 'skipped';
   /** Why it failed, or which earlier failure it depended on. */
@@ -36,7 +36,7 @@ export class GtmApplyError extends TricenterError {
   }
 }
 
-export function describeChange(change: GtmChange): string {
+function describeChange(change: GtmChange): string {
   switch (change.kind) {
     case 'create-pool':
     case 'update-pool':

@@ -105,7 +105,7 @@ function isBundleProblem(err: unknown): boolean {
 }
 
 /** Bundles live at `bundles/<namespace>/<name>.<ext>`: that is how a failed upload still finds its application. */
-export function appFromKey(key: string): AppRef | undefined {
+function appFromKey(key: string): AppRef | undefined {
   const verdict = parseBucketKey(key);
   return verdict.ok ? verdict.app : undefined;
 }

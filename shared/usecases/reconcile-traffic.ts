@@ -14,16 +14,16 @@ import type { ClusterObservation, GtmState, TrafficPlan } from '../traffic/types
 import { applyGtmChanges, GtmApplyError, type ApplyResult } from './apply-gtm-changes.ts';
 import { trafficClaimProblems } from './traffic-claims.ts';
 
-export { GtmApplyError, type ApplyResult } from './apply-gtm-changes.ts';
+export { GtmApplyError } from './apply-gtm-changes.ts';
 
-export const DEFAULT_OBSERVE_TIMEOUT_MS = 5_000;
+const DEFAULT_OBSERVE_TIMEOUT_MS = 5_000;
 /**
  * Monitors, the access strategy and the TTL are re-read from GTM at least this often. In between,
  * the values read last (kept in the traffic history, dropped whenever we write one of them) stand
  * in for them, so that a reconcile with nothing to do reads only the pool list, the pools and the
  * strategy list. Addresses are always read: they are what changes.
  */
-export const DEFAULT_VERIFY_EVERY_MS = 15 * 60 * 1000;
+const DEFAULT_VERIFY_EVERY_MS = 15 * 60 * 1000;
 
 export interface ReconcileTrafficInput {
   policy: TrafficPolicy;

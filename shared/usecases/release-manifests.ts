@@ -10,7 +10,7 @@ export interface ReleaseManifestsOptions {
   concurrency?: number;
 }
 
-export const DEFAULT_RELEASE_CACHE_BYTES = 64 * 1024 * 1024;
+const DEFAULT_RELEASE_CACHE_BYTES = 64 * 1024 * 1024;
 
 /**
  * The manifests of releases, in object storage as content-addressed packs (see release-packs.ts).

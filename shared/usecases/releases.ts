@@ -45,7 +45,7 @@ export async function recordFailedIngest(deps: WorkflowDeps, app: AppRef, failur
  * Read-modify-write of the per-application record, conditional on its version; on a conflict it
  * reloads and applies `change` again. Returns what `change` returned on the write that won.
  */
-export async function updateAppRecord<T>(deps: WorkflowDeps, app: AppRef, change: (record: AppRecord) => T): Promise<T> {
+async function updateAppRecord<T>(deps: WorkflowDeps, app: AppRef, change: (record: AppRecord) => T): Promise<T> {
   for (let attempt = 1; attempt <= 10; attempt++) {
     const stored = await deps.store.getApp(app);
     const record: AppRecord = stored ? structuredClone(stored) : { app, updatedAt: 0, version: 0 };

@@ -17,7 +17,7 @@ export type RunPhase =
   | 'unhealthy';
 
 /** Phases after which no event changes the run any more. */
-export const ENDED_PHASES: ReadonlySet<RunPhase> = new Set(['workflowTerminated', 'workflowFailed', 'running', 'unhealthy']);
+const ENDED_PHASES: ReadonlySet<RunPhase> = new Set(['workflowTerminated', 'workflowFailed', 'running', 'unhealthy']);
 
 export type StepPhase = 'pending' | 'running' | 'suspended' | 'succeeded' | 'failed' | 'skipped';
 
@@ -70,7 +70,7 @@ export interface StepState {
   tasks: TaskState[];
 }
 
-export type DecisionKind = 'approve' | 'reject' | 'resume' | 'terminate';
+type DecisionKind = 'approve' | 'reject' | 'resume' | 'terminate';
 
 export interface Decision {
   /** Idempotency key: the same decision id applied twice is recorded once. */

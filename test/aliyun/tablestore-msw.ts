@@ -153,7 +153,7 @@ function readVariant(bytes: Uint8Array): Cell {
   throw new OtsError(400, 'OTSParameterInvalid', `unsupported condition value type ${type}`);
 }
 
-export const OTS_API_VERSION = '2015-12-31';
+const OTS_API_VERSION = '2015-12-31';
 const MAX_STRING_COLUMN_BYTES = 2 * 1024 * 1024;
 const MAX_REQUEST_BYTES = 4 * 1024 * 1024;
 

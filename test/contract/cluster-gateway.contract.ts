@@ -432,7 +432,6 @@ export function describeClusterGatewayContract(label: string, setup: () => Promi
         await harness.setApiReachable(target, true);
       }
       await vi.waitFor(async () => expect((await gateway.apply(target, [cm])).objects).toHaveLength(1), { timeout: 15_000, interval: 200 });
-    }, // The bound: a gateway whose requests time out in a few seconds finishes this well within it.
-    45_000);
+    }, 45_000); // The bound: a gateway whose requests time out in a few seconds finishes this well within it.
   });
 }

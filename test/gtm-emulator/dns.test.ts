@@ -171,7 +171,9 @@ describe('GTM emulator DNS server ports', () => {
     await once(blocker, 'listening');
     const port = (blocker.address() as net.AddressInfo).port;
     try {
-      await expect(GtmDnsServer.start({ store: new GtmStore('gtm-test', 0), host: '127.0.0.1', port, logger: silent })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+      await expect(
+        GtmDnsServer.start({ store: new GtmStore('gtm-test', 0), host: '127.0.0.1', port, logger: silent }),
+      ).rejects.toMatchObject({ code: 'EADDRINUSE' });
       // The UDP socket of the failed attempt was closed: the same UDP port can be bound again.
       const udp = dgram.createSocket('udp4');
       udp.bind(port, '127.0.0.1');

@@ -143,10 +143,10 @@ export function readyStatus(deployment: V1Deployment, now: Date): V1DeploymentSt
 }
 
 /** Field managers of the status writes, named after the controllers that would make them. */
-export const DEPLOYMENT_CONTROLLER = 'kube-controller-manager';
-export const INGRESS_CONTROLLER = 'envtest-ingress-controller';
+const DEPLOYMENT_CONTROLLER = 'kube-controller-manager';
+const INGRESS_CONTROLLER = 'envtest-ingress-controller';
 
-export function hasObservedCurrentGeneration(deployment: V1Deployment): boolean {
+function hasObservedCurrentGeneration(deployment: V1Deployment): boolean {
   return (deployment.status?.observedGeneration ?? 0) >= (deployment.metadata?.generation ?? 1);
 }
 

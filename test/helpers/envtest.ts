@@ -28,18 +28,18 @@ import { type ReachabilityProxy, startReachabilityProxy } from './envtest-proxy.
 import { startWorkloadSimulator, type WorkloadSimulator } from './envtest-workloads.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const BUILD_COMMAND = 'bash scripts/kube/build-apiserver.sh';
+const BUILD_COMMAND = 'bash scripts/kube/build-apiserver.sh';
 
 /** The upstream version the build script produces; the cache is keyed by it. */
-export const KUBE_VERSION = readFileSync(join(REPO_ROOT, 'scripts/kube/VERSION'), 'utf8').trim();
+const KUBE_VERSION = readFileSync(join(REPO_ROOT, 'scripts/kube/VERSION'), 'utf8').trim();
 
-export interface KubeBinaries {
+interface KubeBinaries {
   kubeApiserver: string;
   kubeControllerManager: string;
   etcd: string;
 }
 
-export function kubeCacheBinDir(): string {
+function kubeCacheBinDir(): string {
   const root = process.env.TRICENTER_KUBE_CACHE || join(homedir(), '.cache/tricenter/kube');
   return join(root, KUBE_VERSION, 'bin');
 }
@@ -50,7 +50,7 @@ function findEtcd(): string | undefined {
 }
 
 /** The binaries, or the list of what is missing. */
-export function locateKubeBinaries(): { binaries: KubeBinaries } | { missing: string[] } {
+function locateKubeBinaries(): { binaries: KubeBinaries } | { missing: string[] } {
   const bin = kubeCacheBinDir();
   const kubeApiserver = join(bin, 'kube-apiserver');
   const kubeControllerManager = join(bin, 'kube-controller-manager');

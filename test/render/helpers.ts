@@ -41,14 +41,6 @@ export function deploySteps(plan: Plan): DeployStep[] {
   return plan.steps.filter((s): s is DeployStep => s.type === 'deploy');
 }
 
-/** The manifests of one cluster in one step (by step name). */
-export function manifestsOf(plan: Plan, stepName: string, cluster: string) {
-  const step = deploySteps(plan).find((s) => s.name === stepName);
-  const target = step?.targets.find((t) => t.cluster === cluster);
-  if (!target) throw new Error(`no target ${cluster} in step ${stepName}`);
-  return target.manifests;
-}
-
 export const CLUSTERS_YAML = `clusters:
   - name: bj1
     aliases: [c1]

@@ -12,7 +12,7 @@ import type { Violation } from '#shared/tenancy/violation.ts';
 import { APP_YAML, bundleOf, CLUSTERS_YAML } from '../render/helpers.ts';
 
 /** Appended to app.yaml, whose documents are 1: Application, 2: Policy everywhere; these are 3, 4... */
-export const doc = (text: string) => `${text}---\n`;
+const doc = (text: string) => `${text}---\n`;
 export const policy = (name: string, type: string, properties: string) =>
   doc(`apiVersion: core.oam.dev/v1alpha1\nkind: Policy\nmetadata: {name: ${name}}\ntype: ${type}\nproperties: ${properties}\n`);
 export const workflow = (policies: string[]) =>
@@ -21,7 +21,7 @@ export const workflow = (policies: string[]) =>
   );
 
 /** The base Application with one more component (YAML list entry indented by 4). */
-export const withComponent = (component: string) => APP_YAML.replace('  components:\n', `  components:\n${component}`);
+const withComponent = (component: string) => APP_YAML.replace('  components:\n', `  components:\n${component}`);
 
 /** A k8s-objects component carrying one inline object (flow YAML). */
 export const inline = (name: string, object: string) =>

@@ -48,7 +48,7 @@ function intIn(p: Wire, name: string, min: number, max: number, mandatory: boole
 }
 
 /** `Prefix.N.Field` entries as a list of `{Field: value}`, N = 1, 2, ... without gaps. */
-export function repeatList(p: Wire, prefix: string): Array<Record<string, string>> {
+function repeatList(p: Wire, prefix: string): Array<Record<string, string>> {
   const items = new Map<number, Record<string, string>>();
   const pattern = new RegExp(`^${prefix.replace('.', '\\.')}\\.(\\d+)\\.([A-Za-z]+)$`);
   for (const [key, value] of Object.entries(p)) {

@@ -20,14 +20,14 @@ export interface AlibabaCredentials {
   securityToken?: string;
 }
 
-export interface AckKubeconfigRequest {
+interface AckKubeconfigRequest {
   clusterId: string;
   region: string;
   /** true = the kubeconfig's server is the cluster's internal (VPC) endpoint. */
   privateIpAddress?: boolean;
 }
 
-export interface AckKubeconfig {
+interface AckKubeconfig {
   /** kubeconfig YAML text. Holds credentials: never log it. */
   kubeconfig: string;
   /** Epoch ms after which the kubeconfig no longer works. */

@@ -18,7 +18,7 @@ import { classifyOtsFailure, otsBudgetExhausted, otsError, otsServiceError, type
  * through the per-client listener hooks the SDK builds every request with.
  */
 
-export interface TablestoreRetryOptions {
+interface TablestoreRetryOptions {
   /**
    * Time one store call may take, every attempt and every backoff included. A retry is started
    * only if it can end (request timeout included) within the budget. Default 10 s: the approval
@@ -34,7 +34,7 @@ export interface TablestoreRetryOptions {
 
 export type TablestoreRetryPolicy = Required<TablestoreRetryOptions>;
 
-export function tablestoreRetryPolicy(options: TablestoreRetryOptions = {}): TablestoreRetryPolicy {
+function tablestoreRetryPolicy(options: TablestoreRetryOptions = {}): TablestoreRetryPolicy {
   const budgetMs = options.budgetMs ?? 10_000;
   const policy = {
     budgetMs,
@@ -53,7 +53,7 @@ export function tablestoreRetryPolicy(options: TablestoreRetryOptions = {}): Tab
 }
 
 /** The SDK client with Tablestore's error bodies decoded and the SDK's own retries off. */
-export class TablestoreSdkClient extends TableStore.Client {
+class TablestoreSdkClient extends TableStore.Client {
   override setupRequestListeners(request: SdkRequest): void {
     super.setupRequestListeners(request);
     // Runs after the SDK's RETRY_CHECK listener, which the SDK adds first.

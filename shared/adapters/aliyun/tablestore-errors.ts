@@ -29,7 +29,7 @@ export class OtsServiceError extends Error {
   }
 }
 
-export type OtsFailureKind = 'conflict' | 'throttled' | 'unavailable' | 'timeout' | 'permanent';
+type OtsFailureKind = 'conflict' | 'throttled' | 'unavailable' | 'timeout' | 'permanent';
 
 export interface OtsFailure {
   kind: OtsFailureKind;

@@ -80,7 +80,7 @@ export interface TablestoreRunStoreOptions extends TablestoreCallsOptions {
  * alone may be 1,023 bytes, so longer ingest keys are stored under their SHA-256 (the row's body
  * keeps the whole key).
  */
-export function ingestRowKey(id: string): string {
+function ingestRowKey(id: string): string {
   return Buffer.byteLength(id, 'utf8') <= 1024 ? id : `sha256:${createHash('sha256').update(id).digest('hex')}`;
 }
 
@@ -90,7 +90,7 @@ export function ingestRowKey(id: string): string {
  * 1 KB the row key keeps its first 900 bytes (the order and the prefix) and adds the SHA-256 of
  * the whole (uniqueness).
  */
-export function rejectedUploadRowKey(source: { bucket: string; key: string; etag: string }): string {
+function rejectedUploadRowKey(source: { bucket: string; key: string; etag: string }): string {
   const id = JSON.stringify([source.key, source.bucket, source.etag]);
   const bytes = Buffer.from(id, 'utf8');
   if (bytes.byteLength <= 1024) return id;

@@ -24,7 +24,7 @@ interface TableSpec {
   indexName?: string;
 }
 
-export function tableSpecs(prefix: string): TableSpec[] {
+function tableSpecs(prefix: string): TableSpec[] {
   const t = tableNames(prefix);
   return [
     { name: t.releases, primaryKey: 'id', indexName: t.releasesByApp },

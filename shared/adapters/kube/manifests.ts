@@ -17,7 +17,7 @@ const APPLY_TIER: Record<string, number> = {
 };
 const LAST_TIER = 5;
 
-export function applyTier(kind: string): number {
+function applyTier(kind: string): number {
   return APPLY_TIER[kind] ?? LAST_TIER;
 }
 

@@ -152,7 +152,7 @@ class FolderBucketWatcher implements BucketWatcher {
 }
 
 /** The event an OSS trigger delivers for a simple upload (see events/oss-bundle-uploaded.json). */
-export function ossObjectCreatedEvent(info: ObjectInfo, region: string): OssEvent {
+function ossObjectCreatedEvent(info: ObjectInfo, region: string): OssEvent {
   return {
     events: [
       {

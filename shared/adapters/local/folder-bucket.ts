@@ -22,7 +22,7 @@ import {
  * the watcher copes by debouncing and re-checking the size (see folder-bucket-watcher.ts).
  */
 
-export const DEFAULT_BUCKET_ROOT = '.tricenter/bucket';
+const DEFAULT_BUCKET_ROOT = '.tricenter/bucket';
 const UPLOADS_DIR = '.uploads';
 /** OSS bucket naming: 3-63 lower-case letters, digits and dashes, not starting or ending with a dash. */
 const BUCKET_NAME = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
