@@ -7,7 +7,6 @@
 const SDKS = '^node_modules/(@alicloud|ali-oss|tablestore|@kubernetes|better-sqlite3|selfsigned|dns-packet|commander|tsx|esbuild)(/|$)';
 const IO_BUILTINS = '^(fs|fs/promises|net|http|https|http2|dgram|dns|tls|child_process|worker_threads|cluster)$';
 const PURE = '^shared/(core|model|render|workflow|traffic|tenancy)/';
-const TOP = '^(functions|local|cli|scripts|bench|test|bin)/';
 
 module.exports = {
   forbidden: [

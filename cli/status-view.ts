@@ -10,7 +10,11 @@ import { terminalSafe } from './terminal-text.ts';
 export function table(rows: string[][]): string {
   const safe = rows.map((row) => row.map(terminalSafe));
   const widths: number[] = [];
-  for (const row of safe) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  for (const row of safe) {
+    row.forEach((cell, i) => {
+      widths[i] = Math.max(widths[i] ?? 0, cell.length);
+    });
+  }
   return safe.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('   ')).join('\n');
 }
 

@@ -6,6 +6,7 @@
  */
 
 // C0 controls, DEL, C1 controls, line/paragraph separators, and the bidi embeddings, overrides and isolates.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is this module's job.
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 // JSON.stringify already escapes C0 controls inside strings; the rest may only appear inside strings.
 const UNSAFE_IN_JSON = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;

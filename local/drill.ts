@@ -266,7 +266,8 @@ async function sendRequests(
       address = (await resolveOnce(probe.dns, probe.domain))[0];
       if (address === undefined) throw new Error('DNS answered no address');
       const pod = await askPod(address, probe);
-      const tally = (answeredBy[pod.cluster] ??= { count: 0, envNames: [], configs: [] });
+      const tally = answeredBy[pod.cluster] ?? { count: 0, envNames: [], configs: [] };
+      answeredBy[pod.cluster] = tally;
       tally.count++;
       if (pod.envName !== undefined && !tally.envNames.includes(pod.envName)) tally.envNames.push(pod.envName);
       if (pod.config !== undefined && !tally.configs.includes(pod.config)) tally.configs.push(pod.config);

@@ -252,7 +252,9 @@ async function startServices(
 
     const context = (fn: string): FcContext => ({ requestId: randomUUID(), function: { name: fn } });
     const wakeups = new Map<string, NodeJS.Timeout>();
-    stops.push(() => wakeups.forEach((timer) => clearTimeout(timer)));
+    stops.push(() => {
+      for (const timer of wakeups.values()) clearTimeout(timer);
+    });
 
     const localGtm = new AlidnsGtm({ endpoint: gtm.endpoint, instanceId: gtm.instanceId, credentials: gtmKey, logger });
     const trafficDeps: TrafficDeps = {

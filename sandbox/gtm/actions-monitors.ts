@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { apiErrors } from './api-error.ts';
-import { type ActionContext, type ActionHandler } from './action-context.ts';
+import type { ActionContext, ActionHandler } from './action-context.ts';
 import type { IntRange, ParamReader } from './params.ts';
 import {
   PROTOCOL_TYPES,

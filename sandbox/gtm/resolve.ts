@@ -1,4 +1,4 @@
-import type { GtmPool, GtmStore, GtmStrategy, LbaStrategy, PoolRef } from './state.ts';
+import type { GtmPool, GtmStore, GtmStrategy, LbaStrategy } from './state.ts';
 
 /**
  * Which addresses a DNS query for the instance's domain gets, from the serving strategy and the

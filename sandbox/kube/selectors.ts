@@ -65,6 +65,7 @@ export function parseLabelSelector(raw: string): LabelSelector {
 
 export function matchesLabels(selector: LabelSelector, labels: Record<string, string> | undefined): boolean {
   const have = labels ?? {};
+  // biome-ignore lint/suspicious/useIterableCallbackReturn: the switch covers every op (TypeScript checks it), so each path returns.
   return selector.every((req) => {
     const value = Object.hasOwn(have, req.key) ? have[req.key] : undefined;
     switch (req.op) {

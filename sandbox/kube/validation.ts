@@ -157,7 +157,10 @@ function validateService(o: JsonObject, errors: FieldError[]): void {
 }
 
 function validateIngressBackend(backend: Json | undefined, at: string, errors: FieldError[]): void {
-  if (!isObject(backend)) return errors.push(required(at)) as unknown as void;
+  if (!isObject(backend)) {
+    errors.push(required(at));
+    return;
+  }
   const service = backend.service;
   if (!isObject(service)) {
     if (!isObject(backend.resource)) errors.push(invalidValue(at, backend, 'resource or service backend is required'));

@@ -14,7 +14,7 @@ import { readTarGzEntries } from './tar.ts';
 import { decodeYamlText, parseYamlDocuments } from './yaml-documents.ts';
 import { readZipEntries } from './zip.ts';
 
-export { type BundleLimits } from './limits.ts';
+export type { BundleLimits } from './limits.ts';
 
 type BundleFormat = 'tar.gz' | 'zip' | 'yaml';
 

@@ -107,7 +107,9 @@ export function parseBundle(loaded: LoadedBundle): AppBundle {
         break;
     }
   }
-  application.inlinePolicies.forEach((p, i) => policies.push(parseInlinePolicy(p, placeAt(application.place, ['spec', 'policies', i]))));
+  application.inlinePolicies.forEach((p, i) => {
+    policies.push(parseInlinePolicy(p, placeAt(application.place, ['spec', 'policies', i])));
+  });
 
   rejectDuplicates(
     policies.map((p) => ({ key: p.name, place: p.place })),

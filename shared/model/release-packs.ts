@@ -76,7 +76,10 @@ export function packRelease(plan: Plan, maxPacksPerTarget = MAX_PACKS_PER_TARGET
   };
   const packOfGroup = (key: string): string => {
     let pack = groupPacks.get(key);
-    if (!pack) groupPacks.set(key, (pack = encodePack(groups.get(key)?.objects ?? [])));
+    if (!pack) {
+      pack = encodePack(groups.get(key)?.objects ?? []);
+      groupPacks.set(key, pack);
+    }
     return store(pack);
   };
   const weight = (key: string) => groups.get(key)?.bytes ?? 0;

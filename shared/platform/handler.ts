@@ -1,4 +1,4 @@
-import * as z from 'zod/mini';
+import type * as z from 'zod/mini';
 import type { Logger } from '../core/log.ts';
 import { decodeEvent, type FcContext, type FcHandler } from './triggers/fc.ts';
 

@@ -42,6 +42,7 @@ export function describeManifest(manifest: KubeObject): string {
 
 /** Control characters (C0, DEL, C1) as `\uXXXX`, cut at 80 characters. */
 export function printable(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: it escapes control characters, so it must match them.
   const escaped = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   return escaped.length > 80 ? `${escaped.slice(0, 80)}...` : escaped;
 }

@@ -63,12 +63,15 @@ export async function applyGtmChanges(gtm: Gtm, changes: GtmChange[]): Promise<A
   const failedPools = new Set<string>();
   const outcomes: ChangeOutcome[] = [];
 
-  const resolveRefs = (refs: PoolRefPlan[]): GtmPoolRef[] | string =>
-    refs.reduce<GtmPoolRef[] | string>((acc, ref) => {
-      if (typeof acc === 'string') return acc;
+  const resolveRefs = (refs: PoolRefPlan[]): GtmPoolRef[] | string => {
+    const resolved: GtmPoolRef[] = [];
+    for (const ref of refs) {
       const poolId = ref.poolId ?? poolIds.get(ref.pool);
-      return poolId === undefined ? `pool ${ref.pool} was not created` : [...acc, { poolId, weight: ref.weight }];
-    }, []);
+      if (poolId === undefined) return `pool ${ref.pool} was not created`;
+      resolved.push({ poolId, weight: ref.weight });
+    }
+    return resolved;
+  };
 
   for (const change of changes) {
     const pool = 'pool' in change ? change.pool : undefined;

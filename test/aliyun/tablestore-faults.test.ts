@@ -12,7 +12,7 @@ import {
 } from '#shared/adapters/aliyun/tablestore-run-store.ts';
 import { createTables, tablestoreClient } from '#shared/adapters/aliyun/tablestore-tables.ts';
 import { ManualClock } from '#shared/core/clock.ts';
-import { ConflictError, TricenterError } from '#shared/core/errors.ts';
+import { ConflictError, type TricenterError } from '#shared/core/errors.ts';
 import { memoryLogger } from '#shared/core/log.ts';
 import { createRun } from '#shared/workflow/decider.ts';
 import { deployStep, plan } from '../workflow/plans.ts';

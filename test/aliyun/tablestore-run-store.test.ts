@@ -11,7 +11,7 @@ import {
 import { createTables, tablestoreClient } from '#shared/adapters/aliyun/tablestore-tables.ts';
 import { ManualClock } from '#shared/core/clock.ts';
 import { ConflictError, TricenterError } from '#shared/core/errors.ts';
-import { memoryLogger, type Logger } from '#shared/core/log.ts';
+import { memoryLogger } from '#shared/core/log.ts';
 import type { ReleasePlan } from '#shared/model/plan.ts';
 import type { Release } from '#shared/ports/run-store.port.ts';
 import { createRun } from '#shared/workflow/decider.ts';
@@ -50,7 +50,14 @@ async function freshInstance(options: { rowsPerCall?: number; keys?: CloudCreden
 /** Backoff takes no real time: the sleeper records the delay and moves the store's clock on. */
 function instantBackoff(clock = new ManualClock(1_000_000)) {
   const sleeps: number[] = [];
-  return { clock, sleeps, sleep: async (ms: number) => void (sleeps.push(ms), clock.advance(ms)) };
+  return {
+    clock,
+    sleeps,
+    sleep: async (ms: number) => {
+      sleeps.push(ms);
+      clock.advance(ms);
+    },
+  };
 }
 
 function store(overrides: Partial<TablestoreRunStoreOptions> = {}): TablestoreRunStore {

@@ -370,7 +370,7 @@ describe('approval API hygiene', () => {
       await expectRefused(
         await invoke(decision('approve', '{}', { 'Idempotency-Key': key }, OTHER_APP)),
         422,
-        new RegExp(`was first used for approve of demo/web-demo .*; it cannot be reused for approve of demo/other \\(run run-other\\)`),
+        /was first used for approve of demo\/web-demo .*; it cannot be reused for approve of demo\/other \(run run-other\)/,
         await snapshot(),
       );
       const other = await twin.deps.store.getRun('run-other');

@@ -119,7 +119,10 @@ describe('tricenter plan', () => {
     const program = new Command().exitOverride();
     register(program);
     const written: string[] = [];
-    const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => (written.push(String(chunk)), true));
+    const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      written.push(String(chunk));
+      return true;
+    });
     try {
       await program.parseAsync(['node', 'tricenter', 'plan', dir]);
     } finally {

@@ -100,7 +100,9 @@ function diffJson(real: Json | undefined, sandbox: Json | undefined, path: strin
     return;
   }
   if (Array.isArray(real) && Array.isArray(sandbox) && real.length === sandbox.length) {
-    real.forEach((item, i) => diffJson(item, sandbox[i], `${path}[${i}]`, out));
+    real.forEach((item, i) => {
+      diffJson(item, sandbox[i], `${path}[${i}]`, out);
+    });
     return;
   }
   if (JSON.stringify(real) !== JSON.stringify(sandbox)) out.push({ path, real, sandbox });

@@ -32,7 +32,7 @@ function ackKubeconfig(contextName: string): string {
     '- name: kubernetes',
     '  cluster:',
     '    server: https://127.0.0.1:6443',
-    '    certificate-authority-data: ' + Buffer.from('not-a-real-ca').toString('base64'),
+    `    certificate-authority-data: ${Buffer.from('not-a-real-ca').toString('base64')}`,
     'users:',
     `- name: user-${contextName}`,
     '  user:',

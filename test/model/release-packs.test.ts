@@ -36,7 +36,9 @@ function assertRoundTrip(plan: Plan, packed: { plan: ReleasePlan; packs: Release
   const rendered = deployTargets(plan);
   const stored = deployTargets(packed.plan);
   expect(stored.map((t) => t.cluster)).toEqual(rendered.map((t) => t.cluster));
-  rendered.forEach((target, i) => expect(readBack(stored[i]!, byDigest)).toEqual(target.manifests.map(canonicalJson).sort()));
+  rendered.forEach((target, i) => {
+    expect(readBack(stored[i]!, byDigest)).toEqual(target.manifests.map(canonicalJson).sort());
+  });
 }
 
 const configMap = (name: string, data: Record<string, string>): KubeObject => ({

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createRun, currentTask, next, startRun } from '#shared/workflow/decider.ts';
-import { backoffDelay, DEFAULT_RETRY_POLICY, type Effect, type Run, type RunEvent } from '#shared/workflow/run.ts';
+import { backoffDelay, DEFAULT_RETRY_POLICY, type Effect, type RunEvent } from '#shared/workflow/run.ts';
 import { deepFreeze, deployStep, Driver, effectTypes, plan, seedPlan, sentKeys, suspendStep } from './plans.ts';
 
 const T0 = 1_000_000;
@@ -71,13 +71,10 @@ describe('decider: the seed scenario', () => {
 
 describe('decider: events that change nothing', () => {
   const cases: Array<[string, (d: Driver) => RunEvent]> = [
-    [
-      'a duplicate report',
-      (d) => ({ type: 'task-reported', step: S1, cluster: 'cluster1-beijing', attempt: 1, outcome: { kind: 'done' } }),
-    ],
+    ['a duplicate report', () => ({ type: 'task-reported', step: S1, cluster: 'cluster1-beijing', attempt: 1, outcome: { kind: 'done' } })],
     [
       'a report for an older attempt',
-      (d) => ({ type: 'task-reported', step: S1, cluster: 'cluster1-beijing', attempt: 0, outcome: { kind: 'done' } }),
+      () => ({ type: 'task-reported', step: S1, cluster: 'cluster1-beijing', attempt: 0, outcome: { kind: 'done' } }),
     ],
     [
       'a report for a finished step',
@@ -100,7 +97,7 @@ describe('decider: events that change nothing', () => {
     ['a second started', () => ({ type: 'started' })],
     ['an approval while running', () => ({ type: 'approved', by: 'bob', decisionId: 'd-9' })],
     ['a decision id already applied', () => ({ type: 'approved', by: 'alice', decisionId: 'd-1' })],
-    ['a tick with nothing due', (d) => ({ type: 'tick' })],
+    ['a tick with nothing due', () => ({ type: 'tick' })],
   ];
 
   it.each(cases)('%s', (_label, makeEvent) => {

@@ -66,6 +66,7 @@ const ADDRESS_ATTRIBUTE_INFO = JSON.stringify({ lineCodeRectifyType: 'AUTO', lin
 const DEFAULT_LINES = JSON.stringify(['default']);
 
 type Params = Record<string, unknown>;
+// biome-ignore lint/suspicious/noExplicitAny: Alidns answers are loose JSON; each field read is converted (String, Number) where it is used.
 type Json = Record<string, any>;
 
 interface PopError extends Error {
@@ -368,6 +369,7 @@ function toPoolSummary(r: Json): GtmPoolSummary {
   };
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: the rows of a loose Alidns answer (see Json).
 function asArray(value: unknown): any[] {
   return Array.isArray(value) ? value : [];
 }

@@ -122,6 +122,7 @@ declare module 'tablestore' {
 
 declare module 'tablestore/lib/protocol/tablestore_compiled_proto.js' {
   interface ProtoType {
+    // biome-ignore lint/suspicious/noExplicitAny: a decoded protobuf message, shaped by the message type the caller names.
     decode(bytes: Uint8Array): Record<string, any>;
     encode(message: Record<string, unknown>): { finish(): Uint8Array };
     create(properties: Record<string, unknown>): Record<string, unknown>;

@@ -225,7 +225,6 @@ export class KubeGateway implements ClusterGateway {
 
   /** Runs one request; any failure (network or HTTP) leaves as a classified TricenterError. */
   private async call(
-    client: ClusterClient,
     req: RequestDescription,
     send: () => Promise<RawResponse>,
     accept: (status: number) => boolean = (status) => status >= 200 && status < 300,
@@ -259,7 +258,6 @@ export class KubeGateway implements ClusterGateway {
   /** Reads one object; undefined when it does not exist. */
   private async read(client: ClusterClient, cluster: string, ref: ObjectRef): Promise<unknown> {
     const response = await this.call(
-      client,
       { cluster, action: 'read', target: refKey(ref) },
       async () => client.send('get', 'GET', await client.pathOf(ref, 'read')),
       (s) => s === 200 || s === 404,
@@ -289,7 +287,7 @@ export class KubeGateway implements ClusterGateway {
       let next: string | undefined;
       do {
         const query: Record<string, string> = { limit: String(LIST_PAGE_SIZE), ...(next ? { continue: next } : {}) };
-        const response = await this.call(client, { cluster, action: 'list', target: `${apiVersion} ${kind} in ${namespace}` }, () =>
+        const response = await this.call({ cluster, action: 'list', target: `${apiVersion} ${kind} in ${namespace}` }, () =>
           client.send('list', 'GET', path, { query }),
         );
         const body = response.body as { items?: LiveObject[]; metadata?: { continue?: string } };
@@ -311,7 +309,6 @@ export class KubeGateway implements ClusterGateway {
   private async ensureNamespace(client: ClusterClient, cluster: string, namespace: string): Promise<boolean> {
     const body = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } };
     const response = await this.call(
-      client,
       { cluster, action: 'create', target: `namespace ${namespace}` },
       async () => client.send('create', 'POST', await client.pathOf({ apiVersion: 'v1', kind: 'Namespace' }, 'list'), { body }),
       (status) => status === 201 || status === 200 || status === 409,
@@ -340,13 +337,13 @@ export class KubeGateway implements ClusterGateway {
     const send = async () =>
       client.send(action, 'PATCH', await this.applyPath(client, ref), { query, body: manifest, contentType: APPLY_PATCH });
     const req = { cluster, action: dryRun ? 'dry-run apply' : 'apply', target: key };
-    let response = await this.call(client, req, send, () => true);
+    let response = await this.call(req, send, () => true);
     const missingNamespace = parseStatus(response.body)?.details?.kind === 'namespaces';
     if (response.status === 404 && missingNamespace && ref.namespace) {
       // The namespace was deleted behind our back since this client created it: create it again, once.
       client.knownNamespaces.delete(ref.namespace);
       await this.ensureNamespace(client, cluster, ref.namespace);
-      response = await this.call(client, req, send, () => true);
+      response = await this.call(req, send, () => true);
     }
     if (response.status < 200 || response.status >= 300) throw classifyHttpStatus(response.status, response.body, req);
     const after = (response.body as LiveObject).metadata?.resourceVersion ?? '';
@@ -368,7 +365,7 @@ export class KubeGateway implements ClusterGateway {
     const body = { metadata: { resourceVersion: live.metadata?.resourceVersion, annotations: { [ANNOTATION_SHARED_BY]: sharedBy } } };
     const query = { fieldManager: FIELD_MANAGER, ...(dryRun ? { dryRun: 'All' } : {}) };
     const req = { cluster, action: dryRun ? 'dry-run share' : 'share', target: refKey(ref) };
-    await this.call(client, req, async () =>
+    await this.call(req, async () =>
       client.send(dryRun ? 'dry-run' : 'patch', 'PATCH', await this.applyPath(client, ref), { query, body, contentType: MERGE_PATCH }),
     );
   }
@@ -388,7 +385,6 @@ export class KubeGateway implements ClusterGateway {
   private async deleteFreshNamespace(client: ClusterClient, cluster: string, namespace: string) {
     const ref: ObjectRef = { apiVersion: 'v1', kind: 'Namespace', name: namespace };
     await this.call(
-      client,
       { cluster, action: 'delete', target: `namespace ${namespace}` },
       async () => client.send('delete', 'DELETE', await client.pathOf(ref, 'read')),
       (status) => (status >= 200 && status < 300) || status === 404,
@@ -433,7 +429,6 @@ export class KubeGateway implements ClusterGateway {
     ];
     const listIn = async (kind: { apiVersion: string; kind: string }, namespace?: string) => {
       const response = await this.call(
-        client,
         { cluster, action: 'list', target: `${kind.apiVersion} ${kind.kind}${namespace ? ` in ${namespace}` : ''}` },
         async () =>
           client.send('list', 'GET', await client.pathOf({ ...kind, ...(namespace ? { namespace } : {}) }, 'list'), {
@@ -501,7 +496,6 @@ export class KubeGateway implements ClusterGateway {
       const response =
         others.length > 0
           ? await this.call(
-              client,
               { cluster, action: 'hand over', target: refKey(ref) },
               () =>
                 client.send('patch', 'PATCH', path, {
@@ -512,7 +506,6 @@ export class KubeGateway implements ClusterGateway {
               (status) => (status >= 200 && status < 300) || status === 404 || status === 409,
             )
           : await this.call(
-              client,
               { cluster, action: 'delete', target: refKey(ref) },
               () =>
                 client.send('delete', 'DELETE', path, {

@@ -24,7 +24,11 @@ function applyTier(kind: string): number {
 /** Groups manifests into tiers applied one after the other; the order inside a tier is kept. */
 export function applyTiers<T>(items: T[], kindOf: (item: T) => string = (item) => (item as { kind: string }).kind): T[][] {
   const tiers: T[][] = [];
-  for (const item of items) (tiers[applyTier(kindOf(item))] ??= []).push(item);
+  for (const item of items) {
+    const tier = applyTier(kindOf(item));
+    tiers[tier] ??= [];
+    tiers[tier].push(item);
+  }
   return tiers.filter((tier) => tier !== undefined && tier.length > 0);
 }
 
