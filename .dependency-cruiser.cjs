@@ -1,12 +1,18 @@
-// Layer rules of tricenter (README "What it is", /work/shared/DESIGN.md "Layers"), checked by `npm test`.
-// From the bottom: shared/core, shared/model; shared/platform (triggers' event shapes, handler wrapper, lazy port:
-// depends on core only); the pure core (render, workflow, traffic, tenancy); shared/bundle (the bundle loader);
-// shared/ports; shared/usecases; shared/approval (the approval feature's services over the use cases);
-// shared/adapters/*; functions/*; sandbox/; local/; cli/; scripts/, bench/, test/ on top.
+// Layer rules of tricenter (README "Where things live", /work/shared/DESIGN.md "Layers"), checked by `npm test`.
+// shared/ is organised by feature: shared/delivery (bundle, model, render, workflow, approval, ports, use cases,
+// adapters), shared/traffic (domain, ports, use cases, adapters), shared/tenancy (admission), and shared/platform
+// (errors, clock, log, credentials, paging, trigger schemas, handler wrapper, router, lazy port) under all of them.
+// Inside a feature, from the bottom: records and the pure core; ports; use cases (and delivery's approval services);
+// adapters. Then functions/*; sandbox/; local/; cli/; scripts/, bench/, test/ on top.
 // Each rule below says what a layer must NOT import; the exceptions are narrow and say why.
 const SDKS = '^node_modules/(@alicloud|ali-oss|tablestore|@kubernetes|better-sqlite3|selfsigned|dns-packet|commander|tsx|esbuild)(/|$)';
 const IO_BUILTINS = '^(fs|fs/promises|net|http|https|http2|dgram|dns|tls|child_process|worker_threads|cluster)$';
-const PURE = '^shared/(core|model|render|workflow|traffic|tenancy)/';
+// The pure core of each feature, and the records it computes on.
+const PURE = '^shared/(delivery/(model|render|workflow)|traffic/domain|tenancy)/';
+// The platform files every layer may read, the pure core included: typed errors, the clock, the logger, paging.
+const PLATFORM_BASE = 'platform/(errors|clock|log|page)\\.ts$';
+// Everything outside shared/.
+const ABOVE_SHARED = 'sandbox/|functions/|local/|cli/|scripts/|bench/|test/|bin/';
 
 module.exports = {
   forbidden: [
@@ -18,72 +24,76 @@ module.exports = {
       to: { circular: true },
     },
     {
-      name: 'core-is-the-bottom',
-      comment: 'shared/core (errors, clock, log) imports nothing of the project.',
+      name: 'platform-base-is-the-bottom',
+      comment: 'Errors, clock, log and paging (shared/platform) import nothing of the project but each other.',
       severity: 'error',
-      from: { path: '^shared/core/' },
-      to: { path: '^(shared/(?!core/)|sandbox/|functions/|local/|cli/|scripts/|bench/|test/|bin/)' },
+      from: { path: `^shared/${PLATFORM_BASE}` },
+      to: { path: `^(shared/|${ABOVE_SHARED})`, pathNot: `^shared/${PLATFORM_BASE}` },
     },
     {
-      name: 'model-imports-only-core',
-      comment: 'shared/model holds pure records and schemas: it imports only shared/core.',
-      severity: 'error',
-      from: { path: '^shared/model/' },
-      to: { path: '^(shared/(?!core/|model/)|sandbox/|functions/|local/|cli/|scripts/|bench/|test/|bin/)' },
-    },
-    {
-      name: 'platform-imports-only-core',
-      comment: 'shared/platform (trigger schemas, handler wrapper, router, lazy port) serves every feature and knows none.',
+      name: 'platform-knows-no-feature',
+      comment: 'shared/platform (trigger schemas, handler wrapper, router, lazy port, credentials) serves every feature and knows none.',
       severity: 'error',
       from: { path: '^shared/platform/' },
-      to: { path: '^(shared/(?!core/|platform/)|sandbox/|functions/|local/|cli/|scripts/|bench/|test/|bin/)' },
+      to: { path: `^(shared/(?!platform/)|${ABOVE_SHARED})` },
+    },
+    {
+      name: 'model-is-records',
+      comment: 'shared/delivery/model holds pure records and schemas: it imports only itself and the platform base.',
+      severity: 'error',
+      from: { path: '^shared/delivery/model/' },
+      to: { path: `^(shared/(?!delivery/model/|${PLATFORM_BASE})|${ABOVE_SHARED})` },
     },
     {
       name: 'pure-core-stays-pure',
       comment:
-        'render, workflow, traffic and tenancy do no I/O: they import core, model and each other, never ports (but see ' +
-        'pure-traffic-reads-gtm-types), use cases, adapters, platform or anything above.',
+        'render, workflow, the traffic domain and tenancy do no I/O: they import the records, the platform base and each ' +
+        'other, never ports (but see pure-traffic-reads-gtm-types), use cases, adapters, the bundle loader, the rest of ' +
+        'the platform or anything above.',
       severity: 'error',
-      from: { path: '^shared/(render|workflow|traffic|tenancy)/' },
+      from: { path: '^shared/(delivery/(render|workflow)|traffic/domain|tenancy)/' },
       to: {
-        path: '^(shared/(ports|usecases|adapters|platform|approval|bundle)/|sandbox/|functions/|local/|cli/|scripts/|bench/|test/|bin/)',
-        pathNot: '^shared/ports/gtm\\.port\\.ts$',
+        path:
+          '^(shared/(delivery/(ports|usecases|adapters|approval|bundle)|traffic/(usecases|adapters)|tenancy/(?=$)|' +
+          `platform/(?!(errors|clock|log|page)\\.ts$))|shared/traffic/ports/(?!gtm\\.port\\.ts$)|${ABOVE_SHARED})`,
       },
     },
     {
       name: 'only-traffic-reads-a-port',
       comment:
-        'Exception, issue 14 item 3: pure-core-stays-pure lets shared/ports/gtm.port.ts through because the traffic planner ' +
-        'reads the GTM records and the ownership naming that still live there (that file imports only shared/model). ' +
-        'render, workflow and tenancy read no port at all. Drop both once those records move out of the port file.',
+        'Exception, issue 14 item 3: pure-core-stays-pure lets shared/traffic/ports/gtm.port.ts through because the ' +
+        'traffic planner reads the GTM records and the ownership naming that still live there (that file imports only ' +
+        'records). render, workflow and tenancy read no port at all. Drop both once those records move out of the port file.',
       severity: 'error',
-      from: { path: '^shared/(render|workflow|tenancy)/' },
-      to: { path: '^shared/ports/' },
+      from: { path: '^shared/(delivery/(render|workflow|model)|tenancy)/' },
+      to: { path: '^shared/(delivery|traffic)/ports/' },
     },
     {
       name: 'pure-core-no-io',
-      comment: "No I/O in the core and the model: no file system, sockets, HTTP or processes (node:net's isIP excepted, below).",
+      comment: "No I/O in the core and the records: no file system, sockets, HTTP or processes (node:net's isIP excepted, below).",
       severity: 'error',
-      from: { path: PURE, pathNot: '^shared/traffic/planner\\.ts$' },
+      from: { path: PURE, pathNot: '^shared/traffic/domain/planner\\.ts$' },
       to: { dependencyTypes: ['core'], path: IO_BUILTINS },
     },
     {
       name: 'planner-uses-only-isIP',
-      comment: 'Exception: shared/traffic/planner.ts imports node:net for isIP, a pure function; no other I/O module.',
+      comment: 'Exception: shared/traffic/domain/planner.ts imports node:net for isIP, a pure function; no other I/O module.',
       severity: 'error',
-      from: { path: '^shared/traffic/planner\\.ts$' },
+      from: { path: '^shared/traffic/domain/planner\\.ts$' },
       to: { dependencyTypes: ['core'], path: IO_BUILTINS, pathNot: '^net$' },
     },
     {
       name: 'no-sdk-below-adapters',
       comment: 'Cloud SDKs, native stores and CLI tooling are for adapters and the layers above them.',
       severity: 'error',
-      from: { path: '^shared/(core|model|render|workflow|traffic|tenancy|ports|usecases|approval|platform|bundle)/' },
+      from: {
+        path: '^shared/(platform|tenancy|delivery/(model|render|workflow|bundle|ports|usecases|approval)|traffic/(domain|ports|usecases))/',
+      },
       to: { path: SDKS },
     },
     {
       name: 'pure-core-packages',
-      comment: 'The pure core and the model use zod, yaml and fast-json-patch; any other package is a new decision.',
+      comment: 'The pure core and the records use zod, yaml and fast-json-patch; any other package is a new decision.',
       severity: 'error',
       from: { path: PURE },
       to: {
@@ -93,74 +103,87 @@ module.exports = {
     },
     {
       name: 'bundle-loader-below-use-cases',
-      comment: 'shared/bundle reads archives safely; it knows core and model, nothing that uses it.',
+      comment: 'shared/delivery/bundle reads archives safely; it knows the records and the platform base, nothing that uses it.',
       severity: 'error',
-      from: { path: '^shared/bundle/' },
-      to: { path: '^(shared/(?!core/|model/|bundle/)|sandbox/|functions/|local/|cli/|scripts/|bench/|test/|bin/)' },
+      from: { path: '^shared/delivery/bundle/' },
+      to: { path: `^(shared/(?!${PLATFORM_BASE}|delivery/(model|bundle)/)|${ABOVE_SHARED})` },
     },
     {
       name: 'ports-are-interfaces',
-      comment: 'A port names the records it speaks (core, model, the workflow and traffic records); never an implementation.',
+      comment:
+        'A port names the records it speaks (the platform base, delivery/model, the workflow records, the traffic domain ' +
+        'records) and other ports; never an implementation, a use case or the pure core that computes on them.',
       severity: 'error',
-      from: { path: '^shared/ports/' },
+      from: { path: '^shared/(delivery|traffic)/ports/' },
       to: {
-        path: '^(shared/(usecases|adapters|platform|approval|bundle|render|tenancy)/|sandbox/|functions/|local/|cli/|scripts/|bench/|test/|bin/)',
+        path:
+          '^(shared/(delivery/(usecases|adapters|approval|bundle|render)|traffic/(usecases|adapters)|tenancy|' +
+          `platform/(?!(errors|clock|log|page)\\.ts$))/?|${ABOVE_SHARED})`,
       },
     },
     {
       name: 'use-cases-never-adapters',
       comment:
-        'Use cases import core, model, the pure core, ports, the bundle loader and the trigger event shapes they send ' +
-        '(shared/platform/triggers); never adapters, the handler wrapper or anything above.',
+        'Use cases import records, the pure core, ports, the bundle loader, the platform base and the trigger event ' +
+        'shapes they send (shared/platform/triggers); never adapters, the approval services, the handler wrapper or ' +
+        'anything above.',
       severity: 'error',
-      from: { path: '^shared/usecases/' },
+      from: { path: '^shared/(delivery|traffic)/usecases/' },
       to: {
-        path: '^(shared/(adapters|approval)/|shared/platform/(?!triggers/)|sandbox/|functions/|local/|cli/|scripts/|bench/|test/|bin/)',
+        path:
+          '^(shared/(delivery|traffic)/adapters/|shared/delivery/approval/|' +
+          `shared/platform/(?!triggers/|(errors|clock|log|page)\\.ts$)|${ABOVE_SHARED})`,
       },
     },
     {
       name: 'approval-services-never-adapters',
-      comment: 'shared/approval (auth, decisions, idempotency, uploads) sits on the use cases; it never picks an adapter.',
+      comment: 'shared/delivery/approval (auth, decisions, idempotency, uploads) sits on the use cases; it never picks an adapter.',
       severity: 'error',
-      from: { path: '^shared/approval/' },
-      to: { path: '^(shared/(adapters|platform)/|sandbox/|functions/|local/|cli/|scripts/|bench/|test/|bin/)' },
+      from: { path: '^shared/delivery/approval/' },
+      to: { path: `^(shared/(delivery|traffic)/adapters/|shared/platform/(?!(errors|clock|log|page)\\.ts$)|${ABOVE_SHARED})` },
     },
     {
       name: 'adapters-implement-ports',
       comment:
-        'Adapters import core, model, ports, the run records (shared/workflow) and the trigger event shapes; never use ' +
-        'cases, the approval services or anything above.',
+        'Adapters import the platform, records, ports, the run records (delivery/workflow) and the traffic domain records; ' +
+        'never use cases, the approval services, render, the bundle loader, tenancy, the traffic planner or anything above.',
       severity: 'error',
-      from: { path: '^shared/adapters/' },
+      from: { path: '^shared/(delivery|traffic)/adapters/' },
       to: {
-        path: '^(shared/(usecases|approval|render|traffic|tenancy|bundle)/|sandbox/|functions/|local/|cli/|scripts/|bench/|test/|bin/)',
+        path:
+          '^(shared/(delivery/(usecases|approval|render|bundle)|traffic/(usecases|domain/(planner|resolve)\\.ts$)|tenancy)/?|' +
+          `${ABOVE_SHARED})`,
       },
     },
     {
       name: 'adapter-families-apart',
-      comment: 'One adapter family (aliyun, kube, local, the bucket-backed release objects) does not reach into another.',
+      comment:
+        'One adapter family (aliyun, kube, local, the bucket-backed release objects) does not reach into another, in any ' + 'feature.',
       severity: 'error',
-      from: { path: '^shared/adapters/([^/]+)/', pathNot: '^shared/adapters/kube/connections\\.ts$' },
-      to: { path: '^shared/adapters/[^/]+/', pathNot: '^shared/adapters/$1/' },
+      from: {
+        path: '^shared/[^/]+/adapters/([^/]+)/',
+        pathNot: '^shared/delivery/adapters/kube/connections\\.ts$',
+      },
+      to: { path: '^shared/[^/]+/adapters/[^/]+/', pathNot: '^shared/[^/]+/adapters/$1/' },
     },
     {
       name: 'kube-connections-reads-ack-type',
       comment:
-        'Exception: shared/adapters/kube/connections.ts takes an ACK kubeconfig source, whose type lives with the aliyun ' +
-        'adapter (shared/adapters/aliyun/ack-kubeconfig.ts); the type only, and no other aliyun file.',
+        'Exception: shared/delivery/adapters/kube/connections.ts takes an ACK kubeconfig source, whose type lives with ' +
+        'the aliyun adapter (shared/delivery/adapters/aliyun/ack-kubeconfig.ts); the type only, and no other aliyun file.',
       severity: 'error',
-      from: { path: '^shared/adapters/kube/connections\\.ts$' },
+      from: { path: '^shared/delivery/adapters/kube/connections\\.ts$' },
       to: {
-        path: '^shared/adapters/(?!kube/)',
-        pathNot: '^shared/adapters/aliyun/ack-kubeconfig\\.ts$',
+        path: '^shared/[^/]+/adapters/(?!kube/)',
+        pathNot: '^shared/delivery/adapters/aliyun/ack-kubeconfig\\.ts$',
       },
     },
     {
       name: 'kube-connections-ack-type-only',
       comment: 'The exception above is a type import: the kube adapter never loads the Alibaba Cloud SDK path itself.',
       severity: 'error',
-      from: { path: '^shared/adapters/kube/connections\\.ts$' },
-      to: { path: '^shared/adapters/aliyun/', dependencyTypesNot: ['type-only'] },
+      from: { path: '^shared/delivery/adapters/kube/connections\\.ts$' },
+      to: { path: '^shared/[^/]+/adapters/aliyun/', dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'functions-below-the-twin',
@@ -178,10 +201,12 @@ module.exports = {
     },
     {
       name: 'sandbox-stands-alone',
-      comment: 'The simulated clusters and the GTM emulator know only shared/core and shared/model: they fake the cloud, not tricenter.',
+      comment:
+        'The simulated clusters and the GTM emulator know only the platform base and the delivery records ' +
+        '(shared/delivery/model): they fake the cloud, not tricenter.',
       severity: 'error',
       from: { path: '^sandbox/' },
-      to: { path: '^(shared/(?!core/|model/)|functions/|local/|cli/|scripts/|bench/|test/|bin/)' },
+      to: { path: `^(shared/(?!${PLATFORM_BASE}|delivery/model/)|functions/|local/|cli/|scripts/|bench/|test/|bin/)` },
     },
     {
       name: 'twin-below-cli',
@@ -214,6 +239,8 @@ module.exports = {
   ],
   options: {
     tsPreCompilationDeps: true,
+    // node_modules may be a symlink (a git worktree sharing the main checkout's): rules name it as node_modules/.
+    preserveSymlinks: true,
     tsConfig: { fileName: 'tsconfig.json' },
     doNotFollow: { path: 'node_modules' },
     exclude: { path: '^dist/' },

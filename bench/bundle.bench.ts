@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadBundle, loadBundleBytes } from '#shared/bundle/load.ts';
+import { loadBundle, loadBundleBytes } from '#shared/delivery/bundle/load.ts';
 import { tarGzBytes, tarGzOfFolder, zipBytes, zipOfFolder } from '../test/bundle/archives.ts';
 
 const RUNS = 50;

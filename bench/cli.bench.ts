@@ -10,7 +10,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ApiClient, packBundle } from '#cli/client.ts';
-import { silentLogger } from '#shared/core/log.ts';
+import { silentLogger } from '#shared/platform/log.ts';
 import { startLocalTwin } from '#local/twin.ts';
 import { compiledCli } from '../bin/compiled-cli.mjs';
 

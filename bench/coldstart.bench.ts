@@ -13,7 +13,7 @@ import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { build } from 'esbuild';
-import { tablestoreStrictModePlugin } from '#shared/adapters/aliyun/tablestore-bundling.ts';
+import { tablestoreStrictModePlugin } from '#shared/delivery/adapters/aliyun/tablestore-bundling.ts';
 import { buildFunctions, FUNCTIONS } from '../scripts/build.ts';
 import { COLDSTART_ACCOUNT, COLDSTART_KEYS } from './coldstart-config.ts';
 
@@ -59,7 +59,7 @@ if (patch === 'uploaded-object') {
 }
 const context = { requestId: 'coldstart', accountId: ${JSON.stringify(COLDSTART_ACCOUNT)}, region: 'cn-hangzhou', credentials: ${JSON.stringify(COLDSTART_KEYS)} };
 const start = performance.now();
-const { handler } = await import('./' + fn + '/index.mjs');
+const { handler } = await import('.//' + fn + '/index.mjs');
 const result = await handler(Buffer.from(JSON.stringify(event)), context);
 const ms = performance.now() - start;
 process.stdout.write(JSON.stringify({ ms, answer: result?.statusCode ?? (Array.isArray(result) ? result.map((r) => r.outcome ?? r.changes ?? 'ok') : result) }));

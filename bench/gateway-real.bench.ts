@@ -10,11 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { startSandbox } from '#sandbox/index.ts';
-import { createClusterConnections } from '#shared/adapters/kube/connections.ts';
-import { createKubeGateway, type KubeGateway } from '#shared/adapters/kube/gateway.ts';
-import { clusterEntrySchema } from '#shared/model/clusters.ts';
-import { objectRef, type KubeObject } from '#shared/model/kube.ts';
-import { LABEL_APP_NAME, LABEL_APP_NAMESPACE, LABEL_MANAGED_BY, MANAGED_BY } from '#shared/model/ownership.ts';
+import { createClusterConnections } from '#shared/delivery/adapters/kube/connections.ts';
+import { createKubeGateway, type KubeGateway } from '#shared/delivery/adapters/kube/gateway.ts';
+import { clusterEntrySchema } from '#shared/delivery/model/clusters.ts';
+import { objectRef, type KubeObject } from '#shared/delivery/model/kube.ts';
+import { LABEL_APP_NAME, LABEL_APP_NAMESPACE, LABEL_MANAGED_BY, MANAGED_BY } from '#shared/delivery/model/ownership.ts';
 import { clusterMemoryBytes, kubeSkipReason, startKubeApiServer, writeMergedKubeconfig } from '../test/helpers/envtest.ts';
 
 const CLUSTER = 'bench-real';

@@ -9,11 +9,11 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { startSandbox } from '#sandbox/index.ts';
-import { createClusterConnections } from '#shared/adapters/kube/connections.ts';
-import { createKubeGateway, type KubeGateway } from '#shared/adapters/kube/gateway.ts';
-import { objectRef, type KubeObject } from '#shared/model/kube.ts';
-import { clusterEntrySchema, type ClusterEntry } from '#shared/model/clusters.ts';
-import { LABEL_APP_NAME, LABEL_APP_NAMESPACE, LABEL_MANAGED_BY, MANAGED_BY } from '#shared/model/ownership.ts';
+import { createClusterConnections } from '#shared/delivery/adapters/kube/connections.ts';
+import { createKubeGateway, type KubeGateway } from '#shared/delivery/adapters/kube/gateway.ts';
+import { objectRef, type KubeObject } from '#shared/delivery/model/kube.ts';
+import { clusterEntrySchema, type ClusterEntry } from '#shared/delivery/model/clusters.ts';
+import { LABEL_APP_NAME, LABEL_APP_NAMESPACE, LABEL_MANAGED_BY, MANAGED_BY } from '#shared/delivery/model/ownership.ts';
 
 const APP = { namespace: 'demo', name: 'web-demo' };
 const OWNERSHIP = { [LABEL_MANAGED_BY]: MANAGED_BY, [LABEL_APP_NAMESPACE]: APP.namespace, [LABEL_APP_NAME]: APP.name };

@@ -4,12 +4,12 @@
  */
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { loadBundle } from '#shared/bundle/load.ts';
-import type { LoadedBundle } from '#shared/model/loaded-bundle.ts';
-import { parseBundle } from '#shared/model/bundle.ts';
-import type { ClusterRegistry } from '#shared/model/clusters.ts';
-import type { Plan } from '#shared/model/plan.ts';
-import { render } from '#shared/render/render.ts';
+import { loadBundle } from '#shared/delivery/bundle/load.ts';
+import type { LoadedBundle } from '#shared/delivery/model/loaded-bundle.ts';
+import { parseBundle } from '#shared/delivery/model/bundle.ts';
+import type { ClusterRegistry } from '#shared/delivery/model/clusters.ts';
+import type { Plan } from '#shared/delivery/model/plan.ts';
+import { render } from '#shared/delivery/render/render.ts';
 
 const EXAMPLE = new URL('../examples/web-demo/', import.meta.url).pathname;
 

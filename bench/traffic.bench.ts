@@ -7,12 +7,12 @@
  * Goal: 0 writes, reads <= pools + pages.
  */
 import { setupServer } from 'msw/node';
-import { AlidnsGtm } from '#shared/adapters/aliyun/alidns-gtm.ts';
-import { MemoryTrafficHistoryStore } from '#shared/adapters/local/traffic-history-stores.ts';
-import { silentLogger } from '#shared/core/log.ts';
-import type { ClusterRegistry } from '#shared/model/clusters.ts';
-import type { TrafficPolicy } from '#shared/model/traffic.ts';
-import { reconcileTraffic } from '#shared/usecases/reconcile-traffic.ts';
+import { AlidnsGtm } from '#shared/traffic/adapters/aliyun/alidns-gtm.ts';
+import { MemoryTrafficHistoryStore } from '#shared/traffic/adapters/local/traffic-history-stores.ts';
+import { silentLogger } from '#shared/platform/log.ts';
+import type { ClusterRegistry } from '#shared/delivery/model/clusters.ts';
+import type { TrafficPolicy } from '#shared/delivery/model/traffic-policy.ts';
+import { reconcileTraffic } from '#shared/traffic/usecases/reconcile-traffic.ts';
 import { FakeAlidns } from '../test/traffic/alidns-msw.ts';
 import { claimsHeld } from '../test/traffic/claims-held.ts';
 import { seedPolicy, seedRegistry } from '../test/traffic/fixtures.ts';

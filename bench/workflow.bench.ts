@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ApiClient, packBundle } from '#cli/client.ts';
 import { startLocalTwin, type LocalTwin } from '#local/twin.ts';
-import { silentLogger, type Logger } from '#shared/core/log.ts';
-import type { AppRef } from '#shared/model/ownership.ts';
-import type { RunStore } from '#shared/ports/run-store.port.ts';
-import type { RunPhase } from '#shared/workflow/run.ts';
+import { silentLogger, type Logger } from '#shared/platform/log.ts';
+import type { AppRef } from '#shared/delivery/model/ownership.ts';
+import type { RunStore } from '#shared/delivery/ports/run-store.port.ts';
+import type { RunPhase } from '#shared/delivery/workflow/run.ts';
 import { bumpVersion, variantOfWebDemo } from '../test/e2e/bundles.ts';
 
 const APP: AppRef = { namespace: 'demo', name: 'web-demo' };

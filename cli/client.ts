@@ -1,11 +1,11 @@
 import { readFileSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import type { UploadOutcome, UploadReceipt } from '#shared/approval/uploads.ts';
-import { TricenterError, type ErrorCode } from '#shared/core/errors.ts';
-import type { AppRef } from '#shared/model/ownership.ts';
-import { BUNDLE_EXTENSIONS } from '#shared/model/bucket-key.ts';
-import type { RejectedUpload } from '#shared/ports/run-store.port.ts';
-import type { AppStatus } from '#shared/usecases/status.ts';
+import type { UploadOutcome, UploadReceipt } from '#shared/delivery/approval/uploads.ts';
+import { TricenterError, type ErrorCode } from '#shared/platform/errors.ts';
+import type { AppRef } from '#shared/delivery/model/ownership.ts';
+import { BUNDLE_EXTENSIONS } from '#shared/delivery/model/bucket-key.ts';
+import type { RejectedUpload } from '#shared/delivery/ports/run-store.port.ts';
+import type { AppStatus } from '#shared/delivery/usecases/status.ts';
 
 /**
  * A client of the approval HTTP API: what the CLI and the local demo use, so that they work the
@@ -151,8 +151,8 @@ export interface PackedBundle {
 export async function packBundle(path: string): Promise<PackedBundle> {
   // Imported here: `tricenter status` and the decisions use this client without the loader, the zod models or tar.
   const [{ loadBundle }, { parseBundle }, { create: createTar }] = await Promise.all([
-    import('#shared/bundle/load.ts'),
-    import('#shared/model/bundle.ts'),
+    import('#shared/delivery/bundle/load.ts'),
+    import('#shared/delivery/model/bundle.ts'),
     import('tar'),
   ]);
   const absolute = resolve(path);

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { isTricenterError, errorMessage } from '#shared/core/errors.ts';
+import { isTricenterError, errorMessage } from '#shared/platform/errors.ts';
 import * as appCommands from './commands/app.ts';
 import * as localCommands from './commands/local.ts';
 import * as renderCommands from './commands/render.ts';

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { TricenterError } from '#shared/core/errors.ts';
-import type { AppRef } from '#shared/model/ownership.ts';
+import { TricenterError } from '#shared/platform/errors.ts';
+import type { AppRef } from '#shared/delivery/model/ownership.ts';
 import type { LocalEndpoints } from '#local/twin.ts';
 import type { ApiTarget } from './client.ts';
 

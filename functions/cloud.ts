@@ -1,21 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod/mini';
-import type { ApprovalAuthConfig, ReplayGuard } from '#shared/approval/auth.ts';
-import { systemClock } from '#shared/core/clock.ts';
-import { createLogger, type Logger } from '#shared/core/log.ts';
-import type { ClusterRegistry } from '#shared/model/clusters.ts';
+import type { ApprovalAuthConfig, ReplayGuard } from '#shared/delivery/approval/auth.ts';
+import { systemClock } from '#shared/platform/clock.ts';
+import { createLogger, type Logger } from '#shared/platform/log.ts';
+import type { ClusterRegistry } from '#shared/delivery/model/clusters.ts';
 import type { FcContext } from '#shared/platform/triggers/fc.ts';
-import type { ClusterGateway } from '#shared/ports/cluster-gateway.port.ts';
-import type { BundleSource } from '#shared/ports/bundle-source.port.ts';
-import type { RunStore } from '#shared/ports/run-store.port.ts';
-import type { TrafficHistoryStore } from '#shared/ports/traffic-history.port.ts';
-import type { TablestoreRunStore } from '#shared/adapters/aliyun/tablestore-run-store.ts';
-import { invocationCredentials, type InvocationCredentials } from '#shared/adapters/aliyun/credentials.ts';
-import { OTS_NETWORKS, otsEndpoint } from '#shared/adapters/aliyun/ots-endpoint.ts';
-import type { QueueMessage, TaskQueue } from '#shared/ports/task-queue.port.ts';
-import { DEFAULT_HEALTH_WAIT, type StepFinishedMessage, type WorkflowDeps } from '#shared/usecases/deps.ts';
-import { BucketReleaseObjectStore } from '#shared/adapters/bucket-release-objects.ts';
-import { ReleaseManifests } from '#shared/usecases/release-manifests.ts';
+import type { ClusterGateway } from '#shared/delivery/ports/cluster-gateway.port.ts';
+import type { BundleSource } from '#shared/delivery/ports/bundle-source.port.ts';
+import type { RunStore } from '#shared/delivery/ports/run-store.port.ts';
+import type { TrafficHistoryStore } from '#shared/traffic/ports/traffic-history.port.ts';
+import type { TablestoreRunStore } from '#shared/delivery/adapters/aliyun/tablestore-run-store.ts';
+import { invocationCredentials, type InvocationCredentials } from '#shared/platform/credentials.ts';
+import { OTS_NETWORKS, otsEndpoint } from '#shared/delivery/adapters/aliyun/ots-endpoint.ts';
+import type { QueueMessage, TaskQueue } from '#shared/delivery/ports/task-queue.port.ts';
+import { DEFAULT_HEALTH_WAIT, type StepFinishedMessage, type WorkflowDeps } from '#shared/delivery/usecases/deps.ts';
+import { BucketReleaseObjectStore } from '#shared/delivery/adapters/bucket-release-objects.ts';
+import { ReleaseManifests } from '#shared/delivery/usecases/release-manifests.ts';
 import { lazyPort } from '#shared/platform/lazy-port.ts';
 
 /**
@@ -105,7 +105,7 @@ async function buildBase(): Promise<CloudBase> {
   const credentials = invocationCredentials();
   const logger = createLogger();
   const bundles = lazyPort<BundleSource>(async () =>
-    (await import('#shared/adapters/aliyun/oss-bundle-source.ts')).createOssBundleSource({
+    (await import('#shared/delivery/adapters/aliyun/oss-bundle-source.ts')).createOssBundleSource({
       region: config.TRICENTER_REGION,
       credentials: credentials.provider,
       internal: true,
@@ -115,7 +115,7 @@ async function buildBase(): Promise<CloudBase> {
   // One Tablestore adapter serves both the run store and the traffic history (a table of its own).
   let tablestore: Promise<TablestoreRunStore> | undefined;
   const loadTablestore = () =>
-    (tablestore ??= import('#shared/adapters/aliyun/tablestore-run-store.ts').then(
+    (tablestore ??= import('#shared/delivery/adapters/aliyun/tablestore-run-store.ts').then(
       ({ createTablestoreRunStore }) =>
         createTablestoreRunStore({
           region: config.TRICENTER_REGION,
@@ -153,8 +153,8 @@ function cachedRegistry(bundles: BundleSource, config: CloudConfig): () => Promi
   return async () => {
     if (cached && systemClock.now() - cached.at < 60_000) return cached.registry;
     const [{ loadBundleBytes }, { parseClusterRegistry }] = await Promise.all([
-      import('#shared/bundle/load.ts'),
-      import('#shared/model/clusters.ts'),
+      import('#shared/delivery/bundle/load.ts'),
+      import('#shared/delivery/model/clusters.ts'),
     ]);
     const object = await bundles.get(config.TRICENTER_BUCKET, config.TRICENTER_CLUSTERS_KEY, { maxBytes: 1024 * 1024 });
     const registry = parseClusterRegistry(await loadBundleBytes(config.TRICENTER_CLUSTERS_KEY, object.data));
@@ -170,9 +170,9 @@ async function kubeGateway(
   logger: Logger,
 ): Promise<ClusterGateway> {
   const [{ createKubeGateway }, { createClusterConnections }, { createAckKubeconfigSource }] = await Promise.all([
-    import('#shared/adapters/kube/gateway.ts'),
-    import('#shared/adapters/kube/connections.ts'),
-    import('#shared/adapters/aliyun/ack-kubeconfig.ts'),
+    import('#shared/delivery/adapters/kube/gateway.ts'),
+    import('#shared/delivery/adapters/kube/connections.ts'),
+    import('#shared/delivery/adapters/aliyun/ack-kubeconfig.ts'),
   ]);
   const ack = createAckKubeconfigSource({ credentials: () => credentials.provider(), logger });
   return createKubeGateway({ connections: createClusterConnections({ clusters: (await registry()).clusters, ack, logger }), logger });
@@ -184,7 +184,7 @@ export async function cloudWorkflowDeps(context: FcContext): Promise<WorkflowDep
   const accountId = context.accountId ?? '';
   const queueTo = <T extends QueueMessage>(functionName: string): TaskQueue<T> =>
     lazyPort<TaskQueue<T>>(async () =>
-      (await import('#shared/adapters/aliyun/fc-task-queue.ts')).createFcTaskQueue<T>({
+      (await import('#shared/delivery/adapters/aliyun/fc-task-queue.ts')).createFcTaskQueue<T>({
         region: b.config.TRICENTER_REGION,
         accountId,
         functionName,

@@ -1,5 +1,5 @@
-import { errorMessage } from '#shared/core/errors.ts';
-import type { Logger } from '#shared/core/log.ts';
+import { errorMessage } from '#shared/platform/errors.ts';
+import type { Logger } from '#shared/platform/log.ts';
 
 /**
  * The work the twin starts by itself (timer sweeps, wake-up ticks, traffic reconciles), tracked so

@@ -1,9 +1,9 @@
 import { promises as dnsPromises } from 'node:dns';
 import { request } from 'node:http';
-import { TricenterError, errorMessage } from '#shared/core/errors.ts';
-import type { AppRef } from '#shared/model/ownership.ts';
-import { clusterOfRemark, ownedStrategyName, type Gtm, type GtmPoolRef } from '#shared/ports/gtm.port.ts';
-import { AlidnsGtm } from '#shared/adapters/aliyun/alidns-gtm.ts';
+import { TricenterError, errorMessage } from '#shared/platform/errors.ts';
+import type { AppRef } from '#shared/delivery/model/ownership.ts';
+import { clusterOfRemark, ownedStrategyName, type Gtm, type GtmPoolRef } from '#shared/traffic/ports/gtm.port.ts';
+import { AlidnsGtm } from '#shared/traffic/adapters/aliyun/alidns-gtm.ts';
 import type { SandboxFault } from '#sandbox/control.ts';
 import type { LocalEndpoints } from './twin.ts';
 

@@ -1,7 +1,7 @@
-import { TricenterError } from '#shared/core/errors.ts';
-import { seededRandom, type Random } from '#shared/adapters/local/seeded-random.ts';
-import type { RunStore } from '#shared/ports/run-store.port.ts';
-import type { ConsumingTaskQueue, QueueMessage, TaskHandler } from '#shared/ports/task-queue.port.ts';
+import { TricenterError } from '#shared/platform/errors.ts';
+import { seededRandom, type Random } from '#shared/delivery/adapters/local/seeded-random.ts';
+import type { RunStore } from '#shared/delivery/ports/run-store.port.ts';
+import type { ConsumingTaskQueue, QueueMessage, TaskHandler } from '#shared/delivery/ports/task-queue.port.ts';
 
 /**
  * Fault injection for the twin's chaos runs and the tests, by wrapping ports (production code has

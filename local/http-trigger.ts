@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { FC_HTTP_TRIGGER_MAX_BODY_BYTES } from '#shared/approval/limits.ts';
+import { FC_HTTP_TRIGGER_MAX_BODY_BYTES } from '#shared/delivery/approval/limits.ts';
 import type { FcHandler } from '#shared/platform/triggers/fc.ts';
 import type { HttpTriggerEvent, HttpTriggerResponse } from '#shared/platform/triggers/http.ts';
 

@@ -3,8 +3,8 @@ import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, stat
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
-import { TricenterError } from '#shared/core/errors.ts';
-import type { Logger } from '#shared/core/log.ts';
+import { TricenterError } from '#shared/platform/errors.ts';
+import type { Logger } from '#shared/platform/log.ts';
 import { GtmStateError } from '#sandbox/gtm/persistence.ts';
 import { SandboxStateError } from '#sandbox/kube/journal.ts';
 

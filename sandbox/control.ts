@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { NotFoundError, TricenterError } from '#shared/core/errors.ts';
+import { NotFoundError, TricenterError } from '#shared/platform/errors.ts';
 
 /**
  * The sandbox's control API (GET /clusters, POST /clusters/{name}/fault {"fault": ...}) and its

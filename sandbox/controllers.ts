@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Clock } from '#shared/core/clock.ts';
+import type { Clock } from '#shared/platform/clock.ts';
 import { deepEqual, isObject, type Json, type JsonObject } from './kube/fieldpath.ts';
 import { managedTime } from './kube/managed-fields.ts';
 import type { ClusterJournal } from './kube/journal.ts';

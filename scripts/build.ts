@@ -7,7 +7,7 @@
 import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
-import { tablestoreStrictModePlugin } from '#shared/adapters/aliyun/tablestore-bundling.ts';
+import { tablestoreStrictModePlugin } from '#shared/delivery/adapters/aliyun/tablestore-bundling.ts';
 
 export const FUNCTIONS = ['approval', 'bundle-ingest', 'deploy-step', 'gtm-reconcile'] as const;
 

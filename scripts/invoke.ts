@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { packBundle } from '../cli/client.ts';
-import { createLogger } from '#shared/core/log.ts';
+import { createLogger } from '#shared/platform/log.ts';
 import { ossEventSchema } from '#shared/platform/triggers/oss.ts';
 import { LOCAL_BUCKET, startLocalTwin, type LocalTwin } from '#local/twin.ts';
 

@@ -1,5 +1,5 @@
-import { TricenterError } from '#shared/core/errors.ts';
-import type { ClusterRegistry } from '#shared/model/clusters.ts';
+import { TricenterError } from '#shared/platform/errors.ts';
+import type { ClusterRegistry } from '#shared/delivery/model/clusters.ts';
 
 /**
  * The steps that give the functions' RAM role Kubernetes permissions on the registry's ACK clusters

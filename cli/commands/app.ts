@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import type { UploadOutcome } from '#shared/approval/uploads.ts';
-import { TricenterError } from '#shared/core/errors.ts';
-import type { AppStatus } from '#shared/usecases/status.ts';
+import type { UploadOutcome } from '#shared/delivery/approval/uploads.ts';
+import { TricenterError } from '#shared/platform/errors.ts';
+import type { AppStatus } from '#shared/delivery/usecases/status.ts';
 import { ApiClient, packBundle, type UploadResult } from '../client.ts';
 import { formatStatus, formatRejectedUploads, table } from '../status-view.ts';
 import { parseAppRef, resolveTarget } from '../target.ts';

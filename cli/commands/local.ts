@@ -1,13 +1,13 @@
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { createLogger } from '#shared/core/log.ts';
-import type { AppStatus } from '#shared/usecases/status.ts';
+import { createLogger } from '#shared/platform/log.ts';
+import type { AppStatus } from '#shared/delivery/usecases/status.ts';
 import type { LocalTwinOnClusters } from '#local/twin.ts';
 import { ApiClient, packBundle } from '../client.ts';
 import { formatWorkloads } from '../status-view.ts';
 import { formatTrafficStatus, trafficStatus } from './traffic.ts';
-import type { AppRef } from '#shared/model/ownership.ts';
+import type { AppRef } from '#shared/delivery/model/ownership.ts';
 
 /**
  * `tricenter local up` (and `npm start`): the whole system on this machine. With the demo it

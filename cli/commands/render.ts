@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import { BundleError } from '#shared/core/errors.ts';
-import type { AppBundle } from '#shared/model/bundle.ts';
-import type { ClusterRegistry } from '#shared/model/clusters.ts';
-import type { KubeObject } from '#shared/model/kube.ts';
-import type { Plan } from '#shared/model/plan.ts';
-import type { PlanRow } from '#shared/render/views.ts';
+import { BundleError } from '#shared/platform/errors.ts';
+import type { AppBundle } from '#shared/delivery/model/bundle.ts';
+import type { ClusterRegistry } from '#shared/delivery/model/clusters.ts';
+import type { KubeObject } from '#shared/delivery/model/kube.ts';
+import type { Plan } from '#shared/delivery/model/plan.ts';
+import type { PlanRow } from '#shared/delivery/render/views.ts';
 import { terminalSafe, terminalSafeJson } from '../terminal-text.ts';
 
 /**
@@ -26,7 +26,7 @@ export function register(program: Command): void {
       const format = outputFormat(opts.output, ['yaml', 'json']);
       const [{ plan, registry }, { manifestsByCluster }] = await Promise.all([
         planFor(bundlePath, opts),
-        import('#shared/render/views.ts'),
+        import('#shared/delivery/render/views.ts'),
       ]);
       let byCluster = manifestsByCluster(plan);
       if (opts.cluster !== undefined) {
@@ -51,7 +51,10 @@ export function register(program: Command): void {
     .option('-o, --output <format>', 'table or json', 'table')
     .action(async (bundlePath: string, opts: PlanOptions & { output: string }) => {
       const format = outputFormat(opts.output, ['table', 'json']);
-      const [{ plan }, { formatTable, planRows }] = await Promise.all([planFor(bundlePath, opts), import('#shared/render/views.ts')]);
+      const [{ plan }, { formatTable, planRows }] = await Promise.all([
+        planFor(bundlePath, opts),
+        import('#shared/delivery/render/views.ts'),
+      ]);
       if (format === 'json') {
         process.stdout.write(`${terminalSafeJson(plan)}\n`);
         return;
@@ -72,9 +75,9 @@ interface PlanOptions {
 
 async function planFor(bundlePath: string, opts: PlanOptions): Promise<{ plan: Plan; registry: ClusterRegistry }> {
   const [{ loadBundle }, { parseBundle, parseClusterRegistry }, { render }, { admitNames, admitRelease }] = await Promise.all([
-    import('#shared/bundle/load.ts'),
-    import('#shared/model/bundle.ts'),
-    import('#shared/render/render.ts'),
+    import('#shared/delivery/bundle/load.ts'),
+    import('#shared/delivery/model/bundle.ts'),
+    import('#shared/delivery/render/render.ts'),
     import('#shared/tenancy/admission.ts'),
   ]);
   const bundle = parseBundle(await loadBundle(bundlePath));

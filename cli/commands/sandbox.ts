@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { dirname, resolve } from 'node:path';
-import { TricenterError } from '#shared/core/errors.ts';
+import { TricenterError } from '#shared/platform/errors.ts';
 import type { SandboxFault } from '#sandbox/control.ts';
 
 /**
@@ -68,8 +68,8 @@ export function register(program: Command): void {
     .option('--first-address <ip>', 'loopback address of the first cluster', '127.0.0.2')
     .action(async (opts: { clusters: string; kubeconfig?: string; readyDelay: number; dataPlanePort: number; firstAddress: string }) => {
       const [{ loadBundle }, { parseClusterRegistry }, { startSandbox }] = await Promise.all([
-        import('#shared/bundle/load.ts'),
-        import('#shared/model/bundle.ts'),
+        import('#shared/delivery/bundle/load.ts'),
+        import('#shared/delivery/model/bundle.ts'),
         import('#sandbox/index.ts'),
       ]);
       const registry = parseClusterRegistry(await loadBundle(opts.clusters));

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { credentialsFromEnv } from '#shared/adapters/aliyun/credentials.ts';
-import { DEFAULT_TABLE_PREFIX, OTS_NETWORKS, otsEndpoint, type OtsNetwork } from '#shared/adapters/aliyun/ots-endpoint.ts';
-import type { TableSetupResult } from '#shared/adapters/aliyun/tablestore-tables.ts';
-import { TricenterError } from '#shared/core/errors.ts';
+import { credentialsFromEnv } from '#shared/platform/credentials.ts';
+import { DEFAULT_TABLE_PREFIX, OTS_NETWORKS, otsEndpoint, type OtsNetwork } from '#shared/delivery/adapters/aliyun/ots-endpoint.ts';
+import type { TableSetupResult } from '#shared/delivery/adapters/aliyun/tablestore-tables.ts';
+import { TricenterError } from '#shared/platform/errors.ts';
 import { ackAccessSteps } from './ack-access.ts';
 
 /**
@@ -49,7 +49,7 @@ export async function runSetup(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<SetupTarget & { tables: TableSetupResult[] }> {
   const target = setupTarget(options, env);
-  const { createTables, tablestoreClient } = await import('#shared/adapters/aliyun/tablestore-tables.ts');
+  const { createTables, tablestoreClient } = await import('#shared/delivery/adapters/aliyun/tablestore-tables.ts');
   const client = tablestoreClient({ endpoint: target.endpoint, instance: target.instance, credentials: credentialsFromEnv(env) });
   return { ...target, tables: await createTables(client, target.prefix) };
 }
@@ -57,8 +57,8 @@ export async function runSetup(
 /** The ACK access steps for a cluster registry file (read and validated like the functions read it). */
 export async function accessSteps(registryFile: string, roleName: string): Promise<string> {
   const [{ loadBundle }, { parseClusterRegistry }] = await Promise.all([
-    import('#shared/bundle/load.ts'),
-    import('#shared/model/clusters.ts'),
+    import('#shared/delivery/bundle/load.ts'),
+    import('#shared/delivery/model/clusters.ts'),
   ]);
   return ackAccessSteps(parseClusterRegistry(await loadBundle(registryFile)), roleName, registryFile);
 }

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import type { AlidnsGtm } from '#shared/adapters/aliyun/alidns-gtm.ts';
-import { NotFoundError, TricenterError, errorMessage } from '#shared/core/errors.ts';
-import { createLogger, silentLogger, type Logger } from '#shared/core/log.ts';
-import type { AppRef } from '#shared/model/ownership.ts';
-import { clusterOfRemark, ownedPoolName, ownedStrategyName } from '#shared/ports/gtm.port.ts';
-import type { ReconcileTrafficResult } from '#shared/usecases/reconcile-traffic.ts';
+import type { AlidnsGtm } from '#shared/traffic/adapters/aliyun/alidns-gtm.ts';
+import { NotFoundError, TricenterError, errorMessage } from '#shared/platform/errors.ts';
+import { createLogger, silentLogger, type Logger } from '#shared/platform/log.ts';
+import type { AppRef } from '#shared/delivery/model/ownership.ts';
+import { clusterOfRemark, ownedPoolName, ownedStrategyName } from '#shared/traffic/ports/gtm.port.ts';
+import type { ReconcileTrafficResult } from '#shared/traffic/usecases/reconcile-traffic.ts';
 import type { DrillReport } from '#local/drill.ts';
 import type { LocalEndpoints } from '#local/twin.ts';
 import { DEFAULT_ENDPOINTS_FILE, parseAppRef, readEndpoints } from '../target.ts';
@@ -19,7 +19,7 @@ import { terminalSafe, terminalSafeJson, terminalSafeLines } from '../terminal-t
  */
 
 async function gtmOf(endpoints: LocalEndpoints): Promise<AlidnsGtm> {
-  const { AlidnsGtm } = await import('#shared/adapters/aliyun/alidns-gtm.ts');
+  const { AlidnsGtm } = await import('#shared/traffic/adapters/aliyun/alidns-gtm.ts');
   const { endpoint, instanceId, accessKeyId, accessKeySecret } = endpoints.gtm;
   return new AlidnsGtm({ endpoint, instanceId, credentials: { accessKeyId, accessKeySecret }, timeoutMs: 5000 });
 }
@@ -39,13 +39,13 @@ export async function reconcileOnTwin(
     { currentRelease },
     { reconcileTraffic },
   ] = await Promise.all([
-    import('#shared/bundle/load.ts'),
-    import('#shared/model/bundle.ts'),
-    import('#shared/adapters/local/sqlite-run-store.ts'),
-    import('#shared/adapters/kube/connections.ts'),
-    import('#shared/adapters/kube/gateway.ts'),
-    import('#shared/usecases/releases.ts'),
-    import('#shared/usecases/reconcile-traffic.ts'),
+    import('#shared/delivery/bundle/load.ts'),
+    import('#shared/delivery/model/bundle.ts'),
+    import('#shared/delivery/adapters/local/sqlite-run-store.ts'),
+    import('#shared/delivery/adapters/kube/connections.ts'),
+    import('#shared/delivery/adapters/kube/gateway.ts'),
+    import('#shared/delivery/usecases/releases.ts'),
+    import('#shared/traffic/usecases/reconcile-traffic.ts'),
   ]);
   const logger = options.logger ?? silentLogger;
   const registry = parseClusterRegistry(await loadBundle(endpoints.clustersFile));

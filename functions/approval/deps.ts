@@ -1,5 +1,5 @@
-import type { ApprovalAuthConfig, ReplayGuard } from '#shared/approval/auth.ts';
-import type { WorkflowDeps } from '#shared/usecases/deps.ts';
+import type { ApprovalAuthConfig, ReplayGuard } from '#shared/delivery/approval/auth.ts';
+import type { WorkflowDeps } from '#shared/delivery/usecases/deps.ts';
 
 /** What the approval function needs: its own file, so routes.ts and handler.ts (which imports routes.ts on demand) form no cycle. */
 export interface ApprovalDeps extends WorkflowDeps {

@@ -1,9 +1,9 @@
 import * as z from 'zod/mini';
 import { $ZodError } from 'zod/v4/core';
-import { authenticate } from '#shared/approval/auth.ts';
-import { IdempotencyKeyReused } from '#shared/approval/idempotency.ts';
-import { errorMessage, isTricenterError } from '#shared/core/errors.ts';
-import type { Logger } from '#shared/core/log.ts';
+import { authenticate } from '#shared/delivery/approval/auth.ts';
+import { IdempotencyKeyReused } from '#shared/delivery/approval/idempotency.ts';
+import { errorMessage, isTricenterError } from '#shared/platform/errors.ts';
+import type { Logger } from '#shared/platform/log.ts';
 import { fcHandler } from '#shared/platform/handler.ts';
 import type { FcContext } from '#shared/platform/triggers/fc.ts';
 import { MethodNotAllowed } from '#shared/platform/http-router.ts';

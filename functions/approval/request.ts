@@ -1,5 +1,5 @@
-import { TricenterError } from '#shared/core/errors.ts';
-import { formatBytes } from '#shared/approval/limits.ts';
+import { TricenterError } from '#shared/platform/errors.ts';
+import { formatBytes } from '#shared/delivery/approval/limits.ts';
 import type { HttpTriggerEvent } from '#shared/platform/triggers/http.ts';
 
 /**

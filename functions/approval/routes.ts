@@ -1,17 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod/mini';
-import type { Principal } from '#shared/approval/auth.ts';
-import { decideThroughApi } from '#shared/approval/decisions.ts';
-import { parseIdempotencyKey } from '#shared/approval/idempotency.ts';
-import { MAX_DECISION_BODY_BYTES } from '#shared/approval/limits.ts';
-import { parseBundleFormat, uploadBundle, uploadOutcome } from '#shared/approval/uploads.ts';
-import { TricenterError } from '#shared/core/errors.ts';
-import type { AppRef } from '#shared/model/ownership.ts';
+import type { Principal } from '#shared/delivery/approval/auth.ts';
+import { decideThroughApi } from '#shared/delivery/approval/decisions.ts';
+import { parseIdempotencyKey } from '#shared/delivery/approval/idempotency.ts';
+import { MAX_DECISION_BODY_BYTES } from '#shared/delivery/approval/limits.ts';
+import { parseBundleFormat, uploadBundle, uploadOutcome } from '#shared/delivery/approval/uploads.ts';
+import { TricenterError } from '#shared/platform/errors.ts';
+import type { AppRef } from '#shared/delivery/model/ownership.ts';
 import { createRouter, type RouteParams } from '#shared/platform/http-router.ts';
 import { jsonResponse as json, type HttpTriggerResponse } from '#shared/platform/triggers/http.ts';
-import { parseDecisionAction } from '#shared/usecases/decisions.ts';
-import { appStatus } from '#shared/usecases/status.ts';
-import { recentRejectedUploads } from '#shared/usecases/rejected-uploads.ts';
+import { parseDecisionAction } from '#shared/delivery/usecases/decisions.ts';
+import { appStatus } from '#shared/delivery/usecases/status.ts';
+import { recentRejectedUploads } from '#shared/delivery/usecases/rejected-uploads.ts';
 import type { ApprovalDeps } from './deps.ts';
 import { binaryBody, jsonBody, RequestRefused, type ApiRequest } from './request.ts';
 

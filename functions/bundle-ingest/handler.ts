@@ -1,9 +1,9 @@
 import { fcHandler } from '#shared/platform/handler.ts';
 import type { FcContext } from '#shared/platform/triggers/fc.ts';
 import { ossEventSchema } from '#shared/platform/triggers/oss.ts';
-import type { IngestResult } from '#shared/ports/run-store.port.ts';
-import type { WorkflowDeps } from '#shared/usecases/deps.ts';
-import { ingestBundle } from '#shared/usecases/ingest-bundle.ts';
+import type { IngestResult } from '#shared/delivery/ports/run-store.port.ts';
+import type { WorkflowDeps } from '#shared/delivery/usecases/deps.ts';
+import { ingestBundle } from '#shared/delivery/usecases/ingest-bundle.ts';
 
 /**
  * OSS trigger: each created object under `bundles/` becomes a release and a run (or a failed

@@ -3,9 +3,9 @@ import { fcHandler } from '#shared/platform/handler.ts';
 import type { FcContext } from '#shared/platform/triggers/fc.ts';
 import { deployTaskSchema } from '#shared/platform/triggers/async-invocation.ts';
 import { timerEventSchema } from '#shared/platform/triggers/timer.ts';
-import type { WorkflowDeps } from '#shared/usecases/deps.ts';
-import { runDeployTask, type TaskResult } from '#shared/usecases/run-task.ts';
-import { sweepRuns } from '#shared/usecases/sweep.ts';
+import type { WorkflowDeps } from '#shared/delivery/usecases/deps.ts';
+import { runDeployTask, type TaskResult } from '#shared/delivery/usecases/run-task.ts';
+import { sweepRuns } from '#shared/delivery/usecases/sweep.ts';
 
 const deployStepEventSchema = z.union([deployTaskSchema, timerEventSchema]);
 

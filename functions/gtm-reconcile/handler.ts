@@ -1,19 +1,19 @@
 import * as z from 'zod/mini';
-import type { Clock } from '#shared/core/clock.ts';
-import { errorMessage, TricenterError } from '#shared/core/errors.ts';
-import type { Logger } from '#shared/core/log.ts';
-import type { ClusterRegistry } from '#shared/model/clusters.ts';
-import { appKey, type AppRef } from '#shared/model/ownership.ts';
+import type { Clock } from '#shared/platform/clock.ts';
+import { errorMessage, TricenterError } from '#shared/platform/errors.ts';
+import type { Logger } from '#shared/platform/log.ts';
+import type { ClusterRegistry } from '#shared/delivery/model/clusters.ts';
+import { appKey, type AppRef } from '#shared/delivery/model/ownership.ts';
 import { fcHandler } from '#shared/platform/handler.ts';
 import type { FcContext } from '#shared/platform/triggers/fc.ts';
 import { stepFinishedEventSchema } from '#shared/platform/triggers/async-invocation.ts';
 import { timerEventSchema } from '#shared/platform/triggers/timer.ts';
-import type { ClusterGateway } from '#shared/ports/cluster-gateway.port.ts';
-import type { Gtm } from '#shared/ports/gtm.port.ts';
-import type { AppRecord, RunStore } from '#shared/ports/run-store.port.ts';
-import { currentRelease } from '#shared/usecases/releases.ts';
-import type { TrafficHistoryStore } from '#shared/ports/traffic-history.port.ts';
-import { reconcileTraffic, type ReconcileTrafficResult } from '#shared/usecases/reconcile-traffic.ts';
+import type { ClusterGateway } from '#shared/delivery/ports/cluster-gateway.port.ts';
+import type { Gtm } from '#shared/traffic/ports/gtm.port.ts';
+import type { AppRecord, RunStore } from '#shared/delivery/ports/run-store.port.ts';
+import { currentRelease } from '#shared/delivery/usecases/releases.ts';
+import type { TrafficHistoryStore } from '#shared/traffic/ports/traffic-history.port.ts';
+import { reconcileTraffic, type ReconcileTrafficResult } from '#shared/traffic/usecases/reconcile-traffic.ts';
 
 export interface TrafficDeps {
   store: RunStore;

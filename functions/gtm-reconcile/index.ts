@@ -1,11 +1,11 @@
-import { systemClock } from '#shared/core/clock.ts';
+import { systemClock } from '#shared/platform/clock.ts';
 import type { FcContext } from '#shared/platform/triggers/fc.ts';
 import { cloudBase } from '../cloud.ts';
 import { createGtmReconcileHandler } from './handler.ts';
 
 /** FC entry point (handler `index.handler`): the minute timer, and step-finished async invocations. */
 export const handler = createGtmReconcileHandler(async (context: FcContext) => {
-  const [b, { AlidnsGtm }] = await Promise.all([cloudBase(context), import('#shared/adapters/aliyun/alidns-gtm.ts')]);
+  const [b, { AlidnsGtm }] = await Promise.all([cloudBase(context), import('#shared/traffic/adapters/aliyun/alidns-gtm.ts')]);
   return {
     store: b.store,
     registry: b.registry,

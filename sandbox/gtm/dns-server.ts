@@ -2,8 +2,8 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { once } from 'node:events';
 import dnsPacket, { type Answer, type DecodedPacket, type Packet } from 'dns-packet';
-import type { Logger } from '#shared/core/log.ts';
-import { errorMessage } from '#shared/core/errors.ts';
+import type { Logger } from '#shared/platform/log.ts';
+import { errorMessage } from '#shared/platform/errors.ts';
 import { resolveDomain } from './resolve.ts';
 import { normalizeDomain, type GtmStore } from './state.ts';
 

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { once } from 'node:events';
-import { systemClock, type Clock } from '#shared/core/clock.ts';
-import { createLogger, type Logger } from '#shared/core/log.ts';
+import { systemClock, type Clock } from '#shared/platform/clock.ts';
+import { createLogger, type Logger } from '#shared/platform/log.ts';
 import type { ThrottleCode } from './api-error.ts';
 import { GtmDnsServer } from './dns-server.ts';
 import { readGtmState, restoreInto, snapshotOf, writeGtmState } from './persistence.ts';

@@ -1,9 +1,9 @@
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
-import type { Clock } from '#shared/core/clock.ts';
-import type { Logger } from '#shared/core/log.ts';
-import { errorMessage } from '#shared/core/errors.ts';
+import type { Clock } from '#shared/platform/clock.ts';
+import type { Logger } from '#shared/platform/log.ts';
+import { errorMessage } from '#shared/platform/errors.ts';
 import { healthKey, type AddressHealth, type GtmMonitor, type GtmStore } from './state.ts';
 
 /**

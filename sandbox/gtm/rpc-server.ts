@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Clock } from '#shared/core/clock.ts';
-import type { Logger } from '#shared/core/log.ts';
-import { errorMessage } from '#shared/core/errors.ts';
+import type { Clock } from '#shared/platform/clock.ts';
+import type { Logger } from '#shared/platform/log.ts';
+import { errorMessage } from '#shared/platform/errors.ts';
 import { GtmApiError, apiErrors, type ThrottleCode } from './api-error.ts';
 import { gtmActions } from './actions.ts';
 import { ParamReader } from './params.ts';

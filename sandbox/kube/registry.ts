@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Clock } from '#shared/core/clock.ts';
+import type { Clock } from '#shared/platform/clock.ts';
 import { applyDefaults } from './defaults.ts';
 import { deepEqual, isObject, type Json, type JsonObject } from './fieldpath.ts';
 import { managedTime, recordUpdate, serverSideApply } from './managed-fields.ts';

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
-import type { Clock } from '#shared/core/clock.ts';
+import type { Clock } from '#shared/platform/clock.ts';
 import { isObject, type Json, type JsonObject } from './fieldpath.ts';
 import { PATCH_TYPES, type Registry, type WriteOptions } from './registry.ts';
 import {

@@ -1,5 +1,5 @@
 import type * as z from 'zod/mini';
-import type { Logger } from '../core/log.ts';
+import type { Logger } from './log.ts';
 import { decodeEvent, type FcContext, type FcHandler } from './triggers/fc.ts';
 
 /**

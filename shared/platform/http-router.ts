@@ -1,4 +1,4 @@
-import { TricenterError } from '../core/errors.ts';
+import { TricenterError } from './errors.ts';
 
 /**
  * A table router for an HTTP trigger: each route is a method and a path pattern. Patterns are

@@ -1,9 +1,9 @@
-import { DEFAULT_GTM_INSTANCE, type ClusterRegistry } from '../model/clusters.ts';
-import { apiGroup, type KubeObject } from '../model/kube.ts';
-import type { Plan } from '../model/plan.ts';
-import { isClusterScoped } from '../model/scope.ts';
-import { placeAt, type SourcePlace } from '../model/source.ts';
-import type { TrafficPolicy } from '../model/traffic.ts';
+import { DEFAULT_GTM_INSTANCE, type ClusterRegistry } from '../delivery/model/clusters.ts';
+import { apiGroup, type KubeObject } from '../delivery/model/kube.ts';
+import type { Plan } from '../delivery/model/plan.ts';
+import { isClusterScoped } from '../delivery/model/scope.ts';
+import { placeAt, type SourcePlace } from '../delivery/model/source.ts';
+import type { TrafficPolicy } from '../delivery/model/traffic-policy.ts';
 import { describeManifest, eachManifest, placeOf, placeOfTarget } from './manifests.ts';
 import { quote, validateNames } from './names.ts';
 import {

@@ -1,8 +1,8 @@
-import { TricenterError } from '../core/errors.ts';
-import type { KubeObject } from '../model/kube.ts';
-import type { ClusterTarget, Plan } from '../model/plan.ts';
-import { objectLabel, type SourcePlace } from '../model/source.ts';
-import { manifestSource, placeOfField, targetPlacement } from '../render/sources.ts';
+import { TricenterError } from '../platform/errors.ts';
+import type { KubeObject } from '../delivery/model/kube.ts';
+import type { ClusterTarget, Plan } from '../delivery/model/plan.ts';
+import { objectLabel, type SourcePlace } from '../delivery/model/source.ts';
+import { manifestSource, placeOfField, targetPlacement } from '../delivery/render/sources.ts';
 
 /** Each manifest of a plan once: clusters of a step share their manifests, and steps may repeat them. */
 export function* eachManifest(plan: Plan): Generator<{ manifest: KubeObject }> {

@@ -1,6 +1,6 @@
-import { apiGroup, type KubeObject } from '../model/kube.ts';
-import type { Plan } from '../model/plan.ts';
-import { isClusterScoped } from '../model/scope.ts';
+import { apiGroup, type KubeObject } from '../delivery/model/kube.ts';
+import type { Plan } from '../delivery/model/plan.ts';
+import { isClusterScoped } from '../delivery/model/scope.ts';
 import { describeManifest, eachManifest, placeOf, printable } from './manifests.ts';
 import type { Violation } from './violation.ts';
 

@@ -1,4 +1,4 @@
-import type { ClusterRegistry } from '../model/clusters.ts';
+import type { ClusterRegistry } from '../delivery/model/clusters.ts';
 
 /**
  * What one tenant may use, with the registry's defaults filled in (Argo CD's AppProject, narrow by

@@ -1,5 +1,5 @@
-import { BundleError, describeLocation } from '../core/errors.ts';
-import { locationOf, type SourcePlace } from '../model/source.ts';
+import { BundleError, describeLocation } from '../platform/errors.ts';
+import { locationOf, type SourcePlace } from '../delivery/model/source.ts';
 
 /** One reason a bundle is refused, at the place of the input that causes it. */
 export interface Violation {

@@ -1,10 +1,15 @@
 import { setupServer } from 'msw/node';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { staticCredentials } from '#shared/adapters/aliyun/credentials.ts';
-import { asyncTaskId, createFcTaskQueue, type FcTaskQueue, type FcTaskQueueOptions } from '#shared/adapters/aliyun/fc-task-queue.ts';
-import { TricenterError } from '#shared/core/errors.ts';
-import { memoryLogger } from '#shared/core/log.ts';
-import type { ConsumingTaskQueue, QueueMessage, TaskHandler } from '#shared/ports/task-queue.port.ts';
+import { staticCredentials } from '#shared/platform/credentials.ts';
+import {
+  asyncTaskId,
+  createFcTaskQueue,
+  type FcTaskQueue,
+  type FcTaskQueueOptions,
+} from '#shared/delivery/adapters/aliyun/fc-task-queue.ts';
+import { TricenterError } from '#shared/platform/errors.ts';
+import { memoryLogger } from '#shared/platform/log.ts';
+import type { ConsumingTaskQueue, QueueMessage, TaskHandler } from '#shared/delivery/ports/task-queue.port.ts';
 import { describeTaskQueueContract, type ContractMessage } from '../contract/task-queue.contract.ts';
 import { FakeFc } from './fc-msw.ts';
 

@@ -1,9 +1,9 @@
 import { setupServer } from 'msw/node';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { staticCredentials } from '#shared/adapters/aliyun/credentials.ts';
-import { createOssBundleSource, type OssBundleSourceOptions } from '#shared/adapters/aliyun/oss-bundle-source.ts';
-import { ConflictError, NotFoundError, TricenterError } from '#shared/core/errors.ts';
-import { memoryLogger } from '#shared/core/log.ts';
+import { staticCredentials } from '#shared/platform/credentials.ts';
+import { createOssBundleSource, type OssBundleSourceOptions } from '#shared/delivery/adapters/aliyun/oss-bundle-source.ts';
+import { ConflictError, NotFoundError, TricenterError } from '#shared/platform/errors.ts';
+import { memoryLogger } from '#shared/platform/log.ts';
 import { describeBundleSourceContract } from '../contract/bundle-source.contract.ts';
 import { FakeOss } from './oss-msw.ts';
 

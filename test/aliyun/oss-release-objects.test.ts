@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { setupServer } from 'msw/node';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { BucketReleaseObjectStore } from '#shared/adapters/bucket-release-objects.ts';
-import { staticCredentials } from '#shared/adapters/aliyun/credentials.ts';
-import { createOssBundleSource } from '#shared/adapters/aliyun/oss-bundle-source.ts';
+import { BucketReleaseObjectStore } from '#shared/delivery/adapters/bucket-release-objects.ts';
+import { staticCredentials } from '#shared/platform/credentials.ts';
+import { createOssBundleSource } from '#shared/delivery/adapters/aliyun/oss-bundle-source.ts';
 import { describeReleaseObjectStoreContract } from '../contract/release-object-store.contract.ts';
 import { FakeOss } from './oss-msw.ts';
 

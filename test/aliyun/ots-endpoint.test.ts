@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { otsEndpoint } from '#shared/adapters/aliyun/ots-endpoint.ts';
+import { otsEndpoint } from '#shared/delivery/adapters/aliyun/ots-endpoint.ts';
 import { setupTarget } from '#cli/commands/setup.ts';
 import { cloudConfig } from '#functions/cloud.ts';
 

@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { parse } from 'yaml';
 import { DEPLOYER_CLUSTER_ROLE, DEPLOYER_CLUSTER_ROLE_FILE } from '#cli/commands/ack-access.ts';
 import { register, runSetup } from '#cli/commands/setup.ts';
-import { OWNED_KINDS } from '#shared/adapters/kube/manifests.ts';
+import { OWNED_KINDS } from '#shared/delivery/adapters/kube/manifests.ts';
 import { FakeTablestore } from './tablestore-msw.ts';
 
 const ENDPOINT = 'https://tricenter-setup.cn-shanghai.ots.aliyuncs.com';

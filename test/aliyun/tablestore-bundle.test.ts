@@ -6,11 +6,14 @@ import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 import { setupServer } from 'msw/node';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { TABLESTORE_UNDECLARED_NAMES, tablestoreStrictModePlugin } from '#shared/adapters/aliyun/tablestore-bundling.ts';
-import type { createTablestoreRunStore as CreateStore } from '#shared/adapters/aliyun/tablestore-run-store.ts';
-import type { createTables as CreateTables, tablestoreClient as TablestoreClient } from '#shared/adapters/aliyun/tablestore-tables.ts';
-import type { staticCredentials as StaticCredentials } from '#shared/adapters/aliyun/credentials.ts';
-import { createRun } from '#shared/workflow/decider.ts';
+import { TABLESTORE_UNDECLARED_NAMES, tablestoreStrictModePlugin } from '#shared/delivery/adapters/aliyun/tablestore-bundling.ts';
+import type { createTablestoreRunStore as CreateStore } from '#shared/delivery/adapters/aliyun/tablestore-run-store.ts';
+import type {
+  createTables as CreateTables,
+  tablestoreClient as TablestoreClient,
+} from '#shared/delivery/adapters/aliyun/tablestore-tables.ts';
+import type { staticCredentials as StaticCredentials } from '#shared/platform/credentials.ts';
+import { createRun } from '#shared/delivery/workflow/decider.ts';
 import { deployStep, plan } from '../workflow/plans.ts';
 import { FakeTablestore } from './tablestore-msw.ts';
 
@@ -35,9 +38,9 @@ async function bundle(name: string, plugins: Plugin[]): Promise<Bundled> {
   await build({
     stdin: {
       contents: [
-        "export { createTablestoreRunStore } from '#shared/adapters/aliyun/tablestore-run-store.ts';",
-        "export { createTables, tablestoreClient } from '#shared/adapters/aliyun/tablestore-tables.ts';",
-        "export { staticCredentials } from '#shared/adapters/aliyun/credentials.ts';",
+        "export { createTablestoreRunStore } from '#shared/delivery/adapters/aliyun/tablestore-run-store.ts';",
+        "export { createTables, tablestoreClient } from '#shared/delivery/adapters/aliyun/tablestore-tables.ts';",
+        "export { staticCredentials } from '#shared/platform/credentials.ts';",
       ].join('\n'),
       resolveDir: ROOT,
       loader: 'ts',

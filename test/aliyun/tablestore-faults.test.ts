@@ -2,19 +2,19 @@ import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import protos from 'tablestore/lib/protocol/tablestore_compiled_proto.js';
-import { staticCredentials } from '#shared/adapters/aliyun/credentials.ts';
-import { WRITE_TOKEN_COLUMN } from '#shared/adapters/aliyun/tablestore-client.ts';
-import { classifyOtsFailure, decodeOtsErrorBody, otsServiceError } from '#shared/adapters/aliyun/tablestore-errors.ts';
+import { staticCredentials } from '#shared/platform/credentials.ts';
+import { WRITE_TOKEN_COLUMN } from '#shared/delivery/adapters/aliyun/tablestore-client.ts';
+import { classifyOtsFailure, decodeOtsErrorBody, otsServiceError } from '#shared/delivery/adapters/aliyun/tablestore-errors.ts';
 import {
   createTablestoreRunStore,
   type TablestoreRunStore,
   type TablestoreRunStoreOptions,
-} from '#shared/adapters/aliyun/tablestore-run-store.ts';
-import { createTables, tablestoreClient } from '#shared/adapters/aliyun/tablestore-tables.ts';
-import { ManualClock } from '#shared/core/clock.ts';
-import { ConflictError, type TricenterError } from '#shared/core/errors.ts';
-import { memoryLogger } from '#shared/core/log.ts';
-import { createRun } from '#shared/workflow/decider.ts';
+} from '#shared/delivery/adapters/aliyun/tablestore-run-store.ts';
+import { createTables, tablestoreClient } from '#shared/delivery/adapters/aliyun/tablestore-tables.ts';
+import { ManualClock } from '#shared/platform/clock.ts';
+import { ConflictError, type TricenterError } from '#shared/platform/errors.ts';
+import { memoryLogger } from '#shared/platform/log.ts';
+import { createRun } from '#shared/delivery/workflow/decider.ts';
 import { deployStep, plan } from '../workflow/plans.ts';
 import { FakeTablestore, OTS_ERRORS } from './tablestore-msw.ts';
 

@@ -1,20 +1,20 @@
 import { setupServer } from 'msw/node';
 import TableStore from 'tablestore';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { staticCredentials, type CloudCredentials } from '#shared/adapters/aliyun/credentials.ts';
-import { BODY_CHUNK_BYTES, MAX_BODY_BYTES } from '#shared/adapters/aliyun/tablestore-rows.ts';
+import { staticCredentials, type CloudCredentials } from '#shared/platform/credentials.ts';
+import { BODY_CHUNK_BYTES, MAX_BODY_BYTES } from '#shared/delivery/adapters/aliyun/tablestore-rows.ts';
 import {
   createTablestoreRunStore,
   type TablestoreRunStore,
   type TablestoreRunStoreOptions,
-} from '#shared/adapters/aliyun/tablestore-run-store.ts';
-import { createTables, tablestoreClient } from '#shared/adapters/aliyun/tablestore-tables.ts';
-import { ManualClock } from '#shared/core/clock.ts';
-import { ConflictError, TricenterError } from '#shared/core/errors.ts';
-import { memoryLogger } from '#shared/core/log.ts';
-import type { ReleasePlan } from '#shared/model/plan.ts';
-import type { Release } from '#shared/ports/run-store.port.ts';
-import { createRun } from '#shared/workflow/decider.ts';
+} from '#shared/delivery/adapters/aliyun/tablestore-run-store.ts';
+import { createTables, tablestoreClient } from '#shared/delivery/adapters/aliyun/tablestore-tables.ts';
+import { ManualClock } from '#shared/platform/clock.ts';
+import { ConflictError, TricenterError } from '#shared/platform/errors.ts';
+import { memoryLogger } from '#shared/platform/log.ts';
+import type { ReleasePlan } from '#shared/delivery/model/plan.ts';
+import type { Release } from '#shared/delivery/ports/run-store.port.ts';
+import { createRun } from '#shared/delivery/workflow/decider.ts';
 import { describeRunStoreContract } from '../contract/run-store.contract.ts';
 import { deployStep, plan } from '../workflow/plans.ts';
 import { FakeTablestore, OTS_ERRORS } from './tablestore-msw.ts';

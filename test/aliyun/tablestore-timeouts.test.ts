@@ -1,7 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { staticCredentials } from '#shared/adapters/aliyun/credentials.ts';
-import { createTablestoreRunStore } from '#shared/adapters/aliyun/tablestore-run-store.ts';
+import { staticCredentials } from '#shared/platform/credentials.ts';
+import { createTablestoreRunStore } from '#shared/delivery/adapters/aliyun/tablestore-run-store.ts';
 
 /**
  * The request timeout reaches the SDK's socket: an endpoint that accepts connections and never

@@ -1,9 +1,9 @@
 import { setupServer } from 'msw/node';
 import { afterAll, beforeAll } from 'vitest';
-import { staticCredentials } from '#shared/adapters/aliyun/credentials.ts';
-import { createTablestoreRunStore } from '#shared/adapters/aliyun/tablestore-run-store.ts';
-import { createTables, tablestoreClient } from '#shared/adapters/aliyun/tablestore-tables.ts';
-import { ManualClock } from '#shared/core/clock.ts';
+import { staticCredentials } from '#shared/platform/credentials.ts';
+import { createTablestoreRunStore } from '#shared/delivery/adapters/aliyun/tablestore-run-store.ts';
+import { createTables, tablestoreClient } from '#shared/delivery/adapters/aliyun/tablestore-tables.ts';
+import { ManualClock } from '#shared/platform/clock.ts';
 import { describeTrafficHistoryContract } from '../contract/traffic-history.contract.ts';
 import { FakeTablestore, OTS_ERRORS } from './tablestore-msw.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { authenticate, memoryReplayGuard, signRequest, type ApprovalAuthConfig, type AuthRequest } from '#shared/approval/auth.ts';
+import { authenticate, memoryReplayGuard, signRequest, type ApprovalAuthConfig, type AuthRequest } from '#shared/delivery/approval/auth.ts';
 
 const NOW = 1_795_680_120_000;
 const config: ApprovalAuthConfig = {

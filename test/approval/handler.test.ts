@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signRequest } from '#shared/approval/auth.ts';
+import { signRequest } from '#shared/delivery/approval/auth.ts';
 import type { HttpTriggerEvent, HttpTriggerResponse } from '#shared/platform/triggers/http.ts';
 import { createApprovalHandler } from '#functions/approval/handler.ts';
 import { packBundle, type ApiClient } from '#cli/client.ts';

@@ -7,8 +7,8 @@ import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadBundle, loadBundleBytes } from '#shared/bundle/load.ts';
-import { BundleError, type ErrorCode } from '#shared/core/errors.ts';
+import { loadBundle, loadBundleBytes } from '#shared/delivery/bundle/load.ts';
+import { BundleError, type ErrorCode } from '#shared/platform/errors.ts';
 import { makeTempDir, tarGzBytes, zipBytes, type ArchiveFiles, type SpecialEntry } from './archives.ts';
 
 const MiB = 1024 * 1024;

@@ -225,7 +225,7 @@ export async function writeZip(path: string, files: ArchiveFiles, special: Speci
   return path;
 }
 
-/** An honest .tar.gz of a folder's files, as node-tar writes it (with `./` directory entries). */
+/** An honest .tar.gz of a folder's files, as node-tar writes it (with `.//` directory entries). */
 export async function tarGzOfFolder(folder: string, out: string): Promise<string> {
   const names = (await readdir(folder)).sort();
   await createTar(

@@ -1,9 +1,9 @@
 import { readFile, readdir, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadBundle, loadBundleBytes } from '#shared/bundle/load.ts';
-import type { LoadedBundle } from '#shared/model/loaded-bundle.ts';
-import { DEFAULT_BUNDLE_LIMITS } from '#shared/bundle/limits.ts';
+import { loadBundle, loadBundleBytes } from '#shared/delivery/bundle/load.ts';
+import type { LoadedBundle } from '#shared/delivery/model/loaded-bundle.ts';
+import { DEFAULT_BUNDLE_LIMITS } from '#shared/delivery/bundle/limits.ts';
 import { makeTempDir, tarGzBytes, tarGzOfFolder, writeTarGz, writeZip, zipBytes, zipOfFolder } from './archives.ts';
 
 const EXAMPLE = new URL('../../examples/web-demo/', import.meta.url).pathname;

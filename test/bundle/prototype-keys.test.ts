@@ -5,11 +5,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { loadBundle, loadBundleBytes } from '#shared/bundle/load.ts';
-import { BundleError } from '#shared/core/errors.ts';
-import { parseBundle } from '#shared/model/bundle.ts';
-import { parseClusterRegistry } from '#shared/model/clusters.ts';
-import { render } from '#shared/render/render.ts';
+import { loadBundle, loadBundleBytes } from '#shared/delivery/bundle/load.ts';
+import { BundleError } from '#shared/platform/errors.ts';
+import { parseBundle } from '#shared/delivery/model/bundle.ts';
+import { parseClusterRegistry } from '#shared/delivery/model/clusters.ts';
+import { render } from '#shared/delivery/render/render.ts';
 import { variantOfWebDemo } from '../e2e/bundles.ts';
 
 const DEPLOYMENT_LABELS = 'metadata:\n  labels:\n    app: web-demo\n  name: web-demo\n';

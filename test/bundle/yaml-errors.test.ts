@@ -3,8 +3,8 @@
  * and, for syntax problems, the line and column.
  */
 import { describe, expect, it } from 'vitest';
-import { loadBundleBytes } from '#shared/bundle/load.ts';
-import { BundleError } from '#shared/core/errors.ts';
+import { loadBundleBytes } from '#shared/delivery/bundle/load.ts';
+import { BundleError } from '#shared/platform/errors.ts';
 import { tarGzBytes, zipBytes } from './archives.ts';
 
 async function failureOf(promise: Promise<unknown>): Promise<BundleError> {

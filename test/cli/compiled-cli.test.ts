@@ -106,8 +106,8 @@ describe('the stale-build guard', () => {
     build = join(root, 'dist/cli');
     mkdirSync(build, { recursive: true });
     writeSource('cli/main.ts', 'export const version = 1;\n');
-    writeSource('shared/core/errors.ts', 'export class E extends Error {}\n');
-    recordBuild(['cli/main.ts', 'shared/core/errors.ts']);
+    writeSource('shared/platform/errors.ts', 'export class E extends Error {}\n');
+    recordBuild(['cli/main.ts', 'shared/platform/errors.ts']);
   });
   afterEach(() => rmSync(root, { recursive: true, force: true }));
 
@@ -119,11 +119,11 @@ describe('the stale-build guard', () => {
     writeSource('cli/main.ts', 'export const version = 2;\n');
     expect(compiledCli(build, root)).toEqual({ stale: 'cli/main.ts changed since the build' });
     // Same size, and the mtime put back to the build's: the content still tells.
-    const { mtime } = statSync(join(root, 'shared/core/errors.ts'));
-    writeSource('shared/core/errors.ts', 'export class F extends Error {}\n');
-    utimesSync(join(root, 'shared/core/errors.ts'), mtime, mtime);
+    const { mtime } = statSync(join(root, 'shared/platform/errors.ts'));
+    writeSource('shared/platform/errors.ts', 'export class F extends Error {}\n');
+    utimesSync(join(root, 'shared/platform/errors.ts'), mtime, mtime);
     writeSource('cli/main.ts', 'export const version = 1;\n');
-    expect(compiledCli(build, root)).toEqual({ stale: 'shared/core/errors.ts changed since the build' });
+    expect(compiledCli(build, root)).toEqual({ stale: 'shared/platform/errors.ts changed since the build' });
   });
 
   it('keeps a build whose sources were only touched (same content, newer mtime), as a checkout does', () => {
@@ -133,8 +133,8 @@ describe('the stale-build guard', () => {
   });
 
   it('falls back when a source is gone, or when there is no readable build', () => {
-    rmSync(join(root, 'shared/core/errors.ts'));
-    expect(compiledCli(build, root)).toEqual({ stale: 'shared/core/errors.ts is gone' });
+    rmSync(join(root, 'shared/platform/errors.ts'));
+    expect(compiledCli(build, root)).toEqual({ stale: 'shared/platform/errors.ts is gone' });
     expect(compiledCli(join(root, 'nothing-here'), root)).toEqual({ stale: expect.stringContaining('no compiled CLI') });
     writeFileSync(join(build, BUILD_MANIFEST), '{ half a manif');
     expect(compiledCli(build, root)).toHaveProperty('stale');

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
-import { createLogger } from '#shared/core/log.ts';
-import type { AppStatus } from '#shared/usecases/status.ts';
+import { createLogger } from '#shared/platform/log.ts';
+import type { AppStatus } from '#shared/delivery/usecases/status.ts';
 import { describeIngest } from '#cli/commands/app.ts';
 import type { UploadResult } from '#cli/client.ts';
 import { formatStatus, table } from '#cli/status-view.ts';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ConflictError, NotFoundError, TricenterError } from '#shared/core/errors.ts';
-import type { BundleSource } from '#shared/ports/bundle-source.port.ts';
+import { ConflictError, NotFoundError, TricenterError } from '#shared/platform/errors.ts';
+import type { BundleSource } from '#shared/delivery/ports/bundle-source.port.ts';
 
 /**
  * What every BundleSource must do: `describeBundleSourceContract('folder', () => new FolderBucket(tmp))`.

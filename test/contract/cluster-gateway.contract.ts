@@ -1,7 +1,7 @@
 import { ApiException, KubernetesObjectApi, PatchStrategy, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { TricenterError } from '#shared/core/errors.ts';
-import type { KubeObject, ObjectRef } from '#shared/model/kube.ts';
+import { TricenterError } from '#shared/platform/errors.ts';
+import type { KubeObject, ObjectRef } from '#shared/delivery/model/kube.ts';
 import {
   ANNOTATION_RESOURCE_POLICY,
   ANNOTATION_SHARED_BY,
@@ -11,8 +11,8 @@ import {
   LABEL_MANAGED_BY,
   MANAGED_BY,
   type AppRef,
-} from '#shared/model/ownership.ts';
-import type { ClusterGateway } from '#shared/ports/cluster-gateway.port.ts';
+} from '#shared/delivery/model/ownership.ts';
+import type { ClusterGateway } from '#shared/delivery/ports/cluster-gateway.port.ts';
 
 /**
  * What every ClusterGateway must do against a Kubernetes API (the sandbox, a real kube-apiserver):

@@ -1,5 +1,5 @@
 /**
- * The contract of the Gtm port (shared/ports/gtm.port.ts), run against every GTM a Gtm adapter can
+ * The contract of the Gtm port (shared/traffic/ports/gtm.port.ts), run against every GTM a Gtm adapter can
  * talk to: the in-memory Alidns behind msw (test/traffic/gtm-contract.test.ts) and the local GTM
  * emulator (sandbox/gtm). Each test uses names of its own, so a shared instance is fine; the global
  * config test changes the instance's TTL and domain.
@@ -15,8 +15,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TricenterError } from '#shared/core/errors.ts';
-import type { Gtm, GtmAddress, GtmMonitorConfig, GtmStrategyInput } from '#shared/ports/gtm.port.ts';
+import { TricenterError } from '#shared/platform/errors.ts';
+import type { Gtm, GtmAddress, GtmMonitorConfig, GtmStrategyInput } from '#shared/traffic/ports/gtm.port.ts';
 
 export interface GtmContractSubject {
   /** A Gtm for the subject's instance; `pageSize` is the list PageSize, `wrongSecret` signs with a wrong key. */

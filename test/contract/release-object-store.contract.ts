@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { NotFoundError, TricenterError } from '#shared/core/errors.ts';
-import type { BundleSource } from '#shared/ports/bundle-source.port.ts';
-import type { ReleaseObjectStore } from '#shared/ports/release-object-store.port.ts';
+import { NotFoundError, TricenterError } from '#shared/platform/errors.ts';
+import type { BundleSource } from '#shared/delivery/ports/bundle-source.port.ts';
+import type { ReleaseObjectStore } from '#shared/delivery/ports/release-object-store.port.ts';
 
 /**
  * What every ReleaseObjectStore must do. `make` returns the store, the bucket it writes to (empty)

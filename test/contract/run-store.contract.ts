@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConflictError, NotFoundError } from '#shared/core/errors.ts';
-import type { AppRef } from '#shared/model/ownership.ts';
+import { ConflictError, NotFoundError } from '#shared/platform/errors.ts';
+import type { AppRef } from '#shared/delivery/model/ownership.ts';
 import {
   transitionRun,
   type AppRecord,
@@ -8,9 +8,9 @@ import {
   type RejectedUpload,
   type TrafficClaim,
   type RunStore,
-} from '#shared/ports/run-store.port.ts';
-import { createRun, next } from '#shared/workflow/decider.ts';
-import type { Run } from '#shared/workflow/run.ts';
+} from '#shared/delivery/ports/run-store.port.ts';
+import { createRun, next } from '#shared/delivery/workflow/decider.ts';
+import type { Run } from '#shared/delivery/workflow/run.ts';
 
 /**
  * What every RunStore must do, run against each adapter: `describeRunStoreContract('sqlite', () => ...)`.

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ConsumingTaskQueue, QueueMessage } from '#shared/ports/task-queue.port.ts';
+import type { ConsumingTaskQueue, QueueMessage } from '#shared/delivery/ports/task-queue.port.ts';
 
 /**
  * What every task queue must do, seen from the sender and the handler:

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { memoryLogger } from '#shared/core/log.ts';
-import { BundleError, describeLocation } from '#shared/core/errors.ts';
+import { memoryLogger } from '#shared/platform/log.ts';
+import { BundleError, describeLocation } from '#shared/platform/errors.ts';
 
 describe('logger', () => {
   it('writes the fixed shape and carries context into children', () => {

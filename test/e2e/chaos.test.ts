@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packBundle, type ApiClient } from '#cli/client.ts';
 import type { LocalTwin } from '#local/twin.ts';
-import type { AppRef } from '#shared/model/ownership.ts';
+import type { AppRef } from '#shared/delivery/model/ownership.ts';
 import { variantOfWebDemo } from './bundles.ts';
 import { startTestTwin, waitFor } from './helpers.ts';
 

@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { silentLogger } from '#shared/core/log.ts';
-import type { AppRef } from '#shared/model/ownership.ts';
-import type { AppStatus } from '#shared/usecases/status.ts';
+import { silentLogger } from '#shared/platform/log.ts';
+import type { AppRef } from '#shared/delivery/model/ownership.ts';
+import type { AppStatus } from '#shared/delivery/usecases/status.ts';
 import { ApiClient, packBundle } from '#cli/client.ts';
 import { startLocalTwin, type LocalTwin, type LocalTwinOptions } from '#local/twin.ts';
 

@@ -5,10 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packBundle, type ApiClient } from '#cli/client.ts';
 import { resolveOnce } from '#local/drill.ts';
 import type { LocalTwin } from '#local/twin.ts';
-import { FolderBucket } from '#shared/adapters/local/folder-bucket.ts';
-import { SqliteRunStore } from '#shared/adapters/local/sqlite-run-store.ts';
-import { memoryLogger } from '#shared/core/log.ts';
-import type { AppRef } from '#shared/model/ownership.ts';
+import { FolderBucket } from '#shared/delivery/adapters/local/folder-bucket.ts';
+import { SqliteRunStore } from '#shared/delivery/adapters/local/sqlite-run-store.ts';
+import { memoryLogger } from '#shared/platform/log.ts';
+import type { AppRef } from '#shared/delivery/model/ownership.ts';
 import { variantOfWebDemo } from './bundles.ts';
 import { deploySeedToRunning, startTestTwin, waitFor } from './helpers.ts';
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packBundle, type ApiClient } from '#cli/client.ts';
 import type { LocalTwin } from '#local/twin.ts';
-import { memoryLogger } from '#shared/core/log.ts';
+import { memoryLogger } from '#shared/platform/log.ts';
 import { askDataPlane, startTestTwin, waitFor, waitForPhase, WEB_DEMO, workloadsOf, type PodAnswer } from './helpers.ts';
 
 /** The fixture README's steps 1 and 2, through the same handlers the cloud runs, on the local twin. */

@@ -3,8 +3,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatTrafficStatus, reconcileOnTwin, trafficStatus } from '#cli/commands/traffic.ts';
 import type { LocalTwin } from '#local/twin.ts';
-import { AlidnsGtm } from '#shared/adapters/aliyun/alidns-gtm.ts';
-import { ownedPoolName } from '#shared/ports/gtm.port.ts';
+import { AlidnsGtm } from '#shared/traffic/adapters/aliyun/alidns-gtm.ts';
+import { ownedPoolName } from '#shared/traffic/ports/gtm.port.ts';
 import { deploySeedToRunning, startTestTwin, waitFor, WEB_DEMO } from './helpers.ts';
 
 /**

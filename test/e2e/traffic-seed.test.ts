@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from '#cli/client.ts';
 import { readDrillSetup, resolveOnce, runDrillOnTwin, type DrillPhase, type DrillReport } from '#local/drill.ts';
 import type { LocalTwin } from '#local/twin.ts';
-import { AlidnsGtm } from '#shared/adapters/aliyun/alidns-gtm.ts';
-import { memoryLogger } from '#shared/core/log.ts';
+import { AlidnsGtm } from '#shared/traffic/adapters/aliyun/alidns-gtm.ts';
+import { memoryLogger } from '#shared/platform/log.ts';
 import { deploySeedToRunning, startTestTwin, waitFor, WEB_DEMO } from './helpers.ts';
 
 /**

@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe } from 'vitest';
-import { createClusterConnections } from '#shared/adapters/kube/connections.ts';
-import { createKubeGateway, type KubeGateway } from '#shared/adapters/kube/gateway.ts';
+import { createClusterConnections } from '#shared/delivery/adapters/kube/connections.ts';
+import { createKubeGateway, type KubeGateway } from '#shared/delivery/adapters/kube/gateway.ts';
 import { describeClusterGatewayContract } from '../contract/cluster-gateway.contract.ts';
 import { kubeBinariesAvailable, type RealCluster, startKubeApiServer, writeMergedKubeconfig } from '../helpers/envtest.ts';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiClient } from '#cli/client.ts';
 import { startLocalTwinOnClusters, type LocalTwinOnClusters } from '#local/twin.ts';
-import { silentLogger } from '#shared/core/log.ts';
+import { silentLogger } from '#shared/platform/log.ts';
 import { startKubeApiServer, writeMergedKubeconfig, type RealCluster } from '../helpers/envtest.ts';
 
 /** The seed's three clusters as real kube-apiservers, each Ingress with its own loopback address. */

@@ -1,5 +1,5 @@
-import { AlidnsGtm } from '#shared/adapters/aliyun/alidns-gtm.ts';
-import { silentLogger } from '#shared/core/log.ts';
+import { AlidnsGtm } from '#shared/traffic/adapters/aliyun/alidns-gtm.ts';
+import { silentLogger } from '#shared/platform/log.ts';
 import { describeGtmContract } from '../contract/gtm.contract.ts';
 import { ACCESS_KEY_ID, ACCESS_KEY_SECRET, startTestEmulator } from './helpers.ts';
 

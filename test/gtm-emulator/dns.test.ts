@@ -8,7 +8,7 @@ import type RPCClient from '@alicloud/pop-core';
 import type { GtmEmulator } from '#sandbox/gtm/index.ts';
 import { GtmDnsServer } from '#sandbox/gtm/dns-server.ts';
 import { GtmStore } from '#sandbox/gtm/state.ts';
-import { silentLogger } from '#shared/core/log.ts';
+import { silentLogger } from '#shared/platform/log.ts';
 import { call, startTestEmulator } from './helpers.ts';
 
 const DOMAIN = 'app.example.com';

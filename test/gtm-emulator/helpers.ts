@@ -2,7 +2,7 @@ import http from 'node:http';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import RPCClient from '@alicloud/pop-core';
-import { silentLogger } from '#shared/core/log.ts';
+import { silentLogger } from '#shared/platform/log.ts';
 import { startGtmEmulator, type GtmEmulator, type GtmEmulatorOptions } from '#sandbox/gtm/index.ts';
 import { computeRpcSignature } from '#sandbox/gtm/signature.ts';
 

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from '#cli/client.ts';
 import type { LocalTwin } from '#local/twin.ts';
-import type { AppRef } from '#shared/model/ownership.ts';
+import type { AppRef } from '#shared/delivery/model/ownership.ts';
 import { deploySeedToRunning, startTestTwin, WEB_DEMO, waitFor } from '../e2e/helpers.ts';
 import { createOutsideObject, describeOwnershipAttacks, victimConfig } from './ownership-cases.ts';
 import { application, configMap, expectUnchanged, ingest, registryFile, World, yamlBundle, type WorldSnapshot } from './world.ts';

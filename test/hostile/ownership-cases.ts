@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ApiClient } from '#cli/client.ts';
-import type { AppRef } from '#shared/model/ownership.ts';
+import type { AppRef } from '#shared/delivery/model/ownership.ts';
 import { application, configMap, expectUnchanged, ingest, runEnd, yamlBundle, type World } from './world.ts';
 
 /**

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { KubeConfig, KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
 import { expect } from 'vitest';
 import type { ApiClient, PackedBundle } from '#cli/client.ts';
-import type { UploadOutcome } from '#shared/approval/uploads.ts';
-import type { AppRef } from '#shared/model/ownership.ts';
+import type { UploadOutcome } from '#shared/delivery/approval/uploads.ts';
+import type { AppRef } from '#shared/delivery/model/ownership.ts';
 import type { GtmEmulator } from '#sandbox/gtm/index.ts';
 import { waitFor } from '../e2e/helpers.ts';
 

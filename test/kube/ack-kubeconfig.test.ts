@@ -2,11 +2,11 @@ import { readFileSync } from 'node:fs';
 import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '#shared/core/clock.ts';
-import { TricenterError } from '#shared/core/errors.ts';
-import { memoryLogger } from '#shared/core/log.ts';
-import { createAckKubeconfigSource, type AlibabaCredentials } from '#shared/adapters/aliyun/ack-kubeconfig.ts';
-import { createClusterConnections } from '#shared/adapters/kube/connections.ts';
+import { ManualClock } from '#shared/platform/clock.ts';
+import { TricenterError } from '#shared/platform/errors.ts';
+import { memoryLogger } from '#shared/platform/log.ts';
+import { createAckKubeconfigSource, type AlibabaCredentials } from '#shared/delivery/adapters/aliyun/ack-kubeconfig.ts';
+import { createClusterConnections } from '#shared/delivery/adapters/kube/connections.ts';
 import { roaSignature, roaStringToSign, verifyRoaRequest, type RoaRequestParts } from './roa-signature.ts';
 
 const facts = JSON.parse(

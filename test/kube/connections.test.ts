@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { memoryLogger } from '#shared/core/log.ts';
-import { createClusterConnections } from '#shared/adapters/kube/connections.ts';
-import { clusterRegistrySchema } from '#shared/model/clusters.ts';
+import { memoryLogger } from '#shared/platform/log.ts';
+import { createClusterConnections } from '#shared/delivery/adapters/kube/connections.ts';
+import { clusterRegistrySchema } from '#shared/delivery/model/clusters.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tricenter-connections-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

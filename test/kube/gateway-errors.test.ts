@@ -2,11 +2,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TricenterError } from '#shared/core/errors.ts';
-import { classifyKubeError } from '#shared/adapters/kube/errors.ts';
-import { createKubeGateway, type KubeGateway } from '#shared/adapters/kube/gateway.ts';
-import type { ClusterConnections } from '#shared/adapters/kube/connections.ts';
-import type { KubeObject } from '#shared/model/kube.ts';
+import { TricenterError } from '#shared/platform/errors.ts';
+import { classifyKubeError } from '#shared/delivery/adapters/kube/errors.ts';
+import { createKubeGateway, type KubeGateway } from '#shared/delivery/adapters/kube/gateway.ts';
+import type { ClusterConnections } from '#shared/delivery/adapters/kube/connections.ts';
+import type { KubeObject } from '#shared/delivery/model/kube.ts';
 
 /**
  * Error classification through the real client stack, against a tiny API server on loopback that

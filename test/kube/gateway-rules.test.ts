@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateHealth, ingressAddressesOf, workloadStatus } from '#shared/adapters/kube/health.ts';
-import { applyTiers, identityKey, isOwnedBy, managersOverridden, prepareForApply } from '#shared/adapters/kube/manifests.ts';
-import type { KubeObject, ObjectRef } from '#shared/model/kube.ts';
+import { evaluateHealth, ingressAddressesOf, workloadStatus } from '#shared/delivery/adapters/kube/health.ts';
+import { applyTiers, identityKey, isOwnedBy, managersOverridden, prepareForApply } from '#shared/delivery/adapters/kube/manifests.ts';
+import type { KubeObject, ObjectRef } from '#shared/delivery/model/kube.ts';
 
 const obj = (apiVersion: string, kind: string, name: string, extra: Record<string, unknown> = {}): KubeObject => ({
   apiVersion,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { memoryLogger } from '#shared/core/log.ts';
+import { memoryLogger } from '#shared/platform/log.ts';
 import { BackgroundWork } from '#local/background-work.ts';
 
 /** The twin's own work (sweeps, wake-ups, traffic reconciles) is drained by stop(), never cut off. */

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
-import { BucketReleaseObjectStore } from '#shared/adapters/bucket-release-objects.ts';
-import { FolderBucket } from '#shared/adapters/local/folder-bucket.ts';
+import { BucketReleaseObjectStore } from '#shared/delivery/adapters/bucket-release-objects.ts';
+import { FolderBucket } from '#shared/delivery/adapters/local/folder-bucket.ts';
 import { describeReleaseObjectStoreContract } from '../contract/release-object-store.contract.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'tricenter-release-objects-'));

@@ -6,10 +6,10 @@ import { AppsV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ApiClient, packBundle } from '#cli/client.ts';
 import type { LocalEndpoints } from '#local/twin.ts';
-import { parseClusterRegistry } from '#shared/model/bundle.ts';
-import { loadBundle } from '#shared/bundle/load.ts';
+import { parseClusterRegistry } from '#shared/delivery/model/bundle.ts';
+import { loadBundle } from '#shared/delivery/bundle/load.ts';
 import { startSandbox } from '#sandbox/index.ts';
-import type { AppStatus } from '#shared/usecases/status.ts';
+import type { AppStatus } from '#shared/delivery/usecases/status.ts';
 import { bumpVersion, variantOfWebDemo } from '../e2e/bundles.ts';
 import { WEB_DEMO, waitFor } from '../e2e/helpers.ts';
 

@@ -2,9 +2,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { watchFolderBucket, type BucketWatcher } from '#shared/adapters/local/folder-bucket-watcher.ts';
-import { FolderBucket } from '#shared/adapters/local/folder-bucket.ts';
-import { BUNDLE_PREFIX, parseBucketKey } from '#shared/model/bucket-key.ts';
+import { watchFolderBucket, type BucketWatcher } from '#shared/delivery/adapters/local/folder-bucket-watcher.ts';
+import { FolderBucket } from '#shared/delivery/adapters/local/folder-bucket.ts';
+import { BUNDLE_PREFIX, parseBucketKey } from '#shared/delivery/model/bucket-key.ts';
 
 /**
  * The twin's bucket trigger, like the OSS trigger filtered on `bundles/` alone, announces keys the

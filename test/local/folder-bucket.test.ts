@@ -3,8 +3,8 @@ import { appendFile, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { FolderBucket, md5Hex } from '#shared/adapters/local/folder-bucket.ts';
-import { watchFolderBucket, type BucketWatcher } from '#shared/adapters/local/folder-bucket-watcher.ts';
+import { FolderBucket, md5Hex } from '#shared/delivery/adapters/local/folder-bucket.ts';
+import { watchFolderBucket, type BucketWatcher } from '#shared/delivery/adapters/local/folder-bucket-watcher.ts';
 import { ossEventSchema, type OssEvent } from '#shared/platform/triggers/oss.ts';
 import { describeBundleSourceContract } from '../contract/bundle-source.contract.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InProcessQueue } from '#shared/adapters/local/in-process-queue.ts';
+import { InProcessQueue } from '#shared/delivery/adapters/local/in-process-queue.ts';
 import { describeTaskQueueContract, type ContractMessage } from '../contract/task-queue.contract.ts';
 
 describeTaskQueueContract('in-process', () => new InProcessQueue<ContractMessage>({ retryBaseMs: 1, retryMaxMs: 5 }));

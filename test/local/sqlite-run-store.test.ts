@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SqliteRunStore } from '#shared/adapters/local/sqlite-run-store.ts';
-import { createRun } from '#shared/workflow/decider.ts';
+import { SqliteRunStore } from '#shared/delivery/adapters/local/sqlite-run-store.ts';
+import { createRun } from '#shared/delivery/workflow/decider.ts';
 import { describeRunStoreContract } from '../contract/run-store.contract.ts';
 import { plan, deployStep } from '../workflow/plans.ts';
 

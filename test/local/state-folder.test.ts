@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { silentLogger } from '#shared/core/log.ts';
+import { silentLogger } from '#shared/platform/log.ts';
 import { LOCAL_BUCKET, startLocalTwin, type LocalTwinOptions } from '#local/twin.ts';
 import { ApiClient, packBundle } from '#cli/client.ts';
-import { FolderBucket } from '#shared/adapters/local/folder-bucket.ts';
-import { SqliteRunStore } from '#shared/adapters/local/sqlite-run-store.ts';
+import { FolderBucket } from '#shared/delivery/adapters/local/folder-bucket.ts';
+import { SqliteRunStore } from '#shared/delivery/adapters/local/sqlite-run-store.ts';
 import { WEB_DEMO, waitFor } from '../e2e/helpers.ts';
 import { LOCK_FILE, lockStateFolder, MANIFEST_FILE, readManifest, StateFolderError } from '#local/state-folder.ts';
 

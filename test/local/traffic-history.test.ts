@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MemoryTrafficHistoryStore } from '#shared/adapters/local/traffic-history-stores.ts';
-import { SqliteRunStore } from '#shared/adapters/local/sqlite-run-store.ts';
+import { MemoryTrafficHistoryStore } from '#shared/traffic/adapters/local/traffic-history-stores.ts';
+import { SqliteRunStore } from '#shared/delivery/adapters/local/sqlite-run-store.ts';
 import { describeTrafficHistoryContract } from '../contract/traffic-history.contract.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tricenter-traffic-history-'));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { packBundle } from '#cli/client.ts';
-import { memoryLogger } from '#shared/core/log.ts';
+import { memoryLogger } from '#shared/platform/log.ts';
 import { startTestTwin, waitForPhase, WEB_DEMO } from '../e2e/helpers.ts';
 
 /**

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '#shared/core/clock.ts';
-import { InProcessQueue } from '#shared/adapters/local/in-process-queue.ts';
+import { ManualClock } from '#shared/platform/clock.ts';
+import { InProcessQueue } from '#shared/delivery/adapters/local/in-process-queue.ts';
 import { FaultInjector, type TwinFaults } from '#local/faults.ts';
-import { SqliteRunStore } from '#shared/adapters/local/sqlite-run-store.ts';
-import { transitionRun, type RunStore } from '#shared/ports/run-store.port.ts';
-import type { ConsumingTaskQueue } from '#shared/ports/task-queue.port.ts';
-import { currentTask, next, startRun } from '#shared/workflow/decider.ts';
-import type { DeployTask, Effect, Run, RunEvent, TaskOutcome } from '#shared/workflow/run.ts';
+import { SqliteRunStore } from '#shared/delivery/adapters/local/sqlite-run-store.ts';
+import { transitionRun, type RunStore } from '#shared/delivery/ports/run-store.port.ts';
+import type { ConsumingTaskQueue } from '#shared/delivery/ports/task-queue.port.ts';
+import { currentTask, next, startRun } from '#shared/delivery/workflow/decider.ts';
+import type { DeployTask, Effect, Run, RunEvent, TaskOutcome } from '#shared/delivery/workflow/run.ts';
 import { deployStep, plan } from '../workflow/plans.ts';
 
 /**

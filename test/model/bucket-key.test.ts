@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bundleKey, parseBucketKey, tenantFolder } from '#shared/model/bucket-key.ts';
+import { bundleKey, parseBucketKey, tenantFolder } from '#shared/delivery/model/bucket-key.ts';
 
 describe('bundle object keys', () => {
   it.each([

@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadBundle, loadBundleBytes } from '#shared/bundle/load.ts';
-import { parseBundle, parseClusterRegistry, type AppBundle } from '#shared/model/bundle.ts';
-import { parseDuration } from '#shared/model/workflow.ts';
+import { loadBundle, loadBundleBytes } from '#shared/delivery/bundle/load.ts';
+import { parseBundle, parseClusterRegistry, type AppBundle } from '#shared/delivery/model/bundle.ts';
+import { parseDuration } from '#shared/delivery/model/workflow.ts';
 import { tarGzBytes, zipBytes } from '../bundle/archives.ts';
 import { baseFiles, bundleOf, EXAMPLE, exampleFiles } from '../render/helpers.ts';
 

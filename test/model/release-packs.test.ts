@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { loadBundleBytes } from '#shared/bundle/load.ts';
-import { TricenterError } from '#shared/core/errors.ts';
-import { parseBundle } from '#shared/model/bundle.ts';
-import { canonicalJson } from '#shared/model/canonical.ts';
-import { parseClusterRegistry } from '#shared/model/clusters.ts';
-import type { KubeObject } from '#shared/model/kube.ts';
-import type { ClusterTarget, DeployStep, Plan, ReleasePlan, StoredTarget } from '#shared/model/plan.ts';
-import { MAX_PACKS_PER_TARGET, packRelease, unpack, type ReleasePack } from '#shared/model/release-packs.ts';
-import { render } from '#shared/render/render.ts';
+import { loadBundleBytes } from '#shared/delivery/bundle/load.ts';
+import { TricenterError } from '#shared/platform/errors.ts';
+import { parseBundle } from '#shared/delivery/model/bundle.ts';
+import { canonicalJson } from '#shared/delivery/model/canonical.ts';
+import { parseClusterRegistry } from '#shared/delivery/model/clusters.ts';
+import type { KubeObject } from '#shared/delivery/model/kube.ts';
+import type { ClusterTarget, DeployStep, Plan, ReleasePlan, StoredTarget } from '#shared/delivery/model/plan.ts';
+import { MAX_PACKS_PER_TARGET, packRelease, unpack, type ReleasePack } from '#shared/delivery/model/release-packs.ts';
+import { render } from '#shared/delivery/render/render.ts';
 import { bigBundle, type BigBundleOptions } from '../helpers/big-bundle.ts';
 import { plan as planOf, suspendStep } from '../workflow/plans.ts';
 

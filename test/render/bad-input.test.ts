@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { loadBundleBytes, type BundleLimits } from '#shared/bundle/load.ts';
-import { isTricenterError } from '#shared/core/errors.ts';
-import { parseBundle } from '#shared/model/bundle.ts';
-import { render } from '#shared/render/render.ts';
+import { loadBundleBytes, type BundleLimits } from '#shared/delivery/bundle/load.ts';
+import { isTricenterError } from '#shared/platform/errors.ts';
+import { parseBundle } from '#shared/delivery/model/bundle.ts';
+import { render } from '#shared/delivery/render/render.ts';
 import { tarGzBytes, zipBytes, type SpecialEntry } from '../bundle/archives.ts';
 import { APP_YAML, baseFiles, baseWith, CLUSTERS_YAML, OBJECTS_YAML } from './helpers.ts';
 

@@ -4,10 +4,10 @@
  */
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadBundle, loadBundleBytes } from '#shared/bundle/load.ts';
-import { parseBundle, type AppBundle } from '#shared/model/bundle.ts';
-import type { DeployStep, Plan } from '#shared/model/plan.ts';
-import { render } from '#shared/render/render.ts';
+import { loadBundle, loadBundleBytes } from '#shared/delivery/bundle/load.ts';
+import { parseBundle, type AppBundle } from '#shared/delivery/model/bundle.ts';
+import type { DeployStep, Plan } from '#shared/delivery/model/plan.ts';
+import { render } from '#shared/delivery/render/render.ts';
 import { tarGzBytes } from '../bundle/archives.ts';
 
 export const EXAMPLE = new URL('../../examples/web-demo/', import.meta.url).pathname;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { KubeObject } from '#shared/model/kube.ts';
-import { matchesComponentName } from '#shared/render/render.ts';
+import type { KubeObject } from '#shared/delivery/model/kube.ts';
+import { matchesComponentName } from '#shared/delivery/render/render.ts';
 import { APP_YAML, baseFiles, baseWith, deploySteps, planOf } from './helpers.ts';
 
 const app = (components: string, extra = '') => `apiVersion: core.oam.dev/v1beta1

@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { canonicalJson, contentHash } from '#shared/model/canonical.ts';
-import type { KubeObject } from '#shared/model/kube.ts';
-import type { Plan } from '#shared/model/plan.ts';
-import { ANNOTATION_CONTENT_HASH, ANNOTATION_PUBLISH_VERSION } from '#shared/model/ownership.ts';
-import { manifestsByCluster } from '#shared/render/views.ts';
+import { canonicalJson, contentHash } from '#shared/delivery/model/canonical.ts';
+import type { KubeObject } from '#shared/delivery/model/kube.ts';
+import type { Plan } from '#shared/delivery/model/plan.ts';
+import { ANNOTATION_CONTENT_HASH, ANNOTATION_PUBLISH_VERSION } from '#shared/delivery/model/ownership.ts';
+import { manifestsByCluster } from '#shared/delivery/render/views.ts';
 import { deploySteps, examplePlan } from './helpers.ts';
 
 /** The example's README, cluster by cluster. */

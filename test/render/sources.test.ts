@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { describeLocation } from '#shared/core/errors.ts';
-import type { KubeObject } from '#shared/model/kube.ts';
-import { locationOf } from '#shared/model/source.ts';
-import { manifestSource, placeOfField, targetPlacement } from '#shared/render/sources.ts';
+import { describeLocation } from '#shared/platform/errors.ts';
+import type { KubeObject } from '#shared/delivery/model/kube.ts';
+import { locationOf } from '#shared/delivery/model/source.ts';
+import { manifestSource, placeOfField, targetPlacement } from '#shared/delivery/render/sources.ts';
 import { APP_YAML, baseFiles, baseWith, deploySteps, planOf } from './helpers.ts';
 
 /** Every rendered manifest and target knows where it came from, without becoming part of the plan's data. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { clusterRegistrySchema } from '#shared/model/clusters.ts';
-import { parsePolicyDocument, type TopologyPolicy } from '#shared/model/policy.ts';
-import { matchesLabelSelector, selectClusters } from '#shared/render/topology.ts';
+import { clusterRegistrySchema } from '#shared/delivery/model/clusters.ts';
+import { parsePolicyDocument, type TopologyPolicy } from '#shared/delivery/model/policy.ts';
+import { matchesLabelSelector, selectClusters } from '#shared/delivery/render/topology.ts';
 import { baseWith, deploySteps, planOf } from './helpers.ts';
 
 const registry = clusterRegistrySchema.parse({

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { KubeObject } from '#shared/model/kube.ts';
-import type { SourcePlace } from '#shared/model/source.ts';
-import { parseTrait } from '#shared/model/traits.ts';
-import { mergePatch } from '#shared/render/merge-patch.ts';
-import { applyTrait } from '#shared/render/traits.ts';
+import type { KubeObject } from '#shared/delivery/model/kube.ts';
+import type { SourcePlace } from '#shared/delivery/model/source.ts';
+import { parseTrait } from '#shared/delivery/model/traits.ts';
+import { mergePatch } from '#shared/delivery/render/merge-patch.ts';
+import { applyTrait } from '#shared/delivery/render/traits.ts';
 
 const place: SourcePlace = { file: 'app.yaml', document: 3, line: 40, object: 'Policy demo/p', path: 'properties.components[0].traits[0]' };
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { AppsV1Api, CoreV1Api, KubeConfig, KubernetesObjectApi, NetworkingV1Api, Watch } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { readFileSync } from 'node:fs';
-import type { ClusterEntry } from '#shared/model/clusters.ts';
+import type { ClusterEntry } from '#shared/delivery/model/clusters.ts';
 import { startSandbox, type Sandbox, type SandboxOptions } from '#sandbox/index.ts';
 
 /** Sandboxes for tests: a temporary directory, any free data plane port, stopped by the caller's afterAll. */

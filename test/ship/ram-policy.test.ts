@@ -26,7 +26,7 @@ describe('RAM policy of the functions', () => {
 
   it('allows every Alidns GTM action the adapter calls, and no other', () => {
     expect(actions('alidns').sort()).toEqual(
-      called('shared/adapters/aliyun/alidns-gtm.ts', /'((?:Describe|Add|Update|Set|Delete)DnsGtm\w+)'/g),
+      called('shared/traffic/adapters/aliyun/alidns-gtm.ts', /'((?:Describe|Add|Update|Set|Delete)DnsGtm\w+)'/g),
     );
   });
 

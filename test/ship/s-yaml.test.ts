@@ -10,7 +10,7 @@ import { setupTarget } from '#cli/commands/setup.ts';
 import { cloudConfig } from '#functions/cloud.ts';
 import type { ApprovalDeps } from '#functions/approval/deps.ts';
 import { createApprovalHandler } from '#functions/approval/handler.ts';
-import { silentLogger } from '#shared/core/log.ts';
+import { silentLogger } from '#shared/platform/log.ts';
 import type { HttpTriggerEvent } from '#shared/platform/triggers/http.ts';
 import { FUNCTIONS } from '../../scripts/build.ts';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { describeLocation } from '#shared/core/errors.ts';
-import { locationOf } from '#shared/model/source.ts';
+import { describeLocation } from '#shared/platform/errors.ts';
+import { locationOf } from '#shared/delivery/model/source.ts';
 import { APP_YAML, baseFiles, baseWith, OBJECTS_YAML } from '../render/helpers.ts';
 import { admissionError, inline, policy, registryYaml, tenancyOf, trafficPolicy, workflow } from './helpers.ts';
 

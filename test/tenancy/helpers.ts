@@ -3,10 +3,10 @@
  * clusters bj1/c1, bj2/c2, hz1/c3), changed one piece at a time, rendered against a registry
  * that the case writes (its `tenants` section is the point of most cases).
  */
-import { loadBundleBytes } from '#shared/bundle/load.ts';
-import { isTricenterError } from '#shared/core/errors.ts';
-import { parseClusterRegistry } from '#shared/model/clusters.ts';
-import { render } from '#shared/render/render.ts';
+import { loadBundleBytes } from '#shared/delivery/bundle/load.ts';
+import { isTricenterError } from '#shared/platform/errors.ts';
+import { parseClusterRegistry } from '#shared/delivery/model/clusters.ts';
+import { render } from '#shared/delivery/render/render.ts';
 import { admitRelease, checkTenancy } from '#shared/tenancy/admission.ts';
 import type { Violation } from '#shared/tenancy/violation.ts';
 import { APP_YAML, bundleOf, CLUSTERS_YAML } from '../render/helpers.ts';

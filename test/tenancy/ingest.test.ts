@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from '#cli/client.ts';
 import type { LocalTwin } from '#local/twin.ts';
-import type { AppRef } from '#shared/model/ownership.ts';
+import type { AppRef } from '#shared/delivery/model/ownership.ts';
 import { variantOfWebDemo } from '../e2e/bundles.ts';
 import { startTestTwin, waitFor } from '../e2e/helpers.ts';
 import { packTarGz } from '../e2e/pack.ts';

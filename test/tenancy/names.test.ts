@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { KubeObject } from '#shared/model/kube.ts';
-import type { SourcePlace } from '#shared/model/source.ts';
-import { attachManifestSource } from '#shared/render/sources.ts';
+import type { KubeObject } from '#shared/delivery/model/kube.ts';
+import type { SourcePlace } from '#shared/delivery/model/source.ts';
+import { attachManifestSource } from '#shared/delivery/render/sources.ts';
 import { validateManifest } from '#shared/tenancy/names.ts';
 import { APP_YAML, baseFiles, baseWith, OBJECTS_YAML } from '../render/helpers.ts';
 import { admissionError, inline, policy, registryYaml, workflow } from './helpers.ts';

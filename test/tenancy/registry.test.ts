@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { loadBundleBytes } from '#shared/bundle/load.ts';
-import { parseClusterRegistry } from '#shared/model/clusters.ts';
+import { loadBundleBytes } from '#shared/delivery/bundle/load.ts';
+import { parseClusterRegistry } from '#shared/delivery/model/clusters.ts';
 import { tenantRules } from '#shared/tenancy/tenant.ts';
 import { registryYaml } from './helpers.ts';
 

@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { http, HttpResponse, type HttpHandler } from 'msw';
-import { rpcRequestParams, verifyRpcSignature } from '#shared/adapters/aliyun/rpc-signature.ts';
+import { rpcRequestParams, verifyRpcSignature } from '#shared/traffic/adapters/aliyun/rpc-signature.ts';
 import { poolParams, monitorParams, strategyParams, WireError, type Params } from './alidns-msw-params.ts';
 
 export interface FakeAlidnsOptions {

@@ -3,11 +3,11 @@ import { fileURLToPath } from 'node:url';
 import { delay, http } from 'msw';
 import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { AlidnsGtm, type AlidnsGtmOptions } from '#shared/adapters/aliyun/alidns-gtm.ts';
-import { percentEncode, rpcStringToSign, signRpc, verifyRpcSignature } from '#shared/adapters/aliyun/rpc-signature.ts';
-import { TricenterError } from '#shared/core/errors.ts';
-import { memoryLogger } from '#shared/core/log.ts';
-import type { GtmMonitorConfig } from '#shared/ports/gtm.port.ts';
+import { AlidnsGtm, type AlidnsGtmOptions } from '#shared/traffic/adapters/aliyun/alidns-gtm.ts';
+import { percentEncode, rpcStringToSign, signRpc, verifyRpcSignature } from '#shared/traffic/adapters/aliyun/rpc-signature.ts';
+import { TricenterError } from '#shared/platform/errors.ts';
+import { memoryLogger } from '#shared/platform/log.ts';
+import type { GtmMonitorConfig } from '#shared/traffic/ports/gtm.port.ts';
 import { FakeAlidns } from './alidns-msw.ts';
 
 const facts = JSON.parse(readFileSync(fileURLToPath(new URL('../../docs/aliyun-api/alidns-gtm-2015-01-09.json', import.meta.url)), 'utf8'));

@@ -1,6 +1,6 @@
-import type { TrafficPolicy } from '#shared/model/traffic.ts';
-import type { RunStore, TrafficClaim } from '#shared/ports/run-store.port.ts';
-import { normalizeDomain, targetResources } from '#shared/traffic/claims.ts';
+import type { TrafficPolicy } from '#shared/delivery/model/traffic-policy.ts';
+import type { RunStore, TrafficClaim } from '#shared/delivery/ports/run-store.port.ts';
+import { normalizeDomain, targetResources } from '#shared/traffic/domain/claims.ts';
 
 /** The claims a policy's application holds after its ingest: its instance and its domain, nothing else. */
 export function claimsHeld(policy: TrafficPolicy, instanceId: string): Pick<RunStore, 'getTrafficClaim'> {

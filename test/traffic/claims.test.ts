@@ -1,14 +1,14 @@
 import { setupServer } from 'msw/node';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { AlidnsGtm } from '#shared/adapters/aliyun/alidns-gtm.ts';
-import { SqliteRunStore } from '#shared/adapters/local/sqlite-run-store.ts';
-import { MemoryTrafficHistoryStore } from '#shared/adapters/local/traffic-history-stores.ts';
-import { memoryLogger, silentLogger } from '#shared/core/log.ts';
-import type { AppRef } from '#shared/model/ownership.ts';
-import type { TrafficPolicy } from '#shared/model/traffic.ts';
-import { trafficTargets } from '#shared/traffic/claims.ts';
-import { reconcileTraffic } from '#shared/usecases/reconcile-traffic.ts';
-import { claimTrafficAtIngest } from '#shared/usecases/traffic-claims.ts';
+import { AlidnsGtm } from '#shared/traffic/adapters/aliyun/alidns-gtm.ts';
+import { SqliteRunStore } from '#shared/delivery/adapters/local/sqlite-run-store.ts';
+import { MemoryTrafficHistoryStore } from '#shared/traffic/adapters/local/traffic-history-stores.ts';
+import { memoryLogger, silentLogger } from '#shared/platform/log.ts';
+import type { AppRef } from '#shared/delivery/model/ownership.ts';
+import type { TrafficPolicy } from '#shared/delivery/model/traffic-policy.ts';
+import { trafficTargets } from '#shared/traffic/domain/claims.ts';
+import { reconcileTraffic } from '#shared/traffic/usecases/reconcile-traffic.ts';
+import { claimTrafficAtIngest } from '#shared/traffic/usecases/traffic-claims.ts';
 import { FakeAlidns } from './alidns-msw.ts';
 import { SEED_ADDRESSES, seedPolicy, seedRegistry } from './fixtures.ts';
 

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { clusterRegistrySchema, type ClusterRegistry } from '#shared/model/clusters.ts';
-import { parseTrafficPolicy, type TrafficPolicy } from '#shared/model/traffic.ts';
-import type { GtmPool, GtmStrategy } from '#shared/ports/gtm.port.ts';
-import type { ClusterObservation, GtmChange, GtmState, PoolRefPlan } from '#shared/traffic/types.ts';
+import { clusterRegistrySchema, type ClusterRegistry } from '#shared/delivery/model/clusters.ts';
+import { parseTrafficPolicy, type TrafficPolicy } from '#shared/delivery/model/traffic-policy.ts';
+import type { GtmPool, GtmStrategy } from '#shared/traffic/ports/gtm.port.ts';
+import type { ClusterObservation, GtmChange, GtmState, PoolRefPlan } from '#shared/traffic/domain/types.ts';
 
 const example = (file: string) => readFileSync(fileURLToPath(new URL(`../../examples/web-demo/${file}`, import.meta.url)), 'utf8');
 

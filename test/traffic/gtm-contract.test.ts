@@ -1,6 +1,6 @@
 import { setupServer } from 'msw/node';
 import { afterAll, beforeAll } from 'vitest';
-import { AlidnsGtm } from '#shared/adapters/aliyun/alidns-gtm.ts';
+import { AlidnsGtm } from '#shared/traffic/adapters/aliyun/alidns-gtm.ts';
 import { describeGtmContract } from '../contract/gtm.contract.ts';
 import { FakeAlidns } from './alidns-msw.ts';
 

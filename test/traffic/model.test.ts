@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BundleError } from '#shared/core/errors.ts';
-import { parseTrafficPolicy, trafficPolicySchema } from '#shared/model/traffic.ts';
+import { BundleError } from '#shared/platform/errors.ts';
+import { parseTrafficPolicy, trafficPolicySchema } from '#shared/delivery/model/traffic-policy.ts';
 import { seedPolicy } from './fixtures.ts';
 
 /** The seed policy with one edit applied to its spec. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { TrafficPolicy } from '#shared/model/traffic.ts';
-import { planTraffic } from '#shared/traffic/planner.ts';
-import type { ClusterObservation, GtmChange, GtmState, TrafficHistory } from '#shared/traffic/types.ts';
+import type { TrafficPolicy } from '#shared/delivery/model/traffic-policy.ts';
+import { planTraffic } from '#shared/traffic/domain/planner.ts';
+import type { ClusterObservation, GtmChange, GtmState, TrafficHistory } from '#shared/traffic/domain/types.ts';
 import { applyToState, emptyState, observe, seedPolicy, seedRegistry } from './fixtures.ts';
 
 const registry = seedRegistry();

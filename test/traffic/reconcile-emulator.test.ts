@@ -4,11 +4,11 @@
  * second run writes nothing. (The full local twin, with simulated clusters, is the lead's test.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AlidnsGtm } from '#shared/adapters/aliyun/alidns-gtm.ts';
-import { MemoryTrafficHistoryStore } from '#shared/adapters/local/traffic-history-stores.ts';
-import { silentLogger } from '#shared/core/log.ts';
+import { AlidnsGtm } from '#shared/traffic/adapters/aliyun/alidns-gtm.ts';
+import { MemoryTrafficHistoryStore } from '#shared/traffic/adapters/local/traffic-history-stores.ts';
+import { silentLogger } from '#shared/platform/log.ts';
 import { startGtmEmulator, type GtmEmulator } from '#sandbox/gtm/index.ts';
-import { reconcileTraffic } from '#shared/usecases/reconcile-traffic.ts';
+import { reconcileTraffic } from '#shared/traffic/usecases/reconcile-traffic.ts';
 import { claimsHeld } from './claims-held.ts';
 import { SEED_ADDRESSES, seedPolicy, seedRegistry } from './fixtures.ts';
 

@@ -5,14 +5,14 @@
  */
 import { setupServer } from 'msw/node';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { AlidnsGtm } from '#shared/adapters/aliyun/alidns-gtm.ts';
-import { MemoryTrafficHistoryStore } from '#shared/adapters/local/traffic-history-stores.ts';
-import { SqliteRunStore } from '#shared/adapters/local/sqlite-run-store.ts';
-import { TricenterError } from '#shared/core/errors.ts';
-import { memoryLogger } from '#shared/core/log.ts';
-import type { ClusterGateway } from '#shared/ports/cluster-gateway.port.ts';
-import type { TrafficHistoryStore } from '#shared/ports/traffic-history.port.ts';
-import { GtmApplyError, reconcileTraffic, type ReconcileTrafficInput } from '#shared/usecases/reconcile-traffic.ts';
+import { AlidnsGtm } from '#shared/traffic/adapters/aliyun/alidns-gtm.ts';
+import { MemoryTrafficHistoryStore } from '#shared/traffic/adapters/local/traffic-history-stores.ts';
+import { SqliteRunStore } from '#shared/delivery/adapters/local/sqlite-run-store.ts';
+import { TricenterError } from '#shared/platform/errors.ts';
+import { memoryLogger } from '#shared/platform/log.ts';
+import type { ClusterGateway } from '#shared/delivery/ports/cluster-gateway.port.ts';
+import type { TrafficHistoryStore } from '#shared/traffic/ports/traffic-history.port.ts';
+import { GtmApplyError, reconcileTraffic, type ReconcileTrafficInput } from '#shared/traffic/usecases/reconcile-traffic.ts';
 import { claimsHeld } from './claims-held.ts';
 import { FakeAlidns } from './alidns-msw.ts';
 import { SEED_ADDRESSES, seedPolicy, seedRegistry } from './fixtures.ts';

@@ -1,7 +1,7 @@
-import { NotFoundError } from '#shared/core/errors.ts';
-import type { KubeObject } from '#shared/model/kube.ts';
-import type { ClusterTarget, DeployStep } from '#shared/model/plan.ts';
-import type { ReleaseObjectStore } from '#shared/ports/release-object-store.port.ts';
+import { NotFoundError } from '#shared/platform/errors.ts';
+import type { KubeObject } from '#shared/delivery/model/kube.ts';
+import type { ClusterTarget, DeployStep } from '#shared/delivery/model/plan.ts';
+import type { ReleaseObjectStore } from '#shared/delivery/ports/release-object-store.port.ts';
 
 /**
  * A ReleaseObjectStore in memory that records every read; tests tamper with `objects` directly.

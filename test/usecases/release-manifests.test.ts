@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { DeployStep } from '#shared/model/plan.ts';
-import { packRelease } from '#shared/model/release-packs.ts';
-import { ReleaseManifests } from '#shared/usecases/release-manifests.ts';
+import type { DeployStep } from '#shared/delivery/model/plan.ts';
+import { packRelease } from '#shared/delivery/model/release-packs.ts';
+import { ReleaseManifests } from '#shared/delivery/usecases/release-manifests.ts';
 import { plan } from '../workflow/plans.ts';
 import { deployStep, demoConfigMap, MemoryObjects } from './memory-objects.ts';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { seededRandom, type Random } from '#shared/adapters/local/seeded-random.ts';
-import { next, startRun } from '#shared/workflow/decider.ts';
-import type { DeployTask, Run, RunEvent, TaskOutcome } from '#shared/workflow/run.ts';
+import { seededRandom, type Random } from '#shared/delivery/adapters/local/seeded-random.ts';
+import { next, startRun } from '#shared/delivery/workflow/decider.ts';
+import type { DeployTask, Run, RunEvent, TaskOutcome } from '#shared/delivery/workflow/run.ts';
 import { deployStep, plan } from './plans.ts';
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createRun, currentTask, next, startRun } from '#shared/workflow/decider.ts';
-import { backoffDelay, DEFAULT_RETRY_POLICY, type Effect, type RunEvent } from '#shared/workflow/run.ts';
+import { createRun, currentTask, next, startRun } from '#shared/delivery/workflow/decider.ts';
+import { backoffDelay, DEFAULT_RETRY_POLICY, type Effect, type RunEvent } from '#shared/delivery/workflow/run.ts';
 import { deepFreeze, deployStep, Driver, effectTypes, plan, seedPlan, sentKeys, suspendStep } from './plans.ts';
 
 const T0 = 1_000_000;

@@ -1,7 +1,7 @@
-import type { DeployStep, Plan, PlanStep, SuspendStep } from '#shared/model/plan.ts';
-import { DEFAULT_STEP_TIMEOUT_MS } from '#shared/model/plan.ts';
-import { next } from '#shared/workflow/decider.ts';
-import type { Effect, Run, RunEvent, Transition } from '#shared/workflow/run.ts';
+import type { DeployStep, Plan, PlanStep, SuspendStep } from '#shared/delivery/model/plan.ts';
+import { DEFAULT_STEP_TIMEOUT_MS } from '#shared/delivery/model/plan.ts';
+import { next } from '#shared/delivery/workflow/decider.ts';
+import type { Effect, Run, RunEvent, Transition } from '#shared/delivery/workflow/run.ts';
 
 /** Plans and a small driver for decider tests: manifests do not matter to the decider, so targets carry none. */
 

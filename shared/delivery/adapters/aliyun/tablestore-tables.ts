@@ -1,0 +1,92 @@
+import TableStore, { type Client } from 'tablestore';
+import { silentLogger, type Logger } from '../../../platform/log.ts';
+import { SETUP_REQUEST_TIMEOUT_MS, TablestoreCalls, type TablestoreCallsOptions } from './tablestore-client.ts';
+import { classifyOtsFailure } from './tablestore-errors.ts';
+import { tableNames } from './tablestore-rows.ts';
+
+export { tablestoreClient } from './tablestore-client.ts';
+
+/**
+ * Creates the run store's tables (`tricenter setup`). Idempotent: a table that exists is left as
+ * it is and reported as such. Rows keep one version (maxVersions 1) and never expire
+ * (timeToLive -1), which global secondary indexes require anyway; reserved throughput 0 (pay as
+ * you go). Releases and runs get a global secondary index `<table>_by_app` on
+ * [app_key, created_at] (+ id, appended by Tablestore) for the newest-first listings.
+ */
+export interface TableSetupResult {
+  table: string;
+  status: 'created' | 'exists';
+}
+
+interface TableSpec {
+  name: string;
+  primaryKey: string;
+  indexName?: string;
+}
+
+function tableSpecs(prefix: string): TableSpec[] {
+  const t = tableNames(prefix);
+  return [
+    { name: t.releases, primaryKey: 'id', indexName: t.releasesByApp },
+    { name: t.runs, primaryKey: 'id', indexName: t.runsByApp },
+    { name: t.apps, primaryKey: 'app' },
+    { name: t.ingests, primaryKey: 'ingest_key' },
+    { name: t.trafficClaims, primaryKey: 'resource' },
+    { name: t.rejectedUploads, primaryKey: 'upload' },
+    { name: t.trafficHistory, primaryKey: 'app' },
+  ];
+}
+
+/**
+ * Throttling ("OTSQuotaExhausted: Too frequent table operations." when tables are created in a
+ * row) and transient failures are retried for up to a minute per table; a CreateTable whose answer
+ * was lost but which ran is answered OTSObjectAlreadyExist on retry, which counts as done.
+ */
+export async function createTables(
+  client: Client,
+  prefix: string,
+  logger: Logger = silentLogger,
+  backoff: Pick<TablestoreCallsOptions, 'clock' | 'sleep'> = {},
+): Promise<TableSetupResult[]> {
+  const retry = { budgetMs: 60_000, requestTimeoutMs: SETUP_REQUEST_TIMEOUT_MS, baseDelayMs: 500, maxDelayMs: 5_000 };
+  const calls = new TablestoreCalls(() => client, { retry, logger, ...backoff });
+  const results: TableSetupResult[] = [];
+  for (const spec of tableSpecs(prefix)) {
+    const tableMeta: Record<string, unknown> = {
+      tableName: spec.name,
+      primaryKey: [{ name: spec.primaryKey, type: 'STRING' }],
+    };
+    const request: Record<string, unknown> = {
+      tableMeta,
+      reservedThroughput: { capacityUnit: { read: 0, write: 0 } },
+      tableOptions: { timeToLive: -1, maxVersions: 1 },
+    };
+    if (spec.indexName) {
+      tableMeta.definedColumn = [
+        { name: 'app_key', type: TableStore.DefinedColumnType.DCT_STRING },
+        { name: 'created_at', type: TableStore.DefinedColumnType.DCT_INTEGER },
+      ];
+      request.indexMetas = [
+        {
+          name: spec.indexName,
+          primaryKey: ['app_key', 'created_at'],
+          definedColumn: [],
+          indexUpdateMode: TableStore.IndexUpdateMode.IUM_ASYNC_INDEX,
+          indexType: TableStore.IndexType.IT_GLOBAL_INDEX,
+        },
+      ];
+    }
+    const status = await calls.retry(`CreateTable ${spec.name}`, async (sdk): Promise<TableSetupResult['status']> => {
+      try {
+        await sdk.createTable(request);
+        return 'created';
+      } catch (err) {
+        if (classifyOtsFailure(err).code === 'OTSObjectAlreadyExist') return 'exists';
+        throw err;
+      }
+    });
+    results.push({ table: spec.name, status });
+    if (status === 'created') logger.info('tablestore table created', { table: spec.name, index: spec.indexName ?? null });
+  }
+  return results;
+}

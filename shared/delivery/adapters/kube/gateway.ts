@@ -1,0 +1,594 @@
+import type { KubeConfig } from '@kubernetes/client-node';
+import { errorMessage, isTricenterError, TricenterError } from '../../../platform/errors.ts';
+import { silentLogger, type Logger } from '../../../platform/log.ts';
+import { objectRef, refKey, type KubeObject, type ObjectRef } from '../../model/kube.ts';
+import { isClusterScoped } from '../../model/scope.ts';
+import {
+  ANNOTATION_RESOURCE_POLICY,
+  ANNOTATION_SHARED_BY,
+  FIELD_MANAGER,
+  LABEL_APP_NAME,
+  LABEL_APP_NAMESPACE,
+  LABEL_COMPONENT,
+  decideOwnership,
+  ownerOf,
+  ownerSelector,
+  parseSharedBy,
+  type AppRef,
+} from '../../model/ownership.ts';
+import type { ApplyResult, ClusterGateway, HealthReport, WorkloadStatus } from '../../ports/cluster-gateway.port.ts';
+import { APPLY_PATCH, MERGE_PATCH, createClusterClient, type ClusterClient, type RawResponse, type RequestCounts } from './client.ts';
+import type { ClusterConnections } from './connections.ts';
+import { classifyHttpStatus, classifyKubeError, parseStatus, type RequestDescription } from './errors.ts';
+import { evaluateHealth, ingressAddressesOf, workloadStatus } from './health.ts';
+import { OWNED_KINDS, applyTiers, identityKey, isOwnedBy, managersOverridden, prepareForApply } from './manifests.ts';
+
+/**
+ * The ClusterGateway over @kubernetes/client-node: any kubeconfig, real clusters and the sandbox alike.
+ *
+ * Listing what we own (listOwned, prune, workloads): one list per kind across all namespaces with
+ * the ownership label selector. When the user may not list cluster-wide (403), it lists per
+ * namespace instead, over the namespaces it knows of: the application's namespace, the namespaces
+ * of the objects being kept, and those this gateway applied to. Every listed object's labels are
+ * checked again before a delete, so an object without our labels is never deleted, even by a server
+ * that ignored the selector.
+ */
+
+export interface KubeGatewayOptions {
+  connections: ClusterConnections;
+  logger?: Logger;
+  /** Bound on every request to an API server; default 10 s. */
+  requestTimeoutMs?: number;
+  /** Requests in flight per cluster within one apply tier, health check or prune; default 8. */
+  concurrency?: number;
+}
+
+interface LiveObject {
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    resourceVersion?: string;
+    uid?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
+}
+
+/** Tries to delete an owned object that keeps changing under us (a controller writing its status). */
+const PRUNE_ATTEMPTS = 3;
+
+/**
+ * The next sharer becomes the owner (ownership labels) and the sharers lose us, conditional on the
+ * resourceVersion listed: the object outlives this application while another one still uses it.
+ */
+function handOverPatch(resourceVersion: string | undefined, remaining: string[]) {
+  const [namespace, name] = (remaining[0] as string).split('/');
+  return {
+    metadata: {
+      resourceVersion,
+      labels: { [LABEL_APP_NAMESPACE]: namespace, [LABEL_APP_NAME]: name },
+      annotations: { [ANNOTATION_SHARED_BY]: remaining.join(',') },
+    },
+  };
+}
+
+/** Objects per page when listing what lives in a namespace. */
+const LIST_PAGE_SIZE = 500;
+
+/** One object of an apply, after the ownership check: write it (as its owner) or join its sharers. */
+type PlannedWrite = { mode: 'apply'; manifest: KubeObject } | { mode: 'join'; manifest: KubeObject; sharedBy: string; unchanged: boolean };
+type RefusedWrite = { mode: 'refuse'; manifest: KubeObject; reason: string };
+
+/** `ConfigMap demo/web (component web)`: how an object is named in a refusal. */
+function describeObject(manifest: KubeObject): string {
+  const { namespace, name } = manifest.metadata;
+  const component = manifest.metadata.labels?.[LABEL_COMPONENT];
+  return `${manifest.kind} ${namespace ? `${namespace}/` : ''}${name}${component ? ` (component ${component})` : ''}`;
+}
+
+/** The ownership check of one prepared manifest against what lives on the cluster; the manifest gets the sharers it must carry. */
+function planWrite(manifest: KubeObject, live: LiveObject | undefined): PlannedWrite | RefusedWrite {
+  const app = ownerOf(manifest.metadata.labels);
+  if (!app) return { mode: 'refuse', manifest, reason: 'carries no tricenter ownership labels, so it cannot be applied' };
+  const decision = decideOwnership(app, manifest.metadata.annotations?.[ANNOTATION_RESOURCE_POLICY], live?.metadata);
+  switch (decision.kind) {
+    case 'refuse':
+      return { mode: 'refuse', manifest, reason: decision.reason };
+    case 'join':
+      return { mode: 'join', manifest, sharedBy: decision.sharedBy, unchanged: decision.unchanged };
+    case 'apply': {
+      const annotations = { ...manifest.metadata.annotations };
+      if (decision.sharedBy === undefined) delete annotations[ANNOTATION_SHARED_BY];
+      else annotations[ANNOTATION_SHARED_BY] = decision.sharedBy;
+      const metadata: KubeObject['metadata'] = { ...manifest.metadata, annotations };
+      // An empty map is stored as no map: applying `annotations: {}` would differ from the live object every time
+      // (kube-apiserver 1.20 then rewrites managedFields whenever the second changed, a write that changes nothing).
+      if (Object.keys(annotations).length === 0) delete metadata.annotations;
+      return { mode: 'apply', manifest: { ...manifest, metadata } };
+    }
+  }
+}
+
+async function mapLimit<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+export class KubeGateway implements ClusterGateway {
+  private readonly connections: ClusterConnections;
+  private readonly logger: Logger;
+  private readonly timeoutMs: number;
+  private readonly concurrency: number;
+  private readonly clients = new Map<string, { kubeConfig: KubeConfig; client: ClusterClient }>();
+
+  constructor(options: KubeGatewayOptions) {
+    this.connections = options.connections;
+    this.logger = options.logger ?? silentLogger;
+    this.timeoutMs = options.requestTimeoutMs ?? 10_000;
+    this.concurrency = options.concurrency ?? 8;
+  }
+
+  async verify(cluster: string, manifests: KubeObject[]): Promise<void> {
+    await this.preflight(await this.clientFor(cluster), cluster, manifests);
+  }
+
+  async apply(cluster: string, manifests: KubeObject[]): Promise<ApplyResult> {
+    const client = await this.clientFor(cluster);
+    const { live, writes } = await this.preflight(client, cluster, manifests);
+
+    // The preflight passed on every object: the real writes, tier by tier.
+    const objects: ApplyResult['objects'] = [];
+    for (const tier of applyTiers(writes, (write) => write.manifest.kind)) {
+      const applied = await mapLimit(tier, this.concurrency, (write) => this.perform(client, cluster, write, live, false));
+      objects.push(...applied);
+      for (const write of tier) if (write.manifest.kind === 'Namespace') client.knownNamespaces.add(write.manifest.metadata.name);
+    }
+    const changed = objects.filter((o) => o.changed).length;
+    this.logger.info('applied', { cluster, objects: objects.length, changed, shared: writes.filter((w) => w.mode === 'join').length });
+    return { cluster, objects };
+  }
+
+  async health(cluster: string, refs: ObjectRef[]): Promise<HealthReport> {
+    const client = await this.clientFor(cluster);
+    const objects = await mapLimit(refs, this.concurrency, async (ref) => {
+      await this.resourceOf(client, cluster, ref, refKey(ref));
+      return evaluateHealth(ref, await this.read(client, cluster, ref));
+    });
+    return { cluster, healthy: objects.every((o) => o.healthy), objects };
+  }
+
+  async listOwned(cluster: string, app: AppRef): Promise<ObjectRef[]> {
+    return (await this.listOwnedObjects(cluster, app)).map((o) => o.ref);
+  }
+
+  async prune(cluster: string, app: AppRef, keep: ObjectRef[]): Promise<ObjectRef[]> {
+    const client = await this.clientFor(cluster);
+    const kept = new Set(keep.map(identityKey));
+    const doomed = (await this.listOwnedObjects(cluster, app, keep)).filter((o) => !kept.has(identityKey(o.ref)));
+    const outcomes = await mapLimit(doomed, this.concurrency, ({ ref, live }) =>
+      this.pruneOne(client, cluster, app, ref, live as LiveObject),
+    );
+    const pruned = doomed.filter((_, i) => outcomes[i] === 'deleted').map((o) => o.ref);
+    const handedOver = doomed.filter((_, i) => outcomes[i] === 'handed-over').map((o) => refKey(o.ref));
+    if (pruned.length > 0) this.logger.info('pruned', { cluster, app: `${app.namespace}/${app.name}`, objects: pruned.map(refKey) });
+    if (handedOver.length > 0)
+      this.logger.info('shared objects handed over to their next sharer', {
+        cluster,
+        app: `${app.namespace}/${app.name}`,
+        objects: handedOver,
+      });
+    return pruned;
+  }
+
+  async ingressAddresses(cluster: string, ingress: { namespace: string; name: string }): Promise<string[]> {
+    const client = await this.clientFor(cluster);
+    const ref: ObjectRef = { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', namespace: ingress.namespace, name: ingress.name };
+    await this.resourceOf(client, cluster, ref, refKey(ref));
+    return ingressAddressesOf(await this.read(client, cluster, ref));
+  }
+
+  async workloads(cluster: string, app: AppRef): Promise<WorkloadStatus[]> {
+    const owned = await this.listOwnedObjects(cluster, app, [], 'Deployment');
+    return owned.map((o) => workloadStatus(o.ref, o.live));
+  }
+
+  /** Requests sent to a cluster so far, by action (discovery counted apart). */
+  requestCounts(cluster: string): RequestCounts | undefined {
+    const counts = this.clients.get(cluster)?.client.counts;
+    return counts ? { ...counts } : undefined;
+  }
+
+  /** Drops every client and its kept-alive connections. */
+  close(): void {
+    for (const { client } of this.clients.values()) client.close();
+    this.clients.clear();
+  }
+
+  /** The client of a cluster, rebuilt when its kubeconfig changed (an ACK kubeconfig renewed). */
+  private async clientFor(cluster: string): Promise<ClusterClient> {
+    const kubeConfig = await this.connections.kubeConfig(cluster);
+    const known = this.clients.get(cluster);
+    if (known?.kubeConfig === kubeConfig) return known.client;
+    known?.client.close();
+    const client = createClusterClient(kubeConfig, this.timeoutMs);
+    this.clients.set(cluster, { kubeConfig, client });
+    return client;
+  }
+
+  /** Runs one request; any failure (network or HTTP) leaves as a classified TricenterError. */
+  private async call(
+    req: RequestDescription,
+    send: () => Promise<RawResponse>,
+    accept: (status: number) => boolean = (status) => status >= 200 && status < 300,
+  ): Promise<RawResponse> {
+    let response: RawResponse;
+    try {
+      response = await send();
+    } catch (err) {
+      throw classifyKubeError(err, req, this.timeoutMs);
+    }
+    if (!accept(response.status)) throw classifyHttpStatus(response.status, response.body, req);
+    return response;
+  }
+
+  private async resourceOf(client: ClusterClient, cluster: string, ref: { apiVersion: string; kind: string }, target: string) {
+    let resource;
+    try {
+      resource = await client.lookup(ref.apiVersion, ref.kind);
+    } catch (err) {
+      throw classifyKubeError(err, { cluster, action: 'discover', target: ref.apiVersion }, this.timeoutMs);
+    }
+    if (!resource) {
+      throw new TricenterError(
+        'INVALID_OBJECT',
+        `${target}: the API server of cluster ${cluster} does not serve kind ${ref.kind} in ${ref.apiVersion}`,
+      );
+    }
+    return resource;
+  }
+
+  /** Reads one object; undefined when it does not exist. */
+  private async read(client: ClusterClient, cluster: string, ref: ObjectRef): Promise<unknown> {
+    const response = await this.call(
+      { cluster, action: 'read', target: refKey(ref) },
+      async () => client.send('get', 'GET', await client.pathOf(ref, 'read')),
+      (s) => s === 200 || s === 404,
+    );
+    return response.status === 404 ? undefined : response.body;
+  }
+
+  /**
+   * Every object of an apply as it lives on the cluster now (by refKey; absent = does not exist),
+   * whoever owns it: what the ownership check and "changed" compare. Objects of one kind in one
+   * namespace are read with one (paged) list when there are several, any other object with one read.
+   */
+  private async liveStates(client: ClusterClient, cluster: string, manifests: KubeObject[]): Promise<Map<string, LiveObject>> {
+    const states = new Map<string, LiveObject>();
+    const groups = new Map<string, ObjectRef[]>();
+    for (const manifest of manifests) {
+      const ref = objectRef(manifest);
+      const key = `${ref.apiVersion} ${ref.kind} ${ref.namespace ?? ''}`;
+      groups.set(key, [...(groups.get(key) ?? []), ref]);
+    }
+    const singles = [...groups.values()].filter((refs) => refs.length === 1 || !refs[0]?.namespace).flat();
+    const lists = [...groups.values()].filter((refs) => refs.length > 1 && refs[0]?.namespace);
+    await mapLimit(lists, this.concurrency, async (refs) => {
+      const { apiVersion, kind, namespace } = refs[0] as ObjectRef;
+      const wanted = new Set(refs.map((ref) => ref.name));
+      const path = await client.pathOf({ apiVersion, kind, ...(namespace ? { namespace } : {}) }, 'list');
+      let next: string | undefined;
+      do {
+        const query: Record<string, string> = { limit: String(LIST_PAGE_SIZE), ...(next ? { continue: next } : {}) };
+        const response = await this.call({ cluster, action: 'list', target: `${apiVersion} ${kind} in ${namespace}` }, () =>
+          client.send('list', 'GET', path, { query }),
+        );
+        const body = response.body as { items?: LiveObject[]; metadata?: { continue?: string } };
+        for (const item of body.items ?? []) {
+          const name = item.metadata?.name;
+          if (name && wanted.has(name)) states.set(refKey({ apiVersion, kind, name, ...(namespace ? { namespace } : {}) }), item);
+        }
+        next = body.metadata?.continue || undefined;
+      } while (next);
+    });
+    await mapLimit(singles, this.concurrency, async (ref) => {
+      const live = await this.read(client, cluster, ref);
+      if (live !== undefined) states.set(refKey(ref), live as LiveObject);
+    });
+    return states;
+  }
+
+  /** Creates the namespace unless it exists; true when this call created it (so it is empty). */
+  private async ensureNamespace(client: ClusterClient, cluster: string, namespace: string): Promise<boolean> {
+    const body = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } };
+    const response = await this.call(
+      { cluster, action: 'create', target: `namespace ${namespace}` },
+      async () => client.send('create', 'POST', await client.pathOf({ apiVersion: 'v1', kind: 'Namespace' }, 'list'), { body }),
+      (status) => status === 201 || status === 200 || status === 409,
+    );
+    client.knownNamespaces.add(namespace);
+    return response.status === 201;
+  }
+
+  private applyPath(client: ClusterClient, ref: ObjectRef) {
+    return client.pathOf(ref, 'read');
+  }
+
+  /** Server-side applies one object (for real, or as a dry run); "changed" compares its resourceVersion before and after. */
+  private async applyOne(
+    client: ClusterClient,
+    cluster: string,
+    manifest: KubeObject,
+    live: LiveObject | undefined,
+    dryRun: boolean,
+  ): Promise<{ ref: ObjectRef; changed: boolean; created: boolean }> {
+    const ref = objectRef(manifest);
+    const key = refKey(ref);
+    const before = live?.metadata?.resourceVersion ?? '';
+    const query = { fieldManager: FIELD_MANAGER, force: 'true', ...(dryRun ? { dryRun: 'All' } : {}) };
+    const action = dryRun ? 'dry-run' : 'apply';
+    const send = async () =>
+      client.send(action, 'PATCH', await this.applyPath(client, ref), { query, body: manifest, contentType: APPLY_PATCH });
+    const req = { cluster, action: dryRun ? 'dry-run apply' : 'apply', target: key };
+    let response = await this.call(req, send, () => true);
+    const missingNamespace = parseStatus(response.body)?.details?.kind === 'namespaces';
+    if (response.status === 404 && missingNamespace && ref.namespace) {
+      // The namespace was deleted behind our back since this client created it: create it again, once.
+      client.knownNamespaces.delete(ref.namespace);
+      await this.ensureNamespace(client, cluster, ref.namespace);
+      response = await this.call(req, send, () => true);
+    }
+    if (response.status < 200 || response.status >= 300) throw classifyHttpStatus(response.status, response.body, req);
+    const after = (response.body as LiveObject).metadata?.resourceVersion ?? '';
+    const changed = response.status === 201 || before === '' || after !== before;
+    if (!dryRun && live !== undefined) {
+      const overridden = managersOverridden(live, response.body, FIELD_MANAGER);
+      if (overridden.length > 0)
+        this.logger.warn('forced apply took fields over from other managers', { cluster, object: key, managers: overridden });
+    }
+    return { ref, changed, created: response.status === 201 };
+  }
+
+  /**
+   * Adds this application to the sharers of an object another application owns (KubeVela's
+   * shared-resource): a merge patch of the one annotation, conditional on the resourceVersion read,
+   * so a sharer never overwrites the owner's content nor a concurrent change of the sharers.
+   */
+  private async joinOne(client: ClusterClient, cluster: string, ref: ObjectRef, live: LiveObject, sharedBy: string, dryRun: boolean) {
+    const body = { metadata: { resourceVersion: live.metadata?.resourceVersion, annotations: { [ANNOTATION_SHARED_BY]: sharedBy } } };
+    const query = { fieldManager: FIELD_MANAGER, ...(dryRun ? { dryRun: 'All' } : {}) };
+    const req = { cluster, action: dryRun ? 'dry-run share' : 'share', target: refKey(ref) };
+    await this.call(req, async () =>
+      client.send(dryRun ? 'dry-run' : 'patch', 'PATCH', await this.applyPath(client, ref), { query, body, contentType: MERGE_PATCH }),
+    );
+  }
+
+  private async perform(client: ClusterClient, cluster: string, write: PlannedWrite, live: Map<string, LiveObject>, dryRun: boolean) {
+    const ref = objectRef(write.manifest);
+    const current = live.get(refKey(ref));
+    if (write.mode === 'apply') {
+      const { changed } = await this.applyOne(client, cluster, write.manifest, current, dryRun);
+      return { ref, changed };
+    }
+    if (!write.unchanged && current) await this.joinOne(client, cluster, ref, current, write.sharedBy, dryRun);
+    return { ref, changed: !write.unchanged };
+  }
+
+  /** Removes a namespace this apply created moments ago, when the dry run refused the step: nothing is left behind. */
+  private async deleteFreshNamespace(client: ClusterClient, cluster: string, namespace: string) {
+    const ref: ObjectRef = { apiVersion: 'v1', kind: 'Namespace', name: namespace };
+    await this.call(
+      { cluster, action: 'delete', target: `namespace ${namespace}` },
+      async () => client.send('delete', 'DELETE', await client.pathOf(ref, 'read')),
+      (status) => (status >= 200 && status < 300) || status === 404,
+    );
+    client.knownNamespaces.delete(namespace);
+  }
+
+  /**
+   * Kinds to look at for owned objects: the ones we deploy plus any kind being kept; unserved kinds
+   * skipped. Never Namespaces: deleting one deletes everything in it, owned by us or not.
+   */
+  private async ownedKinds(client: ClusterClient, cluster: string, extra: ObjectRef[]) {
+    const wanted = new Map<string, { apiVersion: string; kind: string }>();
+    for (const kind of [...OWNED_KINDS, ...extra.map(({ apiVersion, kind }) => ({ apiVersion, kind }))]) {
+      if (kind.kind !== 'Namespace') wanted.set(`${kind.apiVersion} ${kind.kind}`, kind);
+    }
+    const kinds: Array<{ apiVersion: string; kind: string; namespaced: boolean }> = [];
+    for (const kind of wanted.values()) {
+      let resource;
+      try {
+        resource = await client.lookup(kind.apiVersion, kind.kind);
+      } catch (err) {
+        throw classifyKubeError(err, { cluster, action: 'discover', target: kind.apiVersion }, this.timeoutMs);
+      }
+      const listable = resource && (!resource.verbs?.length || resource.verbs.includes('list'));
+      if (resource && listable) kinds.push({ ...kind, namespaced: resource.namespaced });
+    }
+    return kinds;
+  }
+
+  private async listOwnedObjects(
+    cluster: string,
+    app: AppRef,
+    keep: ObjectRef[] = [],
+    onlyKind?: string,
+  ): Promise<Array<{ ref: ObjectRef; uid?: string; live: unknown }>> {
+    const client = await this.clientFor(cluster);
+    const selector = ownerSelector(app);
+    const kinds = (await this.ownedKinds(client, cluster, keep)).filter((k) => onlyKind === undefined || k.kind === onlyKind);
+    const namespaces = [
+      ...new Set([app.namespace, ...keep.map((ref) => ref.namespace).filter((ns): ns is string => Boolean(ns)), ...client.knownNamespaces]),
+    ];
+    const listIn = async (kind: { apiVersion: string; kind: string }, namespace?: string) => {
+      const response = await this.call(
+        { cluster, action: 'list', target: `${kind.apiVersion} ${kind.kind}${namespace ? ` in ${namespace}` : ''}` },
+        async () =>
+          client.send('list', 'GET', await client.pathOf({ ...kind, ...(namespace ? { namespace } : {}) }, 'list'), {
+            query: { labelSelector: selector },
+          }),
+        (status) => (status >= 200 && status < 300) || status === 403 || status === 404,
+      );
+      if (response.status === 404) return { forbidden: false, items: [] as LiveObject[] };
+      return { forbidden: response.status === 403, items: ((response.body as { items?: LiveObject[] }).items ?? []) as LiveObject[] };
+    };
+    const perKind = await mapLimit(kinds, this.concurrency, async (kind) => {
+      const everywhere = await listIn(kind);
+      if (!everywhere.forbidden) return { kind, items: everywhere.items };
+      if (!kind.namespaced)
+        throw classifyHttpStatus(403, undefined, { cluster, action: 'list', target: `${kind.apiVersion} ${kind.kind}` });
+      const lists = await mapLimit(namespaces, this.concurrency, async (namespace) => {
+        const inNamespace = await listIn(kind, namespace);
+        if (inNamespace.forbidden)
+          throw classifyHttpStatus(403, undefined, { cluster, action: 'list', target: `${kind.apiVersion} ${kind.kind} in ${namespace}` });
+        return inNamespace.items;
+      });
+      return { kind, items: lists.flat() };
+    });
+    const owned: Array<{ ref: ObjectRef; uid?: string; live: unknown }> = [];
+    for (const { kind, items } of perKind) {
+      for (const item of items) {
+        const metadata = item.metadata ?? {};
+        if (!metadata.name || !isOwnedBy(metadata.labels, app)) continue;
+        const ref: ObjectRef = {
+          apiVersion: kind.apiVersion,
+          kind: kind.kind,
+          name: metadata.name,
+          ...(metadata.namespace ? { namespace: metadata.namespace } : {}),
+        };
+        owned.push({ ref, live: item, ...(metadata.uid ? { uid: metadata.uid } : {}) });
+      }
+    }
+    return owned;
+  }
+
+  /**
+   * Deletes one object this application owns, only as it was listed (uid and resourceVersion
+   * preconditions); an object changed since is read again and retried while it is still ours. A
+   * shared object with other sharers left is not deleted: it is handed over to the next sharer.
+   */
+  private async pruneOne(
+    client: ClusterClient,
+    cluster: string,
+    app: AppRef,
+    ref: ObjectRef,
+    listed: LiveObject,
+  ): Promise<'deleted' | 'handed-over' | 'skipped'> {
+    let live: LiveObject | undefined = listed;
+    for (let attempt = 0; attempt < PRUNE_ATTEMPTS && live; attempt += 1) {
+      const metadata: NonNullable<LiveObject['metadata']> = live.metadata ?? {};
+      if (!isOwnedBy(metadata.labels, app)) return 'skipped';
+      const others = parseSharedBy(metadata.annotations?.[ANNOTATION_SHARED_BY]).filter(
+        (sharer) => sharer !== `${app.namespace}/${app.name}`,
+      );
+      const preconditions = {
+        ...(metadata.uid ? { uid: metadata.uid } : {}),
+        ...(metadata.resourceVersion ? { resourceVersion: metadata.resourceVersion } : {}),
+      };
+      const path = await client.pathOf(ref, 'read');
+      const response =
+        others.length > 0
+          ? await this.call(
+              { cluster, action: 'hand over', target: refKey(ref) },
+              () =>
+                client.send('patch', 'PATCH', path, {
+                  query: { fieldManager: FIELD_MANAGER },
+                  body: handOverPatch(metadata.resourceVersion, others),
+                  contentType: MERGE_PATCH,
+                }),
+              (status) => (status >= 200 && status < 300) || status === 404 || status === 409,
+            )
+          : await this.call(
+              { cluster, action: 'delete', target: refKey(ref) },
+              () =>
+                client.send('delete', 'DELETE', path, {
+                  body: { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: 'Background', preconditions },
+                }),
+              (status) => (status >= 200 && status < 300) || status === 404 || status === 409,
+            );
+      if (response.status === 404) return 'skipped';
+      if (response.status !== 409) return others.length > 0 ? 'handed-over' : 'deleted';
+      live = (await this.read(client, cluster, ref)) as LiveObject | undefined;
+      if (live?.metadata?.uid !== metadata.uid) return 'skipped';
+    }
+    this.logger.warn('prune skipped an object that kept changing while it was deleted', { cluster, object: refKey(ref) });
+    return 'skipped';
+  }
+
+  /**
+   * Everything before the first write of an apply, all or nothing: whose each object is (any
+   * refusal ends it), the namespaces the objects need (a dry run in a missing namespace means
+   * nothing; those created here are removed again on failure), and every write as a server-side
+   * dry run (the API server's own validation, admission and conflicts).
+   */
+  private async preflight(client: ClusterClient, cluster: string, manifests: KubeObject[]) {
+    const prepared: KubeObject[] = [];
+    const unknownScope: string[] = [];
+    for (const manifest of manifests) {
+      const resource = await this.resourceOf(client, cluster, manifest, refKey(objectRef(manifest)));
+      // Tenancy decided on tricenter's list of cluster-scoped kinds: a kind the cluster serves cluster-wide that the list
+      // does not know (a custom resource) was checked as namespaced, and must not land cluster-wide.
+      if (!resource.namespaced && !isClusterScoped(manifest.kind)) unknownScope.push(describeObject(manifest));
+      const namespace = resource.namespaced ? (manifest.metadata.namespace ?? client.contextNamespace) : undefined;
+      prepared.push(prepareForApply(manifest, namespace));
+    }
+    if (unknownScope.length > 0) {
+      throw new TricenterError(
+        'FORBIDDEN',
+        `cluster ${cluster}: nothing applied, ${unknownScope.join('; ')}: the cluster serves this kind cluster-scoped, which tenancy does not know it to be, so no tenant may ship it`,
+      );
+    }
+
+    const live = await this.liveStates(client, cluster, prepared);
+    const planned = prepared.map((manifest) => planWrite(manifest, live.get(refKey(objectRef(manifest)))));
+    const refused = planned.filter((w): w is RefusedWrite => w.mode === 'refuse');
+    if (refused.length > 0) {
+      const reasons = refused.map((w) => `${describeObject(w.manifest)} ${w.reason}`);
+      throw new TricenterError(
+        'FORBIDDEN',
+        `cluster ${cluster}: nothing applied, ${refused.length} of ${prepared.length} objects refused: ${reasons.join('; ')}`,
+      );
+    }
+    const writes = planned as PlannedWrite[];
+
+    const declared = prepared.filter((m) => m.kind === 'Namespace').map((m) => m.metadata.name);
+    const missing = [
+      ...new Set([...prepared.map((m) => m.metadata.namespace), ...declared].filter((ns): ns is string => Boolean(ns))),
+    ].filter((ns) => !client.knownNamespaces.has(ns) && !live.has(refKey({ apiVersion: 'v1', kind: 'Namespace', name: ns })));
+    const created = await mapLimit(missing, this.concurrency, (namespace) => this.ensureNamespace(client, cluster, namespace));
+    const freshNamespaces = missing.filter((_, i) => created[i]);
+
+    const rejected = (
+      await mapLimit(writes, this.concurrency, async (write) => {
+        try {
+          await this.perform(client, cluster, write, live, true);
+          return undefined;
+        } catch (err) {
+          // The object's own problems are collected; credentials, throttling or a server down end the apply as they are.
+          if (!isTricenterError(err) || err.code !== 'INVALID_OBJECT') throw err;
+          return `${describeObject(write.manifest)}: ${errorMessage(err)}`;
+        }
+      })
+    ).filter((reason): reason is string => reason !== undefined);
+    if (rejected.length > 0) {
+      await mapLimit(freshNamespaces, this.concurrency, (namespace) => this.deleteFreshNamespace(client, cluster, namespace));
+      throw new TricenterError(
+        'INVALID_OBJECT',
+        `cluster ${cluster}: nothing applied, the API server refused ${rejected.length} of ${prepared.length} objects in a dry run: ${rejected.join('; ')}`,
+      );
+    }
+    return { live, writes };
+  }
+}
+
+/** One gateway per set of connections (the factory every composition calls, as unstorage has one per driver). */
+export function createKubeGateway(options: KubeGatewayOptions): KubeGateway {
+  return new KubeGateway(options);
+}

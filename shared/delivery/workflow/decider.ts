@@ -1,0 +1,438 @@
+import { TricenterError } from '../../platform/errors.ts';
+import type { Plan, PlanTarget } from '../model/plan.ts';
+import {
+  DEFAULT_RETRY_POLICY,
+  backoffDelay,
+  isEnded,
+  taskKey,
+  type Decision,
+  type DecisionEvent,
+  type DeployTask,
+  type Effect,
+  type RetryPolicy,
+  type Run,
+  type RunEvent,
+  type RunPhase,
+  type StepState,
+  type TaskOutcome,
+  type TaskState,
+  type Transition,
+} from './run.ts';
+
+/**
+ * The workflow decider: `next(run, event, now) -> { run, effects }`. Pure: no I/O, no clock, no
+ * randomness; the input run is never mutated. The caller writes the new run conditionally on the
+ * version it read and only then performs the effects; on a version conflict it reloads and decides
+ * again, which is safe because every event is idempotent:
+ * - a report counts once per attempt (key run/step/cluster/attempt); reports for an older attempt,
+ *   a finished step or an ended run change nothing;
+ * - a decision counts once per decision id.
+ *
+ * Choices where KubeVela leaves room:
+ * - `rejected` ends the run `workflowFailed` with reason `rejected by <who>` (KubeVela fails the
+ *   suspended step, hence the workflow); `terminate` ends it `workflowTerminated`.
+ * - `approved` and `resumed` both continue a suspended step (the approval gate of an `auto: false`
+ *   deploy step, or a suspend step); a suspend step with a duration also resumes by itself.
+ * - A suspended step has no deadline: waiting for a person is not a failure.
+ * - A re-send (after backoff, or by the sweep when a message seems lost) is a new attempt with a
+ *   new key, so a queue that de-duplicates by key (FC async invoke) still delivers it.
+ * - Deadlines and time-based work happen on `tick` only; a report or decision never fails a run.
+ */
+
+export interface CreateRunInput {
+  id: string;
+  releaseId: string;
+  plan: Plan<PlanTarget>;
+  policy?: Partial<RetryPolicy>;
+}
+
+/** The initial run (phase `rendering`, every step pending). Throws when step names repeat. */
+export function createRun(input: CreateRunInput, now: number): Run {
+  const seen = new Set<string>();
+  for (const [index, step] of input.plan.steps.entries()) {
+    if (seen.has(step.name)) {
+      throw new TricenterError('VALIDATION', `plan step ${index} ("${step.name}"): step names must be unique within a workflow`);
+    }
+    seen.add(step.name);
+  }
+  const steps: StepState[] = input.plan.steps.map((step) => {
+    const base = { name: step.name, timeoutMs: step.timeoutMs, phase: 'pending' as const };
+    if (step.type === 'suspend') {
+      const suspend: StepState = { ...base, type: 'suspend', needsApproval: false, parallelism: 0, tasks: [] };
+      if (step.durationMs !== undefined) suspend.durationMs = step.durationMs;
+      return suspend;
+    }
+    return {
+      ...base,
+      type: 'deploy',
+      needsApproval: step.needsApproval,
+      parallelism: Math.max(1, step.parallelism),
+      tasks: step.targets.map((target): TaskState => ({ cluster: target.cluster, status: 'pending', attempt: 0 })),
+    };
+  });
+  return {
+    id: input.id,
+    app: { namespace: input.plan.app.namespace, name: input.plan.app.name },
+    releaseId: input.releaseId,
+    publishVersion: input.plan.publishVersion,
+    phase: 'rendering',
+    steps,
+    currentStep: 0,
+    decisions: [],
+    policy: { ...DEFAULT_RETRY_POLICY, ...input.policy },
+    createdAt: now,
+    updatedAt: now,
+    version: 0,
+  };
+}
+
+/** createRun followed by the `started` event: the record to create and the first effects. */
+export function startRun(input: CreateRunInput, now: number): Transition {
+  return next(createRun(input, now), { type: 'started' }, now);
+}
+
+/**
+ * The task state a queue message stands for, when that message is still worth acting on: the run
+ * is active, the step is running, and the task awaits exactly this attempt's report. A handler
+ * checks this before applying anything, so a late or duplicate message (or one of a run that a
+ * newer release terminated) never touches a cluster.
+ */
+export function currentTask(run: Run, message: Pick<DeployTask, 'step' | 'cluster' | 'attempt'>): TaskState | undefined {
+  if (isEnded(run)) return undefined;
+  const step = run.steps[run.currentStep];
+  if (!step || step.name !== message.step || step.phase !== 'running') return undefined;
+  const task = step.tasks.find((t) => t.cluster === message.cluster);
+  return task && task.status === 'sent' && task.attempt === message.attempt ? task : undefined;
+}
+
+interface Context {
+  run: Run;
+  now: number;
+  sends: DeployTask[];
+  effects: Effect[];
+}
+
+export function next(run: Run, event: RunEvent, now: number): Transition {
+  if (isEnded(run)) return unchanged(run, `run ${run.id} has ended (${run.phase})`);
+  const ctx: Context = { run: structuredClone(run), now, sends: [], effects: [] };
+  const ignoredReason = apply(ctx, event);
+  if (ignoredReason !== undefined) return unchanged(run, ignoredReason);
+
+  const draft = ctx.run;
+  draft.updatedAt = now;
+  const effects: Effect[] = [];
+  if (ctx.sends.length > 0) effects.push({ type: 'send-tasks', tasks: ctx.sends });
+  effects.push(...ctx.effects);
+  const wakeAt = isEnded(draft) ? undefined : earliestDue(draft);
+  if (wakeAt === undefined) delete draft.wakeAt;
+  else draft.wakeAt = wakeAt;
+  if (wakeAt !== undefined && wakeAt !== run.wakeAt) effects.push({ type: 'schedule-wakeup', runId: draft.id, at: wakeAt });
+  return { run: draft, effects, changed: true };
+}
+
+function unchanged(run: Run, ignoredReason: string): Transition {
+  return { run, effects: [], changed: false, ignoredReason };
+}
+
+/** Applies one event to the draft; returns why nothing changed, or undefined when something did. */
+function apply(ctx: Context, event: RunEvent): string | undefined {
+  switch (event.type) {
+    case 'started':
+      if (ctx.run.phase !== 'rendering') return `run ${ctx.run.id} has already started`;
+      enterStep(ctx, 0);
+      return undefined;
+    case 'task-reported':
+      return onReport(ctx, event.step, event.cluster, event.attempt, event.outcome);
+    case 'approved':
+    case 'resumed':
+      return onContinue(ctx, event);
+    case 'rejected':
+      return onReject(ctx, event);
+    case 'terminate':
+      return onTerminate(ctx, event);
+    case 'tick':
+      return onTick(ctx, event.resendAfterMs ?? ctx.run.policy.resendAfterMs);
+  }
+}
+
+function currentStep(run: Run): StepState | undefined {
+  return run.steps[run.currentStep];
+}
+
+function enterStep(ctx: Context, index: number): void {
+  const { run, now } = ctx;
+  run.currentStep = index;
+  const step = run.steps[index];
+  if (!step) {
+    end(ctx, 'running', 'all steps succeeded');
+    return;
+  }
+  if (step.type === 'suspend') {
+    suspend(ctx, step, step.durationMs === undefined ? 'approval' : 'duration');
+    if (step.durationMs !== undefined) step.resumeAt = now + step.durationMs;
+    return;
+  }
+  if (step.needsApproval) {
+    suspend(ctx, step, 'approval');
+    return;
+  }
+  startDeploy(ctx, step);
+}
+
+function suspend(ctx: Context, step: StepState, awaiting: 'approval' | 'duration'): void {
+  ctx.run.phase = 'workflowSuspending';
+  step.phase = 'suspended';
+  step.awaiting = awaiting;
+  step.startedAt = ctx.now;
+  if (awaiting === 'approval') ctx.effects.push({ type: 'request-approval', runId: ctx.run.id, step: step.name });
+}
+
+function startDeploy(ctx: Context, step: StepState): void {
+  ctx.run.phase = 'runningWorkflow';
+  step.phase = 'running';
+  delete step.awaiting;
+  step.startedAt = ctx.now;
+  step.deadline = ctx.now + step.timeoutMs;
+  if (step.tasks.length > 1) step.verifying = true;
+  fillSlots(ctx, step);
+  completeIfDone(ctx, step);
+}
+
+/** Sends pending tasks while fewer than `parallelism` are in flight (sent or waiting to retry). */
+function fillSlots(ctx: Context, step: StepState): void {
+  let inFlight = step.tasks.filter((t) => t.status === 'sent' || t.status === 'waiting').length;
+  for (const task of step.tasks) {
+    if (inFlight >= step.parallelism) break;
+    if (task.status !== 'pending') continue;
+    send(ctx, step, task);
+    inFlight += 1;
+  }
+}
+
+function send(ctx: Context, step: StepState, task: TaskState): void {
+  task.attempt += 1;
+  task.status = 'sent';
+  task.lastSentAt = ctx.now;
+  delete task.nextAttemptAt;
+  const { id } = ctx.run;
+  ctx.sends.push({
+    runId: id,
+    step: step.name,
+    cluster: task.cluster,
+    attempt: task.attempt,
+    key: taskKey(id, step.name, task.cluster, task.attempt),
+  });
+}
+
+function completeIfDone(ctx: Context, step: StepState): void {
+  if (!step.tasks.every((t) => t.status === 'done')) return;
+  if (step.verifying) {
+    // Every cluster accepted the whole step: now the real writes, as new attempts of the same tasks.
+    delete step.verifying;
+    for (const task of step.tasks) {
+      task.status = 'pending';
+      delete task.finishedAt;
+    }
+    fillSlots(ctx, step);
+    return;
+  }
+  step.phase = 'succeeded';
+  step.finishedAt = ctx.now;
+  // A step without clusters changed nothing that traffic could follow.
+  if (step.tasks.length > 0) ctx.effects.push({ type: 'reconcile-traffic', runId: ctx.run.id, app: ctx.run.app, step: step.name });
+  enterStep(ctx, ctx.run.currentStep + 1);
+}
+
+function onReport(ctx: Context, stepName: string, cluster: string, attempt: number, outcome: TaskOutcome): string | undefined {
+  const { run, now } = ctx;
+  const step = currentStep(run);
+  if (!step || step.name !== stepName || step.phase !== 'running') {
+    return `step "${stepName}" is not running in run ${run.id}`;
+  }
+  const task = step.tasks.find((t) => t.cluster === cluster);
+  if (!task) return `step "${stepName}" has no cluster "${cluster}"`;
+  if (task.status !== 'sent' || task.attempt !== attempt) {
+    return `report for ${taskKey(run.id, stepName, cluster, attempt)} is a duplicate or stale (task is ${task.status}, attempt ${task.attempt})`;
+  }
+  if (outcome.kind === 'done') {
+    task.status = 'done';
+    task.finishedAt = now;
+    if (outcome.message !== undefined) task.message = outcome.message;
+    else delete task.message;
+    fillSlots(ctx, step);
+    completeIfDone(ctx, step);
+    return undefined;
+  }
+  task.message = outcome.message;
+  if (outcome.kind === 'failed' && !outcome.retryable) {
+    task.status = 'failed';
+    task.finishedAt = now;
+    const applied = step.verifying ? ' (verification: nothing of this step was applied on any cluster)' : '';
+    failStep(ctx, step, `step "${step.name}" failed on ${cluster}${applied}: ${outcome.message}`);
+    return undefined;
+  }
+  task.status = 'waiting';
+  task.nextAttemptAt = now + backoffDelay(run.policy, task.attempt);
+  return undefined;
+}
+
+function findDecision(run: Run, id: string): Decision | undefined {
+  return run.decisions.find((d) => d.id === id);
+}
+
+function recordDecision(ctx: Context, decision: Omit<Decision, 'at'>): void {
+  const entry: Decision = { ...decision, at: ctx.now };
+  if (entry.comment === undefined) delete entry.comment;
+  if (entry.step === undefined) delete entry.step;
+  ctx.run.decisions.push(entry);
+}
+
+/** The suspended step a decision may act on, or why there is none. */
+function suspendedStep(run: Run, named: string | undefined): StepState | string {
+  const step = currentStep(run);
+  if (run.phase !== 'workflowSuspending' || !step || step.phase !== 'suspended') {
+    return `run ${run.id} is not waiting for a decision (phase ${run.phase})`;
+  }
+  if (named !== undefined && named !== step.name) return `run ${run.id} is suspended at step "${step.name}", not "${named}"`;
+  return step;
+}
+
+function onContinue(ctx: Context, event: DecisionEvent): string | undefined {
+  const { run } = ctx;
+  if (findDecision(run, event.decisionId)) return `decision ${event.decisionId} was already applied`;
+  const step = suspendedStep(run, event.step);
+  if (typeof step === 'string') return step;
+  recordDecision(ctx, {
+    id: event.decisionId,
+    kind: event.type === 'approved' ? 'approve' : 'resume',
+    by: event.by,
+    comment: event.comment,
+    step: step.name,
+  });
+  if (step.type === 'suspend') {
+    step.phase = 'succeeded';
+    step.finishedAt = ctx.now;
+    delete step.awaiting;
+    delete step.resumeAt;
+    enterStep(ctx, run.currentStep + 1);
+  } else {
+    startDeploy(ctx, step);
+  }
+  return undefined;
+}
+
+function onReject(ctx: Context, event: DecisionEvent): string | undefined {
+  const { run } = ctx;
+  if (findDecision(run, event.decisionId)) return `decision ${event.decisionId} was already applied`;
+  const step = suspendedStep(run, event.step);
+  if (typeof step === 'string') return step;
+  recordDecision(ctx, { id: event.decisionId, kind: 'reject', by: event.by, comment: event.comment, step: step.name });
+  delete step.awaiting;
+  failStep(ctx, step, `rejected by ${event.by}`, event.comment);
+  return undefined;
+}
+
+function onTerminate(ctx: Context, event: Extract<RunEvent, { type: 'terminate' }>): string | undefined {
+  const { run } = ctx;
+  if (event.decisionId !== undefined && findDecision(run, event.decisionId)) return `decision ${event.decisionId} was already applied`;
+  const step = currentStep(run);
+  recordDecision(ctx, {
+    id: event.decisionId ?? `terminate-${run.id}-${run.decisions.length + 1}`,
+    kind: 'terminate',
+    by: event.by,
+    comment: event.reason,
+    step: step?.name,
+  });
+  const reason = `terminated by ${event.by}: ${event.reason}`;
+  if (step && (step.phase === 'running' || step.phase === 'suspended')) {
+    step.phase = 'failed';
+    step.finishedAt = ctx.now;
+    step.message = reason;
+    delete step.awaiting;
+  }
+  skipRemaining(run);
+  end(ctx, 'workflowTerminated', reason);
+  return undefined;
+}
+
+function onTick(ctx: Context, resendAfterMs: number): string | undefined {
+  const { run, now } = ctx;
+  const step = currentStep(run);
+  if (!step || run.phase === 'rendering') return 'nothing is due';
+  if (step.phase === 'suspended') {
+    if (step.resumeAt === undefined || now < step.resumeAt) return 'nothing is due';
+    step.phase = 'succeeded';
+    step.finishedAt = now;
+    delete step.awaiting;
+    enterStep(ctx, run.currentStep + 1);
+    return undefined;
+  }
+  if (step.phase !== 'running') return 'nothing is due';
+  if (step.deadline !== undefined && now >= step.deadline) {
+    failStep(ctx, step, deadlineReason(step));
+    return undefined;
+  }
+  let changed = false;
+  for (const task of step.tasks) {
+    const retryDue = task.status === 'waiting' && (task.nextAttemptAt ?? 0) <= now;
+    const presumedLost = task.status === 'sent' && (task.lastSentAt ?? 0) + resendAfterMs <= now;
+    if (retryDue || presumedLost) {
+      send(ctx, step, task);
+      changed = true;
+    }
+  }
+  return changed ? undefined : 'nothing is due';
+}
+
+function deadlineReason(step: StepState): string {
+  const unhealthy = step.tasks
+    .filter((t) => t.status !== 'done')
+    .map((t) => (t.message ? `${t.cluster} (${t.message})` : `${t.cluster} (${t.status === 'pending' ? 'not started' : 'no report'})`));
+  return `step "${step.name}" exceeded its deadline of ${formatDuration(step.timeoutMs)}: not healthy: ${unhealthy.join(', ')}`;
+}
+
+function formatDuration(ms: number): string {
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms % 1_000 === 0) return `${ms / 1_000}s`;
+  return `${ms}ms`;
+}
+
+function failStep(ctx: Context, step: StepState, reason: string, message?: string): void {
+  step.phase = 'failed';
+  step.finishedAt = ctx.now;
+  step.message = reason;
+  skipRemaining(ctx.run);
+  end(ctx, 'workflowFailed', reason, message);
+}
+
+function skipRemaining(run: Run): void {
+  for (const step of run.steps.slice(run.currentStep)) {
+    if (step.phase === 'pending') step.phase = 'skipped';
+  }
+}
+
+function end(ctx: Context, phase: RunPhase, reason: string, message?: string): void {
+  const { run } = ctx;
+  run.phase = phase;
+  run.reason = reason;
+  if (message !== undefined) run.message = message;
+  run.endedAt = ctx.now;
+  ctx.effects.push({ type: 'finish', runId: run.id, phase, reason });
+  if (phase === 'running') ctx.effects.push({ type: 'collect-garbage', runId: run.id, releaseId: run.releaseId });
+}
+
+/** The earliest moment a tick has something to do for this run. */
+function earliestDue(run: Run): number | undefined {
+  const step = currentStep(run);
+  if (!step) return undefined;
+  const candidates: number[] = [];
+  if (step.phase === 'suspended' && step.resumeAt !== undefined) candidates.push(step.resumeAt);
+  if (step.phase === 'running') {
+    if (step.deadline !== undefined) candidates.push(step.deadline);
+    for (const task of step.tasks) {
+      if (task.status === 'waiting' && task.nextAttemptAt !== undefined) candidates.push(task.nextAttemptAt);
+      if (task.status === 'sent' && task.lastSentAt !== undefined) candidates.push(task.lastSentAt + run.policy.resendAfterMs);
+    }
+  }
+  return candidates.length > 0 ? Math.min(...candidates) : undefined;
+}

@@ -1,0 +1,39 @@
+import type { AppRef } from '../../delivery/model/ownership.ts';
+import type { GtmGlobalConfig, GtmMonitorConfig, GtmStrategy } from './gtm.port.ts';
+import type { TrafficHistory } from '../domain/types.ts';
+
+/**
+ * Where the traffic reconciler keeps, per application, what it must remember between runs: the
+ * absence counters of the planner and a cache of GTM settings it verified recently. One JSON
+ * document per application with an integer version, in a record of its own (never the workflow's
+ * application record, so traffic and workflow writes do not conflict); every write is conditional.
+ * Adapters: the run stores' `trafficHistory` (a table beside theirs in Tablestore and SQLite);
+ * in memory for tests: shared/traffic/adapters/local/traffic-history-stores.ts.
+ */
+export interface TrafficRecord {
+  history: TrafficHistory;
+  /** GTM settings read at `verifiedAt` and unchanged since by us; see reconcile-traffic.ts. */
+  gtmCache?: GtmCache;
+}
+
+export interface GtmCache {
+  verifiedAt: number;
+  /** monitorConfigId -> config */
+  monitors: Record<string, GtmMonitorConfig>;
+  strategy?: GtmStrategy;
+  global: GtmGlobalConfig;
+}
+
+export interface StoredTrafficRecord {
+  record: TrafficRecord;
+  version: number;
+}
+
+export interface TrafficHistoryStore {
+  get(app: AppRef): Promise<StoredTrafficRecord | undefined>;
+  /**
+   * `expectedVersion` null creates the document (ConflictError when it exists); a number replaces
+   * it only at that version (ConflictError otherwise). Returns the new version.
+   */
+  put(app: AppRef, record: TrafficRecord, expectedVersion: number | null): Promise<number>;
+}
