@@ -4,7 +4,7 @@ import type { UploadOutcome, UploadReceipt } from '#shared/delivery/approval/upl
 import { TricenterError, type ErrorCode } from '#shared/platform/errors.ts';
 import type { AppRef } from '#shared/delivery/model/ownership.ts';
 import { BUNDLE_EXTENSIONS } from '#shared/delivery/model/bucket-key.ts';
-import type { RejectedUpload } from '#shared/delivery/ports/run-store.port.ts';
+import type { RejectedUpload } from '#shared/delivery/model/records.ts';
 import type { AppStatus } from '#shared/delivery/usecases/status.ts';
 
 /**

@@ -1,5 +1,5 @@
 import type { AppStatus } from '#shared/delivery/usecases/status.ts';
-import type { RejectedUpload } from '#shared/delivery/ports/run-store.port.ts';
+import type { RejectedUpload } from '#shared/delivery/model/records.ts';
 import { terminalSafe } from './terminal-text.ts';
 
 /**

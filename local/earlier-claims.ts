@@ -1,4 +1,5 @@
-import { DEFAULT_INGEST_STALE_AFTER_MS, type RunStore } from '#shared/delivery/ports/run-store.port.ts';
+import { DEFAULT_INGEST_STALE_AFTER_MS } from '#shared/delivery/model/records.ts';
+import type { RunStore } from '#shared/delivery/ports/run-store.port.ts';
 
 /**
  * The run store as the local twin's handlers see it: an ingest claimed before this process started

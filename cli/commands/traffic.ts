@@ -3,7 +3,7 @@ import type { AlidnsGtm } from '#shared/traffic/adapters/aliyun/alidns-gtm.ts';
 import { NotFoundError, TricenterError, errorMessage } from '#shared/platform/errors.ts';
 import { createLogger, silentLogger, type Logger } from '#shared/platform/log.ts';
 import type { AppRef } from '#shared/delivery/model/ownership.ts';
-import { clusterOfRemark, ownedPoolName, ownedStrategyName } from '#shared/traffic/ports/gtm.port.ts';
+import { clusterOfRemark, ownedPoolName, ownedStrategyName } from '#shared/traffic/domain/gtm.ts';
 import type { ReconcileTrafficResult } from '#shared/traffic/usecases/reconcile-traffic.ts';
 import type { DrillReport } from '#local/drill.ts';
 import type { LocalEndpoints } from '#local/twin.ts';

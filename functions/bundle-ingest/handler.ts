@@ -1,7 +1,7 @@
 import { fcHandler } from '#shared/platform/handler.ts';
 import type { FcContext } from '#shared/platform/triggers/fc.ts';
 import { ossEventSchema } from '#shared/platform/triggers/oss.ts';
-import type { IngestResult } from '#shared/delivery/ports/run-store.port.ts';
+import type { IngestResult } from '#shared/delivery/model/records.ts';
 import type { WorkflowDeps } from '#shared/delivery/usecases/deps.ts';
 import { ingestBundle } from '#shared/delivery/usecases/ingest-bundle.ts';
 

@@ -10,7 +10,8 @@ import { stepFinishedEventSchema } from '#shared/platform/triggers/async-invocat
 import { timerEventSchema } from '#shared/platform/triggers/timer.ts';
 import type { ClusterGateway } from '#shared/delivery/ports/cluster-gateway.port.ts';
 import type { Gtm } from '#shared/traffic/ports/gtm.port.ts';
-import type { AppRecord, RunStore } from '#shared/delivery/ports/run-store.port.ts';
+import type { AppRecord } from '#shared/delivery/model/records.ts';
+import type { RunStore } from '#shared/delivery/ports/run-store.port.ts';
 import { currentRelease } from '#shared/delivery/usecases/releases.ts';
 import type { TrafficHistoryStore } from '#shared/traffic/ports/traffic-history.port.ts';
 import { reconcileTraffic, type ReconcileTrafficResult } from '#shared/traffic/usecases/reconcile-traffic.ts';

@@ -13,7 +13,7 @@ import { ManualClock } from '#shared/platform/clock.ts';
 import { ConflictError, TricenterError } from '#shared/platform/errors.ts';
 import { memoryLogger } from '#shared/platform/log.ts';
 import type { ReleasePlan } from '#shared/delivery/model/plan.ts';
-import type { Release } from '#shared/delivery/ports/run-store.port.ts';
+import type { Release } from '#shared/delivery/model/records.ts';
 import { createRun } from '#shared/delivery/workflow/decider.ts';
 import { describeRunStoreContract } from '../contract/run-store.contract.ts';
 import { deployStep, plan } from '../workflow/plans.ts';

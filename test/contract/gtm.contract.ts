@@ -16,7 +16,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TricenterError } from '#shared/platform/errors.ts';
-import type { Gtm, GtmAddress, GtmMonitorConfig, GtmStrategyInput } from '#shared/traffic/ports/gtm.port.ts';
+import type { Gtm } from '#shared/traffic/ports/gtm.port.ts';
+import type { GtmAddress, GtmMonitorConfig, GtmStrategyInput } from '#shared/traffic/domain/gtm.ts';
 
 export interface GtmContractSubject {
   /** A Gtm for the subject's instance; `pageSize` is the list PageSize, `wrongSecret` signs with a wrong key. */

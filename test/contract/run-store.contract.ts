@@ -1,14 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConflictError, NotFoundError } from '#shared/platform/errors.ts';
 import type { AppRef } from '#shared/delivery/model/ownership.ts';
-import {
-  transitionRun,
-  type AppRecord,
-  type Release,
-  type RejectedUpload,
-  type TrafficClaim,
-  type RunStore,
-} from '#shared/delivery/ports/run-store.port.ts';
+import { transitionRun } from '#shared/delivery/usecases/transition-run.ts';
+import type { AppRecord, Release, RejectedUpload } from '#shared/delivery/model/records.ts';
+import type { TrafficClaim } from '#shared/traffic/domain/claims.ts';
+import type { RunStore } from '#shared/delivery/ports/run-store.port.ts';
 import { createRun, next } from '#shared/delivery/workflow/decider.ts';
 import type { Run } from '#shared/delivery/workflow/run.ts';
 

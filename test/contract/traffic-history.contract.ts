@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { AppRef } from '#shared/delivery/model/ownership.ts';
 import type { RunStore } from '#shared/delivery/ports/run-store.port.ts';
-import type { TrafficHistoryStore, TrafficRecord } from '#shared/traffic/ports/traffic-history.port.ts';
+import type { TrafficHistoryStore } from '#shared/traffic/ports/traffic-history.port.ts';
+import type { TrafficRecord } from '#shared/traffic/domain/types.ts';
 
 /**
  * What every TrafficHistoryStore must do: `describeTrafficHistoryContract('sqlite', () => ...)`.

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatTrafficStatus, reconcileOnTwin, trafficStatus } from '#cli/commands/traffic.ts';
 import type { LocalTwin } from '#local/twin.ts';
 import { AlidnsGtm } from '#shared/traffic/adapters/aliyun/alidns-gtm.ts';
-import { ownedPoolName } from '#shared/traffic/ports/gtm.port.ts';
+import { ownedPoolName } from '#shared/traffic/domain/gtm.ts';
 import { deploySeedToRunning, startTestTwin, waitFor, WEB_DEMO } from './helpers.ts';
 
 /**

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InProcessQueue } from '#shared/delivery/adapters/local/in-process-queue.ts';
 import { SqliteRunStore } from '#shared/delivery/adapters/local/sqlite-run-store.ts';
-import { transitionRun } from '#shared/delivery/ports/run-store.port.ts';
+import { transitionRun } from '#shared/delivery/usecases/transition-run.ts';
 import { next, startRun } from '#shared/delivery/workflow/decider.ts';
 import { FaultInjector, InjectedCrash } from '#local/faults.ts';
 import { describeTaskQueueContract, type ContractMessage } from '../contract/task-queue.contract.ts';

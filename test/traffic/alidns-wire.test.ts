@@ -7,7 +7,7 @@ import { AlidnsGtm, type AlidnsGtmOptions } from '#shared/traffic/adapters/aliyu
 import { percentEncode, rpcStringToSign, signRpc, verifyRpcSignature } from '#shared/traffic/adapters/aliyun/rpc-signature.ts';
 import { TricenterError } from '#shared/platform/errors.ts';
 import { memoryLogger } from '#shared/platform/log.ts';
-import type { GtmMonitorConfig } from '#shared/traffic/ports/gtm.port.ts';
+import type { GtmMonitorConfig } from '#shared/traffic/domain/gtm.ts';
 import { FakeAlidns } from './alidns-msw.ts';
 
 const facts = JSON.parse(readFileSync(fileURLToPath(new URL('../../docs/aliyun-api/alidns-gtm-2015-01-09.json', import.meta.url)), 'utf8'));

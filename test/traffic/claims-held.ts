@@ -1,5 +1,6 @@
 import type { TrafficPolicy } from '#shared/delivery/model/traffic-policy.ts';
-import type { RunStore, TrafficClaim } from '#shared/delivery/ports/run-store.port.ts';
+import type { RunStore } from '#shared/delivery/ports/run-store.port.ts';
+import type { TrafficClaim } from '#shared/traffic/domain/claims.ts';
 import { normalizeDomain, targetResources } from '#shared/traffic/domain/claims.ts';
 
 /** The claims a policy's application holds after its ingest: its instance and its domain, nothing else. */

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { clusterRegistrySchema, type ClusterRegistry } from '#shared/delivery/model/clusters.ts';
 import { parseTrafficPolicy, type TrafficPolicy } from '#shared/delivery/model/traffic-policy.ts';
-import type { GtmPool, GtmStrategy } from '#shared/traffic/ports/gtm.port.ts';
+import type { GtmPool, GtmStrategy } from '#shared/traffic/domain/gtm.ts';
 import type { ClusterObservation, GtmChange, GtmState, PoolRefPlan } from '#shared/traffic/domain/types.ts';
 
 const example = (file: string) => readFileSync(fileURLToPath(new URL(`../../examples/web-demo/${file}`, import.meta.url)), 'utf8');

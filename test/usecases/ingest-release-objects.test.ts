@@ -12,7 +12,7 @@ import { silentLogger } from '#shared/platform/log.ts';
 import { parseClusterRegistry } from '#shared/delivery/model/clusters.ts';
 import type { ClusterGateway } from '#shared/delivery/ports/cluster-gateway.port.ts';
 import type { ReleaseObjectStore } from '#shared/delivery/ports/release-object-store.port.ts';
-import { DEFAULT_INGEST_STALE_AFTER_MS } from '#shared/delivery/ports/run-store.port.ts';
+import { DEFAULT_INGEST_STALE_AFTER_MS } from '#shared/delivery/model/records.ts';
 import type { WorkflowDeps } from '#shared/delivery/usecases/deps.ts';
 import { ingestBundle } from '#shared/delivery/usecases/ingest-bundle.ts';
 import { ReleaseManifests } from '#shared/delivery/usecases/release-manifests.ts';

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { TricenterError } from '../../platform/errors.ts';
 import { isDigest } from '../model/release-packs.ts';
-import { sameEtag, type BundleSource } from '../ports/bundle-source.port.ts';
+import { sameEtag } from '../model/records.ts';
+import type { BundleSource } from '../ports/bundle-source.port.ts';
 import type { ReleaseObjectStore } from '../ports/release-object-store.port.ts';
 
 /**

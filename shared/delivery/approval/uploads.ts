@@ -2,7 +2,8 @@ import { TricenterError } from '../../platform/errors.ts';
 import { BUNDLE_EXTENSIONS, bundleKey, type BundleExtension } from '../model/bucket-key.ts';
 import type { AppRef } from '../model/ownership.ts';
 import type { BundleSource } from '../ports/bundle-source.port.ts';
-import type { IngestResult, RunStore } from '../ports/run-store.port.ts';
+import type { IngestResult } from '../model/records.ts';
+import type { RunStore } from '../ports/run-store.port.ts';
 import { formatBytes, MAX_BUNDLE_UPLOAD_BYTES } from './limits.ts';
 
 /**

@@ -34,11 +34,3 @@ export interface ObjectInfo {
 export interface BundleObject extends ObjectInfo {
   data: Uint8Array;
 }
-
-export const DEFAULT_MAX_BUNDLE_BYTES = 20 * 1024 * 1024;
-
-/** OSS ETags travel quoted in HTTP headers and unquoted in events; compare them without quotes or case. */
-export function sameEtag(a: string, b: string): boolean {
-  const normalise = (etag: string) => etag.replace(/^W\//, '').replace(/"/g, '').toUpperCase();
-  return normalise(a) === normalise(b);
-}

@@ -1,6 +1,7 @@
 import { ConflictError, NotFoundError, TricenterError } from '../../platform/errors.ts';
 import type { AppRef } from '../model/ownership.ts';
-import { transitionRun, type Release } from '../ports/run-store.port.ts';
+import { transitionRun } from './transition-run.ts';
+import type { Release } from '../model/records.ts';
 import { next } from '../workflow/decider.ts';
 import type { Run } from '../workflow/run.ts';
 import type { WorkflowDeps } from './deps.ts';

@@ -5,7 +5,7 @@ import { parseBundle } from '../model/bundle.ts';
 import type { AppRef } from '../model/ownership.ts';
 import type { Plan } from '../model/plan.ts';
 import { packRelease } from '../model/release-packs.ts';
-import type { IngestKey, IngestResult, Release } from '../ports/run-store.port.ts';
+import type { IngestKey, IngestResult, Release } from '../model/records.ts';
 import { render } from '../render/render.ts';
 import { admitRelease } from '../../tenancy/admission.ts';
 import type { WorkflowDeps } from './deps.ts';

@@ -1,7 +1,8 @@
 import type { Clock } from '../../platform/clock.ts';
 import type { Logger } from '../../platform/log.ts';
 import { tenantFolder } from '../model/bucket-key.ts';
-import type { IngestResult, ObjectSource, RejectedUpload, RunStore } from '../ports/run-store.port.ts';
+import type { IngestResult, ObjectSource, RejectedUpload } from '../model/records.ts';
+import type { RunStore } from '../ports/run-store.port.ts';
 
 /**
  * The bucket-key gate of ingest: an object whose key breaks the rule (shared/delivery/model/bucket-key.ts)

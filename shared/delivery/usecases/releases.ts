@@ -1,6 +1,8 @@
 import { ConflictError } from '../../platform/errors.ts';
 import type { AppRef } from '../model/ownership.ts';
-import { transitionRun, type AppRecord, type FailedIngest, type Release, type RunStore } from '../ports/run-store.port.ts';
+import { transitionRun } from './transition-run.ts';
+import type { AppRecord, FailedIngest, Release } from '../model/records.ts';
+import type { RunStore } from '../ports/run-store.port.ts';
 import { next, startRun } from '../workflow/decider.ts';
 import type { Run } from '../workflow/run.ts';
 import type { WorkflowDeps } from './deps.ts';

@@ -1,7 +1,7 @@
 import { errorMessage, isTricenterError } from '../../platform/errors.ts';
 import { objectRef } from '../model/kube.ts';
 import type { HealthReport } from '../ports/cluster-gateway.port.ts';
-import { transitionRun } from '../ports/run-store.port.ts';
+import { transitionRun } from './transition-run.ts';
 import { currentTask, next } from '../workflow/decider.ts';
 import type { DeployTask, Run, TaskOutcome } from '../workflow/run.ts';
 import type { WorkflowDeps } from './deps.ts';

@@ -1,7 +1,7 @@
 import { errorMessage } from '../../platform/errors.ts';
 import type { AppRef } from '../model/ownership.ts';
 import { targetsByCluster } from '../model/plan.ts';
-import type { FailedIngest, RejectedUpload } from '../ports/run-store.port.ts';
+import type { FailedIngest, RejectedUpload } from '../model/records.ts';
 import type { Decision, RunPhase, StepPhase, TaskStatus } from '../workflow/run.ts';
 import type { WorkflowDeps } from './deps.ts';
 import { currentRun } from './releases.ts';

@@ -1,5 +1,5 @@
 import { errorMessage } from '../../platform/errors.ts';
-import { transitionRun } from '../ports/run-store.port.ts';
+import { transitionRun } from './transition-run.ts';
 import { next } from '../workflow/decider.ts';
 import { isEnded } from '../workflow/run.ts';
 import type { WorkflowDeps } from './deps.ts';

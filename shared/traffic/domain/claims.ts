@@ -10,6 +10,20 @@ import type { TrafficPolicy } from '../../delivery/model/traffic-policy.ts';
  * namespace and name the policy must carry (the reconciler knows the application only by them).
  */
 
+/**
+ * One GTM resource held by one application. GTM 2.0 serves one domain per instance, so both the
+ * instance and the domain are exclusive: a TrafficPolicy claims `trafficClaimResource('instance', id)`
+ * and `trafficClaimResource('domain', fqdn)`, and holds them until its application is deleted.
+ */
+export interface TrafficClaim {
+  resource: string;
+  app: AppRef;
+  /** The pair the policy named when the claim was made (resolved instance id, normalised domain). */
+  instanceId: string;
+  domain: string;
+  claimedAt: number;
+}
+
 type TrafficResource = { kind: 'instance'; instanceId: string } | { kind: 'domain'; domain: string };
 
 export interface TrafficTarget {

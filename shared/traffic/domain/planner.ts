@@ -12,7 +12,7 @@ import {
   type GtmPool,
   type GtmPoolType,
   type GtmStrategy,
-} from '../ports/gtm.port.ts';
+} from './gtm.ts';
 import { resolvePools, type ResolvedPool } from './resolve.ts';
 import type {
   AddressHistory,

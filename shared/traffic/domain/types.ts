@@ -1,12 +1,4 @@
-import type {
-  GtmGlobalConfig,
-  GtmMonitorConfig,
-  GtmPool,
-  GtmPoolInput,
-  GtmPoolType,
-  GtmStrategy,
-  GtmStrategyInput,
-} from '../ports/gtm.port.ts';
+import type { GtmGlobalConfig, GtmMonitorConfig, GtmPool, GtmPoolInput, GtmPoolType, GtmStrategy, GtmStrategyInput } from './gtm.ts';
 
 /** What the reconciler saw of one cluster's Ingress: its addresses, or nothing known (API unreachable). */
 export type ClusterObservation = { addresses: string[] } | 'unreachable';
@@ -78,4 +70,24 @@ export interface TrafficPlan {
   history: TrafficHistory;
   warnings: TrafficWarning[];
   desired: DesiredPool[];
+}
+
+/** What the reconciler keeps per application between runs (shared/traffic/ports/traffic-history.port.ts). */
+export interface TrafficRecord {
+  history: TrafficHistory;
+  /** GTM settings read at `verifiedAt` and unchanged since by us; see reconcile-traffic.ts. */
+  gtmCache?: GtmCache;
+}
+
+export interface GtmCache {
+  verifiedAt: number;
+  /** monitorConfigId -> config */
+  monitors: Record<string, GtmMonitorConfig>;
+  strategy?: GtmStrategy;
+  global: GtmGlobalConfig;
+}
+
+export interface StoredTrafficRecord {
+  record: TrafficRecord;
+  version: number;
 }

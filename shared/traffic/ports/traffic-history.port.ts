@@ -1,6 +1,5 @@
 import type { AppRef } from '../../delivery/model/ownership.ts';
-import type { GtmGlobalConfig, GtmMonitorConfig, GtmStrategy } from './gtm.port.ts';
-import type { TrafficHistory } from '../domain/types.ts';
+import type { StoredTrafficRecord, TrafficRecord } from '../domain/types.ts';
 
 /**
  * Where the traffic reconciler keeps, per application, what it must remember between runs: the
@@ -10,25 +9,6 @@ import type { TrafficHistory } from '../domain/types.ts';
  * Adapters: the run stores' `trafficHistory` (a table beside theirs in Tablestore and SQLite);
  * in memory for tests: shared/traffic/adapters/local/traffic-history-stores.ts.
  */
-export interface TrafficRecord {
-  history: TrafficHistory;
-  /** GTM settings read at `verifiedAt` and unchanged since by us; see reconcile-traffic.ts. */
-  gtmCache?: GtmCache;
-}
-
-export interface GtmCache {
-  verifiedAt: number;
-  /** monitorConfigId -> config */
-  monitors: Record<string, GtmMonitorConfig>;
-  strategy?: GtmStrategy;
-  global: GtmGlobalConfig;
-}
-
-export interface StoredTrafficRecord {
-  record: TrafficRecord;
-  version: number;
-}
-
 export interface TrafficHistoryStore {
   get(app: AppRef): Promise<StoredTrafficRecord | undefined>;
   /**

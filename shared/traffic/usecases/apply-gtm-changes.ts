@@ -1,5 +1,6 @@
 import { errorMessage, isTricenterError, TricenterError, type ErrorCode } from '../../platform/errors.ts';
-import type { Gtm, GtmPoolRef } from '../ports/gtm.port.ts';
+import type { Gtm } from '../ports/gtm.port.ts';
+import type { GtmPoolRef } from '../domain/gtm.ts';
 import type { GtmChange, PoolRefPlan } from '../domain/types.ts';
 
 interface ChangeOutcome {

@@ -2,7 +2,8 @@ import { BundleError } from '../../platform/errors.ts';
 import type { Logger } from '../../platform/log.ts';
 import { appKey, type AppRef } from '../../delivery/model/ownership.ts';
 import type { TrafficPolicy } from '../../delivery/model/traffic-policy.ts';
-import type { RunStore, TrafficClaim } from '../../delivery/ports/run-store.port.ts';
+import type { RunStore } from '../../delivery/ports/run-store.port.ts';
+import type { TrafficClaim } from '../domain/claims.ts';
 import { targetResources, trafficTargets, type TrafficTarget } from '../domain/claims.ts';
 
 /**

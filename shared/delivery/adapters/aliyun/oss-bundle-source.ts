@@ -1,13 +1,8 @@
 import OSS from 'ali-oss';
 import { ConflictError, NotFoundError, TricenterError } from '../../../platform/errors.ts';
 import { silentLogger, type Logger } from '../../../platform/log.ts';
-import {
-  DEFAULT_MAX_BUNDLE_BYTES,
-  type BundleObject,
-  type BundleSource,
-  type GetOptions,
-  type ObjectInfo,
-} from '../../ports/bundle-source.port.ts';
+import { DEFAULT_MAX_BUNDLE_BYTES } from '../../model/records.ts';
+import type { BundleObject, BundleSource, GetOptions, ObjectInfo } from '../../ports/bundle-source.port.ts';
 import { sameCredentials, type CloudCredentials, type CredentialsProvider } from '../../../platform/credentials.ts';
 
 /**

@@ -2,14 +2,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { ConflictError, NotFoundError, TricenterError } from '../../../platform/errors.ts';
-import {
-  DEFAULT_MAX_BUNDLE_BYTES,
-  sameEtag,
-  type BundleObject,
-  type BundleSource,
-  type GetOptions,
-  type ObjectInfo,
-} from '../../ports/bundle-source.port.ts';
+import { DEFAULT_MAX_BUNDLE_BYTES, sameEtag } from '../../model/records.ts';
+import type { BundleObject, BundleSource, GetOptions, ObjectInfo } from '../../ports/bundle-source.port.ts';
 
 /**
  * The local BundleSource: a folder per bucket, `<root>/<bucket>/<key>` (root defaults to

@@ -7,20 +7,18 @@ import {
   DEFAULT_INGEST_STALE_AFTER_MS,
   idempotencyKeyRowId,
   ingestKeyString,
-  pageLimit,
   type AppRecord,
   type IdempotencyClaim,
   type IngestClaim,
   type IngestKey,
   type IngestRecord,
   type IngestResult,
-  type Page,
-  type PageRequest,
   type Release,
   type RejectedUpload,
-  type TrafficClaim,
-  type RunStore,
-} from '../../ports/run-store.port.ts';
+} from '../../model/records.ts';
+import { pageLimit, type Page, type PageRequest } from '../../../platform/page.ts';
+import type { TrafficClaim } from '../../../traffic/domain/claims.ts';
+import type { RunStore } from '../../ports/run-store.port.ts';
 import type { TrafficHistoryStore } from '../../../traffic/ports/traffic-history.port.ts';
 import type { Run } from '../../workflow/run.ts';
 import { SqliteTrafficHistory } from '../../../traffic/adapters/local/traffic-history-stores.ts';

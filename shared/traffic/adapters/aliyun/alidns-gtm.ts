@@ -1,8 +1,8 @@
 import RPCClient from '@alicloud/pop-core';
 import { TricenterError, type ErrorCode } from '../../../platform/errors.ts';
 import { silentLogger, type Logger } from '../../../platform/log.ts';
+import type { Gtm } from '../../ports/gtm.port.ts';
 import type {
-  Gtm,
   GtmAddress,
   GtmGlobalConfig,
   GtmMonitorConfig,
@@ -14,7 +14,7 @@ import type {
   GtmStrategy,
   GtmStrategyInput,
   GtmStrategySummary,
-} from '../../ports/gtm.port.ts';
+} from '../../domain/gtm.ts';
 
 /**
  * The Gtm port over Alidns GTM 2.0 (API 2015-01-09, RPC) through @alicloud/pop-core. Every call is

@@ -1,7 +1,8 @@
 import type Database from 'better-sqlite3';
 import { ConflictError } from '../../../platform/errors.ts';
 import { appKey, type AppRef } from '../../../delivery/model/ownership.ts';
-import type { StoredTrafficRecord, TrafficHistoryStore, TrafficRecord } from '../../ports/traffic-history.port.ts';
+import type { StoredTrafficRecord, TrafficRecord } from '../../domain/types.ts';
+import type { TrafficHistoryStore } from '../../ports/traffic-history.port.ts';
 
 /**
  * The local TrafficHistoryStores: in memory (planner and reconcile tests, the traffic bench) and
