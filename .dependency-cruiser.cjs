@@ -177,6 +177,50 @@ module.exports = {
       to: { path: '^shared/[^/]+/adapters/aliyun/', dependencyTypesNot: ['type-only'] },
     },
     {
+      name: 'traffic-reads-delivery-records-and-ports',
+      comment:
+        'Between features. Traffic reads what delivery publishes to it: its records (shared/delivery/model: AppRef, ' +
+        'the cluster registry, TrafficPolicy, the run-store records) and its ports (RunStore, ClusterGateway); never ' +
+        "delivery's bundle loader, render, workflow, use cases, approval services or adapters.",
+      severity: 'error',
+      from: { path: '^shared/traffic/' },
+      to: { path: '^shared/delivery/(?!(model|ports)/)' },
+    },
+    {
+      name: 'tenancy-reads-delivery-records',
+      comment:
+        "Tenancy (admission) judges rendered releases: it reads delivery's records and the source locations render " +
+        'keeps (shared/delivery/render/sources.ts), nothing of traffic or of the rest of delivery.',
+      severity: 'error',
+      from: { path: '^shared/tenancy/' },
+      to: { path: '^shared/(traffic/|delivery/(?!model/|render/sources\\.ts$))' },
+    },
+    {
+      name: 'delivery-reaches-traffic-through-records-ports-use-cases',
+      comment:
+        "Delivery reaches traffic's records (claims, history, GTM records) and ports, never its planner: what traffic " +
+        'computes stays in traffic.',
+      severity: 'error',
+      from: { path: '^shared/delivery/' },
+      to: { path: '^shared/traffic/domain/(planner|resolve)\\.ts$' },
+    },
+    {
+      name: 'only-delivery-use-cases-call-other-features',
+      comment:
+        "Another feature's use cases (traffic's claims at ingest) and tenancy's admission are called by delivery's use " +
+        'cases only; its adapters are reached by delivery adapters of the same family only (adapter-families-apart).',
+      severity: 'error',
+      from: { path: '^shared/delivery/(?!usecases/)' },
+      to: { path: '^shared/(traffic/usecases|tenancy)/' },
+    },
+    {
+      name: 'other-features-adapters-only-from-adapters',
+      comment: "Only an adapter uses another feature's adapter (the SQLite run store hosts traffic's SQLite history table).",
+      severity: 'error',
+      from: { path: '^shared/(delivery|tenancy)/(?!adapters/)' },
+      to: { path: '^shared/traffic/adapters/' },
+    },
+    {
       name: 'functions-below-the-twin',
       comment: 'The cloud functions compose adapters and call use cases; the twin, the sandbox and the CLI sit above them.',
       severity: 'error',
