@@ -1,4 +1,4 @@
-// Layer rules of tricenter (README "Where things live", /work/shared/DESIGN.md "Layers"), checked by `npm test`.
+// Layer rules of tricenter (README "Where things live", the design notes "Layers"), checked by `npm test`.
 // shared/ is organised by feature: shared/delivery (bundle, model, render, workflow, approval, ports, use cases,
 // adapters), shared/traffic (domain, ports, use cases, adapters), shared/tenancy (admission), and shared/platform
 // (errors, clock, log, credentials, paging, trigger schemas, handler wrapper, router, lazy port) under all of them.
