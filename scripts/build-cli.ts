@@ -13,11 +13,12 @@ import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, wri
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import type { Metafile, Plugin } from 'esbuild';
 import { BUILD_MANIFEST, sha256 } from '../bin/compiled-cli.mjs';
+import { NODE_ESM_SPLIT } from './esbuild-node.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const ENTRY = 'main.mjs';
 // Read by esbuild besides the sources (subpath imports, compiler options) or deciding how they are built.
-const SETTINGS = ['package.json', 'tsconfig.json', 'scripts/build-cli.ts'];
+const SETTINGS = ['package.json', 'tsconfig.json', 'scripts/build-cli.ts', 'scripts/esbuild-node.ts'];
 const EARLIER_BUILDS_KEPT_MS = 24 * 60 * 60 * 1000;
 
 interface InputFingerprint {
@@ -61,12 +62,7 @@ export async function buildCli(outDir = join(ROOT, 'dist/cli')): Promise<{ files
     absWorkingDir: ROOT,
     entryPoints: { main: 'cli/main.ts' },
     outdir: outDir,
-    outExtension: { '.js': '.mjs' },
-    bundle: true,
-    splitting: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
+    ...NODE_ESM_SPLIT,
     packages: 'external',
     sourcemap: 'linked',
     write: false,

@@ -8,6 +8,7 @@ import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { tablestoreStrictModePlugin } from '#shared/delivery/adapters/aliyun/tablestore-bundling.ts';
+import { NODE_ESM_SPLIT } from './esbuild-node.ts';
 
 export const FUNCTIONS = ['approval', 'bundle-ingest', 'deploy-step', 'gtm-reconcile'] as const;
 
@@ -26,12 +27,7 @@ export async function buildFunctions(outDir = 'dist'): Promise<Array<{ name: str
     await build({
       entryPoints: { index: `functions/${name}/index.ts` },
       outdir: dir,
-      outExtension: { '.js': '.mjs' },
-      bundle: true,
-      splitting: true,
-      format: 'esm',
-      platform: 'node',
-      target: 'node20',
+      ...NODE_ESM_SPLIT,
       sourcemap: true,
       minify: true,
       legalComments: 'linked',
