@@ -16,7 +16,7 @@ import { ConflictError, type TricenterError } from '#shared/platform/errors.ts';
 import { memoryLogger } from '#shared/platform/log.ts';
 import { createRun } from '#shared/delivery/workflow/decider.ts';
 import { deployStep, plan } from '../workflow/plans.ts';
-import { FakeTablestore, OTS_ERRORS } from './tablestore-msw.ts';
+import { FakeTablestore, OTS_ERRORS, runStoreOn } from './tablestore-msw.ts';
 
 const ENDPOINT = 'https://tricenter-faults.cn-hangzhou.ots.aliyuncs.com';
 const UNREACHABLE = 'https://tricenter-gone.cn-hangzhou.ots.aliyuncs.com';
@@ -47,19 +47,11 @@ beforeEach(async () => {
 
 /** A store whose backoff takes no real time: the sleeper records each delay and moves the clock on. */
 function store(overrides: Partial<TablestoreRunStoreOptions> = {}): TablestoreRunStore {
-  return createTablestoreRunStore({
-    region: 'cn-hangzhou',
-    instance: INSTANCE,
-    tablePrefix: PREFIX,
-    endpoint: ENDPOINT,
-    credentials: staticCredentials(KEY),
-    clock,
-    sleep: async (ms) => {
-      sleeps.push(ms);
-      clock.advance(ms);
-    },
-    ...overrides,
-  });
+  const sleep = async (ms: number) => {
+    sleeps.push(ms);
+    clock.advance(ms);
+  };
+  return runStoreOn({ endpoint: ENDPOINT, instance: INSTANCE, prefix: PREFIX, key: KEY }, { clock, sleep }, overrides);
 }
 
 const newRun = (id: string, createdAt: number) =>

@@ -2,6 +2,13 @@ import { createHash, createHmac } from 'node:crypto';
 import { http, HttpResponse } from 'msw';
 import TableStore, { type DecodedRow, type PrimaryKeyInput } from 'tablestore';
 import protos from 'tablestore/lib/protocol/tablestore_compiled_proto.js';
+import {
+  createTablestoreRunStore,
+  type TablestoreRunStore,
+  type TablestoreRunStoreOptions,
+} from '#shared/delivery/adapters/aliyun/tablestore-run-store.ts';
+import { ManualClock } from '#shared/platform/clock.ts';
+import { staticCredentials } from '#shared/platform/credentials.ts';
 
 /**
  * A Tablestore instance behind msw, speaking the real wire format: POST <endpoint>/<Action> with a
@@ -525,4 +532,47 @@ export class FakeTablestore {
     });
     return Buffer.concat(parts.map((part, i) => (i === 0 ? part : part.subarray(4))));
   }
+}
+
+/** Where a test's Tablestore instance lives on the fake, and the STS keys it is reached with. */
+export interface FakeInstanceAddress {
+  endpoint: string;
+  instance: string;
+  prefix: string;
+  key: { accessKeyId: string; accessKeySecret: string; securityToken: string };
+}
+
+/** Backoff that takes no real time: the sleeper records each delay and moves the store's clock on. */
+export function instantBackoff(clock = new ManualClock(1_000_000)): {
+  clock: ManualClock;
+  sleeps: number[];
+  sleep: (ms: number) => Promise<void>;
+} {
+  const sleeps: number[] = [];
+  return {
+    clock,
+    sleeps,
+    sleep: async (ms: number) => {
+      sleeps.push(ms);
+      clock.advance(ms);
+    },
+  };
+}
+
+/** The cloud run store against the fake at `at`, retrying on the given instant backoff. */
+export function runStoreOn(
+  at: FakeInstanceAddress,
+  backoff: { clock: ManualClock; sleep: (ms: number) => Promise<void> },
+  overrides: Partial<TablestoreRunStoreOptions> = {},
+): TablestoreRunStore {
+  return createTablestoreRunStore({
+    region: 'cn-hangzhou',
+    instance: at.instance,
+    tablePrefix: at.prefix,
+    endpoint: at.endpoint,
+    credentials: staticCredentials(at.key),
+    clock: backoff.clock,
+    sleep: backoff.sleep,
+    ...overrides,
+  });
 }

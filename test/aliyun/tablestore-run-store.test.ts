@@ -1,15 +1,10 @@
 import { setupServer } from 'msw/node';
 import TableStore from 'tablestore';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { staticCredentials, type CloudCredentials } from '#shared/platform/credentials.ts';
+import type { CloudCredentials } from '#shared/platform/credentials.ts';
 import { BODY_CHUNK_BYTES, MAX_BODY_BYTES } from '#shared/delivery/adapters/aliyun/tablestore-rows.ts';
-import {
-  createTablestoreRunStore,
-  type TablestoreRunStore,
-  type TablestoreRunStoreOptions,
-} from '#shared/delivery/adapters/aliyun/tablestore-run-store.ts';
+import type { TablestoreRunStore, TablestoreRunStoreOptions } from '#shared/delivery/adapters/aliyun/tablestore-run-store.ts';
 import { createTables, tablestoreClient } from '#shared/delivery/adapters/aliyun/tablestore-tables.ts';
-import { ManualClock } from '#shared/platform/clock.ts';
 import { ConflictError, TricenterError } from '#shared/platform/errors.ts';
 import { memoryLogger } from '#shared/platform/log.ts';
 import type { ReleasePlan } from '#shared/delivery/model/plan.ts';
@@ -17,7 +12,7 @@ import type { Release } from '#shared/delivery/model/records.ts';
 import { createRun } from '#shared/delivery/workflow/decider.ts';
 import { describeRunStoreContract } from '../contract/run-store.contract.ts';
 import { deployStep, plan } from '../workflow/plans.ts';
-import { FakeTablestore, OTS_ERRORS } from './tablestore-msw.ts';
+import { FakeTablestore, type FakeInstanceAddress, instantBackoff, OTS_ERRORS, runStoreOn } from './tablestore-msw.ts';
 
 const ENDPOINT = 'https://tricenter-wire.cn-hangzhou.ots.aliyuncs.com';
 const INSTANCE = 'tricenter-wire';
@@ -47,31 +42,10 @@ async function freshInstance(options: { rowsPerCall?: number; keys?: CloudCreden
   await createTables(tablestoreClient({ endpoint: ENDPOINT, instance: INSTANCE, credentials: KEY }), PREFIX);
 }
 
-/** Backoff takes no real time: the sleeper records the delay and moves the store's clock on. */
-function instantBackoff(clock = new ManualClock(1_000_000)) {
-  const sleeps: number[] = [];
-  return {
-    clock,
-    sleeps,
-    sleep: async (ms: number) => {
-      sleeps.push(ms);
-      clock.advance(ms);
-    },
-  };
-}
+const AT: FakeInstanceAddress = { endpoint: ENDPOINT, instance: INSTANCE, prefix: PREFIX, key: KEY };
 
 function store(overrides: Partial<TablestoreRunStoreOptions> = {}): TablestoreRunStore {
-  const { clock, sleep } = instantBackoff();
-  return createTablestoreRunStore({
-    region: 'cn-hangzhou',
-    instance: INSTANCE,
-    tablePrefix: PREFIX,
-    endpoint: ENDPOINT,
-    credentials: staticCredentials(KEY),
-    clock,
-    sleep,
-    ...overrides,
-  });
+  return runStoreOn(AT, instantBackoff(), overrides);
 }
 
 describeRunStoreContract('tablestore over msw', async () => {

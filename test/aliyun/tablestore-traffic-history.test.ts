@@ -1,11 +1,8 @@
 import { setupServer } from 'msw/node';
 import { afterAll, beforeAll } from 'vitest';
-import { staticCredentials } from '#shared/platform/credentials.ts';
-import { createTablestoreRunStore } from '#shared/delivery/adapters/aliyun/tablestore-run-store.ts';
 import { createTables, tablestoreClient } from '#shared/delivery/adapters/aliyun/tablestore-tables.ts';
-import { ManualClock } from '#shared/platform/clock.ts';
 import { describeTrafficHistoryContract } from '../contract/traffic-history.contract.ts';
-import { FakeTablestore, OTS_ERRORS } from './tablestore-msw.ts';
+import { FakeTablestore, instantBackoff, OTS_ERRORS, runStoreOn } from './tablestore-msw.ts';
 
 /** The traffic history's own Tablestore table (`<prefix>traffic_history`), on the wire through msw. */
 const ENDPOINT = 'https://tricenter-traffic.cn-hangzhou.ots.aliyuncs.com';
@@ -26,16 +23,7 @@ async function freshStore(inject?: (fake: FakeTablestore) => void) {
   server.resetHandlers(...fake.handlers());
   await createTables(tablestoreClient({ endpoint: ENDPOINT, instance: INSTANCE, credentials: KEY }), PREFIX);
   inject?.(fake);
-  const clock = new ManualClock(1_000_000);
-  const runStore = createTablestoreRunStore({
-    region: 'cn-hangzhou',
-    instance: INSTANCE,
-    tablePrefix: PREFIX,
-    endpoint: ENDPOINT,
-    credentials: staticCredentials(KEY),
-    clock,
-    sleep: async (ms) => void clock.advance(ms),
-  });
+  const runStore = runStoreOn({ endpoint: ENDPOINT, instance: INSTANCE, prefix: PREFIX, key: KEY }, instantBackoff());
   return { history: runStore.trafficHistory, runStore };
 }
 
