@@ -67,7 +67,9 @@ describe('the compiled CLI', () => {
       inputs: Record<string, { size: number; mtimeMs: number; sha256: string }>;
     };
     const bundled = Object.keys(metafile.inputs);
-    expect(Object.keys(inputs).sort()).toEqual([...bundled, 'package.json', 'tsconfig.json', 'scripts/build-cli.ts', 'scripts/esbuild-node.ts'].sort());
+    expect(Object.keys(inputs).sort()).toEqual(
+      [...bundled, 'package.json', 'tsconfig.json', 'scripts/build-cli.ts', 'scripts/esbuild-node.ts'].sort(),
+    );
     expect(inputs['cli/main.ts']).toEqual({
       size: expect.any(Number),
       mtimeMs: expect.any(Number),
