@@ -39,6 +39,12 @@ export const ANNOTATION_SHARED_BY = 'app.oam.dev/shared-by';
  */
 export const ANNOTATION_RESOURCE_POLICY = 'tricenter.io/resource-policy';
 
+/**
+ * The paths of this object an `apply-once` policy lets drift (a JSON list of `{path, affect}`, see
+ * drift.ts). Set only by render from the policy: a bundle's own value is dropped.
+ */
+export const ANNOTATION_APPLY_ONCE = 'tricenter.io/apply-once';
+
 /** `take-over`: may adopt an object created outside tricenter; `shared`: may share it with other applications (KubeVela's shared-resource). */
 export type ResourcePolicy = 'take-over' | 'shared' | 'take-over,shared';
 
@@ -47,6 +53,7 @@ export const RESERVED_ANNOTATIONS: ReadonlySet<string> = new Set([
   ANNOTATION_SHARED_BY,
   ANNOTATION_RESOURCE_POLICY,
   ANNOTATION_CONTENT_HASH,
+  ANNOTATION_APPLY_ONCE,
 ]);
 
 export function parseSharedBy(value: string | undefined): string[] {

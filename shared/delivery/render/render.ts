@@ -36,8 +36,13 @@ import { bundleError, placeAt, type SourcePlace } from '../model/source.ts';
 import type { DeployStepSpec, StepSpec } from '../model/workflow.ts';
 import type { Trait } from '../model/traits.ts';
 import { mergePatch } from './merge-patch.ts';
+import { applyOnceStampsFor } from '../model/policy.ts';
+import { ANNOTATION_APPLY_ONCE } from '../model/ownership.ts';
+import { parseSelfHeal } from '../model/drift.ts';
 import { ObjectIndex, resolveComponentObjects } from './objects.ts';
-import { attachManifestSource, attachTargetPlacement, TRACKED_FIELDS, trackedValue, type ManifestSource } from './sources.ts';
+import { RenderMemo, type ComponentObjects, type Relocation } from './render-memo.ts';
+import { copyJson, deepFreeze, shareWith } from './shared-objects.ts';
+import { attachManifestSource, attachTargetPlacement, TRACKED_FIELDS, trackedValues, type ManifestSource } from './sources.ts';
 import { selectClusters } from './topology.ts';
 import { applyTrait } from './traits.ts';
 
@@ -45,8 +50,10 @@ import { applyTrait } from './traits.ts';
  * Renders a parsed bundle against a cluster registry into a Plan: the ordered steps and, per deploy
  * step and cluster, the exact manifests. Pure and deterministic: same input, same plan.
  *
- * The manifests are deeply frozen, and the clusters of one step that get the same manifests share
- * one list (1,000 objects x 50 clusters would otherwise be 50,000 copies); copy before changing.
+ * The manifests are deeply frozen and share structure (shared-objects.ts): the clusters of one
+ * step that get the same manifests share one list, a manifest that comes out the same in several
+ * steps is one object, and one that a trait changed shares every part the trait left alone with
+ * the others (1,000 objects x 50 clusters would otherwise be 50,000 copies); copy before changing.
  *
  * Override policies apply in the order the step lists them, each on the previous result: their
  * `properties` merge into the component's, their traits run after the component's own, one after
@@ -62,6 +69,7 @@ export function render(bundle: AppBundle, registry: ClusterRegistry): Plan {
   const policies = new Map(bundle.policies.map((p) => [p.name, p]));
   const specs = bundle.workflow?.steps ?? defaultSteps(bundle);
   const index = new ObjectIndex(bundle.objects);
+  const memo = new RenderMemo();
   const resourcePolicies = bundle.policies.filter((p): p is ResourceRulesPolicy => p.type === 'take-over' || p.type === 'shared-resource');
   const steps = specs.map((spec): PlanStep => {
     if (spec.type === 'suspend') {
@@ -69,9 +77,15 @@ export function render(bundle: AppBundle, registry: ClusterRegistry): Plan {
         ? { name: spec.name, type: 'suspend', timeoutMs: spec.timeoutMs }
         : { name: spec.name, type: 'suspend', durationMs: spec.durationMs, timeoutMs: spec.timeoutMs };
     }
-    return renderDeployStep(bundle, index, registry, spec, policies, publishVersion, resourcePolicies);
+    return renderDeployStep(bundle, index, memo, registry, spec, policies, publishVersion, resourcePolicies);
   });
-  return { app: { namespace: app.namespace, name: app.name }, publishVersion, contentHash: bundle.contentHash, steps };
+  return {
+    app: { namespace: app.namespace, name: app.name },
+    publishVersion,
+    contentHash: bundle.contentHash,
+    steps,
+    ...parseSelfHeal(app),
+  };
 }
 
 /** Without a Workflow: one deploy step per topology policy (document order), each with every override policy. */
@@ -99,6 +113,7 @@ function defaultSteps(bundle: AppBundle): StepSpec[] {
 function renderDeployStep(
   bundle: AppBundle,
   index: ObjectIndex,
+  memo: RenderMemo,
   registry: ClusterRegistry,
   spec: DeployStepSpec,
   policies: Map<string, Policy>,
@@ -136,23 +151,21 @@ function renderDeployStep(
 
   const clusters = new Map<string, { namespace: Relocation | undefined; place: SourcePlace }>();
   for (const topology of topologies) {
-    const namespace = topology.properties.namespace;
-    const relocation = namespace === undefined ? undefined : { namespace, place: placeAt(topology.place, 'properties.namespace') };
+    const relocation = memo.relocation(topology);
     for (const { cluster, place } of selectClusters(topology, registry)) {
       if (!clusters.has(cluster)) clusters.set(cluster, { namespace: relocation, place });
     }
   }
 
-  const rendered = renderComponents(bundle, index, overrides);
+  const rendered = renderComponents(bundle, index, memo, overrides);
   const byNamespace = new Map<string | undefined, KubeObject[]>();
-  const variants = new Set([...clusters.values()].map((c) => c.namespace?.namespace)).size;
   const targets: ClusterTarget[] = [];
   for (const [cluster, { namespace, place }] of clusters) {
     let manifests = byNamespace.get(namespace?.namespace);
     if (!manifests) {
-      // finalize() stamps in place: with one namespace variant the rendered objects can be used as they are.
-      const source = variants === 1 ? rendered : rendered.map((r) => ({ ...r, object: structuredClone(r.object) }));
-      manifests = source.map((r) => deepFreeze(finalize(r, bundle, publishVersion, namespace, resourcePolicies)));
+      manifests = rendered.map((r) =>
+        memo.manifest(r, namespace, () => deepFreeze(finalize(r, bundle, publishVersion, namespace, resourcePolicies, memo.canonical))),
+      );
       byNamespace.set(namespace?.namespace, manifests);
     }
     // Clusters of one step with the same namespace share one frozen list: 50 clusters cost one copy.
@@ -177,13 +190,7 @@ interface RenderedObject {
   source: ManifestSource;
 }
 
-/** A topology's `namespace`, and where it says so. */
-interface Relocation {
-  namespace: string;
-  place: SourcePlace;
-}
-
-function renderComponents(bundle: AppBundle, index: ObjectIndex, overrides: OverridePolicy[]): RenderedObject[] {
+function renderComponents(bundle: AppBundle, index: ObjectIndex, memo: RenderMemo, overrides: OverridePolicy[]): RenderedObject[] {
   const app = bundle.application;
   const out: RenderedObject[] = [];
   const seen = new Map<string, string>();
@@ -202,17 +209,20 @@ function renderComponents(bundle: AppBundle, index: ObjectIndex, overrides: Over
         traits.push(...entry.traits);
       }
     }
-    const typed = parseComponentProperties(component.type, properties, propertiesPlace);
-    const resolved = resolveComponentObjects(typed, index, app.namespace, propertiesPlace);
-    const objects = resolved.map((r) => r.object);
-    const sources = resolved.map((r): ManifestSource => ({ object: r.place, fields: {} }));
-    objects.forEach((object, i) => {
-      if (object.metadata.namespace || isClusterScoped(object.kind)) return;
-      object.metadata.namespace = app.namespace;
-      const source = sources[i];
-      if (source) source.fields['metadata.namespace'] = defaultNamespacePlace;
+    const resolvedOnce = memo.componentObjects(component, properties, () => {
+      const typed = parseComponentProperties(component.type, properties, propertiesPlace);
+      const resolved = resolveComponentObjects(typed, index, app.namespace, propertiesPlace);
+      const objects = resolved.map((r) => r.object);
+      const sources = resolved.map((r): ManifestSource => ({ object: r.place, fields: {} }));
+      objects.forEach((object, i) => {
+        if (object.metadata.namespace || isClusterScoped(object.kind)) return;
+        object.metadata.namespace = app.namespace;
+        const source = sources[i];
+        if (source) source.fields['metadata.namespace'] = defaultNamespacePlace;
+      });
+      return { objects, sources };
     });
-    for (const trait of traits) applyTracked(objects, sources, trait, component.name);
+    const { objects, sources } = traits.length === 0 ? resolvedOnce : applyTraits(resolvedOnce, traits, component.name);
     objects.forEach((object, i) => {
       const identity = objectIdentity(object, app.namespace);
       const owner = seen.get(identity);
@@ -235,29 +245,64 @@ function renderComponents(bundle: AppBundle, index: ObjectIndex, overrides: Over
   return out;
 }
 
-/** Applies a trait and records it as the writer of every tracked field it changed. */
-function applyTracked(objects: KubeObject[], sources: ManifestSource[], trait: Trait, componentName: string): void {
-  const before = objects.map((object) => TRACKED_FIELDS.map((field) => trackedValue(object, field)));
+/**
+ * Applies the traits to copies of the component's objects. What they leave as it was stays the
+ * shared object (or part of it), and its source the shared source.
+ */
+function applyTraits(
+  resolved: ComponentObjects,
+  traits: Trait[],
+  componentName: string,
+): { objects: readonly KubeObject[]; sources: readonly ManifestSource[] } {
+  const objects = resolved.objects.map(copyJson);
+  const sources = resolved.sources.map((s): ManifestSource => ({ object: s.object, fields: { ...s.fields } }));
+  const tracked = [...resolved.tracked];
+  for (const trait of traits) applyTracked(objects, sources, tracked, trait, componentName);
+  return {
+    objects: objects.map((object, i) => deepFreeze(shareWith(object, resolved.objects[i]))),
+    sources: sources.map((source, i) => {
+      const before = resolved.sources[i];
+      return before && TRACKED_FIELDS.every((field) => source.fields[field] === before.fields[field]) ? before : source;
+    }),
+  };
+}
+
+/**
+ * Applies a trait and records it as the writer of every tracked field it changed. `tracked` holds
+ * each object's tracked values as they are now; a trait changes one object, whose values it updates.
+ */
+function applyTracked(objects: KubeObject[], sources: ManifestSource[], tracked: string[][], trait: Trait, componentName: string): void {
   const index = applyTrait(objects, trait, componentName);
   if (index === undefined) return;
   const object = objects[index];
   const source = sources[index];
-  if (!object || !source) return;
+  const before = tracked[index];
+  if (!object || !source || !before) return;
+  const after = trackedValues(object);
   TRACKED_FIELDS.forEach((field, f) => {
-    if (trackedValue(object, field) !== before[index]?.[f]) source.fields[field] = trait.place;
+    if (after[f] !== before[f]) source.fields[field] = trait.place;
   });
+  tracked[index] = after;
 }
 
 /** `*` matches any run of characters; the pattern must match the whole name (unlike KubeVela's unanchored regex). */
 export function matchesComponentName(pattern: string, name: string): boolean {
   if (!pattern.includes('*')) return pattern === name;
-  const regex = new RegExp(
-    `^${pattern
-      .split('*')
-      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-      .join('.*')}$`,
-  );
-  return regex.test(name);
+  // Glob matching without a RegExp: the first and last parts anchor, the parts between are found
+  // left to right (the leftmost match of each leaves the most room for the rest).
+  const parts = pattern.split('*');
+  const first = parts[0] ?? '';
+  const last = parts[parts.length - 1] ?? '';
+  if (name.length < first.length + last.length || !name.startsWith(first) || !name.endsWith(last)) return false;
+  let at = first.length;
+  const end = name.length - last.length;
+  for (let i = 1; i < parts.length - 1; i++) {
+    const part = parts[i] ?? '';
+    const found = name.indexOf(part, at);
+    if (found < 0 || found + part.length > end) return false;
+    at = found + part.length;
+  }
+  return true;
 }
 
 function matchesComponent(entry: OverrideEntry, component: Component): boolean {
@@ -275,16 +320,20 @@ function rejectUnknownComponentNames(policy: OverridePolicy, components: Compone
   }
 }
 
-/** Stamps the rendered object (in place): relocated namespace, ownership labels, publish version, content hash, source. */
+/**
+ * The rendered object stamped: relocated namespace, ownership labels, publish version, content
+ * hash, source. A new object and metadata; every other part stays the rendered object's (shared).
+ */
 function finalize(
   rendered: RenderedObject,
   bundle: AppBundle,
   publishVersion: string,
   relocation: Relocation | undefined,
   resourcePolicies: ResourceRulesPolicy[],
+  canonical: WeakMap<object, string>,
 ): KubeObject {
   const app = bundle.application;
-  const object = rendered.object;
+  const object: KubeObject = { ...rendered.object, metadata: { ...rendered.object.metadata } };
   let source = rendered.source;
   if (relocation !== undefined && !isClusterScoped(object.kind)) {
     object.metadata.namespace = relocation.namespace;
@@ -308,7 +357,14 @@ function finalize(
     [ANNOTATION_PUBLISH_VERSION]: publishVersion,
     ...(resourcePolicy ? { [ANNOTATION_RESOURCE_POLICY]: resourcePolicy } : {}),
   };
-  const hash = contentHash(object);
+  const applyOnce = applyOnceStampsFor(bundle.policies, {
+    component: rendered.component,
+    componentType: rendered.componentType,
+    kind: object.kind,
+    name: object.metadata.name,
+  });
+  if (applyOnce) object.metadata.annotations[ANNOTATION_APPLY_ONCE] = applyOnce;
+  const hash = contentHash(object, canonical);
   object.metadata.annotations[ANNOTATION_CONTENT_HASH] = hash;
   return object;
 }
@@ -327,12 +383,4 @@ function resourcePolicyOf(rendered: RenderedObject, policies: ResourceRulesPolic
   const shared = matches('shared-resource');
   if (takeOver && shared) return 'take-over,shared';
   return takeOver ? 'take-over' : shared ? 'shared' : undefined;
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
 }
