@@ -3,6 +3,8 @@
  * and ranges from docs/aliyun-api/alidns-gtm-2015-01-09.json, and the flattened repeat lists
  * (`Addr.N.Field`, N from 1, no gaps).
  */
+import { verifyRpcSignature } from '#shared/traffic/adapters/aliyun/rpc-signature.ts';
+
 export type Params = Record<string, unknown>;
 
 export class WireError extends Error {
@@ -17,7 +19,51 @@ export class WireError extends Error {
 
 type Wire = Record<string, string>;
 
-function required(p: Wire, name: string): string {
+const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
+
+/**
+ * The common RPC parameters of every Alidns request (GTM 2.0 and 3.0 alike): present, the API
+ * version, the signature method, a UTC timestamp, a known key, a valid signature, a fresh nonce,
+ * and no value pop-core would have sent as the text "undefined".
+ */
+export function checkCommonParams(method: string, p: Wire, keys: Record<string, string>, nonces: Set<string>): void {
+  for (const name of [
+    'Action',
+    'Version',
+    'AccessKeyId',
+    'SignatureMethod',
+    'SignatureVersion',
+    'SignatureNonce',
+    'Timestamp',
+    'Signature',
+  ]) {
+    if (!p[name])
+      throw new WireError(
+        400,
+        'MissingParameter',
+        `The input parameter "${name}" that is mandatory for processing this request is not supplied.`,
+      );
+  }
+  if (p.Version !== '2015-01-09') throw new WireError(400, 'NoSuchVersion', `The specified version ${p.Version} does not exist.`);
+  if (p.SignatureMethod !== 'HMAC-SHA1' || p.SignatureVersion !== '1.0')
+    throw new WireError(400, 'IncompleteSignature', 'The request signature does not conform to Aliyun standards.');
+  if (!TIMESTAMP.test(p.Timestamp ?? ''))
+    throw new WireError(
+      400,
+      'IllegalTimestamp',
+      'The input parameter "Timestamp" that is mandatory for processing this request is not supplied.',
+    );
+  const secret = keys[p.AccessKeyId ?? ''];
+  if (secret === undefined) throw new WireError(400, 'InvalidAccessKeyId.NotFound', 'Specified access key is not found.');
+  if (!verifyRpcSignature(method, p, secret))
+    throw new WireError(403, 'SignatureDoesNotMatch', 'Specified signature is not matched with our calculation.');
+  if (nonces.has(p.SignatureNonce ?? '')) throw new WireError(400, 'SignatureNonceUsed', 'Specified signature nonce was used already.');
+  nonces.add(p.SignatureNonce ?? '');
+  const undefinedParam = Object.entries(p).find(([, v]) => v === 'undefined');
+  if (undefinedParam) throw new WireError(400, 'InvalidParameter', `The parameter ${undefinedParam[0]} is invalid: "undefined".`);
+}
+
+export function required(p: Wire, name: string): string {
   const value = p[name];
   if (value === undefined || value === '') {
     throw new WireError(
@@ -29,7 +75,7 @@ function required(p: Wire, name: string): string {
   return value;
 }
 
-function oneOf(p: Wire, name: string, values: string[], mandatory: boolean): string | undefined {
+export function oneOf(p: Wire, name: string, values: string[], mandatory: boolean): string | undefined {
   const value = mandatory ? required(p, name) : p[name];
   if (value !== undefined && !values.includes(value)) {
     throw new WireError(400, 'InvalidParameter', `The parameter ${name} must be one of ${values.join(', ')}; got "${value}".`);
@@ -37,7 +83,7 @@ function oneOf(p: Wire, name: string, values: string[], mandatory: boolean): str
   return value;
 }
 
-function intIn(p: Wire, name: string, min: number, max: number, mandatory: boolean): number | undefined {
+export function intIn(p: Wire, name: string, min: number, max: number, mandatory: boolean): number | undefined {
   const raw = mandatory ? required(p, name) : p[name];
   if (raw === undefined) return undefined;
   const n = Number(raw);
@@ -67,7 +113,7 @@ function repeatList(p: Wire, prefix: string): Array<Record<string, string>> {
   return indices.map((n) => items.get(n) as Record<string, string>);
 }
 
-function jsonOf(p: Wire, name: string, mandatory: boolean): string | undefined {
+export function jsonOf(p: Wire, name: string, mandatory: boolean): string | undefined {
   const raw = mandatory ? required(p, name) : p[name];
   if (raw === undefined) return undefined;
   try {

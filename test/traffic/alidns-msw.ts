@@ -8,8 +8,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { http, HttpResponse, type HttpHandler } from 'msw';
-import { rpcRequestParams, verifyRpcSignature } from '#shared/traffic/adapters/aliyun/rpc-signature.ts';
-import { poolParams, monitorParams, strategyParams, WireError, type Params } from './alidns-msw-params.ts';
+import { rpcRequestParams } from '#shared/traffic/adapters/aliyun/rpc-signature.ts';
+import { checkCommonParams, poolParams, monitorParams, strategyParams, WireError, type Params } from './alidns-msw-params.ts';
 
 export interface FakeAlidnsOptions {
   endpoint: string;
@@ -52,7 +52,6 @@ interface StrategyRecord extends Params {
 }
 
 const HOST_ID = 'alidns.aliyuncs.com';
-const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 
 export class FakeAlidns {
   /** Every request, with where its parameters travelled (pop-core's POST puts them all in the body). */
@@ -97,7 +96,7 @@ export class FakeAlidns {
         if (fault.code === undefined) return HttpResponse.json({ RequestId: requestId }, { status: fault.status });
         throw new WireError(fault.status, fault.code, fault.message ?? `${fault.code} injected`);
       }
-      this.checkCommon(request.method, params);
+      checkCommonParams(request.method, params, this.options.keys, this.nonces);
       return HttpResponse.json({ RequestId: requestId, ...this.dispatch(action, params) });
     } catch (err) {
       if (!(err instanceof WireError)) throw err;
@@ -113,44 +112,6 @@ export class FakeAlidns {
     const fault = this.faults.find((f) => f.times > 0 && (f.action === undefined || f.action === action));
     if (fault) fault.times--;
     return fault;
-  }
-
-  private checkCommon(method: string, p: Record<string, string>): void {
-    for (const name of [
-      'Action',
-      'Version',
-      'AccessKeyId',
-      'SignatureMethod',
-      'SignatureVersion',
-      'SignatureNonce',
-      'Timestamp',
-      'Signature',
-    ]) {
-      if (!p[name])
-        throw new WireError(
-          400,
-          'MissingParameter',
-          `The input parameter "${name}" that is mandatory for processing this request is not supplied.`,
-        );
-    }
-    if (p.Version !== '2015-01-09') throw new WireError(400, 'NoSuchVersion', `The specified version ${p.Version} does not exist.`);
-    if (p.SignatureMethod !== 'HMAC-SHA1' || p.SignatureVersion !== '1.0')
-      throw new WireError(400, 'IncompleteSignature', 'The request signature does not conform to Aliyun standards.');
-    if (!TIMESTAMP.test(p.Timestamp ?? ''))
-      throw new WireError(
-        400,
-        'IllegalTimestamp',
-        'The input parameter "Timestamp" that is mandatory for processing this request is not supplied.',
-      );
-    const secret = this.options.keys[p.AccessKeyId ?? ''];
-    if (secret === undefined) throw new WireError(400, 'InvalidAccessKeyId.NotFound', 'Specified access key is not found.');
-    if (!verifyRpcSignature(method, p, secret))
-      throw new WireError(403, 'SignatureDoesNotMatch', 'Specified signature is not matched with our calculation.');
-    if (this.nonces.has(p.SignatureNonce ?? ''))
-      throw new WireError(400, 'SignatureNonceUsed', 'Specified signature nonce was used already.');
-    this.nonces.add(p.SignatureNonce ?? '');
-    const undefinedParam = Object.entries(p).find(([, v]) => v === 'undefined');
-    if (undefinedParam) throw new WireError(400, 'InvalidParameter', `The parameter ${undefinedParam[0]} is invalid: "undefined".`);
   }
 
   private id(prefix: string): string {
