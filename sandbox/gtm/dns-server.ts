@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import dnsPacket, { type Answer, type DecodedPacket, type Packet } from 'dns-packet';
 import type { Logger } from '#shared/platform/log.ts';
 import { errorMessage } from '#shared/platform/errors.ts';
-import { resolveDomain } from './resolve.ts';
+import { resolveDomain, type ResolveInput } from './resolve.ts';
 import { normalizeDomain, type GtmStore } from './state.ts';
 
 /**
@@ -19,12 +19,25 @@ const OPCODE_MASK = 0x7800;
 const RCODE = { NOERROR: 0, FORMERR: 1, NXDOMAIN: 3, NOTIMP: 4 } as const;
 const MAX_UDP_PAYLOAD = 512;
 
-export interface DnsServerOptions {
-  store: GtmStore;
+/** What the server answers for: the GTM 2.0 instance (its store) or a 3.0 instance's configurations. */
+export interface DnsZone {
+  servedNames(): string[];
+  /** The records of a served name for an A / AAAA query. */
+  resolve(name: string, input: ResolveInput): { ttl: number; records: Array<{ type: 'A' | 'AAAA' | 'CNAME'; data: string }> };
+}
+
+interface DnsServerBase {
   host: string;
   port: number;
   logger: Logger;
   random?: () => number;
+}
+
+export type DnsServerOptions = DnsServerBase & ({ store: GtmStore } | { zone: DnsZone });
+
+/** The 2.0 instance as a zone: its user domain and CNAME access domain, answered by resolve.ts. */
+function gtm2Zone(store: GtmStore): DnsZone {
+  return { servedNames: () => store.servedNames(), resolve: (_name, input) => resolveDomain(store, input) };
 }
 
 /** Tries for a free port number, when any will do: UDP's choice may be taken for TCP (an outgoing connection's ephemeral port). */
@@ -56,12 +69,15 @@ async function bindSamePort(options: DnsServerOptions): Promise<{ udp: dgram.Soc
 export class GtmDnsServer {
   private rotation = 0;
   private readonly tcpSockets = new Set<net.Socket>();
+  private readonly zone: DnsZone;
 
   private constructor(
     private readonly options: DnsServerOptions,
     private readonly udp: dgram.Socket,
     private readonly tcp: net.Server,
-  ) {}
+  ) {
+    this.zone = 'zone' in options ? options.zone : gtm2Zone(options.store);
+  }
 
   static async start(options: DnsServerOptions): Promise<GtmDnsServer> {
     const { udp, tcp } = await bindSamePort(options);
@@ -106,13 +122,13 @@ export class GtmDnsServer {
     const question = query.questions?.[0];
     if (((query.flags ?? 0) & OPCODE_MASK) !== 0) return dnsPacket.encode({ ...base, flags: echoed | RCODE.NOTIMP });
     if (!question || (query.questions?.length ?? 0) !== 1) return dnsPacket.encode({ ...base, flags: echoed | RCODE.FORMERR });
-    if (!this.options.store.servedNames().includes(normalizeDomain(question.name))) {
+    if (!this.zone.servedNames().includes(normalizeDomain(question.name))) {
       return dnsPacket.encode({ ...base, flags: echoed | RCODE.NXDOMAIN });
     }
     const answers: Answer[] = [];
     if (question.type === 'A' || question.type === 'AAAA') {
       this.rotation += 1;
-      const resolution = resolveDomain(this.options.store, {
+      const resolution = this.zone.resolve(normalizeDomain(question.name), {
         queryType: question.type,
         rotation: this.rotation,
         random: this.options.random ?? Math.random,

@@ -82,6 +82,7 @@ export function readGtmState(path: string, options: { mustExist?: boolean } = {}
     });
   }
   const format = typeof raw === 'object' && raw !== null ? (raw as { format?: unknown }).format : undefined;
+  if (format === 'cloudgtm/1') throw new GtmStateError(path, 'holds a GTM 3.0 instance: start it with --gtm-version 3.0 to resume it');
   if (format !== GTM_STATE_FORMAT)
     throw new GtmStateError(path, `has format ${JSON.stringify(format)}; this tricenter reads format ${GTM_STATE_FORMAT}`);
   const parsed = snapshotSchema.safeParse(raw);

@@ -126,30 +126,45 @@ export class HealthProber {
     }
   }
 
-  private async probe(monitor: GtmMonitor, addr: string): Promise<ProbeResult> {
-    if (!isLoopback(addr)) return { ok: false, detail: 'not probed: the local emulator only reaches loopback addresses' };
-    const { settings } = monitor;
-    const defaultPort = monitor.protocolType === 'HTTPS' ? 443 : 80;
-    const port = this.options.portOverride?.(addr, settings.port ?? defaultPort) ?? settings.port ?? defaultPort;
-    const signal = AbortSignal.any([this.stopController.signal, AbortSignal.timeout(monitor.timeout)]);
-    try {
-      if (monitor.protocolType === 'TCP') {
-        await tcpConnect(addr, port, signal);
-        return { ok: true, detail: `tcp ${addr}:${port} connected` };
-      }
-      const status = await httpStatus(monitor, addr, port, signal);
-      const failureCode = settings.code ?? DEFAULT_FAILURE_CODE;
-      return { ok: status <= failureCode, detail: `${monitor.protocolType} ${addr}:${port}${settings.path ?? '/'} -> ${status}` };
-    } catch (err) {
-      return {
-        ok: false,
-        detail: `${monitor.protocolType} ${addr}:${port} failed: ${signal.aborted ? `no answer within ${monitor.timeout} ms` : errorMessage(err)}`,
-      };
-    }
+  private probe(monitor: GtmMonitor, addr: string): Promise<ProbeResult> {
+    return runCheck(monitor, addr, {
+      stopSignal: this.stopController.signal,
+      ...(this.options.portOverride ? { portOverride: this.options.portOverride } : {}),
+    });
   }
 }
 
-interface ProbeResult {
+/** What one check needs: a 2.0 monitor, or a 3.0 health task (template + the address's port). */
+export type CheckSpec = Pick<GtmMonitor, 'protocolType' | 'settings' | 'timeout'>;
+
+/** One health check of `addr`, as the rule at the top of this file says; never throws. */
+export async function runCheck(
+  spec: CheckSpec,
+  addr: string,
+  options: { stopSignal: AbortSignal; portOverride?: (addr: string, port: number) => number },
+): Promise<ProbeResult> {
+  if (!isLoopback(addr)) return { ok: false, detail: 'not probed: the local emulator only reaches loopback addresses' };
+  const { settings } = spec;
+  const defaultPort = spec.protocolType === 'HTTPS' ? 443 : 80;
+  const port = options.portOverride?.(addr, settings.port ?? defaultPort) ?? settings.port ?? defaultPort;
+  const signal = AbortSignal.any([options.stopSignal, AbortSignal.timeout(spec.timeout)]);
+  try {
+    if (spec.protocolType === 'TCP') {
+      await tcpConnect(addr, port, signal);
+      return { ok: true, detail: `tcp ${addr}:${port} connected` };
+    }
+    const status = await httpStatus(spec, addr, port, signal);
+    const failureCode = settings.code ?? DEFAULT_FAILURE_CODE;
+    return { ok: status <= failureCode, detail: `${spec.protocolType} ${addr}:${port}${settings.path ?? '/'} -> ${status}` };
+  } catch (err) {
+    return {
+      ok: false,
+      detail: `${spec.protocolType} ${addr}:${port} failed: ${signal.aborted ? `no answer within ${spec.timeout} ms` : errorMessage(err)}`,
+    };
+  }
+}
+
+export interface ProbeResult {
   ok: boolean;
   detail: string;
 }
@@ -163,9 +178,9 @@ function isLoopback(addr: string): boolean {
   return (net.isIPv4(addr) && addr.startsWith('127.')) || addr === '::1';
 }
 
-function httpStatus(monitor: GtmMonitor, addr: string, port: number, signal: AbortSignal): Promise<number> {
-  const { settings } = monitor;
-  const secure = monitor.protocolType === 'HTTPS';
+function httpStatus(spec: CheckSpec, addr: string, port: number, signal: AbortSignal): Promise<number> {
+  const { settings } = spec;
+  const secure = spec.protocolType === 'HTTPS';
   const host = settings.host ?? addr;
   return new Promise((resolve, reject) => {
     const request = (secure ? https : http).request(

@@ -4,10 +4,8 @@ import type { Clock } from '#shared/platform/clock.ts';
 import type { Logger } from '#shared/platform/log.ts';
 import { errorMessage } from '#shared/platform/errors.ts';
 import { GtmApiError, apiErrors, type ThrottleCode } from './api-error.ts';
-import { gtmActions } from './actions.ts';
 import { ParamReader } from './params.ts';
 import { computeRpcSignature, signatureMatches, stringToSign } from './signature.ts';
-import type { GtmStore } from './state.ts';
 
 /**
  * The RPC front door: merges query-string and form-body parameters, checks the common parameters
@@ -34,13 +32,17 @@ const COMMON_REQUIRED = [
 export interface RpcServerOptions {
   accessKeyId: string;
   accessKeySecret: string;
-  store: GtmStore;
+  /** The actions served, by wire name, bound to their instance's state (GTM 2.0's or 3.0's). */
+  actions: Readonly<Record<string, BoundAction>>;
+  /** An error for an action of the other GTM generation (the instance is 2.0 or 3.0, not both). */
+  otherGeneration?(action: string): GtmApiError | undefined;
   clock: Clock;
   logger: Logger;
-  probesChanged(): void;
-  /** Called after every action that may have written (anything but a Describe), before the answer goes out. */
+  /** Called after every action that may have written (anything but a Describe or List), before the answer goes out. */
   changed?(): void;
 }
+
+export type BoundAction = (params: ParamReader, now: number) => Record<string, unknown>;
 
 export class RpcServer {
   private readonly seenNonces = new Map<string, number>();
@@ -108,18 +110,13 @@ export class RpcServer {
     const action = params.Action ?? '';
     const throttle = this.pendingThrottles.shift();
     if (throttle) throw apiErrors.throttled(throttle);
-    const handler = gtmActions[action];
-    if (!handler) throw apiErrors.unsupportedOperation(action);
+    const handler = Object.hasOwn(this.options.actions, action) ? this.options.actions[action] : undefined;
+    if (!handler) throw this.options.otherGeneration?.(action) ?? apiErrors.unsupportedOperation(action);
     this.calls.set(action, (this.calls.get(action) ?? 0) + 1);
     const reader = new ParamReader(params);
     reader.optionalEnum('Lang', ['en', 'zh', 'ja']);
-    const result = handler({
-      params: reader,
-      store: this.options.store,
-      now: this.options.clock.now(),
-      probesChanged: this.options.probesChanged,
-    });
-    if (!action.startsWith('Describe')) this.options.changed?.();
+    const result = handler(reader, this.options.clock.now());
+    if (!/^(Describe|List)/.test(action)) this.options.changed?.();
     this.options.logger.debug('gtm emulator: action done', { action });
     return result;
   }
