@@ -1,0 +1,25 @@
+import { AlidnsCloudGtm } from '#shared/traffic/adapters/aliyun/alidns-cloudgtm.ts';
+import { silentLogger } from '#shared/platform/log.ts';
+import { describeCloudGtmContract } from '../contract/cloudgtm.contract.ts';
+import { ACCESS_KEY_ID, ACCESS_KEY_SECRET, startTestEmulator } from './helpers.ts';
+
+/**
+ * The Gtm3 port's contract through the real GTM 3.0 adapter against the emulator in 3.0 mode (the
+ * local twin's GTM by default), with health checks probing fast while the contract runs: probing
+ * must never disturb what the API returns. test/traffic/ runs the same suite against msw.
+ */
+describeCloudGtmContract('AlidnsCloudGtm adapter + local GTM 3.0 emulator probing every 150 ms', async () => {
+  const { emulator } = await startTestEmulator({ gtmVersion: '3.0', instanceId: 'gtm-cn-contract3', probeIntervalScale: 0.01 });
+  return {
+    makeGtm3: ({ pageSize, wrongSecret }) =>
+      new AlidnsCloudGtm({
+        endpoint: emulator.endpoint,
+        instanceId: emulator.instanceId,
+        credentials: { accessKeyId: ACCESS_KEY_ID, accessKeySecret: wrongSecret ? 'not-the-secret' : ACCESS_KEY_SECRET },
+        maxAttempts: 1,
+        logger: silentLogger,
+        ...(pageSize ? { pageSize } : {}),
+      }),
+    teardown: () => emulator.stop(),
+  };
+});
