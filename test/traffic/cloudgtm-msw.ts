@@ -235,7 +235,7 @@ export class FakeCloudGtm {
 
   private poolRow(pool: PoolRecord): Row {
     const { members, ...rest } = pool;
-    const rows = members.map((m) => {
+    const rows: Row[] = members.map((m) => {
       const a = this.addresses.get(m.AddressId);
       return { ...(a ? this.addressRow(a) : {}), ...m, RequestSource: { RequestSource: m.RequestSource } };
     });

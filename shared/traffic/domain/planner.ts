@@ -1,4 +1,3 @@
-import { isIP } from 'node:net';
 import type { ClusterRegistry } from '../../delivery/model/clusters.ts';
 import type { AppRef } from '../../delivery/model/ownership.ts';
 import type { TrafficPolicy } from '../../delivery/model/traffic-policy.ts';
@@ -6,16 +5,15 @@ import {
   clusterOfRemark,
   ownedPoolName,
   ownedStrategyName,
-  ownerRemark,
   type GtmAddress,
   type GtmMonitorConfig,
   type GtmPool,
   type GtmPoolType,
   type GtmStrategy,
 } from './gtm.ts';
-import { resolvePools, type ResolvedPool } from './resolve.ts';
+import { candidateAddresses, DEFAULT_REMOVE_AFTER, nextAddresses, normalizeAddress, poolType, sortAddresses } from './desired.ts';
+import { resolvePools } from './resolve.ts';
 import type {
-  AddressHistory,
   ClusterObservation,
   DesiredPool,
   GtmChange,
@@ -27,8 +25,6 @@ import type {
   TrafficWarning,
 } from './types.ts';
 
-const DEFAULT_REMOVE_AFTER = 3;
-
 export interface PlanTrafficInput {
   policy: TrafficPolicy;
   registry: ClusterRegistry;
@@ -39,16 +35,6 @@ export interface PlanTrafficInput {
   now: number;
   /** Consecutive absent observations before an address leaves its pool (default 3). */
   removeAfter?: number;
-}
-
-/** Trims, lower-cases and drops a trailing dot, so that `10.0.0.1 ` and `Host.Example.` compare equal to GTM's form. */
-function normalizeAddress(addr: string): string {
-  return addr.trim().toLowerCase().replace(/\.$/, '');
-}
-
-function addressType(addr: string): GtmPoolType {
-  const family = isIP(addr);
-  return family === 4 ? 'IPV4' : family === 6 ? 'IPV6' : 'DOMAIN';
 }
 
 type PoolStatus = { kind: 'absent' } | { kind: 'owned'; pool: GtmPool } | { kind: 'blocked' };
@@ -204,112 +190,6 @@ function poolStatus(app: AppRef, gtmName: string, pools: GtmPool[], name: string
     return { kind: 'blocked' };
   }
   return { kind: 'owned', pool };
-}
-
-interface NextAddresses {
-  addresses: GtmAddress[];
-  history: Map<string, AddressHistory>;
-}
-
-function nextAddresses(
-  entry: ResolvedPool,
-  input: PlanTrafficInput,
-  current: GtmPool | undefined,
-  type: GtmPoolType,
-  app: AppRef,
-  removeAfter: number,
-  warnings: TrafficWarning[],
-): NextAddresses {
-  const name = entry.pool.name;
-  const weightOf = new Map(entry.clusters.map((c) => [c.name, c.weight]));
-  const next = new Map<string, AddressHistory>();
-  const misfits: string[] = [];
-  for (const cluster of entry.clusters) {
-    const observed = input.observations[cluster.name];
-    if (observed === undefined || observed === 'unreachable') continue;
-    for (const raw of observed.addresses) {
-      const addr = normalizeAddress(raw);
-      if (!addr || next.has(addr)) continue;
-      if (addressType(addr) === type) next.set(addr, { cluster: cluster.name, absent: 0 });
-      else misfits.push(addr);
-    }
-  }
-  if (current && misfits.length > 0) {
-    warnings.push({
-      code: 'MIXED_ADDRESS_TYPES',
-      pool: name,
-      message: `pool ${name} is ${type} in GTM; ${misfits.join(', ')} cannot join it and are left out`,
-    });
-  }
-
-  // Addresses known from before: the history first, then GTM itself (a lost history is rebuilt, never read as "remove").
-  const known = new Map<string, AddressHistory>(Object.entries(input.history?.pools[name] ?? {}));
-  for (const a of current?.addresses ?? []) {
-    const addr = normalizeAddress(a.addr);
-    if (!known.has(addr)) known.set(addr, { cluster: clusterOfRemark(app, a.remark) ?? '', absent: 0 });
-  }
-  const dropped = new Map<string, AddressHistory>();
-  for (const [addr, before] of known) {
-    if (next.has(addr) || addressType(addr) !== type) continue;
-    const observed = input.observations[before.cluster];
-    const unknown = weightOf.has(before.cluster) && (observed === undefined || observed === 'unreachable');
-    if (unknown) {
-      next.set(addr, before);
-      continue;
-    }
-    const absent = before.absent + 1;
-    if (absent >= removeAfter) dropped.set(addr, { cluster: before.cluster, absent: removeAfter });
-    else next.set(addr, { cluster: before.cluster, absent });
-  }
-
-  const toAddress = (addr: string, h: AddressHistory, mode: GtmAddress['mode']): GtmAddress => ({
-    addr,
-    mode,
-    weight: weightOf.get(h.cluster) ?? 1,
-    remark: ownerRemark(app, h.cluster),
-  });
-  const inGtm = current?.addresses.length ?? 0;
-  if (next.size === 0 && dropped.size > 0 && inGtm > 0) {
-    if (!entry.pool.allowEmpty) {
-      warnings.push({
-        code: 'WOULD_EMPTY',
-        pool: name,
-        message: `pool ${name} would lose its last address (${[...dropped.keys()].join(', ')}); kept because allowEmpty is false`,
-      });
-      return { addresses: sortAddresses([...dropped].map(([a, h]) => toAddress(a, h, 'SMART'))), history: dropped };
-    }
-    // GTM requires at least one address per pool: an allowed empty pool keeps its last addresses switched OFFLINE.
-    return { addresses: sortAddresses([...dropped].map(([a, h]) => toAddress(a, h, 'OFFLINE'))), history: dropped };
-  }
-  return { addresses: sortAddresses([...next].map(([a, h]) => toAddress(a, h, 'SMART'))), history: next };
-}
-
-/** Every address the pool might hold: what its clusters report now and what the history remembers. */
-function candidateAddresses(entry: ResolvedPool, input: PlanTrafficInput): string[] {
-  const observed = entry.clusters.flatMap((c) => {
-    const o = input.observations[c.name];
-    return o === undefined || o === 'unreachable' ? [] : o.addresses;
-  });
-  const remembered = Object.keys(input.history?.pools[entry.pool.name] ?? {});
-  return [...new Set([...observed, ...remembered].map(normalizeAddress).filter(Boolean))];
-}
-
-function poolType(addresses: string[], name: string, warnings: TrafficWarning[]): GtmPoolType {
-  const counts = new Map<GtmPoolType, number>();
-  for (const a of addresses) counts.set(addressType(a), (counts.get(addressType(a)) ?? 0) + 1);
-  const ranked = [...counts].sort((x, y) => y[1] - x[1] || x[0].localeCompare(y[0]));
-  if (ranked.length > 1) {
-    warnings.push({
-      code: 'MIXED_ADDRESS_TYPES',
-      pool: name,
-      message: `pool ${name} mixes address types (${ranked.map(([t, n]) => `${n} ${t}`).join(', ')}); only ${ranked[0]?.[0]} addresses are used`,
-    });
-  }
-  return ranked[0]?.[0] ?? 'IPV4';
-}
-
-function sortAddresses(addresses: GtmAddress[]): GtmAddress[] {
-  return [...addresses].sort((a, b) => (a.addr < b.addr ? -1 : a.addr > b.addr ? 1 : 0));
 }
 
 function sameAddresses(current: GtmAddress[], desired: GtmAddress[], compareWeights: boolean): boolean {
