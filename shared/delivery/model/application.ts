@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import type { KubeObject } from './kube.ts';
 import { kubeObjectSchema } from './kube-schema.ts';
+import {
+  isWorkloadComponentType,
+  parseWorkloadProperties,
+  WORKLOAD_COMPONENT_TYPES,
+  type WorkloadComponentProperties,
+} from './components/workloads.ts';
 import { bundleError, parseAt, placeAt, unsupportedType, type SourcePlace } from './source.ts';
 import { parseTrait, type Trait } from './traits.ts';
 
@@ -10,7 +16,7 @@ import { parseTrait, type Trait } from './traits.ts';
  * be separate documents (see policy.ts, workflow.ts).
  */
 export const OAM_GROUP = 'core.oam.dev';
-const SUPPORTED_COMPONENT_TYPES = ['ref-objects', 'k8s-objects'] as const;
+const SUPPORTED_COMPONENT_TYPES = ['ref-objects', 'k8s-objects', ...WORKLOAD_COMPONENT_TYPES] as const;
 export type ComponentType = (typeof SUPPORTED_COMPONENT_TYPES)[number];
 
 const dnsLabel = z
@@ -63,7 +69,12 @@ export interface Component {
 }
 
 /** Validates a component's properties for its type (at `place`, the properties' own location). */
-export function parseComponentProperties(type: ComponentType, properties: unknown, place: SourcePlace): ComponentProperties {
+export function parseComponentProperties(
+  type: ComponentType,
+  properties: unknown,
+  place: SourcePlace,
+): ComponentProperties | WorkloadComponentProperties {
+  if (isWorkloadComponentType(type)) return parseWorkloadProperties(type, properties, place);
   if (type === 'ref-objects') return { type, objects: parseAt(refObjectsPropertiesSchema, properties, place).objects };
   return { type, objects: parseAt(k8sObjectsPropertiesSchema, properties, place).objects };
 }

@@ -1,4 +1,5 @@
 import { parseComponentProperties, type Component } from '../model/application.ts';
+import { isWorkloadComponent } from '../model/components/workloads.ts';
 import { objectIdentity, type AppBundle } from '../model/bundle.ts';
 import { contentHash } from '../model/canonical.ts';
 import type { ClusterRegistry } from '../model/clusters.ts';
@@ -39,6 +40,7 @@ import { mergePatch } from './merge-patch.ts';
 import { applyOnceStampsFor } from '../model/policy.ts';
 import { ANNOTATION_APPLY_ONCE } from '../model/ownership.ts';
 import { parseSelfHeal } from '../model/drift.ts';
+import { renderWorkloadComponent } from './components/workloads.ts';
 import { ObjectIndex, resolveComponentObjects } from './objects.ts';
 import { RenderMemo, type ComponentObjects, type Relocation } from './render-memo.ts';
 import { copyJson, deepFreeze, shareWith } from './shared-objects.ts';
@@ -211,7 +213,9 @@ function renderComponents(bundle: AppBundle, index: ObjectIndex, memo: RenderMem
     }
     const resolvedOnce = memo.componentObjects(component, properties, () => {
       const typed = parseComponentProperties(component.type, properties, propertiesPlace);
-      const resolved = resolveComponentObjects(typed, index, app.namespace, propertiesPlace);
+      const resolved = isWorkloadComponent(typed)
+        ? renderWorkloadComponent(typed, { appName: app.name, componentName: component.name }).map((object) => ({ object, place: propertiesPlace }))
+        : resolveComponentObjects(typed, index, app.namespace, propertiesPlace);
       const objects = resolved.map((r) => r.object);
       const sources = resolved.map((r): ManifestSource => ({ object: r.place, fields: {} }));
       objects.forEach((object, i) => {
@@ -272,7 +276,13 @@ function applyTraits(
  * each object's tracked values as they are now; a trait changes one object, whose values it updates.
  */
 function applyTracked(objects: KubeObject[], sources: ManifestSource[], tracked: string[][], trait: Trait, componentName: string): void {
+  const count = objects.length;
   const index = applyTrait(objects, trait, componentName);
+  // Objects a trait adds (gateway's Ingress, storage's PVC...) are the trait's own text.
+  for (const added of objects.slice(count)) {
+    sources.push({ object: trait.place, fields: {} });
+    tracked.push(trackedValues(added));
+  }
   if (index === undefined) return;
   const object = objects[index];
   const source = sources[index];
