@@ -69,18 +69,20 @@ interface LiveShape {
 /**
  * Compares a live object (as read or listed from the API server; undefined = absent) with the
  * object as the gateway would apply it (namespace filled in, Service port protocols defaulted,
- * sharers set: see the gateway's prepareForApply), and says why an apply is needed, if it is.
+ * sharers set: see the gateway's prepareForApply), and says why an apply is needed, if it is. The
+ * caller found the live object by the desired one's identity (a list's items carry no apiVersion
+ * and kind). `hash` is the content hash the apply would write, when it is not the desired object's
+ * own (the gateway hashes what a release declares, before apply-once fields take the live values).
  */
-export function compareLive(live: unknown, desired: KubeObject): LiveComparison {
+export function compareLive(live: unknown, desired: KubeObject, hash: string = appliedHash(desired)): LiveComparison {
   if (live === undefined || live === null) return { matches: false, reason: 'absent' };
   const metadata = (live as LiveShape).metadata;
-  if (metadata?.annotations?.[ANNOTATION_CONTENT_HASH] !== appliedHash(desired))
-    return { matches: false, reason: 'last applied from other content' };
+  if (metadata?.annotations?.[ANNOTATION_CONTENT_HASH] !== hash) return { matches: false, reason: 'last applied from other content' };
   const ours = metadata.managedFields?.some(
     (entry) => entry.manager === FIELD_MANAGER && entry.operation === 'Apply' && !entry.subresource,
   );
   if (!ours) return { matches: false, reason: `no server-side apply by ${FIELD_MANAGER} on record` };
-  const { status: _status, ...content } = comparable(desired);
+  const { status: _status, apiVersion: _apiVersion, kind: _kind, ...content } = comparable(desired);
   const path = firstDifference(content, live, '');
   return path === undefined ? { matches: true } : { matches: false, reason: `${path || '(object)'} differs` };
 }

@@ -1,9 +1,12 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { errorMessage, isTricenterError, TricenterError } from '../../../platform/errors.ts';
 import { silentLogger, type Logger } from '../../../platform/log.ts';
+import { compareLive, withAppliedHash } from '../../model/applied-hash.ts';
+import { keepApplyOnceFields } from '../../model/drift.ts';
 import { objectRef, refKey, type KubeObject, type ObjectRef } from '../../model/kube.ts';
 import { isClusterScoped } from '../../model/scope.ts';
 import {
+  ANNOTATION_CONTENT_HASH,
   ANNOTATION_RESOURCE_POLICY,
   ANNOTATION_SHARED_BY,
   FIELD_MANAGER,
@@ -25,6 +28,11 @@ import { OWNED_KINDS, applyTiers, identityKey, isOwnedBy, managersOverridden, pr
 
 /**
  * The ClusterGateway over @kubernetes/client-node: any kubeconfig, real clusters and the sandbox alike.
+ *
+ * Apply reads what lives on the cluster first (one list per kind and namespace, or one read for a
+ * lone object), checks ownership on every object, and writes only what differs from the live
+ * object: each applied object carries the hash of what was applied (`tricenter.io/content-hash`),
+ * and an object is left alone when that hash, its managedFields and every field we send match.
  *
  * Listing what we own (listOwned, prune, workloads): one list per kind across all namespaces with
  * the ownership label selector. When the user may not list cluster-wide (403), it lists per
@@ -75,8 +83,13 @@ function handOverPatch(resourceVersion: string | undefined, remaining: string[])
 /** Objects per page when listing what lives in a namespace. */
 const LIST_PAGE_SIZE = 500;
 
-/** One object of an apply, after the ownership check: write it (as its owner) or join its sharers. */
-type PlannedWrite = { mode: 'apply'; manifest: KubeObject } | { mode: 'join'; manifest: KubeObject; sharedBy: string; unchanged: boolean };
+/**
+ * One object of an apply, after the ownership check: write it (as its owner) or join its sharers;
+ * `unchanged` when the live object already is what the write would make it (nothing is sent).
+ */
+type PlannedWrite =
+  | { mode: 'apply'; manifest: KubeObject; unchanged: boolean; why?: string }
+  | { mode: 'join'; manifest: KubeObject; sharedBy: string; unchanged: boolean };
 type RefusedWrite = { mode: 'refuse'; manifest: KubeObject; reason: string };
 
 /** `ConfigMap demo/web (component web)`: how an object is named in a refusal. */
@@ -86,7 +99,11 @@ function describeObject(manifest: KubeObject): string {
   return `${manifest.kind} ${namespace ? `${namespace}/` : ''}${name}${component ? ` (component ${component})` : ''}`;
 }
 
-/** The ownership check of one prepared manifest against what lives on the cluster; the manifest gets the sharers it must carry. */
+/**
+ * The ownership check of one prepared manifest against what lives on the cluster; the manifest gets
+ * the sharers it must carry and the content hash of what is applied (applied-hash.ts), and is
+ * unchanged when the live object already matches it: then neither a dry run nor an apply is sent.
+ */
 function planWrite(manifest: KubeObject, live: LiveObject | undefined): PlannedWrite | RefusedWrite {
   const app = ownerOf(manifest.metadata.labels);
   if (!app) return { mode: 'refuse', manifest, reason: 'carries no tricenter ownership labels, so it cannot be applied' };
@@ -100,11 +117,17 @@ function planWrite(manifest: KubeObject, live: LiveObject | undefined): PlannedW
       const annotations = { ...manifest.metadata.annotations };
       if (decision.sharedBy === undefined) delete annotations[ANNOTATION_SHARED_BY];
       else annotations[ANNOTATION_SHARED_BY] = decision.sharedBy;
-      const metadata: KubeObject['metadata'] = { ...manifest.metadata, annotations };
-      // An empty map is stored as no map: applying `annotations: {}` would differ from the live object every time
-      // (kube-apiserver 1.20 then rewrites managedFields whenever the second changed, a write that changes nothing).
-      if (Object.keys(annotations).length === 0) delete metadata.annotations;
-      return { mode: 'apply', manifest: { ...manifest, metadata } };
+      // Never an empty map (kube-apiserver 1.20 would rewrite managedFields on every apply of `annotations: {}`):
+      // the content hash is always there.
+      const declared = withAppliedHash({ ...manifest, metadata: { ...manifest.metadata, annotations } });
+      // KubeVela's apply-once: the paths it lists keep the live values (an HPA's replicas); the hash stays the one of
+      // what the release declares, so a value that moves under apply-once does not make the object look changed.
+      const applied = keepApplyOnceFields(declared, live, 'update');
+      if (applied === undefined) return { mode: 'apply', manifest: declared, unchanged: true };
+      const comparison = compareLive(live, applied, declared.metadata.annotations?.[ANNOTATION_CONTENT_HASH]);
+      return comparison.matches
+        ? { mode: 'apply', manifest: applied, unchanged: true }
+        : { mode: 'apply', manifest: applied, unchanged: false, why: comparison.reason };
     }
   }
 }
@@ -152,7 +175,17 @@ export class KubeGateway implements ClusterGateway {
       for (const write of tier) if (write.manifest.kind === 'Namespace') client.knownNamespaces.add(write.manifest.metadata.name);
     }
     const changed = objects.filter((o) => o.changed).length;
-    this.logger.info('applied', { cluster, objects: objects.length, changed, shared: writes.filter((w) => w.mode === 'join').length });
+    this.logger.info('applied', {
+      cluster,
+      objects: objects.length,
+      changed,
+      unchanged: writes.filter((w) => w.unchanged).length,
+      shared: writes.filter((w) => w.mode === 'join').length,
+      // Why each object was written: an object that is written on every apply shows here.
+      written: writes
+        .flatMap((w) => (w.mode === 'apply' && !w.unchanged ? [`${refKey(objectRef(w.manifest))}: ${w.why}`] : []))
+        .slice(0, 20),
+    });
     return { cluster, objects };
   }
 
@@ -373,12 +406,13 @@ export class KubeGateway implements ClusterGateway {
   private async perform(client: ClusterClient, cluster: string, write: PlannedWrite, live: Map<string, LiveObject>, dryRun: boolean) {
     const ref = objectRef(write.manifest);
     const current = live.get(refKey(ref));
+    if (write.unchanged) return { ref, changed: false };
     if (write.mode === 'apply') {
       const { changed } = await this.applyOne(client, cluster, write.manifest, current, dryRun);
       return { ref, changed };
     }
-    if (!write.unchanged && current) await this.joinOne(client, cluster, ref, current, write.sharedBy, dryRun);
-    return { ref, changed: !write.unchanged };
+    if (current) await this.joinOne(client, cluster, ref, current, write.sharedBy, dryRun);
+    return { ref, changed: true };
   }
 
   /** Removes a namespace this apply created moments ago, when the dry run refused the step: nothing is left behind. */
@@ -526,7 +560,9 @@ export class KubeGateway implements ClusterGateway {
    * Everything before the first write of an apply, all or nothing: whose each object is (any
    * refusal ends it), the namespaces the objects need (a dry run in a missing namespace means
    * nothing; those created here are removed again on failure), and every write as a server-side
-   * dry run (the API server's own validation, admission and conflicts).
+   * dry run (the API server's own validation, admission and conflicts). An object whose live state
+   * already is what we would apply (applied-hash.ts) is no write: it gets neither a dry run nor an
+   * apply, so applying an unchanged step again costs one read per kind and namespace and no write.
    */
   private async preflight(client: ClusterClient, cluster: string, manifests: KubeObject[]) {
     const prepared: KubeObject[] = [];
@@ -558,9 +594,12 @@ export class KubeGateway implements ClusterGateway {
     }
     const writes = planned as PlannedWrite[];
 
-    const declared = prepared.filter((m) => m.kind === 'Namespace').map((m) => m.metadata.name);
+    // Only what will be written needs its namespace; an object living in a namespace proves it exists.
+    for (const object of live.values()) if (object.metadata?.namespace) client.knownNamespaces.add(object.metadata.namespace);
+    const toWrite = writes.filter((w) => !w.unchanged).map((w) => w.manifest);
+    const declared = toWrite.filter((m) => m.kind === 'Namespace').map((m) => m.metadata.name);
     const missing = [
-      ...new Set([...prepared.map((m) => m.metadata.namespace), ...declared].filter((ns): ns is string => Boolean(ns))),
+      ...new Set([...toWrite.map((m) => m.metadata.namespace), ...declared].filter((ns): ns is string => Boolean(ns))),
     ].filter((ns) => !client.knownNamespaces.has(ns) && !live.has(refKey({ apiVersion: 'v1', kind: 'Namespace', name: ns })));
     const created = await mapLimit(missing, this.concurrency, (namespace) => this.ensureNamespace(client, cluster, namespace));
     const freshNamespaces = missing.filter((_, i) => created[i]);
