@@ -20,10 +20,19 @@ export function deployStep(
   };
 }
 
-export function suspendStep(name: string, durationMs?: number): SuspendStep {
-  const step: SuspendStep = { name, type: 'suspend', timeoutMs: DEFAULT_STEP_TIMEOUT_MS };
+/** A suspend step; without `timeoutMs` it waits as long as it takes (KubeVela's default). */
+export function suspendStep(name: string, durationMs?: number, timeoutMs?: number): SuspendStep {
+  const step: SuspendStep = { name, type: 'suspend' };
   if (durationMs !== undefined) step.durationMs = durationMs;
+  if (timeoutMs !== undefined) step.timeoutMs = timeoutMs;
   return step;
+}
+
+/** The same step as a sub-step of a step-group, optionally after siblings. */
+export function inGroup<S extends PlanStep>(group: string, step: S, dependsOn?: string[]): S {
+  const out = { ...step, group };
+  if (dependsOn !== undefined) out.dependsOn = dependsOn;
+  return out;
 }
 
 export function plan(steps: PlanStep[], publishVersion = 'version8'): Plan {

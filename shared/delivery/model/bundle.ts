@@ -1,6 +1,6 @@
 import { BundleError } from '../../platform/errors.ts';
 import type { LoadedBundle } from './loaded-bundle.ts';
-import { OAM_GROUP, parseApplication, type Application } from './application.ts';
+import { OAM_GROUP, parseApplication, withDefaultName, type Application } from './application.ts';
 import { canonicalJson, sha256Hex } from './canonical.ts';
 import { clusterRegistrySchema, type ClusterRegistry } from './clusters.ts';
 
@@ -107,14 +107,20 @@ export function parseBundle(loaded: LoadedBundle): AppBundle {
         break;
     }
   }
-  application.inlinePolicies.forEach((p, i) => {
-    policies.push(parseInlinePolicy(p, placeAt(application.place, ['spec', 'policies', i])));
-  });
-
+  const inline = application.inlinePolicies.map((p, i) => parseInlinePolicy(p, placeAt(application.place, ['spec', 'policies', i]), i));
   rejectDuplicates(
     policies.map((p) => ({ key: p.name, place: p.place })),
+    'a Policy document named',
+  );
+  rejectDuplicates(
+    inline.map((p) => ({ key: p.name, place: p.place })),
     'a policy named',
   );
+  // KubeVela: an inline policy wins over a Policy document of the same name.
+  const inlineNames = new Set(inline.map((p) => p.name));
+  const documents = policies.filter((p) => !inlineNames.has(p.name));
+  policies.length = 0;
+  policies.push(...documents, ...inline);
   rejectDuplicates(
     workflows.map((w) => ({ key: w.name, place: w.place })),
     'a workflow named',
@@ -207,7 +213,7 @@ function inlineObjects(application: Application): BundleObject[] {
     const list = component.properties.objects;
     return (Array.isArray(list) ? list : []).map((raw, i) => {
       const place = placeAt(component.place, ['properties', 'objects', i]);
-      return { object: parseAt(kubeObjectSchema, raw, place), place };
+      return { object: parseAt(kubeObjectSchema, withDefaultName(raw, component.name), place), place };
     });
   });
 }

@@ -47,17 +47,17 @@ export function planRows(plan: Plan): PlanRow[] {
   return plan.steps.map((step, i) => {
     if (step.type === 'suspend') {
       return {
-        step: `${i + 1}. ${step.name}`,
+        step: `${i + 1}. ${step.group ? `${step.group}/` : ''}${step.name}`,
         type: 'suspend',
         approval: step.durationMs === undefined ? 'resume' : `after ${formatDuration(step.durationMs)}`,
         parallelism: '-',
-        timeout: formatDuration(step.timeoutMs),
+        timeout: step.timeoutMs === undefined ? 'none' : formatDuration(step.timeoutMs),
         clusters: '-',
         objects: '-',
       };
     }
     return {
-      step: `${i + 1}. ${step.name}`,
+      step: `${i + 1}. ${step.group ? `${step.group}/` : ''}${step.name}`,
       type: 'deploy',
       approval: step.needsApproval ? 'required' : 'auto',
       parallelism: String(step.parallelism),

@@ -45,7 +45,7 @@ async function deployAndWait(deps: WorkflowDeps, run: Run, task: DeployTask): Pr
 
   try {
     const manifests = await deps.manifests.manifestsOf(target);
-    if (run.steps[run.currentStep]?.verifying) {
+    if (run.steps.find((s) => s.name === task.step)?.verifying) {
       // The step's first pass: every cluster must accept every object before any cluster gets one.
       await deps.gateway.verify(task.cluster, manifests);
       return { kind: 'done', message: `${manifests.length} objects pass ownership and a server-side dry run` };

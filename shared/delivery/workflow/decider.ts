@@ -1,5 +1,5 @@
 import { TricenterError } from '../../platform/errors.ts';
-import type { Plan, PlanTarget } from '../model/plan.ts';
+import { DEFAULT_STEP_TIMEOUT_MS, type Plan, type PlanTarget } from '../model/plan.ts';
 import {
   DEFAULT_RETRY_POLICY,
   backoffDelay,
@@ -33,7 +33,13 @@ import {
  *   suspended step, hence the workflow); `terminate` ends it `workflowTerminated`.
  * - `approved` and `resumed` both continue a suspended step (the approval gate of an `auto: false`
  *   deploy step, or a suspend step); a suspend step with a duration also resumes by itself.
- * - A suspended step has no deadline: waiting for a person is not a failure.
+ * - A suspend step with a `timeout` fails (and the run with it) when that time passes without a
+ *   decision, as KubeVela fails it; an approval gate and a suspend step without one wait forever.
+ * - Steps run one after the other, except the sub-steps of a step-group (consecutive steps with the
+ *   same `group`): when the group's turn comes, every sub-step whose `dependsOn` have succeeded
+ *   starts, side by side; the group is done when all its sub-steps are. A decision names the
+ *   suspended step it is for when several are suspended at once. When a step fails, its running
+ *   siblings stop too (failed, "stopped") and the run fails.
  * - A re-send (after backoff, or by the sweep when a message seems lost) is a new attempt with a
  *   new key, so a queue that de-duplicates by key (FC async invoke) still delivers it.
  * - Deadlines and time-based work happen on `tick` only; a report or decision never fails a run.
@@ -46,25 +52,36 @@ export interface CreateRunInput {
   policy?: Partial<RetryPolicy>;
 }
 
-/** The initial run (phase `rendering`, every step pending). Throws when step names repeat. */
+/** The initial run (phase `rendering`, every step pending). Throws when step names repeat or a dependsOn names no step. */
 export function createRun(input: CreateRunInput, now: number): Run {
   const seen = new Set<string>();
+  const groups = new Set(input.plan.steps.map((s) => s.group).filter((g): g is string => g !== undefined));
   for (const [index, step] of input.plan.steps.entries()) {
     if (seen.has(step.name)) {
       throw new TricenterError('VALIDATION', `plan step ${index} ("${step.name}"): step names must be unique within a workflow`);
     }
     seen.add(step.name);
   }
+  for (const [index, step] of input.plan.steps.entries()) {
+    const unknown = (step.dependsOn ?? []).filter((name) => !seen.has(name) && !groups.has(name));
+    if (unknown.length > 0) {
+      throw new TricenterError('VALIDATION', `plan step ${index} ("${step.name}"): dependsOn names no step: ${unknown.join(', ')}`);
+    }
+  }
   const steps: StepState[] = input.plan.steps.map((step) => {
-    const base = { name: step.name, timeoutMs: step.timeoutMs, phase: 'pending' as const };
+    const base: Pick<StepState, 'name' | 'phase' | 'group' | 'dependsOn'> = { name: step.name, phase: 'pending' };
+    if (step.group !== undefined) base.group = step.group;
+    if (step.dependsOn !== undefined) base.dependsOn = [...step.dependsOn];
     if (step.type === 'suspend') {
       const suspend: StepState = { ...base, type: 'suspend', needsApproval: false, parallelism: 0, tasks: [] };
       if (step.durationMs !== undefined) suspend.durationMs = step.durationMs;
+      if (step.timeoutMs !== undefined) suspend.timeoutMs = step.timeoutMs;
       return suspend;
     }
     return {
       ...base,
       type: 'deploy',
+      timeoutMs: step.timeoutMs,
       needsApproval: step.needsApproval,
       parallelism: Math.max(1, step.parallelism),
       tasks: step.targets.map((target): TaskState => ({ cluster: target.cluster, status: 'pending', attempt: 0 })),
@@ -99,8 +116,8 @@ export function startRun(input: CreateRunInput, now: number): Transition {
  */
 export function currentTask(run: Run, message: Pick<DeployTask, 'step' | 'cluster' | 'attempt'>): TaskState | undefined {
   if (isEnded(run)) return undefined;
-  const step = run.steps[run.currentStep];
-  if (!step || step.name !== message.step || step.phase !== 'running') return undefined;
+  const step = run.steps.find((s) => s.name === message.step);
+  if (step?.phase !== 'running') return undefined;
   const task = step.tasks.find((t) => t.cluster === message.cluster);
   return task && task.status === 'sent' && task.attempt === message.attempt ? task : undefined;
 }
@@ -110,6 +127,9 @@ interface Context {
   now: number;
   sends: DeployTask[];
   effects: Effect[];
+  /** advance() is on the stack: a nested call only asks it to look again. */
+  advancing?: boolean;
+  again?: boolean;
 }
 
 export function next(run: Run, event: RunEvent, now: number): Transition {
@@ -139,7 +159,7 @@ function apply(ctx: Context, event: RunEvent): string | undefined {
   switch (event.type) {
     case 'started':
       if (ctx.run.phase !== 'rendering') return `run ${ctx.run.id} has already started`;
-      enterStep(ctx, 0);
+      advance(ctx);
       return undefined;
     case 'task-reported':
       return onReport(ctx, event.step, event.cluster, event.attempt, event.outcome);
@@ -155,21 +175,79 @@ function apply(ctx: Context, event: RunEvent): string | undefined {
   }
 }
 
-function currentStep(run: Run): StepState | undefined {
-  return run.steps[run.currentStep];
+/** Steps that have started and not finished: running, or suspended. */
+function activeSteps(run: Run): StepState[] {
+  return run.steps.filter((s) => s.phase === 'running' || s.phase === 'suspended');
 }
 
-function enterStep(ctx: Context, index: number): void {
-  const { run, now } = ctx;
-  run.currentStep = index;
-  const step = run.steps[index];
-  if (!step) {
-    end(ctx, 'running', 'all steps succeeded');
+/** The run order's units: a top-level step alone, or the consecutive sub-steps of one step-group. */
+function unitOf(run: Run, start: number): { start: number; end: number } {
+  const group = run.steps[start]?.group;
+  let end = start + 1;
+  while (group !== undefined && end < run.steps.length && run.steps[end]?.group === group) end += 1;
+  return { start, end };
+}
+
+function unitSucceeded(run: Run, start: number): boolean {
+  const { end } = unitOf(run, start);
+  return run.steps.slice(start, end).every((s) => s.phase === 'succeeded');
+}
+
+/** A dependency is met when the step it names, or every sub-step of the group it names, succeeded. */
+function dependencyMet(run: Run, name: string): boolean {
+  const step = run.steps.find((s) => s.name === name);
+  if (step) return step.phase === 'succeeded';
+  return run.steps.filter((s) => s.group === name).every((s) => s.phase === 'succeeded');
+}
+
+/**
+ * Starts whatever may start now: the first unit not yet succeeded, and in it every pending step
+ * whose dependsOn succeeded; a unit done moves on to the next; all done ends the run `running`.
+ */
+function advance(ctx: Context): void {
+  if (ctx.advancing) {
+    ctx.again = true;
     return;
   }
+  ctx.advancing = true;
+  try {
+    const { run } = ctx;
+    do {
+      ctx.again = false;
+      if (isEnded(run)) return;
+      let start = 0;
+      while (start < run.steps.length && unitSucceeded(run, start)) start = unitOf(run, start).end;
+      if (start >= run.steps.length) {
+        run.currentStep = run.steps.length;
+        end(ctx, 'running', 'all steps succeeded');
+        return;
+      }
+      const unit = unitOf(run, start);
+      run.currentStep = unit.start;
+      const members = run.steps.slice(unit.start, unit.end);
+      for (const step of members) {
+        if (step.phase !== 'pending' || !(step.dependsOn ?? []).every((name) => dependencyMet(run, name))) continue;
+        enter(ctx, step);
+        if (isEnded(run)) return;
+      }
+      if (!ctx.again && !members.some((s) => s.phase !== 'pending' && s.phase !== 'succeeded')) {
+        // Nothing runs and nothing could start: only a plan whose dependsOn loop can get here (ingest refuses those).
+        const waiting = members.filter((s) => s.phase === 'pending').map((s) => s.name);
+        failStep(ctx, members.find((s) => s.phase === 'pending') as StepState, `steps ${waiting.join(', ')} wait for each other`);
+        return;
+      }
+    } while (ctx.again);
+    run.phase = activeSteps(run).some((s) => s.phase === 'running') ? 'runningWorkflow' : 'workflowSuspending';
+  } finally {
+    ctx.advancing = false;
+  }
+}
+
+function enter(ctx: Context, step: StepState): void {
   if (step.type === 'suspend') {
     suspend(ctx, step, step.durationMs === undefined ? 'approval' : 'duration');
-    if (step.durationMs !== undefined) step.resumeAt = now + step.durationMs;
+    if (step.durationMs !== undefined) step.resumeAt = ctx.now + step.durationMs;
+    if (step.timeoutMs !== undefined) step.deadline = ctx.now + step.timeoutMs;
     return;
   }
   if (step.needsApproval) {
@@ -187,12 +265,21 @@ function suspend(ctx: Context, step: StepState, awaiting: 'approval' | 'duration
   if (awaiting === 'approval') ctx.effects.push({ type: 'request-approval', runId: ctx.run.id, step: step.name });
 }
 
+/** A step that finished well: the run moves on. */
+function succeed(ctx: Context, step: StepState): void {
+  step.phase = 'succeeded';
+  step.finishedAt = ctx.now;
+  delete step.awaiting;
+  delete step.resumeAt;
+  advance(ctx);
+}
+
 function startDeploy(ctx: Context, step: StepState): void {
   ctx.run.phase = 'runningWorkflow';
   step.phase = 'running';
   delete step.awaiting;
   step.startedAt = ctx.now;
-  step.deadline = ctx.now + step.timeoutMs;
+  step.deadline = ctx.now + (step.timeoutMs ?? DEFAULT_STEP_TIMEOUT_MS);
   if (step.tasks.length > 1) step.verifying = true;
   fillSlots(ctx, step);
   completeIfDone(ctx, step);
@@ -236,17 +323,15 @@ function completeIfDone(ctx: Context, step: StepState): void {
     fillSlots(ctx, step);
     return;
   }
-  step.phase = 'succeeded';
-  step.finishedAt = ctx.now;
   // A step without clusters changed nothing that traffic could follow.
   if (step.tasks.length > 0) ctx.effects.push({ type: 'reconcile-traffic', runId: ctx.run.id, app: ctx.run.app, step: step.name });
-  enterStep(ctx, ctx.run.currentStep + 1);
+  succeed(ctx, step);
 }
 
 function onReport(ctx: Context, stepName: string, cluster: string, attempt: number, outcome: TaskOutcome): string | undefined {
   const { run, now } = ctx;
-  const step = currentStep(run);
-  if (!step || step.name !== stepName || step.phase !== 'running') {
+  const step = run.steps.find((s) => s.name === stepName);
+  if (step?.phase !== 'running') {
     return `step "${stepName}" is not running in run ${run.id}`;
   }
   const task = step.tasks.find((t) => t.cluster === cluster);
@@ -289,12 +374,14 @@ function recordDecision(ctx: Context, decision: Omit<Decision, 'at'>): void {
 
 /** The suspended step a decision may act on, or why there is none. */
 function suspendedStep(run: Run, named: string | undefined): StepState | string {
-  const step = currentStep(run);
-  if (run.phase !== 'workflowSuspending' || !step || step.phase !== 'suspended') {
-    return `run ${run.id} is not waiting for a decision (phase ${run.phase})`;
+  const suspended = run.steps.filter((s) => s.phase === 'suspended');
+  const [only] = suspended;
+  if (!only) return `run ${run.id} is not waiting for a decision (phase ${run.phase})`;
+  const names = suspended.map((s) => `"${s.name}"`).join(', ');
+  if (named === undefined) {
+    return suspended.length === 1 ? only : `run ${run.id} is suspended at several steps (${names}); name the step the decision is for`;
   }
-  if (named !== undefined && named !== step.name) return `run ${run.id} is suspended at step "${step.name}", not "${named}"`;
-  return step;
+  return suspended.find((s) => s.name === named) ?? `run ${run.id} is suspended at step ${names}, not "${named}"`;
 }
 
 function onContinue(ctx: Context, event: DecisionEvent): string | undefined {
@@ -310,13 +397,11 @@ function onContinue(ctx: Context, event: DecisionEvent): string | undefined {
     step: step.name,
   });
   if (step.type === 'suspend') {
-    step.phase = 'succeeded';
-    step.finishedAt = ctx.now;
-    delete step.awaiting;
-    delete step.resumeAt;
-    enterStep(ctx, run.currentStep + 1);
+    delete step.deadline;
+    succeed(ctx, step);
   } else {
     startDeploy(ctx, step);
+    advance(ctx);
   }
   return undefined;
 }
@@ -328,6 +413,7 @@ function onReject(ctx: Context, event: DecisionEvent): string | undefined {
   if (typeof step === 'string') return step;
   recordDecision(ctx, { id: event.decisionId, kind: 'reject', by: event.by, comment: event.comment, step: step.name });
   delete step.awaiting;
+  delete step.deadline;
   failStep(ctx, step, `rejected by ${event.by}`, event.comment);
   return undefined;
 }
@@ -335,21 +421,16 @@ function onReject(ctx: Context, event: DecisionEvent): string | undefined {
 function onTerminate(ctx: Context, event: Extract<RunEvent, { type: 'terminate' }>): string | undefined {
   const { run } = ctx;
   if (event.decisionId !== undefined && findDecision(run, event.decisionId)) return `decision ${event.decisionId} was already applied`;
-  const step = currentStep(run);
+  const active = activeSteps(run);
   recordDecision(ctx, {
     id: event.decisionId ?? `terminate-${run.id}-${run.decisions.length + 1}`,
     kind: 'terminate',
     by: event.by,
     comment: event.reason,
-    step: step?.name,
+    step: active[0]?.name ?? run.steps[run.currentStep]?.name,
   });
   const reason = `terminated by ${event.by}: ${event.reason}`;
-  if (step && (step.phase === 'running' || step.phase === 'suspended')) {
-    step.phase = 'failed';
-    step.finishedAt = ctx.now;
-    step.message = reason;
-    delete step.awaiting;
-  }
+  for (const step of active) stop(ctx, step, reason);
   skipRemaining(run);
   end(ctx, 'workflowTerminated', reason);
   return undefined;
@@ -357,28 +438,39 @@ function onTerminate(ctx: Context, event: Extract<RunEvent, { type: 'terminate' 
 
 function onTick(ctx: Context, resendAfterMs: number): string | undefined {
   const { run, now } = ctx;
-  const step = currentStep(run);
-  if (!step || run.phase === 'rendering') return 'nothing is due';
-  if (step.phase === 'suspended') {
-    if (step.resumeAt === undefined || now < step.resumeAt) return 'nothing is due';
-    step.phase = 'succeeded';
-    step.finishedAt = now;
-    delete step.awaiting;
-    enterStep(ctx, run.currentStep + 1);
-    return undefined;
-  }
-  if (step.phase !== 'running') return 'nothing is due';
-  if (step.deadline !== undefined && now >= step.deadline) {
-    failStep(ctx, step, deadlineReason(step));
-    return undefined;
-  }
+  if (run.phase === 'rendering') return 'nothing is due';
   let changed = false;
-  for (const task of step.tasks) {
-    const retryDue = task.status === 'waiting' && (task.nextAttemptAt ?? 0) <= now;
-    const presumedLost = task.status === 'sent' && (task.lastSentAt ?? 0) + resendAfterMs <= now;
-    if (retryDue || presumedLost) {
-      send(ctx, step, task);
+  for (const step of activeSteps(run)) {
+    if (isEnded(run)) break;
+    if (step.phase !== 'running' && step.phase !== 'suspended') continue;
+    if (step.phase === 'suspended') {
+      if (step.resumeAt !== undefined && now >= step.resumeAt) {
+        delete step.deadline;
+        succeed(ctx, step);
+        changed = true;
+      } else if (step.deadline !== undefined && now >= step.deadline) {
+        delete step.awaiting;
+        failStep(
+          ctx,
+          step,
+          `step "${step.name}" was suspended longer than its timeout of ${formatDuration(step.timeoutMs ?? 0)} without a decision`,
+        );
+        changed = true;
+      }
+      continue;
+    }
+    if (step.deadline !== undefined && now >= step.deadline) {
+      failStep(ctx, step, deadlineReason(step));
       changed = true;
+      continue;
+    }
+    for (const task of step.tasks) {
+      const retryDue = task.status === 'waiting' && (task.nextAttemptAt ?? 0) <= now;
+      const presumedLost = task.status === 'sent' && (task.lastSentAt ?? 0) + resendAfterMs <= now;
+      if (retryDue || presumedLost) {
+        send(ctx, step, task);
+        changed = true;
+      }
     }
   }
   return changed ? undefined : 'nothing is due';
@@ -388,7 +480,7 @@ function deadlineReason(step: StepState): string {
   const unhealthy = step.tasks
     .filter((t) => t.status !== 'done')
     .map((t) => (t.message ? `${t.cluster} (${t.message})` : `${t.cluster} (${t.status === 'pending' ? 'not started' : 'no report'})`));
-  return `step "${step.name}" exceeded its deadline of ${formatDuration(step.timeoutMs)}: not healthy: ${unhealthy.join(', ')}`;
+  return `step "${step.name}" exceeded its deadline of ${formatDuration(step.timeoutMs ?? 0)}: not healthy: ${unhealthy.join(', ')}`;
 }
 
 function formatDuration(ms: number): string {
@@ -401,12 +493,21 @@ function failStep(ctx: Context, step: StepState, reason: string, message?: strin
   step.phase = 'failed';
   step.finishedAt = ctx.now;
   step.message = reason;
+  // Sub-steps still running beside it stop with it: the run is over.
+  for (const sibling of activeSteps(ctx.run)) stop(ctx, sibling, `stopped: step "${step.name}" failed`);
   skipRemaining(ctx.run);
   end(ctx, 'workflowFailed', reason, message);
 }
 
+function stop(ctx: Context, step: StepState, reason: string): void {
+  step.phase = 'failed';
+  step.finishedAt = ctx.now;
+  step.message = reason;
+  delete step.awaiting;
+}
+
 function skipRemaining(run: Run): void {
-  for (const step of run.steps.slice(run.currentStep)) {
+  for (const step of run.steps) {
     if (step.phase === 'pending') step.phase = 'skipped';
   }
 }
@@ -423,10 +524,16 @@ function end(ctx: Context, phase: RunPhase, reason: string, message?: string): v
 
 /** The earliest moment a tick has something to do for this run. */
 function earliestDue(run: Run): number | undefined {
-  const step = currentStep(run);
-  if (!step) return undefined;
   const candidates: number[] = [];
-  if (step.phase === 'suspended' && step.resumeAt !== undefined) candidates.push(step.resumeAt);
+  for (const step of activeSteps(run)) collectDue(run, step, candidates);
+  return candidates.length > 0 ? Math.min(...candidates) : undefined;
+}
+
+function collectDue(run: Run, step: StepState, candidates: number[]): void {
+  if (step.phase === 'suspended') {
+    if (step.resumeAt !== undefined) candidates.push(step.resumeAt);
+    if (step.deadline !== undefined) candidates.push(step.deadline);
+  }
   if (step.phase === 'running') {
     if (step.deadline !== undefined) candidates.push(step.deadline);
     for (const task of step.tasks) {
@@ -434,5 +541,4 @@ function earliestDue(run: Run): number | undefined {
       if (task.status === 'sent' && task.lastSentAt !== undefined) candidates.push(task.lastSentAt + run.policy.resendAfterMs);
     }
   }
-  return candidates.length > 0 ? Math.min(...candidates) : undefined;
 }

@@ -1,4 +1,5 @@
 import type { AppRef } from '../model/ownership.ts';
+import type { DriftEvent } from './drift-history.ts';
 
 /**
  * The run record: the single source of truth of one workflow execution. Everything the decider
@@ -45,10 +46,15 @@ export interface TaskState {
 export interface StepState {
   name: string;
   type: 'deploy' | 'suspend';
+  /** The step-group this step is a sub-step of: consecutive steps of one group run side by side. */
+  group?: string;
+  /** Steps (or step-groups) that must have succeeded before this one starts. */
+  dependsOn?: string[];
   /** Deploy steps: suspend for approval before starting (KubeVela `auto: false`). */
   needsApproval: boolean;
   parallelism: number;
-  timeoutMs: number;
+  /** Deploy steps: always; suspend steps: only when the workflow gave a timeout (else they wait forever). */
+  timeoutMs?: number;
   /** Suspend steps: resume by itself after this long. */
   durationMs?: number;
   phase: StepPhase;
@@ -61,7 +67,7 @@ export interface StepState {
   /** What a suspended step waits for: a person's decision, or its duration to pass. */
   awaiting?: 'approval' | 'duration';
   startedAt?: number;
-  /** Deploy steps: startedAt + timeoutMs. */
+  /** startedAt + timeoutMs: deploy steps, and suspend steps with a timeout (reaching it fails the step). */
   deadline?: number;
   /** Suspend steps with a duration: when they resume by themselves. */
   resumeAt?: number;
@@ -102,7 +108,10 @@ export interface Run {
   publishVersion: string;
   phase: RunPhase;
   steps: StepState[];
-  /** Index of the active step; equals steps.length once every step succeeded. */
+  /**
+   * Index of the first step of the active unit (a top-level step, or the first sub-step of the
+   * step-group whose turn it is); equals steps.length once every step succeeded.
+   */
   currentStep: number;
   decisions: Decision[];
   policy: RetryPolicy;
@@ -115,6 +124,8 @@ export interface Run {
   createdAt: number;
   updatedAt: number;
   endedAt?: number;
+  /** What the sweep found drifted on the clusters after the run succeeded, and did (drift-history.ts); newest last. */
+  driftEvents?: DriftEvent[];
   /** Managed by the store: incremented by every conditional write. */
   version: number;
 }
