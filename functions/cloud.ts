@@ -10,6 +10,7 @@ import type { BundleSource } from '#shared/delivery/ports/bundle-source.port.ts'
 import type { RunStore } from '#shared/delivery/ports/run-store.port.ts';
 import type { TrafficHistoryStore } from '#shared/traffic/ports/traffic-history.port.ts';
 import type { TablestoreRunStore } from '#shared/delivery/adapters/aliyun/tablestore-run-store.ts';
+import type { AckKubeconfigSource } from '#shared/delivery/adapters/aliyun/ack-kubeconfig.ts';
 import { invocationCredentials, type InvocationCredentials } from '#shared/platform/credentials.ts';
 import { OTS_NETWORKS, otsEndpoint } from '#shared/delivery/adapters/aliyun/ots-endpoint.ts';
 import type { QueueMessage, TaskQueue } from '#shared/delivery/ports/task-queue.port.ts';
@@ -169,12 +170,17 @@ async function kubeGateway(
   credentials: InvocationCredentials,
   logger: Logger,
 ): Promise<ClusterGateway> {
-  const [{ createKubeGateway }, { createClusterConnections }, { createAckKubeconfigSource }] = await Promise.all([
+  const [{ createKubeGateway }, { createClusterConnections }] = await Promise.all([
     import('#shared/delivery/adapters/kube/gateway.ts'),
     import('#shared/delivery/adapters/kube/connections.ts'),
-    import('#shared/delivery/adapters/aliyun/ack-kubeconfig.ts'),
   ]);
-  const ack = createAckKubeconfigSource({ credentials: () => credentials.provider(), logger });
+  // pop-core (ACK's ROA client) loads only when a registry entry names an ACK cluster.
+  const ack = lazyPort<AckKubeconfigSource>(async () =>
+    (await import('#shared/delivery/adapters/aliyun/ack-kubeconfig.ts')).createAckKubeconfigSource({
+      credentials: () => credentials.provider(),
+      logger,
+    }),
+  );
   return createKubeGateway({ connections: createClusterConnections({ clusters: (await registry()).clusters, ack, logger }), logger });
 }
 

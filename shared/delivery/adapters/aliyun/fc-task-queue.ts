@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
-import * as fc3 from '@alicloud/fc20230330';
 import { TricenterError } from '../../../platform/errors.ts';
 import { silentLogger, type Logger } from '../../../platform/log.ts';
 import type { DeployTask } from '../../workflow/run.ts';
 import type { QueueMessage, TaskQueue } from '../../ports/task-queue.port.ts';
-import { sameCredentials, type CloudCredentials, type CredentialsProvider } from '../../../platform/credentials.ts';
+import type { CredentialsProvider } from '../../../platform/credentials.ts';
+import { httpsCall, HttpsCallFailed } from './https-call.ts';
+import { acs3SignedHeaders } from './signatures.ts';
 
 /**
  * The TaskQueue over Function Compute 3.0 asynchronous invocation: each message is one
@@ -13,9 +13,12 @@ import { sameCredentials, type CloudCredentials, type CredentialsProvider } from
  * `x-fc-invocation-type: Async` and the message as the JSON body; FC answers 202 once the event is
  * persisted, then delivers it to the function with its own retries (s.yaml's async invoke config).
  *
- * Why @alicloud/fc20230330 and not the design card's @alicloud/fc2: fc2 speaks only the FC 2.0 API
- * (functions inside services, /2016-08-15/services/...), and functions created by the fc3 component
- * have no service, so fc2 cannot address them.
+ * The request is the one @alicloud/fc20230330 sends (its headers, its ACS3 signature: signatures.ts),
+ * built here over Node's https: the SDK's tree (the Tea runtime, lodash, moment, @alicloud/credentials)
+ * cost a bundle-ingest's cold start more than the rest of its first invocation, to send one POST.
+ * Neither SDK is loaded at run time: @alicloud/fc20230330 is what test/aliyun/fc-msw.ts checks the
+ * signature with, and the design card's @alicloud/fc2 speaks only the FC 2.0 API (functions inside
+ * services, /2016-08-15/services/...), which cannot address the functions the fc3 component creates.
  *
  * Idempotency: `x-fc-async-task-id` carries the message key. FC refuses a task id it has seen with
  * 409, which here means "already accepted" (a send retried after a timeout). FC task ids allow only
@@ -68,17 +71,22 @@ export function asyncTaskId(key: string): string {
   return `t_${readable}_${createHash('sha256').update(key).digest('hex').slice(0, 24)}`;
 }
 
-interface FcFailure {
-  statusCode?: number;
-  code?: string;
-  data?: { statusCode?: number; Code?: string; code?: string; requestId?: string };
+/** What one InvokeFunction failed with: FC's answer (status, error code), or none (status undefined). */
+class FcCallFailed extends Error {
+  constructor(
+    readonly status: number | undefined,
+    readonly code: string | undefined,
+    message: string,
+    options: { cause?: unknown } = {},
+  ) {
+    super(message, options);
+  }
 }
 
-type FcClient = InstanceType<typeof fc3.default>;
+const USER_AGENT = `tricenter (${process.platform}; ${process.arch}) Node.js/${process.version}`;
 
 export class FcTaskQueue<T extends QueueMessage = DeployTask> implements TaskQueue<T> {
   readonly stats = { sent: 0, duplicates: 0, retries: 0 };
-  private client: { credentials: CloudCredentials; sdk: FcClient } | undefined;
   private readonly endpoint: URL;
   private readonly logger: Logger;
   private readonly sleep: (ms: number) => Promise<void>;
@@ -109,20 +117,7 @@ export class FcTaskQueue<T extends QueueMessage = DeployTask> implements TaskQue
     const body = Buffer.from(JSON.stringify(message), 'utf8');
     for (let attempt = 1; ; attempt++) {
       try {
-        const request = new fc3.InvokeFunctionRequest({
-          body: Readable.from([body]),
-          ...(this.options.qualifier ? { qualifier: this.options.qualifier } : {}),
-        });
-        const headers = new fc3.InvokeFunctionHeaders({ xFcInvocationType: 'Async', xFcAsyncTaskId: taskId });
-        const response = await this.sdk().invokeFunctionWithOptions(this.options.functionName, request, headers, {
-          autoretry: false,
-        } as never);
-        if (response.statusCode !== 202 && response.statusCode !== 200) {
-          throw new TricenterError(
-            'INTERNAL',
-            `InvokeFunction ${this.options.functionName}: unexpected HTTP ${response.statusCode} for an async invocation`,
-          );
-        }
+        await this.invokeOnce(body, taskId);
         this.stats.sent += 1;
         return;
       } catch (err) {
@@ -168,46 +163,65 @@ export class FcTaskQueue<T extends QueueMessage = DeployTask> implements TaskQue
     }
   }
 
-  /** The SDK client for the credentials valid now (STS keys change between invocations). */
-  private sdk(): FcClient {
-    const credentials = this.options.credentials();
-    if (!this.client || !sameCredentials(this.client.credentials, credentials)) {
-      const Client = fc3ClientClass();
-      const sdk = new Client({
-        accessKeyId: credentials.accessKeyId,
-        accessKeySecret: credentials.accessKeySecret,
-        ...(credentials.securityToken ? { securityToken: credentials.securityToken } : {}),
-        regionId: this.options.region,
-        endpoint: this.endpoint.host,
-        protocol: this.endpoint.protocol.replace(':', ''),
-        readTimeout: this.options.timeoutMs ?? 10_000,
-        connectTimeout: this.options.timeoutMs ?? 10_000,
+  /** POST /2023-03-30/functions/{name}/invocations, signed with the keys valid now (STS keys change between invocations). */
+  private async invokeOnce(body: Buffer, taskId: string): Promise<void> {
+    const path = `/2023-03-30/functions/${encodeURIComponent(this.options.functionName)}/invocations`;
+    const url = new URL(path, this.endpoint.origin);
+    if (this.options.qualifier) url.searchParams.set('qualifier', this.options.qualifier);
+    const keys = this.options.credentials();
+    const headers = acs3SignedHeaders(keys, {
+      method: 'POST',
+      url,
+      body,
+      date: new Date(),
+      headers: {
+        accept: 'application/json',
+        'content-type': 'application/octet-stream',
+        'user-agent': USER_AGENT,
+        'x-acs-action': 'InvokeFunction',
+        'x-acs-version': '2023-03-30',
+        'x-acs-accesskey-id': keys.accessKeyId,
+        'x-fc-invocation-type': 'Async',
+        'x-fc-async-task-id': taskId,
+      },
+    });
+    let answer;
+    try {
+      answer = await httpsCall({
+        method: 'POST',
+        origin: url,
+        path: `${url.pathname}${url.search}`,
+        headers,
+        body,
+        timeoutMs: this.options.timeoutMs ?? 10_000,
+        maxBodyBytes: 64 * 1024,
       });
-      this.client = { credentials, sdk };
+    } catch (err) {
+      throw new FcCallFailed(undefined, err instanceof HttpsCallFailed ? err.reason : 'network', (err as Error).message, { cause: err });
     }
-    return this.client.sdk;
+    if (answer.status === 202 || answer.status === 200) return;
+    if (answer.status >= 200 && answer.status < 300) {
+      throw new TricenterError(
+        'INTERNAL',
+        `InvokeFunction ${this.options.functionName}: unexpected HTTP ${answer.status} for an async invocation`,
+      );
+    }
+    let code: string | undefined;
+    try {
+      const parsed = JSON.parse(answer.body.toString('utf8')) as { Code?: unknown; code?: unknown };
+      const found = parsed.Code ?? parsed.code;
+      code = typeof found === 'string' ? found : undefined;
+    } catch {
+      code = undefined;
+    }
+    throw new FcCallFailed(answer.status, code, `InvokeFunction answered HTTP ${answer.status}`);
   }
 }
 
-/**
- * The SDK's client class. It is a TypeScript-compiled CommonJS module (`exports.default = Client`):
- * bundlers and vitest hand the class over as the default import, Node's own ESM loader (tsx, the
- * CLI) the whole `exports` object, whose `default` is the class.
- */
-function fc3ClientClass(): new (config: Record<string, unknown>) => FcClient {
-  const imported = fc3.default as unknown as { default?: unknown };
-  return (typeof imported === 'function' ? imported : imported.default) as new (
-    config: Record<string, unknown>,
-  ) => FcClient;
-}
-
 function statusOf(err: unknown): number | undefined {
-  const e = err as FcFailure;
-  const status = e.statusCode ?? e.data?.statusCode;
-  return typeof status === 'number' && status > 0 ? status : undefined;
+  return err instanceof FcCallFailed ? err.status : err instanceof TricenterError ? 500 : undefined;
 }
 
 function codeOf(err: unknown): string | undefined {
-  const e = err as FcFailure;
-  return e.code ?? e.data?.Code ?? e.data?.code;
+  return err instanceof FcCallFailed ? err.code : undefined;
 }
