@@ -1,3 +1,17 @@
+import type {
+  Gtm3Address,
+  Gtm3AddressInput,
+  Gtm3EnableStatus,
+  Gtm3HealthJudgement,
+  Gtm3InstanceConfig,
+  Gtm3InstanceConfigInput,
+  Gtm3LbStrategy,
+  Gtm3MonitorTemplate,
+  Gtm3MonitorTemplateInput,
+  Gtm3Pool,
+  Gtm3PoolInput,
+  Gtm3SequenceMode,
+} from './gtm3.ts';
 import type { GtmGlobalConfig, GtmMonitorConfig, GtmPool, GtmPoolInput, GtmPoolType, GtmStrategy, GtmStrategyInput } from './gtm.ts';
 
 /** What the reconciler saw of one cluster's Ingress: its addresses, or nothing known (API unreachable). */
@@ -90,4 +104,64 @@ export interface GtmCache {
 export interface StoredTrafficRecord {
   record: TrafficRecord;
   version: number;
+}
+
+/** The GTM 3.0 objects the planner sees: everything the port lists (the planner picks what is ours). */
+export interface Gtm3State {
+  addresses: Gtm3Address[];
+  pools: Gtm3Pool[];
+  templates: Gtm3MonitorTemplate[];
+  /** The instance's configurations. */
+  configs: Gtm3InstanceConfig[];
+}
+
+/** A health task whose template may be created by the same plan (looked up by IP version when applying). */
+export interface Gtm3TaskPlan {
+  ipVersion: 'IPv4' | 'IPv6';
+  templateId?: string;
+  port: number;
+}
+
+/** A pool member by address; the address id is known, or taken from a create-address of the same plan. */
+export interface Gtm3MemberPlan {
+  addr: string;
+  addressId?: string;
+  serialNumber: number;
+  weight: number;
+}
+
+export type Gtm3Change =
+  | { kind: 'create-template'; ipVersion: 'IPv4' | 'IPv6'; input: Gtm3MonitorTemplateInput }
+  | { kind: 'update-template'; ipVersion: 'IPv4' | 'IPv6'; templateId: string; input: Gtm3MonitorTemplateInput }
+  | { kind: 'create-address'; pool: string; addr: string; input: Omit<Gtm3AddressInput, 'healthTasks'>; healthTasks: Gtm3TaskPlan[] }
+  | {
+      kind: 'update-address';
+      pool: string;
+      addr: string;
+      addressId: string;
+      input: { name: string; address: string; healthJudgement: Gtm3HealthJudgement };
+      healthTasks: Gtm3TaskPlan[];
+    }
+  | { kind: 'set-address-enable'; pool: string; addr: string; addressId: string; status: Gtm3EnableStatus }
+  | { kind: 'set-address-auto'; pool: string; addr: string; addressId: string }
+  | { kind: 'create-pool'; pool: string; input: Gtm3PoolInput }
+  | { kind: 'update-pool-basic'; pool: string; poolId: string; input: { name: string; healthJudgement: Gtm3HealthJudgement } }
+  | { kind: 'set-pool-strategy'; pool: string; poolId?: string; strategy: Gtm3LbStrategy }
+  | { kind: 'replace-pool-addresses'; pool: string; poolId?: string; members: Gtm3MemberPlan[]; added: string[]; removed: string[] }
+  /** Only after the pool no longer holds it (the replace of the same plan), never the last address of a pool. */
+  | { kind: 'delete-address'; pool: string; addr: string; addressId: string }
+  | { kind: 'create-config'; input: Gtm3InstanceConfigInput }
+  | { kind: 'update-config-basic'; configId: string; input: { hostname: string; zone: string; ttl: number } }
+  | {
+      kind: 'replace-config-pools';
+      configId?: string;
+      pools: Array<{ pool: string; poolId?: string; serialNumber: number; weight: number }>;
+    }
+  | { kind: 'set-config-strategy'; configId?: string; strategy: Gtm3LbStrategy; sequenceMode: Gtm3SequenceMode };
+
+export interface Traffic3Plan {
+  changes: Gtm3Change[];
+  history: TrafficHistory;
+  warnings: TrafficWarning[];
+  desired: DesiredPool[];
 }

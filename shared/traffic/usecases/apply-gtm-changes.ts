@@ -2,6 +2,7 @@ import { errorMessage, isTricenterError, TricenterError, type ErrorCode } from '
 import type { Gtm } from '../ports/gtm.port.ts';
 import type { GtmPoolRef } from '../domain/gtm.ts';
 import type { GtmChange, PoolRefPlan } from '../domain/types.ts';
+import type { Apply3Result } from './apply-gtm3-changes.ts';
 
 interface ChangeOutcome {
   change: GtmChange;
@@ -20,13 +21,17 @@ export interface ApplyResult {
 
 /** Raised by a reconcile whose writes did not all succeed; `result` lists every change's outcome. */
 export class GtmApplyError extends TricenterError {
-  constructor(readonly result: ApplyResult) {
-    const failures = result.outcomes.filter((o) => o.status === 'failed');
+  /** `describe` names a change in the message: the 2.0 changes' by default, describeChange3 for a 3.0 plan. */
+  constructor(
+    readonly result: ApplyResult | Apply3Result,
+    describe: (change: never) => string = describeChange,
+  ) {
+    const failures: Array<{ change: unknown; error?: string; code?: ErrorCode }> = result.outcomes.filter((o) => o.status === 'failed');
     const first = failures[0];
     super(
       first?.code ?? 'INTERNAL',
       `${result.failed} of ${result.outcomes.length} GTM changes failed (${result.skipped} skipped, ${result.applied} applied): ${failures
-        .map((o) => `${describeChange(o.change)}: ${o.error}`)
+        .map((o) => `${describe(o.change as never)}: ${o.error}`)
         .join('; ')}`,
       {
         retryable: failures.every(

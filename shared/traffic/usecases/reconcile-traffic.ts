@@ -8,12 +8,16 @@ import { normalizeDomain, type TrafficTarget } from '../domain/claims.ts';
 import type { ClusterGateway } from '../../delivery/ports/cluster-gateway.port.ts';
 import { ownedPoolName, ownedStrategyName, type GtmMonitorConfig } from '../domain/gtm.ts';
 import type { Gtm } from '../ports/gtm.port.ts';
-import type { GtmCache, TrafficRecord } from '../domain/types.ts';
+import type { Gtm3 } from '../ports/gtm3.port.ts';
+import type { Gtm3State, GtmCache, Traffic3Plan, TrafficRecord } from '../domain/types.ts';
 import type { TrafficHistoryStore } from '../ports/traffic-history.port.ts';
 import { planTraffic } from '../domain/planner.ts';
+import { planTraffic3 } from '../domain/planner3.ts';
+import { ownedAppRemark } from '../domain/gtm3.ts';
 import { resolvePools } from '../domain/resolve.ts';
 import type { ClusterObservation, GtmState, TrafficPlan } from '../domain/types.ts';
 import { applyGtmChanges, GtmApplyError, type ApplyResult } from './apply-gtm-changes.ts';
+import { applyGtm3Changes, describeChange3, type Apply3Result } from './apply-gtm3-changes.ts';
 import { trafficClaimProblems } from './traffic-claims.ts';
 
 export { GtmApplyError } from './apply-gtm-changes.ts';
@@ -31,8 +35,11 @@ export interface ReconcileTrafficInput {
   policy: TrafficPolicy;
   registry: ClusterRegistry;
   gateway: Pick<ClusterGateway, 'ingressAddresses'>;
-  /** A Gtm bound to the GTM instance serving the policy's domain. */
-  gtm: Gtm;
+  /**
+   * A Gtm bound to the GTM instance serving the policy's domain: a GTM 2.0 port, or a GTM 3.0 port
+   * (`gtmVersion: '3.0'`); the version picks the planner. Both keep the same history records.
+   */
+  gtm: Gtm | Gtm3;
   /** Where the GTM claims live: the application must hold its instance and domain before anything is read or written. */
   claims: Pick<RunStore, 'getTrafficClaim'>;
   history: TrafficHistoryStore;
@@ -50,11 +57,13 @@ export interface ReconcileTrafficInput {
 
 export interface ReconcileTrafficResult {
   app: AppRef;
+  /** Which GTM the plan is for: its changes are that version's. */
+  gtmVersion: '2.0' | '3.0';
   dryRun: boolean;
   observations: Record<string, ClusterObservation>;
-  plan: TrafficPlan;
+  plan: TrafficPlan | Traffic3Plan;
   /** Absent in dry-run mode. */
-  applied?: ApplyResult;
+  applied?: ApplyResult | Apply3Result;
   /** Whether monitors, strategy and TTL were all read from GTM this time, or (mostly) taken from the cache. */
   gtmSettings: 'read' | 'cached';
 }
@@ -79,6 +88,8 @@ export async function reconcileTraffic(input: ReconcileTrafficInput): Promise<Re
     observeClusters(input.gateway, clusters, ingress, input.observeTimeoutMs ?? DEFAULT_OBSERVE_TIMEOUT_MS, log),
     input.history.get(app),
   ]);
+  if (isGtm3(gtm)) return reconcile3(input, gtm, { app, log, target, observations, stored });
+
   const verifyEveryMs = input.verifyEveryMs ?? DEFAULT_VERIFY_EVERY_MS;
   const cache = stored?.record.gtmCache;
   const fresh = cache !== undefined && now - cache.verifiedAt < verifyEveryMs ? cache : undefined;
@@ -106,7 +117,7 @@ export async function reconcileTraffic(input: ReconcileTrafficInput): Promise<Re
     else log.warn('traffic warning', { ...warning });
   }
   const gtmSettings = fresh ? 'cached' : 'read';
-  if (input.dryRun) return { app, dryRun: true, observations, plan, gtmSettings };
+  if (input.dryRun) return { app, gtmVersion: '2.0', dryRun: true, observations, plan, gtmSettings };
 
   const applied = await applyGtmChanges(gtm, plan.changes);
   const wroteSettings = plan.changes.some((c) => c.kind !== 'create-pool' && c.kind !== 'update-pool');
@@ -120,20 +131,9 @@ export async function reconcileTraffic(input: ReconcileTrafficInput): Promise<Re
         global: state.global,
       };
   const record: TrafficRecord = { history: plan.history, ...(nextCache ? { gtmCache: nextCache } : {}) };
-  await input.history.put(app, record, stored?.version ?? null).catch((err: unknown) => {
-    // A concurrent reconcile saved its own observations; losing ours only delays a removal by one round.
-    if (isTricenterError(err) && err.code === 'CONFLICT')
-      log.warn('traffic history changed meanwhile; this round is not recorded', { error: errorMessage(err) });
-    else throw err;
-  });
-
-  const outcome = { applied: applied.applied, failed: applied.failed, skipped: applied.skipped };
-  if (applied.failed > 0 || applied.skipped > 0) {
-    log.error('traffic changes failed', { ...outcome, outcomes: applied.outcomes.filter((o) => o.status !== 'applied') });
-    throw new GtmApplyError(applied);
-  }
-  log.info('traffic reconciled', outcome);
-  return { app, dryRun: false, observations, plan, applied, gtmSettings };
+  await saveHistory(input, app, log, record, stored?.version ?? null);
+  finish(log, applied, () => new GtmApplyError(applied));
+  return { app, gtmVersion: '2.0', dryRun: false, observations, plan, applied, gtmSettings };
 }
 
 /** A reconcile outside the application's claims: nothing is written, and the reason is loud. */
@@ -199,4 +199,94 @@ async function readGtmState(gtm: Gtm, policy: TrafficPolicy, app: AppRef, cache:
   );
   const global = cache?.global ?? (await gtm.getGlobalConfig());
   return { pools, monitors, strategies, global };
+}
+
+function isGtm3(gtm: Gtm | Gtm3): gtm is Gtm3 {
+  return 'gtmVersion' in gtm && gtm.gtmVersion === '3.0';
+}
+
+/** The history is a conditional write: a concurrent reconcile that saved first wins. */
+async function saveHistory(
+  input: ReconcileTrafficInput,
+  app: AppRef,
+  log: Logger,
+  record: TrafficRecord,
+  version: number | null,
+): Promise<void> {
+  await input.history.put(app, record, version).catch((err: unknown) => {
+    // A concurrent reconcile saved its own observations; losing ours only delays a removal by one round.
+    if (isTricenterError(err) && err.code === 'CONFLICT')
+      log.warn('traffic history changed meanwhile; this round is not recorded', { error: errorMessage(err) });
+    else throw err;
+  });
+}
+
+/** Logs the outcome; a change that failed or was skipped fails the reconcile (after the history is saved). */
+function finish(log: Logger, applied: ApplyResult | Apply3Result, error: () => GtmApplyError): void {
+  const outcome = { applied: applied.applied, failed: applied.failed, skipped: applied.skipped };
+  if (applied.failed > 0 || applied.skipped > 0) {
+    log.error('traffic changes failed', { ...outcome, outcomes: applied.outcomes.filter((o) => o.status !== 'applied') });
+    throw error();
+  }
+  log.info('traffic reconciled', outcome);
+}
+
+interface Observed {
+  app: AppRef;
+  log: Logger;
+  target: TrafficTarget;
+  observations: Record<string, ClusterObservation>;
+  stored: Awaited<ReturnType<TrafficHistoryStore['get']>>;
+}
+
+/**
+ * The GTM 3.0 half of reconcileTraffic: every address, pool, template and instance config read
+ * (four paged list calls: no settings cache is needed), planned with planTraffic3, applied with
+ * applyGtm3Changes; the same history records and the same claim checks as 2.0.
+ */
+async function reconcile3(input: ReconcileTrafficInput, gtm: Gtm3, observed: Observed): Promise<ReconcileTrafficResult> {
+  const { policy, now } = input;
+  const { app, log, target, observations, stored } = observed;
+  const [addresses, pools, templates, configs] = await Promise.all([
+    gtm.listAddresses(),
+    gtm.listPools(),
+    gtm.listMonitorTemplates(),
+    gtm.listInstanceConfigs(),
+  ]);
+  const state: Gtm3State = { addresses, pools, templates, configs };
+  // Our configuration answering for another domain (rewritten behind our back): never take that domain from its holder.
+  for (const config of configs.filter((c) => c.remark === ownedAppRemark(app))) {
+    const served = normalizeDomain(config.domain);
+    if (served === '' || served === target.domain) continue;
+    const taken = await trafficClaimProblems(input.claims, { ...target, domain: served });
+    const holder = taken.find((p) => p.includes('is claimed by'));
+    if (holder) refuse(log, app, [`GTM instance ${gtm.instanceId} configuration ${config.id} answers for ${served}: ${holder}`]);
+  }
+  const plan = planTraffic3({
+    policy,
+    registry: input.registry,
+    observations,
+    history: stored?.record.history,
+    state,
+    now,
+    ...(input.removeAfter === undefined ? {} : { removeAfter: input.removeAfter }),
+  });
+  log.info('traffic plan', {
+    gtmVersion: '3.0',
+    dryRun: input.dryRun,
+    changes: plan.changes,
+    warnings: plan.warnings,
+    desired: plan.desired,
+    observations,
+  });
+  for (const warning of plan.warnings) {
+    if (warning.code === 'DRIFT') log.error('GTM changed outside tricenter', { ...warning });
+    else log.warn('traffic warning', { ...warning });
+  }
+  if (input.dryRun) return { app, gtmVersion: '3.0', dryRun: true, observations, plan, gtmSettings: 'read' };
+
+  const applied = await applyGtm3Changes(gtm, plan.changes);
+  await saveHistory(input, app, log, { history: plan.history }, stored?.version ?? null);
+  finish(log, applied, () => new GtmApplyError(applied, describeChange3));
+  return { app, gtmVersion: '3.0', dryRun: false, observations, plan, applied, gtmSettings: 'read' };
 }
