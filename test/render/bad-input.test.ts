@@ -120,9 +120,9 @@ const cases: BadCase[] = [
   },
   {
     name: 'unknown trait',
-    files: withOverride('{type: sidecar, properties: {}}'),
+    files: withOverride('{type: nocalhost, properties: {}}'),
     place: ['app.yaml', 'document 3', 'Policy patch', 'field properties.components[0].traits[0].type'],
-    says: /unknown trait type "sidecar"; supported: env, scaler, json-merge-patch, json-patch, labels, annotations/,
+    says: /unknown trait type "nocalhost"; supported: env, scaler, json-merge-patch, json-patch, labels, annotations, sidecar, /,
   },
   {
     name: 'unknown policy type',
@@ -138,9 +138,9 @@ const cases: BadCase[] = [
   },
   {
     name: 'unknown component type',
-    files: baseFiles({ 'app.yaml': appWithComponents('    - {name: web, type: webservice, properties: {image: nginx}}\n') }),
+    files: baseFiles({ 'app.yaml': appWithComponents('    - {name: web, type: helm, properties: {chart: nginx}}\n') }),
     place: ['app.yaml', 'document 1', 'field spec.components[0].type'],
-    says: /unknown component type "webservice"; supported: ref-objects, k8s-objects/,
+    says: /unknown component type "helm"; supported: ref-objects, k8s-objects, webservice, worker, task, cron-task/,
   },
   {
     name: 'env on a missing container',

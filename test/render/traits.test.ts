@@ -286,8 +286,8 @@ describe('json-patch follows RFC 6902 (Appendix A)', () => {
 
 describe('unknown traits', () => {
   it('are rejected with the supported list', () => {
-    expect(() => parseTrait({ type: 'sidecar', properties: {} }, place)).toThrow(
-      /field properties\.components\[0\]\.traits\[0\]\.type: unknown trait type "sidecar"; supported: env, scaler, json-merge-patch, json-patch, labels, annotations/,
+    expect(() => parseTrait({ type: 'nocalhost', properties: {} }, place)).toThrow(
+      /field properties\.components\[0\]\.traits\[0\]\.type: unknown trait type "nocalhost"; supported: env, scaler, json-merge-patch, json-patch, labels, annotations, sidecar, init-container, /,
     );
   });
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { KUBEVELA_TRAIT_TYPES, parseKubeVelaTrait, type KubeVelaTrait } from './kubevela-traits.ts';
 import { parseAt, placeAt, unsupportedType, type SourcePlace } from './source.ts';
 
 /**
@@ -7,7 +8,7 @@ import { parseAt, placeAt, unsupportedType, type SourcePlace } from './source.ts
  * KubeVela, whose ref-objects traits only reach the first object, kubevela#5279). `target` sits
  * beside `type`, not inside `properties`, because a json-merge-patch's properties are the patch.
  */
-const SUPPORTED_TRAIT_TYPES = ['env', 'scaler', 'json-merge-patch', 'json-patch', 'labels', 'annotations'] as const;
+const SUPPORTED_TRAIT_TYPES = ['env', 'scaler', 'json-merge-patch', 'json-patch', 'labels', 'annotations', ...KUBEVELA_TRAIT_TYPES] as const;
 
 const traitTargetSchema = z
   .strictObject({
@@ -20,16 +21,23 @@ export type TraitTarget = z.infer<typeof traitTargetSchema>;
 
 const envName = z.string().regex(/^[-._a-zA-Z][-._a-zA-Z0-9]*$/, 'must be a valid environment variable name');
 
-const envTraitSchema = z.strictObject({
-  /** The container to change; default: the component's name (as KubeVela does). */
-  containerName: z.string().min(1).optional(),
+const envPatch = {
   /** `true`: the container's env becomes exactly `env`; otherwise `env` entries are set over the existing ones. */
   replace: z.boolean().default(false),
   env: z.record(envName, z.string()).default({}),
   unset: z.array(envName).default([]),
-});
+};
+/** One container (`containerName`, default the component's name, as KubeVela does) or several (`containers`, each named). */
+const envTraitSchema = z.union([
+  z.strictObject({ containerName: z.string().min(1).optional(), ...envPatch }),
+  z.strictObject({
+    containers: z.array(z.strictObject({ containerName: z.string().min(1, 'containerName must be set for each entry of containers'), ...envPatch })).min(1),
+  }),
+]);
+export type EnvTraitProperties = z.infer<typeof envTraitSchema>;
 
-const scalerTraitSchema = z.strictObject({ replicas: z.number().int().min(0) });
+/** KubeVela's default: one replica. */
+const scalerTraitSchema = z.strictObject({ replicas: z.number().int().min(0).default(1) });
 
 /** json-merge-patch: the properties are the RFC 7396 patch itself. */
 const jsonMergePatchTraitSchema = z.record(z.string(), z.unknown());
@@ -56,7 +64,8 @@ export type Trait =
   | { type: 'scaler'; target?: TraitTarget; properties: z.infer<typeof scalerTraitSchema>; place: SourcePlace }
   | { type: 'json-merge-patch'; target?: TraitTarget; properties: Record<string, unknown>; place: SourcePlace }
   | { type: 'json-patch'; target?: TraitTarget; properties: z.infer<typeof jsonPatchTraitSchema>; place: SourcePlace }
-  | { type: 'labels' | 'annotations'; target?: TraitTarget; properties: Record<string, string | null>; place: SourcePlace };
+  | { type: 'labels' | 'annotations'; target?: TraitTarget; properties: Record<string, string | null>; place: SourcePlace }
+  | KubeVelaTrait;
 
 const traitEnvelopeSchema = z.strictObject({
   type: z.string().min(1),
@@ -82,7 +91,10 @@ export function parseTrait(value: unknown, place: SourcePlace): Trait {
     case 'labels':
     case 'annotations':
       return { ...base, type: envelope.type, properties: parseAt(metadataMapTraitSchema, props, propsPlace) };
-    default:
+    default: {
+      const kubevela = parseKubeVelaTrait(envelope.type, props, base, propsPlace);
+      if (kubevela) return kubevela;
       throw unsupportedType('trait', envelope.type, SUPPORTED_TRAIT_TYPES, place);
+    }
   }
 }

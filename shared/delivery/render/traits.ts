@@ -5,6 +5,7 @@ import { bundleError, objectLabel, placeAt } from '../model/source.ts';
 import { issuePath } from '../../platform/errors.ts';
 import type { Trait, TraitTarget } from '../model/traits.ts';
 import { isPlainObject, mergePatch } from './merge-patch.ts';
+import { applyKubeVelaTrait } from './traits/kubevela.ts';
 
 /**
  * Applies one trait to a component's objects (in place in the list): to the object `target`
@@ -41,15 +42,11 @@ export function applyTrait(objects: KubeObject[], trait: Trait, componentName: s
       result = applyJsonPatch(object, trait, label);
       break;
     case 'labels':
-    case 'annotations': {
-      const map: Record<string, string> = { ...(object.metadata[trait.type] ?? {}) };
-      for (const [key, value] of Object.entries(trait.properties)) {
-        if (value === null) delete map[key];
-        else map[key] = value;
-      }
-      object.metadata[trait.type] = map;
+    case 'annotations':
+      applyMetadataTrait(object, trait);
       break;
-    }
+    default:
+      objects.push(...applyKubeVelaTrait(object, trait, componentName, label));
   }
   // A patch may break the object's shape (e.g. remove metadata.name): say so where the patch is.
   const checked = kubeObjectSchema.safeParse(result);
@@ -104,20 +101,61 @@ interface EnvVar {
   [key: string]: unknown;
 }
 
+/**
+ * labels / annotations, as KubeVela's: on the object and on the pods it makes (`spec.template`;
+ * annotations also on a CronJob's job template and its pods); `null` removes the key everywhere.
+ */
+function applyMetadataTrait(object: KubeObject, trait: Extract<Trait, { type: 'labels' | 'annotations' }>): void {
+  const patchMap = (metadata: Record<string, unknown>) => {
+    const current = metadata[trait.type];
+    const map: Record<string, string> = { ...(isPlainObject(current) ? (current as Record<string, string>) : {}) };
+    for (const [key, value] of Object.entries(trait.properties)) {
+      if (value === null) delete map[key];
+      else map[key] = value;
+    }
+    metadata[trait.type] = map;
+  };
+  patchMap(object.metadata);
+  const spec = object.spec;
+  if (!isPlainObject(spec)) return;
+  const templates: unknown[] = [spec.template];
+  if (trait.type === 'annotations' && isPlainObject(spec.jobTemplate)) {
+    templates.push(spec.jobTemplate, isPlainObject(spec.jobTemplate.spec) ? spec.jobTemplate.spec.template : undefined);
+  }
+  for (const template of templates) {
+    if (!isPlainObject(template)) continue;
+    if (!isPlainObject(template.metadata)) template.metadata = {};
+    patchMap(template.metadata as Record<string, unknown>);
+  }
+}
+
 function applyEnv(object: KubeObject, trait: Extract<Trait, { type: 'env' }>, componentName: string, label: string): void {
-  const props = trait.properties;
-  const containerName = props.containerName ?? componentName;
   const containers = podSpecOf(object)?.containers;
   if (!Array.isArray(containers)) {
     throw bundleError(`env needs a workload with a pod template; ${label} has none`, trait.place, 'RENDER');
   }
-  const container = containers.find((c): c is Record<string, unknown> => isPlainObject(c) && c.name === containerName);
-  if (!container) {
-    const names = containers.map((c) => (isPlainObject(c) ? String(c.name) : '?')).join(', ');
-    const field =
-      props.containerName === undefined ? 'properties (containerName defaults to the component name)' : 'properties.containerName';
-    throw bundleError(`container "${containerName}" not found in ${label} (containers: ${names})`, placeAt(trait.place, field), 'RENDER');
+  const props = trait.properties;
+  const patches =
+    'containers' in props
+      ? props.containers.map((patch, i) => ({ patch, containerName: patch.containerName, field: `properties.containers[${i}].containerName` }))
+      : [
+          {
+            patch: props,
+            containerName: props.containerName ?? componentName,
+            field: props.containerName === undefined ? 'properties (containerName defaults to the component name)' : 'properties.containerName',
+          },
+        ];
+  for (const { patch, containerName, field } of patches) {
+    const container = containers.find((c): c is Record<string, unknown> => isPlainObject(c) && c.name === containerName);
+    if (!container) {
+      const names = containers.map((c) => (isPlainObject(c) ? String(c.name) : '?')).join(', ');
+      throw bundleError(`container "${containerName}" not found in ${label} (containers: ${names})`, placeAt(trait.place, field), 'RENDER');
+    }
+    setEnv(container, patch);
   }
+}
+
+function setEnv(container: Record<string, unknown>, props: { replace: boolean; env: Record<string, string>; unset: string[] }): void {
   let env: EnvVar[] = props.replace ? [] : (Array.isArray(container.env) ? (container.env as EnvVar[]) : []).map((e) => ({ ...e }));
   env = env.filter((e) => !props.unset.includes(e.name));
   for (const [name, value] of Object.entries(props.env)) {
