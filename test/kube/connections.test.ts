@@ -85,6 +85,31 @@ describe('cluster connections from the registry', () => {
     expect(connections.clusterNames()).toContain('cluster1-hangzhou');
   });
 
+  it('callers that arrive together share one load: one KubeConfig (so one client, one set of connections), logged once', async () => {
+    const quiet = memoryLogger();
+    const fresh = createClusterConnections({
+      clusters: registry.clusters,
+      defaultKubeconfigPath: sandboxPath,
+      env,
+      homeDir,
+      logger: quiet,
+    });
+    const all = await Promise.all(Array.from({ length: 50 }, (_, i) => fresh.kubeConfig(i % 2 === 0 ? 'cluster1-beijing' : 'c1')));
+    expect(new Set(all).size).toBe(1);
+    expect(quiet.lines.filter((line) => line.msg === 'cluster connection resolved')).toHaveLength(1);
+  });
+
+  it('gives the registry rate limit of a cluster, by name or alias, and none when the entry sets none', () => {
+    const limited = createClusterConnections({
+      clusters: [
+        { name: 'busy', aliases: ['b'], labels: {}, rateLimit: { qps: 50, burst: 100 } },
+        { name: 'calm', aliases: [], labels: {} },
+      ],
+    });
+    expect(limited.rateLimit?.('b')).toEqual({ qps: 50, burst: 100 });
+    expect(limited.rateLimit?.('calm')).toBeUndefined();
+  });
+
   it('reads a kubeconfig path and context from the entry; the context defaults to the cluster name', async () => {
     expect((await connections.kubeConfig('cluster2-beijing')).getCurrentCluster()?.server).toBe('https://127.0.0.1:1002');
     expect((await connections.kubeConfig('cluster1-hangzhou')).getCurrentCluster()?.server).toBe('https://127.0.0.1:2002');

@@ -43,6 +43,11 @@ export const clusterEntrySchema = z.strictObject({
   aliases: z._default(z.array(name), []),
   labels: z._default(z.record(z.string(), z.string()), {}),
   connection: z.optional(clusterConnectionSchema),
+  /**
+   * Client-side rate limit towards this cluster's API server, per process (client-go's QPS and
+   * Burst): `qps` requests per second, `burst` at once. Default 20 and 30 (shared/platform/token-bucket.ts).
+   */
+  rateLimit: z.optional(z.strictObject({ qps: z.number().check(z.positive()), burst: z.int().check(z.positive()) })),
 });
 
 /** A namespace name in which `*` stands for any run of characters (anchored: `team-a-*` does not match `x-team-a-1`). */

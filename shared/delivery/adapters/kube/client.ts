@@ -35,6 +35,9 @@ export interface SendOptions {
 }
 
 export const APPLY_PATCH = 'application/apply-patch+yaml';
+
+/** Connections one client keeps to its API server; more requests than this queue on the agent. */
+const MAX_SOCKETS_PER_CLUSTER = 16;
 export const MERGE_PATCH = 'application/merge-patch+json';
 
 /** Requests sent per action: the benchmark reports them, and tests check discovery is not repeated. */
@@ -145,11 +148,13 @@ export class ClusterClient extends KubernetesObjectApi {
 }
 
 /**
- * Builds the client for a KubeConfig whose current context is the cluster. Every request gets an
- * explicit timeout; connections are kept alive on one agent per client (the library makes a new
- * agent, hence a new TLS handshake, for every request).
+ * Builds the client for a KubeConfig whose current context is the cluster. Every request, the
+ * library's discovery included, first waits its turn (`throttle`: the cluster's rate limit), then
+ * gets an explicit timeout; connections are kept alive on one agent per client, so per cluster (the
+ * library makes a new agent, hence a new TLS handshake, for every request), at most
+ * MAX_SOCKETS_PER_CLUSTER of them.
  */
-export function createClusterClient(kubeConfig: KubeConfig, requestTimeoutMs: number): ClusterClient {
+export function createClusterClient(kubeConfig: KubeConfig, requestTimeoutMs: number, throttle?: () => Promise<void>): ClusterClient {
   const cluster = kubeConfig.getCurrentCluster();
   if (!cluster) {
     throw new TricenterError('VALIDATION', `kubeconfig context "${kubeConfig.getCurrentContext()}" has no cluster`);
@@ -162,12 +167,14 @@ export function createClusterClient(kubeConfig: KubeConfig, requestTimeoutMs: nu
     promiseMiddleware: [
       {
         pre: async (context: RequestContext) => {
+          // The wait is not part of the request's time: the timeout starts once it may go.
+          await throttle?.();
           context.setSignal(AbortSignal.timeout(requestTimeoutMs));
           const perRequest = context.getAgent();
           if (perRequest && (perRequest.constructor === HttpsAgent || perRequest.constructor === HttpAgent)) {
             if (!sharedAgent) {
               const tls = (perRequest as unknown as { options: AgentOptions }).options;
-              const keepAlive = { ...tls, keepAlive: true, maxSockets: 16 };
+              const keepAlive = { ...tls, keepAlive: true, maxSockets: MAX_SOCKETS_PER_CLUSTER };
               sharedAgent = perRequest instanceof HttpsAgent ? new HttpsAgent(keepAlive) : new HttpAgent(keepAlive);
               agents.push(sharedAgent);
             }

@@ -3,6 +3,7 @@ import { delimiter, join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { TricenterError, errorMessage } from '../../../platform/errors.ts';
 import { silentLogger, type Logger } from '../../../platform/log.ts';
+import type { RateLimit } from '../../../platform/token-bucket.ts';
 import type { ClusterEntry } from '../../model/clusters.ts';
 import type { AckKubeconfigSource } from '../aliyun/ack-kubeconfig.ts';
 
@@ -25,6 +26,8 @@ export interface ClusterConnections {
   kubeConfig(cluster: string): Promise<KubeConfig>;
   /** The registry's cluster names. */
   clusterNames(): string[];
+  /** The registry's rate limit for a cluster (name or alias), when it sets one. */
+  rateLimit?(cluster: string): RateLimit | undefined;
 }
 
 export interface ClusterConnectionsOptions {
@@ -70,6 +73,7 @@ export function createClusterConnections(options: ClusterConnectionsOptions): Cl
     for (const key of [entry.name, ...entry.aliases]) byName.set(key, entry);
   }
   const resolved = new Map<string, { kubeConfig: KubeConfig; ackText?: string }>();
+  const loading = new Map<string, Promise<{ kubeConfig: KubeConfig; ackText?: string }>>();
 
   const defaultPaths = (): string[] => {
     const fromEnv = (env.KUBECONFIG ?? '').split(delimiter).filter(Boolean);
@@ -191,6 +195,7 @@ export function createClusterConnections(options: ClusterConnectionsOptions): Cl
 
   return {
     clusterNames: () => options.clusters.map((entry) => entry.name),
+    rateLimit: (cluster) => byName.get(cluster)?.rateLimit,
     async kubeConfig(cluster) {
       const entry = byName.get(cluster);
       if (!entry) {
@@ -202,8 +207,15 @@ export function createClusterConnections(options: ClusterConnectionsOptions): Cl
       const cached = resolved.get(entry.name);
       // File and env kubeconfigs do not expire; an ACK one is re-checked (the source caches it).
       if (cached && !cached.ackText) return cached.kubeConfig;
-      const fresh = await load(entry);
-      if (fresh !== cached) {
+      // Callers that arrive together share one load: each load makes a new KubeConfig, and a new
+      // KubeConfig makes the gateway build a new client (connections, discovery) for the cluster.
+      let pending = loading.get(entry.name);
+      if (!pending) {
+        pending = load(entry).finally(() => loading.delete(entry.name));
+        loading.set(entry.name, pending);
+      }
+      const fresh = await pending;
+      if (fresh !== resolved.get(entry.name)) {
         resolved.set(entry.name, fresh);
         logger.info('cluster connection resolved', {
           cluster: entry.name,

@@ -1,6 +1,8 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { errorMessage, isTricenterError, TricenterError } from '../../../platform/errors.ts';
+import { systemClock, type Clock } from '../../../platform/clock.ts';
 import { silentLogger, type Logger } from '../../../platform/log.ts';
+import { checkRateLimit, DEFAULT_RATE_LIMIT, TokenBucket, type RateLimit } from '../../../platform/token-bucket.ts';
 import { compareLive, withAppliedHash } from '../../model/applied-hash.ts';
 import { keepApplyOnceFields } from '../../model/drift.ts';
 import { objectRef, refKey, type KubeObject, type ObjectRef } from '../../model/kube.ts';
@@ -49,6 +51,12 @@ export interface KubeGatewayOptions {
   requestTimeoutMs?: number;
   /** Requests in flight per cluster within one apply tier, health check or prune; default 8. */
   concurrency?: number;
+  /**
+   * Requests per second and at once to each cluster that the registry gives no `rateLimit`
+   * (one token bucket per cluster, shared by everything this gateway sends there); default DEFAULT_RATE_LIMIT.
+   */
+  rateLimit?: RateLimit;
+  clock?: Clock;
 }
 
 interface LiveObject {
@@ -151,12 +159,18 @@ export class KubeGateway implements ClusterGateway {
   private readonly timeoutMs: number;
   private readonly concurrency: number;
   private readonly clients = new Map<string, { kubeConfig: KubeConfig; client: ClusterClient }>();
+  private readonly rateLimit: RateLimit;
+  private readonly clock: Clock;
+  /** Per cluster, kept when its client is rebuilt (a renewed kubeconfig does not reset the limit). */
+  private readonly buckets = new Map<string, TokenBucket>();
 
   constructor(options: KubeGatewayOptions) {
     this.connections = options.connections;
     this.logger = options.logger ?? silentLogger;
     this.timeoutMs = options.requestTimeoutMs ?? 10_000;
     this.concurrency = options.concurrency ?? 8;
+    this.rateLimit = checkRateLimit(options.rateLimit ?? DEFAULT_RATE_LIMIT, 'kube gateway rateLimit');
+    this.clock = options.clock ?? systemClock;
   }
 
   async verify(cluster: string, manifests: KubeObject[]): Promise<void> {
@@ -251,9 +265,24 @@ export class KubeGateway implements ClusterGateway {
     const known = this.clients.get(cluster);
     if (known?.kubeConfig === kubeConfig) return known.client;
     known?.client.close();
-    const client = createClusterClient(kubeConfig, this.timeoutMs);
+    const client = createClusterClient(kubeConfig, this.timeoutMs, this.throttleFor(cluster));
     this.clients.set(cluster, { kubeConfig, client });
     return client;
+  }
+
+  /** Waits for the cluster's token bucket before each request (client-go's QPS/Burst). */
+  private throttleFor(cluster: string): () => Promise<void> {
+    let bucket = this.buckets.get(cluster);
+    if (!bucket) {
+      const limit = this.connections.rateLimit?.(cluster) ?? this.rateLimit;
+      bucket = new TokenBucket(checkRateLimit(limit, `cluster ${cluster} rateLimit`), this.clock.now());
+      this.buckets.set(cluster, bucket);
+    }
+    const tokens = bucket;
+    return async () => {
+      const wait = tokens.take(this.clock.now());
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    };
   }
 
   /** Runs one request; any failure (network or HTTP) leaves as a classified TricenterError. */
