@@ -47,6 +47,8 @@ export function formatStatus(status: AppStatus): string {
     );
   }
   if (status.clusters.length > 0) parts.push('', formatWorkloads(status));
+  const drifted = formatDrift(status);
+  if (drifted) parts.push('', drifted);
   return parts.join('\n');
 }
 
@@ -55,14 +57,38 @@ export function formatRejectedUploads(uploads: RejectedUpload[]): string {
   return table([['REJECTED UPLOAD', 'AT', 'REASON'], ...uploads.map((u) => [u.source.key, new Date(u.at).toISOString(), u.reason])]);
 }
 
-/** Like `kubectl amc get deployment -m all`: one row per cluster and Deployment. */
+/**
+ * Like `kubectl amc get deployment -m all`: one row per cluster and Deployment, and the cluster's
+ * DRIFT against the current release (`in sync`, `2 drifted`; `-` while a rollout runs or when unreachable).
+ */
 export function formatWorkloads(status: AppStatus): string {
-  const rows = [['CLUSTER', 'NAMESPACE', 'NAME', 'READY', 'UP-TO-DATE', 'AVAILABLE']];
+  const rows = [['CLUSTER', 'NAMESPACE', 'NAME', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'DRIFT']];
   for (const cluster of status.clusters) {
-    if (!cluster.reachable) rows.push([cluster.cluster, '-', '-', 'unreachable', '-', '-']);
-    else if (cluster.workloads.length === 0) rows.push([cluster.cluster, '-', '(none yet)', '-', '-', '-']);
+    const drift = !cluster.drift ? '-' : cluster.drift.objects.length === 0 ? 'in sync' : `${cluster.drift.objects.length} drifted`;
+    if (!cluster.reachable) rows.push([cluster.cluster, '-', '-', 'unreachable', '-', '-', '-']);
+    else if (cluster.workloads.length === 0) rows.push([cluster.cluster, '-', '(none yet)', '-', '-', '-', drift]);
     for (const w of cluster.workloads)
-      rows.push([cluster.cluster, w.namespace ?? '-', w.name, w.ready, String(w.upToDate), String(w.available)]);
+      rows.push([cluster.cluster, w.namespace ?? '-', w.name, w.ready, String(w.upToDate), String(w.available), drift]);
   }
   return table(rows);
+}
+
+/** Each drifted object now, then what the sweep last did about drift; '' when there is neither. */
+export function formatDrift(status: AppStatus): string {
+  const parts: string[] = [];
+  const now = status.clusters.flatMap((c) =>
+    (c.drift?.objects ?? []).map((o) => [c.cluster, o.object, o.state, o.fields?.join(', ') ?? '-']),
+  );
+  if (now.length > 0) parts.push(table([['CLUSTER', 'DRIFTED OBJECT', 'STATE', 'FIELDS'], ...now]));
+  const events = status.driftEvents ?? [];
+  if (events.length > 0) {
+    if (parts.length > 0) parts.push('');
+    parts.push(
+      table([
+        ['DRIFT AT', 'CLUSTER', 'OBJECT', 'ACTION', 'REASON'],
+        ...events.map((e) => [new Date(e.at).toISOString(), e.cluster, e.object, e.action, e.reason]),
+      ]),
+    );
+  }
+  return parts.join('\n');
 }

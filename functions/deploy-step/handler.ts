@@ -6,23 +6,26 @@ import { timerEventSchema } from '#shared/platform/triggers/timer.ts';
 import type { WorkflowDeps } from '#shared/delivery/usecases/deps.ts';
 import { runDeployTask, type TaskResult } from '#shared/delivery/usecases/run-task.ts';
 import { sweepRuns } from '#shared/delivery/usecases/sweep.ts';
+import { sweepDrift, type DriftRound } from '#shared/delivery/usecases/keep-state.ts';
 
 const deployStepEventSchema = z.union([deployTaskSchema, timerEventSchema]);
 
 /**
  * Async invocation: one task (one step on one cluster). Timer: the sweep (due retries, deadlines,
- * lost messages).
+ * lost messages), then state keeping (drift found, healed or reported: keep-state.ts).
  */
 export function createDeployStepHandler(getDeps: (context: FcContext) => Promise<WorkflowDeps>) {
   return fcHandler({
     fn: 'deploy-step',
     trigger: deployStepEventSchema,
     deps: getDeps,
-    async handle(event, { deps, log }): Promise<TaskResult | { checked: number; advanced: number }> {
+    async handle(event, { deps, log }): Promise<TaskResult | { checked: number; advanced: number; drift: DriftRound }> {
       if ('triggerTime' in event) {
         const swept = await sweepRuns({ ...deps, logger: log });
         if (swept.advanced > 0) log.info('sweep advanced runs', swept);
-        return swept;
+        const drift = await sweepDrift({ ...deps, logger: log });
+        if (drift.drifted > 0 || drift.unobserved.length > 0) log.info('drift round', { ...drift });
+        return { ...swept, drift };
       }
       return runDeployTask({ ...deps, logger: log.child({ runId: event.runId }) }, event);
     },

@@ -9,7 +9,7 @@ import { loadBundleBytes } from '#shared/delivery/bundle/load.ts';
 import { ManualClock } from '#shared/platform/clock.ts';
 import { memoryLogger } from '#shared/platform/log.ts';
 import { parseClusterRegistry } from '#shared/delivery/model/clusters.ts';
-import type { KubeObject, ObjectRef } from '#shared/delivery/model/kube.ts';
+import { objectRef, type KubeObject, type ObjectRef } from '#shared/delivery/model/kube.ts';
 import type { ClusterGateway } from '#shared/delivery/ports/cluster-gateway.port.ts';
 import type { WorkflowDeps } from '#shared/delivery/usecases/deps.ts';
 import { ingestBundle } from '#shared/delivery/usecases/ingest-bundle.ts';
@@ -67,6 +67,9 @@ function recordingGateway() {
     },
     ingressAddresses: async () => [],
     workloads: async () => [],
+    // Every cluster runs what it was sent: nothing drifts.
+    observe: async (_cluster, manifests) => manifests.map((m) => ({ ref: objectRef(m), state: 'in-sync' as const })),
+    probe: async (cluster) => ({ cluster, reachable: true, serverSideApply: 'yes' as const }),
   };
   return { gateway, applied, pruned };
 }

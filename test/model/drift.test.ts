@@ -1,16 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { isTricenterError } from '#shared/platform/errors.ts';
 import {
-  compareLive,
+  detectDrift,
   keepApplyOnceFields,
   applyOncePaths,
   applyOnceAnnotation,
   type ApplyOnceStamp,
 } from '#shared/delivery/model/drift.ts';
+import { withAppliedHash } from '#shared/delivery/model/applied-hash.ts';
 import { formatFieldPath, parseFieldPath, readAt, writeAt } from '#shared/delivery/model/field-path.ts';
 import type { KubeObject } from '#shared/delivery/model/kube.ts';
 import {
   ANNOTATION_APPLY_ONCE,
+  ANNOTATION_CONTENT_HASH,
   ANNOTATION_SHARED_BY,
   LABEL_APP_NAME,
   LABEL_APP_NAMESPACE,
@@ -30,7 +32,10 @@ function deployment(applyOnce?: ApplyOnceStamp[]): KubeObject {
       name: 'web',
       namespace: 'prod',
       labels: { ...OURS },
-      annotations: { 'tricenter.io/content-hash': 'h1', ...(applyOnce ? { [ANNOTATION_APPLY_ONCE]: applyOnceAnnotation(applyOnce) } : {}) },
+      annotations: {
+        'app.oam.dev/publishVersion': 'v1',
+        ...(applyOnce ? { [ANNOTATION_APPLY_ONCE]: applyOnceAnnotation(applyOnce) } : {}),
+      },
     },
     spec: {
       replicas: 2,
@@ -45,7 +50,7 @@ function deployment(applyOnce?: ApplyOnceStamp[]): KubeObject {
 
 /** What the API server gives back for it: defaults, status and metadata of its own added. */
 function liveOf(desired: KubeObject, edit: (live: Record<string, any>) => void = () => {}): Record<string, any> {
-  const live = structuredClone(desired) as Record<string, any>;
+  const live = structuredClone(withAppliedHash(desired)) as Record<string, any>;
   Object.assign(live.metadata, { uid: 'u1', resourceVersion: '7', generation: 1, managedFields: [{ manager: 'tricenter' }] });
   live.metadata.annotations = { ...live.metadata.annotations, 'deployment.kubernetes.io/revision': '1' };
   live.spec.strategy = { type: 'RollingUpdate' };
@@ -59,7 +64,7 @@ function liveOf(desired: KubeObject, edit: (live: Record<string, any>) => void =
   return live;
 }
 
-describe('compareLive: what counts as drift', () => {
+describe('detectDrift: what counts as drift', () => {
   const cases: Array<{ name: string; desired: KubeObject; live: unknown; state: string; fields?: string[] }> = [
     {
       name: 'server defaults, status and canonical quantities are not drift',
@@ -90,9 +95,9 @@ describe('compareLive: what counts as drift', () => {
       fields: ['spec.template.spec.containers'],
     },
     {
-      name: 'an annotation of ours edited (another release applied)',
+      name: 'last applied from other content (another release)',
       desired: deployment(),
-      live: liveOf(deployment(), (l) => (l.metadata.annotations['tricenter.io/content-hash'] = 'old')),
+      live: liveOf(deployment(), (l) => (l.metadata.annotations[ANNOTATION_CONTENT_HASH] = 'old')),
       state: 'modified',
       fields: ['metadata.annotations[tricenter.io/content-hash]'],
     },
@@ -181,7 +186,7 @@ describe('compareLive: what counts as drift', () => {
   ];
   for (const c of cases) {
     it(c.name, () => {
-      const drift = compareLive(c.desired, c.live, APP);
+      const drift = detectDrift(c.desired, c.live, APP);
       expect(drift.state).toBe(c.state);
       expect(drift.ref).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'prod', name: 'web' });
       if (c.fields) expect(drift.fields).toEqual(c.fields);
@@ -195,10 +200,11 @@ describe('compareLive: what counts as drift', () => {
       metadata: { name: 's', namespace: 'prod', labels: { ...OURS } },
       stringData: { password: 'hunter2' },
     };
-    const live = { ...secret, stringData: undefined, data: { password: Buffer.from('hunter2').toString('base64') }, type: 'Opaque' };
-    expect(compareLive(secret, live, APP).state).toBe('in-sync');
+    const applied = withAppliedHash(secret);
+    const live = { ...applied, stringData: undefined, data: { password: Buffer.from('hunter2').toString('base64') }, type: 'Opaque' };
+    expect(detectDrift(secret, live, APP).state).toBe('in-sync');
     const edited = { ...live, data: { password: Buffer.from('letmein').toString('base64') } };
-    expect(compareLive(secret, edited, APP)).toMatchObject({ state: 'modified', fields: ['data.password'] });
+    expect(detectDrift(secret, edited, APP)).toMatchObject({ state: 'modified', fields: ['data.password'] });
   });
 
   it('reports at most five fields', () => {
@@ -209,7 +215,7 @@ describe('compareLive: what counts as drift', () => {
       data: Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`k${i}`, 'v'])),
     };
     const live = { ...desired, data: {} };
-    expect(compareLive(desired, live, APP).fields).toHaveLength(5);
+    expect(detectDrift(desired, live, APP).fields).toHaveLength(5);
   });
 });
 

@@ -1,6 +1,15 @@
 import { objectRef, refKey, type KubeObject, type ObjectRef } from './kube.ts';
 import { formatFieldPath, isPrefixOf, parseFieldPath, readAt, writeAt, type PathSegment } from './field-path.ts';
-import { ANNOTATION_APPLY_ONCE, ANNOTATION_SHARED_BY, appKey, ownerOf, parseSharedBy, type AppRef } from './ownership.ts';
+import { appliedHash } from './applied-hash.ts';
+import {
+  ANNOTATION_APPLY_ONCE,
+  ANNOTATION_CONTENT_HASH,
+  ANNOTATION_SHARED_BY,
+  appKey,
+  ownerOf,
+  parseSharedBy,
+  type AppRef,
+} from './ownership.ts';
 import { bundleError, placeAt, type SourcePlace } from './source.ts';
 
 /**
@@ -70,8 +79,16 @@ export function applyOncePaths(manifest: Pick<KubeObject, 'metadata'>, moment: A
   return paths;
 }
 
-/** Compares one desired manifest (as prepared for apply) with the object the cluster has now. */
-export function compareLive(desired: KubeObject, live: unknown, app: AppRef): ObjectDrift {
+/**
+ * Compares one desired manifest (as the gateway prepares it for apply: namespace filled in, Service
+ * port protocols) with the object the cluster has now. Built on applied-hash.ts: an object without
+ * apply-once paths whose content hash annotation is not the hash of what we would apply was last
+ * applied from other content (another release, a hand-made apply). Unlike the gateway's own
+ * compareLive (is a write needed?), drift names every differing field, leaves apply-once paths out
+ * and compares quantities as quantities, so a value the server canonicalised is no drift and is not
+ * healed again every round.
+ */
+export function detectDrift(desired: KubeObject, live: unknown, app: AppRef): ObjectDrift {
   const ref = objectRef(desired);
   if (live === undefined || live === null) return { ref, state: 'missing' };
   const metadata = (live as { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> } }).metadata;
@@ -84,8 +101,15 @@ export function compareLive(desired: KubeObject, live: unknown, app: AppRef): Ob
   const ignored = applyOncePaths(desired, 'state-keep');
   if (ignored.some((path) => path.length === 0)) return { ref, state: 'in-sync' };
   const fields: string[] = [];
-  const { metadata: desiredMetadata, ...body } = normalised(desired);
-  const declared = { metadata: { labels: desiredMetadata.labels, annotations: desiredMetadata.annotations }, ...body };
+  const liveHash = metadata?.annotations?.[ANNOTATION_CONTENT_HASH];
+  // With apply-once paths the last apply kept live values there, so its hash is not the release's.
+  if (ignored.length === 0 && liveHash !== appliedHash(desired))
+    fields.push(formatFieldPath(['metadata', 'annotations', ANNOTATION_CONTENT_HASH]));
+  // The items of a list carry no apiVersion and kind: the object was found by that identity.
+  const { metadata: desiredMetadata, apiVersion: _apiVersion, kind: _kind, ...body } = normalised(desired);
+  const annotations = { ...desiredMetadata.annotations };
+  delete annotations[ANNOTATION_CONTENT_HASH];
+  const declared = { metadata: { labels: desiredMetadata.labels, annotations }, ...body };
   delete (declared as { status?: unknown }).status;
   collectDifferences(declared, live, [], ignored, fields);
   return fields.length === 0 ? { ref, state: 'in-sync' } : { ref, state: 'modified', fields };
@@ -210,4 +234,9 @@ export function parseSelfHeal(application: { annotations: Record<string, string>
     `must be "true" or "false", not ${JSON.stringify(value.slice(0, 40))}`,
     placeAt(application.place, ['metadata', 'annotations', ANNOTATION_SELF_HEAL]),
   );
+}
+
+/** One object as the gateway observed it for drift; `live` only for a `modified` object (a heal keeps its apply-once fields). */
+export interface ObservedObject extends ObjectDrift {
+  live?: unknown;
 }

@@ -1,5 +1,7 @@
 import type { KubeObject, ObjectRef } from '../model/kube.ts';
 import type { AppRef } from '../model/ownership.ts';
+import type { ObservedObject } from '../model/drift.ts';
+import type { ClusterProbe } from '../model/fleet.ts';
 
 /**
  * The one way the system talks to Kubernetes clusters. The adapter over @kubernetes/client-node
@@ -28,6 +30,15 @@ export interface ClusterGateway {
   ingressAddresses(cluster: string, ingress: { namespace: string; name: string }): Promise<string[]>;
   /** Rollout figures of the application's Deployments (for `status`, like `kubectl get deploy`). */
   workloads(cluster: string, app: AppRef): Promise<WorkloadStatus[]>;
+  /**
+   * Drift: each desired object (of any number of applications) compared with what the cluster runs
+   * (model/drift.ts), in the order given. Reads every kind once, cluster-wide with the managed-by
+   * label (paged), and reads alone only the objects that list did not hold (missing, or no longer
+   * labelled as ours). Writes nothing.
+   */
+  observe(cluster: string, manifests: KubeObject[]): Promise<ObservedObject[]>;
+  /** Reachability, version, latency and server-side apply support of one cluster; never throws. */
+  probe(cluster: string): Promise<ClusterProbe>;
 }
 
 export interface ApplyResult {

@@ -1,6 +1,9 @@
 import { errorMessage } from '../../platform/errors.ts';
 import type { AppRef } from '../model/ownership.ts';
-import { targetsByCluster } from '../model/plan.ts';
+import { targetsByCluster, type ReleasePlan } from '../model/plan.ts';
+import type { DriftState } from '../model/drift.ts';
+import { refKey } from '../model/kube.ts';
+import type { DriftEvent } from '../workflow/drift-history.ts';
 import type { FailedIngest, RejectedUpload } from '../model/records.ts';
 import type { Decision, RunPhase, StepPhase, TaskStatus } from '../workflow/run.ts';
 import type { WorkflowDeps } from './deps.ts';
@@ -38,7 +41,14 @@ export interface AppStatus {
       available: number;
       image?: string;
     }>;
+    /**
+     * Drift against the current release, once its run ended `running` (during a rollout, clusters not
+     * deployed yet would all look drifted): objects in sync, and each one that is not.
+     */
+    drift?: { inSync: number; objects: Array<{ object: string; state: Exclude<DriftState, 'in-sync'>; fields?: string[] }> };
   }>;
+  /** The newest drift findings of the current run and what the sweep did (healed, reported...), newest last. */
+  driftEvents?: DriftEvent[];
   decisions: Decision[];
   lastFailedIngest?: FailedIngest;
   /** Objects of the tenant's folder refused for their key (never deployed), newest first. */
@@ -80,6 +90,7 @@ export async function appStatus(deps: WorkflowDeps, app: AppRef): Promise<AppSta
       ...(t.message ? { message: t.message } : {}),
     })),
   }));
+  if (run.driftEvents?.length) status.driftEvents = run.driftEvents.slice(-STATUS_DRIFT_EVENTS);
   const release = await deps.store.getRelease(run.releaseId);
   if (release) {
     const clusters = [...targetsByCluster(release.plan).keys()];
@@ -87,7 +98,9 @@ export async function appStatus(deps: WorkflowDeps, app: AppRef): Promise<AppSta
       clusters.map(async (cluster) => {
         try {
           const workloads = await deps.gateway.workloads(cluster, app);
+          const drift = run.phase === 'running' ? await driftOn(deps, release.plan, cluster) : undefined;
           return {
+            ...(drift ? { drift } : {}),
             cluster,
             reachable: true,
             workloads: workloads.map((w) => ({
@@ -107,4 +120,19 @@ export async function appStatus(deps: WorkflowDeps, app: AppRef): Promise<AppSta
     );
   }
   return status;
+}
+
+/** Drift events `status` shows (the run keeps up to 100). */
+const STATUS_DRIFT_EVENTS = 10;
+
+async function driftOn(
+  deps: WorkflowDeps,
+  plan: ReleasePlan,
+  cluster: string,
+): Promise<NonNullable<AppStatus['clusters'][number]['drift']>> {
+  const observed = await deps.gateway.observe(cluster, await deps.manifests.desiredOn(plan, cluster));
+  const objects = observed.flatMap((o) =>
+    o.state === 'in-sync' ? [] : [{ object: refKey(o.ref), state: o.state, ...(o.fields ? { fields: o.fields } : {}) }],
+  );
+  return { inSync: observed.length - objects.length, objects };
 }
