@@ -4,6 +4,9 @@ import { systemClock, type Clock } from '../../../platform/clock.ts';
 import { silentLogger, type Logger } from '../../../platform/log.ts';
 import { checkRateLimit, DEFAULT_RATE_LIMIT, TokenBucket, type RateLimit } from '../../../platform/token-bucket.ts';
 import { compareLive, withAppliedHash } from '../../model/applied-hash.ts';
+import { detectDrift, type ObservedObject } from '../../model/drift.ts';
+import type { ClusterProbe } from '../../model/fleet.ts';
+import { LABEL_MANAGED_BY, MANAGED_BY } from '../../model/ownership.ts';
 import { keepApplyOnceFields } from '../../model/drift.ts';
 import { objectRef, refKey, type KubeObject, type ObjectRef } from '../../model/kube.ts';
 import { isClusterScoped } from '../../model/scope.ts';
@@ -653,6 +656,130 @@ export class KubeGateway implements ClusterGateway {
       );
     }
     return { live, writes };
+  }
+
+  // Drift and the fleet view (issue 15): observe and probe, kept apart from apply. Model: model/drift.ts, model/fleet.ts.
+
+  async observe(cluster: string, manifests: KubeObject[]): Promise<ObservedObject[]> {
+    const client = await this.clientFor(cluster);
+    const prepared: KubeObject[] = [];
+    for (const manifest of manifests) {
+      const resource = await this.resourceOf(client, cluster, manifest, refKey(objectRef(manifest)));
+      prepared.push(prepareForApply(manifest, resource.namespaced ? (manifest.metadata.namespace ?? client.contextNamespace) : undefined));
+    }
+    const live = await this.listForDrift(client, cluster, prepared);
+    // What the labelled lists did not hold is missing, or no longer labelled as ours: one read tells which.
+    const unlisted = prepared.filter((manifest) => !live.has(identityKey(objectRef(manifest))));
+    const reads = await mapLimit(unlisted, this.concurrency, (manifest) => this.read(client, cluster, objectRef(manifest)));
+    unlisted.forEach((manifest, i) => {
+      if (reads[i] !== undefined) live.set(identityKey(objectRef(manifest)), reads[i]);
+    });
+    return prepared.map((manifest): ObservedObject => {
+      const owner = ownerOf(manifest.metadata.labels);
+      const current = live.get(identityKey(objectRef(manifest)));
+      const drift: ObservedObject = owner ? detectDrift(manifest, current, owner) : { ref: objectRef(manifest), state: 'foreign' };
+      return drift.state === 'modified' ? { ...drift, live: current } : drift;
+    });
+  }
+
+  /**
+   * The live objects of these manifests, by identity: one paged list per kind, cluster-wide, with
+   * the one application's ownership selector when they are all one application's (a status read),
+   * else the managed-by label (the sweep over every application). Where the user may not list a
+   * kind cluster-wide (403), its namespaces are listed one by one; where it may not even do that,
+   * the objects stay unlisted and are read one by one.
+   */
+  private async listForDrift(client: ClusterClient, cluster: string, prepared: KubeObject[]): Promise<Map<string, unknown>> {
+    const owners = new Set(prepared.map((manifest) => JSON.stringify(ownerOf(manifest.metadata.labels) ?? null)));
+    const onlyOwner = owners.size === 1 ? ownerOf(prepared[0]?.metadata.labels) : undefined;
+    const selector = onlyOwner ? ownerSelector(onlyOwner) : `${LABEL_MANAGED_BY}=${MANAGED_BY}`;
+    const wanted = new Set(prepared.map((manifest) => identityKey(objectRef(manifest))));
+    const kinds = new Map<string, { apiVersion: string; kind: string; namespaces: Set<string> }>();
+    for (const manifest of prepared) {
+      const key = `${manifest.apiVersion} ${manifest.kind}`;
+      const entry = kinds.get(key) ?? { apiVersion: manifest.apiVersion, kind: manifest.kind, namespaces: new Set<string>() };
+      if (manifest.metadata.namespace) entry.namespaces.add(manifest.metadata.namespace);
+      kinds.set(key, entry);
+    }
+    const live = new Map<string, unknown>();
+    const listAll = async (kind: { apiVersion: string; kind: string }, namespace?: string): Promise<boolean> => {
+      const path = await client.pathOf({ ...kind, ...(namespace ? { namespace } : {}) }, 'list');
+      let next: string | undefined;
+      do {
+        const query: Record<string, string> = {
+          labelSelector: selector,
+          limit: String(LIST_PAGE_SIZE),
+          ...(next ? { continue: next } : {}),
+        };
+        const response = await this.call(
+          { cluster, action: 'list', target: `${kind.apiVersion} ${kind.kind}${namespace ? ` in ${namespace}` : ''}` },
+          () => client.send('list', 'GET', path, { query }),
+          (status) => (status >= 200 && status < 300) || status === 403,
+        );
+        if (response.status === 403) return false;
+        const body = response.body as { items?: LiveObject[]; metadata?: { continue?: string } };
+        for (const item of body.items ?? []) {
+          const name = item.metadata?.name;
+          if (!name) continue;
+          const key = identityKey({ ...kind, name, ...(item.metadata?.namespace ? { namespace: item.metadata.namespace } : {}) });
+          if (wanted.has(key)) live.set(key, item);
+        }
+        next = body.metadata?.continue || undefined;
+      } while (next);
+      return true;
+    };
+    await mapLimit([...kinds.values()], this.concurrency, async (kind) => {
+      if (await listAll(kind)) return;
+      await mapLimit([...kind.namespaces], this.concurrency, (namespace) => listAll(kind, namespace));
+    });
+    return live;
+  }
+
+  async probe(cluster: string): Promise<ClusterProbe> {
+    let client: ClusterClient;
+    let version: string | undefined;
+    let latencyMs: number;
+    try {
+      client = await this.clientFor(cluster);
+      const started = performance.now();
+      const response = await this.call({ cluster, action: 'read', target: '/version' }, () => client.send('get', 'GET', '/version'));
+      latencyMs = Math.round((performance.now() - started) * 10) / 10;
+      version = (response.body as { gitVersion?: unknown } | undefined)?.gitVersion as string | undefined;
+    } catch (err) {
+      return { cluster, reachable: false, serverSideApply: 'unknown', error: errorMessage(err) };
+    }
+    return {
+      cluster,
+      reachable: true,
+      ...(typeof version === 'string' ? { version } : {}),
+      latencyMs,
+      ...(await this.probeApply(client, cluster)),
+    };
+  }
+
+  /** A dry-run server-side apply of a ConfigMap in the context's namespace: nothing is written. */
+  private async probeApply(client: ClusterClient, cluster: string): Promise<Pick<ClusterProbe, 'serverSideApply' | 'error'>> {
+    const namespace = client.contextNamespace;
+    const body = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'tricenter-apply-probe', namespace } };
+    try {
+      const path = await client.pathOf({ apiVersion: 'v1', kind: 'ConfigMap', namespace, name: body.metadata.name }, 'read');
+      const response = await this.call(
+        { cluster, action: 'dry-run apply', target: `ConfigMap ${namespace}/${body.metadata.name}` },
+        () =>
+          client.send('dry-run', 'PATCH', path, {
+            query: { fieldManager: FIELD_MANAGER, dryRun: 'All', force: 'true' },
+            body,
+            contentType: APPLY_PATCH,
+          }),
+        () => true,
+      );
+      if (response.status >= 200 && response.status < 300) return { serverSideApply: 'yes' };
+      if (response.status === 415) return { serverSideApply: 'no', error: 'the API server does not accept apply patches (415)' };
+      const reason = parseStatus(response.body)?.message ?? `HTTP ${response.status}`;
+      return { serverSideApply: 'unknown', error: `dry-run apply in namespace ${namespace}: ${reason}` };
+    } catch (err) {
+      return { serverSideApply: 'unknown', error: errorMessage(err) };
+    }
   }
 }
 
