@@ -54,6 +54,11 @@ export interface Plan<Target extends PlanTarget = ClusterTarget> {
   steps: PlanStep<Target>[];
   /** The bundle's TrafficPolicy documents: what the GTM reconciler keeps in line for this release. */
   traffic?: TrafficPolicy[];
+  /**
+   * The Application's `tricenter.io/self-heal: "false"`: the sweep reports drift but never re-applies
+   * (absent means true).
+   */
+  selfHeal?: false;
 }
 
 /** The plan a release row keeps: metadata and, per step and cluster, pack digests. */

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { parseAt, placeAt, unsupportedType, type SourcePlace } from './source.ts';
 import { parseTrait, type Trait } from './traits.ts';
+import { APPLY_ONCE_AFFECTS, applyOnceAnnotation, type ApplyOnceAffect, type ApplyOnceStamp } from './drift.ts';
+import { parseFieldPath, WHOLE_OBJECT } from './field-path.ts';
 
 /**
  * KubeVela-style policies: `topology` (where to deploy), `override` (what to change there), and
@@ -9,7 +11,7 @@ import { parseTrait, type Trait } from './traits.ts';
  * (core.oam.dev/v1alpha1, `type`/`properties` at the top) or an entry of the Application's
  * `spec.policies`.
  */
-const SUPPORTED_POLICY_TYPES = ['topology', 'override', 'take-over', 'shared-resource'] as const;
+const SUPPORTED_POLICY_TYPES = ['topology', 'override', 'take-over', 'shared-resource', 'apply-once'] as const;
 
 const SELECTOR_OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'] as const;
 
@@ -133,7 +135,43 @@ export interface ResourceRulesPolicy extends PolicyBase {
   selectors: ResourceSelector[];
 }
 
-export type Policy = TopologyPolicy | OverridePolicy | ResourceRulesPolicy;
+/**
+ * KubeVela's `apply-once`: fields of deployed objects that may drift (an HPA owns `spec.replicas`). With
+ * `enable: false` (the default) it does nothing, rules or not; enabled without rules, every object is
+ * apply-once as a whole (`*`). A rule without a selector covers every object of the application.
+ */
+export interface ApplyOncePolicy extends PolicyBase {
+  type: 'apply-once';
+  enable: boolean;
+  rules: ApplyOnceRule[];
+}
+export interface ApplyOnceRule {
+  selector?: ResourceSelector;
+  paths: string[];
+  affect: ApplyOnceAffect;
+}
+
+const applyOncePathSchema = z.string().superRefine((path, ctx) => {
+  const parsed = parseFieldPath(path);
+  if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
+});
+
+const applyOncePropertiesSchema = z.strictObject({
+  enable: z.boolean().default(false),
+  rules: z
+    .array(
+      z.strictObject({
+        selector: resourceSelectorSchema.optional(),
+        strategy: z.strictObject({
+          path: z.array(applyOncePathSchema).min(1, 'list at least one path (`*` for the whole object)'),
+          affect: z.enum(APPLY_ONCE_AFFECTS).default('always'),
+        }),
+      }),
+    )
+    .optional(),
+});
+
+export type Policy = TopologyPolicy | OverridePolicy | ResourceRulesPolicy | ApplyOncePolicy;
 
 /** True when the object of that component matches the selector (KubeVela's rule: every given list must contain it). */
 export function matchesResourceSelector(
@@ -146,6 +184,26 @@ export function matchesResourceSelector(
     (selector.resourceTypes?.includes(object.kind) ?? true) &&
     (selector.resourceNames?.includes(object.name) ?? true)
   );
+}
+
+/**
+ * The apply-once paths of one rendered object under the application's apply-once policies (render
+ * stamps them as the ANNOTATION_APPLY_ONCE annotation); undefined when none applies.
+ */
+export function applyOnceStampsFor(
+  policies: readonly Policy[],
+  object: { component: string; componentType: string; kind: string; name: string },
+): string | undefined {
+  const stamps: ApplyOnceStamp[] = [];
+  for (const policy of policies) {
+    if (policy.type !== 'apply-once' || !policy.enable) continue;
+    if (policy.rules.length === 0) stamps.push({ path: WHOLE_OBJECT, affect: 'always' });
+    for (const rule of policy.rules) {
+      if (rule.selector && !matchesResourceSelector(rule.selector, object)) continue;
+      for (const path of rule.paths) stamps.push({ path, affect: rule.affect });
+    }
+  }
+  return stamps.length > 0 ? applyOnceAnnotation(stamps) : undefined;
 }
 
 const policyDocumentSchema = z.looseObject({
@@ -193,6 +251,17 @@ function parsePolicyBody(name: string, type: string, properties: unknown, place:
   if (type === 'take-over' || type === 'shared-resource') {
     const props = parseAt(resourcePolicyPropertiesSchema, properties, propsPlace);
     return { name, type, place, selectors: props.rules.map((rule) => rule.selector) };
+  }
+  if (type === 'apply-once') {
+    const props = parseAt(applyOncePropertiesSchema, properties ?? {}, propsPlace);
+    const rules = (props.rules ?? []).map(
+      (rule): ApplyOnceRule => ({
+        ...(rule.selector ? { selector: rule.selector } : {}),
+        paths: rule.strategy.path,
+        affect: rule.strategy.affect,
+      }),
+    );
+    return { name, type, place, enable: props.enable, rules };
   }
   throw unsupportedType('policy', type, SUPPORTED_POLICY_TYPES, place);
 }
