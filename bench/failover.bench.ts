@@ -12,7 +12,11 @@ import { startTestTwin, waitFor, waitForPhase, WEB_DEMO } from '../test/e2e/help
 const DEFAULT_LOCAL_SCALE = 0.05;
 
 export async function run(): Promise<Record<string, unknown>> {
-  const { twin, client, cleanup } = await startTestTwin({ probeIntervalScale: DEFAULT_LOCAL_SCALE, timerIntervalMs: 500 });
+  const { twin, client, cleanup } = await startTestTwin({
+    probeIntervalScale: DEFAULT_LOCAL_SCALE,
+    timerIntervalMs: 500,
+    gtmVersion: '2.0',
+  });
   try {
     const packed = await packBundle('examples/web-demo');
     await client.upload(packed.app, packed);

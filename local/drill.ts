@@ -4,7 +4,10 @@ import { TricenterError, errorMessage } from '#shared/platform/errors.ts';
 import type { AppRef } from '#shared/delivery/model/ownership.ts';
 import { clusterOfRemark, ownedStrategyName, type GtmPoolRef } from '#shared/traffic/domain/gtm.ts';
 import type { Gtm } from '#shared/traffic/ports/gtm.port.ts';
+import type { Gtm3 } from '#shared/traffic/ports/gtm3.port.ts';
+import { ownedAppRemark } from '#shared/traffic/domain/gtm3.ts';
 import { AlidnsGtm } from '#shared/traffic/adapters/aliyun/alidns-gtm.ts';
+import { AlidnsCloudGtm } from '#shared/traffic/adapters/aliyun/alidns-cloudgtm.ts';
 import type { SandboxFault } from '#sandbox/control.ts';
 import type { LocalEndpoints } from './twin.ts';
 
@@ -365,6 +368,54 @@ export async function readDrillSetup(
   };
 }
 
+/**
+ * The same from a GTM 3.0 instance: the application's instance configuration (its remark names
+ * the application) must balance its pools by `sequence`; the pool with the smallest serial number
+ * is the primary, the others fail over in order. The bound comes from the health-check template of
+ * the primary pool's first address.
+ */
+export async function readDrillSetup3(
+  gtm: Gtm3,
+  app: AppRef,
+): Promise<{ domain: string; clusters: DrillOptions['clusters']; bound: Omit<DrillBoundInput, 'probeIntervalScale'> }> {
+  const remark = ownedAppRemark(app);
+  const [configs, pools, addresses, templates] = await Promise.all([
+    gtm.listInstanceConfigs(),
+    gtm.listPools(),
+    gtm.listAddresses(),
+    gtm.listMonitorTemplates(),
+  ]);
+  const config = configs.find((c) => c.remark === remark && c.rrType === 'A') ?? configs.find((c) => c.remark === remark);
+  if (!config)
+    throw new TricenterError(
+      'NOT_FOUND',
+      `GTM 3.0 instance ${gtm.instanceId} has no instance configuration with remark "${remark}": has the traffic of ${app.namespace}/${app.name} been reconciled yet?`,
+    );
+  if (config.lbStrategy !== 'sequence')
+    throw new TricenterError(
+      'VALIDATION',
+      `the instance configuration of ${config.domain} balances its pools by ${config.lbStrategy}: the drill needs sequence (a primary pool, then failover)`,
+    );
+  const addressById = new Map(addresses.map((a) => [a.id, a]));
+  const poolById = new Map(pools.map((p) => [p.id, p]));
+  const ordered = [...config.pools].sort((a, b) => a.serialNumber - b.serialNumber).flatMap((ref) => poolById.get(ref.poolId) ?? []);
+  const targetsOf = (pool: (typeof pools)[number]) =>
+    [...pool.members]
+      .sort((a, b) => a.serialNumber - b.serialNumber)
+      .map((m) => ({ cluster: clusterOfRemark(app, m.remark) ?? m.address, address: m.address }));
+  const [primaryPool, ...failoverPools] = ordered;
+  if (!primaryPool) throw new TricenterError('NOT_FOUND', `the instance configuration of ${config.domain} references no address pool`);
+  const templateId = primaryPool.members.flatMap((m) => addressById.get(m.addressId)?.healthTasks ?? [])[0]?.templateId;
+  const template = templates.find((t) => t.id === templateId);
+  if (!template)
+    throw new TricenterError('NOT_FOUND', `the primary pool of ${config.domain} has no health check, so nothing would fail over`);
+  return {
+    domain: config.domain,
+    clusters: { primary: targetsOf(primaryPool), failover: failoverPools.flatMap(targetsOf) },
+    bound: { intervalS: template.interval, evaluationCount: template.evaluationCount, ttlS: config.ttl },
+  };
+}
+
 export interface TwinDrillOptions {
   app: AppRef;
   requests?: number;
@@ -380,13 +431,17 @@ export interface TwinDrillOptions {
  */
 export async function runDrillOnTwin(endpoints: LocalEndpoints, options: TwinDrillOptions): Promise<DrillReport> {
   const { gtm: gtmEndpoints } = endpoints;
-  const gtm = new AlidnsGtm({
+  const adapterOptions = {
     endpoint: gtmEndpoints.endpoint,
     instanceId: gtmEndpoints.instanceId,
     credentials: { accessKeyId: gtmEndpoints.accessKeyId, accessKeySecret: gtmEndpoints.accessKeySecret },
     timeoutMs: 5000,
-  });
-  const setup = await readDrillSetup(gtm, options.app);
+  };
+  // An endpoints file written before GTM 3.0 existed names no version: its emulator was 2.0.
+  const setup =
+    (gtmEndpoints.gtmVersion ?? '2.0') === '3.0'
+      ? await readDrillSetup3(new AlidnsCloudGtm(adapterOptions), options.app)
+      : await readDrillSetup(new AlidnsGtm(adapterOptions), options.app);
   const order = endpoints.clusters.map((c) => c.name);
   const rank = (t: DrillTarget) => (order.includes(t.cluster) ? order.indexOf(t.cluster) : order.length);
   const dataPlanePort = Number(new URL(endpoints.clusters[0]?.dataPlaneUrl ?? 'http://127.0.0.1:80').port || 80);

@@ -29,7 +29,7 @@ import { DEFAULT_HEALTH_WAIT, type StepFinishedMessage, type WorkflowDeps } from
 import { sweepRuns, tickRun } from '#shared/delivery/usecases/sweep.ts';
 import { storeReplayGuard } from '#functions/cloud.ts';
 import type { DeployTask } from '#shared/delivery/workflow/run.ts';
-import { startGtmEmulator, type GtmEmulator } from '#sandbox/gtm/index.ts';
+import { startGtmEmulator, type GtmEmulator, type GtmVersion } from '#sandbox/gtm/index.ts';
 import { startSandbox, type Sandbox } from '#sandbox/index.ts';
 import { BackgroundWork } from './background-work.ts';
 import { withEarlierClaimsStale } from './earlier-claims.ts';
@@ -69,6 +69,11 @@ export interface LocalTwinOptions {
   approvalPort?: number;
   /** GTM health-check intervals are multiplied by this locally (default 0.05: 60 s becomes 3 s). */
   probeIntervalScale?: number;
+  /**
+   * Which GTM the emulator is and gtm-reconcile speaks (default 3.0: the CloudGtm* actions; 2.0:
+   * the DnsGtm* ones). A state folder resumes only with the version it was started with.
+   */
+  gtmVersion?: GtmVersion;
   /** How often the timer triggers fire locally (default 2 s; 1 minute in the cloud). */
   timerIntervalMs?: number;
   healthWait?: { totalMs: number; pollMs: number };
@@ -93,6 +98,8 @@ export interface LocalEndpoints {
   clusters: Array<{ name: string; apiUrl: string; ingressAddress: string; dataPlaneUrl: string }>;
   /** The secret too: `tricenter traffic` signs its GTM calls with it (the file is written 0600, like the token above). */
   gtm: {
+    /** Absent in files written before GTM 3.0 was emulated: those were 2.0. */
+    gtmVersion?: GtmVersion;
     endpoint: string;
     instanceId: string;
     accessKeyId: string;
@@ -139,6 +146,8 @@ interface ClusterTarget {
 }
 
 export const LOCAL_BUCKET = 'tricenter-bundles';
+/** What `local up` runs when not told (`--gtm-version`). */
+export const DEFAULT_GTM_VERSION: GtmVersion = '2.0';
 const LOCAL_TOKEN_NAME = 'local-operator';
 
 /** The whole twin on simulated clusters (the sandbox), what `npm start` runs. */
@@ -226,6 +235,7 @@ async function startServices(
     const dataPlanePort = target.dataPlanePort;
     const gtm = await startGtmEmulator({
       ...gtmKey,
+      gtmVersion: options.gtmVersion ?? DEFAULT_GTM_VERSION,
       probeIntervalScale: options.probeIntervalScale ?? 0.05,
       probePortOverride: () => dataPlanePort,
       logger: logger.child({ fn: 'gtm-emulator' }),
@@ -404,6 +414,7 @@ async function startServices(
       ...(target.controlUrl ? { sandboxControlUrl: target.controlUrl } : {}),
       clusters: target.clusters,
       gtm: {
+        gtmVersion: gtm.gtmVersion,
         endpoint: gtm.endpoint,
         instanceId: gtm.instanceId,
         ...gtmKey,

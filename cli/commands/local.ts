@@ -29,6 +29,7 @@ interface UpOptions {
   dataPlanePort: string;
   approvalPort: string;
   probeScale: string;
+  gtmVersion?: string;
   kubeconfig?: string;
   fresh?: boolean;
 }
@@ -52,6 +53,7 @@ export function register(program: Command): void {
     .option('--data-plane-port <port>', 'port of every cluster data plane (on 127.0.0.2, .3, ...)', '8080')
     .option('--approval-port <port>', 'port of the approval API on 127.0.0.1', '8787')
     .option('--probe-scale <factor>', 'GTM health-check intervals are multiplied by this locally', '0.05')
+    .option('--gtm-version <version>', 'which GTM the emulator is and gtm-reconcile speaks: 3.0 (CloudGtm*, the default) or 2.0 (DnsGtm*)')
     .option('--kubeconfig <path>', 'deploy to these clusters (one context per registry cluster) instead of simulated ones')
     .option('--fresh', 'wipe the state folder (runs, bucket, GTM, simulated clusters) instead of resuming it')
     .action(async (options: UpOptions) => {
@@ -61,9 +63,17 @@ export function register(program: Command): void {
       const logStream = createWriteStream(logFile, { flags: options.fresh ? 'w' : 'a' });
       const logger = createLogger({ fn: 'local' }, { sink: (line) => logStream.write(`${line}\n`) });
 
+      const { startLocalTwin, startLocalTwinOnClusters, DEFAULT_GTM_VERSION } = await import('#local/twin.ts');
+      const asked = options.gtmVersion ?? DEFAULT_GTM_VERSION;
+      if (asked !== '3.0' && asked !== '2.0') {
+        console.error(`--gtm-version must be 3.0 or 2.0, got "${asked}"`);
+        process.exitCode = 2;
+        return;
+      }
+      const gtmVersion: '3.0' | '2.0' = asked;
       say('Starting the local twin...');
-      const { startLocalTwin, startLocalTwinOnClusters } = await import('#local/twin.ts');
       const common = {
+        gtmVersion,
         dir,
         fresh: options.fresh ?? false,
         clustersFile: options.clusters,
@@ -109,7 +119,7 @@ function printEndpoints(twin: LocalTwinOnClusters, logFile: string): void {
         : `  ${c.name.padEnd(18)} context ${c.name} of ${e.kubeconfig}`,
     );
   say(
-    `  GTM emulator   ${e.gtm.endpoint}   DNS ${e.gtm.dns.host}:${e.gtm.dns.port}   (health-check intervals x${e.gtm.probeIntervalScale})`,
+    `  GTM ${e.gtm.gtmVersion ?? '2.0'} emulator ${e.gtm.endpoint}   DNS ${e.gtm.dns.host}:${e.gtm.dns.port}   (health-check intervals x${e.gtm.probeIntervalScale})`,
   );
   say(`  bucket         ${e.bucket.root}/${e.bucket.name}   store ${e.store}`);
   say(`  logs           ${logFile}`);
@@ -167,26 +177,61 @@ async function runDemoDrill(twin: LocalTwinOnClusters, app: AppRef): Promise<voi
   say('Waiting for GTM to hold the pools and for its health checks to pass...');
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const state = twin.gtm.state();
-    const addresses = state.pools.flatMap((p) => p.addresses);
-    if (
-      state.strategies.length > 0 &&
-      addresses.length >= twin.endpoints.clusters.length &&
-      addresses.every((a) => a.healthy && a.lastCheckedAt !== undefined)
-    )
-      break;
+    if (gtmReady(twin)) break;
     if (Date.now() > deadline) {
       say('GTM is not ready after 60 s; skipping the drill (see the logs, then run `npx tricenter drill demo/web-demo`).');
       return;
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  say(formatTrafficStatus(await trafficStatus(twin.endpoints, app)));
+  if (twin.gtm.gtmVersion === '2.0') say(formatTrafficStatus(await trafficStatus(twin.endpoints, app)));
+  else say(formatCloudGtm(twin));
   const { formatDrillReport, runDrillOnTwin } = await import('#local/drill.ts');
   say();
   const report = await runDrillOnTwin(twin.endpoints, { app, onProgress: (line) => say(`  ${line}`) });
   say();
   say(formatDrillReport(report));
+}
+
+/** GTM holds the application's traffic and has checked every address at least once, all healthy. */
+function gtmReady(twin: LocalTwinOnClusters): boolean {
+  const clusters = twin.endpoints.clusters.length;
+  if (twin.gtm.gtmVersion === '3.0') {
+    const state = twin.gtm.cloudState();
+    const tasks = state.addresses.flatMap((a) => a.tasks);
+    return (
+      state.configs.some((c) => c.poolIds.length > 0) &&
+      state.addresses.length >= clusters &&
+      tasks.length >= clusters &&
+      tasks.every((t) => t.healthy && t.lastCheckedAt !== undefined)
+    );
+  }
+  const state = twin.gtm.state();
+  const addresses = state.pools.flatMap((p) => p.addresses);
+  return state.strategies.length > 0 && addresses.length >= clusters && addresses.every((a) => a.healthy && a.lastCheckedAt !== undefined);
+}
+
+/** The GTM 3.0 instance in a few lines: each configuration, its pools in order, their addresses and health. */
+function formatCloudGtm(twin: LocalTwinOnClusters): string {
+  const state = twin.gtm.cloudState();
+  const pools = new Map(state.pools.map((p) => [p.id, p]));
+  const addresses = new Map(state.addresses.map((a) => [a.id, a]));
+  const lines: string[] = [];
+  for (const config of state.configs) {
+    lines.push(
+      `GTM 3.0 ${config.domain} (${config.rrType}, TTL ${config.ttl} s, pools by ${config.lbStrategy}): DNS answers ${config.answer.join(', ') || '-'}`,
+    );
+    config.poolIds.forEach((id, index) => {
+      const pool = pools.get(id);
+      if (!pool) return;
+      lines.push(`  ${index + 1}. ${pool.name} (${pool.lbStrategy}, ${pool.healthStatus})`);
+      for (const addressId of pool.addressIds) {
+        const a = addresses.get(addressId);
+        if (a) lines.push(`       ${a.address.padEnd(15)} ${a.healthStatus}${a.available ? '' : ' (not answered)'}`);
+      }
+    });
+  }
+  return lines.join('\n');
 }
 
 /** What changed since the last look, as narration lines. */

@@ -83,7 +83,7 @@ describe('hostile tenant: GTM hijack and key tricks, refused with nothing change
   };
 
   beforeAll(async () => {
-    ({ twin, client, cleanup } = await startTestTwin({ logger, clustersFile: registryWithOverlappingTenant() }));
+    ({ twin, client, cleanup } = await startTestTwin({ logger, clustersFile: registryWithOverlappingTenant(), gtmVersion: '2.0' }));
     await deploySeedToRunning(client);
     await waitFor(
       async () => twin.gtm.state().pools.filter((p) => p.addresses.length > 0).length,

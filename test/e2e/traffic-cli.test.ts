@@ -22,7 +22,7 @@ describe('tricenter traffic on the local twin', () => {
 
   beforeAll(async () => {
     let client;
-    ({ twin, client, cleanup } = await startTestTwin({ timerIntervalMs: 3_600_000 }));
+    ({ twin, client, cleanup } = await startTestTwin({ timerIntervalMs: 3_600_000, gtmVersion: '2.0' }));
     address = Object.fromEntries(twin.sandbox.clusters.map((c) => [c.name, c.ingressAddress]));
     await deploySeedToRunning(client);
     await waitFor(

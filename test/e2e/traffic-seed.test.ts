@@ -26,7 +26,7 @@ describe('seed scenario: traffic on the healthy centers', () => {
   const logger = memoryLogger();
 
   beforeAll(async () => {
-    ({ twin, client, cleanup } = await startTestTwin({ logger }));
+    ({ twin, client, cleanup } = await startTestTwin({ logger, gtmVersion: '2.0' }));
     address = Object.fromEntries(twin.sandbox.clusters.map((c) => [c.name, c.ingressAddress]));
     await deploySeedToRunning(client);
   });

@@ -39,7 +39,7 @@ let world: World;
 let before: WorldSnapshot;
 
 beforeAll(async () => {
-  ({ twin, client, cleanup } = await startTestTwin({ clustersFile: registryFile(REGISTRY) }));
+  ({ twin, client, cleanup } = await startTestTwin({ clustersFile: registryFile(REGISTRY), gtmVersion: '2.0' }));
   world = new World(
     twin.endpoints.kubeconfig,
     twin.endpoints.clusters.map((c) => c.name),

@@ -34,7 +34,14 @@ export interface CloudGtmEmulatorState {
     availableMode: string;
     healthStatus: string;
     available: boolean;
-    tasks: Array<{ templateId: string; port?: number; healthy: boolean; consecutiveFailures: number; lastResult?: string }>;
+    tasks: Array<{
+      templateId: string;
+      port?: number;
+      healthy: boolean;
+      consecutiveFailures: number;
+      lastCheckedAt?: number;
+      lastResult?: string;
+    }>;
   }>;
   pools: Array<{
     id: string;
@@ -143,6 +150,7 @@ export function createCloudGtmInstance(options: CloudInstanceOptions): CloudGtmI
           ...(task.port === undefined ? {} : { port: task.port }),
           healthy: health?.healthy ?? true,
           consecutiveFailures: health?.consecutiveFailures ?? 0,
+          ...(health?.lastCheckedAt === undefined ? {} : { lastCheckedAt: health.lastCheckedAt }),
           ...(health?.lastResult === undefined ? {} : { lastResult: health.lastResult }),
         };
       }),
