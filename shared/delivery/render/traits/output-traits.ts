@@ -112,17 +112,16 @@ export function applyStorage(object: KubeObject, trait: TraitOf<'storage'>, labe
       volumes.push({ name: `configmap-${v.name}`, configMap: withItems({ defaultMode: v.defaultMode, name: v.name }, v.items) });
       mounts.push({ name: `configmap-${v.name}`, mountPath: v.mountPath, ...subPath(v), ...readOnly(v) });
     }
-    for (const e of [...(v.mountToEnv ? [v.mountToEnv] : []), ...(v.mountToEnvs ?? [])]) {
-      env.push({ name: e.envName, valueFrom: { configMapKeyRef: { name: v.name, key: e.configMapKey } } });
-    }
   }
   for (const v of p.secret ?? []) {
     volumes.push({ name: `secret-${v.name}`, secret: withItems({ defaultMode: v.defaultMode, secretName: v.name }, v.items) });
     mounts.push({ name: `secret-${v.name}`, mountPath: v.mountPath, ...subPath(v), ...readOnly(v) });
-    for (const e of [...(v.mountToEnv ? [v.mountToEnv] : []), ...(v.mountToEnvs ?? [])]) {
-      env.push({ name: e.envName, valueFrom: { secretKeyRef: { name: v.name, key: e.secretKey } } });
-    }
   }
+  // In the template's order: every config map's mountToEnv, their mountToEnvs, then the secrets' likewise.
+  for (const v of p.configMap ?? []) if (v.mountToEnv) env.push(configMapEnv(v.name, v.mountToEnv));
+  for (const v of p.configMap ?? []) for (const e of v.mountToEnvs ?? []) env.push(configMapEnv(v.name, e));
+  for (const v of p.secret ?? []) if (v.mountToEnv) env.push(secretEnv(v.name, v.mountToEnv));
+  for (const v of p.secret ?? []) for (const e of v.mountToEnvs ?? []) env.push(secretEnv(v.name, e));
   for (const v of p.emptyDir ?? []) {
     volumes.push({ name: `emptydir-${v.name}`, emptyDir: { medium: v.medium } });
     mounts.push({ name: `emptydir-${v.name}`, mountPath: v.mountPath, ...subPath(v) });
@@ -146,6 +145,15 @@ export function applyStorage(object: KubeObject, trait: TraitOf<'storage'>, labe
   );
   return storageOutputs(trait);
 }
+
+const configMapEnv = (name: string, e: { envName: string; configMapKey: string }): Json => ({
+  name: e.envName,
+  valueFrom: { configMapKeyRef: { name, key: e.configMapKey } },
+});
+const secretEnv = (name: string, e: { envName: string; secretKey: string }): Json => ({
+  name: e.envName,
+  valueFrom: { secretKeyRef: { name, key: e.secretKey } },
+});
 
 function storageOutputs(trait: TraitOf<'storage'>): KubeObject[] {
   const p = trait.properties;
