@@ -46,7 +46,11 @@ export function applyTrait(objects: KubeObject[], trait: Trait, componentName: s
       applyMetadataTrait(object, trait);
       break;
     default:
-      objects.push(...applyKubeVelaTrait(object, trait, componentName, label));
+      for (const added of applyKubeVelaTrait(object, trait, componentName, label)) {
+        // A trait's outputs live beside the workload, as KubeVela puts them.
+        if (object.metadata.namespace !== undefined) added.metadata.namespace = object.metadata.namespace;
+        objects.push(added);
+      }
   }
   // A patch may break the object's shape (e.g. remove metadata.name): say so where the patch is.
   const checked = kubeObjectSchema.safeParse(result);
