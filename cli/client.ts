@@ -6,6 +6,7 @@ import type { AppRef } from '#shared/delivery/model/ownership.ts';
 import { BUNDLE_EXTENSIONS } from '#shared/delivery/model/bucket-key.ts';
 import type { RejectedUpload } from '#shared/delivery/model/records.ts';
 import type { AppStatus } from '#shared/delivery/usecases/status.ts';
+import type { ClusterView } from '#shared/delivery/usecases/fleet.ts';
 
 /**
  * A client of the approval HTTP API: what the CLI and the local demo use, so that they work the
@@ -36,6 +37,10 @@ export class ApiClient {
 
   status(app: AppRef): Promise<AppStatus> {
     return this.request('GET', appPath(app));
+  }
+
+  clusters(): Promise<{ clusters: ClusterView[] }> {
+    return this.request('GET', '/clusters');
   }
 
   runs(app: AppRef): Promise<{ runs: Array<Record<string, unknown>>; rejectedUploads?: RejectedUpload[] }> {

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { isTricenterError, errorMessage } from '#shared/platform/errors.ts';
 import * as appCommands from './commands/app.ts';
+import * as clustersCommands from './commands/clusters.ts';
 import * as localCommands from './commands/local.ts';
 import * as renderCommands from './commands/render.ts';
 import * as sandboxCommands from './commands/sandbox.ts';
@@ -25,6 +26,7 @@ const areas: Array<{ register(program: Command): void }> = [
   localCommands,
   setupCommands,
   trafficCommands,
+  clustersCommands,
 ];
 for (const area of areas) area.register(program);
 

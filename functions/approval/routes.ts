@@ -11,6 +11,7 @@ import { createRouter, type RouteParams } from '#shared/platform/http-router.ts'
 import { jsonResponse as json, type HttpTriggerResponse } from '#shared/platform/triggers/http.ts';
 import { parseDecisionAction } from '#shared/delivery/usecases/decisions.ts';
 import { appStatus } from '#shared/delivery/usecases/status.ts';
+import { fleetView } from '#shared/delivery/usecases/fleet.ts';
 import { recentRejectedUploads } from '#shared/delivery/usecases/rejected-uploads.ts';
 import type { ApprovalDeps } from './deps.ts';
 import { binaryBody, jsonBody, RequestRefused, type ApiRequest } from './request.ts';
@@ -23,6 +24,7 @@ import { binaryBody, jsonBody, RequestRefused, type ApiRequest } from './request
  *   POST /apps/{ns}/{name}/{approve|reject|resume|terminate|rollback}   {comment?}  (Idempotency-Key optional)
  *   PUT  /apps/{ns}/{name}/bundle                  upload a bundle (body: the archive or YAML)
  *   GET  /apps/{ns}/{name}/bundle?format=&etag=    the ingest outcome of that upload
+ *   GET  /clusters                                 every registry cluster probed: reachability, version, latency, SSA, apps
  */
 interface Served {
   deps: ApprovalDeps;
@@ -48,6 +50,14 @@ const decisionBodySchema = z.strictObject({
 const NAME = /^[a-z0-9][-a-z0-9.]{0,252}$/;
 
 const routes: ApiRoute[] = [
+  {
+    method: 'GET',
+    path: '/clusters',
+    scope: 'viewer',
+    async handle({ deps }) {
+      return json(200, { clusters: await fleetView(deps) });
+    },
+  },
   {
     method: 'GET',
     path: '/apps/:namespace/:name',
