@@ -16,6 +16,7 @@ import type { FcContext, FcHandler } from '#shared/platform/triggers/fc.ts';
 import type { HttpTriggerResponse } from '#shared/platform/triggers/http.ts';
 import { BUNDLE_PREFIX } from '#shared/delivery/model/bucket-key.ts';
 import { AlidnsGtm } from '#shared/traffic/adapters/aliyun/alidns-gtm.ts';
+import { AlidnsCloudGtm } from '#shared/traffic/adapters/aliyun/alidns-cloudgtm.ts';
 import { createClusterConnections } from '#shared/delivery/adapters/kube/connections.ts';
 import { createKubeGateway, type KubeGateway } from '#shared/delivery/adapters/kube/gateway.ts';
 import { watchFolderBucket, type BucketWatcher } from '#shared/delivery/adapters/local/folder-bucket-watcher.ts';
@@ -147,7 +148,7 @@ interface ClusterTarget {
 
 export const LOCAL_BUCKET = 'tricenter-bundles';
 /** What `local up` runs when not told (`--gtm-version`). */
-export const DEFAULT_GTM_VERSION: GtmVersion = '2.0';
+export const DEFAULT_GTM_VERSION: GtmVersion = '3.0';
 const LOCAL_TOKEN_NAME = 'local-operator';
 
 /** The whole twin on simulated clusters (the sandbox), what `npm start` runs. */
@@ -266,7 +267,10 @@ async function startServices(
       for (const timer of wakeups.values()) clearTimeout(timer);
     });
 
-    const localGtm = new AlidnsGtm({ endpoint: gtm.endpoint, instanceId: gtm.instanceId, credentials: gtmKey, logger });
+    const gtmAdapterOptions = { endpoint: gtm.endpoint, instanceId: gtm.instanceId, credentials: gtmKey, logger };
+    // The emulator is one instance of one generation: gtm-reconcile speaks what it speaks, whatever
+    // version the registry gives the instance (the cloud builds the port the registry says).
+    const localGtm = gtm.gtmVersion === '3.0' ? new AlidnsCloudGtm(gtmAdapterOptions) : new AlidnsGtm(gtmAdapterOptions);
     const trafficDeps: TrafficDeps = {
       store,
       registry: async () => registry,
