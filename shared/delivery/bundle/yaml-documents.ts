@@ -5,10 +5,11 @@
  * before it is all built; nesting is bounded before the (recursive) composer runs, and duplicate
  * keys are found in linear time (see yaml-guards.ts).
  */
-import { Composer, isScalar, LineCounter, Parser, type Document, type YAMLError } from 'yaml';
+import { Composer, isScalar, LineCounter, Parser, YAMLError, type Document } from 'yaml';
 import { BundleError } from '#shared/platform/errors.ts';
 import type { BundleLimits } from './limits.ts';
 import { checkNestingBeforeParsing, findDuplicateKey, findPrototypeKey } from './yaml-guards.ts';
+import { MAX_QUOTE_REPAIRS, reindentQuotedScalar } from './yaml-tolerance.ts';
 
 export interface ParsedYamlDocument {
   index: number;
@@ -36,6 +37,36 @@ export function decodeYamlText(file: string, bytes: Uint8Array): string {
 }
 
 export function parseYamlDocuments(file: string, text: string, context: YamlParseContext): ParsedYamlDocument[] {
+  let current = text;
+  let firstError: unknown;
+  for (let repairs = 0; ; repairs += 1) {
+    try {
+      return parseOnce(file, current, context);
+    } catch (err) {
+      firstError ??= err;
+      // A quoted scalar continued at its key's indentation (libyaml accepts it): indent it and parse again.
+      const offset = unterminatedQuoteAt(err);
+      const repaired = offset === undefined || repairs >= MAX_QUOTE_REPAIRS ? undefined : reindentQuotedScalar(current, offset);
+      // After a repair, a syntax error is reported as the text was written; any other refusal (a limit) as it is.
+      if (repaired === undefined) throw repairs > 0 && isSyntaxError(err) ? firstError : err;
+      current = repaired;
+    }
+  }
+}
+
+function isSyntaxError(err: unknown): boolean {
+  return err instanceof BundleError && (err as { cause?: unknown }).cause instanceof YAMLError;
+}
+
+/** Where the strict parser saw a quoted scalar without its closing quote, if that is what `err` is. */
+function unterminatedQuoteAt(err: unknown): number | undefined {
+  if (!(err instanceof BundleError)) return undefined;
+  const cause = (err as { cause?: unknown }).cause;
+  if (!(cause instanceof YAMLError) || cause.code !== 'MISSING_CHAR' || !/closing .?quote/i.test(cause.message)) return undefined;
+  return cause.pos[0];
+}
+
+function parseOnce(file: string, text: string, context: YamlParseContext): ParsedYamlDocument[] {
   const { limits } = context;
   const tooDeep = checkNestingBeforeParsing(text, 2 * limits.maxDepth);
   if (tooDeep) {
@@ -47,7 +78,8 @@ export function parseYamlDocuments(file: string, text: string, context: YamlPars
   }
   const valueBudget: ValueBudget = { remaining: text.length + limits.maxAliasExpansion };
   const lineCounter = new LineCounter();
-  const composer = new Composer({ uniqueKeys: false, schema: 'core', lineCounter, prettyErrors: false });
+  // `merge`: `<<: *anchor` merges the anchor's keys, as kubectl's YAML library does (the value budget still counts them).
+  const composer = new Composer({ uniqueKeys: false, schema: 'core', merge: true, lineCounter, prettyErrors: false });
   const documents: ParsedYamlDocument[] = [];
   let index = -1;
   try {

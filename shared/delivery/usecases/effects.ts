@@ -64,6 +64,11 @@ export async function collectGarbage(deps: WorkflowDeps, run: Run): Promise<void
     log.error('garbage collection skipped: release missing', { releaseId: run.releaseId });
     return;
   }
+  if (release.plan.keepLegacyResources) {
+    // A garbage-collect policy with keepLegacyResource: what earlier releases deployed stays until removed by hand.
+    log.info('garbage collection skipped: the garbage-collect policy keeps legacy resources', { releaseId: run.releaseId });
+    return;
+  }
   const registry = await deps.registry();
   await Promise.all(
     registry.clusters.map(async ({ name }) => {

@@ -28,6 +28,7 @@ import type { ApplyResult, ClusterGateway, HealthReport, WorkloadStatus } from '
 import { APPLY_PATCH, MERGE_PATCH, createClusterClient, type ClusterClient, type RawResponse, type RequestCounts } from './client.ts';
 import type { ClusterConnections } from './connections.ts';
 import { classifyHttpStatus, classifyKubeError, parseStatus, type RequestDescription } from './errors.ts';
+import { isReadOnly, missingReadOnly, prunePropagation, retainedBy } from './lifecycle.ts';
 import { evaluateHealth, ingressAddressesOf, workloadStatus } from './health.ts';
 import { OWNED_KINDS, applyTiers, identityKey, isOwnedBy, managersOverridden, prepareForApply } from './manifests.ts';
 
@@ -222,7 +223,16 @@ export class KubeGateway implements ClusterGateway {
   async prune(cluster: string, app: AppRef, keep: ObjectRef[]): Promise<ObjectRef[]> {
     const client = await this.clientFor(cluster);
     const kept = new Set(keep.map(identityKey));
-    const doomed = (await this.listOwnedObjects(cluster, app, keep)).filter((o) => !kept.has(identityKey(o.ref)));
+    const dropped = (await this.listOwnedObjects(cluster, app, keep)).filter((o) => !kept.has(identityKey(o.ref)));
+    // A garbage-collect rule (onAppDelete, never) keeps an object the release no longer has.
+    const retained = dropped.filter((o) => retainedBy(o.live as LiveObject) !== undefined);
+    const doomed = dropped.filter((o) => retainedBy(o.live as LiveObject) === undefined);
+    if (retained.length > 0)
+      this.logger.info('kept by a garbage-collect rule', {
+        cluster,
+        app: `${app.namespace}/${app.name}`,
+        objects: retained.map((o) => `${refKey(o.ref)} (${retainedBy(o.live as LiveObject)})`),
+      });
     const outcomes = await mapLimit(doomed, this.concurrency, ({ ref, live }) =>
       this.pruneOne(client, cluster, app, ref, live as LiveObject),
     );
@@ -575,7 +585,7 @@ export class KubeGateway implements ClusterGateway {
               { cluster, action: 'delete', target: refKey(ref) },
               () =>
                 client.send('delete', 'DELETE', path, {
-                  body: { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: 'Background', preconditions },
+                  body: { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: prunePropagation(live), preconditions },
                 }),
               (status) => (status >= 200 && status < 300) || status === 404 || status === 409,
             );
@@ -615,7 +625,11 @@ export class KubeGateway implements ClusterGateway {
     }
 
     const live = await this.liveStates(client, cluster, prepared);
-    const planned = prepared.map((manifest) => planWrite(manifest, live.get(refKey(objectRef(manifest)))));
+    // Read-only objects are never written: they only have to exist (and are health-checked after the apply).
+    const planned = [
+      ...missingReadOnly(prepared, live),
+      ...prepared.filter((m) => !isReadOnly(m)).map((manifest) => planWrite(manifest, live.get(refKey(objectRef(manifest))))),
+    ];
     const refused = planned.filter((w): w is RefusedWrite => w.mode === 'refuse');
     if (refused.length > 0) {
       const reasons = refused.map((w) => `${describeObject(w.manifest)} ${w.reason}`);
