@@ -2,7 +2,7 @@ import * as z from 'zod/mini';
 import type { Clock } from '#shared/platform/clock.ts';
 import { errorMessage, TricenterError } from '#shared/platform/errors.ts';
 import type { Logger } from '#shared/platform/log.ts';
-import type { ClusterRegistry } from '#shared/delivery/model/clusters.ts';
+import { DEFAULT_GTM_INSTANCE, gtmVersionOf, type ClusterRegistry, type GtmVersion } from '#shared/delivery/model/clusters.ts';
 import { appKey, type AppRef } from '#shared/delivery/model/ownership.ts';
 import { fcHandler } from '#shared/platform/handler.ts';
 import type { FcContext } from '#shared/platform/triggers/fc.ts';
@@ -10,6 +10,7 @@ import { stepFinishedEventSchema } from '#shared/platform/triggers/async-invocat
 import { timerEventSchema } from '#shared/platform/triggers/timer.ts';
 import type { ClusterGateway } from '#shared/delivery/ports/cluster-gateway.port.ts';
 import type { Gtm } from '#shared/traffic/ports/gtm.port.ts';
+import type { Gtm3 } from '#shared/traffic/ports/gtm3.port.ts';
 import type { AppRecord } from '#shared/delivery/model/records.ts';
 import type { RunStore } from '#shared/delivery/ports/run-store.port.ts';
 import { currentRelease } from '#shared/delivery/usecases/releases.ts';
@@ -20,8 +21,11 @@ export interface TrafficDeps {
   store: RunStore;
   registry: () => Promise<ClusterRegistry>;
   gateway: Pick<ClusterGateway, 'ingressAddresses'>;
-  /** A Gtm bound to one GTM 2.0 instance (one instance serves one domain): the policy's, else the default. */
-  gtmFor: (instanceId: string | undefined) => Gtm;
+  /**
+   * A port bound to one GTM instance: the policy's, else the default; of the instance's version
+   * (the cluster registry's tenants[].gtm[].version, 3.0 when it does not say): GTM 3.0 or GTM 2.0.
+   */
+  gtmFor: (instanceId: string | undefined, version: GtmVersion) => Gtm | Gtm3;
   history: TrafficHistoryStore;
   clock: Clock;
   logger: Logger;
@@ -56,7 +60,10 @@ export function createGtmReconcileHandler(getDeps: (context: FcContext) => Promi
                 policy,
                 registry,
                 gateway: deps.gateway,
-                gtm: deps.gtmFor(policy.spec.gtmInstanceId),
+                gtm: deps.gtmFor(
+                  policy.spec.gtmInstanceId,
+                  gtmVersionOf(registry, policy.spec.gtmInstanceId ?? DEFAULT_GTM_INSTANCE) ?? '3.0',
+                ),
                 claims: deps.store,
                 history: deps.history,
                 logger: log,

@@ -1,9 +1,9 @@
-import { DEFAULT_GTM_INSTANCE, type ClusterRegistry } from '../delivery/model/clusters.ts';
+import { DEFAULT_GTM_INSTANCE, gtmVersionOf, type ClusterRegistry } from '../delivery/model/clusters.ts';
 import { apiGroup, type KubeObject } from '../delivery/model/kube.ts';
 import type { Plan } from '../delivery/model/plan.ts';
 import { isClusterScoped } from '../delivery/model/scope.ts';
 import { placeAt, type SourcePlace } from '../delivery/model/source.ts';
-import type { TrafficPolicy } from '../delivery/model/traffic-policy.ts';
+import { GTM3_PROBE_TIMEOUTS, type TrafficPolicy } from '../delivery/model/traffic-policy.ts';
 import { describeManifest, eachManifest, placeOf, placeOfTarget } from './manifests.ts';
 import { quote, validateNames } from './names.ts';
 import {
@@ -126,6 +126,21 @@ function checkTraffic(rules: TenantRules, registry: ClusterRegistry, policy: Tra
       rule: 'tenant.gtm-domain',
       message: `tenant "${rules.tenant}" may not serve domain ${quote(spec.domain)} on GTM instance ${quote(instance)} (its domains there: ${describeList(allowed)})`,
       place: placeAt(place, 'spec.domain'),
+    });
+  }
+  // The registry says which GTM the instance is; the policy may say it too, and then they must agree.
+  const version = gtmVersionOf(registry, instance) ?? '3.0';
+  if (spec.gtmVersion !== undefined && spec.gtmVersion !== version) {
+    out.push({
+      rule: 'traffic.gtm-version',
+      message: `TrafficPolicy ${policy.metadata.name} is written for GTM ${spec.gtmVersion}, but GTM instance ${quote(instance)} is ${version} in the cluster registry`,
+      place: placeAt(place, 'spec.gtmVersion'),
+    });
+  } else if (version === '3.0' && !GTM3_PROBE_TIMEOUTS.includes(spec.healthCheck.timeout)) {
+    out.push({
+      rule: 'traffic.gtm3-timeout',
+      message: `TrafficPolicy ${policy.metadata.name}: GTM instance ${quote(instance)} is GTM 3.0, whose health checks time out after ${GTM3_PROBE_TIMEOUTS.join(', ')} ms only (got ${spec.healthCheck.timeout})`,
+      place: placeAt(place, 'spec.healthCheck.timeout'),
     });
   }
   const namespaces: Array<[string, string]> = [['metadata.namespace', policy.metadata.namespace]];

@@ -71,6 +71,10 @@ const domainPattern = z
 /** The GTM instance a TrafficPolicy without `spec.gtmInstanceId` uses (the deployment's `TRICENTER_GTM_INSTANCE_ID`). */
 export const DEFAULT_GTM_INSTANCE = 'default';
 
+/** GTM 3.0 (`CloudGtm*` actions) or GTM 2.0 (`DnsGtm*`), both of Alidns API 2015-01-09. */
+export const GTM_VERSIONS = ['3.0', '2.0'] as const;
+export type GtmVersion = (typeof GTM_VERSIONS)[number];
+
 /**
  * What one tenant (the `<tenant>` of `bundles/<tenant>/<name>.<ext>`) may use, after Argo CD's
  * AppProject. Every field is narrow by default: see tenancy/admission.ts for how it is applied.
@@ -85,8 +89,20 @@ const tenantEntrySchema = z.strictObject({
   clusterScopedKinds: z._default(z.array(nonEmpty), []),
   /** ClusterRoles a RoleBinding in an allowed namespace may reference (e.g. `view`, `edit`). Default: none. */
   clusterRoles: z._default(z.array(nonEmpty), []),
-  /** GTM instances (`default`: the deployment's own) and the domains on each a TrafficPolicy may name. Default: none. */
-  gtm: z._default(z.array(z.strictObject({ instance: nonEmpty, domains: z.array(domainPattern).check(z.minLength(1)) })), []),
+  /**
+   * GTM instances (`default`: the deployment's own) and the domains on each a TrafficPolicy may name. Default: none.
+   * `version`: the instance's GTM, 3.0 (`CloudGtm*` API, the default) or 2.0 (`DnsGtm*`); it picks the reconciler's adapter.
+   */
+  gtm: z._default(
+    z.array(
+      z.strictObject({
+        instance: nonEmpty,
+        domains: z.array(domainPattern).check(z.minLength(1)),
+        version: z._default(z.enum(GTM_VERSIONS), '3.0'),
+      }),
+    ),
+    [],
+  ),
 });
 
 export const clusterRegistrySchema = z
@@ -112,7 +128,18 @@ export const clusterRegistrySchema = z
         }
       });
       const tenants = new Map<string, number>();
+      const versions = new Map<string, { version: string; at: string }>();
       registry.tenants?.forEach((tenant, index) => {
+        tenant.gtm.forEach((entry, i) => {
+          const first = versions.get(entry.instance);
+          if (first !== undefined && first.version !== entry.version)
+            ctx.addIssue({
+              code: 'custom',
+              path: ['tenants', index, 'gtm', i, 'version'],
+              message: `GTM instance "${entry.instance}" is version ${first.version} at ${first.at}; one instance has one version`,
+            });
+          else if (first === undefined) versions.set(entry.instance, { version: entry.version, at: `tenants[${index}].gtm[${i}]` });
+        });
         const first = tenants.get(tenant.name);
         if (first !== undefined)
           ctx.addIssue({
@@ -140,6 +167,15 @@ export const clusterRegistrySchema = z
       });
     }),
   );
+
+/** The GTM version the registry gives an instance (`default` for the deployment's own); undefined when no tenant lists it. */
+export function gtmVersionOf(registry: ClusterRegistry, instance: string): GtmVersion | undefined {
+  for (const tenant of registry.tenants ?? []) {
+    const entry = tenant.gtm.find((g) => g.instance === instance);
+    if (entry) return entry.version;
+  }
+  return undefined;
+}
 
 export type ClusterEntry = z.infer<typeof clusterEntrySchema>;
 export type ClusterRegistry = z.infer<typeof clusterRegistrySchema>;

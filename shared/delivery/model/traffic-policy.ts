@@ -74,8 +74,13 @@ export const trafficPolicySchema = z
     metadata: z.looseObject({ name: dnsLabel, namespace: dnsLabel }),
     spec: z.strictObject({
       domain: hostname,
-      /** The GTM 2.0 instance that serves `domain` (one instance per domain); default: the deployment's configured one. */
+      /** The GTM instance that serves `domain`; default: the deployment's configured one. */
       gtmInstanceId: z.string().min(1).optional(),
+      /**
+       * The GTM version this policy is written for. Optional: the cluster registry says which version
+       * each instance is (tenants[].gtm[].version); when given, it must agree or the bundle is refused.
+       */
+      gtmVersion: z.enum(['3.0', '2.0']).optional(),
       /** The Ingress whose status addresses feed the pools; namespace defaults to metadata.namespace. */
       ingress: z.strictObject({ name: z.string().min(1), namespace: dnsLabel.optional() }),
       /** Answer TTL in seconds (GTM instance-wide `Ttl`, 1..9999999). */
@@ -126,6 +131,13 @@ export const trafficPolicySchema = z
         ctx.addIssue({ code: 'custom', path: ['spec', 'access', role], message: `pool "${poolName}" is not defined in spec.pools` });
       }
     }
+    if (policy.spec.gtmVersion === '3.0' && !GTM3_PROBE_TIMEOUTS.includes(policy.spec.healthCheck.timeout)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['spec', 'healthCheck', 'timeout'],
+        message: `GTM 3.0 health checks time out after ${GTM3_PROBE_TIMEOUTS.join(', ')} ms only`,
+      });
+    }
     if (access.failover !== undefined && access.failover === access.primary) {
       ctx.addIssue({
         code: 'custom',
@@ -134,6 +146,9 @@ export const trafficPolicySchema = z
       });
     }
   });
+
+/** Probe timeouts a GTM 3.0 health-check template accepts (CreateCloudGtmMonitorTemplate.Timeout, ms). */
+export const GTM3_PROBE_TIMEOUTS: readonly number[] = [2000, 3000, 5000, 10000];
 
 export type TrafficPolicy = z.infer<typeof trafficPolicySchema>;
 export type TrafficPool = z.infer<typeof trafficPoolSchema>;

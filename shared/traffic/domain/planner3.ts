@@ -1,6 +1,6 @@
 import type { ClusterRegistry } from '../../delivery/model/clusters.ts';
 import type { AppRef } from '../../delivery/model/ownership.ts';
-import type { TrafficPolicy } from '../../delivery/model/traffic-policy.ts';
+import { GTM3_PROBE_TIMEOUTS, type TrafficPolicy } from '../../delivery/model/traffic-policy.ts';
 import {
   type AddressFamily,
   candidateAddresses,
@@ -56,8 +56,6 @@ const MONITOR_NODES = [
   { cityCode: '503', ispCode: '465' },
   { cityCode: '357', ispCode: '465' },
 ];
-/** The template timeouts GTM 3.0 accepts (ms); a policy's timeout is raised to the next one. */
-const TEMPLATE_TIMEOUTS = [2000, 3000, 5000, 10000];
 /** A target is unhealthy when more than this percentage of the probe points fail. */
 const FAILURE_RATE = 50;
 
@@ -335,7 +333,8 @@ function planTemplate(
     protocol,
     ipVersion,
     interval: hc.interval,
-    timeout: TEMPLATE_TIMEOUTS.find((t) => t >= hc.timeout) ?? 10000,
+    // Admission refuses other values for a 3.0 instance; raised to the next accepted one all the same.
+    timeout: GTM3_PROBE_TIMEOUTS.find((t) => t >= hc.timeout) ?? 10000,
     evaluationCount: hc.evaluationCount,
     failureRate: FAILURE_RATE,
     host: (hc.host ?? policy.spec.domain).toLowerCase(),
