@@ -6,9 +6,10 @@
  * `AddressPools`, `IspCityNodes`, `ExtendInfo`), the models' enums and value sets, paging with
  * PageNumber / PageSize / TotalItems / TotalPages, and Alibaba error bodies.
  *
- * Beyond the models (the fake's own, documented in the facts file): error codes of unknown ids
- * (`<Object>.NotExist`), an address referenced by a pool cannot be deleted
- * (`OperationDenied.AddressReferenced`), a pool holds only addresses of its own type.
+ * Beyond the models (documented in the facts file as ours, the same as the GTM emulator's): unknown
+ * ids answer `Invalid<Field>.NotFound` with HTTP 404, an address a pool holds cannot be deleted
+ * (`OperationDenied.AddressInUse`), a second config for a domain and record type is
+ * `OperationDenied.ConfigExists`, a pool holds only addresses of its own type.
  */
 import { randomUUID } from 'node:crypto';
 import { http, HttpResponse, type HttpHandler } from 'msw';
@@ -141,23 +142,23 @@ export class FakeCloudGtm {
 
   private address(p: Wire): AddressRecord {
     const a = this.addresses.get(required(p, 'AddressId'));
-    if (!a) throw new WireError(400, 'Address.NotExist', `The address ${p.AddressId} does not exist.`);
+    if (!a) throw new WireError(404, 'InvalidAddressId.NotFound', `The address ${p.AddressId} does not exist.`);
     return a;
   }
 
   private pool(p: Wire): PoolRecord {
     const pool = this.pools.get(required(p, 'AddressPoolId'));
-    if (!pool) throw new WireError(400, 'AddressPool.NotExist', `The address pool ${p.AddressPoolId} does not exist.`);
+    if (!pool) throw new WireError(404, 'InvalidAddressPoolId.NotFound', `The address pool ${p.AddressPoolId} does not exist.`);
     return pool;
   }
 
   private config(p: Wire): ConfigRecord {
     const instanceId = required(p, 'InstanceId');
     if (!this.options.instances.includes(instanceId))
-      throw new WireError(400, 'Instance.NotExist', `The GTM 3.0 instance ${instanceId} does not exist.`);
+      throw new WireError(404, 'InvalidInstanceId.NotFound', `The GTM 3.0 instance ${instanceId} does not exist.`);
     const config = this.configs.get(required(p, 'ConfigId'));
     if (!config || config.InstanceId !== instanceId)
-      throw new WireError(400, 'InstanceConfig.NotExist', `The instance config ${p.ConfigId} does not exist.`);
+      throw new WireError(404, 'InvalidConfigId.NotFound', `The instance config ${p.ConfigId} does not exist.`);
     return config;
   }
 
@@ -168,7 +169,11 @@ export class FakeCloudGtm {
     return list.map((t, i) => {
       const templateId = String(t.TemplateId ?? '');
       if (!this.templates.has(templateId))
-        throw new WireError(400, 'MonitorTemplate.NotExist', `HealthTasks[${i}].TemplateId: the template "${templateId}" does not exist.`);
+        throw new WireError(
+          404,
+          'InvalidTemplateId.NotFound',
+          `HealthTasks[${i}].TemplateId: the template "${templateId}" does not exist.`,
+        );
       const port = t.Port === undefined ? undefined : Number(t.Port);
       if (port !== undefined && !(Number.isInteger(port) && port >= 1 && port <= 65535))
         throw new WireError(400, 'InvalidParameter', `HealthTasks[${i}].Port must be an integer in [1, 65535].`);
@@ -305,7 +310,7 @@ export class FakeCloudGtm {
         if (holder)
           throw new WireError(
             400,
-            'OperationDenied.AddressReferenced',
+            'OperationDenied.AddressInUse',
             `The address ${a.AddressId} is referenced by the address pool ${holder.AddressPoolId}.`,
           );
         this.addresses.delete(a.AddressId);
@@ -352,7 +357,11 @@ export class FakeCloudGtm {
         const members = list.map((m, i) => {
           const a = this.addresses.get(String(m.AddressId ?? ''));
           if (!a)
-            throw new WireError(400, 'Address.NotExist', `Addresses[${i}].AddressId: the address "${String(m.AddressId)}" does not exist.`);
+            throw new WireError(
+              400,
+              'InvalidAddressId.NotFound',
+              `Addresses[${i}].AddressId: the address "${String(m.AddressId)}" does not exist.`,
+            );
           if (a.Type !== pool.AddressPoolType)
             throw new WireError(
               400,
@@ -380,7 +389,7 @@ export class FakeCloudGtm {
       }
       case 'UpdateCloudGtmMonitorTemplate': {
         const t = this.templates.get(required(p, 'TemplateId'));
-        if (!t) throw new WireError(400, 'MonitorTemplate.NotExist', `The template ${p.TemplateId} does not exist.`);
+        if (!t) throw new WireError(404, 'InvalidTemplateId.NotFound', `The template ${p.TemplateId} does not exist.`);
         Object.assign(t, this.templateParams(p, false));
         return { Success: true };
       }
@@ -411,7 +420,7 @@ export class FakeCloudGtm {
       case 'CreateCloudGtmInstanceConfig': {
         const instanceId = required(p, 'InstanceId');
         if (!this.options.instances.includes(instanceId))
-          throw new WireError(400, 'Instance.NotExist', `The GTM 3.0 instance ${instanceId} does not exist.`);
+          throw new WireError(404, 'InvalidInstanceId.NotFound', `The GTM 3.0 instance ${instanceId} does not exist.`);
         const c: ConfigRecord = {
           ConfigId: this.id('config'),
           InstanceId: instanceId,
@@ -433,7 +442,11 @@ export class FakeCloudGtm {
             o.ScheduleRrType === c.ScheduleRrType,
         );
         if (taken)
-          throw new WireError(400, 'InstanceConfig.Duplicate', `The instance already has a ${c.ScheduleRrType} config for this domain.`);
+          throw new WireError(
+            400,
+            'OperationDenied.ConfigExists',
+            `The instance already has a ${c.ScheduleRrType} config for this domain.`,
+          );
         this.configs.set(c.ConfigId, c);
         return { ConfigId: c.ConfigId, InstanceId: instanceId, Success: true };
       }
@@ -453,7 +466,7 @@ export class FakeCloudGtm {
           if (!pool)
             throw new WireError(
               400,
-              'AddressPool.NotExist',
+              'InvalidAddressPoolId.NotFound',
               `AddressPools[${i}].AddressPoolId: the pool "${String(ref.AddressPoolId)}" does not exist.`,
             );
           if (RR_TYPE_OF_POOL[pool.AddressPoolType] !== c.ScheduleRrType)

@@ -160,6 +160,8 @@ function permanentCode(code: string): ErrorCode {
   )
     return 'FORBIDDEN';
   if (/NotExist|NotFound/i.test(code)) return 'NOT_FOUND';
+  // GTM 3.0 refuses to delete what is still referenced, or a second config of a domain: the state changed under the plan.
+  if (code.startsWith('OperationDenied')) return 'CONFLICT';
   if (code.startsWith('InvalidParameter') || code.startsWith('MissingParameter') || code === 'UnsupportedOperation') return 'VALIDATION';
   return 'INTERNAL';
 }
