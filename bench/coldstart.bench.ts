@@ -5,7 +5,8 @@
  * calls it makes. The cloud (Tablestore, OSS, FC, Alidns, a Kubernetes API) is answered by the msw
  * fakes of the test suite, loaded with `node --import` before the clock starts
  * (bench/coldstart-cloud.ts). Medians of RUNS processes, beside bare node's own start
- * (`bareNodeMs`, the wall time of `node -e 0`), and bundle sizes (every bundle < 5 MB).
+ * (`bareNodeMs`, the wall time of `node -e 0`), and bundle sizes (every bundle < 5 MB). Each
+ * scenario reports its median (`firstInvocationMs`, what the goal is judged on) and its p90.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -17,7 +18,7 @@ import { tablestoreStrictModePlugin } from '#shared/delivery/adapters/aliyun/tab
 import { buildFunctions, FUNCTIONS } from '../scripts/build.ts';
 import { COLDSTART_ACCOUNT, COLDSTART_KEYS } from './coldstart-config.ts';
 
-const RUNS = Number(process.env.COLDSTART_RUNS ?? 7);
+const RUNS = Number(process.env.COLDSTART_RUNS ?? 10);
 
 interface Scenario {
   name: string;
@@ -40,6 +41,8 @@ const SCENARIOS: Scenario[] = [
 ];
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+/** Nearest-rank 90th percentile: the run that 90 % of the runs do not exceed. */
+const p90 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.max(0, Math.ceil(xs.length * 0.9) - 1)] ?? Number.NaN;
 const round = (ms: number) => Math.round(ms * 10) / 10;
 
 // CommonJS dependencies (tablestore, msw's) call require() for Node built-ins in an ESM bundle.
@@ -94,14 +97,14 @@ function measure(out: string, scenario: Scenario): { ms: number[]; answer: unkno
   return { ms: times, answer };
 }
 
-function bareNode(): number {
+function bareNode(): { medianMs: number; p90Ms: number } {
   const times: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     const start = performance.now();
     spawnSync(process.execPath, ['-e', '0']);
     times.push(performance.now() - start);
   }
-  return median(times);
+  return { medianMs: round(median(times)), p90Ms: round(p90(times)) };
 }
 
 export async function run(): Promise<Record<string, unknown>> {
@@ -128,6 +131,7 @@ export async function run(): Promise<Record<string, unknown>> {
       const medianMs = round(median(ms));
       scenarios[scenario.name] = {
         firstInvocationMs: medianMs,
+        p90Ms: round(p90(ms)),
         minMs: round(Math.min(...ms)),
         maxMs: round(Math.max(...ms)),
         goalMs: scenario.goalMs,
@@ -143,7 +147,8 @@ export async function run(): Promise<Record<string, unknown>> {
         .reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
       bundles[name] = { bytes, entryBytes: statSync(join(dir, 'index.mjs')).size, underFiveMB: bytes < 5 * 1024 * 1024 };
     }
-    return { bareNodeMs: round(bareNode()), runs: RUNS, scenarios, bundles, loadAverage1m: loadavg()[0] };
+    const bare = bareNode();
+    return { bareNodeMs: bare.medianMs, bareNodeP90Ms: bare.p90Ms, runs: RUNS, scenarios, bundles, loadAverage1m: loadavg()[0] };
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

@@ -6,7 +6,7 @@
  */
 import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 import { tablestoreStrictModePlugin } from '#shared/delivery/adapters/aliyun/tablestore-bundling.ts';
 import { NODE_ESM_SPLIT } from './esbuild-node.ts';
 
@@ -16,6 +16,24 @@ export const FUNCTIONS = ['approval', 'bundle-ingest', 'deploy-step', 'gtm-recon
 // bundle that needs a real require.
 const BANNER =
   "import { createRequire as __tricenterCreateRequire } from 'node:module'; const require = __tricenterCreateRequire(import.meta.url);";
+
+/**
+ * node-fetch 2 (under @kubernetes/client-node) requires `whatwg-url` but uses it only where Node has
+ * no `URL` (`Url.URL || whatwgUrl.URL`); loading it parsed tr46's 260 KB mapping table on every
+ * first cluster call. In the bundle it is Node's own URL.
+ */
+function nodeUrlForWhatwgUrl(): Plugin {
+  return {
+    name: 'node-url-for-whatwg-url',
+    setup(build) {
+      build.onResolve({ filter: /^whatwg-url$/ }, () => ({ path: 'whatwg-url', namespace: 'node-url' }));
+      build.onLoad({ filter: /.*/, namespace: 'node-url' }, () => ({
+        contents: 'module.exports = { URL: globalThis.URL, URLSearchParams: globalThis.URLSearchParams };',
+        loader: 'js',
+      }));
+    },
+  };
+}
 
 export async function buildFunctions(outDir = 'dist'): Promise<Array<{ name: string; bytes: number; files: number }>> {
   const root = resolve(outDir);
@@ -36,7 +54,7 @@ export async function buildFunctions(outDir = 'dist'): Promise<Array<{ name: str
       // Function Compute never sets; the package is not installed, so it stays out of the bundle.
       external: ['proxy-agent'],
       // The tablestore SDK assigns to undeclared variables, which strict-mode ESM refuses.
-      plugins: [tablestoreStrictModePlugin()],
+      plugins: [tablestoreStrictModePlugin(), nodeUrlForWhatwgUrl()],
       logLevel: 'warning',
     });
     writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ type: 'module', private: true }, null, 2)}\n`);

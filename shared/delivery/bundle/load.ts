@@ -10,9 +10,7 @@ import type { BundleDocument, LoadedBundle } from '#shared/delivery/model/loaded
 import { BundleEntries, isYamlFile, tooLarge, unsafe } from './entries.ts';
 import { readAtMost, readFolderEntries } from './folder.ts';
 import { resolveBundleLimits, type BundleLimits } from './limits.ts';
-import { readTarGzEntries } from './tar.ts';
 import { decodeYamlText, parseYamlDocuments } from './yaml-documents.ts';
-import { readZipEntries } from './zip.ts';
 
 export type { BundleLimits } from './limits.ts';
 
@@ -57,11 +55,17 @@ async function loadBytes(name: string, data: Uint8Array, limits: Required<Bundle
   if (data.length > limits.maxCompressedBytes) {
     throw tooLarge('maxCompressedBytes', limits.maxCompressedBytes, name, `size ${data.length} bytes`);
   }
+  // The archive readers (tar, yauzl) load with the first archive: a YAML file (a bundle, the cluster
+  // registry a function reads on its first request) never pays for them.
   switch (format) {
-    case 'tar.gz':
+    case 'tar.gz': {
+      const { readTarGzEntries } = await import('./tar.ts');
       return assemble(name, await readTarGzEntries(name, data, limits), limits);
-    case 'zip':
+    }
+    case 'zip': {
+      const { readZipEntries } = await import('./zip.ts');
       return assemble(name, await readZipEntries(name, data, limits), limits);
+    }
     case 'yaml': {
       const file = basename(name);
       const entries = new BundleEntries(limits, name);
