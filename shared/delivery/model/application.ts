@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { KubeObject } from './kube.ts';
 import { kubeObjectSchema } from './kube-schema.ts';
 import {
+  componentAlternative,
   isWorkloadComponentType,
   parseWorkloadProperties,
   WORKLOAD_COMPONENT_TYPES,
@@ -26,7 +27,8 @@ const dnsLabel = z
 
 /**
  * One reference of a `ref-objects` component: by `apiVersion`+`kind` (the seed's form) or by
- * `resource`+`group` (KubeVela's current form), and by `name` or `labelSelector`.
+ * `resource`+`group` (KubeVela's current form), and by `name` or `labelSelector`; with neither,
+ * the name is the component's (as KubeVela does).
  */
 const objectSelectorSchema = z
   .strictObject({
@@ -48,14 +50,27 @@ const objectSelectorSchema = z
     } else if (!byKind && sel.resource === undefined) {
       ctx.addIssue({ code: 'custom', path: [], message: 'an object reference needs apiVersion+kind or resource' });
     }
-    if ((sel.name === undefined) === (sel.labelSelector === undefined)) {
-      ctx.addIssue({ code: 'custom', path: [], message: 'an object reference needs exactly one of name or labelSelector' });
+    if (sel.name !== undefined && sel.labelSelector !== undefined) {
+      ctx.addIssue({ code: 'custom', path: [], message: 'an object reference takes name or labelSelector, not both' });
     }
   });
 export type ObjectSelector = z.infer<typeof objectSelectorSchema>;
 
 const refObjectsPropertiesSchema = z.strictObject({ objects: z.array(objectSelectorSchema).min(1) });
 const k8sObjectsPropertiesSchema = z.strictObject({ objects: z.array(kubeObjectSchema).min(1) });
+
+/**
+ * KubeVela names an object that has no `metadata.name` after its component: a k8s-objects object
+ * gets the component's name (two unnamed objects of one kind then collide, and say so).
+ */
+export function withDefaultName(object: unknown, componentName: string): unknown {
+  if (typeof object !== 'object' || object === null || Array.isArray(object)) return object;
+  const record = object as Record<string, unknown>;
+  const metadata = record.metadata;
+  if (metadata === undefined || metadata === null) return { ...record, metadata: { name: componentName } };
+  if (typeof metadata !== 'object' || Array.isArray(metadata) || 'name' in metadata) return object;
+  return { ...record, metadata: { ...metadata, name: componentName } };
+}
 
 export type ComponentProperties = { type: 'ref-objects'; objects: ObjectSelector[] } | { type: 'k8s-objects'; objects: KubeObject[] };
 
@@ -68,15 +83,26 @@ export interface Component {
   place: SourcePlace;
 }
 
-/** Validates a component's properties for its type (at `place`, the properties' own location). */
+/**
+ * Validates a component's properties for its type (at `place`, the properties' own location),
+ * with KubeVela's defaults: a reference or an object without a name gets the component's name.
+ */
 export function parseComponentProperties(
   type: ComponentType,
   properties: unknown,
   place: SourcePlace,
+  componentName: string,
 ): ComponentProperties | WorkloadComponentProperties {
   if (isWorkloadComponentType(type)) return parseWorkloadProperties(type, properties, place);
-  if (type === 'ref-objects') return { type, objects: parseAt(refObjectsPropertiesSchema, properties, place).objects };
-  return { type, objects: parseAt(k8sObjectsPropertiesSchema, properties, place).objects };
+  if (type === 'ref-objects') {
+    const objects = parseAt(refObjectsPropertiesSchema, properties, place).objects.map((sel) =>
+      sel.name === undefined && sel.labelSelector === undefined ? { ...sel, name: componentName } : sel,
+    );
+    return { type, objects };
+  }
+  const list = typeof properties === 'object' && properties !== null ? (properties as Record<string, unknown>).objects : undefined;
+  const named = Array.isArray(list) ? { ...(properties as object), objects: list.map((o) => withDefaultName(o, componentName)) } : properties;
+  return { type, objects: parseAt(k8sObjectsPropertiesSchema, named, place).objects };
 }
 
 const componentEnvelopeSchema = z.strictObject({
@@ -89,8 +115,8 @@ const componentEnvelopeSchema = z.strictObject({
 function parseComponent(value: unknown, place: SourcePlace): Component {
   const envelope = parseAt(componentEnvelopeSchema, value, place);
   const type = SUPPORTED_COMPONENT_TYPES.find((t) => t === envelope.type);
-  if (!type) throw unsupportedType('component', envelope.type, SUPPORTED_COMPONENT_TYPES, place);
-  parseComponentProperties(type, envelope.properties, placeAt(place, 'properties'));
+  if (!type) throw unsupportedType('component', envelope.type, SUPPORTED_COMPONENT_TYPES, place, componentAlternative(envelope.type));
+  parseComponentProperties(type, envelope.properties, placeAt(place, 'properties'), envelope.name);
   return {
     name: envelope.name,
     type,

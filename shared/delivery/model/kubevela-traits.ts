@@ -321,3 +321,28 @@ export function parseKubeVelaTrait(
   const schema = SCHEMAS[type as KubeVelaTrait['type']];
   return { ...base, type, properties: parseAt(schema, properties, propsPlace) } as KubeVelaTrait;
 }
+
+const POD_TEMPLATE_PATCH = 'write it with json-merge-patch or json-patch on spec.template.spec';
+/**
+ * KubeVela's other built-in traits, which tricenter does not render, and what to write instead:
+ * the refusal names the way that works rather than only the list.
+ */
+const TRAIT_ALTERNATIVES: Readonly<Record<string, string>> = {
+  hpa: 'ship a HorizontalPodAutoscaler in a k8s-objects component',
+  cpuscaler: 'ship a HorizontalPodAutoscaler in a k8s-objects component',
+  ingress: 'use gateway',
+  'pure-ingress': 'use gateway with existingServiceName',
+  volumes: "use storage, or the component's volumeMounts",
+  'service-account': 'set spec.template.spec.serviceAccountName with json-merge-patch',
+  'container-ports': POD_TEMPLATE_PATCH,
+  lifecycle: POD_TEMPLATE_PATCH,
+  'startup-probe': POD_TEMPLATE_PATCH,
+  securitycontext: POD_TEMPLATE_PATCH,
+  podsecuritycontext: POD_TEMPLATE_PATCH,
+  topologyspreadconstraints: POD_TEMPLATE_PATCH,
+  'k8s-update-strategy': 'set spec.strategy with json-merge-patch',
+};
+
+export function traitAlternative(type: string): string | undefined {
+  return Object.hasOwn(TRAIT_ALTERNATIVES, type) ? TRAIT_ALTERNATIVES[type] : undefined;
+}

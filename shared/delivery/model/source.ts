@@ -80,8 +80,11 @@ function innermost(issue: z.core.$ZodIssue): { path: PropertyKey[]; message: str
 }
 
 /** The error for a `type` that is not one of ours, listing the ones we have. */
-export function unsupportedType(what: string, type: string, supported: readonly string[], place: SourcePlace): BundleError {
-  return bundleError(`unknown ${what} type "${type}"; supported: ${supported.join(', ')}`, placeAt(place, 'type'));
+export function unsupportedType(what: string, type: string, supported: readonly string[], place: SourcePlace, hint?: string): BundleError {
+  return bundleError(
+    `unknown ${what} type "${type}"; supported: ${supported.join(', ')}${hint ? `; ${hint}` : ''}`,
+    placeAt(place, 'type'),
+  );
 }
 
 /** `Deployment demo/web-demo`, or `Namespace demo` for objects without a namespace. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { KUBEVELA_TRAIT_TYPES, parseKubeVelaTrait, type KubeVelaTrait } from './kubevela-traits.ts';
+import { KUBEVELA_TRAIT_TYPES, parseKubeVelaTrait, traitAlternative, type KubeVelaTrait } from './kubevela-traits.ts';
 import { parseAt, placeAt, unsupportedType, type SourcePlace } from './source.ts';
 
 /**
@@ -8,7 +8,15 @@ import { parseAt, placeAt, unsupportedType, type SourcePlace } from './source.ts
  * KubeVela, whose ref-objects traits only reach the first object, kubevela#5279). `target` sits
  * beside `type`, not inside `properties`, because a json-merge-patch's properties are the patch.
  */
-const SUPPORTED_TRAIT_TYPES = ['env', 'scaler', 'json-merge-patch', 'json-patch', 'labels', 'annotations', ...KUBEVELA_TRAIT_TYPES] as const;
+const SUPPORTED_TRAIT_TYPES = [
+  'env',
+  'scaler',
+  'json-merge-patch',
+  'json-patch',
+  'labels',
+  'annotations',
+  ...KUBEVELA_TRAIT_TYPES,
+] as const;
 
 const traitTargetSchema = z
   .strictObject({
@@ -31,7 +39,9 @@ const envPatch = {
 const envTraitSchema = z.union([
   z.strictObject({ containerName: z.string().min(1).optional(), ...envPatch }),
   z.strictObject({
-    containers: z.array(z.strictObject({ containerName: z.string().min(1, 'containerName must be set for each entry of containers'), ...envPatch })).min(1),
+    containers: z
+      .array(z.strictObject({ containerName: z.string().min(1, 'containerName must be set for each entry of containers'), ...envPatch }))
+      .min(1),
   }),
 ]);
 export type EnvTraitProperties = z.infer<typeof envTraitSchema>;
@@ -94,7 +104,7 @@ export function parseTrait(value: unknown, place: SourcePlace): Trait {
     default: {
       const kubevela = parseKubeVelaTrait(envelope.type, props, base, propsPlace);
       if (kubevela) return kubevela;
-      throw unsupportedType('trait', envelope.type, SUPPORTED_TRAIT_TYPES, place);
+      throw unsupportedType('trait', envelope.type, SUPPORTED_TRAIT_TYPES, place, traitAlternative(envelope.type));
     }
   }
 }

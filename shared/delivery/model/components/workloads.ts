@@ -130,3 +130,17 @@ export function parseWorkloadProperties(type: WorkloadComponentType, properties:
 export function isWorkloadComponent(typed: { type: string }): typed is WorkloadComponentProperties {
   return isWorkloadComponentType(typed.type);
 }
+
+/** KubeVela's other built-in component types, and what to write instead. */
+const COMPONENT_ALTERNATIVES: Readonly<Record<string, string>> = {
+  daemon: 'ship the DaemonSet in a k8s-objects component',
+  statefulset: 'ship the StatefulSet (and its headless Service) in a k8s-objects component',
+  helm: 'render the chart with `helm template` and ship the objects in a k8s-objects component',
+  helmchart: 'render the chart with `helm template` and ship the objects in a k8s-objects component',
+  kustomize: 'render it with `kubectl kustomize` and ship the objects in a k8s-objects component',
+  raw: 'use k8s-objects',
+};
+
+export function componentAlternative(type: string): string | undefined {
+  return Object.hasOwn(COMPONENT_ALTERNATIVES, type) ? COMPONENT_ALTERNATIVES[type] : undefined;
+}
