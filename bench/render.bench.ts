@@ -154,6 +154,112 @@ export function generatedBundle(): { loaded: LoadedBundle; registry: ClusterRegi
   return { loaded: { source: 'generated', files: ['app.yaml', 'objects.yaml'], documents }, registry };
 }
 
+const DISTINCT_CLUSTERS = 50;
+
+/**
+ * The case issue 15 measures: `components` components of a Deployment and a ConfigMap each, 50
+ * clusters, and a deploy step per cluster with an override of its own (env + scaler on every
+ * component), so that no two clusters get the same Deployments. The ConfigMaps are the same for
+ * every cluster. The objects come as `v1 List` documents (a bundle holds at most 10,000 documents).
+ */
+export function distinctOverrideBundle(components: number): { loaded: LoadedBundle; registry: ClusterRegistry } {
+  const documents: LoadedBundle['documents'] = [];
+  const files = new Set<string>();
+  const add = (file: string, value: Record<string, unknown>) => {
+    files.add(file);
+    documents.push({ file, index: documents.length, line: 1, value });
+  };
+  const items: Array<Record<string, unknown>> = [];
+  for (let i = 0; i < components; i++) {
+    const name = `svc-${i}`;
+    const labels = { app: name, tier: i % 2 ? 'back' : 'front' };
+    items.push({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name, namespace: 'bench', labels },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: { app: name } },
+        template: {
+          metadata: { labels: { app: name } },
+          spec: {
+            containers: [
+              {
+                name,
+                image: `registry.example.com/${name}:1.0.${i}`,
+                env: [{ name: 'MODE', value: 'base' }],
+                ports: [{ containerPort: 8080 }],
+                resources: { requests: { cpu: '100m', memory: '128Mi' } },
+              },
+            ],
+          },
+        },
+      },
+    });
+    items.push({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name, namespace: 'bench', labels },
+      data: { 'config.json': JSON.stringify({ id: i, db: `db-${i}.internal` }) },
+    });
+  }
+  for (let start = 0; start < items.length; start += 1000) {
+    add(`objects-${start / 1000}.yaml`, { apiVersion: 'v1', kind: 'List', items: items.slice(start, start + 1000) });
+  }
+  add('app.yaml', {
+    apiVersion: 'core.oam.dev/v1beta1',
+    kind: 'Application',
+    metadata: { name: 'bench', namespace: 'bench', annotations: { 'app.oam.dev/publishVersion': 'v1' } },
+    spec: {
+      components: Array.from({ length: components }, (_, i) => ({
+        name: `svc-${i}`,
+        type: 'ref-objects',
+        properties: {
+          objects: [
+            { resource: 'deployment', name: `svc-${i}` },
+            { resource: 'configmap', name: `svc-${i}` },
+          ],
+        },
+      })),
+      workflow: { ref: 'rollout' },
+    },
+  });
+  const steps = [];
+  for (let c = 0; c < DISTINCT_CLUSTERS; c++) {
+    add('app.yaml', {
+      apiVersion: 'core.oam.dev/v1alpha1',
+      kind: 'Policy',
+      metadata: { name: `at-${c}` },
+      type: 'topology',
+      properties: { clusters: [`cluster-${c}`] },
+    });
+    add('app.yaml', {
+      apiVersion: 'core.oam.dev/v1alpha1',
+      kind: 'Policy',
+      metadata: { name: `tune-${c}` },
+      type: 'override',
+      properties: {
+        components: [
+          {
+            name: 'svc-*',
+            traits: [
+              { type: 'env', properties: { env: { CLUSTER: `cluster-${c}` } } },
+              { type: 'scaler', properties: { replicas: 1 + (c % 5) } },
+            ],
+          },
+        ],
+      },
+    });
+    steps.push({ name: `deploy-${c}`, type: 'deploy', properties: { policies: [`tune-${c}`, `at-${c}`], parallelism: 5 } });
+  }
+  add('app.yaml', { apiVersion: 'core.oam.dev/v1alpha1', kind: 'Workflow', metadata: { name: 'rollout' }, steps });
+  const registry: ClusterRegistry = {
+    clusters: Array.from({ length: DISTINCT_CLUSTERS }, (_, i) => ({ name: `cluster-${i}`, aliases: [], labels: { n: String(i) } })),
+  };
+  add('clusters.yaml', { clusters: registry.clusters });
+  return { loaded: { source: 'generated', files: [...files], documents }, registry };
+}
+
 function manifestCount(plan: Plan): number {
   return plan.steps.reduce((n, s) => n + (s.type === 'deploy' ? s.targets.reduce((m, t) => m + t.manifests.length, 0) : 0), 0);
 }

@@ -3,6 +3,7 @@ import type { BundleObject } from '../model/bundle.ts';
 import { apiGroup, type KubeObject } from '../model/kube.ts';
 import { isClusterScoped } from '../model/scope.ts';
 import { bundleError, placeAt, type SourcePlace } from '../model/source.ts';
+import { copyJson } from './shared-objects.ts';
 
 /**
  * The objects a component stands for: `ref-objects` pick them from the bundle, `k8s-objects`
@@ -25,8 +26,8 @@ const CLUSTER_BOUND_METADATA = ['ownerReferences'];
 const SERVER_SET_ANNOTATIONS = ['kubectl.kubernetes.io/last-applied-configuration', 'deployment.kubernetes.io/revision'];
 
 function stripServerFields(object: KubeObject): KubeObject {
-  // Bundle data is plain JSON (parsed YAML): a JSON round trip is an exact copy, and faster than structuredClone.
-  const copy = JSON.parse(JSON.stringify(object)) as KubeObject;
+  // Bundle data is plain JSON (parsed YAML): copied as a JSON round trip would, without the text.
+  const copy = copyJson(object);
   delete copy.status;
   const metadata = copy.metadata as Record<string, unknown>;
   for (const key of [...SERVER_SET_METADATA, ...CLUSTER_BOUND_METADATA]) delete metadata[key];

@@ -1,7 +1,7 @@
 import { parseComponentProperties, type Component } from '../model/application.ts';
 import { isWorkloadComponent } from '../model/components/workloads.ts';
 import { objectIdentity, type AppBundle } from '../model/bundle.ts';
-import { contentHash } from '../model/canonical.ts';
+import { canonicalJsonMemo, sha256Hex } from '../model/canonical.ts';
 import type { ClusterRegistry } from '../model/clusters.ts';
 import type { KubeObject } from '../model/kube.ts';
 import {
@@ -43,7 +43,7 @@ import { parseSelfHeal } from '../model/drift.ts';
 import { renderWorkloadComponent } from './components/workloads.ts';
 import { ObjectIndex, resolveComponentObjects } from './objects.ts';
 import { RenderMemo, type ComponentObjects, type Relocation } from './render-memo.ts';
-import { copyJson, deepFreeze, shareWith } from './shared-objects.ts';
+import { copiedOnRead, deepFreeze, shareWith } from './shared-objects.ts';
 import { attachManifestSource, attachTargetPlacement, TRACKED_FIELDS, trackedValues, type ManifestSource } from './sources.ts';
 import { selectClusters } from './topology.ts';
 import { applyTrait } from './traits.ts';
@@ -258,16 +258,15 @@ function applyTraits(
   traits: Trait[],
   componentName: string,
 ): { objects: readonly KubeObject[]; sources: readonly ManifestSource[] } {
-  const objects = resolved.objects.map(copyJson);
-  const sources = resolved.sources.map((s): ManifestSource => ({ object: s.object, fields: { ...s.fields } }));
+  // Only the objects the traits read are copied; the sources are copied when a trait writes one.
+  const objects = copiedOnRead(resolved.objects);
+  const sources = [...resolved.sources];
   const tracked = [...resolved.tracked];
-  for (const trait of traits) applyTracked(objects, sources, tracked, trait, componentName);
+  for (const trait of traits) applyTracked(objects.list, sources, tracked, trait, componentName);
   return {
-    objects: objects.map((object, i) => deepFreeze(shareWith(object, resolved.objects[i]))),
-    sources: sources.map((source, i) => {
-      const before = resolved.sources[i];
-      return before && TRACKED_FIELDS.every((field) => source.fields[field] === before.fields[field]) ? before : source;
-    }),
+    // Frozen with the manifest (finalize): the parts not shared are then hashed without a memo entry each.
+    objects: objects.settled().map((object, i) => shareWith(object, resolved.objects[i])),
+    sources,
   };
 }
 
@@ -289,9 +288,14 @@ function applyTracked(objects: KubeObject[], sources: ManifestSource[], tracked:
   const before = tracked[index];
   if (!object || !source || !before) return;
   const after = trackedValues(object);
+  let written = source;
   TRACKED_FIELDS.forEach((field, f) => {
-    if (after[f] !== before[f]) source.fields[field] = trait.place;
+    if (after[f] === before[f] || written.fields[field] === trait.place) return;
+    // The sources as resolved are shared by every step: a trait writes on its own copy.
+    if (written === source) written = { object: source.object, fields: { ...source.fields } };
+    written.fields[field] = trait.place;
   });
+  sources[index] = written;
   tracked[index] = after;
 }
 
@@ -358,9 +362,10 @@ function finalize(
     [LABEL_COMPONENT]: rendered.component,
   };
   // Whose an object is, and who may share it, is tricenter's to say: a bundle cannot forge it.
-  const annotations = Object.fromEntries(
-    Object.entries(object.metadata.annotations ?? {}).filter(([key]) => !RESERVED_ANNOTATIONS.has(key)),
-  );
+  const written = object.metadata.annotations ?? {};
+  const annotations = Object.keys(written).some((key) => RESERVED_ANNOTATIONS.has(key))
+    ? Object.fromEntries(Object.entries(written).filter(([key]) => !RESERVED_ANNOTATIONS.has(key)))
+    : written;
   const resourcePolicy = resourcePolicyOf(rendered, resourcePolicies);
   object.metadata.annotations = {
     ...annotations,
@@ -374,7 +379,7 @@ function finalize(
     name: object.metadata.name,
   });
   if (applyOnce) object.metadata.annotations[ANNOTATION_APPLY_ONCE] = applyOnce;
-  const hash = contentHash(object, canonical);
+  const hash = sha256Hex(canonicalJsonMemo(object, canonical));
   object.metadata.annotations[ANNOTATION_CONTENT_HASH] = hash;
   return object;
 }

@@ -58,10 +58,17 @@ export function placeOfField(source: ManifestSource, field: string): SourcePlace
   return writer ?? placeAt(source.object, field);
 }
 
+const TRACKED_PATHS: ReadonlyMap<TrackedField, readonly string[]> = new Map(TRACKED_FIELDS.map((field) => [field, field.split('.')]));
+
 /** A tracked field's value, compared by JSON to see whether a trait changed it. */
 export function trackedValue(object: KubeObject, field: TrackedField): string {
   let value: unknown = object;
-  for (const part of field.split('.'))
+  for (const part of TRACKED_PATHS.get(field) ?? [])
     value = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[part] : undefined;
   return JSON.stringify(value) ?? '';
+}
+
+/** Every tracked field's value (trackedValue), in TRACKED_FIELDS order. */
+export function trackedValues(object: KubeObject): string[] {
+  return TRACKED_FIELDS.map((field) => trackedValue(object, field));
 }

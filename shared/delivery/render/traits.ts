@@ -1,6 +1,6 @@
 import jsonPatch from 'fast-json-patch';
 import type { KubeObject } from '../model/kube.ts';
-import { kubeObjectSchema } from '../model/kube-schema.ts';
+import { checkKubeObject } from '../model/kube-schema.ts';
 import { bundleError, objectLabel, placeAt } from '../model/source.ts';
 import { issuePath } from '../../platform/errors.ts';
 import type { Trait, TraitTarget } from '../model/traits.ts';
@@ -53,7 +53,7 @@ export function applyTrait(objects: KubeObject[], trait: Trait, componentName: s
       }
   }
   // A patch may break the object's shape (e.g. remove metadata.name): say so where the patch is.
-  const checked = kubeObjectSchema.safeParse(result);
+  const checked = checkKubeObject(result);
   if (!checked.success) {
     const issue = checked.error.issues[0];
     const detail = issue ? `${issuePath(issue.path)}: ${issue.message}` : 'invalid';

@@ -1,0 +1,96 @@
+import type { Component } from '../model/application.ts';
+import type { KubeObject } from '../model/kube.ts';
+import type { TopologyPolicy } from '../model/policy.ts';
+import { placeAt, type SourcePlace } from '../model/source.ts';
+import { deepFreeze } from './shared-objects.ts';
+import { trackedValues, type ManifestSource } from './sources.ts';
+
+/**
+ * What one render() computes once and then shares between its steps and clusters: each
+ * component's objects as the bundle gives them, each finished manifest, the canonical JSON of
+ * every frozen part. Lives as long as that render() call, so render stays a pure function.
+ */
+export class RenderMemo {
+  /** Canonical JSON of frozen parts (see canonicalJson), so a shared part is hashed once. */
+  readonly canonical = new WeakMap<object, string>();
+  private readonly components = new Map<Component, ComponentObjects>();
+  /** The manifests made from each shared (frozen, pre-trait) object. */
+  private readonly manifests = new Map<KubeObject, FinishedManifest[]>();
+  private readonly relocations = new Map<TopologyPolicy, Relocation>();
+
+  /**
+   * The component's objects before traits, made once per component when `properties` are its own
+   * (then frozen and shared); properties an override merged into are resolved again each time.
+   */
+  componentObjects(component: Component, properties: unknown, make: () => ResolvedComponent): ComponentObjects {
+    const own = properties === component.properties;
+    const known = own ? this.components.get(component) : undefined;
+    if (known) return known;
+    const { objects, sources } = make();
+    const made: ComponentObjects = { objects, sources, tracked: objects.map(trackedValues) };
+    if (own) {
+      for (const object of objects) {
+        deepFreeze(object);
+        this.manifests.set(object, []);
+      }
+      this.components.set(component, made);
+    }
+    return made;
+  }
+
+  /**
+   * The finished manifest of a rendered object: made once for the same shared object, source,
+   * component and relocation. An object a trait changed is new in each step: made each time.
+   */
+  manifest(
+    rendered: { object: KubeObject; source: ManifestSource; component: string },
+    relocation: Relocation | undefined,
+    make: () => KubeObject,
+  ): KubeObject {
+    const finished = this.manifests.get(rendered.object);
+    if (!finished) return make();
+    const found = finished.find((m) => m.source === rendered.source && m.component === rendered.component && m.relocation === relocation);
+    if (found) return found.manifest;
+    const manifest = make();
+    finished.push({ source: rendered.source, component: rendered.component, relocation, manifest });
+    return manifest;
+  }
+
+  /** A topology's `namespace` as one Relocation, the same for every step that lists the topology. */
+  relocation(topology: TopologyPolicy): Relocation | undefined {
+    const namespace = topology.properties.namespace;
+    if (namespace === undefined) return undefined;
+    let relocation = this.relocations.get(topology);
+    if (!relocation) {
+      relocation = { namespace, place: placeAt(topology.place, 'properties.namespace') };
+      this.relocations.set(topology, relocation);
+    }
+    return relocation;
+  }
+}
+
+/** A component's objects, each with where it came from, before its traits. */
+export interface ResolvedComponent {
+  objects: KubeObject[];
+  sources: ManifestSource[];
+}
+
+/** ResolvedComponent, frozen, with each object's tracked values (trackedValues) for applying traits. */
+export interface ComponentObjects {
+  objects: readonly KubeObject[];
+  sources: readonly ManifestSource[];
+  tracked: readonly string[][];
+}
+
+/** A topology's `namespace`, and where it says so. */
+export interface Relocation {
+  namespace: string;
+  place: SourcePlace;
+}
+
+interface FinishedManifest {
+  source: ManifestSource;
+  component: string;
+  relocation: Relocation | undefined;
+  manifest: KubeObject;
+}
