@@ -121,11 +121,32 @@ const workflowDocumentSchema = z.looseObject({
   kind: z.literal('Workflow'),
   metadata: z.looseObject({ name: dnsLabel, namespace: dnsLabel.optional() }),
   steps: z.array(z.unknown()).min(1, 'a workflow needs at least one step'),
+  /** KubeVela's execution modes: top-level steps StepByStep (DAG refused), sub-steps DAG or StepByStep. */
+  mode: z
+    .strictObject({ steps: z.enum(['StepByStep', 'DAG']).optional(), subSteps: z.enum(['StepByStep', 'DAG']).optional() })
+    .optional(),
 });
 
 export function parseWorkflowDocument(value: unknown, place: SourcePlace): Workflow {
   const doc = parseAt(workflowDocumentSchema, value, place);
-  return { name: doc.metadata.name, steps: parseSteps(doc.steps, placeAt(place, 'steps')), place };
+  if (doc.mode?.steps === 'DAG') {
+    throw bundleError(
+      'mode.steps: DAG is not supported: top-level steps run one after the other (StepByStep); put the steps that may run side by side in a step-group, whose subSteps run as a DAG',
+      placeAt(place, 'mode.steps'),
+    );
+  }
+  const steps = parseSteps(doc.steps, placeAt(place, 'steps'));
+  if (doc.mode?.subSteps === 'StepByStep') chainSubSteps(steps);
+  return { name: doc.metadata.name, steps, place };
+}
+
+/** subSteps in StepByStep mode: each sub-step waits for the one before it in its group. */
+function chainSubSteps(steps: StepSpec[]): void {
+  steps.forEach((step, i) => {
+    const previous = steps[i - 1];
+    if (step.group === undefined || previous?.group !== step.group) return;
+    step.dependsOn = [...new Set([...(step.dependsOn ?? []), previous.name])];
+  });
 }
 
 /** Steps at `place` (the list's own location, e.g. `steps` or `spec.workflow.steps`), groups flattened. */
