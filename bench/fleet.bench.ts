@@ -1,0 +1,402 @@
+/**
+ * The fleet at scale: 100 clusters x 500 applications (4 objects each, on every cluster: 200,000
+ * deployed objects), one round of the deploy-step timer (the run sweep, then state keeping: drift
+ * found and healed) and one round of the gtm-reconcile timer (every application's traffic, one after
+ * the other as the handler does). 100 real clusters cannot run here: the cluster gateway is a double
+ * that answers `observe` the way the kube adapter reads (one page of 500 items per kind and cluster,
+ * a read per object a list misses) with the real pure comparison (model/drift.ts), and counts reads
+ * and writes; the run store is the real SQLite one, the release objects the real packs in memory, GTM
+ * the Alidns fake behind msw through the real 2.0 adapter.
+ *
+ * Reported per round: reads (run store, release objects, cluster API, GTM), writes, wall time of the
+ * round on this machine (no network latency), and the process's peak RSS; beside them the functions'
+ * limits from s.yaml and a modelled wall time with network round trips (the figures below), so that
+ * the README's "Fleet limits" can say what limits one instance.
+ */
+import { readFileSync } from 'node:fs';
+import { setupServer } from 'msw/node';
+import { parse } from 'yaml';
+import { SqliteRunStore } from '#shared/delivery/adapters/local/sqlite-run-store.ts';
+import { prepareForApply } from '#shared/delivery/adapters/kube/manifests.ts';
+import { withAppliedHash } from '#shared/delivery/model/applied-hash.ts';
+import { clusterRegistrySchema, type ClusterRegistry } from '#shared/delivery/model/clusters.ts';
+import { detectDrift, type ObservedObject } from '#shared/delivery/model/drift.ts';
+import { objectRef, refKey, type KubeObject } from '#shared/delivery/model/kube.ts';
+import {
+  LABEL_APP_NAME,
+  LABEL_APP_NAMESPACE,
+  LABEL_COMPONENT,
+  LABEL_MANAGED_BY,
+  MANAGED_BY,
+  ownerOf,
+} from '#shared/delivery/model/ownership.ts';
+import type { Plan } from '#shared/delivery/model/plan.ts';
+import { packRelease } from '#shared/delivery/model/release-packs.ts';
+import { parseTrafficPolicy, type TrafficPolicy } from '#shared/delivery/model/traffic-policy.ts';
+import type { ClusterGateway } from '#shared/delivery/ports/cluster-gateway.port.ts';
+import type { RunStore } from '#shared/delivery/ports/run-store.port.ts';
+import { ReleaseManifests } from '#shared/delivery/usecases/release-manifests.ts';
+import type { WorkflowDeps } from '#shared/delivery/usecases/deps.ts';
+import { sweepDrift } from '#shared/delivery/usecases/keep-state.ts';
+import { sweepRuns } from '#shared/delivery/usecases/sweep.ts';
+import { createRun } from '#shared/delivery/workflow/decider.ts';
+import { ManualClock } from '#shared/platform/clock.ts';
+import { silentLogger } from '#shared/platform/log.ts';
+import { AlidnsGtm } from '#shared/traffic/adapters/aliyun/alidns-gtm.ts';
+import { MemoryTrafficHistoryStore } from '#shared/traffic/adapters/local/traffic-history-stores.ts';
+import { reconcileTraffic } from '#shared/traffic/usecases/reconcile-traffic.ts';
+import { FakeAlidns } from '../test/traffic/alidns-msw.ts';
+import { claimsHeld } from '../test/traffic/claims-held.ts';
+import { MemoryObjects } from '../test/usecases/memory-objects.ts';
+
+const CLUSTERS = 100;
+const APPS = 500;
+/** Objects whose live copy is edited or deleted before the second sweep round: 1 in 400. */
+const DRIFT_EVERY = 400;
+const LIST_PAGE_SIZE = 500;
+const T0 = 1_700_000_000_000;
+const ENDPOINT = 'https://alidns.aliyuncs.com';
+const KEY = { accessKeyId: 'LTAI-bench', accessKeySecret: 'bench-secret' };
+
+/** From s.yaml: what each function may use. */
+const LIMITS = {
+  'deploy-step': { timeoutS: 300, memoryMB: 1024, period: '1 min' },
+  'gtm-reconcile': { timeoutS: 120, memoryMB: 512, period: '1 min' },
+};
+/** Round trips assumed for the modelled wall time: same-region API servers, Tablestore, OSS, Alidns. */
+const RTT_MS = { kube: 10, store: 5, objects: 20, gtm: 50 };
+
+const clusterName = (i: number) => `c${String(i).padStart(3, '0')}`;
+
+function registry(): ClusterRegistry {
+  return clusterRegistrySchema.parse({
+    clusters: Array.from({ length: CLUSTERS }, (_, i) => ({
+      name: clusterName(i),
+      labels: { city: i % 2 === 0 ? 'beijing' : 'hangzhou' },
+    })),
+  });
+}
+
+function manifestsOf(app: { namespace: string; name: string }): KubeObject[] {
+  const labels = (component: string) => ({
+    app: app.name,
+    [LABEL_MANAGED_BY]: MANAGED_BY,
+    [LABEL_APP_NAMESPACE]: app.namespace,
+    [LABEL_APP_NAME]: app.name,
+    [LABEL_COMPONENT]: component,
+  });
+  const metadata = (component: string) => ({ name: app.name, namespace: app.namespace, labels: labels(component) });
+  return [
+    { apiVersion: 'v1', kind: 'ConfigMap', metadata: metadata('config'), data: { 'config.json': `{"app": "${app.name}"}` } },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: metadata('web'),
+      spec: { selector: { app: app.name }, ports: [{ port: 80, targetPort: 8080 }] },
+    },
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: metadata('web'),
+      spec: {
+        replicas: 3,
+        selector: { matchLabels: { app: app.name } },
+        template: {
+          metadata: { labels: { app: app.name } },
+          spec: { containers: [{ name: 'web', image: `registry.example.com/${app.name}:1`, resources: { limits: { cpu: '0.5' } } }] },
+        },
+      },
+    },
+    {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'Ingress',
+      metadata: metadata('web'),
+      spec: {
+        rules: [
+          {
+            host: `${app.name}.example.com`,
+            http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: app.name, port: { number: 80 } } } }] },
+          },
+        ],
+      },
+    },
+  ];
+}
+
+function trafficPolicy(app: { namespace: string; name: string }, instanceId: string): TrafficPolicy {
+  const policy = parseTrafficPolicy(parse(readFileSync(new URL('../examples/web-demo/traffic.yaml', import.meta.url), 'utf8')), {
+    file: 'traffic.yaml',
+  });
+  policy.metadata = { ...policy.metadata, namespace: app.namespace, name: app.name };
+  policy.spec.domain = `${app.name}.example.com`;
+  policy.spec.gtmInstanceId = instanceId;
+  policy.spec.ingress = { name: app.name };
+  const hangzhou = policy.spec.pools.find((p) => p.name === 'pool-hangzhou');
+  if (hangzhou) {
+    delete hangzhou.clusters;
+    hangzhou.clusterLabelSelector = { city: 'hangzhou' };
+  }
+  return policy;
+}
+
+/**
+ * The cluster gateway double: what 100 API servers would answer, read the way the kube adapter
+ * reads. Live objects are the desired ones as the server keeps them (applied-hash annotation, server
+ * fields), shared between clusters until the bench edits or deletes one of a cluster.
+ */
+class FleetGateway implements Pick<ClusterGateway, 'observe' | 'apply' | 'ingressAddresses'> {
+  reads = 0;
+  writes = 0;
+  private readonly served = new WeakMap<KubeObject, unknown>();
+  /** `cluster refKey` -> the edited live object, or null when deleted. */
+  readonly changed = new Map<string, unknown>();
+
+  private live(cluster: string, prepared: KubeObject, desired: KubeObject): unknown {
+    const key = `${cluster} ${refKey(objectRef(prepared))}`;
+    if (this.changed.has(key)) return this.changed.get(key) ?? undefined;
+    let live = this.served.get(desired);
+    if (!live) {
+      const applied = withAppliedHash(prepared) as KubeObject & Record<string, unknown>;
+      live = {
+        ...applied,
+        metadata: { ...applied.metadata, uid: 'u', resourceVersion: '1', managedFields: [{ manager: 'tricenter', operation: 'Apply' }] },
+      };
+      this.served.set(desired, live);
+    }
+    return live;
+  }
+
+  async observe(cluster: string, manifests: KubeObject[]): Promise<ObservedObject[]> {
+    const perKind = new Map<string, number>();
+    for (const m of manifests) perKind.set(`${m.apiVersion} ${m.kind}`, (perKind.get(`${m.apiVersion} ${m.kind}`) ?? 0) + 1);
+    for (const count of perKind.values()) this.reads += Math.max(1, Math.ceil(count / LIST_PAGE_SIZE));
+    return manifests.map((manifest) => {
+      const prepared = prepareForApply(manifest, manifest.metadata.namespace);
+      const live = this.live(cluster, prepared, manifest);
+      if (live === undefined) this.reads += 1;
+      const owner = ownerOf(prepared.metadata.labels);
+      const drift: ObservedObject = owner ? detectDrift(prepared, live, owner) : { ref: objectRef(prepared), state: 'foreign' };
+      return drift.state === 'modified' ? { ...drift, live } : drift;
+    });
+  }
+
+  async apply(cluster: string, manifests: KubeObject[]) {
+    // The adapter reads what it applies (one list per kind and namespace here: one object each), then writes.
+    this.reads += manifests.length;
+    this.writes += manifests.length;
+    for (const m of manifests) this.changed.delete(`${cluster} ${refKey(objectRef(m))}`);
+    return { cluster, objects: manifests.map((m) => ({ ref: objectRef(m), changed: true })) };
+  }
+
+  async ingressAddresses(cluster: string, ingress: { name: string }): Promise<string[]> {
+    this.reads += 1;
+    const i = Number(ingress.name.slice('app-'.length));
+    return [`10.${Number(cluster.slice(1))}.${Math.floor(i / 256)}.${i % 256}`];
+  }
+}
+
+/** Counts the run store's calls (each one request to Tablestore in the cloud). */
+function counting(store: RunStore): { store: RunStore; reads: () => number; writes: () => number; reset: () => void } {
+  let reads = 0;
+  let writes = 0;
+  const proxy = new Proxy(store, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        if (/^(get|list)/.test(String(prop))) reads += 1;
+        else if (/^(put|create|update|save|claim|record|complete|release)/.test(String(prop))) writes += 1;
+        return value.apply(target, args);
+      };
+    },
+  });
+  return { store: proxy, reads: () => reads, writes: () => writes, reset: () => ((reads = 0), (writes = 0)) };
+}
+
+const peakRssMB = () => Math.round(process.resourceUsage().maxRSS / 1024);
+
+export async function run(): Promise<Record<string, unknown>> {
+  const clock = new ManualClock(T0);
+  const fleet = registry();
+  const clusters = fleet.clusters.map((c) => c.name);
+  const sqlite = new SqliteRunStore({ path: ':memory:' });
+  const counted = counting(sqlite);
+  const objects = new MemoryObjects();
+  const gateway = new FleetGateway();
+  const instances = Array.from({ length: APPS }, (_, i) => `gtm-fleet-${i}`);
+  const setupStarted = performance.now();
+
+  const apps: Array<{ app: { namespace: string; name: string }; policy: TrafficPolicy; instanceId: string }> = [];
+  for (let i = 0; i < APPS; i++) {
+    const app = { namespace: `team-${i % 50}`, name: `app-${i}` };
+    const manifests = manifestsOf(app);
+    const policy = trafficPolicy(app, instances[i] as string);
+    const plan: Plan = {
+      app,
+      publishVersion: 'v1',
+      contentHash: `hash-${i}`,
+      steps: [
+        {
+          name: 'deploy',
+          type: 'deploy',
+          needsApproval: false,
+          parallelism: 5,
+          timeoutMs: 600_000,
+          targets: clusters.map((cluster) => ({ cluster, manifests })),
+        },
+      ],
+      traffic: [policy],
+    };
+    const packed = packRelease(plan);
+    for (const pack of packed.packs) await objects.put(pack.digest, pack.data);
+    const releaseId = `${app.namespace}/${app.name}/v1`;
+    await sqlite.putRelease({
+      id: releaseId,
+      app,
+      publishVersion: 'v1',
+      contentHash: plan.contentHash,
+      createdAt: T0,
+      plan: packed.plan,
+      source: { bucket: 'b', key: `bundles/${app.namespace}/${app.name}.yaml`, etag: 'e' },
+    });
+    const created = createRun({ id: `run-${i}`, releaseId, plan }, T0);
+    const finished = {
+      ...created,
+      phase: 'running' as const,
+      currentStep: 1,
+      endedAt: T0,
+      reason: 'all steps succeeded',
+      steps: created.steps.map((s) => ({
+        ...s,
+        phase: 'succeeded' as const,
+        tasks: s.tasks.map((t) => ({ ...t, status: 'done' as const, attempt: 2 })),
+      })),
+    };
+    await sqlite.createRun(finished);
+    await sqlite.saveApp({ app, currentRunId: finished.id, lastReleaseId: releaseId, updatedAt: T0, version: 0 }, null);
+    apps.push({ app, policy, instanceId: instances[i] as string });
+  }
+  const setupMs = Math.round(performance.now() - setupStarted);
+
+  const deps = {
+    store: counted.store,
+    queue: { send: async () => {} },
+    gateway: gateway as unknown as ClusterGateway,
+    bundles: undefined as never,
+    manifests: new ReleaseManifests(objects),
+    registry: async () => fleet,
+    clock,
+    logger: silentLogger,
+    newId: () => 'id',
+    healthWait: { totalMs: 0, pollMs: 0 },
+  } satisfies WorkflowDeps;
+
+  const sweepRound = async () => {
+    counted.reset();
+    gateway.reads = 0;
+    gateway.writes = 0;
+    const objectReads = objects.reads.length;
+    const started = performance.now();
+    const swept = await sweepRuns(deps);
+    const drift = await sweepDrift(deps);
+    const ms = Math.round(performance.now() - started);
+    const reads = { store: counted.reads(), releaseObjects: objects.reads.length - objectReads, clusterApi: gateway.reads };
+    const modelledS = (reads.store * RTT_MS.store + reads.releaseObjects * RTT_MS.objects + (reads.clusterApi * RTT_MS.kube) / 8) / 1000;
+    return {
+      wallMs: ms,
+      reads,
+      writes: { store: counted.writes(), clusterApi: gateway.writes },
+      swept,
+      drift: { ...drift, unobserved: drift.unobserved.length },
+      modelledWallS: Number(modelledS.toFixed(1)),
+      peakRssMB: peakRssMB(),
+    };
+  };
+
+  const cold = await sweepRound();
+  // Drift on 1 object in DRIFT_EVERY: every other one edited (replicas), the rest deleted.
+  let n = 0;
+  for (const [ci, cluster] of clusters.entries()) {
+    for (const [ai, { app }] of apps.entries()) {
+      if ((ci * APPS + ai) % (DRIFT_EVERY / 4) !== 0) continue;
+      const deployment = manifestsOf(app)[2] as KubeObject;
+      const key = `${cluster} ${refKey(objectRef(deployment))}`;
+      gateway.changed.set(
+        key,
+        n++ % 2 === 0 ? { ...withAppliedHash(deployment), spec: { ...(deployment.spec as object), replicas: 1 } } : null,
+      );
+    }
+  }
+  const driftedRound = await sweepRound();
+  const steady = await sweepRound();
+
+  // The traffic round: every application, one after the other, as the gtm-reconcile timer does.
+  const fake = new FakeAlidns({ endpoint: ENDPOINT, keys: { [KEY.accessKeyId]: KEY.accessKeySecret }, instances });
+  const server = setupServer(...fake.handlers());
+  server.listen({ onUnhandledRequest: 'error' });
+  const history = new MemoryTrafficHistoryStore();
+  const gtms = new Map(instances.map((id) => [id, new AlidnsGtm({ endpoint: ENDPOINT, instanceId: id, credentials: KEY })]));
+  const trafficRound = async (now: number) => {
+    for (const gtm of gtms.values()) Object.assign(gtm.stats, { reads: 0, writes: 0, retries: 0, byAction: {} });
+    gateway.reads = 0;
+    const started = performance.now();
+    let changes = 0;
+    for (const { policy, instanceId } of apps) {
+      const gtm = gtms.get(instanceId) as AlidnsGtm;
+      const result = await reconcileTraffic({
+        policy,
+        registry: fleet,
+        gateway,
+        gtm,
+        claims: claimsHeld(policy, instanceId),
+        history,
+        logger: silentLogger,
+        now,
+        dryRun: false,
+      });
+      changes += result.plan.changes.length;
+    }
+    const ms = Math.round(performance.now() - started);
+    const gtmReads = [...gtms.values()].reduce((sum, g) => sum + g.stats.reads, 0);
+    const gtmWrites = [...gtms.values()].reduce((sum, g) => sum + g.stats.writes, 0);
+    // Per application: its clusters' Ingress reads in parallel (one round trip), its GTM calls one after the other.
+    const modelledS = (APPS * RTT_MS.kube + (gtmReads + gtmWrites) * RTT_MS.gtm) / 1000;
+    return {
+      wallMs: ms,
+      changes,
+      reads: { clusterApi: gateway.reads, gtm: gtmReads },
+      writes: { gtm: gtmWrites },
+      modelledWallS: Number(modelledS.toFixed(1)),
+      peakRssMB: peakRssMB(),
+    };
+  };
+  try {
+    const build = await trafficRound(T0);
+    const steadyTraffic = await trafficRound(T0 + 60_000);
+    return {
+      clusters: CLUSTERS,
+      apps: APPS,
+      deployedObjects: CLUSTERS * APPS * 4,
+      setupMs,
+      rttAssumedMs: RTT_MS,
+      sweep: {
+        limits: LIMITS['deploy-step'],
+        cold,
+        drifted: driftedRound,
+        steady,
+        withinTimeout: Math.max(cold.modelledWallS, driftedRound.modelledWallS, steady.modelledWallS) < LIMITS['deploy-step'].timeoutS,
+        withinMemory: peakRssMB() < LIMITS['deploy-step'].memoryMB,
+      },
+      traffic: {
+        limits: LIMITS['gtm-reconcile'],
+        firstBuild: build,
+        steady: steadyTraffic,
+        withinTimeout: steadyTraffic.modelledWallS < LIMITS['gtm-reconcile'].timeoutS,
+        withinMemory: peakRssMB() < LIMITS['gtm-reconcile'].memoryMB,
+      },
+    };
+  } finally {
+    server.close();
+    await sqlite.close();
+  }
+}
