@@ -49,11 +49,26 @@ export const ANNOTATION_APPLY_ONCE = 'tricenter.io/apply-once';
 export type ResourcePolicy = 'take-over' | 'shared' | 'take-over,shared';
 
 /** Annotations and labels only tricenter writes: whatever a bundle says for them is dropped at render. */
+/**
+ * A `read-only` policy selects the object (the value is the policy's name): the gateway only reads
+ * and health-checks it, never writes it, and refuses the step when it does not exist.
+ */
+export const ANNOTATION_READ_ONLY = 'tricenter.io/read-only';
+/** A `garbage-collect` rule's strategy for the object: `onAppDelete` or `never` keep it when a release drops it. */
+export const ANNOTATION_GC_STRATEGY = 'tricenter.io/gc-strategy';
+/** `orphan`: a prune deletes the object but leaves what it owns (propagationPolicy Orphan). */
+export const ANNOTATION_GC_PROPAGATION = 'tricenter.io/gc-propagation';
+/** KubeVela's fixed placement label: the object goes to this cluster only. */
+export const LABEL_PLACEMENT_CLUSTER = 'app.oam.dev/cluster';
+
 export const RESERVED_ANNOTATIONS: ReadonlySet<string> = new Set([
   ANNOTATION_SHARED_BY,
   ANNOTATION_RESOURCE_POLICY,
   ANNOTATION_CONTENT_HASH,
   ANNOTATION_APPLY_ONCE,
+  ANNOTATION_READ_ONLY,
+  ANNOTATION_GC_STRATEGY,
+  ANNOTATION_GC_PROPAGATION,
 ]);
 
 export function parseSharedBy(value: string | undefined): string[] {

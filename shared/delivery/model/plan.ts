@@ -23,7 +23,17 @@ export interface StoredTarget extends PlanTarget {
   packs: string[];
 }
 
-export interface DeployStep<Target extends PlanTarget = ClusterTarget> {
+/**
+ * Where a step sits in the run order. Top-level steps run one after the other; the sub-steps of a
+ * step-group (consecutive steps with the same `group`) run side by side once the group's turn
+ * comes, each after the steps (or groups) its `dependsOn` names have succeeded.
+ */
+export interface StepOrder {
+  group?: string;
+  dependsOn?: string[];
+}
+
+export interface DeployStep<Target extends PlanTarget = ClusterTarget> extends StepOrder {
   name: string;
   type: 'deploy';
   /** `auto: false`: the run suspends for approval before this step starts. */
@@ -35,12 +45,13 @@ export interface DeployStep<Target extends PlanTarget = ClusterTarget> {
   targets: Target[];
 }
 
-export interface SuspendStep {
+export interface SuspendStep extends StepOrder {
   name: string;
   type: 'suspend';
   /** Resume by itself after this long; without it, only a `resume` decision continues the run. */
   durationMs?: number;
-  timeoutMs: number;
+  /** Fail the step (and the run) when no decision came within this long; without it, wait forever. */
+  timeoutMs?: number;
 }
 
 export type PlanStep<Target extends PlanTarget = ClusterTarget> = DeployStep<Target> | SuspendStep;
@@ -59,6 +70,8 @@ export interface Plan<Target extends PlanTarget = ClusterTarget> {
    * (absent means true).
    */
   selfHeal?: false;
+  /** A `garbage-collect` policy with `keepLegacyResource: true`: a finished run prunes nothing. */
+  keepLegacyResources?: boolean;
 }
 
 /** The plan a release row keeps: metadata and, per step and cluster, pack digests. */

@@ -1,17 +1,26 @@
 import { z } from 'zod';
-import { parseAt, placeAt, unsupportedType, type SourcePlace } from './source.ts';
+import { bundleError, parseAt, placeAt, unsupportedType, type SourcePlace } from './source.ts';
 import { parseTrait, type Trait } from './traits.ts';
 import { APPLY_ONCE_AFFECTS, applyOnceAnnotation, type ApplyOnceAffect, type ApplyOnceStamp } from './drift.ts';
 import { parseFieldPath, WHOLE_OBJECT } from './field-path.ts';
 
 /**
  * KubeVela-style policies: `topology` (where to deploy), `override` (what to change there), and
- * the resource policies `take-over` (adopt objects created outside tricenter) and `shared-resource`
- * (share objects with other applications). A policy is either a `Policy` document
- * (core.oam.dev/v1alpha1, `type`/`properties` at the top) or an entry of the Application's
- * `spec.policies`.
+ * the resource policies `take-over` (adopt objects created outside tricenter), `shared-resource`
+ * (share objects with other applications), `read-only` (objects only read and health-checked,
+ * never written) and `garbage-collect` (what a finished run may prune). A policy is either a
+ * `Policy` document (core.oam.dev/v1alpha1, `type`/`properties` at the top) or an entry of the
+ * Application's `spec.policies`; an entry without a name is named `<type>:auto-gen:<index>`.
  */
-const SUPPORTED_POLICY_TYPES = ['topology', 'override', 'take-over', 'shared-resource', 'apply-once'] as const;
+const SUPPORTED_POLICY_TYPES = [
+  'topology',
+  'override',
+  'take-over',
+  'shared-resource',
+  'read-only',
+  'garbage-collect',
+  'apply-once',
+] as const;
 
 const SELECTOR_OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'] as const;
 
@@ -112,7 +121,11 @@ export interface TopologyPolicy extends PolicyBase {
 export interface OverridePolicy extends PolicyBase {
   type: 'override';
   components: OverrideEntry[];
+  /** KubeVela's `selector`: the components a deploy step listing this policy deploys (others are left out of it). */
+  selector?: { names: string[]; place: SourcePlace };
 }
+const SELECTOR_FIELDS = ['componentNames', 'componentTypes', 'resourceTypes', 'resourceNames'] as const;
+
 /** KubeVela's ResourcePolicyRuleSelector: an object matches when every list given contains it. */
 const resourceSelectorSchema = z
   .strictObject({
@@ -128,11 +141,42 @@ const resourceSelectorSchema = z
   );
 export type ResourceSelector = z.infer<typeof resourceSelectorSchema>;
 
-const resourcePolicyPropertiesSchema = z.strictObject({ rules: z.array(z.strictObject({ selector: resourceSelectorSchema })).min(1) });
+const resourcePolicyPropertiesSchema = z.strictObject({ rules: z.array(z.strictObject({ selector: z.unknown() })).min(1) });
 
 export interface ResourceRulesPolicy extends PolicyBase {
-  type: 'take-over' | 'shared-resource';
+  type: 'take-over' | 'shared-resource' | 'read-only';
   selectors: ResourceSelector[];
+}
+
+/** When a finished run may delete an object the release no longer has (KubeVela's garbage-collect strategies). */
+export type GcStrategy = 'onAppUpdate' | 'onAppDelete' | 'never';
+
+const gcRuleSchema = z.strictObject({
+  selector: z.unknown(),
+  strategy: z.enum(['onAppUpdate', 'onAppDelete', 'never']).default('onAppUpdate'),
+  propagation: z.enum(['orphan', 'cascading']).optional(),
+});
+
+const gcPropertiesSchema = z.strictObject({
+  keepLegacyResource: z.boolean().default(false),
+  continueOnFailure: z.boolean().optional(),
+  applicationRevisionLimit: z.number().int().optional(),
+  rules: z.array(gcRuleSchema).optional(),
+});
+
+export interface GcRule {
+  selector: ResourceSelector;
+  strategy: GcStrategy;
+  /** `orphan`: deleting the object leaves what it owns (Pods of a Deployment...) in place. */
+  propagation?: 'orphan' | 'cascading';
+}
+
+export interface GarbageCollectPolicy extends PolicyBase {
+  type: 'garbage-collect';
+  /** A finished run prunes nothing: objects earlier releases deployed stay until removed by hand. */
+  keepLegacyResource: boolean;
+  /** The first rule that matches an object decides for it. */
+  rules: GcRule[];
 }
 
 /**
@@ -171,7 +215,7 @@ const applyOncePropertiesSchema = z.strictObject({
     .optional(),
 });
 
-export type Policy = TopologyPolicy | OverridePolicy | ResourceRulesPolicy | ApplyOncePolicy;
+export type Policy = TopologyPolicy | OverridePolicy | ResourceRulesPolicy | GarbageCollectPolicy | ApplyOncePolicy;
 
 /** True when the object of that component matches the selector (KubeVela's rule: every given list must contain it). */
 export function matchesResourceSelector(
@@ -214,7 +258,7 @@ const policyDocumentSchema = z.looseObject({
   properties: z.unknown(),
 });
 
-const inlinePolicySchema = z.strictObject({ name: dnsLabel, type: z.string().min(1), properties: z.unknown() });
+const inlinePolicySchema = z.strictObject({ name: dnsLabel.optional(), type: z.string().min(1), properties: z.unknown() });
 
 /** A `Policy` document. */
 export function parsePolicyDocument(value: unknown, place: SourcePlace): Policy {
@@ -222,10 +266,30 @@ export function parsePolicyDocument(value: unknown, place: SourcePlace): Policy 
   return parsePolicyBody(doc.metadata.name, doc.type, doc.properties, place);
 }
 
-/** An entry of the Application's `spec.policies` (at `place`, e.g. `spec.policies[0]`). */
-export function parseInlinePolicy(value: unknown, place: SourcePlace): Policy {
+/**
+ * An entry of the Application's `spec.policies` (at `place`, e.g. `spec.policies[0]`, its position
+ * `index`). Without a name it is `<type>:auto-gen:<index>`: no DNS label can be that name.
+ */
+export function parseInlinePolicy(value: unknown, place: SourcePlace, index: number): Policy {
   const entry = parseAt(inlinePolicySchema, value, place);
-  return parsePolicyBody(entry.name, entry.type, entry.properties, place);
+  return parsePolicyBody(entry.name ?? `${entry.type}:auto-gen:${index}`, entry.type, entry.properties, place);
+}
+
+const UNSUPPORTED_SELECTOR_FIELDS: Record<string, string> = {
+  traitTypes: "tricenter traits change the component's own objects and create none of their own",
+  oamTypes: "every object tricenter deploys is a component's object",
+};
+
+/** A rule's selector; KubeVela's traitTypes / oamTypes get a refusal that says why and what to use instead. */
+function parseResourceSelector(value: unknown, place: SourcePlace): ResourceSelector {
+  if (typeof value === 'object' && value !== null) {
+    for (const [field, why] of Object.entries(UNSUPPORTED_SELECTOR_FIELDS)) {
+      if (field in value) {
+        throw bundleError(`${field} is not supported (${why}); select with ${SELECTOR_FIELDS.join(', ')}`, placeAt(place, field));
+      }
+    }
+  }
+  return parseAt(resourceSelectorSchema, value, place);
 }
 
 function parsePolicyBody(name: string, type: string, properties: unknown, place: SourcePlace): Policy {
@@ -234,7 +298,11 @@ function parsePolicyBody(name: string, type: string, properties: unknown, place:
     return { name, type, place, properties: parseTopologyProperties(properties ?? {}, propsPlace) };
   }
   if (type === 'override') {
-    const props = parseAt(z.strictObject({ components: z.array(overrideEntrySchema).min(1) }), properties, propsPlace);
+    const props = parseAt(
+      z.strictObject({ components: z.array(overrideEntrySchema).min(1), selector: z.array(z.string().min(1)).optional() }),
+      properties,
+      propsPlace,
+    );
     const components = props.components.map((entry, i): OverrideEntry => {
       const entryPlace = placeAt(propsPlace, ['components', i]);
       const out: OverrideEntry = {
@@ -246,12 +314,19 @@ function parsePolicyBody(name: string, type: string, properties: unknown, place:
       if (entry.properties !== undefined) out.properties = entry.properties;
       return out;
     });
-    return { name, type, place, components };
+    const policy: OverridePolicy = { name, type, place, components };
+    // KubeVela: an empty selector selects every component, as no selector does.
+    if (props.selector !== undefined && props.selector.length > 0) {
+      policy.selector = { names: props.selector, place: placeAt(propsPlace, 'selector') };
+    }
+    return policy;
   }
-  if (type === 'take-over' || type === 'shared-resource') {
+  if (type === 'take-over' || type === 'shared-resource' || type === 'read-only') {
     const props = parseAt(resourcePolicyPropertiesSchema, properties, propsPlace);
-    return { name, type, place, selectors: props.rules.map((rule) => rule.selector) };
+    const selectors = props.rules.map((rule, i) => parseResourceSelector(rule.selector, placeAt(propsPlace, ['rules', i, 'selector'])));
+    return { name, type, place, selectors };
   }
+  if (type === 'garbage-collect') return parseGarbageCollect(name, properties ?? {}, place);
   if (type === 'apply-once') {
     const props = parseAt(applyOncePropertiesSchema, properties ?? {}, propsPlace);
     const rules = (props.rules ?? []).map(
@@ -264,4 +339,30 @@ function parsePolicyBody(name: string, type: string, properties: unknown, place:
     return { name, type, place, enable: props.enable, rules };
   }
   throw unsupportedType('policy', type, SUPPORTED_POLICY_TYPES, place);
+}
+
+function parseGarbageCollect(name: string, properties: unknown, place: SourcePlace): GarbageCollectPolicy {
+  const propsPlace = placeAt(place, 'properties');
+  const props = parseAt(gcPropertiesSchema, properties, propsPlace);
+  if (props.continueOnFailure === true) {
+    throw bundleError(
+      "continueOnFailure: true is not supported: tricenter prunes only after a run succeeds (KubeVela's default); remove the field",
+      placeAt(propsPlace, 'continueOnFailure'),
+    );
+  }
+  if (props.applicationRevisionLimit !== undefined) {
+    throw bundleError(
+      'applicationRevisionLimit is not supported: tricenter keeps every release, since rollback reads them; remove the field',
+      placeAt(propsPlace, 'applicationRevisionLimit'),
+    );
+  }
+  const rules = (props.rules ?? []).map((rule, i): GcRule => {
+    const out: GcRule = {
+      selector: parseResourceSelector(rule.selector, placeAt(propsPlace, ['rules', i, 'selector'])),
+      strategy: rule.strategy,
+    };
+    if (rule.propagation !== undefined) out.propagation = rule.propagation;
+    return out;
+  });
+  return { name, type: 'garbage-collect', place, keepLegacyResource: props.keepLegacyResource, rules };
 }

@@ -122,9 +122,7 @@ const workflowDocumentSchema = z.looseObject({
   metadata: z.looseObject({ name: dnsLabel, namespace: dnsLabel.optional() }),
   steps: z.array(z.unknown()).min(1, 'a workflow needs at least one step'),
   /** KubeVela's execution modes: top-level steps StepByStep (DAG refused), sub-steps DAG or StepByStep. */
-  mode: z
-    .strictObject({ steps: z.enum(['StepByStep', 'DAG']).optional(), subSteps: z.enum(['StepByStep', 'DAG']).optional() })
-    .optional(),
+  mode: z.strictObject({ steps: z.enum(['StepByStep', 'DAG']).optional(), subSteps: z.enum(['StepByStep', 'DAG']).optional() }).optional(),
 });
 
 export function parseWorkflowDocument(value: unknown, place: SourcePlace): Workflow {

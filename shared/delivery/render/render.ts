@@ -34,7 +34,7 @@ import {
 } from '../model/policy.ts';
 import { isClusterScoped } from '../model/scope.ts';
 import { bundleError, placeAt, type SourcePlace } from '../model/source.ts';
-import type { DeployStepSpec, StepSpec } from '../model/workflow.ts';
+import type { ApplyComponentStepSpec, DeployStepSpec, StepSpec } from '../model/workflow.ts';
 import type { Trait } from '../model/traits.ts';
 import { mergePatch } from './merge-patch.ts';
 import { applyOnceStampsFor } from '../model/policy.ts';
@@ -46,6 +46,14 @@ import { RenderMemo, type ComponentObjects, type Relocation } from './render-mem
 import { copiedOnRead, deepFreeze, shareWith } from './shared-objects.ts';
 import { attachManifestSource, attachTargetPlacement, TRACKED_FIELDS, trackedValues, type ManifestSource } from './sources.ts';
 import { selectClusters } from './topology.ts';
+import {
+  applyComponentTopologies,
+  legacyResources,
+  lifecycleAnnotations,
+  placeByClusterLabel,
+  selectedComponents,
+  withStepOrder,
+} from './step-policies.ts';
 import { applyTrait } from './traits.ts';
 
 /**
@@ -75,17 +83,19 @@ export function render(bundle: AppBundle, registry: ClusterRegistry): Plan {
   const resourcePolicies = bundle.policies.filter((p): p is ResourceRulesPolicy => p.type === 'take-over' || p.type === 'shared-resource');
   const steps = specs.map((spec): PlanStep => {
     if (spec.type === 'suspend') {
-      return spec.durationMs === undefined
-        ? { name: spec.name, type: 'suspend', timeoutMs: spec.timeoutMs }
-        : { name: spec.name, type: 'suspend', durationMs: spec.durationMs, timeoutMs: spec.timeoutMs };
+      const suspend: PlanStep = { name: spec.name, type: 'suspend' };
+      if (spec.durationMs !== undefined) suspend.durationMs = spec.durationMs;
+      if (spec.timeoutMs !== undefined) suspend.timeoutMs = spec.timeoutMs;
+      return withStepOrder(suspend, spec);
     }
-    return renderDeployStep(bundle, index, memo, registry, spec, policies, publishVersion, resourcePolicies);
+    return withStepOrder(renderDeployStep(bundle, index, memo, registry, spec, policies, publishVersion, resourcePolicies), spec);
   });
   return {
     app: { namespace: app.namespace, name: app.name },
     publishVersion,
     contentHash: bundle.contentHash,
     steps,
+    ...legacyResources(bundle.policies),
     ...parseSelfHeal(app),
   };
 }
@@ -117,14 +127,14 @@ function renderDeployStep(
   index: ObjectIndex,
   memo: RenderMemo,
   registry: ClusterRegistry,
-  spec: DeployStepSpec,
+  spec: DeployStepSpec | ApplyComponentStepSpec,
   policies: Map<string, Policy>,
   publishVersion: string,
   resourcePolicies: ResourceRulesPolicy[],
 ): DeployStep {
-  const topologies: TopologyPolicy[] = [];
+  const topologies: TopologyPolicy[] = spec.type === 'apply-component' ? applyComponentTopologies(spec, bundle, registry) : [];
   const overrides: OverridePolicy[] = [];
-  for (const ref of spec.policies) {
+  for (const ref of spec.type === 'deploy' ? spec.policies : []) {
     const policy = policies.get(ref.name);
     if (!policy) {
       throw bundleError(
@@ -150,6 +160,7 @@ function renderDeployStep(
     );
   }
   for (const policy of overrides) rejectUnknownComponentNames(policy, bundle.application.components);
+  const only = spec.type === 'apply-component' ? new Set([spec.component]) : selectedComponents(overrides, bundle.application.components);
 
   const clusters = new Map<string, { namespace: Relocation | undefined; place: SourcePlace }>();
   for (const topology of topologies) {
@@ -159,7 +170,7 @@ function renderDeployStep(
     }
   }
 
-  const rendered = renderComponents(bundle, index, memo, overrides);
+  const rendered = renderComponents(bundle, index, memo, overrides, only);
   const byNamespace = new Map<string | undefined, KubeObject[]>();
   const targets: ClusterTarget[] = [];
   for (const [cluster, { namespace, place }] of clusters) {
@@ -178,10 +189,10 @@ function renderDeployStep(
   return {
     name: spec.name,
     type: 'deploy',
-    needsApproval: spec.needsApproval,
-    parallelism: spec.parallelism,
+    needsApproval: spec.type === 'deploy' && spec.needsApproval,
+    parallelism: spec.type === 'deploy' ? spec.parallelism : DEFAULT_PARALLELISM,
     timeoutMs: spec.timeoutMs,
-    targets,
+    targets: placeByClusterLabel(targets, registry),
   };
 }
 
@@ -192,12 +203,19 @@ interface RenderedObject {
   source: ManifestSource;
 }
 
-function renderComponents(bundle: AppBundle, index: ObjectIndex, memo: RenderMemo, overrides: OverridePolicy[]): RenderedObject[] {
+function renderComponents(
+  bundle: AppBundle,
+  index: ObjectIndex,
+  memo: RenderMemo,
+  overrides: OverridePolicy[],
+  only: Set<string> | undefined,
+): RenderedObject[] {
   const app = bundle.application;
   const out: RenderedObject[] = [];
   const seen = new Map<string, string>();
   const defaultNamespacePlace = placeAt(app.place, 'metadata.namespace');
   for (const component of app.components) {
+    if (only !== undefined && !only.has(component.name)) continue;
     let properties: unknown = component.properties;
     let propertiesPlace = placeAt(component.place, 'properties');
     const traits = [...component.traits];
@@ -212,9 +230,12 @@ function renderComponents(bundle: AppBundle, index: ObjectIndex, memo: RenderMem
       }
     }
     const resolvedOnce = memo.componentObjects(component, properties, () => {
-      const typed = parseComponentProperties(component.type, properties, propertiesPlace);
+      const typed = parseComponentProperties(component.type, properties, propertiesPlace, component.name);
       const resolved = isWorkloadComponent(typed)
-        ? renderWorkloadComponent(typed, { appName: app.name, componentName: component.name }).map((object) => ({ object, place: propertiesPlace }))
+        ? renderWorkloadComponent(typed, { appName: app.name, componentName: component.name }).map((object) => ({
+            object,
+            place: propertiesPlace,
+          }))
         : resolveComponentObjects(typed, index, app.namespace, propertiesPlace);
       const objects = resolved.map((r) => r.object);
       const sources = resolved.map((r): ManifestSource => ({ object: r.place, fields: {} }));
@@ -379,6 +400,15 @@ function finalize(
     name: object.metadata.name,
   });
   if (applyOnce) object.metadata.annotations[ANNOTATION_APPLY_ONCE] = applyOnce;
+  Object.assign(
+    object.metadata.annotations,
+    lifecycleAnnotations(bundle.policies, {
+      component: rendered.component,
+      componentType: rendered.componentType,
+      kind: object.kind,
+      name: object.metadata.name,
+    }),
+  );
   const hash = sha256Hex(canonicalJsonMemo(object, canonical));
   object.metadata.annotations[ANNOTATION_CONTENT_HASH] = hash;
   return object;
