@@ -147,11 +147,10 @@ describe('detectDrift: what counts as drift', () => {
       fields: ['spec.template.spec.containers[0].image'],
     },
     {
-      name: 'apply-once onUpdate only: the sweep still reverts it',
+      name: 'apply-once onUpdate: kept by the sweep too (a heal is an apply, and every apply keeps it)',
       desired: deployment([{ path: 'spec.replicas', affect: 'onUpdate' }]),
       live: liveOf(deployment([{ path: 'spec.replicas', affect: 'onUpdate' }]), (l) => (l.spec.replicas = 7)),
-      state: 'modified',
-      fields: ['spec.replicas'],
+      state: 'in-sync',
     },
     {
       name: 'apply-once a container by index',
@@ -244,12 +243,12 @@ describe('keepApplyOnceFields: what a heal or a re-apply sends', () => {
     expect(keepApplyOnceFields(desired, undefined, 'update')).toBe(desired);
   });
 
-  it('honours affect: onStateKeep paths are reverted by a new release, onUpdate ones by the sweep', () => {
+  it('honours affect: onStateKeep paths are reverted by a new release; onUpdate ones by nothing', () => {
     const desired = deployment([
       { path: 'spec.replicas', affect: 'onStateKeep' },
       { path: 'spec.template.spec.containers[0].image', affect: 'onUpdate' },
     ]);
-    expect(applyOncePaths(desired, 'state-keep').map(formatFieldPath)).toEqual(['spec.replicas']);
+    expect(applyOncePaths(desired, 'state-keep').map(formatFieldPath)).toEqual(['spec.replicas', 'spec.template.spec.containers[0].image']);
     expect(applyOncePaths(desired, 'update').map(formatFieldPath)).toEqual(['spec.template.spec.containers[0].image']);
   });
 });

@@ -34,7 +34,10 @@ export interface ObjectDrift {
   fields?: string[];
 }
 
-/** KubeVela's apply-once `affect`: at a new release's apply (`onUpdate`), at state keeping (`onStateKeep`), or both. */
+/**
+ * KubeVela's apply-once `affect`: at a new release's apply (`onUpdate`), at state keeping (`onStateKeep`), or
+ * both (`always`). Unlike KubeVela, `onUpdate` paths are kept at state keeping too (see applyOncePaths).
+ */
 export const APPLY_ONCE_AFFECTS = ['onUpdate', 'onStateKeep', 'always'] as const;
 export type ApplyOnceAffect = (typeof APPLY_ONCE_AFFECTS)[number];
 
@@ -72,7 +75,9 @@ export function applyOncePaths(manifest: Pick<KubeObject, 'metadata'>, moment: A
   for (const stamp of stamps as Array<Partial<ApplyOnceStamp>>) {
     if (typeof stamp?.path !== 'string') continue;
     const affect = stamp.affect ?? 'always';
-    if (affect !== 'always' && affect !== (moment === 'update' ? 'onUpdate' : 'onStateKeep')) continue;
+    // A heal is an apply, and every apply keeps `onUpdate` paths (the gateway cannot tell a heal from a
+    // release): state keeping honours them too, or it would "heal" them every round without effect.
+    if (moment === 'update' && affect === 'onStateKeep') continue;
     const segments = parseFieldPath(stamp.path);
     if (typeof segments !== 'string') paths.push(segments);
   }
