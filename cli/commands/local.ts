@@ -2,6 +2,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { createLogger } from '#shared/platform/log.ts';
+import { TricenterError } from '#shared/platform/errors.ts';
 import type { AppStatus } from '#shared/delivery/usecases/status.ts';
 import type { LocalTwinOnClusters } from '#local/twin.ts';
 import { ApiClient, packBundle } from '../client.ts';
@@ -29,7 +30,7 @@ interface UpOptions {
   dataPlanePort: string;
   approvalPort: string;
   probeScale: string;
-  gtmVersion?: string;
+  gtmVersion?: '3.0' | '2.0';
   kubeconfig?: string;
   fresh?: boolean;
 }
@@ -53,7 +54,11 @@ export function register(program: Command): void {
     .option('--data-plane-port <port>', 'port of every cluster data plane (on 127.0.0.2, .3, ...)', '8080')
     .option('--approval-port <port>', 'port of the approval API on 127.0.0.1', '8787')
     .option('--probe-scale <factor>', 'GTM health-check intervals are multiplied by this locally', '0.05')
-    .option('--gtm-version <version>', 'which GTM the emulator is and gtm-reconcile speaks: 3.0 (CloudGtm*, the default) or 2.0 (DnsGtm*)')
+    .option(
+      '--gtm-version <version>',
+      'which GTM the emulator is and gtm-reconcile speaks: 3.0 (CloudGtm*, the default) or 2.0 (DnsGtm*)',
+      gtmVersionOption,
+    )
     .option('--kubeconfig <path>', 'deploy to these clusters (one context per registry cluster) instead of simulated ones')
     .option('--fresh', 'wipe the state folder (runs, bucket, GTM, simulated clusters) instead of resuming it')
     .action(async (options: UpOptions) => {
@@ -64,13 +69,7 @@ export function register(program: Command): void {
       const logger = createLogger({ fn: 'local' }, { sink: (line) => logStream.write(`${line}\n`) });
 
       const { startLocalTwin, startLocalTwinOnClusters, DEFAULT_GTM_VERSION } = await import('#local/twin.ts');
-      const asked = options.gtmVersion ?? DEFAULT_GTM_VERSION;
-      if (asked !== '3.0' && asked !== '2.0') {
-        console.error(`--gtm-version must be 3.0 or 2.0, got "${asked}"`);
-        process.exitCode = 2;
-        return;
-      }
-      const gtmVersion: '3.0' | '2.0' = asked;
+      const gtmVersion = options.gtmVersion ?? DEFAULT_GTM_VERSION;
       say('Starting the local twin...');
       const common = {
         gtmVersion,
@@ -106,6 +105,11 @@ export function register(program: Command): void {
       printNextSteps(twin, options.demo);
       await new Promise(() => {});
     });
+}
+
+function gtmVersionOption(value: string): '3.0' | '2.0' {
+  if (value === '3.0' || value === '2.0') return value;
+  throw new TricenterError('VALIDATION', `--gtm-version must be 3.0 or 2.0, got "${value}"`);
 }
 
 function printEndpoints(twin: LocalTwinOnClusters, logFile: string): void {
