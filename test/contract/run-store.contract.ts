@@ -6,6 +6,7 @@ import type { AppRecord, Release, RejectedUpload } from '#shared/delivery/model/
 import type { TrafficClaim } from '#shared/traffic/domain/claims.ts';
 import type { RunStore } from '#shared/delivery/ports/run-store.port.ts';
 import { createRun, next } from '#shared/delivery/workflow/decider.ts';
+import { recordDrift } from '#shared/delivery/workflow/drift-history.ts';
 import type { Run } from '#shared/delivery/workflow/run.ts';
 
 /**
@@ -262,6 +263,22 @@ export function describeRunStoreContract(label: string, makeStore: () => RunStor
         expect(result.run.phase).toBe('workflowTerminated');
         expect(result.run.decisions.map((d) => d.kind)).toEqual(['terminate']);
         await expect(transitionRun(store, 'missing', (r) => next(r, { type: 'tick' }, 0))).rejects.toBeInstanceOf(NotFoundError);
+      });
+
+      it('keeps the drift history through conditional writes: two sweeps racing both land, in order, once', async () => {
+        const created = await store.createRun({ ...run('run-1', 100), phase: 'running', endedAt: 150 });
+        const finding = (object: string) => ({ cluster: 'c1', object, state: 'missing' as const, action: 'healed' as const, reason: 'x' });
+        await Promise.all([
+          transitionRun(store, 'run-1', (r) => recordDrift(r, [finding('v1 ConfigMap a/one')], 200)),
+          transitionRun(store, 'run-1', (r) => recordDrift(r, [finding('v1 ConfigMap a/two')], 300)),
+        ]);
+        const stored = await store.getRun('run-1');
+        // A write whose answer was lost and is tried again is not recorded twice.
+        expect(stored?.driftEvents?.map((e) => e.object).sort()).toEqual(['v1 ConfigMap a/one', 'v1 ConfigMap a/two']);
+        expect(stored?.driftEvents?.[0]).toEqual({ ...finding(stored?.driftEvents?.[0]?.object as string), at: expect.any(Number) });
+        // A stale writer never overwrites the history.
+        await expect(store.updateRun({ ...created, driftEvents: [] }, created.version)).rejects.toBeInstanceOf(ConflictError);
+        expect((await store.getRun('run-1'))?.driftEvents).toHaveLength(2);
       });
     });
 

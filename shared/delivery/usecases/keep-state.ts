@@ -81,10 +81,11 @@ export async function sweepDrift(deps: WorkflowDeps, options: DriftSweepOptions 
       deps.logger.warn('drift: cluster not observed (unknown, not drifted)', { cluster, error: errorMessage(err) });
     }
   });
+  const now = deps.clock.now();
   for (const app of kept) {
     if (app.events.length === 0) continue;
     try {
-      await transitionRun(deps.store, app.run.id, (latest) => recordDrift(latest, app.events, deps.clock.now()));
+      await transitionRun(deps.store, app.run.id, (latest) => recordDrift(latest, app.events, now));
     } catch (err) {
       deps.logger.warn('drift: history not recorded', { runId: app.run.id, error: errorMessage(err) });
     }
