@@ -1,9 +1,11 @@
 import type { Command } from 'commander';
+import type { AlidnsCloudGtm } from '#shared/traffic/adapters/aliyun/alidns-cloudgtm.ts';
 import type { AlidnsGtm } from '#shared/traffic/adapters/aliyun/alidns-gtm.ts';
 import { NotFoundError, TricenterError, errorMessage } from '#shared/platform/errors.ts';
 import { createLogger, silentLogger, type Logger } from '#shared/platform/log.ts';
 import type { AppRef } from '#shared/delivery/model/ownership.ts';
 import { clusterOfRemark, ownedPoolName, ownedStrategyName } from '#shared/traffic/domain/gtm.ts';
+import { ownedAppRemark } from '#shared/traffic/domain/gtm3.ts';
 import type { ReconcileTrafficResult } from '#shared/traffic/usecases/reconcile-traffic.ts';
 import type { DrillReport } from '#local/drill.ts';
 import type { LocalEndpoints } from '#local/twin.ts';
@@ -23,6 +25,15 @@ async function gtmOf(endpoints: LocalEndpoints): Promise<AlidnsGtm> {
   const { endpoint, instanceId, accessKeyId, accessKeySecret } = endpoints.gtm;
   return new AlidnsGtm({ endpoint, instanceId, credentials: { accessKeyId, accessKeySecret }, timeoutMs: 5000 });
 }
+
+async function gtm3Of(endpoints: LocalEndpoints): Promise<AlidnsCloudGtm> {
+  const { AlidnsCloudGtm } = await import('#shared/traffic/adapters/aliyun/alidns-cloudgtm.ts');
+  const { endpoint, instanceId, accessKeyId, accessKeySecret } = endpoints.gtm;
+  return new AlidnsCloudGtm({ endpoint, instanceId, credentials: { accessKeyId, accessKeySecret }, timeoutMs: 5000 });
+}
+
+/** The twin's GTM speaks 3.0 unless its endpoints file says 2.0 (a file from before versions is 2.0). */
+const isGtm3 = (endpoints: LocalEndpoints): boolean => (endpoints.gtm.gtmVersion ?? '2.0') === '3.0';
 
 /** One reconcile of `app` with the twin's adapters; `dryRun` plans and writes nothing. */
 export async function reconcileOnTwin(
@@ -61,7 +72,7 @@ export async function reconcileOnTwin(
     if (!release) throw new NotFoundError(`${app.namespace}/${app.name} has no current run on the local twin (upload its bundle first)`);
     const policies = release.plan.traffic ?? [];
     if (policies.length === 0) throw new NotFoundError(`the current release of ${app.namespace}/${app.name} has no TrafficPolicy`);
-    const gtm = await gtmOf(endpoints);
+    const gtm = isGtm3(endpoints) ? await gtm3Of(endpoints) : await gtmOf(endpoints);
     const results: ReconcileTrafficResult[] = [];
     for (const policy of policies) {
       results.push(
@@ -185,6 +196,147 @@ export async function trafficStatus(endpoints: LocalEndpoints, app: AppRef): Pro
   };
 }
 
+export interface TrafficStatus3 {
+  gtmVersion: '3.0';
+  instanceId: string;
+  probeIntervalScale: number;
+  /** The application's instance configuration: its domain, TTL, pools in order and how they are balanced. */
+  config?: {
+    id: string;
+    domain: string;
+    rrType: string;
+    ttl: number;
+    lbStrategy: string;
+    sequenceMode?: string;
+    pools: string[];
+    health: string;
+    available: string;
+  };
+  healthChecks: Array<{
+    template: string;
+    protocol: string;
+    intervalS: number;
+    probeEveryMs: number;
+    timeoutMs: number;
+    evaluationCount: number;
+    failureRate: number;
+    host: string;
+    path: string;
+    failAbove: number;
+  }>;
+  pools: Array<{
+    name: string;
+    lbStrategy: string;
+    healthJudgement: string;
+    health: string;
+    addresses: Array<{ addr: string; cluster?: string; weight: number; enabled: string; mode: string; health: string; available: string }>;
+  }>;
+  dns: { server: string; answer: string[] | { error: string } };
+}
+
+/** What GTM 3.0 holds for `app` (its addresses with their health, its pools, its instance config and strategy) and what DNS answers now. */
+export async function trafficStatus3(endpoints: LocalEndpoints, app: AppRef): Promise<TrafficStatus3> {
+  const [gtm, { resolveOnce }] = await Promise.all([gtm3Of(endpoints), import('#local/drill.ts')]);
+  const [addresses, pools, templates, configs] = await Promise.all([
+    gtm.listAddresses(),
+    gtm.listPools(),
+    gtm.listMonitorTemplates(),
+    gtm.listInstanceConfigs(),
+  ]);
+  const poolPrefix = ownedPoolName(app, '');
+  const remark = ownedAppRemark(app);
+  const owned = pools.filter((p) => p.name.startsWith(poolPrefix) && p.remark === remark);
+  const shortName = new Map(owned.map((p) => [p.id, p.name.slice(poolPrefix.length)]));
+  const byId = new Map(addresses.map((a) => [a.id, a]));
+  const usedTemplates = new Set(
+    owned.flatMap((p) => p.members.flatMap((m) => byId.get(m.addressId)?.healthTasks.map((t) => t.templateId) ?? [])),
+  );
+  const config = configs.find((c) => c.remark === remark);
+  const scale = endpoints.gtm.probeIntervalScale;
+  const dnsServer = `${endpoints.gtm.dns.host}:${endpoints.gtm.dns.port}`;
+  let answer: TrafficStatus3['dns']['answer'] = [];
+  if (config) answer = await resolveOnce(endpoints.gtm.dns, config.domain).catch((err: unknown) => ({ error: errorMessage(err) }));
+  return {
+    gtmVersion: '3.0',
+    instanceId: endpoints.gtm.instanceId,
+    probeIntervalScale: scale,
+    ...(config
+      ? {
+          config: {
+            id: config.id,
+            domain: config.domain,
+            rrType: config.rrType,
+            ttl: config.ttl,
+            lbStrategy: config.lbStrategy,
+            ...(config.sequenceMode ? { sequenceMode: config.sequenceMode } : {}),
+            pools: [...config.pools].sort((a, b) => a.serialNumber - b.serialNumber).map((p) => shortName.get(p.poolId) ?? p.poolId),
+            health: config.healthStatus,
+            available: config.availableStatus,
+          },
+        }
+      : {}),
+    healthChecks: templates
+      .filter((t) => usedTemplates.has(t.id))
+      .map((t) => ({
+        template: t.name,
+        protocol: t.protocol,
+        intervalS: t.interval,
+        probeEveryMs: t.interval * 1000 * scale,
+        timeoutMs: t.timeout,
+        evaluationCount: t.evaluationCount,
+        failureRate: t.failureRate,
+        host: t.host,
+        path: t.path,
+        failAbove: t.code,
+      })),
+    pools: owned.map((pool) => ({
+      name: shortName.get(pool.id) ?? pool.name,
+      lbStrategy: pool.lbStrategy,
+      healthJudgement: pool.healthJudgement,
+      health: pool.healthStatus,
+      addresses: pool.members.map((m) => {
+        const a = byId.get(m.addressId);
+        const cluster = clusterOfRemark(app, a?.remark ?? m.remark);
+        return {
+          addr: a?.address ?? m.address,
+          ...(cluster ? { cluster } : {}),
+          weight: m.weight,
+          enabled: a?.enableStatus ?? '?',
+          mode: a?.availableMode ?? '?',
+          health: a?.healthStatus ?? m.healthStatus,
+          available: a?.availableStatus ?? m.availableStatus,
+        };
+      }),
+    })),
+    dns: { server: dnsServer, answer },
+  };
+}
+
+export function formatTrafficStatus3(status: TrafficStatus3): string {
+  const c = status.config;
+  const lines = [
+    c
+      ? `GTM 3.0 ${status.instanceId}: ${c.domain} (${c.rrType}, TTL ${c.ttl} s), pools by ${c.lbStrategy}${c.sequenceMode ? ` (${c.sequenceMode})` : ''}: ${c.pools.join(' then ')}; ${c.health}, ${c.available}`
+      : `GTM 3.0 ${status.instanceId}: no configuration of this application yet`,
+  ];
+  for (const check of status.healthChecks)
+    lines.push(
+      `health check ${check.template}: ${check.protocol} ${check.host}${check.path} every ${check.intervalS} s (every ${check.probeEveryMs} ms here), timeout ${check.timeoutMs} ms, unhealthy after ${check.evaluationCount} failures at over ${check.failureRate}% of probe points, fails above ${check.failAbove}`,
+    );
+  for (const pool of status.pools) {
+    lines.push(`pool ${pool.name} (${pool.lbStrategy}, healthy when ${pool.healthJudgement}): ${pool.health}`);
+    for (const a of pool.addresses)
+      lines.push(
+        `  ${a.addr.padEnd(15)} ${(a.cluster ?? '?').padEnd(20)} w${String(a.weight).padEnd(4)} ${a.enabled.padEnd(8)} ${a.mode.padEnd(7)} ${a.health.padEnd(14)} ${a.available}`,
+      );
+  }
+  const answer = status.dns.answer;
+  lines.push(
+    `DNS ${status.dns.server} answers now: ${Array.isArray(answer) ? answer.join(', ') || '(nothing)' : `error: ${answer.error}`}`,
+  );
+  return lines.join('\n');
+}
+
 export function formatTrafficStatus(status: TrafficStatus): string {
   const lines = [
     `GTM ${status.instanceId}: domain ${status.domain ?? '(none yet)'}, TTL ${status.ttl} s; health-check intervals scaled by ${status.probeIntervalScale} locally`,
@@ -247,7 +399,9 @@ export function register(program: Command): void {
         dryRun: true,
         logger: cliLogger(options.verbose),
       });
-      console.log(terminalSafeJson(results.map(({ app: ref, observations, plan }) => ({ app: ref, observations, ...plan }))));
+      console.log(
+        terminalSafeJson(results.map(({ app: ref, gtmVersion, observations, plan }) => ({ app: ref, gtmVersion, observations, ...plan }))),
+      );
     });
 
   traffic
@@ -263,7 +417,7 @@ export function register(program: Command): void {
       for (const result of results) {
         const { changes, warnings } = result.plan;
         console.log(
-          `${result.app.namespace}/${result.app.name}: ${changes.length === 0 ? 'nothing to change' : `${result.applied?.applied ?? 0} change(s) applied`}`,
+          `${result.app.namespace}/${result.app.name} (GTM ${result.gtmVersion}): ${changes.length === 0 ? 'nothing to change' : `${result.applied?.applied ?? 0} change(s) applied`}`,
         );
         for (const change of changes) console.log(`  ${terminalSafe(JSON.stringify(change))}`);
         for (const warning of warnings) console.log(`  warning: ${terminalSafe(warning.message)}`);
@@ -272,11 +426,19 @@ export function register(program: Command): void {
 
   traffic
     .command('status <app>')
-    .description("the GTM emulator's pools, health and strategy for <namespace>/<name>, and what DNS answers now")
+    .description(
+      "the GTM emulator's pools, health and strategy for <namespace>/<name> (GTM 3.0: addresses with health, pools, the instance config), and what DNS answers now",
+    )
     .option(...endpointsOption)
     .option('-o, --output <format>', 'text or json', output, 'text' as const)
     .action(async (app: string, options: EndpointsOption & { output: 'text' | 'json' }) => {
-      const status = await trafficStatus(readEndpoints(options.endpoints), parseAppRef(app));
+      const endpoints = readEndpoints(options.endpoints);
+      if (isGtm3(endpoints)) {
+        const status = await trafficStatus3(endpoints, parseAppRef(app));
+        console.log(options.output === 'json' ? terminalSafeJson(status) : terminalSafeLines(formatTrafficStatus3(status)));
+        return;
+      }
+      const status = await trafficStatus(endpoints, parseAppRef(app));
       console.log(options.output === 'json' ? terminalSafeJson(status) : terminalSafeLines(formatTrafficStatus(status)));
     });
 
