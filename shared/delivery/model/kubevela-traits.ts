@@ -40,28 +40,45 @@ const initContainerSchema = z.strictObject({
   extraVolumeMounts: z.array(z.strictObject({ name: z.string().min(1), mountPath: z.string().min(1) })).default([]),
 });
 
+/**
+ * A trait with a single-container form and a `containers: [...]` form: the form is chosen by the
+ * presence of `containers`, so an error speaks of the form the author wrote (a union would report
+ * the other form's complaint as often as not).
+ */
+export function byForm<S extends z.ZodType, M extends z.ZodType>(single: S, multi: M) {
+  return z.unknown().transform((value, ctx): z.output<S> | z.output<M> => {
+    const form = typeof value === 'object' && value !== null && 'containers' in value ? multi : single;
+    const result = form.safeParse(value);
+    if (result.success) return result.data as z.output<S> | z.output<M>;
+    for (const issue of result.error.issues) ctx.issues.push({ ...issue, input: value } as never);
+    return z.NEVER;
+  });
+}
+
 /** `containerName` empty or absent: the component's container (named after the component). */
 const containerName = z.string().default('');
 /** The multi-container form (`containers: [...]`) needs a name on each entry, as the definitions say. */
-const named = z.string().min(1, 'containerName must be set for each entry of containers');
+const named = z
+  .string({ error: 'containerName must be set for each entry of containers' })
+  .min(1, 'containerName must be set for each entry of containers');
 
 const imagePatch = { image: z.string().min(1), imagePullPolicy: z.union([z.literal(''), imagePullPolicySchema]).default('') };
-const containerImageSchema = z.union([
+const containerImageSchema = byForm(
   z.strictObject({ containerName, ...imagePatch }),
   z.strictObject({ containers: z.array(z.strictObject({ containerName: named, ...imagePatch })).min(1) }),
-]);
+);
 
 const argsList = z.array(z.string()).nullable().default(null);
 const commandPatch = { command: argsList, args: argsList, addArgs: argsList, delArgs: argsList };
 const noArgsWithAddDel = (p: { args: string[] | null; addArgs: string[] | null; delArgs: string[] | null }) =>
   p.args === null || (p.addArgs === null && p.delArgs === null);
 const addDelMessage = 'cannot set addArgs/delArgs and args at the same time';
-const commandSchema = z.union([
+const commandSchema = byForm(
   z.strictObject({ containerName, ...commandPatch }).refine(noArgsWithAddDel, addDelMessage),
   z.strictObject({
     containers: z.array(z.strictObject({ containerName: named, ...commandPatch }).refine(noArgsWithAddDel, addDelMessage)).min(1),
   }),
-]);
+);
 
 const quantity = /^([1-9][0-9]{0,63})(E|P|T|G|M|K|Ei|Pi|Ti|Gi|Mi|Ki)$/;
 const cpu = z.union([z.number().positive(), z.string().min(1)]);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { KUBEVELA_TRAIT_TYPES, parseKubeVelaTrait, traitAlternative, type KubeVelaTrait } from './kubevela-traits.ts';
+import { byForm, KUBEVELA_TRAIT_TYPES, parseKubeVelaTrait, traitAlternative, type KubeVelaTrait } from './kubevela-traits.ts';
 import { parseAt, placeAt, unsupportedType, type SourcePlace } from './source.ts';
 
 /**
@@ -36,14 +36,21 @@ const envPatch = {
   unset: z.array(envName).default([]),
 };
 /** One container (`containerName`, default the component's name, as KubeVela does) or several (`containers`, each named). */
-const envTraitSchema = z.union([
+const envTraitSchema = byForm(
   z.strictObject({ containerName: z.string().min(1).optional(), ...envPatch }),
   z.strictObject({
     containers: z
-      .array(z.strictObject({ containerName: z.string().min(1, 'containerName must be set for each entry of containers'), ...envPatch }))
+      .array(
+        z.strictObject({
+          containerName: z
+            .string({ error: 'containerName must be set for each entry of containers' })
+            .min(1, 'containerName must be set for each entry of containers'),
+          ...envPatch,
+        }),
+      )
       .min(1),
   }),
-]);
+);
 export type EnvTraitProperties = z.infer<typeof envTraitSchema>;
 
 /** KubeVela's default: one replica. */
