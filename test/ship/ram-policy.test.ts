@@ -24,9 +24,12 @@ describe('RAM policy of the functions', () => {
     expect(policy.Statement.every((s) => s.Effect === 'Allow')).toBe(true);
   });
 
-  it('allows every Alidns GTM action the adapter calls, and no other', () => {
+  it('allows every Alidns GTM action the adapters call (2.0 and 3.0), and no other', () => {
     expect(actions('alidns').sort()).toEqual(
-      called('shared/traffic/adapters/aliyun/alidns-gtm.ts', /'((?:Describe|Add|Update|Set|Delete)DnsGtm\w+)'/g),
+      [
+        ...called('shared/traffic/adapters/aliyun/alidns-gtm.ts', /'((?:Describe|Add|Update|Set|Delete)DnsGtm\w+)'/g),
+        ...called('shared/traffic/adapters/aliyun/alidns-cloudgtm.ts', /'((?:List|Describe|Create|Update|Replace|Delete)CloudGtm\w+)'/g),
+      ].sort(),
     );
   });
 
