@@ -126,15 +126,15 @@ const cases: BadCase[] = [
   },
   {
     name: 'unknown policy type',
-    files: baseWith(policy('gc', 'garbage-collect', '{}')),
+    files: baseWith(policy('copies', 'replication', '{keys: [a]}')),
     place: ['app.yaml', 'document 3', 'field type'],
-    says: /unknown policy type "garbage-collect"; supported: topology, override/,
+    says: /unknown policy type "replication"; supported: topology, override, take-over, shared-resource, read-only, garbage-collect/,
   },
   {
     name: 'unknown step type',
     files: baseWith(workflow('  - {name: notify, type: notification, properties: {}}\n')),
     place: ['app.yaml', 'document 3', 'field steps[0].type'],
-    says: /unknown workflow step type "notification"; supported: deploy, suspend/,
+    says: /unknown workflow step type "notification"; supported: deploy, apply-component, suspend, step-group/,
   },
   {
     name: 'unknown component type',
@@ -232,7 +232,7 @@ const cases: BadCase[] = [
     name: 'two policies with one name',
     files: baseWith(policy('everywhere', 'topology', '{clusters: [bj1]}')),
     place: ['app.yaml', 'document 3', 'Policy everywhere'],
-    says: /duplicate: a policy named everywhere is also defined at app\.yaml document 2/,
+    says: /duplicate: a Policy document named everywhere is also defined at app\.yaml document 2/,
   },
   {
     name: 'unsupported core.oam.dev kind',

@@ -280,8 +280,9 @@ spec:
       ),
     ).toEqual([
       ['first', false, 1, 5_400_000],
-      ['pause', 30_000, 600_000],
-      ['hold', undefined, 600_000],
+      // A suspend step without a timeout waits as long as it takes (KubeVela): no default deadline.
+      ['pause', 30_000, undefined],
+      ['hold', undefined, undefined],
       ['last', true, 5, 500],
     ]);
     expect(plan.publishVersion).toBe(plan.contentHash);
