@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRun } from '#shared/delivery/workflow/decider.ts';
-import { MAX_DRIFT_EVENTS, recordDrift, type DriftEvent } from '#shared/delivery/workflow/drift-history.ts';
-import type { Run } from '#shared/delivery/workflow/run.ts';
+import { MAX_DRIFT_EVENTS, recordDrift } from '#shared/delivery/workflow/drift-history.ts';
+import type { DriftEvent, Run } from '#shared/delivery/workflow/run.ts';
 
 const plan = { app: { namespace: 'demo', name: 'web' }, publishVersion: 'v1', contentHash: 'h', steps: [] };
 const running = (): Run => ({ ...createRun({ id: 'r1', releaseId: 'rel', plan }, 0), phase: 'running', endedAt: 10 });

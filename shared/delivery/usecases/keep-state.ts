@@ -4,8 +4,8 @@ import { objectRef, refKey, type KubeObject } from '../model/kube.ts';
 import { appKey } from '../model/ownership.ts';
 import { targetsByCluster } from '../model/plan.ts';
 import type { Release } from '../model/records.ts';
-import { recordDrift, type DriftEvent } from '../workflow/drift-history.ts';
-import type { Run } from '../workflow/run.ts';
+import { recordDrift } from '../workflow/drift-history.ts';
+import type { DriftEvent, Run } from '../workflow/run.ts';
 import type { WorkflowDeps } from './deps.ts';
 import { transitionRun } from './transition-run.ts';
 

@@ -3,7 +3,7 @@ import type { AppRef } from '../model/ownership.ts';
 import { targetsByCluster, type ReleasePlan } from '../model/plan.ts';
 import type { DriftState } from '../model/drift.ts';
 import { refKey } from '../model/kube.ts';
-import type { DriftEvent } from '../workflow/drift-history.ts';
+import type { DriftEvent } from '../workflow/run.ts';
 import type { FailedIngest, RejectedUpload } from '../model/records.ts';
 import type { Decision, RunPhase, StepPhase, TaskStatus } from '../workflow/run.ts';
 import type { WorkflowDeps } from './deps.ts';

@@ -1,27 +1,10 @@
-import type { DriftState } from '../model/drift.ts';
-import type { Run, Transition } from './run.ts';
+import type { DriftEvent, Run, Transition } from './run.ts';
 
 /**
  * The drift history of a run: what the sweep found changed on a cluster after the run deployed it,
  * and what it did about it. Pure: the sweep reads, heals, then records with `recordDrift` through a
  * conditional write (transitionRun), so a concurrent writer makes it decide again.
  */
-export interface DriftEvent {
-  at: number;
-  cluster: string;
-  /** `apps/v1 Deployment demo/web` (refKey). */
-  object: string;
-  state: Exclude<DriftState, 'in-sync'>;
-  /** For `modified`: the first differing fields. */
-  fields?: string[];
-  /**
-   * - `healed`: applied again (apply-once fields kept as the cluster has them);
-   * - `heal-failed`: applied again and refused (`reason` says why); tried again next round;
-   * - `reported`: left alone (`reason`: self-heal is off, or the object is not ours).
-   */
-  action: 'healed' | 'heal-failed' | 'reported';
-  reason: string;
-}
 
 /** Oldest events are dropped beyond this, so that the run row stays small (Tablestore: one row). */
 export const MAX_DRIFT_EVENTS = 100;

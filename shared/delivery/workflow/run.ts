@@ -1,5 +1,5 @@
 import type { AppRef } from '../model/ownership.ts';
-import type { DriftEvent } from './drift-history.ts';
+import type { DriftState } from '../model/drift.ts';
 
 /**
  * The run record: the single source of truth of one workflow execution. Everything the decider
@@ -100,6 +100,27 @@ export interface RetryPolicy {
 }
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = { backoffBaseMs: 1_000, backoffMaxMs: 30_000, resendAfterMs: 60_000 };
+
+/**
+ * One drift finding of the sweep on a run that ended `running` and what it did (drift-history.ts
+ * records them).
+ */
+export interface DriftEvent {
+  at: number;
+  cluster: string;
+  /** `apps/v1 Deployment demo/web` (refKey). */
+  object: string;
+  state: Exclude<DriftState, 'in-sync'>;
+  /** For `modified`: the first differing fields. */
+  fields?: string[];
+  /**
+   * - `healed`: applied again (apply-once fields kept as the cluster has them);
+   * - `heal-failed`: applied again and refused (`reason` says why); tried again next round;
+   * - `reported`: left alone (`reason`: self-heal is off, or the object is not ours).
+   */
+  action: 'healed' | 'heal-failed' | 'reported';
+  reason: string;
+}
 
 export interface Run {
   id: string;
