@@ -21,11 +21,10 @@ import { GtmStore, healthKey } from './state.ts';
 
 export type { HealthChange } from './probes.ts';
 export type { CloudHealthChange } from './cloudgtm/probes.ts';
-export type { CloudGtmEmulatorState } from './cloudgtm/instance.ts';
 
 /** Which generation of GTM the instance is: its actions, model, health checks and DNS answers. */
 export type GtmVersion = '2.0' | '3.0';
-export const GTM_VERSIONS: readonly GtmVersion[] = ['2.0', '3.0'];
+const GTM_VERSIONS: readonly GtmVersion[] = ['2.0', '3.0'];
 
 export interface GtmEmulatorOptions {
   /** Default 2.0. */

@@ -25,10 +25,10 @@ export const TIMEOUTS = [2000, 3000, 5000, 10000] as const;
 export const FAILURE_RATES = [20, 50, 80, 100] as const;
 
 export type AddressType = (typeof ADDRESS_TYPES)[number];
-export type EnableStatus = (typeof ENABLE_STATUSES)[number];
+type EnableStatus = (typeof ENABLE_STATUSES)[number];
 type AvailableMode = (typeof AVAILABLE_MODES)[number];
 type AvailableStatus = (typeof AVAILABLE_STATUSES)[number];
-export type HealthJudgement = (typeof HEALTH_JUDGEMENTS)[number];
+type HealthJudgement = (typeof HEALTH_JUDGEMENTS)[number];
 export type LbStrategy = (typeof LB_STRATEGIES)[number];
 export type SequenceMode = (typeof SEQUENCE_MODES)[number];
 export type RrType = (typeof RR_TYPES)[number];
@@ -130,7 +130,7 @@ export type GroupHealthStatus = 'ok' | 'ok_alert' | 'exceptional';
 const JUDGEMENT_SHARE: Record<HealthJudgement, number> = { any_ok: 0, p30_ok: 0.3, p50_ok: 0.5, p70_ok: 0.7, all_ok: 1 };
 
 /** Whether `ok` of `total` satisfies the judgement (any_ok: at least one; pNN_ok: at least NN %; all_ok: all). */
-export function judgementMet(judgement: HealthJudgement, ok: number, total: number): boolean {
+function judgementMet(judgement: HealthJudgement, ok: number, total: number): boolean {
   if (total === 0 || ok === 0) return false;
   return ok / total >= JUDGEMENT_SHARE[judgement];
 }

@@ -8,7 +8,7 @@ import type { CloudAddress, CloudGtmStore, CloudPool, InstanceConfig, MonitorTem
  * after every write action and every health transition; a restarted emulator resumes from it. A
  * file of the other generation is refused with what to do, never read as this one.
  */
-export const CLOUD_GTM_STATE_FORMAT = 'cloudgtm/1';
+const CLOUD_GTM_STATE_FORMAT = 'cloudgtm/1';
 
 export interface CloudGtmSnapshot {
   format: typeof CLOUD_GTM_STATE_FORMAT;

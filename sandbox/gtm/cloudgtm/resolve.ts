@@ -38,7 +38,7 @@ export interface CloudResolution {
 
 const NO_CONFIG_TTL = 60;
 
-export function configFor(store: CloudGtmStore, name: string, queryType: 'A' | 'AAAA'): InstanceConfig | undefined {
+function configFor(store: CloudGtmStore, name: string, queryType: 'A' | 'AAAA'): InstanceConfig | undefined {
   const matching = [...store.configs.values()].filter((c) => domainOf(c) === name);
   return matching.find((c) => c.rrType === queryType) ?? matching.find((c) => c.rrType === 'CNAME');
 }
