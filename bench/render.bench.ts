@@ -1,9 +1,16 @@
 /**
- * Rendering speed: the seed bundle warm (goal < 5 ms per render) and a generated bundle of 1,000
- * objects for 50 clusters (goal < 1 s), with the peak memory of the process.
+ * Rendering speed: the seed bundle warm (goal < 5 ms per render); a generated bundle of 1,000
+ * objects for 50 clusters in 5 regions (goal < 1 s); and issue 15's case, a distinct override per
+ * cluster (distinctOverrideBundle) for 100, 1,000 and 5,000 components: render() alone (goal at
+ * 1,000: < 1 s) and `tricenter render -o json` as a whole process (goal at 1,000: < 3 s, peak RSS
+ * < 400 MB), with the bytes it prints.
  */
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { compiledCli } from '../bin/compiled-cli.mjs';
 import { loadBundle } from '#shared/delivery/bundle/load.ts';
 import type { LoadedBundle } from '#shared/delivery/model/loaded-bundle.ts';
 import { parseBundle } from '#shared/delivery/model/bundle.ts';
@@ -264,6 +271,91 @@ function manifestCount(plan: Plan): number {
   return plan.steps.reduce((n, s) => n + (s.type === 'deploy' ? s.targets.reduce((m, t) => m + t.manifests.length, 0) : 0), 0);
 }
 
+const ROOT = resolve(import.meta.dirname, '..');
+const SIZES = [100, 1000, 5000];
+// Peak RSS, read inside the measured process as it exits (fd 3).
+const REPORT_PEAK_RSS =
+  'data:text/javascript,import { writeSync } from "node:fs"; process.on("exit", () => writeSync(3, String(process.resourceUsage().maxRSS)));';
+
+/** The generated bundle as files in a folder (JSON text, which is YAML), as `tricenter render` reads it. */
+function writeBundle(dir: string, loaded: LoadedBundle): void {
+  const byFile = new Map<string, string[]>();
+  for (const doc of loaded.documents) byFile.set(doc.file, [...(byFile.get(doc.file) ?? []), JSON.stringify(doc.value)]);
+  for (const [file, docs] of byFile) writeFileSync(join(dir, file), `${docs.join('\n---\n')}\n`);
+}
+
+/** One `tricenter <args>` process: wall time, peak RSS and the bytes it wrote to stdout (counted, not kept). */
+function cliRun(args: string[]): Promise<{ wallMs: number; peakRssMB: number; outputBytes: number }> {
+  return new Promise((done, fail) => {
+    const start = performance.now();
+    const child = spawn(process.execPath, ['--import', REPORT_PEAK_RSS, join(ROOT, 'bin/tricenter.mjs'), ...args], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+    });
+    let outputBytes = 0;
+    let stderr = '';
+    let rss = '';
+    child.stdout?.on('data', (d: Buffer) => (outputBytes += d.length));
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdio[3]?.on('data', (d: Buffer) => (rss += d.toString()));
+    child.on('error', fail);
+    child.on('close', (code) => {
+      const wallMs = performance.now() - start;
+      if (code !== 0) fail(new Error(`tricenter ${args.join(' ')} exited ${code}: ${stderr}`));
+      else done({ wallMs: Math.round(wallMs), peakRssMB: Math.round(Number(rss) / 1024), outputBytes });
+    });
+  });
+}
+
+/** render() alone on issue 15's case, then the CLI as a whole process, for each size. */
+async function distinctOverrides(): Promise<Record<string, unknown>> {
+  const compiled = 'entry' in compiledCli(join(ROOT, 'dist/cli'), ROOT);
+  const results: Record<string, unknown> = {};
+  const dir = mkdtempSync(join(os.tmpdir(), 'tricenter-render-bench-'));
+  try {
+    for (const components of SIZES) {
+      const { loaded, registry } = distinctOverrideBundle(components);
+      const parsed = timed(() => parseBundle(loaded));
+      const heapBefore = process.memoryUsage().heapUsed;
+      const first = timed(() => render(parsed.result, registry));
+      const heapWithPlan = process.memoryUsage().heapUsed;
+      const manifests = manifestCount(first.result);
+      const again = timed(() => render(parsed.result, registry));
+      const bundleDir = join(dir, `c${components}`);
+      mkdirSync(bundleDir);
+      writeBundle(bundleDir, loaded);
+      const runs = components > 1000 ? 1 : 3;
+      const cli: Array<Awaited<ReturnType<typeof cliRun>>> = [];
+      for (let i = 0; i < runs; i++) cli.push(await cliRun(['render', bundleDir, '-o', 'json']));
+      const median = <T>(xs: T[], key: (x: T) => number) => xs.map(key).sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+      const cliWallMs = median(cli, (r) => r.wallMs);
+      const cliPeakRssMB = median(cli, (r) => r.peakRssMB);
+      results[String(components)] = {
+        components,
+        objects: parsed.result.objects.length,
+        clusters: DISTINCT_CLUSTERS,
+        manifests,
+        parseMs: Math.round(parsed.ms),
+        renderMs: Math.round(first.ms),
+        renderCpuMs: Math.round(first.cpuMs),
+        secondRenderCpuMs: Math.round(again.cpuMs),
+        planHeapMB: Math.round((heapWithPlan - heapBefore) / 1048576),
+        cli: { runs, wallMs: cliWallMs, peakRssMB: cliPeakRssMB, outputBytes: cli[0]?.outputBytes },
+        ...(components === 1000
+          ? {
+              goals: { renderCpuMs: 1000, cliWallMs: 3000, cliPeakRssMB: 400 },
+              meetsGoals: { render: first.cpuMs < 1000, cliWall: cliWallMs < 3000, cliPeakRss: cliPeakRssMB < 400 },
+            }
+          : {}),
+      };
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  // Wall times depend on what else runs on the machine (see loadAverage1m); CPU time far less.
+  return { compiledCli: compiled, loadAverage1m: os.loadavg()[0], ...results };
+}
+
 export async function run(): Promise<Record<string, unknown>> {
   const seedBundle = parseBundle(await loadBundle(EXAMPLE));
   const seedRegistry = seedBundle.registry?.registry;
@@ -302,5 +394,6 @@ export async function run(): Promise<Record<string, unknown>> {
       peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
       heapUsedMB: Math.round(process.memoryUsage().heapUsed / 1048576),
     },
+    distinctOverridePerCluster: await distinctOverrides(),
   };
 }

@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import { BundleError } from '#shared/platform/errors.ts';
 import type { AppBundle } from '#shared/delivery/model/bundle.ts';
 import type { ClusterRegistry } from '#shared/delivery/model/clusters.ts';
-import type { KubeObject } from '#shared/delivery/model/kube.ts';
 import type { Plan } from '#shared/delivery/model/plan.ts';
 import type { PlanRow } from '#shared/delivery/render/views.ts';
 import { terminalSafe, terminalSafeJson } from '../terminal-text.ts';
@@ -24,9 +23,10 @@ export function register(program: Command): void {
     .option('-o, --output <format>', 'yaml or json', 'yaml')
     .action(async (bundlePath: string, opts: PlanOptions & { cluster?: string; output: string }) => {
       const format = outputFormat(opts.output, ['yaml', 'json']);
-      const [{ plan, registry }, { manifestsByCluster }] = await Promise.all([
+      const [{ plan, registry }, { manifestsByCluster }, output] = await Promise.all([
         planFor(bundlePath, opts),
         import('#shared/delivery/render/views.ts'),
+        import('../render-output.ts'),
       ]);
       let byCluster = manifestsByCluster(plan);
       if (opts.cluster !== undefined) {
@@ -39,7 +39,12 @@ export function register(program: Command): void {
         }
         byCluster = new Map([[name, manifests]]);
       }
-      process.stdout.write(format === 'json' ? `${terminalSafeJson(Object.fromEntries(byCluster))}\n` : await toYaml(byCluster));
+      // Streamed, manifest by manifest: a large plan never becomes one string.
+      if (format === 'json') await output.writeClustersJson(byCluster, process.stdout);
+      else {
+        const { stringify } = await import('yaml');
+        await output.writeClustersYaml(byCluster, process.stdout, (manifest) => stringify(manifest, { lineWidth: 0 }));
+      }
     });
 
   program
@@ -107,17 +112,4 @@ function outputFormat<F extends string>(value: string, formats: readonly F[]): F
 function canonicalClusterName(written: string, registry: ClusterRegistry): string {
   const entry = registry.clusters.find((c) => c.name === written || c.aliases.includes(written));
   return entry?.name ?? written;
-}
-
-/** Multi-document YAML; each cluster's first document opens with a `# cluster: NAME` comment. */
-async function toYaml(byCluster: Map<string, KubeObject[]>): Promise<string> {
-  const { stringify } = await import('yaml');
-  const docs: string[] = [];
-  for (const [cluster, manifests] of byCluster) {
-    manifests.forEach((manifest, i) => {
-      const body = stringify(manifest, { lineWidth: 0 });
-      docs.push(i === 0 ? `# cluster: ${cluster}\n${body}` : body);
-    });
-  }
-  return docs.join('---\n');
 }
