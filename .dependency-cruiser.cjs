@@ -63,14 +63,16 @@ module.exports = {
       name: 'pure-core-no-io',
       comment: "No I/O in the core and the records: no file system, sockets, HTTP or processes (node:net's isIP excepted, below).",
       severity: 'error',
-      from: { path: PURE, pathNot: '^shared/traffic/domain/planner\\.ts$' },
+      from: { path: PURE, pathNot: '^shared/traffic/domain/desired\\.ts$' },
       to: { dependencyTypes: ['core'], path: IO_BUILTINS },
     },
     {
       name: 'planner-uses-only-isIP',
-      comment: 'Exception: shared/traffic/domain/planner.ts imports node:net for isIP, a pure function; no other I/O module.',
+      comment:
+        'Exception: shared/traffic/domain/desired.ts (the address resolution both GTM planners share) imports node:net for isIP, ' +
+        'a pure function; no other I/O module.',
       severity: 'error',
-      from: { path: '^shared/traffic/domain/planner\\.ts$' },
+      from: { path: '^shared/traffic/domain/desired\\.ts$' },
       to: { dependencyTypes: ['core'], path: IO_BUILTINS, pathNot: '^net$' },
     },
     {
@@ -142,7 +144,7 @@ module.exports = {
       from: { path: '^shared/(delivery|traffic)/adapters/' },
       to: {
         path:
-          '^(shared/(delivery/(usecases|approval|render|bundle)|traffic/(usecases|domain/(planner|resolve)\\.ts$)|tenancy)/?|' +
+          '^(shared/(delivery/(usecases|approval|render|bundle)|traffic/(usecases|domain/(planner|planner3|desired|resolve)\\.ts$)|tenancy)/?|' +
           `${ABOVE_SHARED})`,
       },
     },

@@ -72,7 +72,7 @@ const domainPattern = z
 export const DEFAULT_GTM_INSTANCE = 'default';
 
 /** GTM 3.0 (`CloudGtm*` actions) or GTM 2.0 (`DnsGtm*`), both of Alidns API 2015-01-09. */
-export const GTM_VERSIONS = ['3.0', '2.0'] as const;
+const GTM_VERSIONS = ['3.0', '2.0'] as const;
 export type GtmVersion = (typeof GTM_VERSIONS)[number];
 
 /**

@@ -38,7 +38,7 @@ export function normalizeAddress(addr: string): string {
   return addr.trim().toLowerCase().replace(/\.$/, '');
 }
 
-export function addressType(addr: string): AddressFamily {
+function addressType(addr: string): AddressFamily {
   const family = isIP(addr);
   return family === 4 ? 'IPV4' : family === 6 ? 'IPV6' : 'DOMAIN';
 }
