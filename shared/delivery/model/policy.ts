@@ -184,12 +184,12 @@ export interface GarbageCollectPolicy extends PolicyBase {
  * `enable: false` (the default) it does nothing, rules or not; enabled without rules, every object is
  * apply-once as a whole (`*`). A rule without a selector covers every object of the application.
  */
-export interface ApplyOncePolicy extends PolicyBase {
+interface ApplyOncePolicy extends PolicyBase {
   type: 'apply-once';
   enable: boolean;
   rules: ApplyOnceRule[];
 }
-export interface ApplyOnceRule {
+interface ApplyOnceRule {
   selector?: ResourceSelector;
   paths: string[];
   affect: ApplyOnceAffect;
