@@ -74,7 +74,7 @@ export function formatWorkloads(status: AppStatus): string {
 }
 
 /** Each drifted object now, then what the sweep last did about drift; '' when there is neither. */
-export function formatDrift(status: AppStatus): string {
+function formatDrift(status: AppStatus): string {
   const parts: string[] = [];
   const now = status.clusters.flatMap((c) =>
     (c.drift?.objects ?? []).map((o) => [c.cluster, o.object, o.state, o.fields?.join(', ') ?? '-']),

@@ -228,7 +228,7 @@ export function describeDrift(drift: ObjectDrift): string {
  * not some of its objects) and a KubeVela controller reading the same bundle ignores an annotation
  * it does not know but refuses a policy type it does not know.
  */
-export const ANNOTATION_SELF_HEAL = 'tricenter.io/self-heal';
+const ANNOTATION_SELF_HEAL = 'tricenter.io/self-heal';
 
 /** `{ selfHeal: false }` for the plan when the Application turns self-heal off; {} otherwise. Anything but "true"/"false" is refused. */
 export function parseSelfHeal(application: { annotations: Record<string, string>; place: SourcePlace }): { selfHeal?: false } {
