@@ -28,7 +28,7 @@ export interface StoredTarget extends PlanTarget {
  * step-group (consecutive steps with the same `group`) run side by side once the group's turn
  * comes, each after the steps (or groups) its `dependsOn` names have succeeded.
  */
-export interface StepOrder {
+interface StepOrder {
   group?: string;
   dependsOn?: string[];
 }

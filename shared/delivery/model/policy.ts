@@ -149,7 +149,7 @@ export interface ResourceRulesPolicy extends PolicyBase {
 }
 
 /** When a finished run may delete an object the release no longer has (KubeVela's garbage-collect strategies). */
-export type GcStrategy = 'onAppUpdate' | 'onAppDelete' | 'never';
+type GcStrategy = 'onAppUpdate' | 'onAppDelete' | 'never';
 
 const gcRuleSchema = z.strictObject({
   selector: z.unknown(),
@@ -164,14 +164,14 @@ const gcPropertiesSchema = z.strictObject({
   rules: z.array(gcRuleSchema).optional(),
 });
 
-export interface GcRule {
+interface GcRule {
   selector: ResourceSelector;
   strategy: GcStrategy;
   /** `orphan`: deleting the object leaves what it owns (Pods of a Deployment...) in place. */
   propagation?: 'orphan' | 'cascading';
 }
 
-export interface GarbageCollectPolicy extends PolicyBase {
+interface GarbageCollectPolicy extends PolicyBase {
   type: 'garbage-collect';
   /** A finished run prunes nothing: objects earlier releases deployed stay until removed by hand. */
   keepLegacyResource: boolean;
