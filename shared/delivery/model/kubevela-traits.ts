@@ -157,8 +157,9 @@ const gatewaySchema = z
   .strictObject({
     domain: z.string().min(1).optional(),
     http: z
-      .record(z.string().startsWith('/', 'an http path starts with /'), port)
-      .refine((h) => Object.keys(h).length > 0, 'http maps at least one path to a port'),
+      .record(z.string(), port)
+      .refine((h) => Object.keys(h).length > 0, 'http maps at least one path to a port')
+      .refine((h) => Object.keys(h).every((path) => path.startsWith('/')), 'an http path starts with /'),
     class: z.string().min(1).default('nginx'),
     classInSpec: z.boolean().default(false),
     secretName: z.string().min(1).optional(),

@@ -31,6 +31,13 @@ const portSchema = z.strictObject({
 });
 export type PortParameter = z.infer<typeof portSchema>;
 
+/** Pod labels: the application and component labels are the definition's own (KubeVela fails to unify another value). */
+const podLabels = stringMap
+  .refine((labels) => !('app.oam.dev/name' in labels || 'app.oam.dev/component' in labels), {
+    message: 'app.oam.dev/name and app.oam.dev/component are set from the application and the component; remove them',
+  })
+  .optional();
+
 const neverRendered = (what: string) =>
   z
     .unknown()
@@ -38,7 +45,7 @@ const neverRendered = (what: string) =>
 
 const webserviceSchema = z.strictObject({
   ...containerBase,
-  labels: stringMap.optional(),
+  labels: podLabels,
   annotations: stringMap.optional(),
   imagePullPolicy: imagePullPolicySchema.optional(),
   port: z.number().int().min(1).max(65535).optional(),
@@ -70,7 +77,7 @@ export type WorkerProperties = z.infer<typeof workerSchema>;
 
 const jobBase = {
   ...containerBase,
-  labels: stringMap.optional(),
+  labels: podLabels,
   annotations: stringMap.optional(),
   count: z.number().int().min(0).default(1),
   imagePullPolicy: imagePullPolicySchema.optional(),
