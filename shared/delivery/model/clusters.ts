@@ -45,7 +45,7 @@ export const clusterEntrySchema = z.strictObject({
   connection: z.optional(clusterConnectionSchema),
   /**
    * Client-side rate limit towards this cluster's API server, per process (client-go's QPS and
-   * Burst): `qps` requests per second, `burst` at once. Default 20 and 30 (shared/platform/token-bucket.ts).
+   * Burst): `qps` requests per second, `burst` at once. Default 50 and 100 (shared/platform/token-bucket.ts).
    */
   rateLimit: z.optional(z.strictObject({ qps: z.number().check(z.positive()), burst: z.int().check(z.positive()) })),
 });
