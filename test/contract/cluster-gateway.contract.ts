@@ -433,5 +433,66 @@ export function describeClusterGatewayContract(label: string, setup: () => Promi
       }
       await vi.waitFor(async () => expect((await gateway.apply(target, [cm])).objects).toHaveLength(1), { timeout: 15_000, interval: 200 });
     }, 45_000); // The bound: a gateway whose requests time out in a few seconds finishes this well within it.
+
+    it('observes drift: in sync after apply; an edit, a delete and an object no longer ours are found; observing writes nothing', async () => {
+      const app = { namespace: uniqueName('gwc-drift'), name: 'web' };
+      const cm = configMap(app, 'settings', { color: 'blue' });
+      const deploy = deployment(app, 'web', { replicas: 2 });
+      const svc = service(app, 'web');
+      await gateway.apply(cluster, [cm, deploy, svc]);
+      expect((await harness.makeGateway().observe(cluster, [cm, deploy, svc])).map((o) => o.state)).toEqual([
+        'in-sync',
+        'in-sync',
+        'in-sync',
+      ]);
+
+      const intruder = client(cluster);
+      await intruder.patch(
+        { ...cm, data: { color: 'red' } } as KubernetesObject,
+        undefined,
+        undefined,
+        'kubectl-edit',
+        undefined,
+        PatchStrategy.MergePatch,
+      );
+      await intruder.delete(svc as KubernetesObject);
+      const unlabelled = { ...deploy, metadata: { ...deploy.metadata, labels: { [LABEL_MANAGED_BY]: null } } };
+      await intruder.patch(
+        unlabelled as unknown as KubernetesObject,
+        undefined,
+        undefined,
+        'kubectl-label',
+        undefined,
+        PatchStrategy.MergePatch,
+      );
+      const versions = async () =>
+        Promise.all([cm, deploy].map(async (o) => (await readObject(cluster, ref(o)))?.metadata?.resourceVersion));
+      const before = await versions();
+
+      const observed = await gateway.observe(cluster, [cm, deploy, svc]);
+      expect(observed.map((o) => [o.ref.kind, o.state])).toEqual([
+        ['ConfigMap', 'modified'],
+        ['Deployment', 'foreign'],
+        ['Service', 'missing'],
+      ]);
+      expect(observed[0]?.fields).toEqual(['data.color']);
+      expect(await versions()).toEqual(before);
+    });
+
+    it('probes a cluster: reachable, its version, latency and server-side apply; an unreachable one says why, without throwing', async () => {
+      const probe = await gateway.probe(cluster);
+      expect(probe).toMatchObject({ cluster, reachable: true, serverSideApply: 'yes' });
+      expect(probe.version).toMatch(/^v1\.\d+\.\d+/);
+      expect(probe.latencyMs).toBeGreaterThanOrEqual(0);
+      const target = harness.clusters[harness.clusters.length - 1] as string;
+      await harness.setApiReachable(target, false);
+      try {
+        const down = await gateway.probe(target);
+        expect(down).toMatchObject({ cluster: target, reachable: false, serverSideApply: 'unknown' });
+        expect(down.error).toBeTruthy();
+      } finally {
+        await harness.setApiReachable(target, true);
+      }
+    }, 45_000);
   });
 }
