@@ -7,7 +7,7 @@ import type { AppStatus } from '#shared/delivery/usecases/status.ts';
 import type { LocalTwinOnClusters } from '#local/twin.ts';
 import { ApiClient, packBundle } from '../client.ts';
 import { formatWorkloads } from '../status-view.ts';
-import { formatTrafficStatus, trafficStatus } from './traffic.ts';
+import { formatTrafficStatus, formatTrafficStatus3, trafficStatus, trafficStatus3 } from './traffic.ts';
 import type { AppRef } from '#shared/delivery/model/ownership.ts';
 
 /**
@@ -188,8 +188,11 @@ async function runDemoDrill(twin: LocalTwinOnClusters, app: AppRef): Promise<voi
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  if (twin.gtm.gtmVersion === '2.0') say(formatTrafficStatus(await trafficStatus(twin.endpoints, app)));
-  else say(formatCloudGtm(twin));
+  say(
+    twin.gtm.gtmVersion === '3.0'
+      ? formatTrafficStatus3(await trafficStatus3(twin.endpoints, app))
+      : formatTrafficStatus(await trafficStatus(twin.endpoints, app)),
+  );
   const { formatDrillReport, runDrillOnTwin } = await import('#local/drill.ts');
   say();
   const report = await runDrillOnTwin(twin.endpoints, { app, onProgress: (line) => say(`  ${line}`) });
@@ -213,29 +216,6 @@ function gtmReady(twin: LocalTwinOnClusters): boolean {
   const state = twin.gtm.state();
   const addresses = state.pools.flatMap((p) => p.addresses);
   return state.strategies.length > 0 && addresses.length >= clusters && addresses.every((a) => a.healthy && a.lastCheckedAt !== undefined);
-}
-
-/** The GTM 3.0 instance in a few lines: each configuration, its pools in order, their addresses and health. */
-function formatCloudGtm(twin: LocalTwinOnClusters): string {
-  const state = twin.gtm.cloudState();
-  const pools = new Map(state.pools.map((p) => [p.id, p]));
-  const addresses = new Map(state.addresses.map((a) => [a.id, a]));
-  const lines: string[] = [];
-  for (const config of state.configs) {
-    lines.push(
-      `GTM 3.0 ${config.domain} (${config.rrType}, TTL ${config.ttl} s, pools by ${config.lbStrategy}): DNS answers ${config.answer.join(', ') || '-'}`,
-    );
-    config.poolIds.forEach((id, index) => {
-      const pool = pools.get(id);
-      if (!pool) return;
-      lines.push(`  ${index + 1}. ${pool.name} (${pool.lbStrategy}, ${pool.healthStatus})`);
-      for (const addressId of pool.addressIds) {
-        const a = addresses.get(addressId);
-        if (a) lines.push(`       ${a.address.padEnd(15)} ${a.healthStatus}${a.available ? '' : ' (not answered)'}`);
-      }
-    });
-  }
-  return lines.join('\n');
 }
 
 /** What changed since the last look, as narration lines. */
