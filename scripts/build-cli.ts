@@ -3,11 +3,14 @@
  * dist/cli, so that `tricenter` starts without compiling TypeScript (bin/tricenter.mjs falls back to
  * tsx whenever this build is missing or stale).
  *
- * Only the project's own code is bundled; every package stays in node_modules (better-sqlite3 is
+ * The project's own code is bundled, and with it the pure-JavaScript packages every bundle command
+ * parses with (zod, yaml, fast-json-patch): node would otherwise resolve and load some 180 files of
+ * theirs at each `tricenter render`. Every other package stays in node_modules (better-sqlite3 is
  * native, the cloud SDKs do not bundle cleanly, and node loads them only when a command needs them).
  * Code splitting turns each dynamic import of a command into a chunk of its own, so `--help` reads
- * main.mjs alone. build.json records the size, mtime and sha256 of every input as esbuild read it
- * (bin/compiled-cli.mjs compares them with the sources at each start).
+ * main.mjs alone. build.json records the size, mtime and sha256 of every input as esbuild read it,
+ * and of the bundled packages' package.json (their version) (bin/compiled-cli.mjs compares them
+ * with the files at each start).
  */
 import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
@@ -19,6 +22,11 @@ const ROOT = resolve(import.meta.dirname, '..');
 const ENTRY = 'main.mjs';
 // Read by esbuild besides the sources (subpath imports, compiler options) or deciding how they are built.
 const SETTINGS = ['package.json', 'tsconfig.json', 'scripts/build-cli.ts', 'scripts/esbuild-node.ts'];
+/** Packages bundled into the CLI (see above); the rest are external. */
+export const BUNDLED_PACKAGES = ['zod', 'yaml', 'fast-json-patch'];
+// yaml's Node build is CommonJS, which a split ES build hands to `import()` as a default export
+// only; its ES module build (the same code, warning through console.warn) bundles as it is.
+const ALIASES = { yaml: './node_modules/yaml/browser/index.js' };
 const EARLIER_BUILDS_KEPT_MS = 24 * 60 * 60 * 1000;
 
 interface InputFingerprint {
@@ -58,12 +66,19 @@ export async function buildCli(outDir = join(ROOT, 'dist/cli')): Promise<{ files
   const { build } = await import('esbuild');
   const inputs = new Map<string, InputFingerprint>();
   for (const setting of SETTINGS) inputs.set(setting, fingerprint(join(ROOT, setting)));
+  for (const name of BUNDLED_PACKAGES) {
+    const manifest = `node_modules/${name}/package.json`;
+    inputs.set(manifest, fingerprint(join(ROOT, manifest)));
+  }
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Record<string, Record<string, string> | undefined>;
+  const dependencies = [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.devDependencies ?? {})];
   const result = await build({
     absWorkingDir: ROOT,
     entryPoints: { main: 'cli/main.ts' },
     outdir: outDir,
     ...NODE_ESM_SPLIT,
-    packages: 'external',
+    external: dependencies.filter((name) => !BUNDLED_PACKAGES.includes(name)).flatMap((name) => [name, `${name}/*`]),
+    alias: ALIASES,
     sourcemap: 'linked',
     write: false,
     metafile: true,

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import type { Metafile } from 'esbuild';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BUILD_MANIFEST, compiledCli, sha256 } from '../../bin/compiled-cli.mjs';
-import { buildCli } from '../../scripts/build-cli.ts';
+import { BUNDLED_PACKAGES, buildCli } from '../../scripts/build-cli.ts';
 
 /**
  * The compiled CLI (scripts/build-cli.ts) and the guard that keeps a stale one from running
@@ -62,13 +62,14 @@ describe('the compiled CLI', () => {
     expect(packages.filter((p) => !p.startsWith('node:'))).toEqual(['commander']);
   });
 
-  it('records a fingerprint of every source it bundled and of the settings that shaped it', () => {
+  it('records a fingerprint of every source it bundled, of the settings that shaped it and of each bundled package', () => {
     const { inputs } = JSON.parse(readFileSync(join(out, BUILD_MANIFEST), 'utf8')) as {
       inputs: Record<string, { size: number; mtimeMs: number; sha256: string }>;
     };
-    const bundled = Object.keys(metafile.inputs);
+    const sources = Object.keys(metafile.inputs).filter((input) => !input.startsWith('node_modules/'));
+    const packages = BUNDLED_PACKAGES.map((name) => `node_modules/${name}/package.json`);
     expect(Object.keys(inputs).sort()).toEqual(
-      [...bundled, 'package.json', 'tsconfig.json', 'scripts/build-cli.ts', 'scripts/esbuild-node.ts'].sort(),
+      [...sources, ...packages, 'package.json', 'tsconfig.json', 'scripts/build-cli.ts', 'scripts/esbuild-node.ts'].sort(),
     );
     expect(inputs['cli/main.ts']).toEqual({
       size: expect.any(Number),
@@ -77,11 +78,16 @@ describe('the compiled CLI', () => {
     });
   });
 
-  it('keeps every package external, the native better-sqlite3 included', () => {
-    const bundled = Object.keys(metafile.inputs).filter((input) => input.includes('node_modules'));
-    expect(bundled).toEqual([]);
+  it('bundles only the pure-JavaScript packages bundles are parsed with, and keeps the others external, the native better-sqlite3 included', () => {
+    const bundled = new Set(
+      Object.keys(metafile.inputs)
+        .filter((input) => input.startsWith('node_modules/'))
+        .map((input) => input.split('/')[1]),
+    );
+    expect([...bundled].sort()).toEqual([...BUNDLED_PACKAGES].sort());
     const imported = Object.values(metafile.outputs).flatMap((o) => o.imports.filter((i) => i.external).map((i) => i.path));
     expect(imported).toContain('better-sqlite3');
+    expect(imported.filter((path) => BUNDLED_PACKAGES.some((name) => path === name || path.startsWith(`${name}/`)))).toEqual([]);
   });
 });
 
