@@ -35,10 +35,10 @@ import {
   ANNOTATION_RESOURCE_POLICY,
 } from '#shared/delivery/model/ownership.ts';
 
-export const CASES_DIR = new URL('./cases/', import.meta.url).pathname;
+const CASES_DIR = new URL('./cases/', import.meta.url).pathname;
 
 /** The registry a case gets unless it brings its own: KubeVela's hub (`local`) and two managed clusters. */
-export const DEFAULT_CLUSTERS = `clusters:
+const DEFAULT_CLUSTERS = `clusters:
   - name: local
     labels: {region: hangzhou}
   - name: cluster-beijing
@@ -48,7 +48,7 @@ export const DEFAULT_CLUSTERS = `clusters:
 `;
 
 /** What KubeVela does without a topology policy (deploy to the hub), said explicitly for tricenter. */
-export const HUB_TOPOLOGY = `apiVersion: core.oam.dev/v1alpha1
+const HUB_TOPOLOGY = `apiVersion: core.oam.dev/v1alpha1
 kind: Policy
 metadata: {name: kubevela-hub}
 type: topology
@@ -57,7 +57,7 @@ properties: {clusters: [local]}
 
 const objectList = z.array(z.record(z.string(), z.unknown()));
 
-export const caseSchema = z.strictObject({
+const caseSchema = z.strictObject({
   source: z.string().min(1),
   kubevela: z.string().min(1),
   hub: z.boolean().default(false),

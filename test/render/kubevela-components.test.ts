@@ -77,10 +77,9 @@ describe('resources', () => {
     ['webservice', { memory: '1Gi', limit: { memory: '2Gi' } }, { requests: { memory: '1Gi' }, limits: { memory: '2Gi' } }],
     ['worker', { cpu: '250m', memory: '64Mi' }, { requests: { cpu: '250m', memory: '64Mi' }, limits: { cpu: '250m', memory: '64Mi' } }],
     ['task', {}, undefined],
+    ['cron-task', { schedule: '@hourly', memory: '1Gi' }, { requests: { memory: '1Gi' }, limits: { memory: '1Gi' } }],
   ] as const)('%s %j -> %j', (type, props, expected) => {
-    expect(
-      containerOf(renderOf(type, { image: 'x', ...(type === 'cron-task' ? { schedule: '* * * * *' } : {}), ...props })[0]).resources,
-    ).toEqual(expected);
+    expect(containerOf(renderOf(type, { image: 'x', ...props })[0]).resources).toEqual(expected);
   });
 });
 

@@ -283,16 +283,16 @@ const storageSchema = z.strictObject({
     .optional(),
 });
 
-export type SidecarProperties = z.infer<typeof sidecarSchema>;
-export type InitContainerProperties = z.infer<typeof initContainerSchema>;
-export type ContainerImageProperties = z.infer<typeof containerImageSchema>;
-export type CommandProperties = z.infer<typeof commandSchema>;
-export type ResourceProperties = z.infer<typeof resourceSchema>;
-export type HostaliasProperties = z.infer<typeof hostaliasSchema>;
-export type AffinityProperties = z.infer<typeof affinitySchema>;
-export type GatewayProperties = z.infer<typeof gatewaySchema>;
-export type ExposeProperties = z.infer<typeof exposeSchema>;
-export type StorageProperties = z.infer<typeof storageSchema>;
+type SidecarProperties = z.infer<typeof sidecarSchema>;
+type InitContainerProperties = z.infer<typeof initContainerSchema>;
+type ContainerImageProperties = z.infer<typeof containerImageSchema>;
+type CommandProperties = z.infer<typeof commandSchema>;
+type ResourceProperties = z.infer<typeof resourceSchema>;
+type HostaliasProperties = z.infer<typeof hostaliasSchema>;
+type AffinityProperties = z.infer<typeof affinitySchema>;
+type GatewayProperties = z.infer<typeof gatewaySchema>;
+type ExposeProperties = z.infer<typeof exposeSchema>;
+type StorageProperties = z.infer<typeof storageSchema>;
 
 interface Of<T extends string, P> {
   type: T;

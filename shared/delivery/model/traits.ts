@@ -51,7 +51,6 @@ const envTraitSchema = byForm(
       .min(1),
   }),
 );
-export type EnvTraitProperties = z.infer<typeof envTraitSchema>;
 
 /** KubeVela's default: one replica. */
 const scalerTraitSchema = z.strictObject({ replicas: z.number().int().min(0).default(1) });

@@ -72,7 +72,7 @@ export type VolumeMounts = z.infer<typeof volumeMountsSchema>;
 
 const legacy = { name: z.string().min(1), mountPath: z.string().min(1) };
 /** `volumes`: the deprecated form, one list with a `type` each (default emptyDir). */
-export const legacyVolumesSchema = z.array(
+const legacyVolumesSchema = z.array(
   z.discriminatedUnion('type', [
     z.strictObject({ ...legacy, type: z.literal('pvc'), claimName: z.string().min(1) }),
     z.strictObject({

@@ -12,10 +12,10 @@ export interface ComponentContext {
   componentName: string;
 }
 
-export const LABEL_WORKLOAD_TYPE = 'workload.oam.dev/type';
-export const LABEL_RESOURCE_TYPE = 'app.oam.dev/resourceType';
-export const LABEL_TRAIT_TYPE = 'trait.oam.dev/type';
-export const LABEL_TRAIT_RESOURCE = 'trait.oam.dev/resource';
+const LABEL_WORKLOAD_TYPE = 'workload.oam.dev/type';
+const LABEL_RESOURCE_TYPE = 'app.oam.dev/resourceType';
+const LABEL_TRAIT_TYPE = 'trait.oam.dev/type';
+const LABEL_TRAIT_RESOURCE = 'trait.oam.dev/resource';
 
 type Json = Record<string, unknown>;
 
@@ -79,7 +79,7 @@ const withItems = (volume: Json, items: unknown[] | undefined): Json =>
  * `volumeMounts`: mounts in the template's order (pvc, configMap, secret, emptyDir, hostPath) and
  * the volumes behind them, one per name (the first wins, as the template's de-duplication does).
  */
-export function volumeMountsToPod(v: VolumeMounts): { volumeMounts: Json[]; volumes: Json[] } {
+function volumeMountsToPod(v: VolumeMounts): { volumeMounts: Json[]; volumes: Json[] } {
   const mounts: Json[] = [];
   const volumes: Json[] = [];
   const add = (m: { name: string; mountPath: string; subPath?: string | undefined }, volume: Json) => {
@@ -98,7 +98,7 @@ export function volumeMountsToPod(v: VolumeMounts): { volumeMounts: Json[]; volu
 }
 
 /** `volumes` (deprecated): one mount and one volume per entry, by its `type`. */
-export function legacyVolumesToPod(list: LegacyVolumes): { volumeMounts: Json[]; volumes: Json[] } {
+function legacyVolumesToPod(list: LegacyVolumes): { volumeMounts: Json[]; volumes: Json[] } {
   return {
     volumeMounts: list.map((v) => ({ mountPath: v.mountPath, name: v.name })),
     volumes: list.map((v): Json => {

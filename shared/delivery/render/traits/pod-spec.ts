@@ -10,7 +10,7 @@ import { isPlainObject } from '../merge-patch.ts';
 export type Json = Record<string, unknown>;
 
 /** The pod spec of a workload: `spec.template.spec`, a CronJob's `spec.jobTemplate.spec.template.spec`, or a Pod's `spec`. */
-export function podSpecOf(object: KubeObject): Json | undefined {
+function podSpecOf(object: KubeObject): Json | undefined {
   const spec = object.spec;
   if (!isPlainObject(spec)) return undefined;
   if (object.kind === 'Pod') return spec;
@@ -44,7 +44,7 @@ export function requireContainer(podSpec: Json, name: string, label: string, pla
 }
 
 /** `+patchKey=<key>`: an entry with the same key is merged field by field (the patch's fields win), a new one appended. */
-export function mergeByKey(list: unknown, entries: Json[], key = 'name'): Json[] {
+function mergeByKey(list: unknown, entries: Json[], key = 'name'): Json[] {
   const out: Json[] = (Array.isArray(list) ? list : []).filter(isPlainObject).map((e) => ({ ...e }));
   for (const entry of entries) {
     const at = out.findIndex((e) => e[key] === entry[key]);
