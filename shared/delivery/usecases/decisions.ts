@@ -17,6 +17,8 @@ export interface DecisionInput {
   comment?: string;
   /** Idempotency: the same id applied twice is recorded once (a retried HTTP request). */
   decisionId: string;
+  /** The suspended step the decision is for; needed only when several are suspended at once (sub-steps of a step-group). */
+  step?: string;
 }
 
 /**
@@ -29,7 +31,12 @@ export async function decide(deps: WorkflowDeps, input: DecisionInput): Promise<
   if (!run) throw new NotFoundError(`application ${input.app.namespace}/${input.app.name} has no run`);
   const now = deps.clock.now();
   const transition = await transitionRun(deps.store, run.id, (latest) => {
-    const base = { by: input.by, decisionId: input.decisionId, ...(input.comment ? { comment: input.comment } : {}) };
+    const base = {
+      by: input.by,
+      decisionId: input.decisionId,
+      ...(input.comment ? { comment: input.comment } : {}),
+      ...(input.step ? { step: input.step } : {}),
+    };
     switch (input.action) {
       case 'approve':
         return next(latest, { type: 'approved', ...base }, now);
