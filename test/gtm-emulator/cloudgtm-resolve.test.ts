@@ -89,9 +89,8 @@ describe('GTM 3.0 health: an address judged over its tasks', () => {
     const store = new CloudGtmStore('gtm-test', 0);
     const tasks = [1, 2, 3].map((n) => ({ templateId: `mtp-${n}`, port: 80 }));
     const address = addAddress(store, 'a', '10.0.0.1', { healthJudgement: judgement, healthTasks: tasks });
-    tasks.forEach((task, index) =>
-      store.health.set(taskKey('a', task), { healthy: index < passing, consecutiveFailures: 0, consecutiveSuccesses: 0 }),
-    );
+    for (const [index, task] of tasks.entries())
+      store.health.set(taskKey('a', task), { healthy: index < passing, consecutiveFailures: 0, consecutiveSuccesses: 0 });
     expect(store.addressHealth(address)).toBe(status);
     expect(store.addressAvailable(address)).toBe(status !== 'exceptional');
   });
