@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { compiledCli } from '../bin/compiled-cli.mjs';
+import { buildCli } from '../scripts/build-cli.ts';
 import { loadBundle } from '#shared/delivery/bundle/load.ts';
 import type { LoadedBundle } from '#shared/delivery/model/loaded-bundle.ts';
 import { parseBundle } from '#shared/delivery/model/bundle.ts';
@@ -284,11 +284,11 @@ function writeBundle(dir: string, loaded: LoadedBundle): void {
   for (const [file, docs] of byFile) writeFileSync(join(dir, file), `${docs.join('\n---\n')}\n`);
 }
 
-/** One `tricenter <args>` process: wall time, peak RSS and the bytes it wrote to stdout (counted, not kept). */
-function cliRun(args: string[]): Promise<{ wallMs: number; peakRssMB: number; outputBytes: number }> {
+/** One `tricenter <args>` process (`entry`: the compiled CLI): wall time, peak RSS and the bytes it wrote to stdout (counted, not kept). */
+function cliRun(entry: string, args: string[]): Promise<{ wallMs: number; peakRssMB: number; outputBytes: number }> {
   return new Promise((done, fail) => {
     const start = performance.now();
-    const child = spawn(process.execPath, ['--import', REPORT_PEAK_RSS, join(ROOT, 'bin/tricenter.mjs'), ...args], {
+    const child = spawn(process.execPath, ['--import', REPORT_PEAK_RSS, entry, ...args], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
     });
@@ -309,10 +309,15 @@ function cliRun(args: string[]): Promise<{ wallMs: number; peakRssMB: number; ou
 
 /** render() alone on issue 15's case, then the CLI as a whole process, for each size. */
 async function distinctOverrides(): Promise<Record<string, unknown>> {
-  const compiled = 'entry' in compiledCli(join(ROOT, 'dist/cli'), ROOT);
   const results: Record<string, unknown> = {};
   const dir = mkdtempSync(join(os.tmpdir(), 'tricenter-render-bench-'));
+  // The compiled CLI, built for this bench (as `npm run build:cli` does, into a folder of its own):
+  // sources edited meanwhile by someone else cannot send some runs to the TypeScript fallback.
+  mkdirSync(join(ROOT, 'dist'), { recursive: true });
+  const build = mkdtempSync(join(ROOT, 'dist', 'render-bench-'));
+  const entry = join(build, 'main.mjs');
   try {
+    await buildCli(build);
     for (const components of SIZES) {
       const { loaded, registry } = distinctOverrideBundle(components);
       const parsed = timed(() => parseBundle(loaded));
@@ -326,7 +331,7 @@ async function distinctOverrides(): Promise<Record<string, unknown>> {
       writeBundle(bundleDir, loaded);
       const runs = components > 1000 ? 1 : 3;
       const cli: Array<Awaited<ReturnType<typeof cliRun>>> = [];
-      for (let i = 0; i < runs; i++) cli.push(await cliRun(['render', bundleDir, '-o', 'json']));
+      for (let i = 0; i < runs; i++) cli.push(await cliRun(entry, ['render', bundleDir, '-o', 'json']));
       const median = <T>(xs: T[], key: (x: T) => number) => xs.map(key).sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
       const cliWallMs = median(cli, (r) => r.wallMs);
       const cliPeakRssMB = median(cli, (r) => r.peakRssMB);
@@ -351,9 +356,10 @@ async function distinctOverrides(): Promise<Record<string, unknown>> {
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
+    rmSync(build, { recursive: true, force: true });
   }
   // Wall times depend on what else runs on the machine (see loadAverage1m); CPU time far less.
-  return { compiledCli: compiled, loadAverage1m: os.loadavg()[0], ...results };
+  return { cli: 'compiled (scripts/build-cli.ts), run as node main.mjs', loadAverage1m: os.loadavg()[0], ...results };
 }
 
 export async function run(): Promise<Record<string, unknown>> {
