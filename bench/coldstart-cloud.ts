@@ -1,6 +1,6 @@
 /**
  * The cloud a cold-start measurement runs against, loaded with `node --import` before the clock
- * starts: Tablestore, OSS, FC and Alidns answered by the msw fakes of the test suite (real wire
+ * starts: Tablestore, OSS, FC and Alidns (GTM 3.0) answered by the msw fakes of the test suite (real wire
  * formats, `onUnhandledRequest: 'error'`), and a Kubernetes API for three clusters answering
  * discovery and the demo's Ingress. COLDSTART_SEED=ingested stores examples/web-demo as the
  * bundle-ingest function would (from source, through the same fakes), so a status read, a sweep
@@ -25,7 +25,7 @@ import { FakeFc } from '../test/aliyun/fc-msw.ts';
 import { COLDSTART_ACCOUNT, COLDSTART_ENV, COLDSTART_KEYS } from './coldstart-config.ts';
 import { FakeOss } from '../test/aliyun/oss-msw.ts';
 import { FakeTablestore } from '../test/aliyun/tablestore-msw.ts';
-import { FakeAlidns } from '../test/traffic/alidns-msw.ts';
+import { FakeCloudGtm } from '../test/traffic/cloudgtm-msw.ts';
 
 /** The demo's three centers in two places, labelled as examples/web-demo/clusters.yaml labels them (its TrafficPolicy selects by city). */
 const CLUSTERS = ['cluster1-beijing', 'cluster2-beijing', 'cluster1-hangzhou'];
@@ -132,7 +132,8 @@ const fc = new FakeFc({
   functions: ['tricenter-deploy-step', 'tricenter-gtm-reconcile'],
   keys,
 });
-const alidns = new FakeAlidns({
+// GTM 3.0, the registry's default version (the bench's registry names none).
+const alidns = new FakeCloudGtm({
   endpoint: 'https://alidns.aliyuncs.com',
   keys: { [COLDSTART_KEYS.accessKeyId]: COLDSTART_KEYS.accessKeySecret },
   instances: [COLDSTART_ENV.TRICENTER_GTM_INSTANCE_ID],
