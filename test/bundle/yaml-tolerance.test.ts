@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_BUNDLE_LIMITS } from '#shared/delivery/bundle/limits.ts';
 import { parseYamlDocuments } from '#shared/delivery/bundle/yaml-documents.ts';
-import { MAX_QUOTE_REPAIRS } from '#shared/delivery/bundle/yaml-tolerance.ts';
+import { MAX_YAML_REPAIRS } from '#shared/delivery/bundle/yaml-tolerance.ts';
 
 function parse(text: string, limits = {}) {
   return parseYamlDocuments('crd.yaml', text, { limits: { ...DEFAULT_BUNDLE_LIMITS, ...limits }, documentsSoFar: 0 }).map((d) => d.value);
@@ -52,6 +52,12 @@ describe('YAML as tolerant as kubectl for valid YAML', () => {
     expect(parse("items:\n- b: 'x\n  y'\n  c: 1\n")).toEqual([{ items: [{ b: 'x y', c: 1 }] }]);
   });
 
+  it('reads flow collections continued at their key indentation as libyaml does', () => {
+    expect(parse('a:\n  b: [x,\n  y, {c: 1,\n   d: 2}]\n')).toEqual([{ a: { b: ['x', 'y', { c: 1, d: 2 }] } }]);
+    expect(parse('a:\n  b: {x: 1,\n  y: "two\n  words"}\n')).toEqual([{ a: { b: { x: 1, y: 'two words' } } }]);
+    expect(parse('b: [x,\ny]\n')).toEqual([{ b: ['x', 'y'] }]);
+  });
+
   it('leaves block scalars byte for byte, tabs and quote characters included', () => {
     const text = "script: |\n  echo 'unclosed\n  \tindented: 'also\n---\n# a comment after the marker\nb: 2\n";
     expect(parse(text)).toEqual([{ script: "echo 'unclosed\n\tindented: 'also\n" }, { b: 2 }]);
@@ -69,11 +75,17 @@ describe('YAML tolerance abuse', () => {
     );
   });
 
-  it('gives up after MAX_QUOTE_REPAIRS repairs with the first error, however many scalars need one', () => {
+  it('keeps the original error for a flow collection that is never closed', () => {
+    expect(() => parse('a:\n  b: [x,\n  y\nc: 1\n')).toThrow(
+      /crd\.yaml \(document 1\): YAML syntax error at line 3, column 3: Flow sequence in block collection must be sufficiently indented/,
+    );
+  });
+
+  it('gives up after MAX_YAML_REPAIRS repairs with the first error, however many scalars need one', () => {
     const scalar = (i: number) => `k${i}: 'first line\nk${i}x continued'\n`;
-    const needsOne = `m:\n${Array.from({ length: MAX_QUOTE_REPAIRS }, (_, i) => `  ${scalar(i).replace('\n', '\n  ')}`).join('')}`;
-    expect(Object.keys((parse(needsOne)[0] as { m: object }).m)).toHaveLength(MAX_QUOTE_REPAIRS);
-    const tooMany = `m:\n${Array.from({ length: MAX_QUOTE_REPAIRS + 1 }, (_, i) => `  ${scalar(i).replace('\n', '\n  ')}`).join('')}`;
+    const needsOne = `m:\n${Array.from({ length: MAX_YAML_REPAIRS }, (_, i) => `  ${scalar(i).replace('\n', '\n  ')}`).join('')}`;
+    expect(Object.keys((parse(needsOne)[0] as { m: object }).m)).toHaveLength(MAX_YAML_REPAIRS);
+    const tooMany = `m:\n${Array.from({ length: MAX_YAML_REPAIRS + 1 }, (_, i) => `  ${scalar(i).replace('\n', '\n  ')}`).join('')}`;
     expect(() => parse(tooMany)).toThrow(/crd\.yaml \(document 1\): YAML syntax error at line 2, column \d+: Missing closing 'quote/);
   });
 

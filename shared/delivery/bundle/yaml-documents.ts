@@ -9,7 +9,7 @@ import { Composer, isScalar, LineCounter, Parser, YAMLError, type Document } fro
 import { BundleError } from '#shared/platform/errors.ts';
 import type { BundleLimits } from './limits.ts';
 import { checkNestingBeforeParsing, findDuplicateKey, findPrototypeKey } from './yaml-guards.ts';
-import { MAX_QUOTE_REPAIRS, reindentQuotedScalar } from './yaml-tolerance.ts';
+import { MAX_YAML_REPAIRS, repairYaml } from './yaml-tolerance.ts';
 
 export interface ParsedYamlDocument {
   index: number;
@@ -45,8 +45,8 @@ export function parseYamlDocuments(file: string, text: string, context: YamlPars
     } catch (err) {
       firstError ??= err;
       // A quoted scalar continued at its key's indentation (libyaml accepts it): indent it and parse again.
-      const offset = unterminatedQuoteAt(err);
-      const repaired = offset === undefined || repairs >= MAX_QUOTE_REPAIRS ? undefined : reindentQuotedScalar(current, offset);
+      const problem = syntaxProblemOf(err);
+      const repaired = problem === undefined || repairs >= MAX_YAML_REPAIRS ? undefined : repairYaml(current, problem);
       // After a repair, a syntax error is reported as the text was written; any other refusal (a limit) as it is.
       if (repaired === undefined) throw repairs > 0 && isSyntaxError(err) ? firstError : err;
       current = repaired;
@@ -58,12 +58,10 @@ function isSyntaxError(err: unknown): boolean {
   return err instanceof BundleError && (err as { cause?: unknown }).cause instanceof YAMLError;
 }
 
-/** Where the strict parser saw a quoted scalar without its closing quote, if that is what `err` is. */
-function unterminatedQuoteAt(err: unknown): number | undefined {
-  if (!(err instanceof BundleError)) return undefined;
-  const cause = (err as { cause?: unknown }).cause;
-  if (!(cause instanceof YAMLError) || cause.code !== 'MISSING_CHAR' || !/closing .?quote/i.test(cause.message)) return undefined;
-  return cause.pos[0];
+/** The strict parser's own error behind `err`, when it is a syntax error. */
+function syntaxProblemOf(err: unknown): YAMLError | undefined {
+  const cause = err instanceof BundleError ? (err as { cause?: unknown }).cause : undefined;
+  return cause instanceof YAMLError ? cause : undefined;
 }
 
 function parseOnce(file: string, text: string, context: YamlParseContext): ParsedYamlDocument[] {
