@@ -77,6 +77,15 @@ export class ParamReader {
     }
   }
 
+  /** Every parameter but `excluded`, in name order: what makes two requests the same request. */
+  fingerprint(excluded: readonly string[]): string {
+    return JSON.stringify(
+      Object.entries(this.params)
+        .filter(([name]) => !excluded.includes(name))
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+    );
+  }
+
   page(maxPageSize = 100): { pageNumber: number; pageSize: number } {
     return {
       pageNumber: this.optionalInt('PageNumber', { min: 1, max: 9_999_999 }) ?? 1,

@@ -239,6 +239,22 @@ describe('GTM 3.0 addresses', () => {
     );
   });
 
+  it('a create sent again with its ClientToken creates one address; the token with other parameters is refused', async () => {
+    const count = async () => (await call(client, 'ListCloudGtmAddresses', { PageNumber: 1, PageSize: 100 })).TotalItems as number;
+    const before = await count();
+    const params = addressParams('192.0.2.77', { ClientToken: 'retry-1ae05db4-10e7-11ef' });
+    const first = await call(client, 'CreateCloudGtmAddress', params);
+    const again = await call(client, 'CreateCloudGtmAddress', params);
+    expect(again.AddressId).toBe(first.AddressId);
+    expect(again.RequestId).not.toBe(first.RequestId);
+    expect(await count()).toBe(before + 1);
+    const mismatch = await callError(client, 'CreateCloudGtmAddress', { ...params, Name: 'another' });
+    expect([mismatch.code, mismatch.data.Message]).toEqual(['IdempotentParameterMismatch', expect.stringContaining('retry-1ae05db4')]);
+    const long = await callError(client, 'CreateCloudGtmAddress', addressParams('192.0.2.78', { ClientToken: 'x'.repeat(65) }));
+    expect([long.code, long.data.Message]).toEqual(['InvalidParameter', expect.stringContaining('ClientToken')]);
+    expect(await count()).toBe(before + 1);
+  });
+
   it('lists with filters and pages: PageNumber / PageSize / TotalItems / TotalPages', async () => {
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) ids.push(await createAddress(`198.51.100.${i + 1}`, { Name: `paged-${i}` }));

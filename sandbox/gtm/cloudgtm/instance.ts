@@ -1,6 +1,8 @@
 import type { Clock } from '#shared/platform/clock.ts';
 import type { Logger } from '#shared/platform/log.ts';
+import { GtmApiError, apiErrors } from '../api-error.ts';
 import type { DnsZone } from '../dns-server.ts';
+import type { ParamReader } from '../params.ts';
 import type { BoundAction } from '../rpc-server.ts';
 import { cloudGtmActions } from './actions.ts';
 import { CloudGtmStore, domainOf, taskKey } from './model.ts';
@@ -89,6 +91,37 @@ export interface CloudGtmInstance {
 }
 
 const LANGUAGES = ['zh-CN', 'en-US'] as const;
+/** What varies between two sends of the same request: left out when comparing a retry with the first send. */
+const PER_SEND = ['Signature', 'SignatureNonce', 'Timestamp'];
+const MAX_TOKENS = 10_000;
+
+/**
+ * ClientToken idempotence of the write actions: a request sent again with the same token answers
+ * what the first one did without doing it twice (a create retried after a lost answer creates one
+ * object); the same token with other parameters is refused with `IdempotentParameterMismatch`.
+ * Only answered requests are remembered (a refused one may be retried with its token), in memory,
+ * the newest 10,000 (emulator choice; the models document the token, not how long it is kept).
+ */
+class ClientTokens {
+  private readonly seen = new Map<string, { fingerprint: string; result: Record<string, unknown> }>();
+
+  once(params: ParamReader, run: () => Record<string, unknown>): Record<string, unknown> {
+    const token = params.optionalString('ClientToken');
+    if (token === undefined) return run();
+    if (token.length > 64 || !/^[\x20-\x7e]+$/.test(token)) throw apiErrors.invalidParameter('ClientToken', 'at most 64 ASCII characters.');
+    const fingerprint = params.fingerprint(PER_SEND);
+    const earlier = this.seen.get(token);
+    if (earlier) {
+      if (earlier.fingerprint !== fingerprint)
+        throw new GtmApiError('IdempotentParameterMismatch', 400, `ClientToken "${token}" was used before for a different request.`);
+      return structuredClone(earlier.result);
+    }
+    const result = run();
+    this.seen.set(token, { fingerprint, result: structuredClone(result) });
+    if (this.seen.size > MAX_TOKENS) this.seen.delete(this.seen.keys().next().value as string);
+    return result;
+  }
+}
 
 export function createCloudGtmInstance(options: CloudInstanceOptions): CloudGtmInstance {
   const { clock } = options;
@@ -110,12 +143,14 @@ export function createCloudGtmInstance(options: CloudInstanceOptions): CloudGtmI
       options.onHealthChange(change);
     },
   });
+  const tokens = new ClientTokens();
   const actions = Object.fromEntries(
     Object.entries(cloudGtmActions).map(([name, handler]): [string, BoundAction] => [
       name,
       (params, now) => {
         params.optionalEnum('AcceptLanguage', LANGUAGES);
-        return handler({ params, store, now, probesChanged: () => prober.sync() });
+        const run = () => handler({ params, store, now, probesChanged: () => prober.sync() });
+        return /^(Describe|List)/.test(name) ? run() : tokens.once(params, run);
       },
     ]),
   );
