@@ -187,7 +187,10 @@ function timedGateway(gateway: ClusterGateway): {
 }
 
 interface Stack {
-  deploy(app: AppRef, version: string): Promise<{ ms: number; tasks: number; reads: number; writes: number; conflicts: number }>;
+  deploy(
+    app: AppRef,
+    version: string,
+  ): Promise<{ ms: number; tasks: number; reads: number; writes: number; conflicts: number; runRecordBytes: number }>;
   close(): Promise<void>;
 }
 
@@ -228,13 +231,24 @@ function workflowStack(gateway: ClusterGateway, registry: ClusterRegistry, paral
       const ms = performance.now() - started;
       const record = await sqlite.getApp(app);
       const run = record?.currentRunId ? await sqlite.getRun(record.currentRunId) : undefined;
-      if (run?.phase !== 'running') throw new Error(`${app.name} ${version} ended ${run?.phase ?? 'without a run'}`);
+      if (run?.phase !== 'running') {
+        const tasksByStatus = new Map<string, string[]>();
+        for (const step of run?.steps ?? [])
+          for (const t of step.tasks)
+            tasksByStatus.set(`${t.status} ${t.message ?? ''}`, [
+              ...(tasksByStatus.get(`${t.status} ${t.message ?? ''}`) ?? []),
+              t.cluster,
+            ]);
+        const states = [...tasksByStatus].map(([state, clusters]) => `${clusters.length} ${state}`).join('; ');
+        throw new Error(`${app.name} ${version} ended ${run?.phase ?? 'without a run'}: ${states}; queue ${JSON.stringify(queue.stats)}`);
+      }
       return {
         ms,
         tasks: tasks - before.tasks,
         reads: counts.reads - before.reads,
         writes: counts.writes - before.writes,
         conflicts: counts.conflicts - before.conflicts,
+        runRecordBytes: Buffer.byteLength(JSON.stringify(run)),
       };
     },
     async close() {
@@ -245,13 +259,15 @@ function workflowStack(gateway: ClusterGateway, registry: ClusterRegistry, paral
   };
 }
 
-function perTask(figures: { tasks: number; reads: number; writes: number; conflicts: number }) {
+function perTask(figures: { tasks: number; reads: number; writes: number; conflicts: number; runRecordBytes: number }) {
   const per = (n: number) => Math.round((n / Math.max(1, figures.tasks)) * 10) / 10;
   return {
     tasks: figures.tasks,
     storeReadsPerTask: per(figures.reads),
     storeWritesPerTask: per(figures.writes),
     conflicts: figures.conflicts,
+    // Every report rewrites the whole run (all tasks of the step): bytes written grow with clusters squared.
+    runRecordBytes: figures.runRecordBytes,
   };
 }
 
