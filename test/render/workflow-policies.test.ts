@@ -243,3 +243,32 @@ describe('workflow steps and policies: plans', () => {
     expect(Object.keys(db?.metadata.annotations ?? {}).filter((k) => /read-only|gc-/.test(k))).toEqual([]);
   });
 });
+
+describe('workflow mode', () => {
+  it('chains sub-steps under subSteps: StepByStep (inline workflow)', async () => {
+    const plan = await planOf(
+      app(`  workflow:
+    mode: {subSteps: StepByStep}
+    steps:
+      - name: g
+        type: step-group
+        subSteps:
+          - {name: a, type: apply-component, properties: {component: db}}
+          - {name: b, type: apply-component, properties: {component: web}}`),
+    );
+    expect(plan.steps.map((s) => [s.name, s.dependsOn])).toEqual([
+      ['a', undefined],
+      ['b', ['a']],
+    ]);
+  });
+
+  it.each([
+    ['{steps: DAG}', 'spec.workflow.mode.steps', 'mode.steps: DAG is not supported'],
+    ['{steps: Parallel}', 'spec.workflow.mode.steps', 'Invalid option'],
+    ['{dag: true}', 'spec.workflow.mode', 'unknown field "dag"'],
+  ])('refuses mode %s', async (mode, field, says) => {
+    const err = await refusal(app(`  workflow:\n    mode: ${mode}\n    steps:\n      - {name: a, type: suspend}`));
+    expect(err.message).toContain(says);
+    expect(err.location?.field).toBe(field);
+  });
+});

@@ -101,7 +101,9 @@ export function parseComponentProperties(
     return { type, objects };
   }
   const list = typeof properties === 'object' && properties !== null ? (properties as Record<string, unknown>).objects : undefined;
-  const named = Array.isArray(list) ? { ...(properties as object), objects: list.map((o) => withDefaultName(o, componentName)) } : properties;
+  const named = Array.isArray(list)
+    ? { ...(properties as object), objects: list.map((o) => withDefaultName(o, componentName)) }
+    : properties;
   return { type, objects: parseAt(k8sObjectsPropertiesSchema, named, place).objects };
 }
 
@@ -144,6 +146,8 @@ const applicationSchema = z.looseObject({
         ref: z.string().min(1).optional(),
         /** Inline steps. */
         steps: z.array(z.unknown()).optional(),
+        /** KubeVela's execution modes; checked with the steps (workflow.ts). */
+        mode: z.unknown().optional(),
       })
       .refine((w) => (w.ref === undefined) !== (w.steps === undefined), 'a workflow has either ref or steps')
       .optional(),
@@ -157,7 +161,7 @@ export interface Application {
   components: Component[];
   /** Raw inline policies and workflow steps; bundle.ts validates them with the document ones. */
   inlinePolicies: unknown[];
-  workflow?: { ref: string } | { steps: unknown[] };
+  workflow?: { ref: string } | { steps: unknown[]; mode?: unknown };
   place: SourcePlace;
 }
 
@@ -183,7 +187,7 @@ export function parseApplication(value: unknown, place: SourcePlace): Applicatio
   };
   const wf = doc.spec.workflow;
   if (wf?.ref !== undefined) app.workflow = { ref: wf.ref };
-  else if (wf?.steps !== undefined) app.workflow = { steps: wf.steps };
+  else if (wf?.steps !== undefined) app.workflow = wf.mode === undefined ? { steps: wf.steps } : { steps: wf.steps, mode: wf.mode };
   return app;
 }
 

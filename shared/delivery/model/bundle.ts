@@ -11,7 +11,7 @@ import { parseInlinePolicy, parsePolicyDocument, type Policy } from './policy.ts
 import { isClusterScoped } from './scope.ts';
 import { bundleError, objectLabel, parseAt, placeAt, type SourcePlace } from './source.ts';
 import { trafficPolicySchema, type TrafficPolicy } from './traffic-policy.ts';
-import { parseSteps, parseWorkflowDocument, type Workflow } from './workflow.ts';
+import { parseStepsWithMode, parseWorkflowDocument, type Workflow } from './workflow.ts';
 
 /**
  * A bundle's documents, classified and validated: the one Application, its policies and workflow,
@@ -222,7 +222,7 @@ function chooseWorkflow(application: Application, workflows: Workflow[]): Workfl
   const wf = application.workflow;
   if (wf && 'steps' in wf) {
     const place = placeAt(application.place, 'spec.workflow');
-    return { name: application.name, steps: parseSteps(wf.steps, placeAt(place, 'steps')), place };
+    return { name: application.name, steps: parseStepsWithMode(wf.steps, wf.mode, place), place };
   }
   if (wf) {
     const found = workflows.find((w) => w.name === wf.ref);

@@ -121,21 +121,32 @@ const workflowDocumentSchema = z.looseObject({
   kind: z.literal('Workflow'),
   metadata: z.looseObject({ name: dnsLabel, namespace: dnsLabel.optional() }),
   steps: z.array(z.unknown()).min(1, 'a workflow needs at least one step'),
-  /** KubeVela's execution modes: top-level steps StepByStep (DAG refused), sub-steps DAG or StepByStep. */
-  mode: z.strictObject({ steps: z.enum(['StepByStep', 'DAG']).optional(), subSteps: z.enum(['StepByStep', 'DAG']).optional() }).optional(),
+  mode: z.unknown().optional(),
+});
+
+/** KubeVela's execution modes: top-level steps StepByStep (DAG refused), sub-steps DAG or StepByStep. */
+const modeSchema = z.strictObject({
+  steps: z.enum(['StepByStep', 'DAG']).optional(),
+  subSteps: z.enum(['StepByStep', 'DAG']).optional(),
 });
 
 export function parseWorkflowDocument(value: unknown, place: SourcePlace): Workflow {
   const doc = parseAt(workflowDocumentSchema, value, place);
-  if (doc.mode?.steps === 'DAG') {
+  return { name: doc.metadata.name, steps: parseStepsWithMode(doc.steps, doc.mode, place), place };
+}
+
+/** The steps at `place`.steps under the workflow's `mode` at `place`.mode (a Workflow document or the Application's spec.workflow). */
+export function parseStepsWithMode(steps: unknown[], mode: unknown, place: SourcePlace): StepSpec[] {
+  const modes = mode === undefined ? {} : parseAt(modeSchema, mode, placeAt(place, 'mode'));
+  if (modes.steps === 'DAG') {
     throw bundleError(
       'mode.steps: DAG is not supported: top-level steps run one after the other (StepByStep); put the steps that may run side by side in a step-group, whose subSteps run as a DAG',
       placeAt(place, 'mode.steps'),
     );
   }
-  const steps = parseSteps(doc.steps, placeAt(place, 'steps'));
-  if (doc.mode?.subSteps === 'StepByStep') chainSubSteps(steps);
-  return { name: doc.metadata.name, steps, place };
+  const parsed = parseSteps(steps, placeAt(place, 'steps'));
+  if (modes.subSteps === 'StepByStep') chainSubSteps(parsed);
+  return parsed;
 }
 
 /** subSteps in StepByStep mode: each sub-step waits for the one before it in its group. */
@@ -148,7 +159,7 @@ function chainSubSteps(steps: StepSpec[]): void {
 }
 
 /** Steps at `place` (the list's own location, e.g. `steps` or `spec.workflow.steps`), groups flattened. */
-export function parseSteps(steps: unknown[], place: SourcePlace): StepSpec[] {
+function parseSteps(steps: unknown[], place: SourcePlace): StepSpec[] {
   const out: StepSpec[] = [];
   const seen = new Map<string, SourcePlace>();
   const claim = (name: string, at: SourcePlace) => {
