@@ -326,6 +326,11 @@ describe('GTM 3.0 address pools', () => {
     expect((await replace([{ AddressId: v4, WeightValue: 0 }])).data.Message).toContain('Addresses[0].WeightValue');
     expect((await replace([{ AddressId: v4, WeightValue: 101 }])).code).toBe('InvalidParameter');
     expect((await replace([{ WeightValue: 1 }])).code).toBe('MissingParameter');
+    const tooMany = await replace(Array.from({ length: 101 }, () => ({ AddressId: v4 })));
+    expect([tooMany.code, tooMany.data.Message]).toEqual(['InvalidParameter', expect.stringContaining('at most 100')]);
+    expect((await replace([{ AddressId: v4, SerialNumber: 'first' }])).data.Message).toContain('Addresses[0].SerialNumber');
+    expect((await replace([{ AddressId: v4, RequestSource: 'default' }])).data.Message).toContain('Addresses[0].RequestSource');
+    expect((await replace(['addr-x'] as unknown[])).data.Message).toContain('Addresses[0]');
     expect((await callError(client, 'ReplaceCloudGtmAddressPoolAddress', { AddressPoolId: poolId })).code).toBe('MissingParameter');
     expect((await callError(client, 'ReplaceCloudGtmAddressPoolAddress', { AddressPoolId: poolId, Addresses: 'nope' })).code).toBe(
       'InvalidParameter',
