@@ -141,12 +141,17 @@ function applyEnv(object: KubeObject, trait: Extract<Trait, { type: 'env' }>, co
   const props = trait.properties;
   const patches =
     'containers' in props
-      ? props.containers.map((patch, i) => ({ patch, containerName: patch.containerName, field: `properties.containers[${i}].containerName` }))
+      ? props.containers.map((patch, i) => ({
+          patch,
+          containerName: patch.containerName,
+          field: `properties.containers[${i}].containerName`,
+        }))
       : [
           {
             patch: props,
             containerName: props.containerName ?? componentName,
-            field: props.containerName === undefined ? 'properties (containerName defaults to the component name)' : 'properties.containerName',
+            field:
+              props.containerName === undefined ? 'properties (containerName defaults to the component name)' : 'properties.containerName',
           },
         ];
   for (const { patch, containerName, field } of patches) {
