@@ -77,6 +77,8 @@ export interface LocalTwinOptions {
   gtmVersion?: GtmVersion;
   /** How often the timer triggers fire locally (default 2 s; 1 minute in the cloud). */
   timerIntervalMs?: number;
+  /** State keeping (drift found and healed) at most this often (default 10 s; at every timer event, once a minute, in the cloud). */
+  keepStateIntervalMs?: number;
   healthWait?: { totalMs: number; pollMs: number };
   /** Chaos runs: the task queue duplicates, delays and drops, and tasks crash between apply and record. */
   faults?: TwinFaults;
@@ -354,7 +356,7 @@ async function startServices(
     };
     const getDeps = async (): Promise<WorkflowDeps & ApprovalDeps> => deps;
 
-    const deployStep = createDeployStepHandler(getDeps);
+    const deployStep = createDeployStepHandler(getDeps, { keepStateEveryMs: options.keepStateIntervalMs ?? 10_000 });
     // Under faults, the worker's run writes may crash after its apply; nothing else's do.
     const taskWorker = faults
       ? createDeployStepHandler(async () => ({ ...deps, store: faults.crashingRunWrites(deps.store) }))
@@ -404,8 +406,17 @@ async function startServices(
     }
 
     const timerEvent = () => ({ triggerTime: new Date(clock.now()).toISOString(), triggerName: 'local-timer', payload: '' });
+    // A sweep still running (state keeping observes every cluster) skips the tick: rounds never pile up.
+    let sweeping = false;
     const timer = setInterval(() => {
-      void background.start('sweep', () => deployStep(Buffer.from(JSON.stringify(timerEvent())), context('deploy-step')));
+      if (!sweeping) {
+        sweeping = true;
+        void background
+          .start('sweep', () => deployStep(Buffer.from(JSON.stringify(timerEvent())), context('deploy-step')))
+          .finally(() => {
+            sweeping = false;
+          });
+      }
       void invokeTraffic(timerEvent());
     }, options.timerIntervalMs ?? 2000);
     timer.unref();
