@@ -35,6 +35,35 @@ function nodeUrlForWhatwgUrl(): Plugin {
   };
 }
 
+/**
+ * @kubernetes/client-node is ESM whose index re-exports every module (exec, attach, cp, watch,
+ * port-forward, metrics...) and declares no `sideEffects`, so a bundle kept them all, with ws,
+ * tar-fs and streamx, though the gateway imports a handful of names. Its modules have no
+ * side-effect imports (none is imported for its effect alone), so marking them side-effect free
+ * lets esbuild drop the modules nothing imports: a fifth less code to load on the first cluster call.
+ */
+function kubeClientWithoutSideEffects(): Plugin {
+  const RESOLVING = Symbol('kube-client-resolving');
+  return {
+    name: 'kube-client-without-side-effects',
+    setup(build) {
+      build.onResolve({ filter: /.*/ }, async (args) => {
+        if (args.pluginData === RESOLVING) return undefined;
+        if (!args.path.startsWith('@kubernetes/client-node') && !/[\\/]@kubernetes[\\/]client-node[\\/]dist[\\/]/.test(args.importer))
+          return undefined;
+        const resolved = await build.resolve(args.path, {
+          kind: args.kind,
+          importer: args.importer,
+          resolveDir: args.resolveDir,
+          pluginData: RESOLVING,
+        });
+        if (resolved.errors.length > 0 || !/[\\/]@kubernetes[\\/]client-node[\\/]dist[\\/]/.test(resolved.path)) return resolved;
+        return { ...resolved, sideEffects: false };
+      });
+    },
+  };
+}
+
 export async function buildFunctions(outDir = 'dist'): Promise<Array<{ name: string; bytes: number; files: number }>> {
   const root = resolve(outDir);
   const results = [];
@@ -54,7 +83,7 @@ export async function buildFunctions(outDir = 'dist'): Promise<Array<{ name: str
       // Function Compute never sets; the package is not installed, so it stays out of the bundle.
       external: ['proxy-agent'],
       // The tablestore SDK assigns to undeclared variables, which strict-mode ESM refuses.
-      plugins: [tablestoreStrictModePlugin(), nodeUrlForWhatwgUrl()],
+      plugins: [tablestoreStrictModePlugin(), nodeUrlForWhatwgUrl(), kubeClientWithoutSideEffects()],
       logLevel: 'warning',
     });
     writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ type: 'module', private: true }, null, 2)}\n`);
