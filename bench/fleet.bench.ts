@@ -210,7 +210,11 @@ function counting(store: RunStore): { store: RunStore; reads: () => number; writ
       };
     },
   });
-  return { store: proxy, reads: () => reads, writes: () => writes, reset: () => ((reads = 0), (writes = 0)) };
+  const reset = () => {
+    reads = 0;
+    writes = 0;
+  };
+  return { store: proxy, reads: () => reads, writes: () => writes, reset };
 }
 
 const peakRssMB = () => Math.round(process.resourceUsage().maxRSS / 1024);
