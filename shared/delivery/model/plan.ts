@@ -1,3 +1,4 @@
+import type { ApprovalPolicy } from './approval-policy.ts';
 import type { KubeObject } from './kube.ts';
 import type { AppRef } from './ownership.ts';
 import type { TrafficPolicy } from './traffic-policy.ts';
@@ -38,6 +39,8 @@ export interface DeployStep<Target extends PlanTarget = ClusterTarget> extends S
   type: 'deploy';
   /** `auto: false`: the run suspends for approval before this step starts. */
   needsApproval: boolean;
+  /** With `needsApproval`: who must approve and how many (absent: any one approver). */
+  approval?: ApprovalPolicy;
   /** Clusters deployed at a time (default 5). */
   parallelism: number;
   /** Deadline for the whole step, from its start (default 10 minutes). */
@@ -52,6 +55,8 @@ export interface SuspendStep extends StepOrder {
   durationMs?: number;
   /** Fail the step (and the run) when no decision came within this long; without it, wait forever. */
   timeoutMs?: number;
+  /** Without a duration: who must approve and how many (absent: any one approver). */
+  approval?: ApprovalPolicy;
 }
 
 export type PlanStep<Target extends PlanTarget = ClusterTarget> = DeployStep<Target> | SuspendStep;

@@ -19,12 +19,18 @@ export interface DecisionInput {
   decisionId: string;
   /** The suspended step the decision is for; needed only when several are suspended at once (sub-steps of a step-group). */
   step?: string;
+  /** The decider's groups (approval token configuration), for approval policies that name groups. */
+  groups?: string[];
+  /** Other identities of the decider (`oss:<principalId>`), compared with the run's uploader. */
+  identities?: string[];
 }
 
 /**
  * A person's (or a bot's) decision on the application's current run. The write is conditional,
  * so of two approvals at once exactly one wins; the other finds the run no longer suspended and
- * gets a ConflictError (HTTP 409) saying why.
+ * gets a ConflictError (HTTP 409) saying why. A decision the step's approval policy refuses (not
+ * an approver, the uploader) is recorded on the run (the audit) and then answered with FORBIDDEN (403),
+ * also when the same decision id is sent again.
  */
 export async function decide(deps: WorkflowDeps, input: DecisionInput): Promise<Run> {
   const { run } = await currentRun(deps.store, input.app);
@@ -36,6 +42,8 @@ export async function decide(deps: WorkflowDeps, input: DecisionInput): Promise<
       decisionId: input.decisionId,
       ...(input.comment ? { comment: input.comment } : {}),
       ...(input.step ? { step: input.step } : {}),
+      ...(input.groups && input.groups.length > 0 ? { groups: input.groups } : {}),
+      ...(input.identities && input.identities.length > 0 ? { identities: input.identities } : {}),
     };
     switch (input.action) {
       case 'approve':
@@ -54,14 +62,23 @@ export async function decide(deps: WorkflowDeps, input: DecisionInput): Promise<
   });
   if (!transition.changed) {
     const already = transition.run.decisions.find((d) => d.id === input.decisionId);
+    if (already?.outcome === 'refused') throw refusedError(input, already.reason ?? 'refused by the approval policy');
     if (already) return transition.run;
     throw new ConflictError(
       `cannot ${input.action} ${input.app.namespace}/${input.app.name}: ${transition.ignoredReason ?? 'nothing to do'}`,
     );
   }
+  if (transition.refused !== undefined) {
+    deps.logger.child({ runId: run.id }).warn('decision refused', { action: input.action, by: input.by, reason: transition.refused });
+    throw refusedError(input, transition.refused);
+  }
   deps.logger.child({ runId: run.id }).info('decision recorded', { action: input.action, by: input.by, comment: input.comment });
   await performEffects(deps, transition.run, transition.effects);
   return transition.run;
+}
+
+function refusedError(input: DecisionInput, reason: string): TricenterError {
+  return new TricenterError('FORBIDDEN', `cannot ${input.action} ${input.app.namespace}/${input.app.name}: ${reason}`);
 }
 
 /** Starts a run of the newest earlier release whose run succeeded (phase `running`). */

@@ -19,6 +19,9 @@ export async function performEffects(deps: WorkflowDeps, run: Run, effects: read
       case 'request-approval':
         log.info('waiting for approval', { app: run.app, step: effect.step });
         break;
+      case 'remind-approval':
+        log.info('still waiting for approval', { app: run.app, step: effect.step, missing: effect.missing });
+        break;
       case 'schedule-wakeup':
         deps.scheduleWakeup?.(effect.runId, effect.at);
         break;

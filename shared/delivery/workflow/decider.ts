@@ -1,4 +1,5 @@
 import { TricenterError } from '../../platform/errors.ts';
+import { approvalsSatisfy, isListedApprover, type ApprovalPolicy, type Approver } from '../model/approval-policy.ts';
 import { DEFAULT_STEP_TIMEOUT_MS, type Plan, type PlanTarget } from '../model/plan.ts';
 import {
   DEFAULT_RETRY_POLICY,
@@ -43,6 +44,11 @@ import {
  * - A re-send (after backoff, or by the sweep when a message seems lost) is a new attempt with a
  *   new key, so a queue that de-duplicates by key (FC async invoke) still delivers it.
  * - Deadlines and time-based work happen on `tick` only; a report or decision never fails a run.
+ * - A step with an approval policy (model/approval-policy.ts) continues only when enough distinct
+ *   allowed approvers approved; each earlier approval is recorded `counted`. An approval (or resume)
+ *   by someone the policy does not list, or by the run's uploader, is refused: recorded `refused`
+ *   (the audit) and reported in `Transition.refused`. A reject needs a comment and fails the step.
+ *   The policy's timeout fails (or terminates) the run, never approves; its reminders are effects.
  */
 
 export interface CreateRunInput {
@@ -50,6 +56,8 @@ export interface CreateRunInput {
   releaseId: string;
   plan: Plan<PlanTarget>;
   policy?: Partial<RetryPolicy>;
+  /** Who uploaded the release (`token:<name>`, `oss:<principal>`): never an approver of this run. */
+  uploadedBy?: string;
 }
 
 /** The initial run (phase `rendering`, every step pending). Throws when step names repeat or a dependsOn names no step. */
@@ -76,9 +84,10 @@ export function createRun(input: CreateRunInput, now: number): Run {
       const suspend: StepState = { ...base, type: 'suspend', needsApproval: false, parallelism: 0, tasks: [] };
       if (step.durationMs !== undefined) suspend.durationMs = step.durationMs;
       if (step.timeoutMs !== undefined) suspend.timeoutMs = step.timeoutMs;
+      if (step.approval !== undefined && step.durationMs === undefined) suspend.approval = structuredClone(step.approval);
       return suspend;
     }
-    return {
+    const deploy: StepState = {
       ...base,
       type: 'deploy',
       timeoutMs: step.timeoutMs,
@@ -86,6 +95,8 @@ export function createRun(input: CreateRunInput, now: number): Run {
       parallelism: Math.max(1, step.parallelism),
       tasks: step.targets.map((target): TaskState => ({ cluster: target.cluster, status: 'pending', attempt: 0 })),
     };
+    if (step.approval !== undefined && step.needsApproval) deploy.approval = structuredClone(step.approval);
+    return deploy;
   });
   return {
     id: input.id,
@@ -100,6 +111,7 @@ export function createRun(input: CreateRunInput, now: number): Run {
     createdAt: now,
     updatedAt: now,
     version: 0,
+    ...(input.uploadedBy !== undefined ? { uploadedBy: input.uploadedBy } : {}),
   };
 }
 
@@ -127,6 +139,8 @@ interface Context {
   now: number;
   sends: DeployTask[];
   effects: Effect[];
+  /** Set when the event was a decision the step's approval policy refused (recorded for the audit). */
+  refused?: string;
   /** advance() is on the stack: a nested call only asks it to look again. */
   advancing?: boolean;
   again?: boolean;
@@ -147,7 +161,7 @@ export function next(run: Run, event: RunEvent, now: number): Transition {
   if (wakeAt === undefined) delete draft.wakeAt;
   else draft.wakeAt = wakeAt;
   if (wakeAt !== undefined && wakeAt !== run.wakeAt) effects.push({ type: 'schedule-wakeup', runId: draft.id, at: wakeAt });
-  return { run: draft, effects, changed: true };
+  return ctx.refused === undefined ? { run: draft, effects, changed: true } : { run: draft, effects, changed: true, refused: ctx.refused };
 }
 
 function unchanged(run: Run, ignoredReason: string): Transition {
@@ -262,7 +276,50 @@ function suspend(ctx: Context, step: StepState, awaiting: 'approval' | 'duration
   step.phase = 'suspended';
   step.awaiting = awaiting;
   step.startedAt = ctx.now;
-  if (awaiting === 'approval') ctx.effects.push({ type: 'request-approval', runId: ctx.run.id, step: step.name });
+  if (awaiting !== 'approval') return;
+  ctx.effects.push({ type: 'request-approval', runId: ctx.run.id, step: step.name });
+  const policy = step.approval;
+  if (policy?.remindEveryMs !== undefined) step.remindAt = ctx.now + policy.remindEveryMs;
+  if (policy?.timeoutMs !== undefined) {
+    const approvalDeadline = ctx.now + policy.timeoutMs;
+    // A suspend step's own timeout may come first; a deploy step's deadline is set when it starts.
+    step.deadline = step.type === 'suspend' && step.deadline !== undefined ? Math.min(step.deadline, approvalDeadline) : approvalDeadline;
+  }
+}
+
+/** Approvals of `step` that counted (every distinct approver once), with the groups they had. */
+function countedApprovals(run: Run, step: StepState): Approver[] {
+  const byName = new Map<string, Approver>();
+  for (const d of run.decisions) {
+    if (d.step !== step.name || (d.kind !== 'approve' && d.kind !== 'resume') || d.outcome === 'refused') continue;
+    if (!byName.has(d.by)) byName.set(d.by, { name: d.by, groups: d.groups ?? [] });
+  }
+  return [...byName.values()];
+}
+
+/** What a policy still waits for, in words: `1 more approval (ops: 1 more)`. */
+function missingApprovals(policy: ApprovalPolicy, approvals: readonly Approver[]): string {
+  const more = Math.max(0, policy.required - approvals.length);
+  const groups = Object.entries(policy.perGroup ?? {})
+    .map(([group, minimum]) => [group, minimum - approvals.filter((a) => a.groups.includes(group)).length] as const)
+    .filter(([, missing]) => missing > 0)
+    .map(([group, missing]) => `${group}: ${missing} more`);
+  const total = Math.max(more, groups.length > 0 ? 1 : 0);
+  return `${total} more approval${total === 1 ? '' : 's'}${groups.length > 0 ? ` (${groups.join(', ')})` : ''}`;
+}
+
+function isUploader(run: Run, event: DecisionEvent): boolean {
+  const { uploadedBy } = run;
+  return uploadedBy !== undefined && (uploadedBy === `token:${event.by}` || (event.identities ?? []).includes(uploadedBy));
+}
+
+/** Why `event`'s decider may not approve `step` under its policy, or undefined when they may. */
+function refusal(run: Run, step: StepState, policy: ApprovalPolicy, event: DecisionEvent): string | undefined {
+  if (isUploader(run, event)) return `${event.by} uploaded this release and may not approve it (no self-approval)`;
+  if (!isListedApprover(policy, { name: event.by, groups: event.groups ?? [] })) {
+    return `${event.by} is not an approver of step "${step.name}" (approvers: ${(policy.approvers ?? []).join(', ')})`;
+  }
+  return undefined;
 }
 
 /** A step that finished well: the run moves on. */
@@ -389,13 +446,29 @@ function onContinue(ctx: Context, event: DecisionEvent): string | undefined {
   if (findDecision(run, event.decisionId)) return `decision ${event.decisionId} was already applied`;
   const step = suspendedStep(run, event.step);
   if (typeof step === 'string') return step;
-  recordDecision(ctx, {
-    id: event.decisionId,
-    kind: event.type === 'approved' ? 'approve' : 'resume',
-    by: event.by,
-    comment: event.comment,
-    step: step.name,
-  });
+  const kind = event.type === 'approved' ? 'approve' : 'resume';
+  const decision: Omit<Decision, 'at'> = { id: event.decisionId, kind, by: event.by, comment: event.comment, step: step.name };
+  if (event.groups !== undefined && event.groups.length > 0) decision.groups = [...event.groups];
+  const policy = step.approval;
+  if (policy !== undefined && step.awaiting === 'approval') {
+    const refused = refusal(run, step, policy, event);
+    if (refused !== undefined) {
+      recordDecision(ctx, { ...decision, outcome: 'refused', reason: refused });
+      ctx.refused = refused;
+      return undefined;
+    }
+    const before = countedApprovals(run, step);
+    if (before.some((a) => a.name === event.by)) {
+      return `${event.by} has already approved step "${step.name}"; it waits for ${missingApprovals(policy, before)}`;
+    }
+    const after = [...before, { name: event.by, groups: event.groups ?? [] }];
+    if (!approvalsSatisfy(policy, after)) {
+      recordDecision(ctx, { ...decision, outcome: 'counted', reason: `waiting for ${missingApprovals(policy, after)}` });
+      return undefined;
+    }
+  }
+  recordDecision(ctx, decision);
+  delete step.remindAt;
   if (step.type === 'suspend') {
     delete step.deadline;
     succeed(ctx, step);
@@ -411,7 +484,21 @@ function onReject(ctx: Context, event: DecisionEvent): string | undefined {
   if (findDecision(run, event.decisionId)) return `decision ${event.decisionId} was already applied`;
   const step = suspendedStep(run, event.step);
   if (typeof step === 'string') return step;
-  recordDecision(ctx, { id: event.decisionId, kind: 'reject', by: event.by, comment: event.comment, step: step.name });
+  const policy = step.approval;
+  const decision: Omit<Decision, 'at'> = { id: event.decisionId, kind: 'reject', by: event.by, comment: event.comment, step: step.name };
+  if (event.groups !== undefined && event.groups.length > 0) decision.groups = [...event.groups];
+  if (policy !== undefined && step.awaiting === 'approval') {
+    if (!event.comment?.trim()) return `a reject of step "${step.name}" needs a comment saying why`;
+    // The uploader may withdraw their own release; anyone else must be an approver of the step.
+    if (!isUploader(run, event) && !isListedApprover(policy, { name: event.by, groups: event.groups ?? [] })) {
+      const refused = `${event.by} is not an approver of step "${step.name}" (approvers: ${(policy.approvers ?? []).join(', ')})`;
+      recordDecision(ctx, { ...decision, outcome: 'refused', reason: refused });
+      ctx.refused = refused;
+      return undefined;
+    }
+  }
+  recordDecision(ctx, decision);
+  delete step.remindAt;
   delete step.awaiting;
   delete step.deadline;
   failStep(ctx, step, `rejected by ${event.by}`, event.comment);
@@ -448,6 +535,9 @@ function onTick(ctx: Context, resendAfterMs: number): string | undefined {
         delete step.deadline;
         succeed(ctx, step);
         changed = true;
+      } else if (approvalExpired(step, now)) {
+        expireApproval(ctx, step);
+        changed = true;
       } else if (step.deadline !== undefined && now >= step.deadline) {
         delete step.awaiting;
         failStep(
@@ -470,10 +560,39 @@ function onTick(ctx: Context, resendAfterMs: number): string | undefined {
       if (retryDue || presumedLost) {
         send(ctx, step, task);
         changed = true;
+      } else if (step.remindAt !== undefined && now >= step.remindAt && step.approval?.remindEveryMs !== undefined) {
+        const missing = missingApprovals(step.approval, countedApprovals(run, step));
+        ctx.effects.push({ type: 'remind-approval', runId: run.id, step: step.name, missing });
+        // One reminder however late the tick: the next is an interval after now, not a backlog.
+        step.remindAt += step.approval.remindEveryMs;
+        if (step.remindAt <= now) step.remindAt = now + step.approval.remindEveryMs;
+        changed = true;
       }
     }
   }
   return changed ? undefined : 'nothing is due';
+}
+
+/** The approval policy's own timeout has passed (a suspend step's `timeoutMs` may come first; that one fails as before). */
+function approvalExpired(step: StepState, now: number): boolean {
+  const timeoutMs = step.approval?.timeoutMs;
+  return step.awaiting === 'approval' && timeoutMs !== undefined && step.startedAt !== undefined && now >= step.startedAt + timeoutMs;
+}
+
+/** No decision within the policy's timeout: the step fails, or the run is terminated. Never an approval. */
+function expireApproval(ctx: Context, step: StepState): void {
+  const policy = step.approval as ApprovalPolicy;
+  const reason = `step "${step.name}" was not approved within its approval timeout of ${formatDuration(policy.timeoutMs ?? 0)} (waiting for ${missingApprovals(policy, countedApprovals(ctx.run, step))})`;
+  delete step.awaiting;
+  delete step.remindAt;
+  delete step.deadline;
+  if (policy.onTimeout === 'fail') {
+    failStep(ctx, step, reason);
+    return;
+  }
+  for (const active of activeSteps(ctx.run)) stop(ctx, active, reason);
+  skipRemaining(ctx.run);
+  end(ctx, 'workflowTerminated', reason);
 }
 
 function deadlineReason(step: StepState): string {
@@ -533,6 +652,7 @@ function collectDue(run: Run, step: StepState, candidates: number[]): void {
   if (step.phase === 'suspended') {
     if (step.resumeAt !== undefined) candidates.push(step.resumeAt);
     if (step.deadline !== undefined) candidates.push(step.deadline);
+    if (step.remindAt !== undefined) candidates.push(step.remindAt);
   }
   if (step.phase === 'running') {
     if (step.deadline !== undefined) candidates.push(step.deadline);

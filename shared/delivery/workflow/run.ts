@@ -1,5 +1,6 @@
 import type { AppRef } from '../model/ownership.ts';
 import type { DriftState } from '../model/drift.ts';
+import type { ApprovalPolicy } from '../model/approval-policy.ts';
 
 /**
  * The run record: the single source of truth of one workflow execution. Everything the decider
@@ -64,6 +65,10 @@ export interface StepState {
    * a step one cluster refuses writes nothing anywhere.
    */
   verifying?: boolean;
+  /** Who must approve this step and how many (model/approval-policy.ts); absent: any one approver. */
+  approval?: ApprovalPolicy;
+  /** While suspended for approval under a policy with `remindEveryMs`: when the next reminder goes out. */
+  remindAt?: number;
   /** What a suspended step waits for: a person's decision, or its duration to pass. */
   awaiting?: 'approval' | 'duration';
   startedAt?: number;
@@ -87,6 +92,16 @@ export interface Decision {
   comment?: string;
   /** The step the decision acted on, when there was one. */
   step?: string;
+  /**
+   * `counted`: an approval under a policy that still waits for more; `refused`: the decider refused
+   * it (not an allowed approver, or the uploader), recorded for the audit and answered with 403.
+   * Absent: the decision acted.
+   */
+  outcome?: 'counted' | 'refused';
+  /** Why a decision was refused, or how many approvals are still missing. */
+  reason?: string;
+  /** The decider's groups (from the approval token configuration), when it had any. */
+  groups?: string[];
 }
 
 /** Timing rules of a run, persisted with it so that every process decides the same way. */
@@ -136,6 +151,11 @@ export interface Run {
   currentStep: number;
   decisions: Decision[];
   policy: RetryPolicy;
+  /**
+   * Who uploaded the release (the API token's name, `token:<name>`; or the OSS uploader's principal,
+   * `oss:<principalId>`): they never approve this run.
+   */
+  uploadedBy?: string;
   /** Why the run ended, in words a person reads (`rejected by alice`, which step timed out...). */
   reason?: string;
   /** Extra detail about the end, e.g. the comment of a rejection. */
@@ -173,6 +193,10 @@ export interface DecisionEvent {
   comment?: string;
   decisionId: string;
   step?: string;
+  /** The decider's groups from the approval token configuration (an approval policy may name groups). */
+  groups?: string[];
+  /** Other identities of the decider (`oss:<principalId>`), compared with the run's uploader. */
+  identities?: string[];
 }
 
 export type RunEvent =
@@ -186,6 +210,8 @@ export type RunEvent =
 export type Effect =
   | { type: 'send-tasks'; tasks: DeployTask[] }
   | { type: 'request-approval'; runId: string; step: string }
+  /** A step still waits for approval after its policy's reminder interval; `missing` says what it waits for. */
+  | { type: 'remind-approval'; runId: string; step: string; missing: string }
   | { type: 'schedule-wakeup'; runId: string; at: number }
   | { type: 'finish'; runId: string; phase: RunPhase; reason: string }
   /** The run ended `running`: prune what the previous release deployed and this one does not. */
@@ -203,6 +229,11 @@ export interface Transition {
   changed: boolean;
   /** Why an event changed nothing (a duplicate, an old attempt, a run that is not suspended...). */
   ignoredReason?: string;
+  /**
+   * The decision was refused by the step's approval policy (not an allowed approver, the uploader):
+   * the run changed only by recording the refusal (audit), and the caller answers 403 with this.
+   */
+  refused?: string;
 }
 
 export function isEnded(run: Pick<Run, 'phase'>): boolean {
