@@ -33,6 +33,13 @@ describe('recordDrift', () => {
     expect(changed.run.driftEvents).toHaveLength(2);
   });
 
+  it('records a heal refused for the same reason once, and again when the reason changes', () => {
+    const refused = event({ action: 'heal-failed', reason: 'FORBIDDEN: owned by demo/other' });
+    const once = recordDrift(running(), [refused], 100).run;
+    expect(recordDrift(once, [refused], 200).changed).toBe(false);
+    expect(recordDrift(once, [{ ...refused, reason: 'UNREACHABLE' }], 200).run.driftEvents).toHaveLength(2);
+  });
+
   it('records every heal, and a round tried again (same at) only once', () => {
     const healed = event({ action: 'healed', reason: 'applied again: data.a' });
     const once = recordDrift(running(), [healed], 100).run;

@@ -11,9 +11,10 @@ export const MAX_DRIFT_EVENTS = 100;
 
 /**
  * Adds the events of one sweep round to the run. Only a run that ended `running` keeps state (its
- * release is what every cluster should run); any other run is left unchanged. A `reported` event
- * equal to the last event of the same object (same state, fields and reason) is not added again:
- * drift left alone is recorded when it appears or changes, not once a minute. An event already
+ * release is what every cluster should run); any other run is left unchanged. A `reported` or
+ * `heal-failed` event equal to the last event of the same object (same action, state, fields and
+ * reason) is not added again: drift left alone, or a heal refused for the same reason, is recorded
+ * when it appears or changes, not once a minute (the heal itself is tried every round). An event already
  * there with the same `at` is the same round's, written before by an attempt whose answer was lost:
  * not added twice (the caller passes one `now` for all the attempts of a round).
  */
@@ -24,9 +25,9 @@ export function recordDrift(run: Run, events: ReadonlyArray<Omit<DriftEvent, 'at
   for (const event of events) {
     if (history.some((e) => e.at === now && e.cluster === event.cluster && e.object === event.object && e.action === event.action))
       continue;
-    if (event.action === 'reported') {
+    if (event.action !== 'healed') {
       const last = history.findLast((e) => e.cluster === event.cluster && e.object === event.object);
-      if (last && last.action === 'reported' && sameFinding(last, event)) continue;
+      if (last && last.action === event.action && sameFinding(last, event)) continue;
     }
     const entry: DriftEvent = { at: now, ...event };
     if (entry.fields === undefined) delete entry.fields;
