@@ -129,6 +129,8 @@ function delayedGateway(delayMs: number): { gateway: ClusterGateway; calls: () =
     workloads: () => after([]),
     observe: (_cluster, manifests) => after(manifests.map((m) => ({ ref: objectRef(m), state: 'in-sync' as const }))),
     probe: (cluster) => after({ cluster, reachable: true, serverSideApply: 'yes' as const }),
+    preview: (_cluster, _app, manifests) =>
+      after(manifests.map((m) => ({ ref: objectRef(m), action: 'same' as const, fields: [], liveVersion: '' }))),
   };
   return { gateway, calls: () => calls };
 }
@@ -190,7 +192,7 @@ interface Stack {
   deploy(
     app: AppRef,
     version: string,
-  ): Promise<{ ms: number; tasks: number; reads: number; writes: number; conflicts: number; runRecordBytes: number }>;
+  ): Promise<{ ms: number; cpuMs: number; tasks: number; reads: number; writes: number; conflicts: number; runRecordBytes: number }>;
   close(): Promise<void>;
 }
 
@@ -225,10 +227,12 @@ function workflowStack(gateway: ClusterGateway, registry: ClusterRegistry, paral
       const uploaded = await bundles.put(BUCKET, key, new TextEncoder().encode(fanOutBundle(app, version, parallelism)));
       const before = { ...counts, tasks };
       const started = performance.now();
+      const cpuBefore = process.cpuUsage();
       const result = await ingestBundle(deps, { bucket: BUCKET, key, etag: uploaded.etag });
       if (result.outcome !== 'run-started') throw new Error(`ingest of ${version}: ${JSON.stringify(result)}`);
       await queue.drain();
       const ms = performance.now() - started;
+      const cpu = process.cpuUsage(cpuBefore);
       const record = await sqlite.getApp(app);
       const run = record?.currentRunId ? await sqlite.getRun(record.currentRunId) : undefined;
       if (run?.phase !== 'running') {
@@ -244,6 +248,7 @@ function workflowStack(gateway: ClusterGateway, registry: ClusterRegistry, paral
       }
       return {
         ms,
+        cpuMs: (cpu.user + cpu.system) / 1000,
         tasks: tasks - before.tasks,
         reads: counts.reads - before.reads,
         writes: counts.writes - before.writes,
@@ -277,21 +282,29 @@ async function orchestratorAlone(delayMs: number): Promise<Record<string, unknow
   const rounds = 7;
   const figures: Record<string, unknown> = {};
   const medians: Record<number, number> = {};
+  const cpuMedians: Record<number, number> = {};
   for (const size of sizes) {
     const { gateway, calls } = delayedGateway(delayMs);
     const stack = workflowStack(gateway, registryOf(clusterNames(size)), size);
     try {
       const app = { namespace: 'fan', name: `fan-${size}` };
       const times: number[] = [];
+      const cpuTimes: number[] = [];
       let last: Awaited<ReturnType<Stack['deploy']>> | undefined;
       for (let round = 0; round < rounds; round++) {
         last = await stack.deploy(app, `v${round}`);
         times.push(last.ms);
+        cpuTimes.push(last.cpuMs);
       }
       medians[size] = median(times);
+      cpuMedians[size] = median(cpuTimes);
       figures[`clusters${size}`] = {
         medianMs: round(median(times)),
         minMs: round(Math.min(...times)),
+        // CPU time of this process (user + system) for the round: tricenter's own work, far less
+        // sensitive than wall time to other processes on a loaded machine.
+        medianCpuMs: round(median(cpuTimes)),
+        cpuMsPerTask: round(median(cpuTimes) / Math.max(1, last?.tasks ?? 1)),
         ...perTask(last as NonNullable<typeof last>),
         gatewayCallsPerRound: calls() / rounds,
       };
@@ -305,6 +318,8 @@ async function orchestratorAlone(delayMs: number): Promise<Record<string, unknow
     ...figures,
     ratio50: round((medians[50] as number) / one),
     ratio100: round((medians[100] as number) / one),
+    cpuRatio50: round((cpuMedians[50] as number) / (cpuMedians[1] as number)),
+    cpuRatio100: round((cpuMedians[100] as number) / (cpuMedians[1] as number)),
     goal: 'ratio50 < 3',
     note:
       'one cluster needs 2 gateway calls in a row (apply, health: 40 ms); several clusters add the verification pass (verify: 20 ms), ' +
@@ -405,11 +420,13 @@ async function sandboxInChild(): Promise<Record<string, unknown>> {
   };
 }
 
+/** `FANOUT_PARTS=orchestrator npm run bench -- fanout`: only (a), for profiling (`node --cpu-prof`) without the sandbox child. */
 export async function run(): Promise<Record<string, unknown>> {
+  const orchestratorOnly = process.env.FANOUT_PARTS === 'orchestrator';
   const orchestrator = await orchestratorAlone(GATEWAY_DELAY_MS);
   // The same with a gateway that answers at once: tricenter's own time, all of it.
   const overhead = await orchestratorAlone(0);
-  const sandbox = await sandboxInChild();
+  const sandbox = orchestratorOnly ? { skipped: 'FANOUT_PARTS=orchestrator' } : await sandboxInChild();
   return {
     orchestratorAlone: orchestrator,
     orchestratorOwnTime: {

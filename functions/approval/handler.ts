@@ -56,6 +56,13 @@ export function createApprovalHandler(getDeps: (context: FcContext) => Promise<A
     onError: refusal,
     async handle(event, { deps, log, context }) {
       const request = readRequest(event);
+      if (request.segments[0] === 'apps' && request.segments[3] === 'review') {
+        // The review page signs browsers in with a session cookie of its own (review.ts), not a bearer header.
+        const { serveReview } = await import('./review.ts');
+        const result = await serveReview(deps, request, context.requestId);
+        log.info('review page served', { method: request.method, path: request.rawPath, status: result.statusCode });
+        return result;
+      }
       const principal = await authenticate(
         { method: request.method, path: request.rawPath, headers: request.headers, body: request.bodyAsSent },
         deps.auth,

@@ -70,6 +70,8 @@ function recordingGateway() {
     // Every cluster runs what it was sent: nothing drifts.
     observe: async (_cluster, manifests) => manifests.map((m) => ({ ref: objectRef(m), state: 'in-sync' as const })),
     probe: async (cluster) => ({ cluster, reachable: true, serverSideApply: 'yes' as const }),
+    preview: async (_cluster, _app, manifests) =>
+      manifests.map((m) => ({ ref: objectRef(m), action: 'same' as const, fields: [], liveVersion: '' })),
   };
   return { gateway, applied, pruned };
 }

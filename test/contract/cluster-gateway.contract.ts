@@ -497,5 +497,47 @@ export function describeClusterGatewayContract(label: string, setup: () => Promi
         await harness.setApiReachable(target, true);
       }
     }, 45_000);
+
+    it('previews a step: dry-run diff against live per object (image and replicas notable), adds, prunes; writes nothing', async () => {
+      const app = { namespace: uniqueName('gwc-preview'), name: 'web' };
+      const kept = configMap(app, 'kept', { a: '1' });
+      const old = configMap(app, 'old', { b: '2' });
+      const deploy = deployment(app, 'web', { replicas: 1 });
+      await gateway.apply(cluster, [kept, old, deploy]);
+      const versions = async () =>
+        Promise.all([kept, old, deploy].map(async (o) => (await readObject(cluster, ref(o)))?.metadata?.resourceVersion));
+      const before = await versions();
+
+      const next = deployment(app, 'web', { replicas: 3, image: 'registry.example.com/tricenter/web:2.0.0' });
+      const added = configMap(app, 'added', { c: '3' });
+      const preview = await harness.makeGateway().preview(cluster, app, [kept, next, added], [ref(kept), ref(next), ref(added)]);
+      expect(preview.map((o) => [o.ref.kind, o.ref.name, o.action])).toEqual([
+        ['ConfigMap', 'kept', 'same'],
+        ['Deployment', 'web', 'change'],
+        ['ConfigMap', 'added', 'add'],
+        ['ConfigMap', 'old', 'prune'],
+      ]);
+      const changed = preview[1]?.fields.filter((f) => f.notable) ?? [];
+      expect(changed).toEqual([
+        { path: 'spec.replicas', before: 1, after: 3, notable: true },
+        {
+          path: 'spec.template.spec.containers[web].image',
+          before: 'registry.example.com/tricenter/web:1.0.0',
+          after: 'registry.example.com/tricenter/web:2.0.0',
+          notable: true,
+        },
+      ]);
+      // Server defaults the dry run fills in (imagePullPolicy, terminationMessagePath...) are live already: not changes.
+      expect(preview[1]?.fields.map((f) => f.path).filter((p) => /imagePullPolicy|terminationMessage|dnsPolicy/.test(p))).toEqual([]);
+      expect(preview[1]?.liveVersion).toBe(before[2]);
+      expect(await versions()).toEqual(before);
+      expect(await readObject(cluster, ref(added))).toBeUndefined();
+
+      // A namespace that does not exist yet is not created by a preview: the objects are adds.
+      const fresh = { namespace: uniqueName('gwc-preview-new'), name: 'web' };
+      const adds = await gateway.preview(cluster, fresh, [configMap(fresh, 'x', { a: '1' })], []);
+      expect(adds.map((o) => o.action)).toEqual(['add']);
+      expect(await readObject(cluster, { apiVersion: 'v1', kind: 'Namespace', name: fresh.namespace })).toBeUndefined();
+    });
   });
 }

@@ -2,6 +2,7 @@ import type { KubeObject, ObjectRef } from '../model/kube.ts';
 import type { AppRef } from '../model/ownership.ts';
 import type { ObservedObject } from '../model/drift.ts';
 import type { ClusterProbe } from '../model/fleet.ts';
+import type { ObjectPreview } from '../model/preview.ts';
 
 /**
  * The one way the system talks to Kubernetes clusters. The adapter over @kubernetes/client-node
@@ -39,6 +40,12 @@ export interface ClusterGateway {
   observe(cluster: string, manifests: KubeObject[]): Promise<ObservedObject[]>;
   /** Reachability, version, latency and server-side apply support of one cluster; never throws. */
   probe(cluster: string): Promise<ClusterProbe>;
+  /**
+   * The review page: what applying `manifests` would change (each object dry-run applied on the
+   * server and compared with its live state, model/preview.ts), then the application's owned
+   * objects not in `keep` as `prune`. Writes nothing, creates no namespace.
+   */
+  preview(cluster: string, app: AppRef, manifests: KubeObject[], keep: ObjectRef[]): Promise<ObjectPreview[]>;
 }
 
 export interface ApplyResult {

@@ -4,10 +4,11 @@ import { systemClock, type Clock } from '../../../platform/clock.ts';
 import { silentLogger, type Logger } from '../../../platform/log.ts';
 import { checkRateLimit, DEFAULT_RATE_LIMIT, TokenBucket, type RateLimit } from '../../../platform/token-bucket.ts';
 import { compareLive, withAppliedHash } from '../../model/applied-hash.ts';
+import { keepApplyOnceFields } from '../../model/drift.ts';
 import { detectDrift, type ObservedObject } from '../../model/drift.ts';
 import type { ClusterProbe } from '../../model/fleet.ts';
+import { previewObject, prunedObject, type ObjectPreview } from '../../model/preview.ts';
 import { LABEL_MANAGED_BY, MANAGED_BY } from '../../model/ownership.ts';
-import { keepApplyOnceFields } from '../../model/drift.ts';
 import { objectRef, refKey, type KubeObject, type ObjectRef } from '../../model/kube.ts';
 import { isClusterScoped } from '../../model/scope.ts';
 import {
@@ -794,6 +795,44 @@ export class KubeGateway implements ClusterGateway {
     } catch (err) {
       return { serverSideApply: 'unknown', error: errorMessage(err) };
     }
+  }
+
+  // The review page (issue 16): what a step would change, kept apart from apply. Model: model/preview.ts.
+
+  async preview(cluster: string, app: AppRef, manifests: KubeObject[], keep: ObjectRef[]): Promise<ObjectPreview[]> {
+    const client = await this.clientFor(cluster);
+    const prepared: KubeObject[] = [];
+    for (const manifest of manifests) {
+      const resource = await this.resourceOf(client, cluster, manifest, refKey(objectRef(manifest)));
+      prepared.push(prepareForApply(manifest, resource.namespaced ? (manifest.metadata.namespace ?? client.contextNamespace) : undefined));
+    }
+    const live = await this.liveStates(client, cluster, prepared);
+    const previews = await mapLimit(prepared, this.concurrency, async (manifest) => {
+      const ref = objectRef(manifest);
+      const current = live.get(refKey(ref));
+      const write = planWrite(manifest, current);
+      // Only an apply of our own object changes its content; a join adds us to the sharers, a refusal changes nothing.
+      if (write.mode !== 'apply' || write.unchanged) return previewObject(ref, current, current ?? write.manifest);
+      return previewObject(ref, current, await this.dryRunResult(client, cluster, write.manifest));
+    });
+    const wanted = new Set([...keep, ...prepared.map(objectRef)].map(identityKey));
+    const pruned = (await this.listOwned(cluster, app)).filter((ref) => !wanted.has(identityKey(ref)));
+    return [...previews, ...pruned.map((ref) => prunedObject(ref, undefined))];
+  }
+
+  /** The object as a server-side apply would leave it; the manifest itself where its namespace does not exist yet. */
+  private async dryRunResult(client: ClusterClient, cluster: string, manifest: KubeObject): Promise<unknown> {
+    const ref = objectRef(manifest);
+    const req = { cluster, action: 'dry-run apply', target: refKey(ref) };
+    const query = { fieldManager: FIELD_MANAGER, force: 'true', dryRun: 'All' };
+    const response = await this.call(
+      req,
+      async () => client.send('dry-run', 'PATCH', await this.applyPath(client, ref), { query, body: manifest, contentType: APPLY_PATCH }),
+      () => true,
+    );
+    if (response.status >= 200 && response.status < 300) return response.body;
+    if (response.status === 404 && parseStatus(response.body)?.details?.kind === 'namespaces') return manifest;
+    throw classifyHttpStatus(response.status, response.body, req);
   }
 }
 
