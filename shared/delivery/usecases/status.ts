@@ -98,7 +98,8 @@ export async function appStatus(deps: WorkflowDeps, app: AppRef): Promise<AppSta
       clusters.map(async (cluster) => {
         try {
           const workloads = await deps.gateway.workloads(cluster, app);
-          const drift = run.phase === 'running' ? await driftOn(deps, release.plan, cluster) : undefined;
+          // Drift that cannot be read (a release pack missing) is left out; the workloads above were read.
+          const drift = run.phase === 'running' ? await driftOn(deps, release.plan, cluster).catch(() => undefined) : undefined;
           return {
             ...(drift ? { drift } : {}),
             cluster,
