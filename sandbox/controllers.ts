@@ -14,12 +14,26 @@ import type { StoreEvent } from './kube/store.ts';
  * image is tagged `fail`, which never becomes ready; every Ingress gets the cluster's address.
  * With a journal, the serving templates are saved too, and `start` picks up rollouts and Ingresses
  * that a restart interrupted (a timer does not survive a process).
+ *
+ * The same delay settles the other kinds: a StatefulSet or DaemonSet (one node) reports its pods
+ * ready for each new generation; a Job's pod starts at once and succeeds after the delay (status
+ * succeeded and condition Complete), or, when an image is tagged `fail`, the Job fails with
+ * BackoffLimitExceeded; a PersistentVolumeClaim is bound to a volume named after its uid, except a
+ * claim that asks for a particular volume (spec.volumeName or spec.selector): the sandbox has no
+ * PersistentVolumes, so it stays Pending, as on a cluster without that volume. CronJobs get no
+ * controller: no Jobs are created on their schedule.
  */
 const DEPLOYMENT_CONTROLLER = 'kube-controller-manager';
 const INGRESS_CONTROLLER = 'sandbox-ingress-controller';
 
 const DEPLOYMENTS = findResource('apps', 'v1', 'deployments') as ResourceType;
 const INGRESSES = findResource('networking.k8s.io', 'v1', 'ingresses') as ResourceType;
+const STATEFUL_SETS = findResource('apps', 'v1', 'statefulsets') as ResourceType;
+const DAEMON_SETS = findResource('apps', 'v1', 'daemonsets') as ResourceType;
+const JOBS = findResource('batch', 'v1', 'jobs') as ResourceType;
+const CLAIMS = findResource('', 'v1', 'persistentvolumeclaims') as ResourceType;
+/** The kinds the generic controllers below look after (a restart resumes them from the store). */
+const SETTLED_TYPES = [STATEFUL_SETS, DAEMON_SETS, JOBS, CLAIMS];
 const HASH_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 
 const o = (v: Json | undefined): JsonObject => (isObject(v) ? v : {});
@@ -79,6 +93,7 @@ export class Controllers {
       if (!settled) setImmediate(() => this.observe(key, generation));
     }
     for (const ingress of this.registry.store.list(INGRESSES)) setImmediate(() => this.assignAddress(keyOf(ingress)));
+    for (const type of SETTLED_TYPES) for (const obj of this.registry.store.list(type)) this.onSettled(type, 'ADDED', obj);
   }
 
   stop(): void {
@@ -96,6 +111,125 @@ export class Controllers {
   private onEvent(event: StoreEvent): void {
     if (event.resource === DEPLOYMENTS) this.onDeployment(event);
     else if (event.resource === INGRESSES && event.type !== 'DELETED') setImmediate(() => this.assignAddress(keyOf(event.object)));
+    else if (SETTLED_TYPES.includes(event.resource)) this.onSettled(event.resource, event.type, event.object);
+  }
+
+  /** Schedules the next step of a StatefulSet, DaemonSet, Job or claim that has not settled yet. */
+  private onSettled(type: ResourceType, eventType: StoreEvent['type'], obj: JsonObject): void {
+    const key = keyOf(obj);
+    const timer = `${type.plural}:${key}`;
+    if (eventType === 'DELETED') {
+      clearTimeout(this.timers.get(timer));
+      this.timers.delete(timer);
+      return;
+    }
+    const uid = String(o(obj.metadata).uid);
+    const generation = Number(o(obj.metadata).generation ?? 0);
+    const status = o(obj.status);
+    if (type === JOBS) {
+      const finished = (Array.isArray(status.conditions) ? status.conditions : []).some(
+        (c) => ['Complete', 'Failed'].includes(String(o(c).type)) && o(c).status === 'True',
+      );
+      if (finished || this.timers.has(timer)) return;
+      this.later(timer, 0, () => this.startJob(key, uid));
+    } else if (type === CLAIMS) {
+      const wantsVolume = Boolean(o(obj.spec).volumeName) || o(obj.spec).selector !== undefined;
+      if (status.phase === 'Bound' || wantsVolume || this.timers.has(timer)) return;
+      this.later(timer, this.readyDelayMs, () => this.bindClaim(key, uid));
+    } else {
+      if (Number(status.observedGeneration ?? 0) === generation) return;
+      this.later(timer, this.readyDelayMs, () => this.settleWorkload(type, key, generation));
+    }
+  }
+
+  /** Runs `step` after `delayMs` (never inside a store notification); the timer stays listed while it runs. */
+  private later(timer: string, delayMs: number, step: () => void): void {
+    clearTimeout(this.timers.get(timer));
+    const handle = setTimeout(() => {
+      if (!this.stopped) step();
+      // A step may have scheduled the next one under the same name: only this timer is forgotten.
+      if (this.timers.get(timer) === handle) this.timers.delete(timer);
+    }, delayMs);
+    this.timers.set(timer, handle);
+  }
+
+  /** The Job's pod starts (status active), and succeeds or fails after the ready delay. */
+  private startJob(key: string, uid: string): void {
+    const job = this.live(JOBS, key);
+    if (!job || String(o(job.metadata).uid) !== uid) return;
+    const timer = `${JOBS.plural}:${key}`;
+    const startTime = String(o(job.status).startTime ?? managedTime(this.clock.now()));
+    // Listed before the write: the write's own event must not start the Job again.
+    this.timers.set(
+      timer,
+      setTimeout(() => {
+        this.timers.delete(timer);
+        if (!this.stopped) this.finishJob(key, uid);
+      }, this.readyDelayMs),
+    );
+    if (o(job.status).startTime === undefined) this.registry.writeStatus(JOBS, job, { startTime, active: 1 }, DEPLOYMENT_CONTROLLER);
+  }
+
+  private finishJob(key: string, uid: string): void {
+    const job = this.live(JOBS, key);
+    if (!job || String(o(job.metadata).uid) !== uid) return;
+    const now = managedTime(this.clock.now());
+    const spec = o(job.spec);
+    const startTime = String(o(job.status).startTime ?? now);
+    const condition = (type: string, extra: JsonObject = {}): JsonObject => ({
+      type,
+      status: 'True',
+      lastProbeTime: now,
+      lastTransitionTime: now,
+      ...extra,
+    });
+    const status: JsonObject = neverReady(job)
+      ? {
+          startTime,
+          failed: Number(spec.backoffLimit ?? 6) + 1,
+          conditions: [condition('Failed', { reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' })],
+        }
+      : { startTime, completionTime: now, succeeded: Number(spec.completions ?? 1), conditions: [condition('Complete')] };
+    this.registry.writeStatus(JOBS, job, status, DEPLOYMENT_CONTROLLER);
+  }
+
+  /** Binds the claim to a volume as the PV controller and a dynamic provisioner would. */
+  private bindClaim(key: string, uid: string): void {
+    const claim = this.live(CLAIMS, key);
+    if (!claim || String(o(claim.metadata).uid) !== uid || o(claim.status).phase === 'Bound') return;
+    const [namespace, name = ''] = key.split('/');
+    const bound = structuredClone(claim);
+    const metadata = o(bound.metadata);
+    metadata.annotations = {
+      ...o(metadata.annotations),
+      'pv.kubernetes.io/bind-completed': 'yes',
+      'pv.kubernetes.io/bound-by-controller': 'yes',
+    };
+    o(bound.spec).volumeName = `pvc-${uid}`;
+    const updated = this.registry.update(CLAIMS, namespace, name, bound, { manager: DEPLOYMENT_CONTROLLER, dryRun: false });
+    const spec = o(updated.spec);
+    const requested = o(o(spec.resources).requests).storage;
+    const status: JsonObject = { phase: 'Bound', accessModes: spec.accessModes ?? [], capacity: { storage: requested ?? '0' } };
+    this.registry.writeStatus(CLAIMS, updated, status, DEPLOYMENT_CONTROLLER);
+  }
+
+  /** A StatefulSet's or DaemonSet's pods (one per node, one node) are ready for this generation, unless an image fails. */
+  private settleWorkload(type: ResourceType, key: string, generation: number): void {
+    const obj = this.live(type, key);
+    if (!obj || Number(o(obj.metadata).generation ?? 0) !== generation) return;
+    const ready = neverReady(obj) ? 0 : 1;
+    const status: JsonObject = { observedGeneration: generation };
+    if (type === DAEMON_SETS) {
+      Object.assign(status, { currentNumberScheduled: 1, numberMisscheduled: 0, desiredNumberScheduled: 1, numberReady: ready });
+      Object.assign(status, { updatedNumberScheduled: 1, ...(ready ? { numberAvailable: 1 } : { numberUnavailable: 1 }) });
+    } else {
+      const replicas = Number(o(obj.spec).replicas ?? 1);
+      const revision = `${String(o(obj.metadata).name)}-${templateHash(o(obj.spec).template).slice(0, 10)}`;
+      Object.assign(status, { replicas, currentReplicas: replicas, updatedReplicas: replicas });
+      if (ready) status.readyReplicas = replicas;
+      Object.assign(status, { currentRevision: revision, updateRevision: revision, collisionCount: 0 });
+    }
+    this.registry.writeStatus(type, obj, status, DEPLOYMENT_CONTROLLER);
   }
 
   private onDeployment(event: StoreEvent): void {

@@ -4,7 +4,7 @@ import { isObject, type Json, type JsonObject } from './fieldpath.ts';
  * Defaulting as kube-apiserver 1.20 does it for the served kinds, so that objects read back look
  * like a real cluster's (what `kubectl get -o yaml` shows): Deployment strategy and limits, pod
  * template defaults, Service type/protocol/targetPort/sessionAffinity, Secret type, Namespace
- * finalizers. Idempotent: it runs after every write. Service cluster IPs are allocated by the
+ * finalizers, the workload and batch kinds' policies and limits, a PVC's volume mode and phase. Idempotent: it runs after every write. Service cluster IPs are allocated by the
  * caller (they need cluster state).
  */
 function obj(parent: JsonObject, field: string): JsonObject {
@@ -108,8 +108,91 @@ function defaultSecret(o: JsonObject): void {
   }
 }
 
+/** A pod template: its zero creationTimestamp and the pod spec defaults. */
+function defaultTemplate(parent: JsonObject): void {
+  const template = obj(parent, 'template');
+  const templateMeta = obj(template, 'metadata');
+  if (templateMeta.creationTimestamp === undefined) templateMeta.creationTimestamp = null;
+  defaultPodSpec(obj(template, 'spec'));
+}
+
+function defaultStatus(o: JsonObject, initial: JsonObject): void {
+  if (!isObject(o.status)) o.status = initial;
+}
+
+function defaultStatefulSet(o: JsonObject): void {
+  const spec = obj(o, 'spec');
+  setDefault(spec, 'replicas', 1);
+  setDefault(spec, 'podManagementPolicy', 'OrderedReady');
+  const strategy = obj(spec, 'updateStrategy');
+  setDefault(strategy, 'type', 'RollingUpdate');
+  if (strategy.type === 'RollingUpdate') setDefault(obj(strategy, 'rollingUpdate'), 'partition', 0);
+  setDefault(spec, 'revisionHistoryLimit', 10);
+  defaultTemplate(spec);
+  defaultStatus(o, { replicas: 0 });
+}
+
+function defaultDaemonSet(o: JsonObject): void {
+  const spec = obj(o, 'spec');
+  const strategy = obj(spec, 'updateStrategy');
+  setDefault(strategy, 'type', 'RollingUpdate');
+  if (strategy.type === 'RollingUpdate') setDefault(obj(strategy, 'rollingUpdate'), 'maxUnavailable', 1);
+  setDefault(spec, 'revisionHistoryLimit', 10);
+  defaultTemplate(spec);
+  defaultStatus(o, { currentNumberScheduled: 0, numberMisscheduled: 0, desiredNumberScheduled: 0, numberReady: 0 });
+}
+
+function defaultJob(o: JsonObject): void {
+  const spec = obj(o, 'spec');
+  setDefault(spec, 'completions', 1);
+  setDefault(spec, 'parallelism', 1);
+  setDefault(spec, 'backoffLimit', 6);
+  // No default restartPolicy for a Job's pods: the pod default (Always) is what validation then refuses.
+  defaultTemplate(spec);
+  defaultStatus(o, {});
+}
+
+function defaultCronJob(o: JsonObject): void {
+  const spec = obj(o, 'spec');
+  setDefault(spec, 'concurrencyPolicy', 'Allow');
+  setDefault(spec, 'suspend', false);
+  setDefault(spec, 'successfulJobsHistoryLimit', 3);
+  setDefault(spec, 'failedJobsHistoryLimit', 1);
+  const jobTemplate = obj(spec, 'jobTemplate');
+  const jobMeta = obj(jobTemplate, 'metadata');
+  if (jobMeta.creationTimestamp === undefined) jobMeta.creationTimestamp = null;
+  defaultTemplate(obj(jobTemplate, 'spec'));
+  defaultStatus(o, {});
+}
+
+function defaultPersistentVolumeClaim(o: JsonObject): void {
+  const spec = obj(o, 'spec');
+  setDefault(spec, 'volumeMode', 'Filesystem');
+  defaultStatus(o, { phase: 'Pending' });
+}
+
+function defaultHorizontalPodAutoscaler(o: JsonObject): void {
+  const spec = obj(o, 'spec');
+  setDefault(spec, 'minReplicas', 1);
+  if (!Array.isArray(spec.metrics) || spec.metrics.length === 0) {
+    spec.metrics = [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } }];
+  }
+  defaultStatus(o, { currentReplicas: 0, desiredReplicas: 0 });
+}
+
+function defaultPodDisruptionBudget(o: JsonObject): void {
+  defaultStatus(o, { disruptionsAllowed: 0, currentHealthy: 0, desiredHealthy: 0, expectedPods: 0 });
+}
+
 const DEFAULTERS: Record<string, (o: JsonObject) => void> = {
   Deployment: defaultDeployment,
+  StatefulSet: defaultStatefulSet,
+  DaemonSet: defaultDaemonSet,
+  Job: defaultJob,
+  CronJob: defaultCronJob,
+  PersistentVolumeClaim: defaultPersistentVolumeClaim,
+  HorizontalPodAutoscaler: defaultHorizontalPodAutoscaler,
+  PodDisruptionBudget: defaultPodDisruptionBudget,
   Service: defaultService,
   Ingress: defaultIngress,
   Namespace: defaultNamespace,

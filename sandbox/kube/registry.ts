@@ -18,7 +18,7 @@ import {
   unsupportedPatchType,
 } from './status.ts';
 import type { ObjectStore } from './store.ts';
-import { validate, validateUpdate } from './validation.ts';
+import { isQuantity, QUANTITY_MESSAGE, validate, validateUpdate } from './validation.ts';
 
 /**
  * The verbs of the API on one cluster's store, with kube-apiserver's semantics: defaulting,
@@ -259,6 +259,7 @@ export class Registry {
     } else if (!type.namespaced) {
       delete metadata.namespace;
     }
+    if (type.kind === 'PersistentVolumeClaim') checkQuantities(type, obj);
     return obj;
   }
 
@@ -272,6 +273,7 @@ export class Registry {
     if (type.status && type.kind !== 'Namespace') delete obj.status;
     applyDefaults(type.kind, obj);
     if (type.kind === 'Service') this.allocateClusterIp(obj);
+    if (type.kind === 'Job') generateJobSelector(obj);
   }
 
   private validateNew(type: ResourceType, obj: JsonObject): void {
@@ -366,6 +368,34 @@ export class Registry {
   }
 }
 
+/** Quantities are parsed while decoding: a malformed one is a 400, before any validation. */
+function checkQuantities(type: ResourceType, obj: JsonObject): void {
+  const resources = isObject(obj.spec) && isObject(obj.spec.resources) ? obj.spec.resources : {};
+  for (const field of ['requests', 'limits']) {
+    const values = isObject(resources[field]) ? Object.values(resources[field]) : [];
+    if (values.some((v) => !isQuantity(v)))
+      throw badRequest(`${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: ${QUANTITY_MESSAGE}`);
+  }
+}
+
+/**
+ * A Job without `manualSelector` gets a selector on its own uid, and its pod template the labels
+ * that selector needs, as the Job registry's PrepareForCreate does (they are not the creator's).
+ */
+function generateJobSelector(job: JsonObject): void {
+  const spec = isObject(job.spec) ? job.spec : {};
+  if (spec.manualSelector === true) return;
+  const uid = String(meta(job).uid);
+  spec.selector = { matchLabels: { 'controller-uid': uid } };
+  const template = isObject(spec.template) ? spec.template : {};
+  const templateMeta = meta(template);
+  templateMeta.labels = {
+    ...(isObject(templateMeta.labels) ? templateMeta.labels : {}),
+    'controller-uid': uid,
+    'job-name': String(meta(job).name),
+  };
+}
+
 function scaleOf(deployment: JsonObject): JsonObject {
   const m = meta(deployment);
   const spec = isObject(deployment.spec) ? deployment.spec : {};
@@ -413,7 +443,11 @@ function ownedScope(type: ResourceType, options: WriteOptions): (o: JsonObject) 
   };
 }
 
-const SERVER_SET_SPEC: Record<string, string[]> = { Namespace: ['finalizers'], Service: ['clusterIP', 'clusterIPs'] };
+const SERVER_SET_SPEC: Record<string, string[]> = {
+  Namespace: ['finalizers'],
+  Service: ['clusterIP', 'clusterIPs'],
+  Job: ['selector'],
+};
 
 export function matches(obj: JsonObject, labels: LabelSelector, fields: FieldSelector): boolean {
   const metadata = meta(obj);

@@ -2,7 +2,10 @@
  * The resource types the simulated API server serves, and the discovery documents that describe
  * them (kube-apiserver 1.20's legacy discovery: /api, /apis, /api/v1, /apis/<group>/<version>).
  * Only these types are listed: a client that asks for another one gets a 404, as it would from a
- * server without that API.
+ * server without that API. Three are served at the version a newer server has instead of 1.20's
+ * (docs/sandbox-vs-kube-apiserver.md): CronJob batch/v1 (1.21; 1.20 has batch/v1beta1),
+ * PodDisruptionBudget policy/v1 (1.21; policy/v1beta1) and HorizontalPodAutoscaler autoscaling/v2
+ * (1.23; autoscaling/v2beta2), the versions tricenter renders.
  */
 export interface ResourceType {
   group: string;
@@ -15,7 +18,7 @@ export interface ResourceType {
   categories: string[];
   /** Subresources served besides the object itself. */
   status: boolean;
-  /** metadata.generation is kept and bumped on spec changes (Deployment, Ingress), as their registry strategies do. */
+  /** metadata.generation is kept and bumped on spec changes (Deployment, Ingress, ...), as their registry strategies do. */
   generation: boolean;
   storageVersionHash: string;
 }
@@ -101,6 +104,110 @@ export const RESOURCE_TYPES: ResourceType[] = [
     status: true,
     generation: true,
     storageVersionHash: '39NQlfNR+bo=',
+  },
+  {
+    group: '',
+    version: 'v1',
+    kind: 'ServiceAccount',
+    plural: 'serviceaccounts',
+    singular: 'serviceaccount',
+    namespaced: true,
+    shortNames: ['sa'],
+    categories: [],
+    status: false,
+    generation: false,
+    storageVersionHash: 'pbx9ZvyFpBE=',
+  },
+  {
+    group: '',
+    version: 'v1',
+    kind: 'PersistentVolumeClaim',
+    plural: 'persistentvolumeclaims',
+    singular: 'persistentvolumeclaim',
+    namespaced: true,
+    shortNames: ['pvc'],
+    categories: [],
+    status: true,
+    generation: false,
+    storageVersionHash: 'QWTyNDq0dC4=',
+  },
+  {
+    group: 'apps',
+    version: 'v1',
+    kind: 'StatefulSet',
+    plural: 'statefulsets',
+    singular: 'statefulset',
+    namespaced: true,
+    shortNames: ['sts'],
+    categories: ['all'],
+    status: true,
+    generation: true,
+    storageVersionHash: 'H+vl74LkKdo=',
+  },
+  {
+    group: 'apps',
+    version: 'v1',
+    kind: 'DaemonSet',
+    plural: 'daemonsets',
+    singular: 'daemonset',
+    namespaced: true,
+    shortNames: ['ds'],
+    categories: ['all'],
+    status: true,
+    generation: true,
+    storageVersionHash: 'dd7pWHUlMKQ=',
+  },
+  {
+    group: 'batch',
+    version: 'v1',
+    kind: 'Job',
+    plural: 'jobs',
+    singular: 'job',
+    namespaced: true,
+    shortNames: [],
+    categories: ['all'],
+    status: true,
+    generation: true,
+    storageVersionHash: 'mudhfqk/qZY=',
+  },
+  {
+    group: 'batch',
+    version: 'v1',
+    kind: 'CronJob',
+    plural: 'cronjobs',
+    singular: 'cronjob',
+    namespaced: true,
+    shortNames: ['cj'],
+    categories: ['all'],
+    status: true,
+    generation: true,
+    storageVersionHash: 'sd5LIXh4Fjs=',
+  },
+  {
+    group: 'autoscaling',
+    version: 'v2',
+    kind: 'HorizontalPodAutoscaler',
+    plural: 'horizontalpodautoscalers',
+    singular: 'horizontalpodautoscaler',
+    namespaced: true,
+    shortNames: ['hpa'],
+    categories: ['all'],
+    status: true,
+    generation: false,
+    storageVersionHash: 'oQlkt7f5j/A=',
+  },
+  {
+    group: 'policy',
+    version: 'v1',
+    kind: 'PodDisruptionBudget',
+    plural: 'poddisruptionbudgets',
+    singular: 'poddisruptionbudget',
+    namespaced: true,
+    shortNames: ['pdb'],
+    categories: [],
+    status: true,
+    generation: true,
+    storageVersionHash: '6BGBu0kpHtk=',
   },
 ];
 

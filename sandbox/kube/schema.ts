@@ -41,12 +41,26 @@ function podTemplateLists(prefix: string): Record<string, ListType> {
   return out;
 }
 
+const CONDITIONS: ListType = { type: 'map', keys: ['type'], patchKey: 'type' };
+
+/** A kind whose pod template sits at `template` (under `spec.`), with conditions in its status. */
+function templatedKind(template: string): Record<string, ListType> {
+  return {
+    ...podTemplateLists(`${template}.spec`),
+    [`${template}.metadata.finalizers`]: { type: 'set' },
+    'status.conditions': CONDITIONS,
+  };
+}
+
 const LISTS_BY_KIND: Record<string, Record<string, ListType>> = {
-  Deployment: {
-    ...podTemplateLists('spec.template.spec'),
-    'spec.template.metadata.finalizers': { type: 'set' },
-    'status.conditions': { type: 'map', keys: ['type'], patchKey: 'type' },
-  },
+  Deployment: templatedKind('spec.template'),
+  StatefulSet: { ...templatedKind('spec.template'), 'spec.volumeClaimTemplates': { type: 'atomic' } },
+  DaemonSet: templatedKind('spec.template'),
+  Job: templatedKind('spec.template'),
+  CronJob: templatedKind('spec.jobTemplate.spec.template'),
+  PersistentVolumeClaim: { 'status.conditions': CONDITIONS },
+  HorizontalPodAutoscaler: { 'status.conditions': CONDITIONS },
+  PodDisruptionBudget: { 'status.conditions': CONDITIONS },
   Service: {
     'spec.ports': { type: 'map', keys: ['port', 'protocol'], patchKey: 'port' },
   },
@@ -58,6 +72,12 @@ const LISTS_BY_KIND: Record<string, Record<string, ListType>> = {
 /** Structs replaced as a whole (`+structType=atomic`): a Deployment's label selector. */
 const ATOMIC_STRUCTS_BY_KIND: Record<string, string[]> = {
   Deployment: ['spec.selector'],
+  StatefulSet: ['spec.selector'],
+  DaemonSet: ['spec.selector'],
+  Job: ['spec.selector'],
+  CronJob: ['spec.jobTemplate.spec.selector'],
+  PersistentVolumeClaim: ['spec.selector'],
+  PodDisruptionBudget: ['spec.selector'],
 };
 
 export function listTypeAt(kind: string, pattern: string): ListType {

@@ -4,8 +4,10 @@ import { matchesLabels, selectorFromObject, type LabelSelectorObject } from './s
 
 /**
  * Validation with kube-apiserver's field paths and wording, for the checks clients meet in
- * practice: names, labels, Deployment selector/template/containers, Service ports, Ingress
- * rules, ConfigMap and Secret keys, immutable fields on update.
+ * practice: names, labels, workload selector/template/containers (Deployment, StatefulSet,
+ * DaemonSet, Job, CronJob's job template with its restart policies and schedule), Service ports,
+ * Ingress rules, ConfigMap and Secret keys, PVC access modes and storage request, HPA replica
+ * bounds, PDB budget, immutable fields on update.
  */
 const SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const LABEL_1123 = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -207,8 +209,194 @@ function validateKeys(o: JsonObject, errors: FieldError[]): void {
   }
 }
 
+const forbidden = (field: string, detail: string): FieldError => ({ reason: 'FieldValueForbidden', field, detail: `Forbidden: ${detail}` });
+
+const nonNegative = (spec: JsonObject, fields: string[], path: string, errors: FieldError[]): void => {
+  for (const field of fields) {
+    const value = spec[field];
+    if (typeof value === 'number' && value < 0) errors.push(invalidValue(`${path}.${field}`, value, 'must be greater than or equal to 0'));
+  }
+};
+
+/** A workload's selector (required, not empty, matching the template's labels) and its pod template. */
+function validateSelectedTemplate(spec: JsonObject, kind: string, restartPolicies: string[], path: string, errors: FieldError[]): void {
+  const template = isObject(spec.template) ? spec.template : undefined;
+  if (!template) {
+    errors.push(required(`${path}.template`));
+    return;
+  }
+  const templateLabels =
+    isObject(template.metadata) && isObject(template.metadata.labels) ? (template.metadata.labels as Record<string, string>) : {};
+  if (!isObject(spec.selector)) {
+    // A Job's selector is generated (path: spec), so only a manualSelector one is missing here.
+    errors.push(required(`${path}.selector`));
+  } else {
+    const selector = selectorFromObject(spec.selector as LabelSelectorObject);
+    if (selector.length === 0) errors.push(invalidValue(`${path}.selector`, spec.selector, `empty selector is invalid for ${kind}`));
+    else if (!matchesLabels(selector, templateLabels)) {
+      errors.push(invalidValue(`${path}.template.metadata.labels`, templateLabels, '`selector` does not match template `labels`'));
+    }
+  }
+  validatePodTemplate(template, restartPolicies, `${path}.template`, errors);
+}
+
+function validatePodTemplate(template: JsonObject, restartPolicies: string[], path: string, errors: FieldError[]): void {
+  const templateLabels = isObject(template.metadata) ? template.metadata.labels : undefined;
+  validateLabels(templateLabels, `${path}.metadata.labels`, errors);
+  const podSpec = isObject(template.spec) ? template.spec : {};
+  validateContainers(podSpec, `${path}.spec`, errors);
+  if (!restartPolicies.includes(String(podSpec.restartPolicy)))
+    errors.push(unsupported(`${path}.spec.restartPolicy`, podSpec.restartPolicy, restartPolicies));
+}
+
+function validateStatefulSet(o: JsonObject, errors: FieldError[]): void {
+  const spec = isObject(o.spec) ? o.spec : {};
+  nonNegative(spec, ['replicas'], 'spec', errors);
+  const policies = ['OrderedReady', 'Parallel'];
+  if (spec.podManagementPolicy !== undefined && !policies.includes(String(spec.podManagementPolicy)))
+    errors.push(unsupported('spec.podManagementPolicy', spec.podManagementPolicy, policies));
+  validateSelectedTemplate(spec, 'statefulset', ['Always'], 'spec', errors);
+}
+
+function validateDaemonSet(o: JsonObject, errors: FieldError[]): void {
+  validateSelectedTemplate(isObject(o.spec) ? o.spec : {}, 'daemonset', ['Always'], 'spec', errors);
+}
+
+const JOB_RESTART_POLICIES = ['OnFailure', 'Never'];
+
+function validateJobSpec(spec: JsonObject, path: string, errors: FieldError[]): void {
+  nonNegative(spec, ['parallelism', 'completions', 'backoffLimit', 'activeDeadlineSeconds', 'ttlSecondsAfterFinished'], path, errors);
+  if (spec.manualSelector === true || isObject(spec.selector)) {
+    validateSelectedTemplate(spec, 'job', JOB_RESTART_POLICIES, path, errors);
+    return;
+  }
+  if (!isObject(spec.template)) errors.push(required(`${path}.template`));
+  else validatePodTemplate(spec.template, JOB_RESTART_POLICIES, `${path}.template`, errors);
+}
+
+function validateJob(o: JsonObject, errors: FieldError[]): void {
+  const spec = isObject(o.spec) ? o.spec : {};
+  if (!isObject(spec.selector) && spec.manualSelector !== true) errors.push(required('spec.selector'));
+  validateJobSpec(spec, 'spec', errors);
+}
+
+/** The cron syntax CronJobs accept (robfig/cron's standard parser), with its messages. */
+const CRON_DESCRIPTORS = ['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly'];
+const CRON_FIELDS: Array<{ min: number; max: number; names?: string[] }> = [
+  { min: 0, max: 59 },
+  { min: 0, max: 23 },
+  { min: 1, max: 31 },
+  { min: 1, max: 12, names: ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'] },
+  { min: 0, max: 6, names: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] },
+];
+
+function cronNumber(text: string, names: string[] | undefined, offset: number): number | string {
+  const named = names?.indexOf(text.toLowerCase()) ?? -1;
+  if (named >= 0) return named + offset;
+  if (!/^\d+$/.test(text)) return `failed to parse int from ${text}: strconv.Atoi: parsing ${JSON.stringify(text)}: invalid syntax`;
+  return Number(text);
+}
+
+export function cronScheduleError(schedule: string): string | undefined {
+  const trimmed = schedule.trim();
+  if (trimmed.startsWith('@')) {
+    if (CRON_DESCRIPTORS.includes(trimmed) || /^@every \S+$/.test(trimmed)) return undefined;
+    return `unrecognized descriptor: ${trimmed}`;
+  }
+  const fields = trimmed.split(/\s+/).filter(Boolean);
+  if (fields.length !== 5) return `expected exactly 5 fields, found ${fields.length}: [${fields.join(' ')}]`;
+  for (const [i, field] of fields.entries()) {
+    const { min, max, names } = CRON_FIELDS[i] as (typeof CRON_FIELDS)[number];
+    for (const part of field.split(',')) {
+      const [range = '', step] = part.split('/');
+      if (step !== undefined && !/^\d+$/.test(step))
+        return `failed to parse int from ${step}: strconv.Atoi: parsing ${JSON.stringify(step)}: invalid syntax`;
+      if (range === '*' || range === '?') continue;
+      const [lowText = '', highText] = range.split('-');
+      const offset = i === 3 ? 1 : 0;
+      const low = cronNumber(lowText, names, offset);
+      if (typeof low === 'string') return low;
+      const high = highText === undefined ? low : cronNumber(highText, names, offset);
+      if (typeof high === 'string') return high;
+      if (low < min) return `beginning of range (${low}) below minimum (${min}): ${part}`;
+      if (high > max) return `end of range (${high}) above maximum (${max}): ${part}`;
+      if (low > high) return `beginning of range (${low}) beyond end of range (${high}): ${part}`;
+    }
+  }
+  return undefined;
+}
+
+function validateCronJob(o: JsonObject, errors: FieldError[]): void {
+  const name = isObject(o.metadata) ? o.metadata.name : undefined;
+  if (typeof name === 'string' && name.length > 52) errors.push(invalidValue('metadata.name', name, 'must be no more than 52 characters'));
+  const spec = isObject(o.spec) ? o.spec : {};
+  if (typeof spec.schedule !== 'string' || spec.schedule === '') errors.push(required('spec.schedule'));
+  else {
+    const problem = cronScheduleError(spec.schedule);
+    if (problem) errors.push(invalidValue('spec.schedule', spec.schedule, problem));
+  }
+  const policies = ['Allow', 'Forbid', 'Replace'];
+  if (!policies.includes(String(spec.concurrencyPolicy)))
+    errors.push(unsupported('spec.concurrencyPolicy', spec.concurrencyPolicy, policies));
+  nonNegative(spec, ['startingDeadlineSeconds', 'successfulJobsHistoryLimit', 'failedJobsHistoryLimit'], 'spec', errors);
+  const jobTemplate = isObject(spec.jobTemplate) ? spec.jobTemplate : {};
+  validateJobSpec(isObject(jobTemplate.spec) ? jobTemplate.spec : {}, 'spec.jobTemplate.spec', errors);
+}
+
+/** A resource.Quantity as JSON carries it (the API server refuses anything else while decoding, with a 400). */
+const QUANTITY = /^[+-]?(\d+(\.\d*)?|\.\d+)([KMGTPE]i|[numkMGTPE]|[eE][+-]?\d+)?$/;
+export const QUANTITY_MESSAGE = "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'";
+
+export function isQuantity(value: Json | undefined): boolean {
+  return typeof value === 'number' || (typeof value === 'string' && QUANTITY.test(value));
+}
+
+const ACCESS_MODES = ['ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOnce'];
+
+function validatePersistentVolumeClaim(o: JsonObject, errors: FieldError[]): void {
+  const spec = isObject(o.spec) ? o.spec : {};
+  const modes = Array.isArray(spec.accessModes) ? spec.accessModes : [];
+  if (modes.length === 0) errors.push(required('spec.accessModes', 'at least 1 access mode is required'));
+  for (const mode of modes) if (!ACCESS_MODES.includes(String(mode))) errors.push(unsupported('spec.accessModes', mode, ACCESS_MODES));
+  const requests = isObject(spec.resources) && isObject(spec.resources.requests) ? spec.resources.requests : {};
+  const storage = requests.storage;
+  if (storage === undefined) errors.push(required('spec.resources[storage]'));
+  else if (String(storage).startsWith('-') || /^[+]?0*(\.0*)?([a-zA-Z]*)$/.test(String(storage)))
+    errors.push(invalidValue('spec.resources[storage]', String(storage), 'must be greater than zero'));
+  const volumeModes = ['Block', 'Filesystem'];
+  if (spec.volumeMode !== undefined && !volumeModes.includes(String(spec.volumeMode)))
+    errors.push(unsupported('spec.volumeMode', spec.volumeMode, volumeModes));
+}
+
+function validateHorizontalPodAutoscaler(o: JsonObject, errors: FieldError[]): void {
+  const spec = isObject(o.spec) ? o.spec : {};
+  const target = isObject(spec.scaleTargetRef) ? spec.scaleTargetRef : {};
+  if (typeof target.kind !== 'string' || target.kind === '') errors.push(required('spec.scaleTargetRef.kind'));
+  if (typeof target.name !== 'string' || target.name === '') errors.push(required('spec.scaleTargetRef.name'));
+  const min = spec.minReplicas;
+  const max = spec.maxReplicas;
+  if (typeof min === 'number' && min < 1) errors.push(invalidValue('spec.minReplicas', min, 'must be greater than or equal to 1'));
+  if (typeof max !== 'number' || max < 1) errors.push(invalidValue('spec.maxReplicas', max ?? 0, 'must be greater than 0'));
+  else if (typeof min === 'number' && min > max)
+    errors.push(invalidValue('spec.maxReplicas', max, 'must be greater than or equal to `minReplicas`'));
+}
+
+function validatePodDisruptionBudget(o: JsonObject, errors: FieldError[]): void {
+  const spec = isObject(o.spec) ? o.spec : {};
+  if (spec.minAvailable !== undefined && spec.maxUnavailable !== undefined)
+    errors.push(invalidValue('spec', spec, 'minAvailable and maxUnavailable cannot be both set'));
+  if (isObject(spec.selector)) validateLabels(spec.selector.matchLabels, 'spec.selector.matchLabels', errors);
+}
+
 const VALIDATORS: Record<string, (o: JsonObject, errors: FieldError[]) => void> = {
   Deployment: validateDeployment,
+  StatefulSet: validateStatefulSet,
+  DaemonSet: validateDaemonSet,
+  Job: validateJob,
+  CronJob: validateCronJob,
+  PersistentVolumeClaim: validatePersistentVolumeClaim,
+  HorizontalPodAutoscaler: validateHorizontalPodAutoscaler,
+  PodDisruptionBudget: validatePodDisruptionBudget,
   Service: validateService,
   Ingress: validateIngress,
   ConfigMap: validateKeys,
@@ -226,8 +414,33 @@ export function validate(kind: string, o: JsonObject): FieldError[] {
 export function validateUpdate(kind: string, before: JsonObject, after: JsonObject): FieldError[] {
   const errors = validate(kind, after);
   const specOf = (o: JsonObject): JsonObject => (isObject(o.spec) ? o.spec : {});
-  if (kind === 'Deployment' && !deepEqual(specOf(before).selector, specOf(after).selector)) {
+  if (['Deployment', 'DaemonSet', 'Job'].includes(kind) && !deepEqual(specOf(before).selector, specOf(after).selector)) {
     errors.push(invalidValue('spec.selector', specOf(after).selector, 'field is immutable'));
+  }
+  if (kind === 'Job') {
+    for (const field of ['template', 'completions'])
+      if (!deepEqual(specOf(before)[field], specOf(after)[field]))
+        errors.push(invalidValue(`spec.${field}`, specOf(after)[field], 'field is immutable'));
+  }
+  if (kind === 'StatefulSet') {
+    const mutable = ['replicas', 'template', 'updateStrategy'];
+    const rest = (o: JsonObject) => Object.fromEntries(Object.entries(specOf(o)).filter(([k]) => !mutable.includes(k)));
+    if (!deepEqual(rest(before), rest(after)))
+      errors.push(
+        forbidden('spec', "updates to statefulset spec for fields other than 'replicas', 'template', and 'updateStrategy' are forbidden"),
+      );
+  }
+  if (kind === 'PersistentVolumeClaim') {
+    // Binding fills volumeName once; a bound claim may change its storage request, nothing else changes.
+    const comparable = (o: JsonObject, bound: boolean): JsonObject => {
+      const spec = structuredClone(specOf(o));
+      if (!specOf(before).volumeName) delete spec.volumeName;
+      if (bound && isObject(spec.resources)) delete spec.resources.requests;
+      return spec;
+    };
+    const bound = isObject(before.status) && before.status.phase === 'Bound';
+    if (!deepEqual(comparable(before, bound), comparable(after, bound)))
+      errors.push(forbidden('spec', 'spec is immutable after creation except resources.requests for bound claims'));
   }
   if (kind === 'Service') {
     const [was, now] = [specOf(before), specOf(after)];

@@ -4,7 +4,8 @@ import type { ObjectHealth, WorkloadStatus } from '../../ports/cluster-gateway.p
 /**
  * Pure health rules (../shared/DESIGN.md): a Deployment is healthy when its controller has observed
  * the latest generation and replicas == updated == ready == available (== desired); an Ingress
- * when it has an address; any other kind when it exists.
+ * when it has an address; a Job when Complete; a PersistentVolumeClaim when Bound; any other kind
+ * (a CronJob included: its Jobs come and go on its schedule) when it exists.
  */
 
 interface Condition {
@@ -83,6 +84,22 @@ function daemonSetHealth(live: LiveObject): { healthy: boolean; reason?: string 
   return { healthy: false, reason: `${ready}/${desired} ready, ${updated}/${desired} up to date, ${available}/${desired} available` };
 }
 
+/** A Job is healthy once Complete, and reports why when Failed (or how far it got while running). */
+function jobHealth(live: LiveObject): { healthy: boolean; reason?: string } {
+  const conditions = live.status?.conditions ?? [];
+  if (conditions.some((c) => c.type === 'Complete' && c.status === 'True')) return { healthy: true };
+  const failed = conditions.find((c) => c.type === 'Failed' && c.status === 'True');
+  if (failed) return { healthy: false, reason: ['failed', failed.reason, failed.message].filter(Boolean).join(': ') };
+  const completions = (live.spec as { completions?: number } | undefined)?.completions ?? 1;
+  return { healthy: false, reason: `${num(live.status?.succeeded)}/${completions} succeeded, ${num(live.status?.active)} active` };
+}
+
+/** A PersistentVolumeClaim is healthy once Bound to a volume. */
+function claimHealth(live: LiveObject): { healthy: boolean; reason?: string } {
+  const phase = typeof live.status?.phase === 'string' ? live.status.phase : 'Pending';
+  return phase === 'Bound' ? { healthy: true } : { healthy: false, reason: `claim is ${phase}` };
+}
+
 /** Addresses in an Ingress's status (IP, else host name). */
 export function ingressAddressesOf(live: unknown): string[] {
   const entries =
@@ -99,6 +116,8 @@ export function evaluateHealth(ref: ObjectRef, live: unknown): ObjectHealth {
   if (ref.kind === 'Deployment') verdict = deploymentHealth(object);
   else if (ref.kind === 'StatefulSet') verdict = statefulSetHealth(object);
   else if (ref.kind === 'DaemonSet') verdict = daemonSetHealth(object);
+  else if (ref.kind === 'Job') verdict = jobHealth(object);
+  else if (ref.kind === 'PersistentVolumeClaim') verdict = claimHealth(object);
   else if (ref.kind === 'Ingress')
     verdict = ingressAddressesOf(live).length > 0 ? { healthy: true } : { healthy: false, reason: 'no address yet' };
   return verdict.reason === undefined ? { ref, healthy: verdict.healthy } : { ref, healthy: verdict.healthy, reason: verdict.reason };
