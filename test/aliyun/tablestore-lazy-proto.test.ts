@@ -7,6 +7,8 @@ import { lazyProtoTypes } from '#shared/delivery/adapters/aliyun/tablestore-bund
 const require = createRequire(import.meta.url);
 const PROTO_PATH = require.resolve('tablestore/lib/protocol/tablestore_compiled_proto.js');
 const source = readFileSync(PROTO_PATH, 'utf8');
+/** Requires as the SDK's module does, so both see the protobufjs instance the SDK depends on. */
+const sdkRequire = createRequire(PROTO_PATH);
 
 type Namespace = Record<
   string,
@@ -16,12 +18,12 @@ type Root = { main: { proto: Namespace }; filter: { proto: Namespace }; search: 
 
 /** Evaluates a version of the module as CommonJS, with its own protobufjs root (the SDK registers its types on `roots.default`). */
 function load(text: string): Root {
-  const protobuf = require('protobufjs/minimal') as { roots: Record<string, unknown> };
+  const protobuf = sdkRequire('protobufjs/minimal') as { roots: Record<string, unknown> };
   const saved = protobuf.roots.default;
   delete protobuf.roots.default;
   try {
     const module = { exports: {} as Root };
-    new Function('require', 'module', 'exports', text)(require, module, module.exports);
+    new Function('require', 'module', 'exports', text)(sdkRequire, module, module.exports);
     return module.exports;
   } finally {
     protobuf.roots.default = saved;
