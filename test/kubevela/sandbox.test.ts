@@ -1,7 +1,9 @@
 /**
  * What the built-in component types and traits render is accepted by a Kubernetes API: corpus
  * cases whose kinds the local sandbox serves (Deployment, Service, Ingress, ConfigMap, Secret) are
- * verified (server-side dry run) and applied through the real kube gateway, and read back.
+ * verified (server-side dry run) and applied through the real kube gateway, and read back. Jobs,
+ * CronJobs and claims (task, cron-task, storage) are in sandbox-batch-storage.test.ts: the gateway
+ * does not list them as owned kinds, so they are checked by health there, not by listOwned.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
