@@ -66,11 +66,21 @@ export function parseApprovalTokens(value: string): ApprovalAuthConfig['tokens']
     .map((entry) => entry.trim())
     .filter(Boolean)
     .map((entry) => {
-      const [name, scope, token] = entry.split(':');
-      if (!name || (scope !== 'approver' && scope !== 'viewer') || !token || token.length < 16) {
-        throw new Error('TRICENTER_APPROVAL_TOKENS: each entry is name:approver|viewer:token with a token of at least 16 characters');
+      // name:scope:token, then optionally :group+group (approval policies' group:<name>) and :principalId+principalId (OSS uploads).
+      const [name, scope, token, groups, ossPrincipals, extra] = entry.split(':');
+      if (!name || (scope !== 'approver' && scope !== 'viewer') || !token || token.length < 16 || extra !== undefined) {
+        throw new Error(
+          'TRICENTER_APPROVAL_TOKENS: each entry is name:approver|viewer:token[:group+group[:ossPrincipalId+ossPrincipalId]] with a token of at least 16 characters',
+        );
       }
-      return { name, scope, token };
+      const list = (value: string | undefined) => (value ?? '').split('+').filter(Boolean);
+      return {
+        name,
+        scope,
+        token,
+        ...(list(groups).length > 0 ? { groups: list(groups) } : {}),
+        ...(list(ossPrincipals).length > 0 ? { ossPrincipals: list(ossPrincipals) } : {}),
+      };
     });
 }
 

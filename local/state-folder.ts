@@ -62,7 +62,17 @@ const manifestSchema = z.object({
   clusters: clustersSchema,
   approval: z.object({
     port: z.number().int().min(0).max(65535).optional(),
-    tokens: z.array(z.object({ name: z.string().min(1), token: z.string().min(16), scope: z.enum(['viewer', 'approver']) })).min(1),
+    tokens: z
+      .array(
+        z.object({
+          name: z.string().min(1),
+          token: z.string().min(16),
+          scope: z.enum(['viewer', 'approver']),
+          groups: z.array(z.string().min(1)).optional(),
+          ossPrincipals: z.array(z.string().min(1)).optional(),
+        }),
+      )
+      .min(1),
     hmacSecret: z.string().min(16),
   }),
   gtm: z.object({ accessKeyId: z.string().min(1), accessKeySecret: z.string().min(16) }),

@@ -102,9 +102,9 @@ const routes: ApiRoute[] = [
     method: 'PUT',
     path: '/apps/:namespace/:name/bundle',
     scope: 'approver',
-    async handle({ deps, app, request }) {
+    async handle({ deps, app, request, principal }) {
       const format = parseBundleFormat(request.headers['x-bundle-format']);
-      const receipt = await uploadBundle(deps, app, format, binaryBody(request, 'a bundle upload'));
+      const receipt = await uploadBundle(deps, app, format, binaryBody(request, 'a bundle upload'), principal.name);
       const outcome = `/apps/${app.namespace}/${app.name}/bundle?format=${encodeURIComponent(format)}&etag=${encodeURIComponent(receipt.etag)}`;
       return json(202, { ...receipt, outcome });
     },
@@ -122,6 +122,8 @@ const routes: ApiRoute[] = [
         app,
         action: kind,
         by,
+        ...(principal.groups ? { groups: principal.groups } : {}),
+        ...(principal.identities ? { identities: principal.identities } : {}),
         ...(parsed.comment ? { comment: parsed.comment } : {}),
         ...(idempotencyKey ? { idempotencyKey } : {}),
         requestId: requestId || randomUUID(),

@@ -23,7 +23,12 @@ export function createBundleIngestHandler(getDeps: (context: FcContext) => Promi
           continue;
         }
         const { bucket, object } = record.oss;
-        const result = await ingestBundle({ ...deps, logger: log }, { bucket: bucket.name, key: object.key, etag: object.eTag });
+        const principal = record.userIdentity?.principalId;
+        const result = await ingestBundle(
+          { ...deps, logger: log },
+          { bucket: bucket.name, key: object.key, etag: object.eTag },
+          principal ? { ossPrincipal: principal } : {},
+        );
         log.info('bundle ingested', { key: object.key, ...result });
         results.push(result);
       }

@@ -17,7 +17,11 @@ import { TricenterError } from '../../platform/errors.ts';
 type Scope = 'viewer' | 'approver';
 
 export interface ApprovalAuthConfig {
-  tokens: Array<{ name: string; token: string; scope: Scope }>;
+  /**
+   * `groups`: what approval policies may name as `group:<name>`; `ossPrincipals`: the RAM principal
+   * ids this person uploads to the bucket with directly (so their own uploads are theirs: no self-approval).
+   */
+  tokens: Array<{ name: string; token: string; scope: Scope; groups?: string[]; ossPrincipals?: string[] }>;
   hmacSecret?: string;
   /** Half-width of the accepted timestamp window (default 5 minutes). */
   windowMs?: number;
@@ -27,6 +31,10 @@ export interface Principal {
   name: string;
   scheme: 'bearer' | 'hmac';
   scope: Scope;
+  /** The token's groups (approval policies name them as `group:<name>`). */
+  groups?: string[];
+  /** Other identities of this person: `oss:<principalId>` for each of the token's ossPrincipals. */
+  identities?: string[];
 }
 
 /** Remembers signatures already used; `firstUse` is false for a replay. Must be shared by all instances. */
@@ -81,7 +89,10 @@ export async function authenticate(request: AuthRequest, config: ApprovalAuthCon
     let found: ApprovalAuthConfig['tokens'][number] | undefined;
     for (const candidate of config.tokens) if (sameSecret(candidate.token, presented)) found = candidate;
     if (!found) throw unauthorized('invalid bearer token');
-    return { name: found.name, scheme: 'bearer', scope: found.scope };
+    const principal: Principal = { name: found.name, scheme: 'bearer', scope: found.scope };
+    if (found.groups && found.groups.length > 0) principal.groups = [...found.groups];
+    if (found.ossPrincipals && found.ossPrincipals.length > 0) principal.identities = found.ossPrincipals.map((id) => `oss:${id}`);
+    return principal;
   }
 
   if (signature !== undefined) {

@@ -14,6 +14,9 @@ export interface ApiDecision {
   idempotencyKey?: string;
   /** Identifies the decision when no key was sent (a retry is then a new request). */
   requestId: string;
+  /** The decider's groups and other identities (Principal), for the step's approval policy. */
+  groups?: string[];
+  identities?: string[];
 }
 
 /**
@@ -36,5 +39,13 @@ export async function decideThroughApi(deps: WorkflowDeps, input: ApiDecision): 
     );
   }
   if (action === 'rollback') return rollback(deps, app, by, comment);
-  return decide(deps, { app, action, by, decisionId: input.idempotencyKey ?? input.requestId, ...(comment ? { comment } : {}) });
+  return decide(deps, {
+    app,
+    action,
+    by,
+    decisionId: input.idempotencyKey ?? input.requestId,
+    ...(comment ? { comment } : {}),
+    ...(input.groups ? { groups: input.groups } : {}),
+    ...(input.identities ? { identities: input.identities } : {}),
+  });
 }

@@ -4,6 +4,7 @@ import type { AppRef } from '../model/ownership.ts';
 import type { BundleSource } from '../ports/bundle-source.port.ts';
 import type { IngestResult } from '../model/records.ts';
 import type { RunStore } from '../ports/run-store.port.ts';
+import { recordApiUploader } from '../usecases/uploader.ts';
 import { formatBytes, MAX_BUNDLE_UPLOAD_BYTES } from './limits.ts';
 
 /**
@@ -31,10 +32,11 @@ export function parseBundleFormat(value: string | undefined): BundleExtension {
 }
 
 export async function uploadBundle(
-  deps: { bundles: BundleSource; bucket: string },
+  deps: { bundles: BundleSource; bucket: string; store: RunStore; clock: { now(): number } },
   app: AppRef,
   format: BundleExtension,
   data: Uint8Array,
+  uploader: string,
 ): Promise<UploadReceipt> {
   if (data.length === 0) throw new TricenterError('VALIDATION', 'the request body (the bundle) is empty');
   if (data.length > MAX_BUNDLE_UPLOAD_BYTES) {
@@ -43,7 +45,10 @@ export async function uploadBundle(
       `the bundle is ${data.length} bytes: exceeds the upload limit of ${formatBytes(MAX_BUNDLE_UPLOAD_BYTES)} (${MAX_BUNDLE_UPLOAD_BYTES} bytes)`,
     );
   }
-  const info = await deps.bundles.put(deps.bucket, bundleKey(app, format), data);
+  const key = bundleKey(app, format);
+  // Recorded before the object exists, so the ingest its trigger starts always finds it (no self-approval).
+  await recordApiUploader(deps.store, deps.bucket, key, data, uploader, deps.clock.now());
+  const info = await deps.bundles.put(deps.bucket, key, data);
   return { app, bucket: info.bucket, key: info.key, etag: info.etag, size: info.size };
 }
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 /**
  * Who may let a step through, and how many must: the approval policy of an `auto: false` deploy
@@ -25,13 +25,18 @@ export interface ApprovalPolicy {
 }
 
 /** The approval policy as written (registry or step): every field optional, durations as text. */
+const count = z.int().check(z.minimum(1), z.maximum(50));
+const duration = z.string().check(z.regex(/^(\d+(?:\.\d+)?(?:h|ms|m|s))+$/, 'must be a duration such as 30s, 10m or 1h30m'));
+
 export const approvalPolicyFieldsSchema = z.strictObject({
-  approvers: z.array(z.string().min(1).max(100)).min(1, 'list at least one approver, or leave approvers out').optional(),
-  required: z.number().int().min(1).max(50).optional(),
-  perGroup: z.record(z.string().min(1), z.number().int().min(1).max(50)).optional(),
-  timeout: z.string().optional(),
-  onTimeout: z.enum(['fail', 'terminate']).optional(),
-  remindEvery: z.string().optional(),
+  approvers: z.optional(
+    z.array(z.string().check(z.minLength(1), z.maxLength(100))).check(z.minLength(1, 'list at least one approver, or leave approvers out')),
+  ),
+  required: z.optional(count),
+  perGroup: z.optional(z.record(z.string().check(z.minLength(1)), count)),
+  timeout: z.optional(duration),
+  onTimeout: z.optional(z.enum(['fail', 'terminate'])),
+  remindEvery: z.optional(duration),
 });
 
 export type ApprovalPolicyFields = z.output<typeof approvalPolicyFieldsSchema>;

@@ -1,6 +1,7 @@
 // zod/mini: the functions load the registry on their first invocation, so it must parse cheaply.
 import * as z from 'zod/mini';
 import { BundleError } from '../../platform/errors.ts';
+import { approvalPolicyFieldsSchema } from './approval-policy.ts';
 import type { LoadedBundle } from './loaded-bundle.ts';
 import { isClusterScoped } from './scope.ts';
 import { bundleError, parseAt, type SourcePlace } from './source.ts';
@@ -110,6 +111,8 @@ export const clusterRegistrySchema = z
     clusters: z.array(clusterEntrySchema).check(z.minLength(1, 'at least one cluster is required')),
     /** Per-tenant allowances; a tenant not listed (or no section at all) gets the narrow defaults. */
     tenants: z.optional(z.array(tenantEntrySchema)),
+    /** Defaults of every approval step's policy (model/approval-policy.ts); a step's `properties.approval` overrides them field by field. */
+    approval: z.optional(approvalPolicyFieldsSchema),
   })
   .check(
     z.superRefine((registry, ctx) => {

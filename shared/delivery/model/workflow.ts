@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { approvalPolicyFieldsSchema, type ApprovalPolicyFields } from './approval-policy.ts';
 import { DEFAULT_PARALLELISM, DEFAULT_STEP_TIMEOUT_MS } from './plan.ts';
 import { bundleError, parseAt, placeAt, unsupportedType, type SourcePlace } from './source.ts';
 
@@ -54,12 +55,16 @@ const deployPropertiesSchema = z.strictObject({
   auto: z.boolean().default(true),
   parallelism: z.number().int().min(1).default(DEFAULT_PARALLELISM),
   timeout: durationSchema.optional(),
+  /** With `auto: false`: who must approve and how many (model/approval-policy.ts). */
+  approval: z.optional(approvalPolicyFieldsSchema),
 });
 
 const suspendPropertiesSchema = z.strictObject({
   /** Resume by itself after this long; without it, only an approval resumes. */
   duration: durationSchema.optional(),
   timeout: durationSchema.optional(),
+  /** Without a duration: who must approve and how many (model/approval-policy.ts). */
+  approval: z.optional(approvalPolicyFieldsSchema),
 });
 
 const applyComponentPropertiesSchema = z.strictObject({
@@ -84,8 +89,16 @@ export interface DeployStepSpec extends StepOrder {
   type: 'deploy';
   policies: Array<{ name: string; place: SourcePlace }>;
   needsApproval: boolean;
+  /** `properties.approval` as written; render resolves it over the registry's defaults. */
+  approval?: ApprovalSpec;
   parallelism: number;
   timeoutMs: number;
+  place: SourcePlace;
+}
+
+/** A step's approval policy fields and where they are written (for errors naming the field). */
+export interface ApprovalSpec {
+  fields: ApprovalPolicyFields;
   place: SourcePlace;
 }
 
@@ -105,6 +118,7 @@ interface SuspendStepSpec extends StepOrder {
   durationMs?: number;
   /** Only when the bundle gives one: a suspend step without a timeout waits for as long as it takes. */
   timeoutMs?: number;
+  approval?: ApprovalSpec;
   place: SourcePlace;
 }
 
@@ -298,13 +312,19 @@ function parseStep(envelope: Envelope, place: SourcePlace): StepSpec {
   }
   const timeoutText = envelope.timeout ?? props.timeout;
   const explicitTimeoutMs = timeoutText === undefined ? undefined : parseDuration(timeoutText);
+  const approval: ApprovalSpec | undefined =
+    'approval' in props && props.approval !== undefined ? { fields: props.approval, place: placeAt(propsPlace, 'approval') } : undefined;
   if ('policies' in props) {
+    if (approval && props.auto) {
+      throw bundleError('an approval policy needs `auto: false`: this step does not wait for approval', approval.place);
+    }
     return withOrder(
       {
         name: envelope.name,
         type: 'deploy',
         policies: props.policies.map((name, i) => ({ name, place: placeAt(propsPlace, ['policies', i]) })),
         needsApproval: !props.auto,
+        ...(approval ? { approval } : {}),
         parallelism: props.parallelism,
         timeoutMs: explicitTimeoutMs ?? DEFAULT_STEP_TIMEOUT_MS,
         place,
@@ -334,5 +354,9 @@ function parseStep(envelope: Envelope, place: SourcePlace): StepSpec {
   const suspend: SuspendStepSpec = { name: envelope.name, type: 'suspend', place };
   if (explicitTimeoutMs !== undefined) suspend.timeoutMs = explicitTimeoutMs;
   if (durationMs !== undefined) suspend.durationMs = durationMs;
+  if (approval && durationMs !== undefined) {
+    throw bundleError('an approval policy on a suspend step with a duration: it resumes by itself, nobody approves it', approval.place);
+  }
+  if (approval) suspend.approval = approval;
   return withOrder(suspend, envelope);
 }

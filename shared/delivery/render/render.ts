@@ -34,7 +34,8 @@ import {
 } from '../model/policy.ts';
 import { isClusterScoped } from '../model/scope.ts';
 import { bundleError, placeAt, type SourcePlace } from '../model/source.ts';
-import type { ApplyComponentStepSpec, DeployStepSpec, StepSpec } from '../model/workflow.ts';
+import { parseDuration, type ApplyComponentStepSpec, type ApprovalSpec, type DeployStepSpec, type StepSpec } from '../model/workflow.ts';
+import { resolveApprovalPolicy, type ApprovalPolicy } from '../model/approval-policy.ts';
 import type { Trait } from '../model/traits.ts';
 import { mergePatch } from './merge-patch.ts';
 import { applyOnceStampsFor } from '../model/policy.ts';
@@ -86,9 +87,14 @@ export function render(bundle: AppBundle, registry: ClusterRegistry): Plan {
       const suspend: PlanStep = { name: spec.name, type: 'suspend' };
       if (spec.durationMs !== undefined) suspend.durationMs = spec.durationMs;
       if (spec.timeoutMs !== undefined) suspend.timeoutMs = spec.timeoutMs;
+      const approval = spec.durationMs === undefined ? stepApprovalPolicy(spec.approval, registry, spec.place) : undefined;
+      if (approval) suspend.approval = approval;
       return withStepOrder(suspend, spec);
     }
-    return withStepOrder(renderDeployStep(bundle, index, memo, registry, spec, policies, publishVersion, resourcePolicies), spec);
+    const deploy = renderDeployStep(bundle, index, memo, registry, spec, policies, publishVersion, resourcePolicies);
+    const approval = deploy.needsApproval && spec.type === 'deploy' ? stepApprovalPolicy(spec.approval, registry, spec.place) : undefined;
+    if (approval) deploy.approval = approval;
+    return withStepOrder(deploy, spec);
   });
   return {
     app: { namespace: app.namespace, name: app.name },
@@ -98,6 +104,23 @@ export function render(bundle: AppBundle, registry: ClusterRegistry): Plan {
     ...legacyResources(bundle.policies),
     ...parseSelfHeal(app),
   };
+}
+
+/**
+ * The approval policy of a step that waits for approval: its `properties.approval` over the
+ * registry's `approval:` defaults; none when neither gives one (any one approver, as before).
+ */
+function stepApprovalPolicy(spec: ApprovalSpec | undefined, registry: ClusterRegistry, stepPlace: SourcePlace): ApprovalPolicy | undefined {
+  if (spec === undefined && registry.approval === undefined) return undefined;
+  const resolved = resolveApprovalPolicy(spec?.fields, registry.approval, parseDuration);
+  if ('policy' in resolved) return resolved.policy;
+  const from =
+    spec?.fields[resolved.field as keyof ApprovalSpec['fields']] !== undefined ? '' : " (the cluster registry's approval defaults)";
+  throw bundleError(
+    `approval.${resolved.field}${from}: ${resolved.message}`,
+    spec ? placeAt(spec.place, resolved.field) : placeAt(stepPlace, 'properties'),
+    'RENDER',
+  );
 }
 
 /** Without a Workflow: one deploy step per topology policy (document order), each with every override policy. */

@@ -11,6 +11,7 @@ import { admitRelease } from '../../tenancy/admission.ts';
 import type { WorkflowDeps } from './deps.ts';
 import { refuseBadKey } from './rejected-uploads.ts';
 import { recordFailedIngest, startReleaseRun } from './releases.ts';
+import { uploaderOf } from './uploader.ts';
 import { claimTrafficAtIngest } from '../../traffic/usecases/traffic-claims.ts';
 
 /**
@@ -19,7 +20,7 @@ import { claimTrafficAtIngest } from '../../traffic/usecases/traffic-claims.ts';
  * the same publishVersion as the current release is a no-op; a new one starts a run and
  * terminates the one it replaces.
  */
-export async function ingestBundle(deps: WorkflowDeps, source: IngestKey): Promise<IngestResult> {
+export async function ingestBundle(deps: WorkflowDeps, source: IngestKey, uploader: { ossPrincipal?: string } = {}): Promise<IngestResult> {
   const log = deps.logger.child({ bucket: source.bucket, key: source.key, etag: source.etag });
   const claim = await deps.store.claimIngest(source, deps.clock.now());
   if (!claim.claimed) {
@@ -27,7 +28,7 @@ export async function ingestBundle(deps: WorkflowDeps, source: IngestKey): Promi
     return claim.record.result ?? { outcome: 'unchanged' };
   }
 
-  const result = await ingestClaimed(deps, source).catch(async (err: unknown): Promise<IngestResult> => {
+  const result = await ingestClaimed(deps, source, uploader.ossPrincipal).catch(async (err: unknown): Promise<IngestResult> => {
     if (!isBundleProblem(err)) throw err;
     const error = errorMessage(err);
     log.warn('bundle rejected', { error });
@@ -39,7 +40,7 @@ export async function ingestBundle(deps: WorkflowDeps, source: IngestKey): Promi
   return result;
 }
 
-async function ingestClaimed(deps: WorkflowDeps, source: IngestKey): Promise<IngestResult> {
+async function ingestClaimed(deps: WorkflowDeps, source: IngestKey, ossPrincipal: string | undefined): Promise<IngestResult> {
   const key = parseBucketKey(source.key);
   if (!key.ok) return refuseBadKey(deps, source, key.reason);
   const expected = key.app;
@@ -67,9 +68,11 @@ async function ingestClaimed(deps: WorkflowDeps, source: IngestKey): Promise<Ing
 
   const id = `${plan.app.namespace}/${plan.app.name}/${plan.publishVersion}/${plan.contentHash.slice(0, 12)}`;
   const release = (await deps.store.getRelease(id)) ?? (await storeRelease(deps, id, plan, source));
+  const uploadedBy = await uploaderOf(deps.store, source.bucket, source.key, object.data, ossPrincipal, deps.clock.now());
   const run = await startReleaseRun(deps, release, {
     by: 'bundle-ingest',
     reason: `upload of ${source.key} (publishVersion ${plan.publishVersion})`,
+    ...(uploadedBy ? { uploadedBy } : {}),
   });
   return { outcome: 'run-started', runId: run.id, releaseId: release.id };
 }

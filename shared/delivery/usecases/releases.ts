@@ -12,9 +12,14 @@ import { performEffects } from './effects.ts';
  * Starts a run of a release (a new upload, or a rollback to an earlier one): create the run, point
  * the application at it, terminate the run it replaces, then send the first tasks.
  */
-export async function startReleaseRun(deps: WorkflowDeps, release: Release, why: { by: string; reason: string }): Promise<Run> {
+export async function startReleaseRun(
+  deps: WorkflowDeps,
+  release: Release,
+  why: { by: string; reason: string; uploadedBy?: string },
+): Promise<Run> {
   const now = deps.clock.now();
-  const transition = startRun({ id: deps.newId(), releaseId: release.id, plan: release.plan }, now);
+  const uploadedBy = why.uploadedBy !== undefined ? { uploadedBy: why.uploadedBy } : {};
+  const transition = startRun({ id: deps.newId(), releaseId: release.id, plan: release.plan, ...uploadedBy }, now);
   const run = await deps.store.createRun(transition.run);
   const log = deps.logger.child({ runId: run.id });
   log.info('run started', { app: release.app, publishVersion: release.publishVersion, releaseId: release.id, why: why.reason });

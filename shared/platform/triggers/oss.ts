@@ -10,6 +10,8 @@ export const ossEventSchema = z.object({
         eventSource: z.optional(z.literal('acs:oss')),
         eventTime: z.optional(z.string()),
         region: z.optional(z.string()),
+        /** Who wrote the object (RAM principal): the release's uploader, who may not approve it. */
+        userIdentity: z.optional(z.looseObject({ principalId: z.optional(z.string()) })),
         oss: z.looseObject({
           bucket: z.looseObject({ name: z.string().check(z.minLength(1)) }),
           object: z.looseObject({
