@@ -46,7 +46,7 @@ for (const form of document.querySelectorAll('form.decide')) {
 
 function layout(title: string, nonce: string, body: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<meta name="referrer" content="no-referrer"><title>${escapeHtml(title)}</title><style nonce="${nonce}">${STYLE}</style></head>
+<meta name="referrer" content="same-origin"><title>${escapeHtml(title)}</title><style nonce="${nonce}">${STYLE}</style></head>
 <body>${body}<script nonce="${nonce}">${SCRIPT}</script></body></html>`;
 }
 
@@ -91,13 +91,18 @@ const MAX_FIELDS_SHOWN = 60;
 
 function objectBlock(object: ObjectPreview): string {
   const notable = object.fields.filter((f) => f.notable);
-  const rest = object.fields.filter((f) => !f.notable);
-  const shown = [...notable, ...rest].slice(0, MAX_FIELDS_SHOWN);
-  const more = object.fields.length - shown.length;
-  return `<li><span class="tag ${object.action}">${object.action}</span> <code>${escapeHtml(refKey(object.ref))}</code>${
-    shown.length > 0
-      ? `<ul class="fields">${shown.map(fieldLine).join('')}${more > 0 ? `<li class="muted">… ${more} more fields</li>` : ''}</ul>`
-      : ''
+  const rest = object.fields.filter((f) => !f.notable).slice(0, MAX_FIELDS_SHOWN);
+  const more = object.fields.length - notable.length - rest.length;
+  const list = (fields: FieldChange[]) => (fields.length > 0 ? `<ul class="fields">${fields.map(fieldLine).join('')}</ul>` : '');
+  // A new object's every field is new: its images and replicas show, the rest folds (readable without script).
+  const others =
+    rest.length === 0
+      ? ''
+      : object.action === 'add'
+        ? `<details><summary class="muted">${rest.length + more} more fields</summary>${list(rest)}</details>`
+        : list(rest);
+  return `<li><span class="tag ${object.action}">${object.action}</span> <code>${escapeHtml(refKey(object.ref))}</code>${list(notable)}${others}${
+    more > 0 ? `<p class="muted">… ${more} more fields not shown</p>` : ''
   }</li>`;
 }
 

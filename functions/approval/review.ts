@@ -29,7 +29,8 @@ function securityHeaders(nonce: string): Record<string, string> {
     'content-security-policy': `default-src 'none'; style-src 'nonce-${nonce}'; script-src 'nonce-${nonce}'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
     'x-frame-options': 'DENY',
     'x-content-type-options': 'nosniff',
-    'referrer-policy': 'no-referrer',
+    // Not no-referrer: under it browsers send `Origin: null` on a form POST, and the Origin check needs the real one.
+    'referrer-policy': 'same-origin',
     'cache-control': 'no-store',
   };
 }
