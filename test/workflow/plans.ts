@@ -56,7 +56,8 @@ export class Driver {
 
   apply(event: RunEvent, at = this.now): Transition {
     this.now = at;
-    const result = next(this.run, event, at);
+    // Every run the decider sees is frozen: a decider that mutates its input throws in every table test.
+    const result = next(deepFreeze(this.run), event, at);
     this.history.push(result);
     if (result.changed) this.run = result.run;
     return result;

@@ -47,8 +47,9 @@ async function deployAndWait(deps: WorkflowDeps, run: Run, task: DeployTask): Pr
     const manifests = await deps.manifests.manifestsOf(target);
     if (run.steps.find((s) => s.name === task.step)?.verifying) {
       // The step's first pass: every cluster must accept every object before any cluster gets one.
+      // Objects whose live state already is what we would apply (applied-hash.ts) get no dry run: nothing would be written.
       await deps.gateway.verify(task.cluster, manifests);
-      return { kind: 'done', message: `${manifests.length} objects pass ownership and a server-side dry run` };
+      return { kind: 'done', message: `${manifests.length} objects verified: ownership checked, every write passes a server-side dry run` };
     }
     await deps.gateway.apply(task.cluster, manifests);
     const refs = manifests.map(objectRef);

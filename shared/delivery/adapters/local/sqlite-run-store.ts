@@ -78,6 +78,7 @@ export interface SqliteRunStoreOptions {
 
 export class SqliteRunStore implements RunStore {
   private readonly db: Database.Database;
+  private readonly statements = new Map<string, Database.Statement>();
   /** The traffic history, in its own table of the same file: its writes never conflict with the workflow's. */
   readonly trafficHistory: TrafficHistoryStore;
 
@@ -85,21 +86,36 @@ export class SqliteRunStore implements RunStore {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
     this.db = new Database(options.path);
     this.db.pragma('journal_mode = WAL');
+    // In WAL mode NORMAL still survives a crash of this process (commits reach the OS at once) and
+    // never corrupts the file; it syncs to disk at checkpoints, not at every commit. FULL's fsync per
+    // commit blocked this thread for milliseconds on every task report: a step over n clusters
+    // waited for 2n of them one after the other. A power cut may lose the last commits of the twin.
+    this.db.pragma('synchronous = NORMAL');
     // Another process (the CLI next to `local up`) may hold the write lock for a moment.
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
     this.trafficHistory = new SqliteTrafficHistory(this.db);
   }
 
+  /** better-sqlite3 compiles a statement per prepare(); each SQL text is compiled once per store. */
+  private statement(sql: string): Database.Statement {
+    let prepared = this.statements.get(sql);
+    if (!prepared) {
+      prepared = this.db.prepare(sql);
+      this.statements.set(sql, prepared);
+    }
+    return prepared;
+  }
+
   async putRelease(release: Release): Promise<void> {
-    const { changes } = this.db
-      .prepare('INSERT INTO releases (id, app_key, created_at, body) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING')
-      .run(release.id, appKey(release.app), release.createdAt, JSON.stringify(release));
+    const { changes } = this.statement(
+      'INSERT INTO releases (id, app_key, created_at, body) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+    ).run(release.id, appKey(release.app), release.createdAt, JSON.stringify(release));
     if (changes !== 1) throw new ConflictError(`release ${release.id} already exists`);
   }
 
   async getRelease(id: string): Promise<Release | undefined> {
-    const row = this.db.prepare('SELECT body FROM releases WHERE id = ?').get(id) as BodyRow | undefined;
+    const row = this.statement('SELECT body FROM releases WHERE id = ?').get(id) as BodyRow | undefined;
     return row ? (JSON.parse(row.body) as Release) : undefined;
   }
 
@@ -109,23 +125,25 @@ export class SqliteRunStore implements RunStore {
 
   async createRun(run: Run): Promise<Run> {
     const stored: Run = { ...run, version: 1 };
-    const { changes } = this.db
-      .prepare('INSERT INTO runs (id, app_key, created_at, version, body) VALUES (?, ?, ?, 1, ?) ON CONFLICT DO NOTHING')
-      .run(run.id, appKey(run.app), run.createdAt, JSON.stringify(stored));
+    const { changes } = this.statement(
+      'INSERT INTO runs (id, app_key, created_at, version, body) VALUES (?, ?, ?, 1, ?) ON CONFLICT DO NOTHING',
+    ).run(run.id, appKey(run.app), run.createdAt, JSON.stringify(stored));
     if (changes !== 1) throw new ConflictError(`run ${run.id} already exists`);
     return stored;
   }
 
   async getRun(id: string): Promise<Run | undefined> {
-    const row = this.db.prepare('SELECT body, version FROM runs WHERE id = ?').get(id) as VersionedRow | undefined;
+    const row = this.statement('SELECT body, version FROM runs WHERE id = ?').get(id) as VersionedRow | undefined;
     return row ? withVersion<Run>(row) : undefined;
   }
 
   async updateRun(run: Run, expectedVersion: number): Promise<Run> {
     const stored: Run = { ...run, version: expectedVersion + 1 };
-    const { changes } = this.db
-      .prepare('UPDATE runs SET body = ?, version = version + 1 WHERE id = ? AND version = ?')
-      .run(JSON.stringify(stored), run.id, expectedVersion);
+    const { changes } = this.statement('UPDATE runs SET body = ?, version = version + 1 WHERE id = ? AND version = ?').run(
+      JSON.stringify(stored),
+      run.id,
+      expectedVersion,
+    );
     if (changes !== 1) throw new ConflictError(`run ${run.id} changed since version ${expectedVersion} was read (or does not exist)`);
     return stored;
   }
@@ -135,7 +153,7 @@ export class SqliteRunStore implements RunStore {
   }
 
   async getApp(app: AppRef): Promise<AppRecord | undefined> {
-    const row = this.db.prepare('SELECT body, version FROM apps WHERE app_key = ?').get(appKey(app)) as VersionedRow | undefined;
+    const row = this.statement('SELECT body, version FROM apps WHERE app_key = ?').get(appKey(app)) as VersionedRow | undefined;
     return row ? withVersion<AppRecord>(row) : undefined;
   }
 
@@ -145,10 +163,12 @@ export class SqliteRunStore implements RunStore {
     const body = JSON.stringify(stored);
     const { changes } =
       expectedVersion === null
-        ? this.db.prepare('INSERT INTO apps (app_key, version, body) VALUES (?, 1, ?) ON CONFLICT DO NOTHING').run(key, body)
-        : this.db
-            .prepare('UPDATE apps SET body = ?, version = version + 1 WHERE app_key = ? AND version = ?')
-            .run(body, key, expectedVersion);
+        ? this.statement('INSERT INTO apps (app_key, version, body) VALUES (?, 1, ?) ON CONFLICT DO NOTHING').run(key, body)
+        : this.statement('UPDATE apps SET body = ?, version = version + 1 WHERE app_key = ? AND version = ?').run(
+            body,
+            key,
+            expectedVersion,
+          );
     if (changes !== 1) {
       throw new ConflictError(
         expectedVersion === null
@@ -162,9 +182,10 @@ export class SqliteRunStore implements RunStore {
   async listApps(page?: PageRequest): Promise<Page<AppRecord>> {
     const limit = pageLimit(page);
     const after = page?.cursor === undefined ? '' : decodeCursor<string>(page.cursor);
-    const rows = this.db
-      .prepare('SELECT app_key, body, version FROM apps WHERE app_key > ? ORDER BY app_key LIMIT ?')
-      .all(after, limit + 1) as Array<VersionedRow & { app_key: string }>;
+    const rows = this.statement('SELECT app_key, body, version FROM apps WHERE app_key > ? ORDER BY app_key LIMIT ?').all(
+      after,
+      limit + 1,
+    ) as Array<VersionedRow & { app_key: string }>;
     const items = rows.slice(0, limit);
     const last = rows.length > limit ? items.at(-1) : undefined;
     return {
@@ -176,33 +197,38 @@ export class SqliteRunStore implements RunStore {
   async claimIngest(key: IngestKey, now: number, options: { staleAfterMs?: number } = {}): Promise<IngestClaim> {
     const id = ingestKeyString(key);
     const fresh: IngestRecord = { key, status: 'in-progress', claimedAt: now, version: 1 };
-    const inserted = this.db
-      .prepare('INSERT INTO ingests (ingest_key, version, body) VALUES (?, 1, ?) ON CONFLICT DO NOTHING')
-      .run(id, JSON.stringify(fresh));
+    const inserted = this.statement('INSERT INTO ingests (ingest_key, version, body) VALUES (?, 1, ?) ON CONFLICT DO NOTHING').run(
+      id,
+      JSON.stringify(fresh),
+    );
     if (inserted.changes === 1) return { claimed: true, record: fresh };
 
     const existing = this.readIngest(id);
     const staleAfterMs = options.staleAfterMs ?? DEFAULT_INGEST_STALE_AFTER_MS;
     if (existing.status !== 'in-progress' || existing.claimedAt + staleAfterMs > now) return { claimed: false, record: existing };
     const takenOver: IngestRecord = { key, status: 'in-progress', claimedAt: now, version: existing.version + 1 };
-    const updated = this.db
-      .prepare('UPDATE ingests SET body = ?, version = version + 1 WHERE ingest_key = ? AND version = ?')
-      .run(JSON.stringify(takenOver), id, existing.version);
+    const updated = this.statement('UPDATE ingests SET body = ?, version = version + 1 WHERE ingest_key = ? AND version = ?').run(
+      JSON.stringify(takenOver),
+      id,
+      existing.version,
+    );
     return updated.changes === 1 ? { claimed: true, record: takenOver } : { claimed: false, record: this.readIngest(id) };
   }
 
   async completeIngest(record: IngestRecord, result: IngestResult, now: number): Promise<IngestRecord> {
     const id = ingestKeyString(record.key);
     const completed: IngestRecord = { ...record, status: 'completed', completedAt: now, result, version: record.version + 1 };
-    const { changes } = this.db
-      .prepare('UPDATE ingests SET body = ?, version = version + 1 WHERE ingest_key = ? AND version = ?')
-      .run(JSON.stringify(completed), id, record.version);
+    const { changes } = this.statement('UPDATE ingests SET body = ?, version = version + 1 WHERE ingest_key = ? AND version = ?').run(
+      JSON.stringify(completed),
+      id,
+      record.version,
+    );
     if (changes !== 1) throw new ConflictError(`ingest ${id} was taken over or completed by another caller`);
     return completed;
   }
 
   async getIngest(key: IngestKey): Promise<IngestRecord | undefined> {
-    const row = this.db.prepare('SELECT body, version FROM ingests WHERE ingest_key = ?').get(ingestKeyString(key)) as
+    const row = this.statement('SELECT body, version FROM ingests WHERE ingest_key = ?').get(ingestKeyString(key)) as
       | VersionedRow
       | undefined;
     return row ? withVersion<IngestRecord>(row) : undefined;
@@ -210,11 +236,12 @@ export class SqliteRunStore implements RunStore {
 
   async claimIdempotencyKey(key: string, request: string, now: number): Promise<IdempotencyClaim> {
     const id = idempotencyKeyRowId(key);
-    const inserted = this.db
-      .prepare('INSERT INTO ingests (ingest_key, version, body) VALUES (?, 1, ?) ON CONFLICT DO NOTHING')
-      .run(id, JSON.stringify({ request, claimedAt: now }));
+    const inserted = this.statement('INSERT INTO ingests (ingest_key, version, body) VALUES (?, 1, ?) ON CONFLICT DO NOTHING').run(
+      id,
+      JSON.stringify({ request, claimedAt: now }),
+    );
     if (inserted.changes === 1) return { claimed: true, request, claimedAt: now };
-    const row = this.db.prepare('SELECT body FROM ingests WHERE ingest_key = ?').get(id) as BodyRow;
+    const row = this.statement('SELECT body FROM ingests WHERE ingest_key = ?').get(id) as BodyRow;
     const first = JSON.parse(row.body) as { request: string; claimedAt: number };
     return { claimed: false, request: first.request, claimedAt: first.claimedAt };
   }
@@ -225,12 +252,17 @@ export class SqliteRunStore implements RunStore {
 
   async recordRejectedUpload(upload: RejectedUpload): Promise<RejectedUpload> {
     const { bucket, key, etag } = upload.source;
-    this.db
-      .prepare('INSERT INTO rejected_uploads (object_key, bucket, etag, body) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING')
-      .run(key, bucket, etag, JSON.stringify(upload));
-    const row = this.db
-      .prepare('SELECT body FROM rejected_uploads WHERE object_key = ? AND bucket = ? AND etag = ?')
-      .get(key, bucket, etag) as BodyRow;
+    this.statement('INSERT INTO rejected_uploads (object_key, bucket, etag, body) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING').run(
+      key,
+      bucket,
+      etag,
+      JSON.stringify(upload),
+    );
+    const row = this.statement('SELECT body FROM rejected_uploads WHERE object_key = ? AND bucket = ? AND etag = ?').get(
+      key,
+      bucket,
+      etag,
+    ) as BodyRow;
     return JSON.parse(row.body) as RejectedUpload;
   }
 
@@ -241,13 +273,11 @@ export class SqliteRunStore implements RunStore {
     if (typeof afterKey !== 'string' || !afterKey.startsWith(keyPrefix))
       throw new TricenterError('VALIDATION', `cursor "${page?.cursor}" is not one this store returned for ${keyPrefix}`);
     // substr compares bytes of the prefix exactly (LIKE would read % and _ in a key as wildcards).
-    const rows = this.db
-      .prepare(
-        `SELECT object_key, bucket, etag, body FROM rejected_uploads
+    const rows = this.statement(
+      `SELECT object_key, bucket, etag, body FROM rejected_uploads
          WHERE substr(object_key, 1, length(?)) = ? AND (object_key, bucket, etag) > (?, ?, ?)
          ORDER BY object_key, bucket, etag LIMIT ?`,
-      )
-      .all(keyPrefix, keyPrefix, afterKey, afterBucket, afterEtag, limit + 1) as Array<
+    ).all(keyPrefix, keyPrefix, afterKey, afterBucket, afterEtag, limit + 1) as Array<
       BodyRow & { object_key: string; bucket: string; etag: string }
     >;
     const items = rows.slice(0, limit);
@@ -259,26 +289,28 @@ export class SqliteRunStore implements RunStore {
   }
 
   async claimTraffic(claim: TrafficClaim): Promise<TrafficClaim> {
-    this.db
-      .prepare('INSERT INTO traffic_claims (resource, app_key, body) VALUES (?, ?, ?) ON CONFLICT DO NOTHING')
-      .run(claim.resource, appKey(claim.app), JSON.stringify(claim));
+    this.statement('INSERT INTO traffic_claims (resource, app_key, body) VALUES (?, ?, ?) ON CONFLICT DO NOTHING').run(
+      claim.resource,
+      appKey(claim.app),
+      JSON.stringify(claim),
+    );
     const holder = await this.getTrafficClaim(claim.resource);
     if (!holder) throw new TricenterError('INTERNAL', `traffic claim ${claim.resource} vanished after it was written`);
     return holder;
   }
 
   async getTrafficClaim(resource: string): Promise<TrafficClaim | undefined> {
-    const row = this.db.prepare('SELECT body FROM traffic_claims WHERE resource = ?').get(resource) as BodyRow | undefined;
+    const row = this.statement('SELECT body FROM traffic_claims WHERE resource = ?').get(resource) as BodyRow | undefined;
     return row ? (JSON.parse(row.body) as TrafficClaim) : undefined;
   }
 
   async releaseTrafficClaims(app: AppRef): Promise<TrafficClaim[]> {
-    const rows = this.db.prepare('DELETE FROM traffic_claims WHERE app_key = ? RETURNING body').all(appKey(app)) as BodyRow[];
+    const rows = this.statement('DELETE FROM traffic_claims WHERE app_key = ? RETURNING body').all(appKey(app)) as BodyRow[];
     return rows.map((row) => JSON.parse(row.body) as TrafficClaim).sort((a, b) => (a.resource < b.resource ? -1 : 1));
   }
 
   private readIngest(id: string): IngestRecord {
-    const row = this.db.prepare('SELECT body, version FROM ingests WHERE ingest_key = ?').get(id) as VersionedRow | undefined;
+    const row = this.statement('SELECT body, version FROM ingests WHERE ingest_key = ?').get(id) as VersionedRow | undefined;
     if (!row) throw new TricenterError('INTERNAL', `ingest ${id} vanished after its claim was refused`);
     return withVersion<IngestRecord>(row);
   }
@@ -289,17 +321,16 @@ export class SqliteRunStore implements RunStore {
     const key = appKey(app);
     let rows: ListedRow[];
     if (page?.cursor === undefined) {
-      rows = this.db
-        .prepare(`SELECT ${columns} FROM ${table} WHERE app_key = ? ORDER BY created_at DESC, id DESC LIMIT ?`)
-        .all(key, limit + 1) as ListedRow[];
+      rows = this.statement(`SELECT ${columns} FROM ${table} WHERE app_key = ? ORDER BY created_at DESC, id DESC LIMIT ?`).all(
+        key,
+        limit + 1,
+      ) as ListedRow[];
     } else {
       const [createdAt, id] = decodeCursor<[number, string]>(page.cursor);
-      rows = this.db
-        .prepare(
-          `SELECT ${columns} FROM ${table} WHERE app_key = ? AND (created_at < ? OR (created_at = ? AND id < ?))
+      rows = this.statement(
+        `SELECT ${columns} FROM ${table} WHERE app_key = ? AND (created_at < ? OR (created_at = ? AND id < ?))
            ORDER BY created_at DESC, id DESC LIMIT ?`,
-        )
-        .all(key, createdAt, createdAt, id, limit + 1) as ListedRow[];
+      ).all(key, createdAt, createdAt, id, limit + 1) as ListedRow[];
     }
     const items = rows.slice(0, limit);
     const last = rows.length > limit ? items.at(-1) : undefined;
