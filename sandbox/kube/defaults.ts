@@ -38,11 +38,11 @@ function defaultContainer(container: JsonObject): void {
   }
 }
 
-function defaultPodSpec(spec: JsonObject): void {
+function defaultPodSpec(spec: JsonObject, restartPolicy = true): void {
   for (const list of ['containers', 'initContainers']) {
     for (const c of Array.isArray(spec[list]) ? (spec[list] as Json[]) : []) if (isObject(c)) defaultContainer(c);
   }
-  setDefault(spec, 'restartPolicy', 'Always');
+  if (restartPolicy) setDefault(spec, 'restartPolicy', 'Always');
   setDefault(spec, 'terminationGracePeriodSeconds', 30);
   setDefault(spec, 'dnsPolicy', 'ClusterFirst');
   setDefault(spec, 'securityContext', {});
@@ -108,12 +108,12 @@ function defaultSecret(o: JsonObject): void {
   }
 }
 
-/** A pod template: its zero creationTimestamp and the pod spec defaults. */
-function defaultTemplate(parent: JsonObject): void {
+/** A pod template: its zero creationTimestamp and the pod spec defaults (a Job's without a restart policy). */
+function defaultTemplate(parent: JsonObject, restartPolicy = true): void {
   const template = obj(parent, 'template');
   const templateMeta = obj(template, 'metadata');
   if (templateMeta.creationTimestamp === undefined) templateMeta.creationTimestamp = null;
-  defaultPodSpec(obj(template, 'spec'));
+  defaultPodSpec(obj(template, 'spec'), restartPolicy);
 }
 
 function defaultStatus(o: JsonObject, initial: JsonObject): void {
@@ -147,8 +147,8 @@ function defaultJob(o: JsonObject): void {
   setDefault(spec, 'completions', 1);
   setDefault(spec, 'parallelism', 1);
   setDefault(spec, 'backoffLimit', 6);
-  // No default restartPolicy for a Job's pods: the pod default (Always) is what validation then refuses.
-  defaultTemplate(spec);
+  // A Job's pods get no default restart policy: validation requires OnFailure or Never.
+  defaultTemplate(spec, false);
   defaultStatus(o, {});
 }
 
@@ -161,7 +161,7 @@ function defaultCronJob(o: JsonObject): void {
   const jobTemplate = obj(spec, 'jobTemplate');
   const jobMeta = obj(jobTemplate, 'metadata');
   if (jobMeta.creationTimestamp === undefined) jobMeta.creationTimestamp = null;
-  defaultTemplate(obj(jobTemplate, 'spec'));
+  defaultTemplate(obj(jobTemplate, 'spec'), false);
   defaultStatus(o, {});
 }
 

@@ -245,7 +245,9 @@ function validatePodTemplate(template: JsonObject, restartPolicies: string[], pa
   validateLabels(templateLabels, `${path}.metadata.labels`, errors);
   const podSpec = isObject(template.spec) ? template.spec : {};
   validateContainers(podSpec, `${path}.spec`, errors);
-  if (!restartPolicies.includes(String(podSpec.restartPolicy)))
+  if (podSpec.restartPolicy === undefined || podSpec.restartPolicy === '')
+    errors.push(required(`${path}.spec.restartPolicy`, `valid values: ${restartPolicies.map((p) => JSON.stringify(p)).join(', ')}`));
+  else if (!restartPolicies.includes(String(podSpec.restartPolicy)))
     errors.push(unsupported(`${path}.spec.restartPolicy`, podSpec.restartPolicy, restartPolicies));
 }
 
@@ -297,7 +299,7 @@ function cronNumber(text: string, names: string[] | undefined, offset: number): 
   return Number(text);
 }
 
-export function cronScheduleError(schedule: string): string | undefined {
+function cronScheduleError(schedule: string): string | undefined {
   const trimmed = schedule.trim();
   if (trimmed.startsWith('@')) {
     if (CRON_DESCRIPTORS.includes(trimmed) || /^@every \S+$/.test(trimmed)) return undefined;

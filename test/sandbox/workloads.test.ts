@@ -148,15 +148,17 @@ describe('Job', () => {
     });
   });
 
-  it('refuses a pod that restarts Always (the pod default), and one without containers, as kube-apiserver does', async () => {
-    const always = await failure(apply(job('always', 'busybox:1.36', '')));
-    expect(always.code).toBe(422);
-    expect(always.status).toMatchObject({
+  it('requires a restart policy of OnFailure or Never, and containers, as kube-apiserver 1.20 does', async () => {
+    const missing = await failure(apply(job('always', 'busybox:1.36', '')));
+    expect(missing.code).toBe(422);
+    expect(missing.status).toMatchObject({
       reason: 'Invalid',
-      message:
-        'Job.batch "always" is invalid: spec.template.spec.restartPolicy: Unsupported value: "Always": supported values: "OnFailure", "Never"',
+      message: 'Job.batch "always" is invalid: spec.template.spec.restartPolicy: Required value: valid values: "OnFailure", "Never"',
       details: { name: 'always', group: 'batch', kind: 'Job' },
     });
+    expect(causes((await failure(apply(job('always', 'busybox:1.36', 'Always')))).status)).toEqual([
+      'spec.template.spec.restartPolicy: Unsupported value: "Always": supported values: "OnFailure", "Never"',
+    ]);
     const empty = job('empty');
     empty.spec.template.spec.containers = [];
     const noContainers = await failure(apply(empty));
