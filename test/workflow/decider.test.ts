@@ -379,7 +379,7 @@ describe('decider: suspensions and decisions', () => {
     expect(rejected.run).toMatchObject({ phase: 'workflowFailed', reason: 'rejected by alice', message: 'wrong image' });
     expect(d.run.steps.map((s) => s.phase)).toEqual(['succeeded', 'failed', 'skipped']);
     expect(d.run.decisions).toEqual([expect.objectContaining({ id: 'd-2', kind: 'reject', by: 'alice', comment: 'wrong image' })]);
-    expect(effectTypes(rejected.effects)).toEqual(['finish']);
+    expect(effectTypes(rejected.effects)).toEqual(['approval-decided', 'finish']);
   });
 
   it('ends workflowTerminated on terminate, from running or suspended', () => {

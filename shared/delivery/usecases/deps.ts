@@ -6,6 +6,7 @@ import type { BundleSource } from '../ports/bundle-source.port.ts';
 import type { ClusterGateway } from '../ports/cluster-gateway.port.ts';
 import type { RunStore } from '../ports/run-store.port.ts';
 import type { QueueMessage, TaskQueue } from '../ports/task-queue.port.ts';
+import type { NotifyDeps } from './notify.ts';
 import type { ReleaseManifests } from './release-manifests.ts';
 
 /**
@@ -34,6 +35,8 @@ export interface WorkflowDeps {
   scheduleWakeup?: (runId: string, at: number) => void;
   /** How long one task polls for health before reporting "still waiting" (bounded, never forever). */
   healthWait: { totalMs: number; pollMs: number };
+  /** Chat robots and webhooks told about approvals and ends of runs (usecases/notify.ts); absent: nobody is told. */
+  notifications?: Omit<NotifyDeps, 'logger'>;
   /** The GTM instance of a TrafficPolicy that names none (TRICENTER_GTM_INSTANCE_ID); its claims are on it. */
   gtmDefaultInstanceId?: string;
 }

@@ -3,6 +3,7 @@ import type { Logger } from '../../platform/log.ts';
 import { objectRef } from '../model/kube.ts';
 import type { Effect, Run } from '../workflow/run.ts';
 import type { WorkflowDeps } from './deps.ts';
+import { notificationsFor, notify } from './notify.ts';
 
 /**
  * Performs a transition's effects, always after its run was written. Effects are safe to repeat:
@@ -34,7 +35,15 @@ export async function performEffects(deps: WorkflowDeps, run: Run, effects: read
       case 'reconcile-traffic':
         await requestTrafficReconcile(deps, effect, log);
         break;
+      case 'approval-decided':
+        log.info('approval decided', { app: run.app, step: effect.step, decision: effect.decision, by: effect.by });
+        break;
     }
+  }
+  // Last, after everything the workflow needs: a slow or failing robot delays nothing else and never throws.
+  if (deps.notifications) {
+    const messages = effects.flatMap((effect) => notificationsFor(run, effect, deps.notifications?.reviewLink));
+    await notify({ ...deps.notifications, logger: log }, messages);
   }
 }
 

@@ -482,6 +482,9 @@ function onContinue(ctx: Context, event: DecisionEvent): string | undefined {
   }
   recordDecision(ctx, decision);
   delete step.remindAt;
+  if (step.awaiting === 'approval') {
+    ctx.effects.push({ type: 'approval-decided', runId: run.id, step: step.name, decision: 'approved', by: event.by });
+  }
   if (step.type === 'suspend') {
     delete step.deadline;
     succeed(ctx, step);
@@ -512,6 +515,9 @@ function onReject(ctx: Context, event: DecisionEvent): string | undefined {
   }
   recordDecision(ctx, decision);
   delete step.remindAt;
+  if (step.awaiting === 'approval') {
+    ctx.effects.push({ type: 'approval-decided', runId: run.id, step: step.name, decision: 'rejected', by: event.by });
+  }
   delete step.awaiting;
   delete step.deadline;
   failStep(ctx, step, `rejected by ${event.by}`, event.comment);
@@ -559,6 +565,13 @@ function onTick(ctx: Context, resendAfterMs: number): string | undefined {
           `step "${step.name}" was suspended longer than its timeout of ${formatDuration(step.timeoutMs ?? 0)} without a decision`,
         );
         changed = true;
+      } else if (step.remindAt !== undefined && now >= step.remindAt && step.approval?.remindEveryMs !== undefined) {
+        const missing = missingApprovals(step.approval, countedApprovals(run, step));
+        ctx.effects.push({ type: 'remind-approval', runId: run.id, step: step.name, missing });
+        // One reminder however late the tick: the next is an interval after now, not a backlog.
+        step.remindAt += step.approval.remindEveryMs;
+        if (step.remindAt <= now) step.remindAt = now + step.approval.remindEveryMs;
+        changed = true;
       }
       continue;
     }
@@ -572,13 +585,6 @@ function onTick(ctx: Context, resendAfterMs: number): string | undefined {
       const presumedLost = task.status === 'sent' && (task.lastSentAt ?? 0) + resendAfterMs <= now;
       if (retryDue || presumedLost) {
         send(ctx, step, task);
-        changed = true;
-      } else if (step.remindAt !== undefined && now >= step.remindAt && step.approval?.remindEveryMs !== undefined) {
-        const missing = missingApprovals(step.approval, countedApprovals(run, step));
-        ctx.effects.push({ type: 'remind-approval', runId: run.id, step: step.name, missing });
-        // One reminder however late the tick: the next is an interval after now, not a backlog.
-        step.remindAt += step.approval.remindEveryMs;
-        if (step.remindAt <= now) step.remindAt = now + step.approval.remindEveryMs;
         changed = true;
       }
     }

@@ -212,6 +212,8 @@ export type Effect =
   | { type: 'request-approval'; runId: string; step: string }
   /** A step still waits for approval after its policy's reminder interval; `missing` says what it waits for. */
   | { type: 'remind-approval'; runId: string; step: string; missing: string }
+  /** A step waiting for approval was let through (enough approvals) or rejected: people are told. */
+  | { type: 'approval-decided'; runId: string; step: string; decision: 'approved' | 'rejected'; by: string }
   | { type: 'schedule-wakeup'; runId: string; at: number }
   | { type: 'finish'; runId: string; phase: RunPhase; reason: string }
   /** The run ended `running`: prune what the previous release deployed and this one does not. */
