@@ -38,7 +38,7 @@ const BUCKET = 'tricenter-bundles';
 const GATEWAY_DELAY_MS = 20;
 const READS = new Set(['getRelease', 'listReleases', 'getRun', 'listRuns', 'getApp', 'listApps', 'getIngest', 'getTrafficClaim']);
 
-const round = (ms: number) => Math.round(ms * 10) / 10;
+const round = (ms: number) => Math.round(ms * 100) / 100;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 
 function clusterNames(count: number): string[] {
@@ -283,6 +283,7 @@ async function orchestratorAlone(delayMs: number): Promise<Record<string, unknow
   const figures: Record<string, unknown> = {};
   const medians: Record<number, number> = {};
   const cpuMedians: Record<number, number> = {};
+  const taskCounts: Record<number, number> = {};
   for (const size of sizes) {
     const { gateway, calls } = delayedGateway(delayMs);
     const stack = workflowStack(gateway, registryOf(clusterNames(size)), size);
@@ -298,6 +299,7 @@ async function orchestratorAlone(delayMs: number): Promise<Record<string, unknow
       }
       medians[size] = median(times);
       cpuMedians[size] = median(cpuTimes);
+      taskCounts[size] = last?.tasks ?? 0;
       figures[`clusters${size}`] = {
         medianMs: round(median(times)),
         minMs: round(Math.min(...times)),
@@ -320,6 +322,15 @@ async function orchestratorAlone(delayMs: number): Promise<Record<string, unknow
     ratio100: round((medians[100] as number) / one),
     cpuRatio50: round((cpuMedians[50] as number) / (cpuMedians[1] as number)),
     cpuRatio100: round((cpuMedians[100] as number) / (cpuMedians[1] as number)),
+    // CPU per extra task from 1 to 50 clusters and from 50 to 100: equal when the cost is linear in
+    // the tasks (2 per cluster on a multi-cluster step: verify, then apply), the second larger when a
+    // report costs more on a bigger step (each report reads, copies and writes the whole run record).
+    marginalCpuMsPerTask: {
+      from1to50: round(((cpuMedians[50] as number) - (cpuMedians[1] as number)) / ((taskCounts[50] as number) - (taskCounts[1] as number))),
+      from50to100: round(
+        ((cpuMedians[100] as number) - (cpuMedians[50] as number)) / ((taskCounts[100] as number) - (taskCounts[50] as number)),
+      ),
+    },
     goal: 'ratio50 < 3',
     note:
       'one cluster needs 2 gateway calls in a row (apply, health: 40 ms); several clusters add the verification pass (verify: 20 ms), ' +
