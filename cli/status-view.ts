@@ -18,7 +18,13 @@ export function table(rows: string[][]): string {
   return safe.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('   ')).join('\n');
 }
 
-export function formatStatus(status: AppStatus): string {
+/** The approval function's review page of an application (GET, signs in with a token). */
+export function reviewPageUrl(endpoint: string, app: AppStatus['app']): string {
+  return `${endpoint.replace(/\/$/, '')}/apps/${encodeURIComponent(app.namespace)}/${encodeURIComponent(app.name)}/review`;
+}
+
+/** With `reviewUrl`, a step waiting for approval names the page to review it on. */
+export function formatStatus(status: AppStatus, reviewUrl?: string): string {
   const head = [
     `${status.app.namespace}/${status.app.name}`,
     `phase: ${status.phase}`,
@@ -29,6 +35,8 @@ export function formatStatus(status: AppStatus): string {
     .join('   ');
   const parts = [terminalSafe(head)];
   if (status.reason) parts.push(terminalSafe(`reason: ${status.reason}${status.message ? ` (${status.message})` : ''}`));
+  const awaiting = status.steps.find((s) => s.awaiting === 'approval');
+  if (awaiting && reviewUrl) parts.push(terminalSafe(`review ${awaiting.name}: ${reviewUrl}`));
   if (status.lastFailedIngest)
     parts.push(terminalSafe(`last upload rejected (${status.lastFailedIngest.source.key}): ${status.lastFailedIngest.error}`));
   if (status.rejectedUploads?.length) parts.push('', formatRejectedUploads(status.rejectedUploads));

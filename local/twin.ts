@@ -1,4 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { SignedWebhookNotifier } from '#shared/delivery/adapters/notify/webhook-notifiers.ts';
+import { startWebhookReceiver } from './webhook-receiver.ts';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createBundleIngestHandler } from '#functions/bundle-ingest/handler.ts';
@@ -94,6 +96,10 @@ export interface LocalTwinOnClustersOptions extends Omit<LocalTwinOptions, 'read
 
 export interface LocalEndpoints {
   approvalUrl: string;
+  /** The review page of an application awaiting approval: `{namespace}` and `{name}` filled in (absent in files of older twins). */
+  reviewUrl?: string;
+  /** The twin's webhook receiver: what notifications would have been sent (absent in files of older twins). */
+  webhookReceiverUrl?: string;
   token: string;
   kubeconfig: string;
   /** Absent when the twin runs against the clusters of a kubeconfig. */
@@ -311,6 +317,11 @@ async function startServices(
     };
 
     let watcher: BucketWatcher | undefined;
+    // Notifications go to a receiver on this machine that shows what chat robots would have been sent.
+    const notifySecret = randomBytes(24).toString('hex');
+    const receiver = await startWebhookReceiver({ secret: notifySecret, now: () => clock.now() });
+    stops.push(() => receiver.close());
+    let approvalBase = '';
     const deps: ApprovalDeps = {
       store: withEarlierClaimsStale(store, clock.now()),
       queue,
@@ -348,6 +359,12 @@ async function startServices(
         );
         timer.unref();
         wakeups.set(runId, timer);
+      },
+      notifications: {
+        notifiers: [
+          new SignedWebhookNotifier({ name: 'local-webhook', url: `${receiver.url}hooks/tricenter`, secret: notifySecret, now: () => clock.now() }),
+        ],
+        reviewLink: (app) => `${approvalBase}/apps/${app.namespace}/${app.name}/review`,
       },
       auth: { tokens: manifest.approval.tokens.map((token) => ({ ...token })), hmacSecret: manifest.approval.hmacSecret },
       // The HMAC secret outlives the process, so the signatures already used must too.
@@ -399,6 +416,7 @@ async function startServices(
       logger,
     );
     stops.push(() => approval.close());
+    approvalBase = approval.url.replace(/\/$/, '');
     const approvalPort = Number(new URL(approval.url).port);
     if (manifest.approval.port !== approvalPort) {
       manifest.approval.port = approvalPort;
@@ -424,6 +442,8 @@ async function startServices(
 
     const endpoints: LocalEndpoints = {
       approvalUrl: approval.url,
+      reviewUrl: `${approval.url.replace(/\/$/, '')}/apps/{namespace}/{name}/review`,
+      webhookReceiverUrl: receiver.url,
       token: deps.auth.tokens[0]?.token ?? '',
       kubeconfig: target.kubeconfigPath,
       ...(target.controlUrl ? { sandboxControlUrl: target.controlUrl } : {}),

@@ -3,7 +3,7 @@ import type { UploadOutcome } from '#shared/delivery/approval/uploads.ts';
 import { TricenterError } from '#shared/platform/errors.ts';
 import type { AppStatus } from '#shared/delivery/usecases/status.ts';
 import { ApiClient, packBundle, type UploadResult } from '../client.ts';
-import { formatStatus, formatRejectedUploads, table } from '../status-view.ts';
+import { formatStatus, formatRejectedUploads, reviewPageUrl, table } from '../status-view.ts';
 import { parseAppRef, resolveTarget } from '../target.ts';
 import { terminalSafe, terminalSafeJson } from '../terminal-text.ts';
 
@@ -76,9 +76,11 @@ export function register(program: Command): void {
       .option('-w, --watch', 'print again on every change until the run ends')
       .option('-o, --output <format>', 'text or json', 'text'),
   ).action(async (app: string, options: TargetOptions & { watch?: boolean; output: string }) => {
-    const client = new ApiClient(resolveTarget(options));
+    const target = resolveTarget(options);
+    const client = new ApiClient(target);
     const ref = parseAppRef(app);
-    const print = (status: AppStatus) => console.log(options.output === 'json' ? terminalSafeJson(status) : formatStatus(status));
+    const review = reviewPageUrl(target.endpoint, ref);
+    const print = (status: AppStatus) => console.log(options.output === 'json' ? terminalSafeJson(status) : formatStatus(status, review));
     let status = await client.status(ref);
     print(status);
     let last = JSON.stringify({ ...status, updatedAt: 0, clusters: status.clusters });

@@ -6,7 +6,7 @@ import { TricenterError } from '#shared/platform/errors.ts';
 import type { AppStatus } from '#shared/delivery/usecases/status.ts';
 import type { LocalTwinOnClusters } from '#local/twin.ts';
 import { ApiClient, packBundle } from '../client.ts';
-import { formatWorkloads } from '../status-view.ts';
+import { formatWorkloads, reviewPageUrl } from '../status-view.ts';
 import { formatTrafficStatus, formatTrafficStatus3, trafficStatus, trafficStatus3 } from './traffic.ts';
 import type { AppRef } from '#shared/delivery/model/ownership.ts';
 
@@ -115,6 +115,8 @@ function gtmVersionOption(value: string): '3.0' | '2.0' {
 function printEndpoints(twin: LocalTwinOnClusters, logFile: string): void {
   const e = twin.endpoints;
   say(`  approval API   ${e.approvalUrl}   (token in ${twin.endpointsFile})`);
+  if (e.reviewUrl) say(`  review page    ${e.reviewUrl}`);
+  if (e.webhookReceiverUrl) say(`  notifications  ${e.webhookReceiverUrl}   (what DingTalk/Feishu/webhooks would have been sent)`);
   say(`  kubeconfig     ${e.kubeconfig}   (contexts: ${e.clusters.map((c) => c.name).join(', ')})`);
   for (const c of e.clusters)
     say(
@@ -153,6 +155,8 @@ async function runDemo(twin: LocalTwinOnClusters, options: UpOptions): Promise<A
         say();
         say(`Waiting for a review before ${step?.name ?? 'the next step'}. From another terminal:`);
         say(`  npx tricenter approve ${app.namespace}/${app.name} --comment "cluster1-beijing looks good"`);
+        say(`or review what it will change and decide on the page (sign in with the token in ${twin.endpointsFile}):`);
+        say(`  ${reviewPageUrl(twin.endpoints.approvalUrl, app)}`);
         if (!options.manualApproval) {
           say(`(approving by itself in ${options.approveAfter} s; run with --manual-approval to decide yourself)`);
           setTimeout(() => {

@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packBundle, type ApiClient } from '#cli/client.ts';
 import type { LocalTwin } from '#local/twin.ts';
+import { formatStatus, reviewPageUrl } from '#cli/status-view.ts';
 import { SESSION_COOKIE } from '#shared/delivery/approval/session.ts';
 import { startTestTwin, waitForPhase, WEB_DEMO } from '../e2e/helpers.ts';
 
@@ -154,6 +156,15 @@ describe('review page (HTTP)', () => {
     expect(res.status).toBe(409);
     expect(await res.text()).toContain('Review again');
     await stillWaiting();
+  });
+
+  it('endpoints.json and `tricenter status` name the page while a step waits for approval', async () => {
+    const written = JSON.parse(readFileSync(twin.endpointsFile, 'utf8')) as { reviewUrl?: string };
+    expect(written.reviewUrl?.replace('{namespace}', WEB_DEMO.namespace).replace('{name}', WEB_DEMO.name)).toBe(page);
+    const status = await client.status(WEB_DEMO);
+    const awaiting = status.steps.find((s) => s.awaiting === 'approval')?.name;
+    expect(formatStatus(status, reviewPageUrl(twin.endpoints.approvalUrl, WEB_DEMO))).toContain(`review ${awaiting}: ${page}`);
+    expect(formatStatus({ ...status, steps: [] }, page)).not.toContain(page);
   });
 
   it('approves with the digest shown: the run continues, the decision recorded under the token name', async () => {
