@@ -161,6 +161,7 @@ async function decideOnPage(deps: ApprovalDeps, app: AppRef, session: ReviewSess
     app,
     action,
     by: session.principal.name,
+    ...(session.principal.groups ? { groups: session.principal.groups } : {}),
     ...(comment ? { comment } : {}),
     requestId: requestId || randomUUID(),
   });

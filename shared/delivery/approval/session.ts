@@ -55,7 +55,10 @@ export function readSession(cookieHeader: string | undefined, config: ApprovalAu
   if (expiresAt <= now) return undefined;
   const token = config.tokens.find((t) => t.name === name);
   if (!token || !sameMac(mac(token, 'session', name, expiresAt), match[3] as string)) return undefined;
-  return { principal: { name, scheme: 'bearer', scope: token.scope }, expiresAt, csrf: mac(token, 'csrf', name, expiresAt) };
+  const principal: Principal = { name, scheme: 'bearer', scope: token.scope };
+  // The token's groups as configured now (not as signed in): what the step's approval policy checks.
+  if (token.groups && token.groups.length > 0) principal.groups = [...token.groups];
+  return { principal, expiresAt, csrf: mac(token, 'csrf', name, expiresAt) };
 }
 
 export function validCsrf(session: ReviewSession, presented: string | undefined): boolean {
