@@ -18,6 +18,8 @@ import { DEFAULT_HEALTH_WAIT, type StepFinishedMessage, type WorkflowDeps } from
 import { BucketReleaseObjectStore } from '#shared/delivery/adapters/bucket-release-objects.ts';
 import { ReleaseManifests } from '#shared/delivery/usecases/release-manifests.ts';
 import { lazyPort } from '#shared/platform/lazy-port.ts';
+import { parseNotifierConfig } from '#shared/delivery/adapters/notify/config.ts';
+import type { AppRef } from '#shared/delivery/model/ownership.ts';
 
 /**
  * The cloud composition every function shares: configuration from the environment (s.yaml sets
@@ -41,6 +43,10 @@ const configSchema = z.object({
   TRICENTER_GTM_DRY_RUN: z._default(z.enum(['true', 'false']), 'false'),
   TRICENTER_APPROVAL_TOKENS: z._default(z.string(), ''),
   TRICENTER_APPROVAL_HMAC_SECRET: z._default(z.string(), ''),
+  /** Chat robots and webhooks told about approvals (shared/delivery/adapters/notify/config.ts); empty: none. */
+  TRICENTER_NOTIFIERS: z._default(z.string(), ''),
+  /** The approval function's public URL, for the review page link in notifications. */
+  TRICENTER_APPROVAL_URL: z._default(z.string(), ''),
 });
 export type CloudConfig = z.infer<typeof configSchema> & { otsEndpoint: string };
 
@@ -222,6 +228,19 @@ export async function cloudWorkflowDeps(context: FcContext): Promise<WorkflowDep
     ...(b.config.TRICENTER_GTM_INSTANCE_ID ? { gtmDefaultInstanceId: b.config.TRICENTER_GTM_INSTANCE_ID } : {}),
     // Traffic follows a finished step within seconds: gtm-reconcile is invoked for that app at once.
     trafficQueue: queueTo<StepFinishedMessage>(b.config.TRICENTER_GTM_FUNCTION),
+    ...cloudNotifications(b.config.TRICENTER_NOTIFIERS, b.config.TRICENTER_APPROVAL_URL),
+  };
+}
+
+function cloudNotifications(notifiers: string, approvalUrl: string): Pick<WorkflowDeps, 'notifications'> {
+  const parsed = parseNotifierConfig(notifiers, () => systemClock.now());
+  if (parsed.length === 0) return {};
+  const base = approvalUrl.replace(/\/$/, '');
+  return {
+    notifications: {
+      notifiers: parsed,
+      ...(base ? { reviewLink: (app: AppRef) => `${base}/apps/${app.namespace}/${app.name}/review` } : {}),
+    },
   };
 }
 

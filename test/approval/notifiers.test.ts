@@ -194,3 +194,61 @@ describe('notify use case', () => {
     expect(rejected.effects.flatMap((e) => notificationsFor(rejected.run, e)).map((n) => n.kind)).toEqual(['rejected']);
   });
 });
+
+describe('notifier configuration', () => {
+  it('builds one notifier per entry, by type', async () => {
+    const { parseNotifierConfig } = await import('#shared/delivery/adapters/notify/config.ts');
+    const notifiers = parseNotifierConfig(
+      JSON.stringify([
+        { type: 'dingtalk', name: 'ops', url: `https://oapi.dingtalk.com/robot/send?access_token=${ACCESS_TOKEN}`, secret: SECRET },
+        { type: 'feishu', name: 'dev', url: 'https://open.feishu.cn/open-apis/bot/v2/hook/x', secret: SECRET },
+        { type: 'webhook', name: 'audit', url: 'https://hooks.example.com/t', secret: SECRET },
+      ]),
+      () => NOW,
+    );
+    expect(notifiers.map((n) => [n.constructor.name, n.name])).toEqual([
+      ['DingTalkNotifier', 'ops'],
+      ['FeishuNotifier', 'dev'],
+      ['SignedWebhookNotifier', 'audit'],
+    ]);
+    expect(parseNotifierConfig('', () => NOW)).toEqual([]);
+  });
+
+  it.each([
+    ['not JSON', `[{"secret": "${SECRET}"`, /TRICENTER_NOTIFIERS: not JSON/],
+    [
+      'a short secret',
+      JSON.stringify([{ type: 'webhook', name: 'a', url: 'https://h.example.com', secret: 'short' }]),
+      /TRICENTER_NOTIFIERS\[0\]\.secret/,
+    ],
+    [
+      'an unknown type',
+      JSON.stringify([{ type: 'slack', name: 'a', url: 'https://h.example.com', secret: SECRET }]),
+      /TRICENTER_NOTIFIERS\[0\]\.type/,
+    ],
+    [
+      'a bad URL',
+      JSON.stringify([{ type: 'webhook', name: 'a', url: `ftp://x?access_token=${ACCESS_TOKEN}`, secret: SECRET }]),
+      /TRICENTER_NOTIFIERS\[0\]\.url: malformed/,
+    ],
+    [
+      'a name used twice',
+      JSON.stringify([
+        { type: 'webhook', name: 'a', url: 'https://h.example.com', secret: SECRET },
+        { type: 'feishu', name: 'a', url: 'https://h.example.com', secret: SECRET },
+      ]),
+      /TRICENTER_NOTIFIERS\[1\]\.name: "a" is used twice/,
+    ],
+  ])('refuses %s naming the entry and field, never echoing a secret or URL', async (_label, text, says) => {
+    const { parseNotifierConfig } = await import('#shared/delivery/adapters/notify/config.ts');
+    let message = '';
+    try {
+      parseNotifierConfig(text, () => NOW);
+    } catch (err) {
+      message = String(err);
+    }
+    expect(message).toMatch(says);
+    expect(message).not.toContain(SECRET);
+    expect(message).not.toContain(ACCESS_TOKEN);
+  });
+});
