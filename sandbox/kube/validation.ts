@@ -218,6 +218,8 @@ const nonNegative = (spec: JsonObject, fields: string[], path: string, errors: F
   }
 };
 
+const JOB_RESTART_POLICIES = ['OnFailure', 'Never'];
+
 /** A workload's selector (required, not empty, matching the template's labels) and its pod template. */
 function validateSelectedTemplate(spec: JsonObject, kind: string, restartPolicies: string[], path: string, errors: FieldError[]): void {
   const template = isObject(spec.template) ? spec.template : undefined;
@@ -245,10 +247,11 @@ function validatePodTemplate(template: JsonObject, restartPolicies: string[], pa
   validateLabels(templateLabels, `${path}.metadata.labels`, errors);
   const podSpec = isObject(template.spec) ? template.spec : {};
   validateContainers(podSpec, `${path}.spec`, errors);
-  if (podSpec.restartPolicy === undefined || podSpec.restartPolicy === '')
+  if (restartPolicies.includes(String(podSpec.restartPolicy))) return;
+  // 1.20 words a Job's wrong restart policy, Always included, as a missing one.
+  if (restartPolicies === JOB_RESTART_POLICIES || podSpec.restartPolicy === undefined)
     errors.push(required(`${path}.spec.restartPolicy`, `valid values: ${restartPolicies.map((p) => JSON.stringify(p)).join(', ')}`));
-  else if (!restartPolicies.includes(String(podSpec.restartPolicy)))
-    errors.push(unsupported(`${path}.spec.restartPolicy`, podSpec.restartPolicy, restartPolicies));
+  else errors.push(unsupported(`${path}.spec.restartPolicy`, podSpec.restartPolicy, restartPolicies));
 }
 
 function validateStatefulSet(o: JsonObject, errors: FieldError[]): void {
@@ -263,8 +266,6 @@ function validateStatefulSet(o: JsonObject, errors: FieldError[]): void {
 function validateDaemonSet(o: JsonObject, errors: FieldError[]): void {
   validateSelectedTemplate(isObject(o.spec) ? o.spec : {}, 'daemonset', ['Always'], 'spec', errors);
 }
-
-const JOB_RESTART_POLICIES = ['OnFailure', 'Never'];
 
 function validateJobSpec(spec: JsonObject, path: string, errors: FieldError[]): void {
   nonNegative(spec, ['parallelism', 'completions', 'backoffLimit', 'activeDeadlineSeconds', 'ttlSecondsAfterFinished'], path, errors);
@@ -282,7 +283,7 @@ function validateJob(o: JsonObject, errors: FieldError[]): void {
   validateJobSpec(spec, 'spec', errors);
 }
 
-/** The cron syntax CronJobs accept (robfig/cron's standard parser), with its messages. */
+/** The cron syntax CronJobs accept (robfig/cron v1's standard parser, as in 1.20), with its messages. */
 const CRON_DESCRIPTORS = ['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly'];
 const CRON_FIELDS: Array<{ min: number; max: number; names?: string[] }> = [
   { min: 0, max: 59 },
@@ -295,7 +296,7 @@ const CRON_FIELDS: Array<{ min: number; max: number; names?: string[] }> = [
 function cronNumber(text: string, names: string[] | undefined, offset: number): number | string {
   const named = names?.indexOf(text.toLowerCase()) ?? -1;
   if (named >= 0) return named + offset;
-  if (!/^\d+$/.test(text)) return `failed to parse int from ${text}: strconv.Atoi: parsing ${JSON.stringify(text)}: invalid syntax`;
+  if (!/^\d+$/.test(text)) return `Failed to parse int from ${text}: strconv.Atoi: parsing ${JSON.stringify(text)}: invalid syntax`;
   return Number(text);
 }
 
@@ -303,16 +304,16 @@ function cronScheduleError(schedule: string): string | undefined {
   const trimmed = schedule.trim();
   if (trimmed.startsWith('@')) {
     if (CRON_DESCRIPTORS.includes(trimmed) || /^@every \S+$/.test(trimmed)) return undefined;
-    return `unrecognized descriptor: ${trimmed}`;
+    return `Unrecognized descriptor: ${trimmed}`;
   }
   const fields = trimmed.split(/\s+/).filter(Boolean);
-  if (fields.length !== 5) return `expected exactly 5 fields, found ${fields.length}: [${fields.join(' ')}]`;
+  if (fields.length !== 5) return `Expected exactly 5 fields, found ${fields.length}: ${trimmed}`;
   for (const [i, field] of fields.entries()) {
     const { min, max, names } = CRON_FIELDS[i] as (typeof CRON_FIELDS)[number];
     for (const part of field.split(',')) {
       const [range = '', step] = part.split('/');
       if (step !== undefined && !/^\d+$/.test(step))
-        return `failed to parse int from ${step}: strconv.Atoi: parsing ${JSON.stringify(step)}: invalid syntax`;
+        return `Failed to parse int from ${step}: strconv.Atoi: parsing ${JSON.stringify(step)}: invalid syntax`;
       if (range === '*' || range === '?') continue;
       const [lowText = '', highText] = range.split('-');
       const offset = i === 3 ? 1 : 0;
@@ -320,9 +321,9 @@ function cronScheduleError(schedule: string): string | undefined {
       if (typeof low === 'string') return low;
       const high = highText === undefined ? low : cronNumber(highText, names, offset);
       if (typeof high === 'string') return high;
-      if (low < min) return `beginning of range (${low}) below minimum (${min}): ${part}`;
-      if (high > max) return `end of range (${high}) above maximum (${max}): ${part}`;
-      if (low > high) return `beginning of range (${low}) beyond end of range (${high}): ${part}`;
+      if (low < min) return `Beginning of range (${low}) below minimum (${min}): ${part}`;
+      if (high > max) return `End of range (${high}) above maximum (${max}): ${part}`;
+      if (low > high) return `Beginning of range (${low}) beyond end of range (${high}): ${part}`;
     }
   }
   return undefined;

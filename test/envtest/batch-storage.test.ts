@@ -32,12 +32,57 @@ const CLAIMS = `/api/v1/namespaces/${NS}/persistentvolumeclaims`;
 const RWO = { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } };
 
 /** Requests whose answers must match: code, reason, causes (field, reason and message). */
+function cronJob(name: string, spec: Obj): Obj {
+  return { apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name }, spec };
+}
+
+const CRONJOBS = `/apis/batch/v1/namespaces/${NS}/cronjobs`;
+const CRON_TEMPLATE = { spec: { template: { spec: { restartPolicy: 'OnFailure', containers: [{ name: 'main', image: 'busybox' }] } } } };
+
+/**
+ * Requests whose answers must match: code, reason, causes (field, reason and message). CronJobs go
+ * to batch/v1beta1 on the real 1.20 server (its only CronJob version) and to batch/v1 on the sandbox.
+ */
 const STEPS: Array<{ name: string; method: 'POST' | 'PUT'; path: string; body?: Obj }> = [
+  { name: 'CronJob without schedule', method: 'POST', path: CRONJOBS, body: cronJob('none', { jobTemplate: CRON_TEMPLATE }) },
+  {
+    name: 'CronJob with a schedule of words',
+    method: 'POST',
+    path: CRONJOBS,
+    body: cronJob('words', { schedule: 'every minute', jobTemplate: CRON_TEMPLATE }),
+  },
+  {
+    name: 'CronJob at minute 61',
+    method: 'POST',
+    path: CRONJOBS,
+    body: cronJob('minute', { schedule: '61 * * * *', jobTemplate: CRON_TEMPLATE }),
+  },
+  {
+    name: 'CronJob whose Job restarts Always',
+    method: 'POST',
+    path: CRONJOBS,
+    body: cronJob('always', {
+      schedule: '@hourly',
+      jobTemplate: { spec: { template: { spec: { restartPolicy: 'Always', containers: [{ name: 'main', image: 'busybox' }] } } } },
+    }),
+  },
+  {
+    name: 'CronJob',
+    method: 'POST',
+    path: CRONJOBS,
+    body: cronJob('ok', { schedule: '*/5 9-17 * * mon-fri', jobTemplate: CRON_TEMPLATE }),
+  },
   {
     name: 'Job without restartPolicy',
     method: 'POST',
     path: JOBS,
     body: job('always', { containers: [{ name: 'main', image: 'busybox' }] }),
+  },
+  {
+    name: 'Job restarting Always',
+    method: 'POST',
+    path: JOBS,
+    body: job('always2', { restartPolicy: 'Always', containers: [{ name: 'main', image: 'busybox' }] }),
   },
   { name: 'Job without containers', method: 'POST', path: JOBS, body: job('empty', { restartPolicy: 'Never', containers: [] }) },
   {
@@ -107,7 +152,15 @@ describe.skipIf(!kubeBinariesAvailable())('Jobs and claims: sandbox vs real kube
           metadata: { ...(step.body as Obj).metadata, resourceVersion: live.metadata.resourceVersion },
         };
       }
-      answers.push(essence(await rawRequest(config, request)));
+      const onReal = config === real.kubeConfig && step.path.includes('/cronjobs');
+      const sent: RawRequest = onReal
+        ? {
+            ...request,
+            path: request.path.replace('/batch/v1/', '/batch/v1beta1/'),
+            body: { ...(request.body as Obj), apiVersion: 'batch/v1beta1' },
+          }
+        : request;
+      answers.push(essence(await rawRequest(config, sent)));
     }
     expect(answers[1], 'sandbox').toEqual(answers[0]);
   });

@@ -157,7 +157,7 @@ describe('Job', () => {
       details: { name: 'always', group: 'batch', kind: 'Job' },
     });
     expect(causes((await failure(apply(job('always', 'busybox:1.36', 'Always')))).status)).toEqual([
-      'spec.template.spec.restartPolicy: Unsupported value: "Always": supported values: "OnFailure", "Never"',
+      'spec.template.spec.restartPolicy: Required value: valid values: "OnFailure", "Never"',
     ]);
     const empty = job('empty');
     empty.spec.template.spec.containers = [];
@@ -190,15 +190,15 @@ describe('CronJob', () => {
   it('refuses a missing or malformed schedule and a Job template that restarts Always', async () => {
     expect(causes((await failure(apply(cronJob('none', undefined)))).status)).toEqual(['spec.schedule: Required value']);
     expect(causes((await failure(apply(cronJob('words', 'every minute')))).status)).toEqual([
-      'spec.schedule: Invalid value: "every minute": expected exactly 5 fields, found 2: [every minute]',
+      'spec.schedule: Invalid value: "every minute": Expected exactly 5 fields, found 2: every minute',
     ]);
     expect(causes((await failure(apply(cronJob('minute', '61 * * * *')))).status)).toEqual([
-      'spec.schedule: Invalid value: "61 * * * *": end of range (61) above maximum (59): 61',
+      'spec.schedule: Invalid value: "61 * * * *": End of range (61) above maximum (59): 61',
     ]);
     const always = cronJob('always', '* * * * *');
     always.spec.jobTemplate.spec.template.spec.restartPolicy = 'Always';
     expect(causes((await failure(apply(always))).status)).toEqual([
-      'spec.jobTemplate.spec.template.spec.restartPolicy: Unsupported value: "Always": supported values: "OnFailure", "Never"',
+      'spec.jobTemplate.spec.template.spec.restartPolicy: Required value: valid values: "OnFailure", "Never"',
     ]);
     const long = cronJob('x'.repeat(53), '* * * * *');
     expect((await failure(apply(long))).status.details.causes[0]).toMatchObject({ field: 'metadata.name' });
