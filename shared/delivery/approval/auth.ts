@@ -1,5 +1,6 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { TricenterError } from '../../platform/errors.ts';
+import { signRequest } from '../model/request-signature.ts';
 
 /**
  * Authentication of the approval API. Two schemes:
@@ -56,10 +57,7 @@ const DEFAULT_WINDOW_MS = 5 * 60 * 1000;
 const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
 const sameSecret = (a: string, b: string): boolean => timingSafeEqual(digest(a), digest(b));
 
-export function signRequest(secret: string, timestamp: number, method: string, path: string, body: string): string {
-  const mac = createHmac('sha256', secret).update(`${timestamp}.${method.toUpperCase()}.${path}.${body}`).digest('hex');
-  return `v1=${mac}`;
-}
+export { signRequest };
 
 function header(headers: Record<string, string>, name: string): string | undefined {
   for (const [key, value] of Object.entries(headers)) if (key.toLowerCase() === name) return value;

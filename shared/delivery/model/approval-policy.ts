@@ -41,7 +41,7 @@ export const approvalPolicyFieldsSchema = z.strictObject({
 
 export type ApprovalPolicyFields = z.output<typeof approvalPolicyFieldsSchema>;
 
-export const GROUP_PREFIX = 'group:';
+const GROUP_PREFIX = 'group:';
 
 /**
  * The step's fields over the registry's defaults. `parseDuration` turns `30m` into milliseconds;

@@ -12,15 +12,7 @@ export interface Notifier {
   send(notification: Notification): Promise<void>;
 }
 
-export type NotificationKind =
-  | 'waiting-for-approval'
-  | 'reminder'
-  | 'approved'
-  | 'rejected'
-  | 'timed-out'
-  | 'succeeded'
-  | 'failed'
-  | 'terminated';
+type NotificationKind = 'waiting-for-approval' | 'reminder' | 'approved' | 'rejected' | 'timed-out' | 'succeeded' | 'failed' | 'terminated';
 
 export interface Notification {
   kind: NotificationKind;

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { TricenterError } from '../../../platform/errors.ts';
-import { signRequest } from '../../approval/auth.ts';
+import { signRequest } from '../../model/request-signature.ts';
 import type { Notification, Notifier } from '../../ports/notifier.port.ts';
 
 /**
@@ -25,11 +25,11 @@ export interface WebhookNotifierOptions {
   timeoutMs?: number;
 }
 
-export function dingTalkSign(secret: string, timestampMs: number): string {
+function dingTalkSign(secret: string, timestampMs: number): string {
   return createHmac('sha256', secret).update(`${timestampMs}\n${secret}`).digest('base64');
 }
 
-export function feishuSign(secret: string, timestampSeconds: number): string {
+function feishuSign(secret: string, timestampSeconds: number): string {
   return createHmac('sha256', `${timestampSeconds}\n${secret}`).update('').digest('base64');
 }
 
@@ -45,7 +45,7 @@ const TITLES: Record<Notification['kind'], string> = {
 };
 
 /** The message as plain lines: title, application and release, step and clusters, summary, link. */
-export function messageLines(n: Notification): string[] {
+function messageLines(n: Notification): string[] {
   const lines = [`${TITLES[n.kind]}: ${n.app.namespace}/${n.app.name}`, `release ${n.publishVersion} (run ${n.runId})`];
   if (n.step) lines.push(`step ${n.step}${n.clusters && n.clusters.length > 0 ? ` on ${n.clusters.join(', ')}` : ''}`);
   lines.push(n.summary);
