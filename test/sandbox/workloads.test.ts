@@ -109,7 +109,7 @@ describe('Job', () => {
 
   it('completes after its pod runs: succeeded, Complete, written by the controller; healthy then', async () => {
     const created = await apply(job('once'));
-    expect(evaluateHealth(ref(created), created).healthy).toBe(false);
+    expect(evaluateHealth(ref(created), created)).toEqual({ ref: ref(created), healthy: false, reason: '0/1 succeeded, 0 active' });
     const done = await watchUntil(
       c.kc,
       `/apis/batch/v1/namespaces/${NS}/jobs`,
