@@ -81,7 +81,8 @@ export class ApiClient {
       response = await exchange(
         new URL(url),
         method,
-        { authorization: `Bearer ${this.target.token}`, accept: 'application/json', ...headers },
+        // The channel a decision is audited under (self-declared: the token says who, this only how).
+        { authorization: `Bearer ${this.target.token}`, accept: 'application/json', 'x-tricenter-client': 'cli', ...headers },
         body,
       );
     } catch (err) {

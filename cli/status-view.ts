@@ -1,4 +1,5 @@
 import type { AppStatus } from '#shared/delivery/usecases/status.ts';
+import type { Decision } from '#shared/delivery/workflow/run.ts';
 import type { RejectedUpload } from '#shared/delivery/model/records.ts';
 import { terminalSafe } from './terminal-text.ts';
 
@@ -16,6 +17,28 @@ export function table(rows: string[][]): string {
     });
   }
   return safe.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('   ')).join('\n');
+}
+
+/** The decision audit of runs as the API lists them (newest run first): one line per decision, oldest first within a run. */
+export function formatDecisions(runs: Array<{ id?: unknown; decisions?: unknown }>): string {
+  const lines: string[] = [];
+  for (const run of runs) {
+    for (const d of (Array.isArray(run.decisions) ? run.decisions : []) as Decision[]) {
+      const audit = d.audit
+        ? ` via ${d.audit.channel}${d.audit.source ? ` from ${d.audit.source}` : ''}${d.audit.digest ? ` digest ${d.audit.digest.slice(0, 12)}` : ''}${
+            d.audit.policyVersion ? ` policy ${d.audit.policyVersion}` : ''
+          }`
+        : '';
+      lines.push(
+        terminalSafe(
+          `  ${String(run.id)}  ${new Date(d.at).toISOString()}  ${d.kind}${d.outcome ? ` (${d.outcome})` : ''} by ${d.by}${d.step ? ` on ${d.step}` : ''}${audit}${
+            d.comment ? `: ${JSON.stringify(d.comment)}` : ''
+          }`,
+        ),
+      );
+    }
+  }
+  return lines.length > 0 ? `DECISIONS\n${lines.join('\n')}` : '';
 }
 
 /** The approval function's review page of an application (GET, signs in with a token). */

@@ -3,7 +3,7 @@ import type { UploadOutcome } from '#shared/delivery/approval/uploads.ts';
 import { TricenterError } from '#shared/platform/errors.ts';
 import type { AppStatus } from '#shared/delivery/usecases/status.ts';
 import { ApiClient, packBundle, type UploadResult } from '../client.ts';
-import { formatStatus, formatRejectedUploads, reviewPageUrl, table } from '../status-view.ts';
+import { formatDecisions, formatStatus, formatRejectedUploads, reviewPageUrl, table } from '../status-view.ts';
 import { parseAppRef, resolveTarget } from '../target.ts';
 import { terminalSafe, terminalSafeJson } from '../terminal-text.ts';
 
@@ -128,6 +128,8 @@ export function register(program: Command): void {
         ]),
       ]),
     );
+    const decisions = formatDecisions(runs);
+    if (decisions) console.log(`\n${decisions}`);
     if (rejectedUploads.length > 0) console.log(`\n${formatRejectedUploads(rejectedUploads)}`);
   });
 }

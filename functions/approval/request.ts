@@ -19,6 +19,8 @@ export interface ApiRequest {
   body: Buffer;
   /** The body as the event carries it (base64 text when binary): what a signature covers. */
   bodyAsSent: string;
+  /** The client's address as the trigger saw it ('' when it did not say): recorded with decisions. */
+  sourceIp: string;
 }
 
 /** A request refused for its form, with the HTTP status that says why. */
@@ -40,6 +42,7 @@ export function readRequest(event: HttpTriggerEvent): ApiRequest {
     query: event.queryParameters,
     body: event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8'),
     bodyAsSent: event.body,
+    sourceIp: event.requestContext.http.sourceIp ?? '',
   };
 }
 

@@ -177,9 +177,11 @@ export function reviewPage({ model, signedInAs, csrf, nonce }: ReviewView): stri
     const decisions = r.decisions
       .map(
         (d) =>
-          `${escapeHtml(d.kind)} by <strong>${escapeHtml(d.by)}</strong> ${escapeHtml(when(d.at))}${d.step ? ` (${escapeHtml(d.step)})` : ''}${
-            d.comment ? `: “${escapeHtml(d.comment)}”` : ''
-          }`,
+          `${escapeHtml(d.kind)}${d.outcome ? ` (${escapeHtml(d.outcome)})` : ''} by <strong>${escapeHtml(d.by)}</strong> ${escapeHtml(when(d.at))}${d.step ? ` (${escapeHtml(d.step)})` : ''}${
+            d.audit
+              ? ` <span class="muted">via ${escapeHtml(d.audit.channel)}${d.audit.source ? ` from ${escapeHtml(d.audit.source)}` : ''}${d.audit.digest ? `, digest ${escapeHtml(d.audit.digest.slice(0, 12))}` : ''}${d.audit.policyVersion ? `, policy ${escapeHtml(d.audit.policyVersion)}` : ''}</span>`
+              : ''
+          }${d.comment ? `: “${escapeHtml(d.comment)}”` : ''}`,
       )
       .join('<br>');
     parts.push(

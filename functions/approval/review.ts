@@ -93,7 +93,7 @@ export async function serveReview(deps: ApprovalDeps, request: ApiRequest, reque
     if (!validCsrf(session, form.get('csrf') ?? undefined))
       throw new PageRefusal(403, 'Refused', 'the form is not from your session (CSRF token): reload the page');
     if (action === 'signout') return redirect(reviewPath(app), { 'set-cookie': sessionCookie('', 0, now, isHttps(request)) });
-    return await decideOnPage(deps, app, session, form, requestId);
+    return await decideOnPage(deps, app, session, form, request, requestId);
   } catch (err) {
     if (err instanceof PageRefusal)
       return html(err.status, nonce, messagePage(err.title, err.message, nonce, err.reviewAgain ? app : undefined));
@@ -133,7 +133,14 @@ async function signIn(deps: ApprovalDeps, app: AppRef, request: ApiRequest, form
   }
 }
 
-async function decideOnPage(deps: ApprovalDeps, app: AppRef, session: ReviewSession, form: URLSearchParams, requestId: string) {
+async function decideOnPage(
+  deps: ApprovalDeps,
+  app: AppRef,
+  session: ReviewSession,
+  form: URLSearchParams,
+  request: ApiRequest,
+  requestId: string,
+) {
   if (session.principal.scope !== 'approver')
     throw new PageRefusal(403, 'Refused', `${session.principal.name} may only read (viewer token)`);
   const action = form.get('action');
@@ -162,6 +169,12 @@ async function decideOnPage(deps: ApprovalDeps, app: AppRef, session: ReviewSess
     action,
     by: session.principal.name,
     ...(session.principal.groups ? { groups: session.principal.groups } : {}),
+    audit: {
+      channel: 'page',
+      digest: model.digest,
+      policyVersion: model.policyVersion,
+      ...(request.sourceIp ? { source: request.sourceIp } : {}),
+    },
     ...(comment ? { comment } : {}),
     requestId: requestId || randomUUID(),
   });

@@ -126,6 +126,10 @@ const routes: ApiRoute[] = [
         ...(principal.identities ? { identities: principal.identities } : {}),
         ...(parsed.comment ? { comment: parsed.comment } : {}),
         ...(idempotencyKey ? { idempotencyKey } : {}),
+        audit: {
+          channel: request.headers['x-tricenter-client'] === 'cli' ? 'cli' : 'api',
+          ...(request.sourceIp ? { source: request.sourceIp } : {}),
+        },
         requestId: requestId || randomUUID(),
       });
       return json(200, { app, action: kind, by, runId: run.id, phase: run.phase, publishVersion: run.publishVersion });

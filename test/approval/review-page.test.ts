@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packBundle, type ApiClient } from '#cli/client.ts';
 import type { LocalTwin } from '#local/twin.ts';
-import { formatStatus, reviewPageUrl } from '#cli/status-view.ts';
+import { formatDecisions, formatStatus, reviewPageUrl } from '#cli/status-view.ts';
 import { SESSION_COOKIE } from '#shared/delivery/approval/session.ts';
 import { startTestTwin, waitForPhase, WEB_DEMO } from '../e2e/helpers.ts';
 
@@ -174,7 +174,20 @@ describe('review page (HTTP)', () => {
     expect(res.status).toBe(303);
     const status = await waitForPhase(client, 'running');
     const approver = twin.deps.auth.tokens.find((t) => t.scope === 'approver')?.name;
-    expect(status.decisions).toEqual([expect.objectContaining({ kind: 'approve', by: approver, comment: 'looks right' })]);
+    expect(status.decisions).toEqual([
+      expect.objectContaining({
+        kind: 'approve',
+        by: approver,
+        comment: 'looks right',
+        audit: { channel: 'page', source: '127.0.0.1', digest, policyVersion: 'any-approver/1' },
+      }),
+    ]);
+    // The audit on the page and in `tricenter runs`.
+    expect(await (await fetch(page, { headers: { cookie } })).text()).toContain(`via page from 127.0.0.1, digest ${digest.slice(0, 12)}`);
+    const { runs } = await client.runs(WEB_DEMO);
+    expect(formatDecisions(runs)).toContain(
+      `approve by ${approver} on deploy-cluster2-beijing via page from 127.0.0.1 digest ${digest.slice(0, 12)}`,
+    );
     // The same form again decides nothing more: nothing waits for a decision.
     expect((await post(`${page}/decision`, { csrf, action: 'approve', digest }, { cookie })).status).toBe(409);
   }, 60_000);

@@ -282,6 +282,21 @@ export function describeRunStoreContract(label: string, makeStore: () => RunStor
       });
     });
 
+    describe('decision audit', () => {
+      it("keeps each decision's audit through conditional writes; a stale copy without it cannot replace it", async () => {
+        const created = await store.createRun(run('run-1', 100));
+        const audit = { channel: 'page' as const, source: '10.0.0.7', digest: 'd'.repeat(64), policyVersion: 'any-approver/1' };
+        await transitionRun(store, 'run-1', (r) =>
+          next(r, { type: 'terminate', by: 'alice', reason: 'stop', decisionId: 'd-1', audit }, 200),
+        );
+        const stored = await store.getRun('run-1');
+        expect(stored?.decisions).toEqual([expect.objectContaining({ id: 'd-1', by: 'alice', at: 200, audit })]);
+        // The copy read before the decision: writing it back would drop the decision, so the store refuses it.
+        await expect(store.updateRun({ ...created, updatedAt: 300 }, created.version)).rejects.toBeInstanceOf(ConflictError);
+        expect((await store.getRun('run-1'))?.decisions.map((d) => d.audit)).toEqual([audit]);
+      });
+    });
+
     describe('applications', () => {
       const record = (extra: Partial<AppRecord> = {}): AppRecord => ({ app, updatedAt: 100, version: 0, ...extra });
 

@@ -2,7 +2,7 @@ import type { AppRef } from '../model/ownership.ts';
 import { decide, rollback, type DecisionAction } from '../usecases/decisions.ts';
 import type { WorkflowDeps } from '../usecases/deps.ts';
 import { currentRun } from '../usecases/releases.ts';
-import type { Run } from '../workflow/run.ts';
+import type { DecisionAudit, Run } from '../workflow/run.ts';
 import { bindIdempotencyKey } from './idempotency.ts';
 
 export interface ApiDecision {
@@ -17,6 +17,7 @@ export interface ApiDecision {
   /** The decider's groups and other identities (Principal), for the step's approval policy. */
   groups?: string[];
   identities?: string[];
+  audit?: DecisionAudit;
 }
 
 /**
@@ -47,5 +48,6 @@ export async function decideThroughApi(deps: WorkflowDeps, input: ApiDecision): 
     ...(comment ? { comment } : {}),
     ...(input.groups ? { groups: input.groups } : {}),
     ...(input.identities ? { identities: input.identities } : {}),
+    ...(input.audit ? { audit: input.audit } : {}),
   });
 }

@@ -3,7 +3,7 @@ import type { AppRef } from '../model/ownership.ts';
 import { transitionRun } from './transition-run.ts';
 import type { Release } from '../model/records.ts';
 import { next } from '../workflow/decider.ts';
-import type { Run } from '../workflow/run.ts';
+import type { DecisionAudit, Run } from '../workflow/run.ts';
 import type { WorkflowDeps } from './deps.ts';
 import { performEffects } from './effects.ts';
 import { currentRun, startReleaseRun } from './releases.ts';
@@ -17,6 +17,8 @@ export interface DecisionInput {
   comment?: string;
   /** Idempotency: the same id applied twice is recorded once (a retried HTTP request). */
   decisionId: string;
+  /** How the decision came in (channel, source address, the digest shown): recorded with it. */
+  audit?: DecisionAudit;
   /** The suspended step the decision is for; needed only when several are suspended at once (sub-steps of a step-group). */
   step?: string;
   /** The decider's groups (approval token configuration), for approval policies that name groups. */
@@ -42,6 +44,7 @@ export async function decide(deps: WorkflowDeps, input: DecisionInput): Promise<
       decisionId: input.decisionId,
       ...(input.comment ? { comment: input.comment } : {}),
       ...(input.step ? { step: input.step } : {}),
+      ...(input.audit ? { audit: input.audit } : {}),
       ...(input.groups && input.groups.length > 0 ? { groups: input.groups } : {}),
       ...(input.identities && input.identities.length > 0 ? { identities: input.identities } : {}),
     };
@@ -55,7 +58,13 @@ export async function decide(deps: WorkflowDeps, input: DecisionInput): Promise<
       case 'terminate':
         return next(
           latest,
-          { type: 'terminate', by: input.by, reason: input.comment ?? `terminated by ${input.by}`, decisionId: input.decisionId },
+          {
+            type: 'terminate',
+            by: input.by,
+            reason: input.comment ?? `terminated by ${input.by}`,
+            decisionId: input.decisionId,
+            ...(input.audit ? { audit: input.audit } : {}),
+          },
           now,
         );
     }

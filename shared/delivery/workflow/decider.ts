@@ -462,6 +462,7 @@ function onContinue(ctx: Context, event: DecisionEvent): string | undefined {
   const kind = event.type === 'approved' ? 'approve' : 'resume';
   const decision: Omit<Decision, 'at'> = { id: event.decisionId, kind, by: event.by, comment: event.comment, step: step.name };
   if (event.groups !== undefined && event.groups.length > 0) decision.groups = [...event.groups];
+  if (event.audit) decision.audit = { ...event.audit };
   const policy = step.approval;
   if (policy !== undefined && step.awaiting === 'approval') {
     const refused = refusal(run, step, policy, event);
@@ -503,6 +504,7 @@ function onReject(ctx: Context, event: DecisionEvent): string | undefined {
   const policy = step.approval;
   const decision: Omit<Decision, 'at'> = { id: event.decisionId, kind: 'reject', by: event.by, comment: event.comment, step: step.name };
   if (event.groups !== undefined && event.groups.length > 0) decision.groups = [...event.groups];
+  if (event.audit) decision.audit = { ...event.audit };
   if (policy !== undefined && step.awaiting === 'approval') {
     if (!event.comment?.trim()) return `a reject of step "${step.name}" needs a comment saying why`;
     // The uploader may withdraw their own release; anyone else must be an approver of the step.
@@ -534,6 +536,7 @@ function onTerminate(ctx: Context, event: Extract<RunEvent, { type: 'terminate' 
     by: event.by,
     comment: event.reason,
     step: active[0]?.name ?? run.steps[run.currentStep]?.name,
+    ...(event.audit ? { audit: { ...event.audit } } : {}),
   });
   const reason = `terminated by ${event.by}: ${event.reason}`;
   for (const step of active) stop(ctx, step, reason);

@@ -102,6 +102,19 @@ export interface Decision {
   reason?: string;
   /** The decider's groups (from the approval token configuration), when it had any. */
   groups?: string[];
+  /** How the decision came in, for the audit (absent on decisions recorded before it existed). */
+  audit?: DecisionAudit;
+}
+
+/** Where a decision came from: the channel, the client's address, and what the person was shown. */
+export interface DecisionAudit {
+  /** `cli` is what the client says it is (the CLI sends `X-Tricenter-Client: cli`); `api` anything else on the API. */
+  channel: 'page' | 'api' | 'cli' | 'link';
+  /** The request's source address, as the HTTP trigger saw it. */
+  source?: string;
+  /** The review page's digest of what was shown (page and link decisions). */
+  digest?: string;
+  policyVersion?: string;
 }
 
 /** Timing rules of a run, persisted with it so that every process decides the same way. */
@@ -197,13 +210,14 @@ export interface DecisionEvent {
   groups?: string[];
   /** Other identities of the decider (`oss:<principalId>`), compared with the run's uploader. */
   identities?: string[];
+  audit?: DecisionAudit;
 }
 
 export type RunEvent =
   | { type: 'started' }
   | { type: 'task-reported'; step: string; cluster: string; attempt: number; outcome: TaskOutcome }
   | DecisionEvent
-  | { type: 'terminate'; by: string; reason: string; decisionId?: string }
+  | { type: 'terminate'; by: string; reason: string; decisionId?: string; audit?: DecisionAudit }
   /** Time passed: deadlines, due retries, ends of suspensions, re-sends of tasks presumed lost. */
   | { type: 'tick'; resendAfterMs?: number };
 
