@@ -50,6 +50,24 @@ describe('approval policy through the API', () => {
     expect(run?.uploadedBy).toBe('token:local-operator');
   });
 
+  it('answers a refused decision retried with the same Idempotency-Key with 403 again, recorded once; a reject needs a comment', async () => {
+    const post = (action: string, body: object, key: string) =>
+      fetch(`${twin.endpoints.approvalUrl.replace(/\/$/, '')}/apps/demo/web-demo/${action}`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer mallory-token-0123456789abcdef', 'content-type': 'application/json', 'idempotency-key': key },
+        body: JSON.stringify(body),
+      });
+    expect((await post('approve', {}, 'retry-key-1')).status).toBe(403);
+    expect((await post('approve', {}, 'retry-key-1')).status).toBe(403);
+    const noComment = await post('reject', {}, 'reject-key-1');
+    expect(noComment.status).toBe(409);
+    expect(await noComment.text()).toMatch(/needs a comment/);
+    const { decisions } = await uploader.status(WEB_DEMO);
+    expect(decisions.filter((d) => d.id === 'retry-key-1')).toHaveLength(1);
+    // Not part of what the next test counts.
+    expect(decisions.map((d) => d.by)).toEqual(['mallory']);
+  });
+
   it('refuses the uploader and an unlisted approver with 403, auditing both, and counts only allowed approvals', async () => {
     expect(await refusalOf(uploader)).toMatch(/403.*local-operator uploaded this release and may not approve it/s);
     expect(await refusalOf(as('mallory'))).toMatch(/403.*mallory is not an approver of step "deploy-cluster2-beijing"/s);
@@ -58,6 +76,7 @@ describe('approval policy through the API', () => {
     const waiting = await uploader.status(WEB_DEMO);
     expect(waiting.phase).toBe('workflowSuspending');
     expect(waiting.decisions.map((d) => [d.by, d.outcome])).toEqual([
+      ['mallory', 'refused'],
       ['local-operator', 'refused'],
       ['mallory', 'refused'],
       ['bob', 'counted'],
