@@ -16,16 +16,16 @@ import type { Decision, Run, RunPhase, StepState } from '../workflow/run.ts';
  */
 
 /** No per-application policy exists yet: any approver token decides alone. Bumped when one does. */
-export const REVIEW_POLICY_VERSION = 'any-approver/1';
+const REVIEW_POLICY_VERSION = 'any-approver/1';
 
-export interface ClusterPreview {
+interface ClusterPreview {
   cluster: string;
   objects: ObjectPreview[];
   /** Why the preview could not be computed (unreachable cluster...); the digest then binds the error. */
   error?: string;
 }
 
-export interface ClusterHealth {
+interface ClusterHealth {
   cluster: string;
   healthy: boolean;
   objects: ObjectHealth[];
@@ -114,7 +114,7 @@ function lastSucceededDeploy(steps: StepState[]): StepState | undefined {
 }
 
 /** sha256 over what a decision approves; field changes are covered by the live versions and the release. */
-export function reviewDigest(run: Pick<Run, 'id' | 'releaseId'>, step: string, clusters: ClusterPreview[]): string {
+function reviewDigest(run: Pick<Run, 'id' | 'releaseId'>, step: string, clusters: ClusterPreview[]): string {
   const shown = {
     policy: REVIEW_POLICY_VERSION,
     release: run.releaseId,

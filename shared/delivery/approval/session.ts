@@ -10,7 +10,7 @@ import type { ApprovalAuthConfig, Principal } from './auth.ts';
  */
 
 export const SESSION_COOKIE = 'tricenter_review';
-export const SESSION_TTL_MS = 8 * 60 * 60 * 1000;
+const SESSION_TTL_MS = 8 * 60 * 60 * 1000;
 
 export interface ReviewSession {
   principal: Principal;

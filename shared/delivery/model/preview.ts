@@ -5,7 +5,7 @@ import type { ObjectRef } from './kube.ts';
  * API server's dry run would leave it, against the object living there now, field by field.
  * Pure; the gateway's `preview` supplies the two sides.
  */
-export type PreviewAction = 'add' | 'change' | 'prune' | 'same';
+type PreviewAction = 'add' | 'change' | 'prune' | 'same';
 
 export interface FieldChange {
   /** `spec.template.spec.containers[web].image`: list items with a `name` are named, others indexed. */
@@ -33,7 +33,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /** The object without status and server-managed metadata. */
-export function authoredPart(object: unknown): Record<string, unknown> {
+function authoredPart(object: unknown): Record<string, unknown> {
   if (!isRecord(object)) return {};
   const { status: _status, metadata, ...rest } = object;
   if (!isRecord(metadata)) return rest;
