@@ -362,7 +362,12 @@ async function startServices(
       },
       notifications: {
         notifiers: [
-          new SignedWebhookNotifier({ name: 'local-webhook', url: `${receiver.url}hooks/tricenter`, secret: notifySecret, now: () => clock.now() }),
+          new SignedWebhookNotifier({
+            name: 'local-webhook',
+            url: `${receiver.url}hooks/tricenter`,
+            secret: notifySecret,
+            now: () => clock.now(),
+          }),
         ],
         reviewLink: (app) => `${approvalBase}/apps/${app.namespace}/${app.name}/review`,
       },

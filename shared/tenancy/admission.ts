@@ -3,7 +3,8 @@ import { apiGroup, type KubeObject } from '../delivery/model/kube.ts';
 import type { Plan } from '../delivery/model/plan.ts';
 import { isClusterScoped } from '../delivery/model/scope.ts';
 import { placeAt, type SourcePlace } from '../delivery/model/source.ts';
-import { GTM3_PROBE_TIMEOUTS, type TrafficPolicy } from '../delivery/model/traffic-policy.ts';
+import { GTM3_PROBE_TIMEOUTS } from '../delivery/model/gtm3-limits.ts';
+import type { TrafficPolicy } from '../delivery/model/traffic-policy.ts';
 import { describeManifest, eachManifest, placeOf, placeOfTarget } from './manifests.ts';
 import { quote, validateNames } from './names.ts';
 import {

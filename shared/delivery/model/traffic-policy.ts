@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { BundleError, issuePath, type SourceLocation } from '../../platform/errors.ts';
+import { GTM3_PROBE_TIMEOUTS } from './gtm3-limits.ts';
 
 /**
  * `TrafficPolicy` (tricenter.io/v1alpha1): how one application's domain is spread over its
@@ -146,9 +147,6 @@ export const trafficPolicySchema = z
       });
     }
   });
-
-/** Probe timeouts a GTM 3.0 health-check template accepts (CreateCloudGtmMonitorTemplate.Timeout, ms). */
-export const GTM3_PROBE_TIMEOUTS: readonly number[] = [2000, 3000, 5000, 10000];
 
 export type TrafficPolicy = z.infer<typeof trafficPolicySchema>;
 export type TrafficPool = z.infer<typeof trafficPoolSchema>;

@@ -1,6 +1,7 @@
 import type { ClusterRegistry } from '../../delivery/model/clusters.ts';
 import type { AppRef } from '../../delivery/model/ownership.ts';
-import { GTM3_PROBE_TIMEOUTS, type TrafficPolicy } from '../../delivery/model/traffic-policy.ts';
+import { GTM3_PROBE_TIMEOUTS } from '../../delivery/model/gtm3-limits.ts';
+import type { TrafficPolicy } from '../../delivery/model/traffic-policy.ts';
 import {
   type AddressFamily,
   candidateAddresses,
