@@ -14,7 +14,8 @@ describe.skipIf(!kubeBinariesAvailable())('hostile bundles on three real kube-ap
   let world: World;
 
   beforeAll(async () => {
-    real = await startRealTwin();
+    // The hostile world reads GTM 2.0's shapes (test/hostile/world.ts), as the sandbox suite does.
+    real = await startRealTwin({ gtmVersion: '2.0' });
     world = new World(
       real.kubeconfig,
       REAL_CLUSTERS.map((c) => c.name),

@@ -25,7 +25,7 @@ export interface RealTwin {
  * kubelet and ingress controller) and the local twin's services against them: the same handlers,
  * store, queue and gateway as on the sandbox.
  */
-export async function startRealTwin(): Promise<RealTwin> {
+export async function startRealTwin(options: { gtmVersion?: '3.0' | '2.0' } = {}): Promise<RealTwin> {
   const dir = mkdtempSync(join(tmpdir(), 'tricenter-real-'));
   let servers: RealCluster[] = [];
   let twin: LocalTwinOnClusters | undefined;
@@ -48,6 +48,7 @@ export async function startRealTwin(): Promise<RealTwin> {
       timerIntervalMs: 500,
       healthWait: { totalMs: 10_000, pollMs: 100 },
       logger: silentLogger,
+      ...(options.gtmVersion ? { gtmVersion: options.gtmVersion } : {}),
     });
     return { twin, client: new ApiClient({ endpoint: twin.endpoints.approvalUrl, token: twin.endpoints.token }), kubeconfig, stop };
   } catch (err) {
