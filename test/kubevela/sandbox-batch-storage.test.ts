@@ -16,6 +16,7 @@ import { loadBundleBytes } from '#shared/delivery/bundle/load.ts';
 import { parseBundle } from '#shared/delivery/model/bundle.ts';
 import { clusterEntrySchema } from '#shared/delivery/model/clusters.ts';
 import { objectRef, type KubeObject } from '#shared/delivery/model/kube.ts';
+import { LABEL_APP_NAME, LABEL_APP_NAMESPACE } from '#shared/delivery/model/ownership.ts';
 import { render } from '#shared/delivery/render/render.ts';
 import { manifestsByCluster } from '#shared/delivery/render/views.ts';
 import { tarGzBytes } from '../bundle/archives.ts';
@@ -108,5 +109,19 @@ describe('task, cron-task and storage on a Kubernetes API (the sandbox)', () => 
     const changed = structuredClone(job);
     (changed.spec as any).template.spec.containers[0].image = 'perl:5.38';
     await expect(gateway.apply('local', [changed])).rejects.toThrow(/field is immutable/);
+  });
+
+  it('a Job, a CronJob and a claim that leave the application are pruned like its other objects', async () => {
+    for (const file of ['component-cron-task-full.yaml', 'trait-storage-docgen.yaml']) {
+      const manifests = await rendered(file);
+      await gateway.apply('local', manifests);
+      const labels = manifests[0]?.metadata.labels ?? {};
+      const app = { namespace: labels[LABEL_APP_NAMESPACE] as string, name: labels[LABEL_APP_NAME] as string };
+      const keep = manifests.filter((m) => m.kind === 'Deployment').map(objectRef);
+      const pruned = await gateway.prune('local', app, keep);
+      const gone = manifests.filter((m) => m.kind !== 'Deployment');
+      expect(pruned.map((r) => `${r.kind}/${r.name}`).sort()).toEqual(gone.map((m) => `${m.kind}/${m.metadata.name}`).sort());
+      expect((await gateway.listOwned('local', app)).map((r) => r.kind)).toEqual(keep.map((r) => r.kind));
+    }
   });
 });

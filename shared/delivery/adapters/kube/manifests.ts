@@ -45,6 +45,13 @@ export const OWNED_KINDS: ReadonlyArray<{ apiVersion: string; kind: string }> = 
   { apiVersion: 'apps/v1', kind: 'StatefulSet' },
   { apiVersion: 'apps/v1', kind: 'DaemonSet' },
   { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress' },
+  // What KubeVela's task, cron-task and storage render, and what k8s-objects users add most: pruned like the rest.
+  // A kind a cluster does not serve (batch/v1 CronJob on 1.20) is skipped.
+  { apiVersion: 'batch/v1', kind: 'Job' },
+  { apiVersion: 'batch/v1', kind: 'CronJob' },
+  { apiVersion: 'v1', kind: 'PersistentVolumeClaim' },
+  { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler' },
+  { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget' },
 ];
 
 /**
