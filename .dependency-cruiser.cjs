@@ -204,7 +204,7 @@ module.exports = {
         'computes stays in traffic.',
       severity: 'error',
       from: { path: '^shared/delivery/' },
-      to: { path: '^shared/traffic/domain/(planner|resolve)\\.ts$' },
+      to: { path: '^shared/traffic/domain/(planner|planner3|desired|resolve)\\.ts$' },
     },
     {
       name: 'only-delivery-use-cases-call-other-features',
