@@ -12,7 +12,7 @@ import { NODE_ESM_SPLIT } from './esbuild-node.ts';
 
 export const FUNCTIONS = ['approval', 'bundle-ingest', 'deploy-step', 'gtm-reconcile'] as const;
 
-// CommonJS dependencies (ali-oss, tablestore, pop-core) call require() for Node built-ins; in an ESM
+// CommonJS dependencies (tablestore, pop-core) call require() for Node built-ins; in an ESM
 // bundle that needs a real require.
 const BANNER =
   "import { createRequire as __tricenterCreateRequire } from 'node:module'; const require = __tricenterCreateRequire(import.meta.url);";
@@ -79,9 +79,6 @@ export async function buildFunctions(outDir = 'dist'): Promise<Array<{ name: str
       minify: true,
       legalComments: 'linked',
       banner: { js: BANNER },
-      // urllib (under ali-oss) requires `proxy-agent` only when an HTTP(S)_PROXY is configured, which
-      // Function Compute never sets; the package is not installed, so it stays out of the bundle.
-      external: ['proxy-agent'],
       // The tablestore SDK assigns to undeclared variables, which strict-mode ESM refuses.
       plugins: [tablestoreStrictModePlugin(), nodeUrlForWhatwgUrl(), kubeClientWithoutSideEffects()],
       logLevel: 'warning',
