@@ -5,29 +5,14 @@
  * `DefaultAddrPool.N.*` lists, the documented ranges, the real response shapes, and Alibaba error
  * bodies `{RequestId, HostId, Code, Message, Recommend}` with their HTTP statuses.
  * Used by the adapter wire tests, the Gtm contract suite, the reconcile tests and the benchmark.
+ * The handlers, call log, faults and error bodies are rpc-msw.ts's, shared with the GTM 3.0 fake.
  */
-import { randomUUID } from 'node:crypto';
-import { http, HttpResponse, type HttpHandler } from 'msw';
-import { rpcRequestParams } from '#shared/traffic/adapters/aliyun/rpc-signature.ts';
-import { checkCommonParams, poolParams, monitorParams, strategyParams, WireError, type Params } from './alidns-msw-params.ts';
+import { type FakeRpcOptions, FakeRpcService, pageOf } from './rpc-msw.ts';
+import { poolParams, monitorParams, strategyParams, WireError, type Params } from './alidns-msw-params.ts';
 
-export interface FakeAlidnsOptions {
-  endpoint: string;
-  /** AccessKeyId -> AccessKeySecret. */
-  keys: Record<string, string>;
+export interface FakeAlidnsOptions extends FakeRpcOptions {
   /** Instances that exist (GTM instances are bought, not created through this API). */
   instances: string[];
-}
-
-/** A fault answered instead of the next matching calls. */
-export interface Fault {
-  action?: string;
-  times: number;
-  status: number;
-  code?: string;
-  message?: string;
-  /** A raw body instead of the JSON error (e.g. a gateway's HTML page). */
-  rawBody?: string;
 }
 
 interface PoolRecord {
@@ -51,67 +36,16 @@ interface StrategyRecord extends Params {
   AccessMode: string;
 }
 
-const HOST_ID = 'alidns.aliyuncs.com';
-
-export class FakeAlidns {
-  /** Every request, with where its parameters travelled (pop-core's POST puts them all in the body). */
-  readonly calls: Array<{ action: string; method: string; query: string; params: Record<string, string> }> = [];
+export class FakeAlidns extends FakeRpcService {
   readonly instances = new Map<string, Record<string, unknown>>();
   readonly pools = new Map<string, PoolRecord>();
   readonly monitors = new Map<string, Params & { poolId: string }>();
   readonly strategies = new Map<string, StrategyRecord>();
-  private readonly faults: Fault[] = [];
-  private readonly nonces = new Set<string>();
   private seq = 0;
 
-  constructor(private readonly options: FakeAlidnsOptions) {
+  constructor(options: FakeAlidnsOptions) {
+    super(options);
     for (const id of options.instances) this.instances.set(id, { Ttl: 600, CnameType: 'PUBLIC', StrategyMode: 'GEO' });
-  }
-
-  handlers(): HttpHandler[] {
-    const url = `${this.options.endpoint.replace(/\/$/, '')}/`;
-    const handle = async ({ request }: { request: Request }) => this.handle(request);
-    return [http.post(url, handle), http.get(url, handle)];
-  }
-
-  /** The next `times` calls (of `action`, or any) get this answer instead. */
-  inject(fault: Fault): void {
-    this.faults.push({ ...fault });
-  }
-
-  callsOf(action: string): number {
-    return this.calls.filter((c) => c.action === action).length;
-  }
-
-  private async handle(request: Request): Promise<Response> {
-    const requestId = randomUUID().toUpperCase();
-    const params = rpcRequestParams(request.url, await request.text(), request.headers.get('content-type'));
-    const action = params.Action ?? '';
-    this.calls.push({ action, method: request.method, query: new URL(request.url).search, params });
-    try {
-      const fault = this.takeFault(action);
-      if (fault) {
-        if (fault.rawBody !== undefined)
-          return new HttpResponse(fault.rawBody, { status: fault.status, headers: { 'content-type': 'text/html' } });
-        if (fault.code === undefined) return HttpResponse.json({ RequestId: requestId }, { status: fault.status });
-        throw new WireError(fault.status, fault.code, fault.message ?? `${fault.code} injected`);
-      }
-      checkCommonParams(request.method, params, this.options.keys, this.nonces);
-      return HttpResponse.json({ RequestId: requestId, ...this.dispatch(action, params) });
-    } catch (err) {
-      if (!(err instanceof WireError)) throw err;
-      const recommend = `https://api.alibabacloud.com/troubleshoot?intl_lang=EN_US&q=${err.code}&product=Alidns&requestId=${requestId}`;
-      return HttpResponse.json(
-        { RequestId: requestId, HostId: HOST_ID, Code: err.code, Message: err.message, Recommend: recommend },
-        { status: err.status },
-      );
-    }
-  }
-
-  private takeFault(action: string): Fault | undefined {
-    const fault = this.faults.find((f) => f.times > 0 && (f.action === undefined || f.action === action));
-    if (fault) fault.times--;
-    return fault;
   }
 
   private id(prefix: string): string {
@@ -132,7 +66,7 @@ export class FakeAlidns {
     return pool;
   }
 
-  private dispatch(action: string, p: Record<string, string>): Params {
+  protected dispatch(action: string, p: Record<string, string>): Params {
     const now = Date.now();
     switch (action) {
       case 'DescribeDnsGtmInstance': {
@@ -313,13 +247,7 @@ function intIn(p: Params, name: string, min: number, max: number): number {
 function page(p: Params, rows: Params[], wrapper: string, item: string): Params {
   const pageNumber = p.PageNumber === undefined ? 1 : intIn(p, 'PageNumber', 1, 9999999);
   const pageSize = p.PageSize === undefined ? 20 : intIn(p, 'PageSize', 1, 100);
-  return {
-    TotalItems: rows.length,
-    TotalPages: Math.ceil(rows.length / pageSize),
-    PageNumber: pageNumber,
-    PageSize: pageSize,
-    [wrapper]: { [item]: rows.slice((pageNumber - 1) * pageSize, pageNumber * pageSize) },
-  };
+  return pageOf(rows, pageNumber, pageSize, wrapper, item);
 }
 
 function stamp(addrs: Array<Record<string, unknown>>, now: number): Array<Record<string, unknown>> {

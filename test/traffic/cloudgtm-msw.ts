@@ -1,8 +1,8 @@
 /**
  * An in-memory Alidns GTM 3.0 (the `CloudGtm*` actions) behind msw handlers, speaking the wire
  * format of docs/aliyun-api/cloudgtm-3.0.md: form-encoded POST (query params merged), the RPC
- * signature checked with the caller's secret (alidns-msw-params.ts, shared with the 2.0 fake),
- * dispatch on `Action`, list parameters as JSON strings (`HealthTasks`, `Addresses`,
+ * signature checked with the caller's secret, the call log, faults and error bodies (rpc-msw.ts,
+ * shared with the 2.0 fake), dispatch on `Action`, list parameters as JSON strings (`HealthTasks`, `Addresses`,
  * `AddressPools`, `IspCityNodes`, `ExtendInfo`), the models' enums and value sets, paging with
  * PageNumber / PageSize / TotalItems / TotalPages, and Alibaba error bodies.
  *
@@ -11,16 +11,10 @@
  * (`OperationDenied.AddressInUse`), a second config for a domain and record type is
  * `OperationDenied.ConfigExists`, a pool holds only addresses of its own type.
  */
-import { randomUUID } from 'node:crypto';
-import { http, HttpResponse, type HttpHandler } from 'msw';
-import { rpcRequestParams } from '#shared/traffic/adapters/aliyun/rpc-signature.ts';
-import { checkCommonParams, intIn, jsonOf, oneOf, required, WireError, type Params } from './alidns-msw-params.ts';
-import type { Fault } from './alidns-msw.ts';
+import { intIn, jsonOf, oneOf, required, WireError, type Params } from './alidns-msw-params.ts';
+import { type FakeRpcOptions, FakeRpcService, pageOf } from './rpc-msw.ts';
 
-export interface FakeCloudGtmOptions {
-  endpoint: string;
-  /** AccessKeyId -> AccessKeySecret. */
-  keys: Record<string, string>;
+export interface FakeCloudGtmOptions extends FakeRpcOptions {
   /** GTM 3.0 instances that exist (bought, not created through this API). */
   instances: string[];
 }
@@ -68,7 +62,6 @@ interface ConfigRecord extends Row {
   pools: Array<{ AddressPoolId: string; SerialNumber: number; WeightValue: number; RequestSource: string[] }>;
 }
 
-const HOST_ID = 'alidns.aliyuncs.com';
 const TYPES = ['IPv4', 'IPv6', 'domain'];
 const ENABLE = ['enable', 'disable'];
 const JUDGEMENTS = ['any_ok', 'p30_ok', 'p50_ok', 'p70_ok', 'all_ok'];
@@ -76,64 +69,22 @@ const LB = ['round_robin', 'sequence', 'weight', 'source_nearest'];
 const SEQUENCE_MODES = ['preemptive', 'non_preemptive'];
 const RR_TYPE_OF_POOL: Record<string, string> = { IPv4: 'A', IPv6: 'AAAA', domain: 'CNAME' };
 
-export class FakeCloudGtm {
-  readonly calls: Array<{ action: string; method: string; query: string; params: Record<string, string> }> = [];
+export class FakeCloudGtm extends FakeRpcService {
   readonly addresses = new Map<string, AddressRecord>();
   readonly pools = new Map<string, PoolRecord>();
   readonly templates = new Map<string, Row & { TemplateId: string }>();
   readonly configs = new Map<string, ConfigRecord>();
   /** Health verdicts the test sets by address (default `ok`): what ListCloudGtmAddresses reports. */
   readonly health = new Map<string, 'ok' | 'exceptional'>();
-  private readonly faults: Fault[] = [];
-  private readonly nonces = new Set<string>();
   private seq = 0;
 
-  constructor(private readonly options: FakeCloudGtmOptions) {}
-
-  handlers(): HttpHandler[] {
-    const url = `${this.options.endpoint.replace(/\/$/, '')}/`;
-    const handle = async ({ request }: { request: Request }) => this.handle(request);
-    return [http.post(url, handle), http.get(url, handle)];
-  }
-
-  /** The next `times` calls (of `action`, or any) get this answer instead. */
-  inject(fault: Fault): void {
-    this.faults.push({ ...fault });
-  }
-
-  callsOf(action: string): number {
-    return this.calls.filter((c) => c.action === action).length;
+  constructor(private readonly options: FakeCloudGtmOptions) {
+    super(options);
   }
 
   /** Actions called that write (everything but List* / Describe*). */
   writes(): string[] {
     return this.calls.map((c) => c.action).filter((a) => !/^(List|Describe|Search)/.test(a));
-  }
-
-  private async handle(request: Request): Promise<Response> {
-    const requestId = randomUUID().toUpperCase();
-    const params = rpcRequestParams(request.url, await request.text(), request.headers.get('content-type'));
-    const action = params.Action ?? '';
-    this.calls.push({ action, method: request.method, query: new URL(request.url).search, params });
-    try {
-      const fault = this.faults.find((f) => f.times > 0 && (f.action === undefined || f.action === action));
-      if (fault) {
-        fault.times--;
-        if (fault.rawBody !== undefined)
-          return new HttpResponse(fault.rawBody, { status: fault.status, headers: { 'content-type': 'text/html' } });
-        if (fault.code === undefined) return HttpResponse.json({ RequestId: requestId }, { status: fault.status });
-        throw new WireError(fault.status, fault.code, fault.message ?? `${fault.code} injected`);
-      }
-      checkCommonParams(request.method, params, this.options.keys, this.nonces);
-      return HttpResponse.json({ RequestId: requestId, ...this.dispatch(action, params) });
-    } catch (err) {
-      if (!(err instanceof WireError)) throw err;
-      const recommend = `https://api.alibabacloud.com/troubleshoot?intl_lang=EN_US&q=${err.code}&product=Alidns&requestId=${requestId}`;
-      return HttpResponse.json(
-        { RequestId: requestId, HostId: HOST_ID, Code: err.code, Message: err.message, Recommend: recommend },
-        { status: err.status },
-      );
-    }
   }
 
   private id(prefix: string): string {
@@ -253,7 +204,7 @@ export class FakeCloudGtm {
     };
   }
 
-  private dispatch(action: string, p: Wire): Params {
+  protected dispatch(action: string, p: Wire): Params {
     switch (action) {
       case 'ListCloudGtmAddresses':
         return page(
@@ -521,13 +472,5 @@ function valueIn(p: Wire, name: string, values: number[], mandatory: boolean): n
 
 /** PageNumber and PageSize are required by every List action (PageSize at most 100). */
 function page(p: Wire, rows: Row[], wrapper: string, item: string): Params {
-  const pageNumber = intIn(p, 'PageNumber', 1, 9999999, true) as number;
-  const pageSize = intIn(p, 'PageSize', 1, 100, true) as number;
-  return {
-    TotalItems: rows.length,
-    TotalPages: Math.ceil(rows.length / pageSize),
-    PageNumber: pageNumber,
-    PageSize: pageSize,
-    [wrapper]: { [item]: rows.slice((pageNumber - 1) * pageSize, pageNumber * pageSize) },
-  };
+  return pageOf(rows, intIn(p, 'PageNumber', 1, 9999999, true) as number, intIn(p, 'PageSize', 1, 100, true) as number, wrapper, item);
 }
