@@ -1,17 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { delay, http } from 'msw';
-import { setupServer } from 'msw/node';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AlidnsGtm, type AlidnsGtmOptions } from '#shared/traffic/adapters/aliyun/alidns-gtm.ts';
 import { percentEncode, rpcStringToSign, signRpc, verifyRpcSignature } from '#shared/traffic/adapters/aliyun/rpc-signature.ts';
 import { TricenterError } from '#shared/platform/errors.ts';
 import { memoryLogger } from '#shared/platform/log.ts';
 import type { GtmMonitorConfig } from '#shared/traffic/domain/gtm.ts';
 import { FakeAlidns } from './alidns-msw.ts';
+import { onTheWire, WIRE_ENDPOINT } from './rpc-wire.ts';
 
 const facts = JSON.parse(readFileSync(fileURLToPath(new URL('../../docs/aliyun-api/alidns-gtm-2015-01-09.json', import.meta.url)), 'utf8'));
-const ENDPOINT = 'https://alidns.aliyuncs.com';
 const KEY = { accessKeyId: 'LTAI-wire-test', accessKeySecret: 'wire-secret-do-not-log' };
 const INSTANCE = 'gtm-cn-wire';
 const MONITOR: GtmMonitorConfig = {
@@ -53,30 +52,13 @@ describe('RPC signature', () => {
 });
 
 describe('AlidnsGtm on the wire (msw)', () => {
-  let fake: FakeAlidns;
-  const server = setupServer();
-  const sleeps: number[] = [];
-
-  const adapter = (overrides: Partial<AlidnsGtmOptions> = {}) =>
-    new AlidnsGtm({
-      endpoint: ENDPOINT,
-      instanceId: INSTANCE,
-      credentials: KEY,
-      sleep: async (ms) => {
-        sleeps.push(ms);
-      },
-      random: () => 1,
-      ...overrides,
-    });
-
-  beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
-  beforeEach(() => {
-    fake = new FakeAlidns({ endpoint: ENDPOINT, keys: { [KEY.accessKeyId]: KEY.accessKeySecret }, instances: [INSTANCE] });
-    server.resetHandlers(...fake.handlers());
-    sleeps.length = 0;
+  const wire = onTheWire({
+    key: KEY,
+    instance: INSTANCE,
+    fake: (options) => new FakeAlidns(options),
+    adapter: (options: AlidnsGtmOptions) => new AlidnsGtm(options),
   });
-  afterEach(() => server.resetHandlers());
-  afterAll(() => server.close());
+  const { adapter, sleeps } = wire;
 
   const addresses = (n: number) =>
     Array.from({ length: n }, (_, i) => ({
@@ -95,7 +77,7 @@ describe('AlidnsGtm on the wire (msw)', () => {
       addresses: addresses(2),
       monitor: MONITOR,
     });
-    const call = fake.calls.at(-1)!;
+    const call = wire.fake.calls.at(-1)!;
     expect(call).toMatchObject({ action: 'AddDnsGtmAddressPool', method: 'POST', query: '' });
     expect(call.params).toMatchObject({
       Version: '2015-01-09',
@@ -137,7 +119,7 @@ describe('AlidnsGtm on the wire (msw)', () => {
       minAvailable: 1,
     };
     const { strategyId } = await gtm.createStrategy(input);
-    expect(fake.calls.at(-1)?.params).toMatchObject({
+    expect(wire.fake.calls.at(-1)?.params).toMatchObject({
       'DefaultAddrPool.1.Id': a.poolId,
       'FailoverAddrPool.1.Id': b.poolId,
       StrategyMode: 'GEO',
@@ -146,7 +128,7 @@ describe('AlidnsGtm on the wire (msw)', () => {
     });
     expect(await gtm.getStrategy(strategyId)).toEqual({ ...input, id: strategyId, accessMode: 'AUTO' });
     await gtm.updateStrategy(strategyId, { ...input, failover: [] });
-    expect(fake.calls.at(-1)?.params).toMatchObject({ FailoverAddrPool: 'EMPTY', AccessMode: 'AUTO' });
+    expect(wire.fake.calls.at(-1)?.params).toMatchObject({ FailoverAddrPool: 'EMPTY', AccessMode: 'AUTO' });
     expect((await gtm.getStrategy(strategyId)).failover).toEqual([]);
   });
 
@@ -155,7 +137,7 @@ describe('AlidnsGtm on the wire (msw)', () => {
     for (let i = 0; i < 5; i++) await gtm.createPool({ name: `pool-${i}`, type: 'IPV4', lbaStrategy: 'ALL_RR', addresses: addresses(1) });
     const pools = await gtm.listPools();
     expect(pools.map((p) => p.name)).toEqual(['pool-0', 'pool-1', 'pool-2', 'pool-3', 'pool-4']);
-    expect(fake.calls.filter((c) => c.action === 'DescribeDnsGtmInstanceAddressPools').map((c) => c.params.PageNumber)).toEqual([
+    expect(wire.fake.calls.filter((c) => c.action === 'DescribeDnsGtmInstanceAddressPools').map((c) => c.params.PageNumber)).toEqual([
       '1',
       '2',
       '3',
@@ -169,9 +151,9 @@ describe('AlidnsGtm on the wire (msw)', () => {
     ['ServiceUnavailable', 503],
   ])('retries %s with exponential backoff, then succeeds', async (code, status) => {
     const gtm = adapter();
-    fake.inject({ action: 'UpdateDnsGtmInstanceGlobalConfig', times: 2, status, code });
+    wire.fake.inject({ action: 'UpdateDnsGtmInstanceGlobalConfig', times: 2, status, code });
     await gtm.updateGlobalConfig({ ttl: 30, instanceName: 'i', userDomainName: 'web-demo.example.com' });
-    expect(fake.callsOf('UpdateDnsGtmInstanceGlobalConfig')).toBe(3);
+    expect(wire.fake.callsOf('UpdateDnsGtmInstanceGlobalConfig')).toBe(3);
     expect(sleeps).toEqual([200, 400]);
     expect(gtm.stats).toMatchObject({ writes: 3, retries: 2 });
     expect(await gtm.getGlobalConfig()).toEqual({ ttl: 30, instanceName: 'i', userDomainName: 'web-demo.example.com' });
@@ -179,22 +161,22 @@ describe('AlidnsGtm on the wire (msw)', () => {
 
   it('retries an HTTP 5xx that pop-core would take for a success, and a non-JSON gateway page', async () => {
     const gtm = adapter();
-    fake.inject({ action: 'DescribeDnsGtmInstance', times: 1, status: 500 });
-    fake.inject({ action: 'DescribeDnsGtmInstance', times: 1, status: 502, rawBody: '<html>Bad Gateway</html>' });
+    wire.fake.inject({ action: 'DescribeDnsGtmInstance', times: 1, status: 500 });
+    wire.fake.inject({ action: 'DescribeDnsGtmInstance', times: 1, status: 502, rawBody: '<html>Bad Gateway</html>' });
     expect(await gtm.getGlobalConfig()).toEqual({ ttl: 600 });
-    expect(fake.callsOf('DescribeDnsGtmInstance')).toBe(3);
+    expect(wire.fake.callsOf('DescribeDnsGtmInstance')).toBe(3);
   });
 
   it('gives up after maxAttempts and reports THROTTLED with the API code and RequestId', async () => {
     const gtm = adapter({ maxAttempts: 3 });
-    fake.inject({ times: 10, status: 400, code: 'Throttling.User', message: 'Request was denied due to user flow control.' });
+    wire.fake.inject({ times: 10, status: 400, code: 'Throttling.User', message: 'Request was denied due to user flow control.' });
     const error = await gtm.listPools().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TricenterError);
     expect(error).toMatchObject({ code: 'THROTTLED', retryable: true });
     expect((error as Error).message).toMatch(
       /DescribeDnsGtmInstanceAddressPools failed: Throttling.User: Request was denied due to user flow control. \(RequestId [0-9A-F-]+\)/,
     );
-    expect(fake.calls).toHaveLength(3);
+    expect(wire.fake.calls).toHaveLength(3);
     expect(sleeps).toEqual([200, 400]);
   });
 
@@ -204,14 +186,14 @@ describe('AlidnsGtm on the wire (msw)', () => {
     const error = await gtm.createMonitor(poolId, { ...MONITOR, interval: 5 }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'VALIDATION', retryable: false });
     expect((error as Error).message).toContain('InvalidParameter: The parameter Interval must be an integer in [15, 60]');
-    expect(fake.callsOf('AddDnsGtmMonitor')).toBe(1);
+    expect(wire.fake.callsOf('AddDnsGtmMonitor')).toBe(1);
     expect(sleeps).toEqual([]);
   });
 
   it('maps a wrong secret to FORBIDDEN (the handler checks the signature) and never logs the secret', async () => {
     const logger = memoryLogger();
     const gtm = adapter({ credentials: { ...KEY, accessKeySecret: 'not-the-secret' }, logger });
-    fake.inject({ times: 1, status: 400, code: 'Throttling' });
+    wire.fake.inject({ times: 1, status: 400, code: 'Throttling' });
     const error = await gtm.listPools().catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'FORBIDDEN' });
     expect((error as Error).message).toContain('SignatureDoesNotMatch');
@@ -221,8 +203,8 @@ describe('AlidnsGtm on the wire (msw)', () => {
   });
 
   it('times out explicitly: a read is retried, a create is not (it may have happened)', async () => {
-    server.use(
-      http.post(`${ENDPOINT}/`, async () => {
+    wire.server.use(
+      http.post(`${WIRE_ENDPOINT}/`, async () => {
         await delay('infinite');
         return new Response(null);
       }),

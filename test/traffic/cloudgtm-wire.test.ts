@@ -3,13 +3,12 @@
  * parameters as one JSON string each, as the SDK's models say), how answers are read, paging,
  * and the shared retry / error rules (alidns-rpc.ts) applied to the 3.0 actions.
  */
-import { setupServer } from 'msw/node';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AlidnsCloudGtm, type AlidnsCloudGtmOptions } from '#shared/traffic/adapters/aliyun/alidns-cloudgtm.ts';
 import type { Gtm3MonitorTemplateInput } from '#shared/traffic/domain/gtm3.ts';
 import { FakeCloudGtm } from './cloudgtm-msw.ts';
+import { onTheWire } from './rpc-wire.ts';
 
-const ENDPOINT = 'https://alidns.aliyuncs.com';
 const KEY = { accessKeyId: 'LTAI-wire3', accessKeySecret: 'wire3-secret-do-not-log' };
 const INSTANCE = 'gtm-cn-wire3';
 const TEMPLATE: Gtm3MonitorTemplateInput = {
@@ -27,34 +26,18 @@ const TEMPLATE: Gtm3MonitorTemplateInput = {
 };
 
 describe('AlidnsCloudGtm on the wire (msw)', () => {
-  const server = setupServer();
-  let fake: FakeCloudGtm;
-  const sleeps: number[] = [];
-  const adapter = (overrides: Partial<AlidnsCloudGtmOptions> = {}) =>
-    new AlidnsCloudGtm({
-      endpoint: ENDPOINT,
-      instanceId: INSTANCE,
-      credentials: KEY,
-      sleep: async (ms) => {
-        sleeps.push(ms);
-      },
-      random: () => 1,
-      ...overrides,
-    });
-
-  beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
-  beforeEach(() => {
-    fake = new FakeCloudGtm({ endpoint: ENDPOINT, keys: { [KEY.accessKeyId]: KEY.accessKeySecret }, instances: [INSTANCE] });
-    server.resetHandlers(...fake.handlers());
-    sleeps.length = 0;
+  const wire = onTheWire({
+    key: KEY,
+    instance: INSTANCE,
+    fake: (options) => new FakeCloudGtm(options),
+    adapter: (options: AlidnsCloudGtmOptions) => new AlidnsCloudGtm(options),
   });
-  afterEach(() => server.resetHandlers());
-  afterAll(() => server.close());
+  const { adapter, sleeps } = wire;
 
   it('sends templates with ExtendInfo and IspCityNodes as JSON strings, in a signed POST body', async () => {
     const gtm = adapter();
     await gtm.createMonitorTemplate(TEMPLATE);
-    const call = fake.calls.at(-1)!;
+    const call = wire.fake.calls.at(-1)!;
     expect(call).toMatchObject({ action: 'CreateCloudGtmMonitorTemplate', method: 'POST', query: '' });
     expect(call.params).toMatchObject({
       Version: '2015-01-09',
@@ -86,7 +69,7 @@ describe('AlidnsCloudGtm on the wire (msw)', () => {
       healthJudgement: 'any_ok',
       healthTasks: [{ templateId, port: 80 }],
     });
-    expect(fake.calls.at(-1)?.params).toMatchObject({
+    expect(wire.fake.calls.at(-1)?.params).toMatchObject({
       Action: 'CreateCloudGtmAddress',
       Type: 'IPv4',
       AvailableMode: 'auto',
@@ -96,38 +79,43 @@ describe('AlidnsCloudGtm on the wire (msw)', () => {
     });
     const { poolId } = await gtm.createPool({ name: 'p', type: 'IPv4', remark: 'tricenter:demo/web-demo', healthJudgement: 'any_ok' });
     await gtm.replacePoolAddresses(poolId, [{ addressId, serialNumber: 1, weight: 7 }]);
-    expect(JSON.parse(fake.calls.at(-1)!.params.Addresses!)).toEqual([
+    expect(JSON.parse(wire.fake.calls.at(-1)!.params.Addresses!)).toEqual([
       { AddressId: addressId, SerialNumber: 1, WeightValue: 7, RequestSource: ['default'] },
     ]);
     const { configId } = await gtm.createInstanceConfig({ hostname: 'web-demo', zone: 'example.com', rrType: 'A', ttl: 60, remark: 'r' });
-    expect(fake.calls.at(-1)?.params).toMatchObject({ ScheduleZoneMode: 'custom', ScheduleRrType: 'A', Ttl: '60', InstanceId: INSTANCE });
+    expect(wire.fake.calls.at(-1)?.params).toMatchObject({
+      ScheduleZoneMode: 'custom',
+      ScheduleRrType: 'A',
+      Ttl: '60',
+      InstanceId: INSTANCE,
+    });
     await gtm.replaceInstanceConfigPools(configId, [{ poolId, serialNumber: 1, weight: 1 }]);
-    expect(JSON.parse(fake.calls.at(-1)!.params.AddressPools!)).toEqual([
+    expect(JSON.parse(wire.fake.calls.at(-1)!.params.AddressPools!)).toEqual([
       { AddressPoolId: poolId, SerialNumber: 1, WeightValue: 1, RequestSource: ['default'] },
     ]);
     await gtm.setInstanceConfigLbStrategy(configId, 'sequence', 'preemptive');
-    expect(fake.calls.at(-1)?.params).toMatchObject({ AddressPoolLbStrategy: 'sequence', SequenceLbStrategyMode: 'preemptive' });
+    expect(wire.fake.calls.at(-1)?.params).toMatchObject({ AddressPoolLbStrategy: 'sequence', SequenceLbStrategyMode: 'preemptive' });
     await gtm.setPoolLbStrategy(poolId, 'round_robin');
-    expect(fake.calls.at(-1)?.params.SequenceLbStrategyMode).toBeUndefined();
+    expect(wire.fake.calls.at(-1)?.params.SequenceLbStrategyMode).toBeUndefined();
   });
 
   it('pages with PageNumber / PageSize until TotalPages', async () => {
     const gtm = adapter({ pageSize: 2 });
     for (let i = 0; i < 5; i++) await gtm.createPool({ name: `p${i}`, type: 'IPv4', remark: '', healthJudgement: 'any_ok' });
-    fake.calls.length = 0;
+    wire.fake.calls.length = 0;
     expect((await gtm.listPools()).map((p) => p.name)).toEqual(['p0', 'p1', 'p2', 'p3', 'p4']);
-    expect(fake.calls.map((c) => `${c.params.PageNumber}/${c.params.PageSize}`)).toEqual(['1/2', '2/2', '3/2']);
+    expect(wire.fake.calls.map((c) => `${c.params.PageNumber}/${c.params.PageSize}`)).toEqual(['1/2', '2/2', '3/2']);
   });
 
   it('retries throttling on writes with backoff, and never retries a write that timed out', async () => {
     const gtm = adapter({ maxAttempts: 3 });
-    fake.inject({ action: 'CreateCloudGtmAddressPool', times: 2, status: 400, code: 'Throttling.User' });
+    wire.fake.inject({ action: 'CreateCloudGtmAddressPool', times: 2, status: 400, code: 'Throttling.User' });
     await gtm.createPool({ name: 'p', type: 'IPv4', remark: '', healthJudgement: 'any_ok' });
-    expect(fake.callsOf('CreateCloudGtmAddressPool')).toBe(3);
+    expect(wire.fake.callsOf('CreateCloudGtmAddressPool')).toBe(3);
     expect(sleeps).toEqual([200, 400]);
     expect(gtm.stats).toMatchObject({ writes: 3, retries: 2 });
 
-    fake.inject({ action: 'CreateCloudGtmAddressPool', times: 3, status: 400, code: 'Throttling' });
+    wire.fake.inject({ action: 'CreateCloudGtmAddressPool', times: 3, status: 400, code: 'Throttling' });
     await expect(gtm.createPool({ name: 'q', type: 'IPv4', remark: '', healthJudgement: 'any_ok' })).rejects.toMatchObject({
       code: 'THROTTLED',
       retryable: true,
@@ -168,7 +156,7 @@ describe('AlidnsCloudGtm on the wire (msw)', () => {
       healthJudgement: 'any_ok',
       healthTasks: [{ templateId: (await gtm.createMonitorTemplate(TEMPLATE)).templateId, port: 80 }],
     });
-    fake.health.set(addressId, 'exceptional');
+    wire.fake.health.set(addressId, 'exceptional');
     expect((await gtm.listAddresses())[0]).toMatchObject({ id: addressId, healthStatus: 'exceptional', availableStatus: 'unavailable' });
     await gtm.createInstanceConfig({ hostname: '@', zone: 'example.com', rrType: 'A', ttl: 30, remark: '' });
     expect((await gtm.listInstanceConfigs())[0]).toMatchObject({
