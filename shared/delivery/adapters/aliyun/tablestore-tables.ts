@@ -3,6 +3,7 @@ import { silentLogger, type Logger } from '../../../platform/log.ts';
 import { SETUP_REQUEST_TIMEOUT_MS, TablestoreCalls, type TablestoreCallsOptions } from './tablestore-client.ts';
 import { classifyOtsFailure } from './tablestore-errors.ts';
 import { tableNames } from './tablestore-rows.ts';
+import { approvalLinksTable } from './tablestore-approval-links.ts';
 
 export { tablestoreClient } from './tablestore-client.ts';
 
@@ -34,6 +35,7 @@ function tableSpecs(prefix: string): TableSpec[] {
     { name: t.trafficClaims, primaryKey: 'resource' },
     { name: t.rejectedUploads, primaryKey: 'upload' },
     { name: t.trafficHistory, primaryKey: 'app' },
+    { name: approvalLinksTable(prefix), primaryKey: 'hash' },
   ];
 }
 
