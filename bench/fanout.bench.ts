@@ -29,13 +29,16 @@ import type { WorkflowDeps } from '#shared/delivery/usecases/deps.ts';
 import { ingestBundle } from '#shared/delivery/usecases/ingest-bundle.ts';
 import { ReleaseManifests } from '#shared/delivery/usecases/release-manifests.ts';
 import { runDeployTask } from '#shared/delivery/usecases/run-task.ts';
-import type { DeployTask } from '#shared/delivery/workflow/run.ts';
+import { tickRun } from '#shared/delivery/usecases/sweep.ts';
+import { isEnded, type DeployTask, type Run } from '#shared/delivery/workflow/run.ts';
 import { systemClock } from '#shared/platform/clock.ts';
 import { silentLogger } from '#shared/platform/log.ts';
 import { DEFAULT_RATE_LIMIT } from '#shared/platform/token-bucket.ts';
 
 const BUCKET = 'tricenter-bundles';
 const GATEWAY_DELAY_MS = 20;
+/** A Tablestore round trip from Function Compute in the same region. */
+const STORE_RTT_MS = 5;
 const READS = new Set(['getRelease', 'listReleases', 'getRun', 'listRuns', 'getApp', 'listApps', 'getIngest', 'getTrafficClaim']);
 
 const round = (ms: number) => Math.round(ms * 100) / 100;
@@ -126,6 +129,7 @@ function delayedGateway(delayMs: number): { gateway: ClusterGateway; calls: () =
     listOwned: () => after([]),
     prune: () => after([]),
     ingressAddresses: () => after([]),
+    ingressAddressesIn: () => after(new Map<string, string[]>()),
     workloads: () => after([]),
     observe: (_cluster, manifests) => after(manifests.map((m) => ({ ref: objectRef(m), state: 'in-sync' as const }))),
     probe: (cluster) => after({ cluster, reachable: true, serverSideApply: 'yes' as const }),
@@ -135,16 +139,27 @@ function delayedGateway(delayMs: number): { gateway: ClusterGateway; calls: () =
   return { gateway, calls: () => calls };
 }
 
-/** The store, counting the calls it serves (reads and writes, conflicts apart). */
-function countingStore(store: RunStore): { store: RunStore; counts: { reads: number; writes: number; conflicts: number } } {
-  const counts = { reads: 0, writes: 0, conflicts: 0 };
+/** What the store served: calls, conditional writes that lost, and the bytes of every write's payload. */
+interface StoreCounts {
+  reads: number;
+  writes: number;
+  conflicts: number;
+  bytesWritten: number;
+}
+
+/** The store, counting the calls it serves (reads and writes, conflicts apart) and the bytes each write sends. */
+function countingStore(store: RunStore): { store: RunStore; counts: StoreCounts } {
+  const counts: StoreCounts = { reads: 0, writes: 0, conflicts: 0, bytesWritten: 0 };
   const counted = new Proxy(store, {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver) as unknown;
       if (typeof value !== 'function' || prop === 'close') return value;
       return async (...args: unknown[]) => {
         if (READS.has(String(prop))) counts.reads += 1;
-        else counts.writes += 1;
+        else {
+          counts.writes += 1;
+          counts.bytesWritten += Buffer.byteLength(JSON.stringify(args[0] ?? null));
+        }
         try {
           return await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
         } catch (err) {
@@ -155,6 +170,31 @@ function countingStore(store: RunStore): { store: RunStore; counts: { reads: num
     },
   });
   return { store: counted, counts };
+}
+
+/**
+ * The store as a remote one (Tablestore) behaves: every call takes a round trip of `rttMs`, the
+ * request reaching the row after half of it and the answer arriving after the other half. Reads and
+ * conditional writes of concurrent tasks then interleave as they do in the cloud, where an
+ * in-process SQLite that answers at once serialises them and never lets a condition fail.
+ */
+function remoteStore(store: RunStore, rttMs: number): RunStore {
+  if (rttMs <= 0) return store;
+  const half = () => new Promise((resolve) => setTimeout(resolve, rttMs / 2));
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof value !== 'function' || prop === 'close') return value;
+      return async (...args: unknown[]) => {
+        await half();
+        try {
+          return await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+        } finally {
+          await half();
+        }
+      };
+    },
+  });
 }
 
 /** The gateway, timing each call by method: where a task's time goes. */
@@ -188,23 +228,46 @@ function timedGateway(gateway: ClusterGateway): {
   return { gateway: timed, taken };
 }
 
+interface DeployFigures {
+  ms: number;
+  cpuMs: number;
+  tasks: number;
+  reads: number;
+  writes: number;
+  conflicts: number;
+  bytesWritten: number;
+  runRecordBytes: number;
+  /** Deliveries the queue repeated because the handler threw (a report that kept losing its conditional write). */
+  redeliveries: number;
+  /** Ticks of the run the stack's wake-ups performed (a task that reported "waiting", a lost message). */
+  wakeups: number;
+}
+
 interface Stack {
-  deploy(
-    app: AppRef,
-    version: string,
-  ): Promise<{ ms: number; cpuMs: number; tasks: number; reads: number; writes: number; conflicts: number; runRecordBytes: number }>;
+  deploy(app: AppRef, version: string): Promise<DeployFigures>;
   close(): Promise<void>;
 }
 
-/** The real workflow (ingest, queue, deploy tasks, decider, SQLite) over `gateway`; the queue runs every task of a step at once, as FC does. */
-function workflowStack(gateway: ClusterGateway, registry: ClusterRegistry, parallelism: number): Stack {
+/** A wake-up further away than this is not waited for: the run is reported stuck instead. */
+const LONGEST_WAKEUP_WAIT_MS = 5_000;
+
+/**
+ * The real workflow (ingest, queue, deploy tasks, decider, SQLite) over `gateway`; the queue runs
+ * every task of a step at once, as FC does. `storeRttMs` > 0 puts a round trip in front of every
+ * store call (remoteStore). Wake-ups tick the run as the twin's do (a task that reported "waiting"
+ * is retried after its backoff); a deploy waits for its run to end, not only for the queue to drain.
+ */
+function workflowStack(gateway: ClusterGateway, registry: ClusterRegistry, parallelism: number, storeRttMs = 0): Stack {
   const dir = mkdtempSync(join(tmpdir(), 'tricenter-fanout-'));
   const sqlite = new SqliteRunStore({ path: join(dir, 'store.db') });
-  const { store, counts } = countingStore(sqlite);
+  const { store, counts } = countingStore(remoteStore(sqlite, storeRttMs));
   const bundles = new FolderBucket(join(dir, 'bucket'));
   const queue = new InProcessQueue<DeployTask>({ concurrency: Math.max(1, registry.clusters.length) });
+  const wakeups = new Map<string, { at: number; timer: NodeJS.Timeout; fired: Promise<void>; fire: () => void }>();
+  const ticking = new Set<Promise<unknown>>();
   let ids = 0;
   let tasks = 0;
+  let wakeupsFired = 0;
   const deps: WorkflowDeps = {
     store,
     queue,
@@ -216,25 +279,64 @@ function workflowStack(gateway: ClusterGateway, registry: ClusterRegistry, paral
     logger: silentLogger,
     newId: () => `run-${++ids}`,
     healthWait: { totalMs: 10_000, pollMs: 5 },
+    scheduleWakeup: (runId, at) => {
+      const previous = wakeups.get(runId);
+      if (previous) {
+        clearTimeout(previous.timer);
+        previous.fire();
+      }
+      let fire = () => {};
+      const fired = new Promise<void>((resolve) => {
+        fire = resolve;
+      });
+      const timer = setTimeout(
+        () => {
+          wakeups.delete(runId);
+          wakeupsFired += 1;
+          const tick = tickRun(deps, runId).catch(() => false);
+          ticking.add(tick);
+          void tick.finally(() => {
+            ticking.delete(tick);
+            fire();
+          });
+        },
+        Math.max(0, at - systemClock.now()),
+      );
+      timer.unref();
+      wakeups.set(runId, { at, timer, fired, fire });
+    },
   };
   queue.start(async (task) => {
     tasks += 1;
     await runDeployTask(deps, task);
   });
+
+  /** Drains the queue and the wake-ups due soon until the run ends; a run left waiting longer is stuck. */
+  async function settle(runId: string): Promise<Run | undefined> {
+    for (;;) {
+      await queue.drain();
+      await Promise.all(ticking);
+      const run = await sqlite.getRun(runId);
+      if (!run || isEnded(run)) return run;
+      const wakeup = wakeups.get(runId);
+      if (!wakeup || wakeup.at - systemClock.now() > LONGEST_WAKEUP_WAIT_MS) return run;
+      await wakeup.fired;
+    }
+  }
+
   return {
     async deploy(app, version) {
       const key = `bundles/${app.namespace}/${app.name}.yaml`;
       const uploaded = await bundles.put(BUCKET, key, new TextEncoder().encode(fanOutBundle(app, version, parallelism)));
-      const before = { ...counts, tasks };
+      const before = { ...counts, tasks, wakeupsFired, retried: queue.stats.retried };
       const started = performance.now();
       const cpuBefore = process.cpuUsage();
       const result = await ingestBundle(deps, { bucket: BUCKET, key, etag: uploaded.etag });
       if (result.outcome !== 'run-started') throw new Error(`ingest of ${version}: ${JSON.stringify(result)}`);
-      await queue.drain();
+      const record = await sqlite.getApp(app);
+      const run = record?.currentRunId ? await settle(record.currentRunId) : undefined;
       const ms = performance.now() - started;
       const cpu = process.cpuUsage(cpuBefore);
-      const record = await sqlite.getApp(app);
-      const run = record?.currentRunId ? await sqlite.getRun(record.currentRunId) : undefined;
       if (run?.phase !== 'running') {
         const tasksByStatus = new Map<string, string[]>();
         for (const step of run?.steps ?? [])
@@ -244,7 +346,11 @@ function workflowStack(gateway: ClusterGateway, registry: ClusterRegistry, paral
               t.cluster,
             ]);
         const states = [...tasksByStatus].map(([state, clusters]) => `${clusters.length} ${state}`).join('; ');
-        throw new Error(`${app.name} ${version} ended ${run?.phase ?? 'without a run'}: ${states}; queue ${JSON.stringify(queue.stats)}`);
+        const dead = queue.deadLetters.slice(0, 3).map((d) => `${d.message.key}: ${d.error}`);
+        throw new Error(
+          `${app.name} ${version} ended ${run?.phase ?? 'without a run'}: ${states}; queue ${JSON.stringify(queue.stats)}; ` +
+            `dead letters ${JSON.stringify(dead)}`,
+        );
       }
       return {
         ms,
@@ -253,53 +359,80 @@ function workflowStack(gateway: ClusterGateway, registry: ClusterRegistry, paral
         reads: counts.reads - before.reads,
         writes: counts.writes - before.writes,
         conflicts: counts.conflicts - before.conflicts,
+        bytesWritten: counts.bytesWritten - before.bytesWritten,
         runRecordBytes: Buffer.byteLength(JSON.stringify(run)),
+        redeliveries: queue.stats.retried - before.retried,
+        wakeups: wakeupsFired - before.wakeupsFired,
       };
     },
     async close() {
+      for (const { timer, fire } of wakeups.values()) {
+        clearTimeout(timer);
+        fire();
+      }
+      wakeups.clear();
       await queue.stop();
+      await Promise.all(ticking);
       await sqlite.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
 }
 
-function perTask(figures: { tasks: number; reads: number; writes: number; conflicts: number; runRecordBytes: number }) {
+function perTask(figures: DeployFigures) {
   const per = (n: number) => Math.round((n / Math.max(1, figures.tasks)) * 10) / 10;
   return {
     tasks: figures.tasks,
     storeReadsPerTask: per(figures.reads),
     storeWritesPerTask: per(figures.writes),
     conflicts: figures.conflicts,
-    // Every report rewrites the whole run (all tasks of the step): bytes written grow with clusters squared.
+    // Each conflict is one more read and one more decision (transitionRun): retries per task.
+    conflictsPerTask: per(figures.conflicts),
+    redeliveries: figures.redeliveries,
+    wakeups: figures.wakeups,
+    // Bytes of every write's payload for the whole step (both passes): a report that rewrites the
+    // whole run record makes this grow with clusters squared.
+    storeBytesWrittenPerStep: figures.bytesWritten,
+    storeBytesWrittenPerTask: Math.round(figures.bytesWritten / Math.max(1, figures.tasks)),
     runRecordBytes: figures.runRecordBytes,
   };
 }
 
-/** (a) The orchestrator alone: median of a few rounds per size, each a new version of the same application. */
-async function orchestratorAlone(delayMs: number): Promise<Record<string, unknown>> {
+/**
+ * (a) The orchestrator alone: median of a few rounds per size, each a new version of the same
+ * application. `storeRttMs` > 0: every store call takes that round trip (remoteStore), as on Tablestore.
+ */
+async function orchestratorAlone(delayMs: number, storeRttMs = 0): Promise<Record<string, unknown>> {
   const sizes = [1, 50, 100];
-  const rounds = 7;
+  const rounds = storeRttMs > 0 ? 3 : 7;
   const figures: Record<string, unknown> = {};
   const medians: Record<number, number> = {};
   const cpuMedians: Record<number, number> = {};
   const taskCounts: Record<number, number> = {};
+  const bytes: Record<number, number> = {};
   for (const size of sizes) {
     const { gateway, calls } = delayedGateway(delayMs);
-    const stack = workflowStack(gateway, registryOf(clusterNames(size)), size);
+    const stack = workflowStack(gateway, registryOf(clusterNames(size)), size, storeRttMs);
     try {
       const app = { namespace: 'fan', name: `fan-${size}` };
       const times: number[] = [];
       const cpuTimes: number[] = [];
-      let last: Awaited<ReturnType<Stack['deploy']>> | undefined;
-      for (let round = 0; round < rounds; round++) {
-        last = await stack.deploy(app, `v${round}`);
-        times.push(last.ms);
-        cpuTimes.push(last.cpuMs);
+      let last: DeployFigures | undefined;
+      try {
+        for (let round = 0; round < rounds; round++) {
+          last = await stack.deploy(app, `v${round}`);
+          times.push(last.ms);
+          cpuTimes.push(last.cpuMs);
+        }
+      } catch (err) {
+        // A run left unfinished (reports that kept losing their conditional write, dead-lettered) is a figure too.
+        figures[`clusters${size}`] = { stuck: err instanceof Error ? err.message : String(err), roundsDone: times.length };
+        continue;
       }
       medians[size] = median(times);
       cpuMedians[size] = median(cpuTimes);
       taskCounts[size] = last?.tasks ?? 0;
+      bytes[size] = last?.bytesWritten ?? 0;
       figures[`clusters${size}`] = {
         medianMs: round(median(times)),
         minMs: round(Math.min(...times)),
@@ -307,7 +440,7 @@ async function orchestratorAlone(delayMs: number): Promise<Record<string, unknow
         // sensitive than wall time to other processes on a loaded machine.
         medianCpuMs: round(median(cpuTimes)),
         cpuMsPerTask: round(median(cpuTimes) / Math.max(1, last?.tasks ?? 1)),
-        ...perTask(last as NonNullable<typeof last>),
+        ...perTask(last as DeployFigures),
         gatewayCallsPerRound: calls() / rounds,
       };
     } finally {
@@ -317,11 +450,14 @@ async function orchestratorAlone(delayMs: number): Promise<Record<string, unknow
   const one = medians[1] as number;
   return {
     gatewayDelayMs: delayMs,
+    storeRttMs,
     ...figures,
     ratio50: round((medians[50] as number) / one),
     ratio100: round((medians[100] as number) / one),
     cpuRatio50: round((cpuMedians[50] as number) / (cpuMedians[1] as number)),
     cpuRatio100: round((cpuMedians[100] as number) / (cpuMedians[1] as number)),
+    // 2 at linear cost (twice the tasks); 4 when every report rewrites a record that grows with the step.
+    bytesRatio100to50: round((bytes[100] as number) / (bytes[50] as number)),
     // CPU per extra task from 1 to 50 clusters and from 50 to 100: equal when the cost is linear in
     // the tasks (2 per cluster on a multi-cluster step: verify, then apply), the second larger when a
     // report costs more on a bigger step (each report reads, copies and writes the whole run record).
@@ -431,15 +567,25 @@ async function sandboxInChild(): Promise<Record<string, unknown>> {
   };
 }
 
-/** `FANOUT_PARTS=orchestrator npm run bench -- fanout`: only (a), for profiling (`node --cpu-prof`) without the sandbox child. */
+/**
+ * `FANOUT_PARTS=orchestrator npm run bench -- fanout`: only (a), for profiling (`node --cpu-prof`) without the sandbox child;
+ * `FANOUT_PARTS=remote`: only (a) with the remote store.
+ */
 export async function run(): Promise<Record<string, unknown>> {
-  const orchestratorOnly = process.env.FANOUT_PARTS === 'orchestrator';
+  const parts = process.env.FANOUT_PARTS;
+  // A store a round trip away: concurrent reports interleave and conditional writes lose.
+  const remote = {
+    ...(await orchestratorAlone(GATEWAY_DELAY_MS, STORE_RTT_MS)),
+    note: `every store call takes a ${STORE_RTT_MS} ms round trip (Tablestore from FC in one region): reports of concurrent tasks race for the run record`,
+  };
+  if (parts === 'remote') return { orchestratorWithRemoteStore: remote };
   const orchestrator = await orchestratorAlone(GATEWAY_DELAY_MS);
   // The same with a gateway that answers at once: tricenter's own time, all of it.
   const overhead = await orchestratorAlone(0);
-  const sandbox = orchestratorOnly ? { skipped: 'FANOUT_PARTS=orchestrator' } : await sandboxInChild();
+  const sandbox = parts === 'orchestrator' ? { skipped: 'FANOUT_PARTS=orchestrator' } : await sandboxInChild();
   return {
     orchestratorAlone: orchestrator,
+    orchestratorWithRemoteStore: remote,
     orchestratorOwnTime: {
       ...overhead,
       goal: undefined,
