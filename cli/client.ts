@@ -47,10 +47,15 @@ export class ApiClient {
     return this.request('GET', `${appPath(app)}/runs`);
   }
 
-  decide(app: AppRef, action: string, comment?: string): Promise<{ runId: string; phase: string; by: string }> {
-    return this.request('POST', `${appPath(app)}/${action}`, JSON.stringify(comment ? { comment } : {}), {
-      'content-type': 'application/json',
-    });
+  /** `step`: the waiting step the decision is for (needed when several wait at once). */
+  decide(
+    app: AppRef,
+    action: string,
+    comment?: string,
+    step?: string,
+  ): Promise<{ runId: string; phase: string; by: string; step?: string }> {
+    const body = { ...(comment ? { comment } : {}), ...(step !== undefined ? { step } : {}) };
+    return this.request('POST', `${appPath(app)}/${action}`, JSON.stringify(body), { 'content-type': 'application/json' });
   }
 
   upload(app: AppRef, bundle: PackedBundle): Promise<UploadResult> {

@@ -97,14 +97,18 @@ export function register(program: Command): void {
   });
 
   for (const action of ['approve', 'reject', 'resume', 'terminate', 'rollback'] as const) {
-    withTarget(
-      program
-        .command(`${action} <app>`)
-        .description(`${action} the current run of <namespace>/<name>`)
-        .option('-c, --comment <text>', 'recorded with the decision'),
-    ).action(async (app: string, options: TargetOptions & { comment?: string }) => {
-      const result = await new ApiClient(resolveTarget(options)).decide(parseAppRef(app), action, options.comment);
-      console.log(terminalSafe(`${action}: run ${result.runId} is ${result.phase} (by ${result.by})`));
+    const command = program
+      .command(`${action} <app>`)
+      .description(`${action} the current run of <namespace>/<name>`)
+      .option('-c, --comment <text>', 'recorded with the decision');
+    // Terminate and rollback act on the whole run; the others on one waiting step, named when several wait at once.
+    if (action === 'approve' || action === 'reject' || action === 'resume')
+      command.option('--step <name>', 'the waiting step the decision is for (required when several wait at once)');
+    withTarget(command).action(async (app: string, options: TargetOptions & { comment?: string; step?: string }) => {
+      const result = await new ApiClient(resolveTarget(options)).decide(parseAppRef(app), action, options.comment, options.step);
+      console.log(
+        terminalSafe(`${action}${result.step ? ` of step ${result.step}` : ''}: run ${result.runId} is ${result.phase} (by ${result.by})`),
+      );
     });
   }
 

@@ -1,4 +1,4 @@
-import type { ReviewModel } from '#shared/delivery/approval/review.ts';
+import type { ReviewModel, WaitingStep } from '#shared/delivery/approval/review.ts';
 import type { FieldChange, ObjectPreview } from '#shared/delivery/model/preview.ts';
 import type { AppRef } from '#shared/delivery/model/ownership.ts';
 import { refKey } from '#shared/delivery/model/kube.ts';
@@ -111,6 +111,44 @@ function counts(objects: ObjectPreview[]): string {
   return `${by('add')} added, ${by('change')} changed, ${by('prune')} pruned, ${by('same')} unchanged`;
 }
 
+/**
+ * One waiting step: its clusters' diffs and, for an approver, its own decision form. The form names
+ * its step and carries that step's digest, so with two sub-steps waiting a decision is always for
+ * the one whose diff was shown, never one the server picks.
+ */
+function waitingBlock(model: ReviewModel, waiting: WaitingStep, index: number, signedInAs: ReviewView['signedInAs'], csrf: string): string {
+  const parts: string[] = [];
+  parts.push(
+    `<section class="waiting" data-step="${escapeHtml(waiting.step)}"><h2>Waiting for approval: step ${escapeHtml(waiting.step)}</h2>`,
+  );
+  if (waiting.clusters.length === 0) parts.push('<p class="muted">A suspend step: it deploys nothing, it only waits for a decision.</p>');
+  for (const cluster of waiting.clusters) {
+    const notable = cluster.objects.flatMap((o) => o.fields.filter((f) => f.notable).map((f) => ({ o, f })));
+    parts.push(`<section class="cluster" data-cluster="${escapeHtml(cluster.cluster)}"><h3>Cluster ${escapeHtml(cluster.cluster)}</h3>`);
+    if (cluster.error) parts.push(`<p class="bad">No diff: ${escapeHtml(cluster.error)}</p>`);
+    else {
+      parts.push(`<p class="muted">${counts(cluster.objects)} (server-side dry run against the live state)</p>`);
+      if (notable.length > 0)
+        parts.push(
+          `<p><strong>Images and replicas:</strong></p><ul class="fields">${notable.map(({ o, f }) => fieldLine({ ...f, path: `${o.ref.kind} ${o.ref.name}: ${f.path}` })).join('')}</ul>`,
+        );
+      parts.push(`<ul class="objects">${cluster.objects.map(objectBlock).join('')}</ul>`);
+    }
+    parts.push('</section>');
+  }
+  if (signedInAs.scope === 'approver') {
+    const comment = `comment-${index}`;
+    parts.push(`<form class="decide" method="post" action="${escapeHtml(reviewPath(model.app, '/decision'))}">
+<input type="hidden" name="csrf" value="${escapeHtml(csrf)}"><input type="hidden" name="step" value="${escapeHtml(waiting.step)}"><input type="hidden" name="digest" value="${escapeHtml(waiting.digest)}">
+<label for="${comment}">Comment (required to reject)</label><textarea id="${comment}" name="comment" rows="2" maxlength="2000"></textarea>
+<button class="approve" type="submit" name="action" value="approve">Approve ${escapeHtml(waiting.step)}</button>
+<button class="reject" type="submit" name="action" value="reject">Reject ${escapeHtml(waiting.step)}</button>
+<p class="muted">Your decision is bound to what this page shows of step ${escapeHtml(waiting.step)} (digest <code>${escapeHtml(waiting.digest.slice(0, 12))}</code>, policy ${escapeHtml(model.policyVersion)}): if a cluster changed since, you will be asked to review again.</p></form>`);
+  }
+  parts.push('</section>');
+  return parts.join('\n');
+}
+
 export interface ReviewView {
   model: ReviewModel;
   signedInAs: { name: string; scope: 'viewer' | 'approver' };
@@ -119,7 +157,7 @@ export interface ReviewView {
 }
 
 export function reviewPage({ model, signedInAs, csrf, nonce }: ReviewView): string {
-  const { app, run, pending, previous, history } = model;
+  const { app, run, waiting, previous, history } = model;
   const title = `${app.namespace}/${app.name}`;
   const parts: string[] = [];
   parts.push(`<header><h1>Review ${escapeHtml(title)}</h1>
@@ -133,31 +171,10 @@ export function reviewPage({ model, signedInAs, csrf, nonce }: ReviewView): stri
       : '<p>No run yet.</p>',
   );
 
-  if (pending) {
-    parts.push(`<h2>Waiting for approval: step ${escapeHtml(pending.step)}</h2>`);
-    for (const cluster of pending.clusters) {
-      const notable = cluster.objects.flatMap((o) => o.fields.filter((f) => f.notable).map((f) => ({ o, f })));
-      parts.push(`<section class="cluster" data-cluster="${escapeHtml(cluster.cluster)}"><h3>Cluster ${escapeHtml(cluster.cluster)}</h3>`);
-      if (cluster.error) parts.push(`<p class="bad">No diff: ${escapeHtml(cluster.error)}</p>`);
-      else {
-        parts.push(`<p class="muted">${counts(cluster.objects)} (server-side dry run against the live state)</p>`);
-        if (notable.length > 0)
-          parts.push(
-            `<p><strong>Images and replicas:</strong></p><ul class="fields">${notable.map(({ o, f }) => fieldLine({ ...f, path: `${o.ref.kind} ${o.ref.name}: ${f.path}` })).join('')}</ul>`,
-          );
-        parts.push(`<ul class="objects">${cluster.objects.map(objectBlock).join('')}</ul>`);
-      }
-      parts.push('</section>');
-    }
-    if (signedInAs.scope === 'approver') {
-      parts.push(`<form class="decide" method="post" action="${escapeHtml(reviewPath(app, '/decision'))}">
-<input type="hidden" name="csrf" value="${escapeHtml(csrf)}"><input type="hidden" name="digest" value="${escapeHtml(model.digest)}">
-<label for="comment">Comment (required to reject)</label><textarea id="comment" name="comment" rows="2" maxlength="2000"></textarea>
-<button class="approve" type="submit" name="action" value="approve">Approve ${escapeHtml(pending.step)}</button>
-<button class="reject" type="submit" name="action" value="reject">Reject</button>
-<p class="muted">Your decision is bound to what this page shows (digest <code>${escapeHtml(model.digest.slice(0, 12))}</code>, policy ${escapeHtml(model.policyVersion)}): if a cluster changed since, you will be asked to review again.</p></form>`);
-    } else parts.push('<p class="muted">Signed in with a viewer token: you can see, not decide.</p>');
-  } else if (run) parts.push('<p class="muted">Nothing waits for a decision.</p>');
+  for (const [index, step] of waiting.entries()) parts.push(waitingBlock(model, step, index, signedInAs, csrf));
+  if (waiting.length > 0 && signedInAs.scope !== 'approver')
+    parts.push('<p class="muted">Signed in with a viewer token: you can see, not decide.</p>');
+  else if (waiting.length === 0 && run) parts.push('<p class="muted">Nothing waits for a decision.</p>');
 
   if (previous) {
     parts.push(`<h2>Previous step: ${escapeHtml(previous.step)}</h2><div class="scroll"><table><tr><th>Cluster</th><th>Health</th></tr>`);

@@ -12,7 +12,7 @@ import { messagePage, reviewPage, reviewPath, signInPage } from './review-page.t
  * The review page (issue 16), beside the JSON API on the same function:
  *   GET  /apps/{ns}/{name}/review            the page (or the sign-in form without a session)
  *   POST /apps/{ns}/{name}/review/session    sign in: form `token` (an approver or viewer token)
- *   POST /apps/{ns}/{name}/review/decision   form `csrf`, `digest`, `action` (approve|reject), `comment`
+ *   POST /apps/{ns}/{name}/review/decision   form `csrf`, `step`, `digest`, `action` (approve|reject), `comment`
  *   POST /apps/{ns}/{name}/review/signout    form `csrf`
  * Browsers authenticate with the session cookie (session.ts), never a bearer header. Every POST
  * must pass the Origin check; the decision and sign-out also the session's CSRF token. A GET
@@ -148,36 +148,51 @@ async function decideOnPage(
   const comment = (form.get('comment') ?? '').trim();
   if (comment.length > 2000) throw new PageRefusal(400, 'Bad request', 'the comment is over 2000 characters');
   if (action === 'reject' && comment === '') throw new PageRefusal(400, 'Comment needed', 'a rejection needs a comment saying why', true);
-  const [{ reviewOf }, { decideThroughApi }] = await Promise.all([
+  const [{ reviewOf }, { decideThroughApi, deciderOf }] = await Promise.all([
     import('#shared/delivery/approval/review.ts'),
     import('#shared/delivery/approval/decisions.ts'),
   ]);
   const model = await reviewOf(deps, app);
   const shown = form.get('digest') ?? '';
-  if (!model?.pending || model.digest === '' || model.digest !== shown) {
+  const named = form.get('step') ?? undefined;
+  if (!model || model.waiting.length === 0)
+    throw new PageRefusal(409, 'Review again', 'nothing waits for a decision any more: nothing was decided', true);
+  const { waiting } = model;
+  // A form names its step (one form per waiting step); one without a name is for the only waiting step, never one picked.
+  const step = named === undefined && waiting.length === 1 ? waiting[0] : waiting.find((w) => w.step === named);
+  if (!step) {
+    const names = waiting.map((w) => JSON.stringify(w.step)).join(', ');
     throw new PageRefusal(
       409,
       'Review again',
-      model?.pending
-        ? 'what the page showed has changed since (release, clusters or their live state): nothing was decided, review again'
-        : 'nothing waits for a decision any more: nothing was decided',
+      named === undefined
+        ? `several steps wait for a decision (${names}): decide on the form of the step you reviewed; nothing was decided`
+        : `step ${JSON.stringify(named)} no longer waits for a decision (waiting: ${names}): nothing was decided, review again`,
+      true,
+    );
+  }
+  if (step.digest !== shown) {
+    throw new PageRefusal(
+      409,
+      'Review again',
+      `what the page showed of step ${JSON.stringify(step.step)} has changed since (release, clusters or their live state): nothing was decided, review again`,
       true,
     );
   }
   await decideThroughApi(deps, {
     app,
     action,
-    by: session.principal.name,
-    ...(session.principal.groups ? { groups: session.principal.groups } : {}),
+    ...deciderOf(session.principal),
+    step: step.step,
     audit: {
       channel: 'page',
-      digest: model.digest,
+      digest: step.digest,
       policyVersion: model.policyVersion,
       ...(request.sourceIp ? { source: request.sourceIp } : {}),
     },
     ...(comment ? { comment } : {}),
     requestId: requestId || randomUUID(),
   });
-  deps.logger.info('decision on the review page', { app, action, by: session.principal.name, digest: model.digest });
+  deps.logger.info('decision on the review page', { app, action, step: step.step, by: session.principal.name, digest: step.digest });
   return redirect(reviewPath(app));
 }

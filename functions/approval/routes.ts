@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod/mini';
 import type { Principal } from '#shared/delivery/approval/auth.ts';
-import { decideThroughApi } from '#shared/delivery/approval/decisions.ts';
+import { decideThroughApi, deciderOf } from '#shared/delivery/approval/decisions.ts';
 import { parseIdempotencyKey } from '#shared/delivery/approval/idempotency.ts';
 import { MAX_DECISION_BODY_BYTES } from '#shared/delivery/approval/limits.ts';
 import { parseBundleFormat, uploadBundle, uploadOutcome } from '#shared/delivery/approval/uploads.ts';
@@ -21,7 +21,7 @@ import { binaryBody, jsonBody, RequestRefused, type ApiRequest } from './request
  * pays for the use cases below):
  *   GET  /apps/{ns}/{name}                         status JSON
  *   GET  /apps/{ns}/{name}/runs                    run history, newest first
- *   POST /apps/{ns}/{name}/{approve|reject|resume|terminate|rollback}   {comment?}  (Idempotency-Key optional)
+ *   POST /apps/{ns}/{name}/{approve|reject|resume|terminate|rollback}   {comment?, step?}  (Idempotency-Key optional)
  *   PUT  /apps/{ns}/{name}/bundle                  upload a bundle (body: the archive or YAML)
  *   GET  /apps/{ns}/{name}/bundle?format=&etag=    the ingest outcome of that upload
  *   GET  /clusters                                 every registry cluster probed: reachability, version, latency, SSA, apps
@@ -46,7 +46,11 @@ interface ApiRoute {
 const decisionBodySchema = z.strictObject({
   comment: z.optional(z.string().check(z.maxLength(2000))),
   by: z.optional(z.string().check(z.maxLength(100))),
+  /** The waiting step the decision is for: needed when several wait at once (sub-steps of a step-group). */
+  step: z.optional(z.string().check(z.minLength(1), z.maxLength(253))),
 });
+/** The decisions that act on a waiting step (terminate and rollback act on the whole run). */
+const STEP_ACTIONS: ReadonlySet<string> = new Set(['approve', 'reject', 'resume']);
 const NAME = /^[a-z0-9][-a-z0-9.]{0,252}$/;
 
 const routes: ApiRoute[] = [
@@ -116,14 +120,16 @@ const routes: ApiRoute[] = [
     async handle({ deps, app, request, principal, params, requestId }) {
       const kind = parseDecisionAction(params.action as string);
       const parsed = decisionBodySchema.parse(jsonBody(request, MAX_DECISION_BODY_BYTES, 'a decision'));
+      if (parsed.step !== undefined && !STEP_ACTIONS.has(kind))
+        throw new RequestRefused(400, `step: ${kind} acts on the whole run; only approve, reject and resume name a step`);
       const idempotencyKey = parseIdempotencyKey(request.headers['idempotency-key']);
-      const by = principal.name;
+      const decider = deciderOf(principal);
+      const { by } = decider;
       const run = await decideThroughApi(deps, {
         app,
         action: kind,
-        by,
-        ...(principal.groups ? { groups: principal.groups } : {}),
-        ...(principal.identities ? { identities: principal.identities } : {}),
+        ...decider,
+        ...(parsed.step !== undefined ? { step: parsed.step } : {}),
         ...(parsed.comment ? { comment: parsed.comment } : {}),
         ...(idempotencyKey ? { idempotencyKey } : {}),
         audit: {
@@ -132,7 +138,15 @@ const routes: ApiRoute[] = [
         },
         requestId: requestId || randomUUID(),
       });
-      return json(200, { app, action: kind, by, runId: run.id, phase: run.phase, publishVersion: run.publishVersion });
+      return json(200, {
+        app,
+        action: kind,
+        by,
+        ...(parsed.step !== undefined ? { step: parsed.step } : {}),
+        runId: run.id,
+        phase: run.phase,
+        publishVersion: run.publishVersion,
+      });
     },
   },
 ];

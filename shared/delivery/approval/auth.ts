@@ -75,6 +75,24 @@ function signedActor(body: string): string | undefined {
 
 const unauthorized = (message: string): TricenterError => new TricenterError('UNAUTHORIZED', message);
 
+type Token = ApprovalAuthConfig['tokens'][number];
+
+const identitiesOf = (token: Token | undefined): string[] | undefined =>
+  token?.ossPrincipals && token.ossPrincipals.length > 0 ? token.ossPrincipals.map((id) => `oss:${id}`) : undefined;
+
+/**
+ * Who holds `token`, as every channel hands them to the decider (the API's bearer header, the
+ * review page's session, a one-time link's recipient): one place, so no channel forgets an
+ * identity and lets "no self-approval" be bypassed there. Read from the configuration as it is now.
+ */
+export function principalOf(token: Token): Principal {
+  const principal: Principal = { name: token.name, scheme: 'bearer', scope: token.scope };
+  if (token.groups && token.groups.length > 0) principal.groups = [...token.groups];
+  const identities = identitiesOf(token);
+  if (identities) principal.identities = identities;
+  return principal;
+}
+
 export async function authenticate(request: AuthRequest, config: ApprovalAuthConfig, now: number, replay: ReplayGuard): Promise<Principal> {
   const authorization = header(request.headers, 'authorization');
   const signature = header(request.headers, SIGNATURE_HEADER);
@@ -87,10 +105,7 @@ export async function authenticate(request: AuthRequest, config: ApprovalAuthCon
     let found: ApprovalAuthConfig['tokens'][number] | undefined;
     for (const candidate of config.tokens) if (sameSecret(candidate.token, presented)) found = candidate;
     if (!found) throw unauthorized('invalid bearer token');
-    const principal: Principal = { name: found.name, scheme: 'bearer', scope: found.scope };
-    if (found.groups && found.groups.length > 0) principal.groups = [...found.groups];
-    if (found.ossPrincipals && found.ossPrincipals.length > 0) principal.identities = found.ossPrincipals.map((id) => `oss:${id}`);
-    return principal;
+    return principalOf(found);
   }
 
   if (signature !== undefined) {
@@ -107,7 +122,12 @@ export async function authenticate(request: AuthRequest, config: ApprovalAuthCon
     const expected = signRequest(config.hmacSecret, timestamp, request.method, request.path, request.body);
     if (!sameSecret(expected, signature.trim())) throw unauthorized('invalid request signature');
     if (!(await replay.firstUse(expected, timestamp + windowMs))) throw unauthorized('replayed request: this signature was already used');
-    return { name: signedActor(request.body) ?? 'hmac-client', scheme: 'hmac', scope: 'approver' };
+    const name = signedActor(request.body) ?? 'hmac-client';
+    const principal: Principal = { name, scheme: 'hmac', scope: 'approver' };
+    // A signed `by` naming a person is not that person's groups (they grant), but it is their uploads (they only refuse).
+    const identities = identitiesOf(config.tokens.find((t) => t.name === name));
+    if (identities) principal.identities = identities;
+    return principal;
   }
 
   throw unauthorized('missing credentials: send "Authorization: Bearer <token>" or a signed request');

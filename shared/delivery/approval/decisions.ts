@@ -3,6 +3,7 @@ import { decide, rollback, type DecisionAction } from '../usecases/decisions.ts'
 import type { WorkflowDeps } from '../usecases/deps.ts';
 import { currentRun } from '../usecases/releases.ts';
 import type { DecisionAudit, Run } from '../workflow/run.ts';
+import type { Principal } from './auth.ts';
 import { bindIdempotencyKey } from './idempotency.ts';
 
 export interface ApiDecision {
@@ -14,10 +15,25 @@ export interface ApiDecision {
   idempotencyKey?: string;
   /** Identifies the decision when no key was sent (a retry is then a new request). */
   requestId: string;
-  /** The decider's groups and other identities (Principal), for the step's approval policy. */
+  /** The decider's groups and other identities (Principal), for the step's approval policy: take them from `deciderOf`. */
   groups?: string[];
   identities?: string[];
+  /** The waiting step the decision is for; without it, a decision while several steps wait is refused (409). */
+  step?: string;
   audit?: DecisionAudit;
+}
+
+/**
+ * Who decides, as every channel must pass it: the name, the groups (approval policies may name
+ * them) and the other identities (`oss:<principalId>`, the uploads that are theirs: no
+ * self-approval). The page, the API, the CLI (through the API) and links take it from here.
+ */
+export function deciderOf(principal: Principal): Pick<ApiDecision, 'by' | 'groups' | 'identities'> {
+  return {
+    by: principal.name,
+    ...(principal.groups && principal.groups.length > 0 ? { groups: [...principal.groups] } : {}),
+    ...(principal.identities && principal.identities.length > 0 ? { identities: [...principal.identities] } : {}),
+  };
 }
 
 /**
@@ -35,7 +51,7 @@ export async function decideThroughApi(deps: WorkflowDeps, input: ApiDecision): 
     await bindIdempotencyKey(
       deps.store,
       input.idempotencyKey,
-      `${action} of ${app.namespace}/${app.name} (${run ? `run ${run.id}` : 'no run'})`,
+      `${action}${input.step !== undefined ? ` of step ${JSON.stringify(input.step)}` : ''} of ${app.namespace}/${app.name} (${run ? `run ${run.id}` : 'no run'})`,
       deps.clock.now(),
     );
   }
@@ -48,6 +64,7 @@ export async function decideThroughApi(deps: WorkflowDeps, input: ApiDecision): 
     ...(comment ? { comment } : {}),
     ...(input.groups ? { groups: input.groups } : {}),
     ...(input.identities ? { identities: input.identities } : {}),
+    ...(input.step !== undefined ? { step: input.step } : {}),
     ...(input.audit ? { audit: input.audit } : {}),
   });
 }

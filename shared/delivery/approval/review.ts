@@ -10,7 +10,7 @@ import type { Decision, Run, RunPhase, StepState } from '../workflow/run.ts';
 
 /**
  * What the review page shows for an application's current run, and the digest a decision on it is
- * bound to: the release, the run, the step awaiting approval, its clusters, and for each the live
+ * bound to (one per waiting step): the release, the run, the step awaiting approval, its clusters, and for each the live
  * state the diff was computed against (resourceVersions), with the approval policy's version.
  * Anything of it that changes between the page and the POST changes the digest (409, review again).
  */
@@ -32,16 +32,26 @@ interface ClusterHealth {
   error?: string;
 }
 
+/** A step that waits for a person's decision, what it would change, and the digest a decision on it is bound to. */
+export interface WaitingStep {
+  step: string;
+  /** Empty for a suspend step: it deploys nothing. */
+  clusters: ClusterPreview[];
+  digest: string;
+}
+
 export interface ReviewModel {
   app: AppRef;
   run?: { id: string; phase: RunPhase; publishVersion: string; releaseId: string; reason?: string };
-  /** The step that waits for a person's decision, if any. */
-  pending?: { step: string; clusters: ClusterPreview[] };
+  /** Every step waiting for a decision, in plan order: several at once are sub-steps of a step-group. */
+  waiting: WaitingStep[];
+  /** The first of `waiting`, if any. */
+  pending?: WaitingStep;
   /** The last step that succeeded before it, with the health of what it deployed. */
   previous?: { step: string; clusters: ClusterHealth[] };
   history: Array<{ id: string; phase: RunPhase; publishVersion: string; createdAt: number; endedAt?: number; decisions: Decision[] }>;
   policyVersion: string;
-  /** What a decision must carry back; '' when nothing awaits a decision. */
+  /** The digest of `pending`; '' when nothing awaits a decision. */
   digest: string;
 }
 
@@ -58,7 +68,7 @@ export async function reviewOf(deps: WorkflowDeps, app: AppRef): Promise<ReviewM
     ...(r.endedAt ? { endedAt: r.endedAt } : {}),
     decisions: r.decisions,
   }));
-  const model: ReviewModel = { app, history, policyVersion: REVIEW_POLICY_VERSION, digest: '' };
+  const model: ReviewModel = { app, waiting: [], history, policyVersion: REVIEW_POLICY_VERSION, digest: '' };
   if (!run) return model;
   model.run = {
     id: run.id,
@@ -90,22 +100,30 @@ export async function reviewOf(deps: WorkflowDeps, app: AppRef): Promise<ReviewM
       ),
     };
   }
-  const pending = run.steps[pendingIndex];
-  const step = pending ? planStep(pending.name) : undefined;
-  if (!pending || step?.type !== 'deploy') return model;
-  const clusters = await Promise.all(
-    step.targets.map(async (target): Promise<ClusterPreview> => {
-      try {
-        const keep = (await deps.manifests.desiredOn(release.plan, target.cluster)).map(objectRef);
-        const objects = await deps.gateway.preview(target.cluster, app, await deps.manifests.manifestsOf(target), keep);
-        return { cluster: target.cluster, objects };
-      } catch (err) {
-        return { cluster: target.cluster, objects: [], error: errorMessage(err) };
-      }
+  const waiting = run.steps.filter((s) => s.phase === 'suspended' && s.awaiting === 'approval');
+  model.waiting = await Promise.all(
+    waiting.map(async ({ name }): Promise<WaitingStep> => {
+      const step = planStep(name);
+      const targets = step?.type === 'deploy' ? step.targets : [];
+      const clusters = await Promise.all(
+        targets.map(async (target): Promise<ClusterPreview> => {
+          try {
+            const keep = (await deps.manifests.desiredOn(release.plan, target.cluster)).map(objectRef);
+            const objects = await deps.gateway.preview(target.cluster, app, await deps.manifests.manifestsOf(target), keep);
+            return { cluster: target.cluster, objects };
+          } catch (err) {
+            return { cluster: target.cluster, objects: [], error: errorMessage(err) };
+          }
+        }),
+      );
+      return { step: name, clusters, digest: reviewDigest(run, name, clusters) };
     }),
   );
-  model.pending = { step: pending.name, clusters };
-  model.digest = reviewDigest(run, pending.name, clusters);
+  const [first] = model.waiting;
+  if (first) {
+    model.pending = first;
+    model.digest = first.digest;
+  }
   return model;
 }
 

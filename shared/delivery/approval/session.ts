@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { ApprovalAuthConfig, Principal } from './auth.ts';
+import { principalOf, type ApprovalAuthConfig, type Principal } from './auth.ts';
 
 /**
  * The review page's browser session. A signed-in approver gets a cookie
@@ -55,10 +55,8 @@ export function readSession(cookieHeader: string | undefined, config: ApprovalAu
   if (expiresAt <= now) return undefined;
   const token = config.tokens.find((t) => t.name === name);
   if (!token || !sameMac(mac(token, 'session', name, expiresAt), match[3] as string)) return undefined;
-  const principal: Principal = { name, scheme: 'bearer', scope: token.scope };
-  // The token's groups as configured now (not as signed in): what the step's approval policy checks.
-  if (token.groups && token.groups.length > 0) principal.groups = [...token.groups];
-  return { principal, expiresAt, csrf: mac(token, 'csrf', name, expiresAt) };
+  // The token's groups and identities as configured now (not as signed in), exactly as the API's bearer header gives them.
+  return { principal: principalOf(token), expiresAt, csrf: mac(token, 'csrf', name, expiresAt) };
 }
 
 export function validCsrf(session: ReviewSession, presented: string | undefined): boolean {

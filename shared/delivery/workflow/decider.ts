@@ -451,7 +451,10 @@ function suspendedStep(run: Run, named: string | undefined): StepState | string 
   if (named === undefined) {
     return suspended.length === 1 ? only : `run ${run.id} is suspended at several steps (${names}); name the step the decision is for`;
   }
-  return suspended.find((s) => s.name === named) ?? `run ${run.id} is suspended at step ${names}, not "${named}"`;
+  return (
+    suspended.find((s) => s.name === named) ??
+    `step ${JSON.stringify(named)} is not waiting for a decision in run ${run.id} (waiting: ${names})`
+  );
 }
 
 function onContinue(ctx: Context, event: DecisionEvent): string | undefined {
