@@ -8,6 +8,7 @@
 import { Composer, isScalar, LineCounter, Parser, YAMLError, type Document } from 'yaml';
 import { BundleError } from '#shared/platform/errors.ts';
 import type { BundleLimits } from './limits.ts';
+import { parseJsonDocuments } from './json-documents.ts';
 import { checkNestingBeforeParsing, findDuplicateKey, findPrototypeKey } from './yaml-guards.ts';
 import { MAX_YAML_REPAIRS, repairYaml } from './yaml-tolerance.ts';
 
@@ -37,6 +38,12 @@ export function decodeYamlText(file: string, bytes: Uint8Array): string {
 }
 
 export function parseYamlDocuments(file: string, text: string, context: YamlParseContext): ParsedYamlDocument[] {
+  // A file of plain JSON documents is read by JSON.parse; anything else, and every error, by the YAML parser.
+  return parseJsonDocuments(text, context) ?? parseYamlText(file, text, context);
+}
+
+/** parseYamlDocuments without the JSON fast path: what decides, and what the fast path must agree with. */
+export function parseYamlText(file: string, text: string, context: YamlParseContext): ParsedYamlDocument[] {
   let current = text;
   let firstError: unknown;
   for (let repairs = 0; ; repairs += 1) {
