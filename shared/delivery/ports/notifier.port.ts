@@ -27,4 +27,22 @@ export interface Notification {
   link?: string;
   /** One line a person reads: what happened, or what the step still waits for. */
   summary: string;
+  /** "Waiting for approval": one one-time link per recipient (each decides as that recipient, once). */
+  links?: Array<{ recipient: string; url: string; expiresAt: number }>;
+  /** "Waiting for approval": what the step would change on each of its clusters (the review page's preview). */
+  diff?: ClusterDiffSummary[];
+  /** Why the message carries no diff (the preview failed or took too long): the review page still has it. */
+  diffUnavailable?: string;
+}
+
+/** One cluster's diff in a message: counts, and the images and replica counts that change. */
+export interface ClusterDiffSummary {
+  cluster: string;
+  added: number;
+  changed: number;
+  pruned: number;
+  /** `Deployment web: spec.replicas 2 → 3`, at most a few. */
+  notable: string[];
+  /** The preview failed on this cluster. */
+  error?: string;
 }

@@ -43,7 +43,7 @@ export async function performEffects(deps: WorkflowDeps, run: Run, effects: read
   // Last, after everything the workflow needs: a slow or failing robot delays nothing else and never throws.
   if (deps.notifications) {
     const messages = effects.flatMap((effect) => notificationsFor(run, effect, deps.notifications?.reviewLink));
-    await notify({ ...deps.notifications, logger: log }, messages);
+    await notify({ ...deps.notifications, logger: log }, messages, run);
   }
 }
 

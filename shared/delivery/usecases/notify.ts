@@ -1,7 +1,11 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { errorMessage, isTricenterError } from '../../platform/errors.ts';
 import type { Logger } from '../../platform/log.ts';
+import { DEFAULT_LINK_TTL_MS, linkExpiry, linkRecipients, type ApprovalLink, type ApproverToken } from '../model/approval-link.ts';
 import type { AppRef } from '../model/ownership.ts';
-import type { Notification, Notifier } from '../ports/notifier.port.ts';
+import type { ObjectPreview } from '../model/preview.ts';
+import type { ApprovalLinkStore } from '../ports/approval-link-store.port.ts';
+import type { ClusterDiffSummary, Notification, Notifier } from '../ports/notifier.port.ts';
 import type { Effect, Run } from '../workflow/run.ts';
 
 /**
@@ -11,12 +15,18 @@ import type { Effect, Run } from '../workflow/run.ts';
  * side by side; a channel that fails is retried a few times (a refusal that says retrying will not
  * help is not) and then given up, logged by its name only. Nothing here ever throws: the workflow
  * has already moved on and never waits for a chat robot.
+ *
+ * A "waiting for approval" message also carries, when `links` is configured, a summary of the
+ * diff per cluster (the review page's preview, bounded in time) and one one-time link per
+ * recipient (model/approval-link.ts): minted here, stored as hashes, the tokens only in the message.
  */
 export interface NotifyDeps {
   notifiers: readonly Notifier[];
   logger: Logger;
   /** The review page of an application, when the approval endpoint is known. */
   reviewLink?: (app: AppRef) => string;
+  /** One-time links and the diff summary in "waiting for approval" messages; absent: the page link only. */
+  links?: ApprovalLinkMinting;
   /** Waits between attempts (tests pass one that does not wait). */
   sleep?: (ms: number) => Promise<void>;
   /** Delays before the 2nd, 3rd... attempt (default 0.5 s, 2 s). */
@@ -24,6 +34,32 @@ export interface NotifyDeps {
 }
 
 const DEFAULT_RETRY_DELAYS_MS = [500, 2000];
+const DEFAULT_PREVIEW_TIMEOUT_MS = 10_000;
+const NOTABLE_PER_CLUSTER = 5;
+
+/** What a waiting step would change, as the review page computes it, with the digest a decision must match. */
+export interface StepPreview {
+  runId: string;
+  step: string;
+  digest: string;
+  policyVersion: string;
+  clusters: Array<{ cluster: string; objects: ObjectPreview[]; error?: string }>;
+}
+
+export interface ApprovalLinkMinting {
+  store: ApprovalLinkStore;
+  /** The approval token configuration as it is now (names, scopes, groups): recipients are chosen from it. */
+  tokens: () => readonly ApproverToken[];
+  /** The URL a token is opened at: `<approval endpoint>/links/<token>`. */
+  url: (token: string) => string;
+  /** The waiting step's preview (the approval services' review model; injected, use cases do not import them). */
+  preview: (app: AppRef, step: string) => Promise<StepPreview | undefined>;
+  now: () => number;
+  /** How long a link lives (default 24 h), never beyond the step's approval timeout. */
+  ttlMs?: number;
+  /** The preview gets this long (default 10 s); then the message goes without diff and links. */
+  previewTimeoutMs?: number;
+}
 
 /** The messages an effect stands for (none for most effects). */
 export function notificationsFor(run: Run, effect: Effect, reviewLink?: (app: AppRef) => string): Notification[] {
@@ -64,9 +100,17 @@ export function notificationsFor(run: Run, effect: Effect, reviewLink?: (app: Ap
   }
 }
 
-/** Sends every message to every channel; resolves when each was delivered or given up. Never rejects. */
-export async function notify(deps: NotifyDeps, notifications: readonly Notification[]): Promise<void> {
-  if (notifications.length === 0 || deps.notifiers.length === 0) return;
+/**
+ * Sends every message to every channel; resolves when each was delivered or given up. Never rejects.
+ * With `run` (the run the messages are about), "waiting for approval" messages get their diff and links first.
+ */
+export async function notify(deps: NotifyDeps, messages: readonly Notification[], run?: Run): Promise<void> {
+  if (messages.length === 0 || deps.notifiers.length === 0) return;
+  const { links } = deps;
+  const notifications =
+    links && run
+      ? await Promise.all(messages.map((m) => (m.kind === 'waiting-for-approval' ? withDiffAndLinks(deps, links, run, m) : m)))
+      : messages;
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const delays = deps.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
   const deliveries = deps.notifiers.flatMap((notifier) =>
@@ -91,4 +135,87 @@ export async function notify(deps: NotifyDeps, notifications: readonly Notificat
     }),
   );
   await Promise.all(deliveries);
+}
+
+/**
+ * The message with the step's diff per cluster and a link per recipient. The links are bound to
+ * the digest of the very preview the message shows; without a preview (failed, too slow, the step
+ * moved on) there is nothing to bind them to, and the message says so and keeps the page link.
+ * Never throws; the tokens never reach a log.
+ */
+async function withDiffAndLinks(deps: NotifyDeps, links: ApprovalLinkMinting, run: Run, message: Notification): Promise<Notification> {
+  const step = run.steps.find((s) => s.name === message.step);
+  if (!step) return message;
+  const timeoutMs = links.previewTimeoutMs ?? DEFAULT_PREVIEW_TIMEOUT_MS;
+  let preview: StepPreview | undefined;
+  try {
+    preview = await within(links.preview(run.app, step.name), timeoutMs);
+  } catch (err) {
+    deps.logger.warn('no diff for the approval message', { step: step.name, error: errorMessage(err) });
+    return { ...message, diffUnavailable: `the diff could not be computed (${errorMessage(err)}): see the review page` };
+  }
+  if (!preview || preview.runId !== run.id || preview.step !== step.name)
+    return { ...message, diffUnavailable: 'the step no longer waits for approval: see the review page' };
+  const withDiff: Notification = { ...message, diff: preview.clusters.map(summarize) };
+  const now = links.now();
+  const expiresAt = linkExpiry(now, links.ttlMs ?? DEFAULT_LINK_TTL_MS, step.deadline);
+  const recipients = linkRecipients(step.approval, links.tokens(), run.uploadedBy);
+  if (recipients.length === 0 || expiresAt <= now) return withDiff;
+  const bound = { app: run.app, runId: run.id, step: step.name, digest: preview.digest, policyVersion: preview.policyVersion };
+  try {
+    const minted = await Promise.all(
+      recipients.map(async (recipient) => {
+        const token = randomBytes(32).toString('base64url');
+        const link: ApprovalLink = { hash: linkHash(token), ...bound, recipient, createdAt: now, expiresAt };
+        if (!(await links.store.put(link))) throw new Error('a link with the same hash exists already');
+        return { recipient, url: links.url(token), expiresAt };
+      }),
+    );
+    deps.logger.info('one-time links minted', { step: step.name, recipients, expiresAt });
+    return { ...withDiff, links: minted };
+  } catch (err) {
+    deps.logger.warn('one-time links not minted: the message carries the review page link', { step: step.name, error: errorMessage(err) });
+    return withDiff;
+  }
+}
+
+/** Hex SHA-256 of a link's token: all a store ever keeps of it. */
+export function linkHash(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+function within<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`took longer than ${Math.round(ms / 1000)} s`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+const shorten = (value: unknown): string => {
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  return text.length > 80 ? `${text.slice(0, 79)}…` : text;
+};
+
+function summarize(cluster: StepPreview['clusters'][number]): ClusterDiffSummary {
+  const count = (action: ObjectPreview['action']) => cluster.objects.filter((o) => o.action === action).length;
+  const notable = cluster.objects.flatMap((o) =>
+    o.fields
+      .filter((f) => f.notable)
+      .map(
+        (f) =>
+          `${o.ref.kind} ${o.ref.name}: ${f.path} ${f.before === undefined ? '' : `${shorten(f.before)} → `}${f.after === undefined ? 'removed' : shorten(f.after)}`,
+      ),
+  );
+  return {
+    cluster: cluster.cluster,
+    added: count('add'),
+    changed: count('change'),
+    pruned: count('prune'),
+    notable:
+      notable.length > NOTABLE_PER_CLUSTER
+        ? [...notable.slice(0, NOTABLE_PER_CLUSTER), `… ${notable.length - NOTABLE_PER_CLUSTER} more`]
+        : notable,
+    ...(cluster.error ? { error: cluster.error } : {}),
+  };
 }

@@ -44,12 +44,21 @@ const TITLES: Record<Notification['kind'], string> = {
   terminated: 'Run terminated',
 };
 
-/** The message as plain lines: title, application and release, step and clusters, summary, link. */
+/** The message as plain lines: title, application and release, step and clusters, summary, the diff per cluster, links. */
 function messageLines(n: Notification): string[] {
   const lines = [`${TITLES[n.kind]}: ${n.app.namespace}/${n.app.name}`, `release ${n.publishVersion} (run ${n.runId})`];
   if (n.step) lines.push(`step ${n.step}${n.clusters && n.clusters.length > 0 ? ` on ${n.clusters.join(', ')}` : ''}`);
   lines.push(n.summary);
+  for (const d of n.diff ?? []) {
+    lines.push(
+      d.error
+        ? `${d.cluster}: no diff (${d.error})`
+        : `${d.cluster}: ${d.added} added, ${d.changed} changed, ${d.pruned} pruned${d.notable.length > 0 ? `; ${d.notable.join('; ')}` : ''}`,
+    );
+  }
+  if (n.diffUnavailable) lines.push(`diff: ${n.diffUnavailable}`);
   if (n.link) lines.push(`review: ${n.link}`);
+  for (const l of n.links ?? []) lines.push(`${l.recipient}, decide once (until ${new Date(l.expiresAt).toISOString()}): ${l.url}`);
   return lines;
 }
 
