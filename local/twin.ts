@@ -289,6 +289,12 @@ async function startServices(
       clock,
       logger,
       dryRun: false,
+      // A timer round too large for one invocation: its shards join the serialized reconciles below.
+      shards: {
+        send: async (messages) => {
+          for (const message of messages) void invokeTraffic(message);
+        },
+      },
     };
     const gtmReconcile = createGtmReconcileHandler(async () => trafficDeps);
     // Reconciles never overlap here: two at once both see a pool missing and both create it (GTM has

@@ -1,9 +1,14 @@
+import type { TaskQueue } from '#shared/delivery/ports/task-queue.port.ts';
 import { systemClock } from '#shared/platform/clock.ts';
+import { lazyPort } from '#shared/platform/lazy-port.ts';
 import type { FcContext } from '#shared/platform/triggers/fc.ts';
 import { cloudBase } from '../cloud.ts';
-import { createGtmReconcileHandler } from './handler.ts';
+import { createGtmReconcileHandler, type TrafficShardMessage } from './handler.ts';
 
-/** FC entry point (handler `index.handler`): the minute timer, and step-finished async invocations. */
+/**
+ * FC entry point (handler `index.handler`): the minute timer, step-finished async invocations, and
+ * the shards of a timer round too large for one invocation, which this function sends itself.
+ */
 export const handler = createGtmReconcileHandler(async (context: FcContext) => {
   const [b, { AlidnsGtm }, { AlidnsCloudGtm }] = await Promise.all([
     cloudBase(context),
@@ -28,5 +33,15 @@ export const handler = createGtmReconcileHandler(async (context: FcContext) => {
     clock: systemClock,
     logger: b.logger,
     dryRun: b.config.TRICENTER_GTM_DRY_RUN === 'true',
+    // Shards are async invocations of this very function (the same request deploy-step sends it a step-finished with).
+    shards: lazyPort<TaskQueue<TrafficShardMessage>>(async () =>
+      (await import('#shared/delivery/adapters/aliyun/fc-task-queue.ts')).createFcTaskQueue<TrafficShardMessage>({
+        region: b.config.TRICENTER_REGION,
+        accountId: context.accountId ?? '',
+        functionName: b.config.TRICENTER_GTM_FUNCTION,
+        credentials: b.credentials.provider,
+        logger: b.logger,
+      }),
+    ),
   };
 });

@@ -66,6 +66,7 @@ function recordingGateway() {
       return [];
     },
     ingressAddresses: async () => [],
+    ingressAddressesIn: async () => new Map(),
     workloads: async () => [],
     // Every cluster runs what it was sent: nothing drifts.
     observe: async (_cluster, manifests) => manifests.map((m) => ({ ref: objectRef(m), state: 'in-sync' as const })),

@@ -307,6 +307,9 @@ export function describeClusterGatewayContract(label: string, setup: () => Promi
       if (expected) expect(addresses).toEqual([expected]);
       expect((await gateway.health(cluster, [ref(ing)])).healthy).toBe(true);
       expect(await gateway.ingressAddresses(cluster, { namespace: app.namespace, name: 'absent' })).toEqual([]);
+      // The whole namespace in one list: this Ingress with the same addresses, nothing of another namespace.
+      expect(await gateway.ingressAddressesIn(cluster, app.namespace)).toEqual(new Map([['web', addresses]]));
+      expect(await gateway.ingressAddressesIn(cluster, uniqueName('gwc-empty'))).toEqual(new Map());
     });
 
     it('reports rollout figures and the first image of the application’s Deployments', async () => {

@@ -57,7 +57,7 @@ describe('gtm-reconcile picks the GTM version of the instance from the registry'
     const handler = createGtmReconcileHandler(async () => ({
       store: storeDouble(),
       registry: async () => registry,
-      gateway: { ingressAddresses: async (cluster: string) => [SEED_ADDRESSES[cluster] as string] },
+      gateway: { ingressAddressesIn: async (cluster: string) => new Map([['web-demo', [SEED_ADDRESSES[cluster] as string]]]) },
       gtmFor: (instanceId, version) => {
         asked.push([instanceId, version]);
         const options = { instanceId: INSTANCE, credentials: KEY, maxAttempts: 1 };

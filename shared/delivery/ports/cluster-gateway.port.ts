@@ -29,6 +29,11 @@ export interface ClusterGateway {
   prune(cluster: string, app: AppRef, keep: ObjectRef[]): Promise<ObjectRef[]>;
   /** The addresses (IP or hostname) in an Ingress's status; [] when it has none yet. */
   ingressAddresses(cluster: string, ingress: { namespace: string; name: string }): Promise<string[]>;
+  /**
+   * The addresses of every Ingress in one namespace, by name ([] for one without any yet): one
+   * (paged) list, so that a traffic round reads each cluster's namespace once for all its applications.
+   */
+  ingressAddressesIn(cluster: string, namespace: string): Promise<Map<string, string[]>>;
   /** Rollout figures of the application's Deployments (for `status`, like `kubectl get deploy`). */
   workloads(cluster: string, app: AppRef): Promise<WorkloadStatus[]>;
   /**

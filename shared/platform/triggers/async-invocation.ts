@@ -20,3 +20,22 @@ export const stepFinishedEventSchema = z.strictObject({
   step: z.string().check(z.minLength(1)),
 });
 export type StepFinishedEvent = z.infer<typeof stepFinishedEventSchema>;
+
+/** The most applications one traffic shard may carry (a bound on what one invocation is asked to hold). */
+export const TRAFFIC_SHARD_MAX_APPS = 1_000;
+
+/**
+ * Sent by gtm-reconcile's timer to gtm-reconcile when the round has more applications than one
+ * invocation keeps: one message per shard of applications, each reconciled as its own invocation.
+ */
+export const trafficShardEventSchema = z.strictObject({
+  type: z.literal('traffic-shard'),
+  /** Present when it travelled as an FC async invocation (the queue's idempotency key). */
+  key: z.optional(z.string()),
+  /** When the timer round that sent it started (epoch ms): a shard from an older round is stale. */
+  roundAt: z.int().check(z.nonnegative()),
+  apps: z
+    .array(z.strictObject({ namespace: z.string().check(z.minLength(1)), name: z.string().check(z.minLength(1)) }))
+    .check(z.minLength(1), z.maxLength(TRAFFIC_SHARD_MAX_APPS)),
+});
+export type TrafficShardEvent = z.infer<typeof trafficShardEventSchema>;

@@ -256,6 +256,29 @@ export class KubeGateway implements ClusterGateway {
     return ingressAddressesOf(await this.read(client, cluster, ref));
   }
 
+  async ingressAddressesIn(cluster: string, namespace: string): Promise<Map<string, string[]>> {
+    const client = await this.clientFor(cluster);
+    const kind = { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', namespace };
+    await this.resourceOf(client, cluster, kind, `Ingresses in ${namespace}`);
+    const path = await client.pathOf(kind, 'list');
+    // Only names and addresses are kept: a namespace's Ingresses are not held whole.
+    const addresses = new Map<string, string[]>();
+    let next: string | undefined;
+    do {
+      const query: Record<string, string> = { limit: String(LIST_PAGE_SIZE), ...(next ? { continue: next } : {}) };
+      const response = await this.call({ cluster, action: 'list', target: `networking.k8s.io/v1 Ingress in ${namespace}` }, () =>
+        client.send('list', 'GET', path, { query }),
+      );
+      const body = response.body as { items?: LiveObject[]; metadata?: { continue?: string } };
+      for (const item of body.items ?? []) {
+        const name = item.metadata?.name;
+        if (name) addresses.set(name, ingressAddressesOf(item));
+      }
+      next = body.metadata?.continue || undefined;
+    } while (next);
+    return addresses;
+  }
+
   async workloads(cluster: string, app: AppRef): Promise<WorkloadStatus[]> {
     const owned = await this.listOwnedObjects(cluster, app, [], 'Deployment');
     return owned.map((o) => workloadStatus(o.ref, o.live));
