@@ -67,8 +67,37 @@ export function restoreInto(store: GtmStore, snapshot: GtmSnapshot): void {
   for (const [key, health] of snapshot.health) store.health.set(key, health);
 }
 
+/** A generation's snapshot file: its format tag, the envelope it must have, and the other generation's tag. */
+export interface SnapshotFileFormat {
+  format: number | string;
+  /** What "this tricenter reads ..." says of it. */
+  reads: string;
+  schema: z.ZodType;
+  /** The other generation's format tag, refused with the --gtm-version that resumes it. */
+  other: { format: number | string; gtmVersion: string };
+}
+
+const GTM_FILE: SnapshotFileFormat = {
+  format: GTM_STATE_FORMAT,
+  reads: `format ${GTM_STATE_FORMAT}`,
+  schema: snapshotSchema,
+  other: { format: 'cloudgtm/1', gtmVersion: '3.0' },
+};
+
 /** The saved instance, or undefined when there is no file (a first start). */
 export function readGtmState(path: string, options: { mustExist?: boolean } = {}): GtmSnapshot | undefined {
+  return readSnapshotFile(path, GTM_FILE, options) as GtmSnapshot | undefined;
+}
+
+export function writeGtmState(path: string, snapshot: GtmSnapshot): void {
+  writeSnapshotFile(path, snapshot);
+}
+
+/**
+ * A snapshot of either generation, or undefined when there is no file: refused with the file's name
+ * when it is unreadable, of the other generation or another format, or not the envelope it must be.
+ */
+export function readSnapshotFile(path: string, file: SnapshotFileFormat, options: { mustExist?: boolean }): unknown {
   if (!existsSync(path)) {
     if (options.mustExist) throw new GtmStateError(path, 'is missing, but the state folder says GTM was saved there');
     return undefined;
@@ -82,18 +111,20 @@ export function readGtmState(path: string, options: { mustExist?: boolean } = {}
     });
   }
   const format = typeof raw === 'object' && raw !== null ? (raw as { format?: unknown }).format : undefined;
-  if (format === 'cloudgtm/1') throw new GtmStateError(path, 'holds a GTM 3.0 instance: start it with --gtm-version 3.0 to resume it');
-  if (format !== GTM_STATE_FORMAT)
-    throw new GtmStateError(path, `has format ${JSON.stringify(format)}; this tricenter reads format ${GTM_STATE_FORMAT}`);
-  const parsed = snapshotSchema.safeParse(raw);
+  const { gtmVersion } = file.other;
+  if (format === file.other.format)
+    throw new GtmStateError(path, `holds a GTM ${gtmVersion} instance: start it with --gtm-version ${gtmVersion} to resume it`);
+  if (format !== file.format) throw new GtmStateError(path, `has format ${JSON.stringify(format)}; this tricenter reads ${file.reads}`);
+  const parsed = file.schema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new GtmStateError(path, `is damaged: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'unexpected content'}`);
   }
-  return raw as GtmSnapshot;
+  return raw;
 }
 
-export function writeGtmState(path: string, snapshot: GtmSnapshot): void {
+/** Written to a temporary file, then renamed over the old one: a reader sees one snapshot or the next, never half. */
+export function writeSnapshotFile(path: string, snapshot: unknown): void {
   const temp = `${path}.${process.pid}.tmp`;
   try {
     writeFileSync(temp, JSON.stringify(snapshot));

@@ -1,6 +1,5 @@
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
-import { GtmStateError } from '../persistence.ts';
+import { readSnapshotFile, type SnapshotFileFormat, writeSnapshotFile } from '../persistence.ts';
 import type { CloudAddress, CloudGtmStore, CloudPool, InstanceConfig, MonitorTemplate, TaskHealth } from './model.ts';
 
 /**
@@ -59,42 +58,18 @@ export function restoreCloudInto(store: CloudGtmStore, snapshot: CloudGtmSnapsho
   for (const [owner, member] of snapshot.sticky) store.sticky.set(owner, member);
 }
 
+const CLOUD_GTM_FILE: SnapshotFileFormat = {
+  format: CLOUD_GTM_STATE_FORMAT,
+  reads: `${JSON.stringify(CLOUD_GTM_STATE_FORMAT)} for GTM 3.0`,
+  schema: snapshotSchema,
+  other: { format: 1, gtmVersion: '2.0' },
+};
+
 /** The saved 3.0 instance, or undefined when there is no file (a first start). */
 export function readCloudGtmState(path: string, options: { mustExist?: boolean } = {}): CloudGtmSnapshot | undefined {
-  if (!existsSync(path)) {
-    if (options.mustExist) throw new GtmStateError(path, 'is missing, but the state folder says GTM was saved there');
-    return undefined;
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new GtmStateError(path, `is not valid JSON (${err instanceof Error ? err.message : String(err)}): it is truncated or damaged`, {
-      cause: err,
-    });
-  }
-  const format = typeof raw === 'object' && raw !== null ? (raw as { format?: unknown }).format : undefined;
-  if (format === 1) throw new GtmStateError(path, 'holds a GTM 2.0 instance: start it with --gtm-version 2.0 to resume it');
-  if (format !== CLOUD_GTM_STATE_FORMAT)
-    throw new GtmStateError(
-      path,
-      `has format ${JSON.stringify(format)}; this tricenter reads ${JSON.stringify(CLOUD_GTM_STATE_FORMAT)} for GTM 3.0`,
-    );
-  const parsed = snapshotSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new GtmStateError(path, `is damaged: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'unexpected content'}`);
-  }
-  return raw as CloudGtmSnapshot;
+  return readSnapshotFile(path, CLOUD_GTM_FILE, options) as CloudGtmSnapshot | undefined;
 }
 
 export function writeCloudGtmState(path: string, snapshot: CloudGtmSnapshot): void {
-  const temp = `${path}.${process.pid}.tmp`;
-  try {
-    writeFileSync(temp, JSON.stringify(snapshot));
-    renameSync(temp, path);
-  } catch (err) {
-    rmSync(temp, { force: true });
-    throw err;
-  }
+  writeSnapshotFile(path, snapshot);
 }
