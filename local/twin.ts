@@ -1,6 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { SignedWebhookNotifier } from '#shared/delivery/adapters/notify/webhook-notifiers.ts';
 import { startWebhookReceiver } from './webhook-receiver.ts';
+import { SqliteApprovalLinkStore } from '#shared/delivery/adapters/local/sqlite-approval-links.ts';
+import { stepPreviewOf } from '#shared/delivery/approval/links.ts';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createBundleIngestHandler } from '#functions/bundle-ingest/handler.ts';
@@ -254,6 +256,9 @@ async function startServices(
 
     const store = new SqliteRunStore({ path: join(dir, RUN_STORE_FILE) });
     stops.push(() => store.close());
+    // One-time approval links: a table of their own in the same file, through a connection of their own.
+    const approvalLinks = new SqliteApprovalLinkStore({ path: join(dir, RUN_STORE_FILE) });
+    stops.push(() => approvalLinks.close());
     const bucket = new FolderBucket(join(dir, 'bucket'));
     const gateway: KubeGateway = createKubeGateway({
       connections: createClusterConnections({ clusters: registry.clusters, defaultKubeconfigPath: target.kubeconfigPath, logger }),
@@ -376,7 +381,16 @@ async function startServices(
           }),
         ],
         reviewLink: (app) => `${approvalBase}/apps/${app.namespace}/${app.name}/review`,
+        // Every approver token the step's policy allows gets a link; the tokens are read as configured at the time.
+        links: {
+          store: approvalLinks,
+          tokens: () => deps.auth.tokens,
+          url: (token) => `${approvalBase}/links/${token}`,
+          preview: (app, step) => stepPreviewOf(deps, app, step),
+          now: () => clock.now(),
+        },
       },
+      links: approvalLinks,
       auth: { tokens: manifest.approval.tokens.map((token) => ({ ...token })), hmacSecret: manifest.approval.hmacSecret },
       // The HMAC secret outlives the process, so the signatures already used must too.
       replay: storeReplayGuard(store, LOCAL_BUCKET),

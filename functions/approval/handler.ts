@@ -63,6 +63,13 @@ export function createApprovalHandler(getDeps: (context: FcContext) => Promise<A
         log.info('review page served', { method: request.method, path: request.rawPath, status: result.statusCode });
         return result;
       }
+      if (request.segments[0] === 'links') {
+        // A one-time link is its own credential (link-routes.ts). Its path holds the token: never logged.
+        const { serveLink } = await import('./link-routes.ts');
+        const result = await serveLink(deps, request);
+        log.info('approval link served', { method: request.method, status: result.statusCode });
+        return result;
+      }
       const principal = await authenticate(
         { method: request.method, path: request.rawPath, headers: request.headers, body: request.bodyAsSent },
         deps.auth,

@@ -183,7 +183,17 @@ describe('waiting-for-approval messages with one-time links', () => {
   it('mints nothing when no channel is configured, and nothing for messages other than waiting-for-approval', async () => {
     const { deps } = harness();
     let previews = 0;
-    const counting = { ...deps, notifiers: [], links: { ...deps.links, preview: async () => (previews++, preview()) } };
+    const counting = {
+      ...deps,
+      notifiers: [],
+      links: {
+        ...deps.links,
+        preview: async () => {
+          previews++;
+          return preview();
+        },
+      },
+    };
     const { run, messages } = waitingRun();
     await notify(counting, messages, run);
     const approved = next(run, { type: 'approved', by: 'alice', decisionId: 'd1' }, NOW + 1);

@@ -156,7 +156,7 @@ async function withDiffAndLinks(deps: NotifyDeps, links: ApprovalLinkMinting, ru
   }
   if (!preview || preview.runId !== run.id || preview.step !== step.name)
     return { ...message, diffUnavailable: 'the step no longer waits for approval: see the review page' };
-  const withDiff: Notification = { ...message, diff: preview.clusters.map(summarize) };
+  const withDiff: Notification = { ...message, diff: preview.clusters.map(summarizeDiff) };
   const now = links.now();
   const expiresAt = linkExpiry(now, links.ttlMs ?? DEFAULT_LINK_TTL_MS, step.deadline);
   const recipients = linkRecipients(step.approval, links.tokens(), run.uploadedBy);
@@ -197,7 +197,8 @@ const shorten = (value: unknown): string => {
   return text.length > 80 ? `${text.slice(0, 79)}…` : text;
 };
 
-function summarize(cluster: StepPreview['clusters'][number]): ClusterDiffSummary {
+/** One cluster's diff as a message (and the link's confirm page) shows it. */
+export function summarizeDiff(cluster: StepPreview['clusters'][number]): ClusterDiffSummary {
   const count = (action: ObjectPreview['action']) => cluster.objects.filter((o) => o.action === action).length;
   const notable = cluster.objects.flatMap((o) =>
     o.fields
