@@ -326,6 +326,36 @@ describe('decisions through the API, the CLI and the review page', () => {
       expect(text).toContain(`approve by local-operator on ${GATE_ONE} via cli from 127.0.0.1: "beijing too"`);
     }, 40_000);
 
+    it('`tricenter rollback` is the first decision of the run it starts, audited like the others', async () => {
+      expect(await runCli(['rollback', 'demo/web-demo', '--comment', 'back to version8'])).toMatch(
+        /^rollback: run \S+ is \w+ \(by local-operator\)$/,
+      );
+      const status = await waitFor(
+        () => operator.status(WEB_DEMO),
+        (s) => s.runId !== runId,
+        20_000,
+        'the rollback run',
+      );
+      expect(status.publishVersion).toBe('version8');
+      expect(status.decisions).toEqual([
+        expect.objectContaining({
+          kind: 'rollback',
+          by: 'local-operator',
+          comment: 'back to version8',
+          audit: { channel: 'cli', source: '127.0.0.1' },
+        }),
+      ]);
+      expect(await runCli(['runs', 'demo/web-demo'])).toContain(
+        `${String(status.runId)}  ${new Date(status.decisions[0]?.at ?? 0).toISOString()}  rollback by local-operator via cli from 127.0.0.1: "back to version8"`,
+      );
+      await waitFor(
+        () => operator.status(WEB_DEMO),
+        (s) => s.phase === 'workflowSuspending' || s.phase === 'running',
+        20_000,
+        'the rollback run to settle',
+      );
+    }, 40_000);
+
     it('`tricenter terminate` takes no --step (it acts on the whole run)', async () => {
       await expect(runCli(['terminate', 'demo/web-demo', '--step', GATE_ONE])).rejects.toThrow(/unknown option '--step'/);
     });

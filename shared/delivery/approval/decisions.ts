@@ -55,12 +55,14 @@ export async function decideThroughApi(deps: WorkflowDeps, input: ApiDecision): 
       deps.clock.now(),
     );
   }
-  if (action === 'rollback') return rollback(deps, app, by, comment);
+  const decisionId = input.idempotencyKey ?? input.requestId;
+  if (action === 'rollback')
+    return rollback(deps, { app, by, decisionId, ...(comment ? { comment } : {}), ...(input.audit ? { audit: input.audit } : {}) });
   return decide(deps, {
     app,
     action,
     by,
-    decisionId: input.idempotencyKey ?? input.requestId,
+    decisionId,
     ...(comment ? { comment } : {}),
     ...(input.groups ? { groups: input.groups } : {}),
     ...(input.identities ? { identities: input.identities } : {}),

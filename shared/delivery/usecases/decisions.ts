@@ -90,8 +90,21 @@ function refusedError(input: DecisionInput, reason: string): TricenterError {
   return new TricenterError('FORBIDDEN', `cannot ${input.action} ${input.app.namespace}/${input.app.name}: ${reason}`);
 }
 
-/** Starts a run of the newest earlier release whose run succeeded (phase `running`). */
-export async function rollback(deps: WorkflowDeps, app: AppRef, by: string, comment?: string): Promise<Run> {
+export interface RollbackInput {
+  app: AppRef;
+  by: string;
+  comment?: string;
+  decisionId: string;
+  audit?: DecisionAudit;
+}
+
+/**
+ * Starts a run of the newest earlier release whose run succeeded (phase `running`). The rollback
+ * is the new run's first decision (who, when, comment, how it came in), and the run it replaces,
+ * when still active, is terminated with the same audit.
+ */
+export async function rollback(deps: WorkflowDeps, input: RollbackInput): Promise<Run> {
+  const { app, by, comment } = input;
   const { run: current } = await currentRun(deps.store, app);
   if (!current) throw new NotFoundError(`application ${app.namespace}/${app.name} has no run`);
   const target = await lastGoodRelease(deps, app, current.releaseId);
@@ -99,6 +112,12 @@ export async function rollback(deps: WorkflowDeps, app: AppRef, by: string, comm
   return startReleaseRun(deps, target, {
     by,
     reason: `rollback to publishVersion ${target.publishVersion} by ${by}${comment ? `: ${comment}` : ''}`,
+    decision: {
+      id: input.decisionId,
+      kind: 'rollback',
+      ...(comment ? { comment } : {}),
+      ...(input.audit ? { audit: input.audit } : {}),
+    },
   });
 }
 

@@ -4,7 +4,7 @@ import { transitionRun } from './transition-run.ts';
 import type { AppRecord, FailedIngest, Release } from '../model/records.ts';
 import type { RunStore } from '../ports/run-store.port.ts';
 import { next, startRun } from '../workflow/decider.ts';
-import type { Run } from '../workflow/run.ts';
+import type { Decision, Run } from '../workflow/run.ts';
 import type { WorkflowDeps } from './deps.ts';
 import { performEffects } from './effects.ts';
 
@@ -15,11 +15,13 @@ import { performEffects } from './effects.ts';
 export async function startReleaseRun(
   deps: WorkflowDeps,
   release: Release,
-  why: { by: string; reason: string; uploadedBy?: string },
+  why: { by: string; reason: string; uploadedBy?: string; decision?: Omit<Decision, 'at' | 'by'> },
 ): Promise<Run> {
   const now = deps.clock.now();
   const uploadedBy = why.uploadedBy !== undefined ? { uploadedBy: why.uploadedBy } : {};
   const transition = startRun({ id: deps.newId(), releaseId: release.id, plan: release.plan, ...uploadedBy }, now);
+  // A person's decision that started the run (a rollback) is its first audit entry, created with it.
+  if (why.decision) transition.run.decisions.push({ ...why.decision, by: why.by, at: now });
   const run = await deps.store.createRun(transition.run);
   const log = deps.logger.child({ runId: run.id });
   log.info('run started', { app: release.app, publishVersion: release.publishVersion, releaseId: release.id, why: why.reason });
@@ -33,7 +35,16 @@ export async function startReleaseRun(
   });
   if (previous && previous !== run.id) {
     const ended = await transitionRun(deps.store, previous, (old) =>
-      next(old, { type: 'terminate', by: why.by, reason: `superseded by run ${run.id} (${why.reason})` }, deps.clock.now()),
+      next(
+        old,
+        {
+          type: 'terminate',
+          by: why.by,
+          reason: `superseded by run ${run.id} (${why.reason})`,
+          ...(why.decision?.audit ? { audit: why.decision.audit } : {}),
+        },
+        deps.clock.now(),
+      ),
     );
     if (ended.changed) log.info('previous run terminated', { previousRunId: previous });
   }

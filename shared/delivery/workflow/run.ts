@@ -81,7 +81,8 @@ export interface StepState {
   tasks: TaskState[];
 }
 
-type DecisionKind = 'approve' | 'reject' | 'resume' | 'terminate';
+/** `rollback` is recorded on the run it started (its first decision), with who asked and how. */
+type DecisionKind = 'approve' | 'reject' | 'resume' | 'terminate' | 'rollback';
 
 export interface Decision {
   /** Idempotency key: the same decision id applied twice is recorded once. */
