@@ -6,7 +6,7 @@ import type { LocalTwin } from '#local/twin.ts';
 import { FolderBucket } from '#shared/delivery/adapters/local/folder-bucket.ts';
 import type { AppStatus } from '#shared/delivery/usecases/status.ts';
 import type { Decision } from '#shared/delivery/workflow/run.ts';
-import { variantOfWebDemo } from '../e2e/bundles.ts';
+import { bumpVersion, variantOfWebDemo } from '../e2e/bundles.ts';
 import { startTestTwin, waitFor, WEB_DEMO } from '../e2e/helpers.ts';
 
 /**
@@ -34,7 +34,7 @@ const withPolicy = (text: string) =>
 const twoGates = (text: string) =>
   text
     .replace(
-      /  - type: deploy\n    name: deploy-cluster2-beijing\n[\s\S]*?"cluster1-hangzhou"\]\n/,
+      / {2}- type: deploy\n {4}name: deploy-cluster2-beijing\n[\s\S]*?"cluster1-hangzhou"\]\n/,
       `  - type: step-group
     name: regions
     subSteps:
@@ -326,27 +326,35 @@ describe('decisions through the API, the CLI and the review page', () => {
       expect(text).toContain(`approve by local-operator on ${GATE_ONE} via cli from 127.0.0.1: "beijing too"`);
     }, 40_000);
 
-    it('`tricenter rollback` is the first decision of the run it starts, audited like the others', async () => {
-      expect(await runCli(['rollback', 'demo/web-demo', '--comment', 'back to version8'])).toMatch(
+    it('`tricenter rollback` is the first decision of the run it starts; the waiting run it supersedes records it as its terminate, audited alike', async () => {
+      const packed = await packBundle(variantOfWebDemo({ 'app.yaml': bumpVersion('version10') }));
+      await operator.upload(packed.app, packed);
+      const waiting = await waitFor(
+        () => operator.status(WEB_DEMO),
+        (s) => s.publishVersion === 'version10' && s.phase === 'workflowSuspending',
+        30_000,
+        'version10 at its gate',
+      );
+      expect(await runCli(['rollback', 'demo/web-demo', '--comment', 'back to version9'])).toMatch(
         /^rollback: run \S+ is \w+ \(by local-operator\)$/,
       );
-      const status = await waitFor(
-        () => operator.status(WEB_DEMO),
-        (s) => s.runId !== runId,
-        20_000,
-        'the rollback run',
-      );
-      expect(status.publishVersion).toBe('version8');
+      const status = await operator.status(WEB_DEMO);
+      expect(status.publishVersion).toBe('version9');
+      const audit = { channel: 'cli', source: '127.0.0.1' };
       expect(status.decisions).toEqual([
-        expect.objectContaining({
-          kind: 'rollback',
-          by: 'local-operator',
-          comment: 'back to version8',
-          audit: { channel: 'cli', source: '127.0.0.1' },
-        }),
+        expect.objectContaining({ kind: 'rollback', by: 'local-operator', comment: 'back to version9', audit }),
       ]);
-      expect(await runCli(['runs', 'demo/web-demo'])).toContain(
-        `${String(status.runId)}  ${new Date(status.decisions[0]?.at ?? 0).toISOString()}  rollback by local-operator via cli from 127.0.0.1: "back to version8"`,
+      const superseded = await twin.deps.store.getRun(String(waiting.runId));
+      expect(superseded?.phase).toBe('workflowTerminated');
+      expect(superseded?.decisions).toEqual([expect.objectContaining({ kind: 'terminate', by: 'local-operator', audit })]);
+      const text = await runCli(['runs', 'demo/web-demo']);
+      expect(text).toContain(
+        `${String(status.runId)}  ${new Date(status.decisions[0]?.at ?? 0).toISOString()}  rollback by local-operator via cli from 127.0.0.1: "back to version9"`,
+      );
+      expect(text).toMatch(
+        new RegExp(
+          `${String(waiting.runId)}  \\S+  terminate by local-operator on ${GATE_ONE} via cli from 127\\.0\\.0\\.1: "superseded by run ${String(status.runId)} \\(rollback to publishVersion version9`,
+        ),
       );
       await waitFor(
         () => operator.status(WEB_DEMO),
@@ -354,7 +362,7 @@ describe('decisions through the API, the CLI and the review page', () => {
         20_000,
         'the rollback run to settle',
       );
-    }, 40_000);
+    }, 60_000);
 
     it('`tricenter terminate` takes no --step (it acts on the whole run)', async () => {
       await expect(runCli(['terminate', 'demo/web-demo', '--step', GATE_ONE])).rejects.toThrow(/unknown option '--step'/);
