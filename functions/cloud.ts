@@ -20,6 +20,7 @@ import { ReleaseManifests } from '#shared/delivery/usecases/release-manifests.ts
 import { lazyPort } from '#shared/platform/lazy-port.ts';
 import { parseNotifierConfig } from '#shared/delivery/adapters/notify/config.ts';
 import type { AppRef } from '#shared/delivery/model/ownership.ts';
+import type { ApprovalLinkStore } from '#shared/delivery/ports/approval-link-store.port.ts';
 
 /**
  * The cloud composition every function shares: configuration from the environment (s.yaml sets
@@ -47,6 +48,8 @@ const configSchema = z.object({
   TRICENTER_NOTIFIERS: z._default(z.string(), ''),
   /** The approval function's public URL, for the review page link in notifications. */
   TRICENTER_APPROVAL_URL: z._default(z.string(), ''),
+  /** How long a one-time approval link lives (never beyond the step's approval timeout), e.g. 8h; '' is 24 h. */
+  TRICENTER_APPROVAL_LINK_TTL: z._default(z.string().check(z.regex(/^((\d+(h|m|s))+)?$/, 'must be a duration such as 8h or 30m')), ''),
 });
 export type CloudConfig = z.infer<typeof configSchema> & { otsEndpoint: string };
 
@@ -214,7 +217,7 @@ export async function cloudWorkflowDeps(context: FcContext): Promise<WorkflowDep
         logger: b.logger,
       }),
     );
-  return {
+  const deps: WorkflowDeps = {
     store: b.store,
     queue: queueTo(b.config.TRICENTER_DEPLOY_STEP_FUNCTION),
     gateway: b.gateway,
@@ -228,20 +231,55 @@ export async function cloudWorkflowDeps(context: FcContext): Promise<WorkflowDep
     ...(b.config.TRICENTER_GTM_INSTANCE_ID ? { gtmDefaultInstanceId: b.config.TRICENTER_GTM_INSTANCE_ID } : {}),
     // Traffic follows a finished step within seconds: gtm-reconcile is invoked for that app at once.
     trafficQueue: queueTo<StepFinishedMessage>(b.config.TRICENTER_GTM_FUNCTION),
-    ...cloudNotifications(b.config.TRICENTER_NOTIFIERS, b.config.TRICENTER_APPROVAL_URL),
   };
+  return { ...deps, ...cloudNotifications(b, deps) };
 }
 
-function cloudNotifications(notifiers: string, approvalUrl: string): Pick<WorkflowDeps, 'notifications'> {
-  const parsed = parseNotifierConfig(notifiers, () => systemClock.now());
+function cloudNotifications(b: CloudBase, deps: WorkflowDeps): Pick<WorkflowDeps, 'notifications'> {
+  const parsed = parseNotifierConfig(b.config.TRICENTER_NOTIFIERS, () => systemClock.now());
   if (parsed.length === 0) return {};
-  const base = approvalUrl.replace(/\/$/, '');
+  const base = b.config.TRICENTER_APPROVAL_URL.replace(/\/$/, '');
+  if (!base) return { notifications: { notifiers: parsed } };
+  const tokens = parseApprovalTokens(b.config.TRICENTER_APPROVAL_TOKENS);
+  const ttl = b.config.TRICENTER_APPROVAL_LINK_TTL;
   return {
     notifications: {
       notifiers: parsed,
-      ...(base ? { reviewLink: (app: AppRef) => `${base}/apps/${app.namespace}/${app.name}/review` } : {}),
+      reviewLink: (app: AppRef) => `${base}/apps/${app.namespace}/${app.name}/review`,
+      // One-time links for the approvers the step's policy allows (shared/delivery/usecases/notify.ts).
+      links: {
+        store: cloudApprovalLinks(b),
+        tokens: () => tokens,
+        url: (token) => `${base}/links/${token}`,
+        // The review model loads only when a step waits for approval (cold starts).
+        preview: async (app, step) => (await import('#shared/delivery/approval/links.ts')).stepPreviewOf(deps, app, step),
+        now: () => systemClock.now(),
+        ...(ttl ? { ttlMs: durationMs(ttl) } : {}),
+      },
     },
   };
+}
+
+function durationMs(text: string): number {
+  const unit: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1_000 };
+  return [...text.matchAll(/(\d+)(h|m|s)/g)].reduce((sum, [, n, u]) => sum + Number(n) * (unit[u as string] ?? 0), 0);
+}
+
+let approvalLinks: ApprovalLinkStore | undefined;
+
+/** One-time approval links in their own Tablestore table (`<prefix>approval_links`); the SDK loads on first use. */
+export function cloudApprovalLinks(b: CloudBase): ApprovalLinkStore {
+  approvalLinks ??= lazyPort<ApprovalLinkStore>(async () =>
+    (await import('#shared/delivery/adapters/aliyun/tablestore-approval-links.ts')).createTablestoreApprovalLinks({
+      region: b.config.TRICENTER_REGION,
+      instance: b.config.TRICENTER_OTS_INSTANCE,
+      tablePrefix: b.config.TRICENTER_OTS_TABLE_PREFIX,
+      credentials: b.credentials.provider,
+      endpoint: b.config.otsEndpoint,
+      logger: b.logger,
+    }),
+  );
+  return approvalLinks;
 }
 
 /** Signed approval requests are remembered in the run store's idempotency table, shared by every instance. */

@@ -1,10 +1,11 @@
 import type { FcContext } from '#shared/platform/triggers/fc.ts';
-import { cloudBase, cloudWorkflowDeps, parseApprovalTokens, storeReplayGuard } from '../cloud.ts';
+import { cloudApprovalLinks, cloudBase, cloudWorkflowDeps, parseApprovalTokens, storeReplayGuard } from '../cloud.ts';
 import { createApprovalHandler } from './handler.ts';
 
 /** FC entry point (handler `index.handler`): the HTTP trigger (anonymous; authentication is ours). */
 export const handler = createApprovalHandler(async (context: FcContext) => {
-  const { config, store } = await cloudBase(context);
+  const base = await cloudBase(context);
+  const { config, store } = base;
   return {
     ...(await cloudWorkflowDeps(context)),
     auth: {
@@ -13,5 +14,6 @@ export const handler = createApprovalHandler(async (context: FcContext) => {
     },
     replay: storeReplayGuard(store, config.TRICENTER_BUCKET),
     bucket: config.TRICENTER_BUCKET,
+    links: cloudApprovalLinks(base),
   };
 });
