@@ -5,6 +5,8 @@
  * fake behind msw (signed pop-core requests, verified by the handlers), a few at a time.
  */
 import { setupServer } from 'msw/node';
+import { AlidnsCloudGtm } from '#shared/traffic/adapters/aliyun/alidns-cloudgtm.ts';
+import { AlidnsGtm } from '#shared/traffic/adapters/aliyun/alidns-gtm.ts';
 import type { AlidnsRpcOptions, GtmCallStats } from '#shared/traffic/adapters/aliyun/alidns-rpc.ts';
 import { MemoryTrafficHistoryStore } from '#shared/traffic/adapters/local/traffic-history-stores.ts';
 import type { Gtm } from '#shared/traffic/ports/gtm.port.ts';
@@ -13,26 +15,38 @@ import { silentLogger } from '#shared/platform/log.ts';
 import type { ClusterRegistry } from '#shared/delivery/model/clusters.ts';
 import type { TrafficPolicy } from '#shared/delivery/model/traffic-policy.ts';
 import { reconcileTraffic } from '#shared/traffic/usecases/reconcile-traffic.ts';
+import { FakeAlidns } from '../test/traffic/alidns-msw.ts';
 import { claimsHeld } from '../test/traffic/claims-held.ts';
+import { FakeCloudGtm } from '../test/traffic/cloudgtm-msw.ts';
 import { seedPolicy, seedRegistry } from '../test/traffic/fixtures.ts';
-import type { FakeRpcOptions, FakeRpcService } from '../test/traffic/rpc-msw.ts';
+import type { FakeRpcOptions } from '../test/traffic/rpc-msw.ts';
 
 const CONCURRENCY = 8;
 const ENDPOINT = 'https://alidns.aliyuncs.com';
 
 type ScaleGtm = (Gtm | Gtm3) & { readonly stats: GtmCallStats };
+type FakeOptions = FakeRpcOptions & { instances: string[] };
+type GtmOptions = AlidnsRpcOptions & { instanceId: string };
 
-export interface TrafficScaleSetup<F extends FakeRpcService> {
-  apps: number;
-  /** Instance ids are `<prefix><i>`. */
-  instancePrefix: string;
-  key: { accessKeyId: string; accessKeySecret: string };
-  fake: (options: FakeRpcOptions & { instances: string[] }) => F;
-  gtm: (options: AlidnsRpcOptions & { instanceId: string }) => ScaleGtm;
-}
+/** Each generation's in-memory Alidns and adapter, and the names of its instances and key. */
+const GENERATIONS = {
+  '2.0': {
+    fake: (options: FakeOptions) => new FakeAlidns(options),
+    gtm: (options: GtmOptions): ScaleGtm => new AlidnsGtm(options),
+    instancePrefix: 'gtm-bench-',
+    key: { accessKeyId: 'LTAI-bench', accessKeySecret: 'bench-secret' },
+  },
+  '3.0': {
+    fake: (options: FakeOptions) => new FakeCloudGtm(options),
+    gtm: (options: GtmOptions): ScaleGtm => new AlidnsCloudGtm(options),
+    instancePrefix: 'gtm-bench3-',
+    key: { accessKeyId: 'LTAI-bench3', accessKeySecret: 'bench3-secret' },
+  },
+};
+type Generations = typeof GENERATIONS;
 
 /** One pass over every application: time, plan changes and GTM calls, summed. */
-export interface ReconcileRound {
+interface ReconcileRound {
   ms: number;
   msPerApp: number;
   changes: number;
@@ -54,11 +68,19 @@ export interface TrafficScale<F> {
   close(): void;
 }
 
-export function trafficAtScale<F extends FakeRpcService>(setup: TrafficScaleSetup<F>): TrafficScale<F> {
+/** `appCount` applications of the seed policy on GTM `version`, each with its own instance; the msw server listens until `close`. */
+export function trafficAtScale<V extends keyof Generations>(
+  version: V,
+  appCount: number,
+): TrafficScale<ReturnType<Generations[V]['fake']>> {
+  const generation = GENERATIONS[version];
   const registry: ClusterRegistry = seedRegistry();
   const clusterIndex = new Map(registry.clusters.map((c, i) => [c.name, i + 1]));
-  const instances = Array.from({ length: setup.apps }, (_, i) => `${setup.instancePrefix}${i}`);
-  const fake = setup.fake({ endpoint: ENDPOINT, keys: { [setup.key.accessKeyId]: setup.key.accessKeySecret }, instances });
+  const instances = Array.from({ length: appCount }, (_, i) => `${generation.instancePrefix}${i}`);
+  const { key } = generation;
+  const fake = generation.fake({ endpoint: ENDPOINT, keys: { [key.accessKeyId]: key.accessKeySecret }, instances }) as ReturnType<
+    Generations[V]['fake']
+  >;
   const server = setupServer(...fake.handlers());
   server.listen({ onUnhandledRequest: 'error' });
 
@@ -68,7 +90,7 @@ export function trafficAtScale<F extends FakeRpcService>(setup: TrafficScaleSetu
     policy.spec.domain = `app-${i}.example.com`;
     policy.spec.gtmInstanceId = instanceId;
     policy.spec.ingress = { name: `app-${i}` };
-    return { policy, gtm: setup.gtm({ endpoint: ENDPOINT, instanceId, credentials: setup.key }) };
+    return { policy, gtm: generation.gtm({ endpoint: ENDPOINT, instanceId, credentials: key }) };
   });
   // Each app's Ingress has its own address in each cluster.
   const gateway = {
@@ -104,7 +126,7 @@ export function trafficAtScale<F extends FakeRpcService>(setup: TrafficScaleSetu
     const byAction: Record<string, number> = {};
     for (const app of apps)
       for (const [action, n] of Object.entries(app.gtm.stats.byAction)) byAction[action] = (byAction[action] ?? 0) + n;
-    return { ms, msPerApp: Number((ms / setup.apps).toFixed(2)), changes, reads, writes, byAction };
+    return { ms, msPerApp: Number((ms / appCount).toFixed(2)), changes, reads, writes, byAction };
   };
 
   return { registry, fake, concurrency: CONCURRENCY, reconcileAll, close: () => server.close() };

@@ -6,21 +6,13 @@
  * re-reads every GTM setting (verifyEveryMs 0), and the steady run that trusts settings verified
  * < 15 min ago. Goal: 0 writes, reads <= pools + pages.
  */
-import { AlidnsGtm } from '#shared/traffic/adapters/aliyun/alidns-gtm.ts';
-import { FakeAlidns } from '../test/traffic/alidns-msw.ts';
 import { trafficAtScale } from './traffic-scale.ts';
 
 const APPS = 500;
 const T0 = 1_700_000_000_000;
 
 export async function run(): Promise<Record<string, unknown>> {
-  const scale = trafficAtScale({
-    apps: APPS,
-    instancePrefix: 'gtm-bench-',
-    key: { accessKeyId: 'LTAI-bench', accessKeySecret: 'bench-secret' },
-    fake: (options) => new FakeAlidns(options),
-    gtm: (options) => new AlidnsGtm(options),
-  });
+  const scale = trafficAtScale('2.0', APPS);
   try {
     const build = await scale.reconcileAll(T0);
     const pools = scale.fake.pools.size;

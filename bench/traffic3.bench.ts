@@ -8,21 +8,13 @@
  * every reconcile lists them all (four paged lists), so reads per reconcile grow with the number
  * of applications sharing the account. Goal: 0 writes; the figures show that growth.
  */
-import { AlidnsCloudGtm } from '#shared/traffic/adapters/aliyun/alidns-cloudgtm.ts';
-import { FakeCloudGtm } from '../test/traffic/cloudgtm-msw.ts';
 import { trafficAtScale } from './traffic-scale.ts';
 
 const APPS = 200;
 const T0 = 1_700_000_000_000;
 
 export async function run(): Promise<Record<string, unknown>> {
-  const scale = trafficAtScale({
-    apps: APPS,
-    instancePrefix: 'gtm-bench3-',
-    key: { accessKeyId: 'LTAI-bench3', accessKeySecret: 'bench3-secret' },
-    fake: (options) => new FakeCloudGtm(options),
-    gtm: (options) => new AlidnsCloudGtm(options),
-  });
+  const scale = trafficAtScale('3.0', APPS);
   try {
     const build = await scale.reconcileAll(T0);
     const { ms, msPerApp, changes, reads, writes } = await scale.reconcileAll(T0 + 60_000);
