@@ -45,14 +45,10 @@ export interface ReviewModel {
   run?: { id: string; phase: RunPhase; publishVersion: string; releaseId: string; reason?: string };
   /** Every step waiting for a decision, in plan order: several at once are sub-steps of a step-group. */
   waiting: WaitingStep[];
-  /** The first of `waiting`, if any. */
-  pending?: WaitingStep;
   /** The last step that succeeded before it, with the health of what it deployed. */
   previous?: { step: string; clusters: ClusterHealth[] };
   history: Array<{ id: string; phase: RunPhase; publishVersion: string; createdAt: number; endedAt?: number; decisions: Decision[] }>;
   policyVersion: string;
-  /** The digest of `pending`; '' when nothing awaits a decision. */
-  digest: string;
 }
 
 const HISTORY_RUNS = 20;
@@ -68,7 +64,7 @@ export async function reviewOf(deps: WorkflowDeps, app: AppRef): Promise<ReviewM
     ...(r.endedAt ? { endedAt: r.endedAt } : {}),
     decisions: r.decisions,
   }));
-  const model: ReviewModel = { app, waiting: [], history, policyVersion: REVIEW_POLICY_VERSION, digest: '' };
+  const model: ReviewModel = { app, waiting: [], history, policyVersion: REVIEW_POLICY_VERSION };
   if (!run) return model;
   model.run = {
     id: run.id,
@@ -119,11 +115,6 @@ export async function reviewOf(deps: WorkflowDeps, app: AppRef): Promise<ReviewM
       return { step: name, clusters, digest: reviewDigest(run, name, clusters) };
     }),
   );
-  const [first] = model.waiting;
-  if (first) {
-    model.pending = first;
-    model.digest = first.digest;
-  }
   return model;
 }
 
