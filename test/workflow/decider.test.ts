@@ -132,7 +132,7 @@ describe('decider: events that change nothing', () => {
     d.report(S1, 'cluster1-beijing', 'done');
     const result = d.apply({ type: 'approved', by: 'alice', decisionId: 'd-1', step: S3 });
     expect(result.changed).toBe(false);
-    expect(result.ignoredReason).toContain(`suspended at step "${S2}"`);
+    expect(result.ignoredReason).toBe(`step "${S3}" is not waiting for a decision in run run-1 (waiting: "${S2}")`);
   });
 });
 
