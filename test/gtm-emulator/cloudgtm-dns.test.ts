@@ -1,10 +1,8 @@
-import dgram from 'node:dgram';
-import { once } from 'node:events';
 import { promises as dns } from 'node:dns';
-import dnsPacket, { type DecodedPacket } from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type RPCClient from '@alicloud/pop-core';
 import type { GtmEmulator } from '#sandbox/gtm/index.ts';
+import { udpQuery } from './dns-queries.ts';
 import { call, startTestEmulator } from './helpers.ts';
 
 /**
@@ -24,17 +22,6 @@ async function query(name: string, type: 'A' | 'AAAA' = 'A'): Promise<Array<{ ad
   const resolver = new dns.Resolver({ timeout: 2000, tries: 2 });
   resolver.setServers([`${emulator.dnsAddress.host}:${emulator.dnsAddress.port}`]);
   return type === 'A' ? resolver.resolve4(name, { ttl: true }) : resolver.resolve6(name, { ttl: true });
-}
-
-async function udpQuery(packet: dnsPacket.Packet): Promise<DecodedPacket> {
-  const socket = dgram.createSocket('udp4');
-  try {
-    socket.send(dnsPacket.encode(packet), emulator.dnsAddress.port, emulator.dnsAddress.host);
-    const [message] = (await once(socket, 'message')) as [Buffer];
-    return dnsPacket.decode(message);
-  } finally {
-    socket.close();
-  }
 }
 
 async function answer(name: string): Promise<string[]> {
@@ -263,7 +250,11 @@ describe('GTM 3.0 DNS: names and record types', () => {
     const origin = await address('origin.example.net', 'domain');
     const cnamePool = await pool('cname', [{ id: origin }], { type: 'domain' });
     await config('alias', [{ id: cnamePool }], { lb: 'round_robin' }, 'CNAME');
-    const reply = await udpQuery({ type: 'query', id: 7, questions: [{ type: 'A', name: 'alias.example.com', class: 'IN' }] });
+    const reply = await udpQuery(emulator.dnsAddress, {
+      type: 'query',
+      id: 7,
+      questions: [{ type: 'A', name: 'alias.example.com', class: 'IN' }],
+    });
     expect(reply.answers).toEqual([
       expect.objectContaining({ type: 'CNAME', name: 'alias.example.com', data: 'origin.example.net', ttl: 30 }),
     ]);

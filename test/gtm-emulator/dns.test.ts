@@ -2,13 +2,14 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { once } from 'node:events';
 import { promises as dns } from 'node:dns';
-import dnsPacket, { type DecodedPacket } from 'dns-packet';
+import dnsPacket from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type RPCClient from '@alicloud/pop-core';
 import type { GtmEmulator } from '#sandbox/gtm/index.ts';
 import { GtmDnsServer } from '#sandbox/gtm/dns-server.ts';
 import { GtmStore } from '#sandbox/gtm/state.ts';
 import { silentLogger } from '#shared/platform/log.ts';
+import { tcpQuery, udpQuery } from './dns-queries.ts';
 import { call, startTestEmulator } from './helpers.ts';
 
 const DOMAIN = 'app.example.com';
@@ -19,30 +20,6 @@ let randomValues: number[] = [];
 
 function addrs(list: Array<[string, string, number?]>) {
   return list.map(([addr, mode, weight]) => ({ Addr: addr, Mode: mode, LbaWeight: weight ?? 1, AttributeInfo: '{}' }));
-}
-
-async function udpQuery(packet: dnsPacket.Packet): Promise<DecodedPacket> {
-  const socket = dgram.createSocket('udp4');
-  try {
-    socket.send(dnsPacket.encode(packet), emulator.dnsAddress.port, emulator.dnsAddress.host);
-    const [message] = (await once(socket, 'message')) as [Buffer];
-    return dnsPacket.decode(message);
-  } finally {
-    socket.close();
-  }
-}
-
-async function tcpQuery(packet: dnsPacket.Packet): Promise<DecodedPacket> {
-  const socket = net.connect(emulator.dnsAddress.port, emulator.dnsAddress.host);
-  await once(socket, 'connect');
-  socket.write(dnsPacket.streamEncode(packet));
-  let received = Buffer.alloc(0);
-  for await (const chunk of socket) {
-    received = Buffer.concat([received, chunk as Buffer]);
-    if (received.length >= 2 && received.length >= received.readUInt16BE(0) + 2) break;
-  }
-  socket.destroy();
-  return dnsPacket.streamDecode(received) as DecodedPacket;
 }
 
 beforeAll(async () => {
@@ -112,7 +89,7 @@ describe('GTM emulator DNS server', () => {
   });
 
   it('echoes the id and the question, sets QR and AA, copies RD, and uses the TTL', async () => {
-    const reply = await udpQuery({
+    const reply = await udpQuery(emulator.dnsAddress, {
       type: 'query',
       id: 4242,
       flags: dnsPacket.RECURSION_DESIRED,
@@ -121,20 +98,29 @@ describe('GTM emulator DNS server', () => {
     expect(reply).toMatchObject({ id: 4242, type: 'response', flag_qr: true, flag_aa: true, flag_rd: true, rcode: 'NOERROR' });
     expect(reply.questions).toEqual([{ type: 'A', name: DOMAIN, class: 'IN' }]);
     expect(reply.answers?.[0]).toMatchObject({ type: 'A', name: DOMAIN, ttl: 30, class: 'IN' });
-    const nx = await udpQuery({ type: 'query', id: 7, questions: [{ type: 'A', name: 'nope.example.com', class: 'IN' }] });
+    const nx = await udpQuery(emulator.dnsAddress, {
+      type: 'query',
+      id: 7,
+      questions: [{ type: 'A', name: 'nope.example.com', class: 'IN' }],
+    });
     expect(nx).toMatchObject({ id: 7, rcode: 'NXDOMAIN', flag_rd: false, answers: [] });
-    const mx = await udpQuery({ type: 'query', id: 8, questions: [{ type: 'MX', name: DOMAIN, class: 'IN' }] });
+    const mx = await udpQuery(emulator.dnsAddress, { type: 'query', id: 8, questions: [{ type: 'MX', name: DOMAIN, class: 'IN' }] });
     expect(mx).toMatchObject({ id: 8, rcode: 'NOERROR', answers: [] });
   });
 
   it('answers over TCP on the same port', async () => {
-    const reply = await tcpQuery({ type: 'query', id: 99, questions: [{ type: 'A', name: DOMAIN, class: 'IN' }] });
+    const reply = await tcpQuery(emulator.dnsAddress, { type: 'query', id: 99, questions: [{ type: 'A', name: DOMAIN, class: 'IN' }] });
     expect(reply).toMatchObject({ id: 99, rcode: 'NOERROR' });
     expect(reply.answers).toHaveLength(1);
   });
 
   it('refuses other opcodes with NOTIMP', async () => {
-    const reply = await udpQuery({ type: 'query', id: 5, flags: 2 << 11, questions: [{ type: 'A', name: DOMAIN, class: 'IN' }] });
+    const reply = await udpQuery(emulator.dnsAddress, {
+      type: 'query',
+      id: 5,
+      flags: 2 << 11,
+      questions: [{ type: 'A', name: DOMAIN, class: 'IN' }],
+    });
     expect(reply).toMatchObject({ id: 5, rcode: 'NOTIMP' });
   });
 
