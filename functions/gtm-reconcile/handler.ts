@@ -104,7 +104,9 @@ export function createGtmReconcileHandler(getDeps: (context: FcContext) => Promi
 
       const apps = byNamespace((await appsWithRuns(deps.store)).map((r) => r.app));
       if (deps.shards && apps.length > options.appsPerInvocation) {
-        const shards = shardsOf(apps, Math.min(options.appsPerInvocation, TRAFFIC_SHARD_MAX_APPS));
+        // The same shards every round (namespace by namespace), sent in an order that turns with the
+        // round: when shards wait long enough to go stale, it is not always the same ones.
+        const shards = rotateForRound(shardsOf(apps, Math.min(options.appsPerInvocation, TRAFFIC_SHARD_MAX_APPS)), roundAt);
         await deps.shards.send(
           shards.map((shard, i) => ({ key: `traffic-round/${roundAt}/${i}`, type: 'traffic-shard', roundAt, apps: shard })),
         );

@@ -21,15 +21,16 @@ export interface RoundOptions {
 
 /**
  * Defaults for s.yaml's gtm-reconcile (120 s timeout, 512 MB). 8 at once: about 8 GTM calls in
- * flight per invocation. 90 s: 30 s left for the applications in flight. 400 applications: about
- * a 25 s round at 50 ms per GTM call (`npm run bench -- fleet`), so that the invocations of one
- * minute's shards, one after the other (reservedConcurrency 1), still fit in the minute up to a few
- * shards. Two minutes: a shard waiting behind two rounds is dropped.
+ * flight per invocation. 90 s: 30 s left for the applications in flight. 1,000 applications: about
+ * 55 s modelled at 50 ms per GTM call in a round that re-reads every GTM setting, half that in the
+ * other rounds (`npm run bench -- fleet`: 500 applications, 27 s), within the budget with room for
+ * slower calls. Two minutes: a shard that waited behind two rounds is dropped (a newer round has
+ * sent its applications again).
  */
 export const DEFAULT_ROUND: RoundOptions = {
   concurrency: 8,
   budgetMs: 90_000,
-  appsPerInvocation: 400,
+  appsPerInvocation: 1_000,
   staleShardAfterMs: 120_000,
 };
 
