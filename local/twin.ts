@@ -259,6 +259,11 @@ async function startServices(
     // One-time approval links: a table of their own in the same file, through a connection of their own.
     const approvalLinks = new SqliteApprovalLinkStore({ path: join(dir, RUN_STORE_FILE) });
     stops.push(() => approvalLinks.close());
+    // Notifications go to a receiver on this machine that shows what chat robots would have been sent.
+    // Started before the queue and the background work, so it closes after them: work in flight still notifies.
+    const notifySecret = randomBytes(24).toString('hex');
+    const receiver = await startWebhookReceiver({ secret: notifySecret, now: () => clock.now() });
+    stops.push(() => receiver.close());
     const bucket = new FolderBucket(join(dir, 'bucket'));
     const gateway: KubeGateway = createKubeGateway({
       connections: createClusterConnections({ clusters: registry.clusters, defaultKubeconfigPath: target.kubeconfigPath, logger }),
@@ -328,10 +333,6 @@ async function startServices(
     };
 
     let watcher: BucketWatcher | undefined;
-    // Notifications go to a receiver on this machine that shows what chat robots would have been sent.
-    const notifySecret = randomBytes(24).toString('hex');
-    const receiver = await startWebhookReceiver({ secret: notifySecret, now: () => clock.now() });
-    stops.push(() => receiver.close());
     let approvalBase = '';
     const deps: ApprovalDeps = {
       store: withEarlierClaimsStale(store, clock.now()),
