@@ -1,7 +1,7 @@
 import { AlidnsGtm } from '#shared/traffic/adapters/aliyun/alidns-gtm.ts';
-import { silentLogger } from '#shared/platform/log.ts';
 import { describeGtmContract } from '../contract/gtm.contract.ts';
-import { ACCESS_KEY_ID, ACCESS_KEY_SECRET, startTestEmulator } from './helpers.ts';
+import { subjectAdapterOptions } from '../contract/gtm-subject.ts';
+import { emulatorTarget, startTestEmulator } from './helpers.ts';
 
 /**
  * The Gtm port's contract through the real adapter against the emulator (the local twin's GTM),
@@ -11,15 +11,7 @@ import { ACCESS_KEY_ID, ACCESS_KEY_SECRET, startTestEmulator } from './helpers.t
 describeGtmContract('AlidnsGtm adapter + local GTM emulator probing every 150 ms', async () => {
   const { emulator } = await startTestEmulator({ instanceId: 'gtm-cn-contract', probeIntervalScale: 0.01 });
   return {
-    makeGtm: ({ pageSize, wrongSecret }) =>
-      new AlidnsGtm({
-        endpoint: emulator.endpoint,
-        instanceId: emulator.instanceId,
-        credentials: { accessKeyId: ACCESS_KEY_ID, accessKeySecret: wrongSecret ? 'not-the-secret' : ACCESS_KEY_SECRET },
-        maxAttempts: 1,
-        logger: silentLogger,
-        ...(pageSize ? { pageSize } : {}),
-      }),
+    makeGtm: (asked) => new AlidnsGtm(subjectAdapterOptions(emulatorTarget(emulator), asked)),
     teardown: () => emulator.stop(),
   };
 });

@@ -1,7 +1,7 @@
 import { AlidnsCloudGtm } from '#shared/traffic/adapters/aliyun/alidns-cloudgtm.ts';
-import { silentLogger } from '#shared/platform/log.ts';
 import { describeCloudGtmContract } from '../contract/cloudgtm.contract.ts';
-import { ACCESS_KEY_ID, ACCESS_KEY_SECRET, startTestEmulator } from './helpers.ts';
+import { subjectAdapterOptions } from '../contract/gtm-subject.ts';
+import { emulatorTarget, startTestEmulator } from './helpers.ts';
 
 /**
  * The Gtm3 port's contract through the real GTM 3.0 adapter against the emulator in 3.0 mode (the
@@ -11,15 +11,7 @@ import { ACCESS_KEY_ID, ACCESS_KEY_SECRET, startTestEmulator } from './helpers.t
 describeCloudGtmContract('AlidnsCloudGtm adapter + local GTM 3.0 emulator probing every 150 ms', async () => {
   const { emulator } = await startTestEmulator({ gtmVersion: '3.0', instanceId: 'gtm-cn-contract3', probeIntervalScale: 0.01 });
   return {
-    makeGtm3: ({ pageSize, wrongSecret }) =>
-      new AlidnsCloudGtm({
-        endpoint: emulator.endpoint,
-        instanceId: emulator.instanceId,
-        credentials: { accessKeyId: ACCESS_KEY_ID, accessKeySecret: wrongSecret ? 'not-the-secret' : ACCESS_KEY_SECRET },
-        maxAttempts: 1,
-        logger: silentLogger,
-        ...(pageSize ? { pageSize } : {}),
-      }),
+    makeGtm3: (asked) => new AlidnsCloudGtm(subjectAdapterOptions(emulatorTarget(emulator), asked)),
     teardown: () => emulator.stop(),
   };
 });

@@ -5,6 +5,7 @@ import RPCClient from '@alicloud/pop-core';
 import { silentLogger } from '#shared/platform/log.ts';
 import { startGtmEmulator, type GtmEmulator, type GtmEmulatorOptions } from '#sandbox/gtm/index.ts';
 import { computeRpcSignature } from '#sandbox/gtm/signature.ts';
+import type { GtmSubjectTarget } from '../contract/gtm-subject.ts';
 
 export const ACCESS_KEY_ID = 'local-ak';
 export const ACCESS_KEY_SECRET = 'local-secret';
@@ -23,6 +24,16 @@ export async function startTestEmulator(options: Partial<GtmEmulatorOptions> = {
     accessKeySecret: ACCESS_KEY_SECRET,
   });
   return { emulator, client };
+}
+
+/** Where an adapter reaches this emulator, with the test key and no log: what a contract subject builds on. */
+export function emulatorTarget(emulator: GtmEmulator): GtmSubjectTarget {
+  return {
+    endpoint: emulator.endpoint,
+    instanceId: emulator.instanceId,
+    key: { accessKeyId: ACCESS_KEY_ID, accessKeySecret: ACCESS_KEY_SECRET },
+    logger: silentLogger,
+  };
 }
 
 /** pop-core's POST, typed loosely: the responses are JSON objects. */

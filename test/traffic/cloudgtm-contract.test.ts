@@ -2,6 +2,7 @@ import { setupServer } from 'msw/node';
 import { afterAll, beforeAll } from 'vitest';
 import { AlidnsCloudGtm } from '#shared/traffic/adapters/aliyun/alidns-cloudgtm.ts';
 import { describeCloudGtmContract } from '../contract/cloudgtm.contract.ts';
+import { subjectAdapterOptions } from '../contract/gtm-subject.ts';
 import { FakeCloudGtm } from './cloudgtm-msw.ts';
 
 const ENDPOINT = 'https://alidns.aliyuncs.com';
@@ -16,13 +17,6 @@ describeCloudGtmContract('AlidnsCloudGtm adapter + msw CloudGtm', async () => {
   const fake = new FakeCloudGtm({ endpoint: ENDPOINT, keys: { [KEY.accessKeyId]: KEY.accessKeySecret }, instances: [INSTANCE] });
   server.resetHandlers(...fake.handlers());
   return {
-    makeGtm3: ({ pageSize, wrongSecret }) =>
-      new AlidnsCloudGtm({
-        endpoint: ENDPOINT,
-        instanceId: INSTANCE,
-        credentials: { ...KEY, accessKeySecret: wrongSecret ? 'wrong-secret' : KEY.accessKeySecret },
-        maxAttempts: 1,
-        ...(pageSize ? { pageSize } : {}),
-      }),
+    makeGtm3: (asked) => new AlidnsCloudGtm(subjectAdapterOptions({ endpoint: ENDPOINT, instanceId: INSTANCE, key: KEY }, asked)),
   };
 });

@@ -2,6 +2,7 @@ import { setupServer } from 'msw/node';
 import { afterAll, beforeAll } from 'vitest';
 import { AlidnsGtm } from '#shared/traffic/adapters/aliyun/alidns-gtm.ts';
 import { describeGtmContract } from '../contract/gtm.contract.ts';
+import { subjectAdapterOptions } from '../contract/gtm-subject.ts';
 import { FakeAlidns } from './alidns-msw.ts';
 
 const ENDPOINT = 'https://alidns.aliyuncs.com';
@@ -16,13 +17,6 @@ describeGtmContract('AlidnsGtm adapter + msw Alidns', async () => {
   const fake = new FakeAlidns({ endpoint: ENDPOINT, keys: { [KEY.accessKeyId]: KEY.accessKeySecret }, instances: [INSTANCE] });
   server.resetHandlers(...fake.handlers());
   return {
-    makeGtm: ({ pageSize, wrongSecret }) =>
-      new AlidnsGtm({
-        endpoint: ENDPOINT,
-        instanceId: INSTANCE,
-        credentials: { ...KEY, accessKeySecret: wrongSecret ? 'wrong-secret' : KEY.accessKeySecret },
-        maxAttempts: 1,
-        ...(pageSize ? { pageSize } : {}),
-      }),
+    makeGtm: (asked) => new AlidnsGtm(subjectAdapterOptions({ endpoint: ENDPOINT, instanceId: INSTANCE, key: KEY }, asked)),
   };
 });
