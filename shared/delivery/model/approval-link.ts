@@ -58,9 +58,10 @@ export interface ApproverToken {
 
 /**
  * Who gets a link for a step: every approver-scope token the step's policy allows, by name or
- * through one of its groups (`group:<name>` expands to every token carrying that group); without a
- * policy, or a policy without `approvers`, every approver token. Viewer tokens never, and the
- * release's uploader never (they may not approve it). Sorted by name, each once.
+ * through one of its groups (`group:<name>` expands to every token carrying that group); a policy
+ * without `approvers` allows every approver token. Viewer tokens never. Under a policy the release's
+ * uploader never (the decider refuses their approval); without one, any approver token decides
+ * alone, the uploader's too, as the decider lets them. Sorted by name, each once.
  */
 export function linkRecipients(
   policy: ApprovalPolicy | undefined,
@@ -70,7 +71,7 @@ export function linkRecipients(
   const names = new Set<string>();
   for (const token of tokens) {
     if (token.scope !== 'approver') continue;
-    if (uploadedBy !== undefined && isUploader(token, uploadedBy)) continue;
+    if (policy !== undefined && uploadedBy !== undefined && isUploader(token, uploadedBy)) continue;
     const approver: Approver = { name: token.name, groups: token.groups ?? [] };
     if (policy === undefined || isListedApprover(policy, approver)) names.add(token.name);
   }
