@@ -58,8 +58,9 @@ export function formatStatus(status: AppStatus, reviewUrl?: string): string {
     .join('   ');
   const parts = [terminalSafe(head)];
   if (status.reason) parts.push(terminalSafe(`reason: ${status.reason}${status.message ? ` (${status.message})` : ''}`));
-  const awaiting = status.steps.find((s) => s.awaiting === 'approval');
-  if (awaiting && reviewUrl) parts.push(terminalSafe(`review ${awaiting.name}: ${reviewUrl}`));
+  // Sub-steps of a step-group may wait at once: each is decided on its own (`--step`, its own form on the page).
+  const awaiting = status.steps.filter((s) => s.awaiting === 'approval').map((s) => s.name);
+  if (awaiting.length > 0 && reviewUrl) parts.push(terminalSafe(`review ${awaiting.join(', ')}: ${reviewUrl}`));
   if (status.lastFailedIngest)
     parts.push(terminalSafe(`last upload rejected (${status.lastFailedIngest.source.key}): ${status.lastFailedIngest.error}`));
   if (status.rejectedUploads?.length) parts.push('', formatRejectedUploads(status.rejectedUploads));

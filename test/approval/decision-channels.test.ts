@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type ApiClient, packBundle } from '#cli/client.ts';
 import { register } from '#cli/commands/app.ts';
+import { formatStatus } from '#cli/status-view.ts';
 import type { LocalTwin } from '#local/twin.ts';
 import { FolderBucket } from '#shared/delivery/adapters/local/folder-bucket.ts';
 import type { AppStatus } from '#shared/delivery/usecases/status.ts';
@@ -242,6 +243,7 @@ describe('decisions through the API, the CLI and the review page', () => {
       }
       const status = await operator.status(WEB_DEMO);
       expect(waitingSteps(status)).toEqual([GATE_ONE, GATE_TWO]);
+      expect(formatStatus(status, page)).toContain(`review ${GATE_ONE}, ${GATE_TWO}: ${page}`);
       expect(await record()).toEqual([]);
     });
 
