@@ -98,6 +98,20 @@ function kubeHandlers() {
           status: { loadBalancer: { ingress: [{ ip: `203.0.113.${i + 10}` }] } },
         }),
       ),
+      // gtm-reconcile lists a namespace's Ingresses once per round (ingressAddressesIn).
+      http.get(`${server}/apis/networking.k8s.io/v1/namespaces/:namespace/ingresses`, ({ params }) =>
+        HttpResponse.json({
+          apiVersion: 'networking.k8s.io/v1',
+          kind: 'IngressList',
+          metadata: { resourceVersion: '7' },
+          items: [
+            {
+              metadata: { name: 'web-demo', namespace: params.namespace, resourceVersion: '7' },
+              status: { loadBalancer: { ingress: [{ ip: `203.0.113.${i + 10}` }] } },
+            },
+          ],
+        }),
+      ),
       http.get(`${server}/apis/apps/v1/deployments`, () =>
         HttpResponse.json({ kind: 'DeploymentList', apiVersion: 'apps/v1', metadata: {}, items: [deployment] }),
       ),
