@@ -32,6 +32,21 @@ const escapeHtml = (text: string): string =>
 const same = (a: string, b: string): boolean =>
   timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
 
+/**
+ * A signed message's one-time links, clickable, as a chat client shows them: each opens the
+ * approval function's confirm page (which decides nothing until its form is sent). Only http(s)
+ * URLs are made links.
+ */
+function linkList(body: unknown): string {
+  const links = typeof body === 'object' && body !== null && 'links' in body ? (body as { links: unknown }).links : undefined;
+  if (!Array.isArray(links)) return '';
+  const items = links
+    .filter((l): l is { recipient: string; url: string } => typeof l?.recipient === 'string' && typeof l?.url === 'string')
+    .filter((l) => /^https?:\/\//.test(l.url))
+    .map((l) => `<li><a href="${escapeHtml(l.url)}">decide as ${escapeHtml(l.recipient)}</a></li>`);
+  return items.length > 0 ? `<ul class="links">${items.join('')}</ul>` : '';
+}
+
 function page(messages: readonly ReceivedMessage[]): string {
   const items = [...messages]
     .reverse()
@@ -40,7 +55,7 @@ function page(messages: readonly ReceivedMessage[]): string {
         typeof m.body === 'object' && m.body !== null && 'text' in m.body
           ? String((m.body as { text: unknown }).text)
           : JSON.stringify(m.body);
-      return `<li><p><time>${new Date(m.at).toISOString()}</time> ${m.signatureValid ? 'signed' : '<strong>BAD SIGNATURE</strong>'}</p><pre>${escapeHtml(text)}</pre></li>`;
+      return `<li><p><time>${new Date(m.at).toISOString()}</time> ${m.signatureValid ? 'signed' : '<strong>BAD SIGNATURE</strong>'}</p><pre>${escapeHtml(text)}</pre>${m.signatureValid ? linkList(m.body) : ''}</li>`;
     })
     .join('\n');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>tricenter: notifications</title></head><body><h1>Notifications the twin would have sent</h1><p>${messages.length} received (newest first).</p><ol>${items}</ol></body></html>`;

@@ -102,6 +102,9 @@ describe('one-time approval links (HTTP)', () => {
     const link = await minted('bob');
     expect(link).toMatchObject({ app: WEB_DEMO, step: message.step, recipient: 'bob', runId: message.runId });
     expect(link.digest).toMatch(/^[0-9a-f]{64}$/);
+    // The twin's receiver shows them as a chat client would: clickable.
+    const html = await (await fetch(twin.endpoints.webhookReceiverUrl as string)).text();
+    for (const l of message.links ?? []) expect(html).toContain(`<a href="${l.url}">decide as ${l.recipient}</a>`);
   });
 
   it('GET shows what would be decided under the review page’s headers, and decides nothing, even 10 times', async () => {
