@@ -5,7 +5,8 @@ import { formatTrafficStatus, reconcileOnTwin, trafficStatus } from '#cli/comman
 import type { LocalTwin } from '#local/twin.ts';
 import { AlidnsGtm } from '#shared/traffic/adapters/aliyun/alidns-gtm.ts';
 import { ownedPoolName } from '#shared/traffic/domain/gtm.ts';
-import { deploySeedToRunning, startTestTwin, waitFor, WEB_DEMO } from './helpers.ts';
+import { waitFor, WEB_DEMO } from './helpers.ts';
+import { startSeedOnTwin } from './seed-traffic.ts';
 
 /**
  * `tricenter traffic plan | apply | status` on the local twin. The twin's timer is slowed to an
@@ -21,10 +22,7 @@ describe('tricenter traffic on the local twin', () => {
   const beijingPool = ownedPoolName(WEB_DEMO, 'pool-beijing');
 
   beforeAll(async () => {
-    let client;
-    ({ twin, client, cleanup } = await startTestTwin({ timerIntervalMs: 3_600_000, gtmVersion: '2.0' }));
-    address = Object.fromEntries(twin.sandbox.clusters.map((c) => [c.name, c.ingressAddress]));
-    await deploySeedToRunning(client);
+    ({ twin, cleanup, address } = await startSeedOnTwin({ timerIntervalMs: 3_600_000, gtmVersion: '2.0' }));
     await waitFor(
       async () => twin.gtm.state(),
       (s) => s.pools.length === 2 && s.pools.every((p) => p.addresses.length > 0) && s.strategies[0]?.failoverPoolIds.length === 1,

@@ -3,7 +3,8 @@ import { formatTrafficStatus3, reconcileOnTwin, trafficStatus3 } from '#cli/comm
 import type { LocalTwin } from '#local/twin.ts';
 import { AlidnsCloudGtm } from '#shared/traffic/adapters/aliyun/alidns-cloudgtm.ts';
 import { ownedPoolName } from '#shared/traffic/domain/gtm.ts';
-import { deploySeedToRunning, startTestTwin, waitFor, WEB_DEMO } from './helpers.ts';
+import { waitFor, WEB_DEMO } from './helpers.ts';
+import { startSeedOnTwin } from './seed-traffic.ts';
 
 /**
  * `tricenter traffic plan | apply | status` on the local twin running GTM 3.0: status shows the
@@ -18,10 +19,7 @@ describe('tricenter traffic on the local twin with GTM 3.0', () => {
   const beijingPool = ownedPoolName(WEB_DEMO, 'pool-beijing');
 
   beforeAll(async () => {
-    let client;
-    ({ twin, client, cleanup } = await startTestTwin({ timerIntervalMs: 3_600_000, gtmVersion: '3.0' }));
-    address = Object.fromEntries(twin.sandbox.clusters.map((c) => [c.name, c.ingressAddress]));
-    await deploySeedToRunning(client);
+    ({ twin, cleanup, address } = await startSeedOnTwin({ timerIntervalMs: 3_600_000, gtmVersion: '3.0' }));
     await waitFor(
       () => trafficStatus3(twin.endpoints, WEB_DEMO),
       (s) => s.config?.pools.length === 2 && s.pools.every((p) => p.addresses.length > 0 && p.addresses.every((a) => a.health === 'ok')),

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApiClient } from '#cli/client.ts';
 import { readDrillSetup, resolveOnce, runDrillOnTwin, type DrillPhase, type DrillReport } from '#local/drill.ts';
 import type { LocalTwin } from '#local/twin.ts';
 import { AlidnsGtm } from '#shared/traffic/adapters/aliyun/alidns-gtm.ts';
 import { memoryLogger } from '#shared/platform/log.ts';
-import { deploySeedToRunning, startTestTwin, waitFor, WEB_DEMO } from './helpers.ts';
+import { waitFor, WEB_DEMO } from './helpers.ts';
+import { drillPhase, expectSeedDrillSetup, startSeedOnTwin } from './seed-traffic.ts';
 
 /**
  * The fixture README's steps 3 and 4 on the local twin: after the seed runs, the reconciler has
@@ -20,15 +20,12 @@ const POOL_HANGZHOU = 'tricenter.demo.web-demo.pool-hangzhou';
 
 describe('seed scenario: traffic on the healthy centers', () => {
   let twin: LocalTwin;
-  let client: ApiClient;
   let cleanup: () => Promise<void>;
   let address: Record<string, string>;
   const logger = memoryLogger();
 
   beforeAll(async () => {
-    ({ twin, client, cleanup } = await startTestTwin({ logger, gtmVersion: '2.0' }));
-    address = Object.fromEntries(twin.sandbox.clusters.map((c) => [c.name, c.ingressAddress]));
-    await deploySeedToRunning(client);
+    ({ twin, cleanup, address } = await startSeedOnTwin({ logger, gtmVersion: '2.0' }));
   });
   afterAll(async () => cleanup?.());
 
@@ -79,28 +76,13 @@ describe('seed scenario: traffic on the healthy centers', () => {
 
     // The drill reads the same picture back through the GTM API.
     const setup = await readDrillSetup(gtm(), WEB_DEMO);
-    expect(setup).toEqual({
-      domain: DOMAIN,
-      clusters: {
-        primary: expect.arrayContaining([
-          { cluster: 'cluster1-beijing', address: address['cluster1-beijing'] },
-          { cluster: 'cluster2-beijing', address: address['cluster2-beijing'] },
-        ]),
-        failover: [{ cluster: 'cluster1-hangzhou', address: address['cluster1-hangzhou'] }],
-      },
-      bound: { intervalS: 60, evaluationCount: 2, ttlS: 60 },
-    });
-    expect(setup.clusters.primary).toHaveLength(2);
+    expectSeedDrillSetup(setup, address);
   });
 
   describe('step 4: the disaster-recovery drill', () => {
     let report: DrillReport;
     const progress: string[] = [];
-    const phase = (name: DrillPhase['name']) => {
-      const found = report.phases.find((p) => p.name === name);
-      if (!found) throw new Error(`the drill has no phase ${name}: ${report.phases.map((p) => p.name).join(', ')}`);
-      return found;
-    };
+    const phase = (name: DrillPhase['name']) => drillPhase(report, name);
 
     beforeAll(async () => {
       // From endpoints.json alone, as `tricenter drill` does: faults go through the sandbox's control API.
