@@ -129,6 +129,8 @@ async function reconcileRound(
   apps: AppRef[],
   roundAt: number,
 ): Promise<RoundSummary> {
+  // An application named twice (a hand-made shard) is reconciled once: two reconciles of one application must never overlap.
+  apps = [...new Map(apps.map((app) => [appKey(app), app])).values()];
   const registry = await deps.registry();
   // One per round, dropped with it: never an observation of an earlier round.
   const gateway = roundObserver(deps.gateway);

@@ -343,7 +343,7 @@ describe('gtm-reconcile round', () => {
     expect(summary).toMatchObject({ mode: 'reconciled', reconciled: 3 });
   });
 
-  it('abuse: a stale shard is skipped without a call, an oversized shard is refused', async () => {
+  it('abuse: a stale shard is skipped without a call, an application named twice is reconciled once, an oversized or empty shard is refused', async () => {
     const apps = [fleetApp({ namespace: 'team-0', name: 'app-0' })];
     setup(apps);
     const { gateway, lists } = gatewayOf(() => ({ 'app-0': ['10.0.0.1'] }));
@@ -352,6 +352,12 @@ describe('gtm-reconcile round', () => {
     expect(lists).toEqual([]);
     expect(fake.calls).toEqual([]);
     expect(logger.lines.some((l) => l.msg === 'stale traffic shard skipped: a newer round has sent its applications again')).toBe(true);
+
+    // The same application twice in one shard: reconciled once, never twice at once.
+    const twice = { type: 'traffic-shard', roundAt: T0, apps: [apps[0]?.app, apps[0]?.app] };
+    expect(await invoke(depsOf(apps, gateway), twice)).toMatchObject({ mode: 'reconciled', apps: 1, reconciled: 1 });
+    expect(fake.callsOf('AddDnsGtmAccessStrategy')).toBe(1);
+    fake.calls.length = 0;
 
     const many = Array.from({ length: TRAFFIC_SHARD_MAX_APPS + 1 }, (_, i) => ({ namespace: 'team-0', name: `app-${i}` }));
     await expect(invoke(depsOf(apps, gateway), { type: 'traffic-shard', roundAt: T0, apps: many })).rejects.toThrow();
