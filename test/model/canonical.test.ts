@@ -24,6 +24,14 @@ const SAMPLES: unknown[] = [
   [1, undefined, 'a', null, { b: 2, a: 1 }],
   { z: 1, a: { y: [3, { q: undefined, p: 'p' }], x: null }, 'key "q"': 'v', 10: 'ten', 9: 'nine', é: 'e' },
   { metadata: { name: 'web', labels: { b: '2', a: '1' } }, spec: { replicas: 2 } },
+  // Strings and numbers written without JSON.stringify must come out as it writes them.
+  ['plain', '', 'lone \ud800 and \udc00', 'pair \ud83d\ude00', 'tab\t', 'del \u007f', '\u001f', 'é中', '</script>'],
+  [Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1e21, 5e-7, -1.5, 2 ** 53 + 2, 0.1 + 0.2, false],
+  { apiVersion: 'v1', kind: 'K', metadata: {}, spec: {} },
+  { b: 1, a: 2, c: { z: [{ y: 1, x: 2 }] } },
+  // Key counts either side of the small-object sort, in reverse and interleaved order.
+  Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`k${(i * 7) % 20}`, i])),
+  Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`key-${39 - i}`, i])),
 ];
 
 describe('canonicalJson', () => {

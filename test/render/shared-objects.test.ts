@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { matchesComponentName } from '#shared/delivery/render/render.ts';
-import { copiedOnRead, copyJson, deepFreeze, shareWith } from '#shared/delivery/render/shared-objects.ts';
+import { CopyOnWrite, copyJson, deepFreeze, shareWith } from '#shared/delivery/render/shared-objects.ts';
 
 describe('copyJson', () => {
   it('copies as a JSON round trip does: undefined members left out, undefined items and non-finite numbers null', () => {
@@ -62,25 +62,36 @@ describe('shareWith', () => {
   });
 });
 
-describe('copiedOnRead', () => {
-  it('copies an entry the first time it is read and leaves the others the originals', () => {
-    const originals = [deepFreeze({ n: 1 }), deepFreeze({ n: 2 })];
-    const { list, settled } = copiedOnRead(originals);
-    const first = list[0] as { n: number };
-    first.n = 10;
-    expect(list[0]).toBe(first);
-    expect(settled()[1]).toBe(originals[1]);
-    expect(originals[0]).toEqual({ n: 1 });
-    expect(settled()[0]).toEqual({ n: 10 });
+describe('CopyOnWrite', () => {
+  it('copies a part once, and never changes what it did not make', () => {
+    const cow = new CopyOnWrite();
+    const shared = deepFreeze({ spec: { replicas: 1, template: { a: [1, 2] } }, other: { k: 'v' } });
+    const top = cow.writable(shared);
+    const spec = cow.writable(top.spec);
+    top.spec = spec;
+    spec.replicas = 3;
+    expect(cow.writable(top)).toBe(top);
+    expect(cow.writable(spec)).toBe(spec);
+    expect(top).toEqual({ spec: { replicas: 3, template: { a: [1, 2] } }, other: { k: 'v' } });
+    // What was not on the way stays the shared part; the shared object is as it was.
+    expect(spec.template).toBe(shared.spec.template);
+    expect(top.other).toBe(shared.other);
+    expect(shared.spec.replicas).toBe(1);
+    // An unfrozen object it did not make is copied too: it may belong to someone else.
+    const notMine = { n: 1 };
+    expect(cow.writable(notMine)).not.toBe(notMine);
+    const list = cow.writable(shared.spec.template.a);
+    expect(Array.isArray(list) && list).toEqual([1, 2]);
   });
 
-  it('does not copy what the caller puts in, and lets it add entries', () => {
-    const { list, settled } = copiedOnRead([deepFreeze({ n: 1 })]);
-    const own = { n: 5 };
-    list[0] = own;
-    list.push({ n: 6 });
-    expect(list[0]).toBe(own);
-    expect(settled()).toEqual([{ n: 5 }, { n: 6 }]);
+  it('makes a deep copy once, every part writable, for code that changes objects anywhere', () => {
+    const cow = new CopyOnWrite();
+    const shared = deepFreeze({ a: { b: [{ c: 1 }] } });
+    const copy = cow.deep(shared);
+    expect(cow.deep(copy)).toBe(copy);
+    (copy.a.b[0] as { c: number }).c = 2;
+    expect(shared.a.b[0]?.c).toBe(1);
+    expect(new CopyOnWrite().deep(copy)).not.toBe(copy);
   });
 });
 

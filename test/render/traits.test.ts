@@ -3,6 +3,7 @@ import type { KubeObject } from '#shared/delivery/model/kube.ts';
 import type { SourcePlace } from '#shared/delivery/model/source.ts';
 import { parseTrait } from '#shared/delivery/model/traits.ts';
 import { mergePatch } from '#shared/delivery/render/merge-patch.ts';
+import { deepFreeze } from '#shared/delivery/render/shared-objects.ts';
 import { applyTrait } from '#shared/delivery/render/traits.ts';
 
 const place: SourcePlace = { file: 'app.yaml', document: 3, line: 40, object: 'Policy demo/p', path: 'properties.components[0].traits[0]' };
@@ -123,10 +124,42 @@ describe('labels and annotations', () => {
   it('set values and delete keys given null', () => {
     const object = configMap();
     object.metadata.labels = { keep: 'k', drop: 'd' };
-    apply([object], { type: 'labels', properties: { add: 'a', drop: null } });
-    expect(object.metadata.labels).toEqual({ keep: 'k', add: 'a' });
-    apply([object], { type: 'annotations', properties: { note: 'n' } });
-    expect(object.metadata.annotations).toEqual({ note: 'n' });
+    const [labelled] = apply([object], { type: 'labels', properties: { add: 'a', drop: null } });
+    expect(labelled?.metadata.labels).toEqual({ keep: 'k', add: 'a' });
+    const [annotated] = apply([labelled as KubeObject], { type: 'annotations', properties: { note: 'n' } });
+    expect(annotated?.metadata.annotations).toEqual({ note: 'n' });
+    expect(annotated?.metadata.labels).toEqual({ keep: 'k', add: 'a' });
+  });
+
+  it('change copies of the parts on the way and leave the objects given (frozen, shared) as they were', () => {
+    const deploy = deepFreeze({
+      ...deployment(),
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: { app: 'web' } },
+        template: { spec: { containers: [{ name: 'web', image: 'nginx' }] } },
+      },
+    });
+    const cron = deepFreeze({
+      apiVersion: 'batch/v1',
+      kind: 'CronJob',
+      metadata: { name: 'job', namespace: 'demo' },
+      spec: { schedule: '@daily', jobTemplate: { spec: { template: { spec: { containers: [{ name: 'job', image: 'x' }] } } } } },
+    });
+    const before = structuredClone([deploy, cron]);
+    const objects = apply([deploy], { type: 'labels', properties: { team: 't' } });
+    apply(objects, { type: 'env', properties: { env: { A: '1' } } });
+    apply(objects, { type: 'scaler', properties: { replicas: 5 } });
+    const [out] = objects;
+    expect(out?.metadata.labels).toEqual({ team: 't' });
+    expect((out?.spec as { template: { metadata: unknown } }).template.metadata).toEqual({ labels: { team: 't' } });
+    expect(envOf(out)).toEqual([{ name: 'A', value: '1' }]);
+    expect((out?.spec as { replicas: number }).replicas).toBe(5);
+    // What no trait touched is still the shared part.
+    expect((out?.spec as { selector: unknown }).selector).toBe(deploy.spec.selector);
+    const [cronOut] = apply([cron], { type: 'annotations', properties: { note: 'n' } }, 'job');
+    apply([cronOut as KubeObject], { type: 'env', properties: { env: { B: '2' } } }, 'job');
+    expect([deploy, cron]).toEqual(before);
   });
 });
 

@@ -6,7 +6,7 @@ import * as crypto from 'node:crypto';
  */
 export function canonicalJson(value: unknown): string {
   const out: string[] = [];
-  write(value, undefined, out);
+  write(value, undefined, undefined, out);
   return out.join('');
 }
 
@@ -16,39 +16,70 @@ export function canonicalJson(value: unknown): string {
  */
 export function canonicalJsonMemo(value: unknown, memo: WeakMap<object, string>): string {
   const out: string[] = [];
-  write(value, memo, out);
+  write(value, memo, undefined, out);
+  return out.join('');
+}
+
+/**
+ * canonicalJsonMemo that also freezes each part it writes that was not frozen, once written, all
+ * but the parts in `open` (which the caller still changes, then freezes): what deepFreeze would
+ * do afterwards, without walking the value a second time.
+ */
+export function canonicalJsonFreezing(value: unknown, memo: WeakMap<object, string>, open: readonly object[]): string {
+  const out: string[] = [];
+  write(value, memo, open, out);
   return out.join('');
 }
 
 // The text is collected in pieces and joined once: a string built by `+=` is a tree of pieces,
 // which hashing then has to flatten at a cost that grows with its depth.
-function write(value: unknown, memo: WeakMap<object, string> | undefined, out: string[]): void {
+function write(value: unknown, memo: WeakMap<object, string> | undefined, open: readonly object[] | undefined, out: string[]): void {
   if (value === null || typeof value !== 'object') {
-    out.push(JSON.stringify(value) ?? 'null');
+    out.push(primitiveText(value));
     return;
   }
   if (memo === undefined || !Object.isFrozen(value)) {
-    writeMembers(value, memo, out);
+    writeMembers(value, memo, open, out);
+    if (open !== undefined && !open.includes(value)) Object.freeze(value);
     return;
   }
   let text = memo.get(value);
   if (text === undefined) {
     const own: string[] = [];
-    writeMembers(value, memo, own);
+    writeMembers(value, memo, open, own);
     text = own.join('');
     memo.set(value, text);
   }
   out.push(text);
 }
 
-function writeMembers(value: object, memo: WeakMap<object, string> | undefined, out: string[]): void {
+// Strings JSON.stringify may write other than as `"` + string + `"`: with a quote, a backslash, a C0
+// control or a surrogate (a lone one is escaped; a pair is left to JSON.stringify too).
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters JSON escapes are what this finds.
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** `JSON.stringify(value) ?? 'null'`, without the call for the common cases (strings that need no escape, finite numbers). */
+function primitiveText(value: unknown): string {
+  switch (typeof value) {
+    case 'string':
+      return NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : `"${value}"`;
+    case 'number':
+      return Number.isFinite(value) ? String(value) : 'null';
+    case 'boolean':
+      return value ? 'true' : 'false';
+    default:
+      return JSON.stringify(value) ?? 'null';
+  }
+}
+
+function writeMembers(value: object, memo: WeakMap<object, string> | undefined, open: readonly object[] | undefined, out: string[]): void {
   if (Array.isArray(value)) {
     out.push('[');
     for (let i = 0; i < value.length; i++) {
       if (i > 0) out.push(',');
       const item: unknown = value[i];
       // A hole (never in parsed data) is written as nothing, as Array.prototype.join does.
-      if (item !== undefined) write(item, memo, out);
+      if (item !== undefined) write(item, memo, open, out);
       else if (i in value) out.push('null');
     }
     out.push(']');
@@ -57,15 +88,36 @@ function writeMembers(value: object, memo: WeakMap<object, string> | undefined, 
   const record = value as Record<string, unknown>;
   out.push('{');
   let first = true;
-  for (const key of Object.keys(record).sort()) {
+  for (const key of sortedKeys(record)) {
     const member = record[key];
     if (member === undefined) continue;
     const text = keyText(key);
     out.push(first ? text.first : text.next);
     first = false;
-    write(member, memo, out);
+    write(member, memo, open, out);
   }
   out.push('}');
+}
+
+/**
+ * The object's own keys in sort order (as Array.prototype.sort orders strings). Objects have a
+ * few keys, often already in order (apiVersion, kind, metadata, spec): an insertion sort in place
+ * costs no allocation, which sort() does; a large object is left to sort().
+ */
+function sortedKeys(record: Record<string, unknown>): string[] {
+  const keys = Object.keys(record);
+  if (keys.length > 32) return keys.sort();
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i] as string;
+    let j = i - 1;
+    if ((keys[j] as string) <= key) continue;
+    while (j >= 0 && (keys[j] as string) > key) {
+      keys[j + 1] = keys[j] as string;
+      j--;
+    }
+    keys[j + 1] = key;
+  }
+  return keys;
 }
 
 // Member names repeat in every object (apiVersion, metadata, name...): their JSON text (with the colon) is kept.

@@ -17,6 +17,8 @@ export class RenderMemo {
   /** The manifests made from each shared (frozen, pre-trait) object. */
   private readonly manifests = new Map<KubeObject, FinishedManifest[]>();
   private readonly relocations = new Map<TopologyPolicy, Relocation>();
+  /** Stamped labels by component, then by the labels they were made from (none: `undefined`). */
+  private readonly labels = new Map<string, Map<Readonly<Record<string, string>> | undefined, Readonly<Record<string, string>>>>();
 
   /**
    * The component's objects before traits, made once per component when `properties` are its own
@@ -54,6 +56,30 @@ export class RenderMemo {
     const manifest = make();
     finished.push({ source: rendered.source, component: rendered.component, relocation, manifest });
     return manifest;
+  }
+
+  /**
+   * The labels a manifest of `component` gets, made from its own `labels` by `make`: made once
+   * and frozen when `labels` are frozen (shared) or absent, so manifests share them (and their
+   * canonical text); made anew when they are the manifest's own.
+   */
+  stampedLabels(
+    labels: Record<string, string> | undefined,
+    component: string,
+    make: (labels: Record<string, string> | undefined) => Record<string, string>,
+  ): Record<string, string> {
+    if (labels !== undefined && !Object.isFrozen(labels)) return make(labels);
+    let byLabels = this.labels.get(component);
+    if (!byLabels) {
+      byLabels = new Map();
+      this.labels.set(component, byLabels);
+    }
+    let stamped = byLabels.get(labels);
+    if (!stamped) {
+      stamped = Object.freeze(make(labels));
+      byLabels.set(labels, stamped);
+    }
+    return stamped as Record<string, string>;
   }
 
   /** A topology's `namespace` as one Relocation, the same for every step that lists the topology. */

@@ -1,7 +1,7 @@
 import { parseComponentProperties, type Component } from '../model/application.ts';
 import { isWorkloadComponent } from '../model/components/workloads.ts';
 import { objectIdentity, type AppBundle } from '../model/bundle.ts';
-import { canonicalJsonMemo, sha256Hex } from '../model/canonical.ts';
+import { canonicalJsonFreezing, sha256Hex } from '../model/canonical.ts';
 import type { ClusterRegistry } from '../model/clusters.ts';
 import type { KubeObject } from '../model/kube.ts';
 import {
@@ -44,8 +44,16 @@ import { parseSelfHeal } from '../model/drift.ts';
 import { renderWorkloadComponent } from './components/workloads.ts';
 import { ObjectIndex, resolveComponentObjects } from './objects.ts';
 import { RenderMemo, type ComponentObjects, type Relocation } from './render-memo.ts';
-import { copiedOnRead, deepFreeze, shareWith } from './shared-objects.ts';
-import { attachManifestSource, attachTargetPlacement, TRACKED_FIELDS, trackedValues, type ManifestSource } from './sources.ts';
+import { CopyOnWrite, shareWith } from './shared-objects.ts';
+import {
+  attachManifestSource,
+  attachTargetPlacement,
+  TRACKED_FIELDS,
+  trackedValue,
+  trackedValues,
+  type ManifestSource,
+  type TrackedField,
+} from './sources.ts';
 import { selectClusters } from './topology.ts';
 import {
   applyComponentTopologies,
@@ -81,7 +89,14 @@ export function render(bundle: AppBundle, registry: ClusterRegistry): Plan {
   const specs = bundle.workflow?.steps ?? defaultSteps(bundle);
   const index = new ObjectIndex(bundle.objects);
   const memo = new RenderMemo();
-  const resourcePolicies = bundle.policies.filter((p): p is ResourceRulesPolicy => p.type === 'take-over' || p.type === 'shared-resource');
+  const stamping: Stamping = {
+    bundle,
+    publishVersion,
+    resourcePolicies: bundle.policies.filter((p): p is ResourceRulesPolicy => p.type === 'take-over' || p.type === 'shared-resource'),
+    // The only policies applyOnceStampsFor and lifecycleAnnotations read, looked for once instead of once per manifest.
+    objectPolicies: bundle.policies.filter((p) => p.type === 'apply-once' || p.type === 'read-only' || p.type === 'garbage-collect'),
+    memo,
+  };
   const steps = specs.map((spec): PlanStep => {
     if (spec.type === 'suspend') {
       const suspend: PlanStep = { name: spec.name, type: 'suspend' };
@@ -91,7 +106,7 @@ export function render(bundle: AppBundle, registry: ClusterRegistry): Plan {
       if (approval) suspend.approval = approval;
       return withStepOrder(suspend, spec);
     }
-    const deploy = renderDeployStep(bundle, index, memo, registry, spec, policies, publishVersion, resourcePolicies);
+    const deploy = renderDeployStep(bundle, index, memo, registry, spec, policies, stamping);
     const approval = deploy.needsApproval && spec.type === 'deploy' ? stepApprovalPolicy(spec.approval, registry, spec.place) : undefined;
     if (approval) deploy.approval = approval;
     return withStepOrder(deploy, spec);
@@ -152,8 +167,7 @@ function renderDeployStep(
   registry: ClusterRegistry,
   spec: DeployStepSpec | ApplyComponentStepSpec,
   policies: Map<string, Policy>,
-  publishVersion: string,
-  resourcePolicies: ResourceRulesPolicy[],
+  stamping: Stamping,
 ): DeployStep {
   const topologies: TopologyPolicy[] = spec.type === 'apply-component' ? applyComponentTopologies(spec, bundle, registry) : [];
   const overrides: OverridePolicy[] = [];
@@ -199,9 +213,7 @@ function renderDeployStep(
   for (const [cluster, { namespace, place }] of clusters) {
     let manifests = byNamespace.get(namespace?.namespace);
     if (!manifests) {
-      manifests = rendered.map((r) =>
-        memo.manifest(r, namespace, () => deepFreeze(finalize(r, bundle, publishVersion, namespace, resourcePolicies, memo.canonical))),
-      );
+      manifests = rendered.map((r) => memo.manifest(r, namespace, () => finalize(r, namespace, stamping)));
       byNamespace.set(namespace?.namespace, manifests);
     }
     // Clusters of one step with the same namespace share one frozen list: 50 clusters cost one copy.
@@ -240,19 +252,24 @@ function renderComponents(
   for (const component of app.components) {
     if (only !== undefined && !only.has(component.name)) continue;
     let properties: unknown = component.properties;
-    let propertiesPlace = placeAt(component.place, 'properties');
-    const traits = [...component.traits];
+    // Where the properties were last written: the component, or the override entry that merged into them.
+    let propertiesFrom = component.place;
+    let traits = component.traits;
     for (const policy of overrides) {
       for (const entry of policy.components) {
         if (!matchesComponent(entry, component)) continue;
         if (entry.properties) {
           properties = mergePatch(properties, entry.properties);
-          propertiesPlace = placeAt(entry.place, 'properties');
+          propertiesFrom = entry.place;
         }
+        if (entry.traits.length === 0) continue;
+        // The component's own list is copied once, when an override adds to it.
+        if (traits === component.traits) traits = [...traits];
         traits.push(...entry.traits);
       }
     }
     const resolvedOnce = memo.componentObjects(component, properties, () => {
+      const propertiesPlace = placeAt(propertiesFrom, 'properties');
       const typed = parseComponentProperties(component.type, properties, propertiesPlace, component.name);
       const resolved = isWorkloadComponent(typed)
         ? renderWorkloadComponent(typed, { appName: app.name, componentName: component.name }).map((object) => ({
@@ -294,33 +311,55 @@ function renderComponents(
 }
 
 /**
- * Applies the traits to copies of the component's objects. What they leave as it was stays the
- * shared object (or part of it), and its source the shared source.
+ * Applies the traits to the component's objects, copying only what they change (CopyOnWrite):
+ * what they leave as it was stays the shared object (or part of it), and its source the shared source.
  */
 function applyTraits(
   resolved: ComponentObjects,
   traits: Trait[],
   componentName: string,
 ): { objects: readonly KubeObject[]; sources: readonly ManifestSource[] } {
-  // Only the objects the traits read are copied; the sources are copied when a trait writes one.
-  const objects = copiedOnRead(resolved.objects);
+  const objects = [...resolved.objects];
   const sources = [...resolved.sources];
   const tracked = [...resolved.tracked];
-  for (const trait of traits) applyTracked(objects.list, sources, tracked, trait, componentName);
+  const cow = new CopyOnWrite();
+  for (const trait of traits) applyTracked(objects, sources, tracked, trait, componentName, cow);
   return {
+    // What the copy-on-write traits left alone is shared already; after a deep copy or a patch,
+    // every part that came out equal to the original is made the original again.
     // Frozen with the manifest (finalize): the parts not shared are then hashed without a memo entry each.
-    objects: objects.settled().map((object, i) => shareWith(object, resolved.objects[i])),
+    objects: cow.copiedDeep || traits.some(isPatch) ? objects.map((object, i) => shareWith(object, resolved.objects[i])) : objects,
     sources,
   };
 }
+
+const isPatch = (trait: Trait) => trait.type === 'json-patch' || trait.type === 'json-merge-patch';
+
+/**
+ * The tracked fields (TRACKED_FIELDS) a trait can change, for the traits that change known parts;
+ * any other trait may change any of them. env and scaler write only under `spec`.
+ */
+const TRACKED_WRITES: Partial<Record<Trait['type'], readonly TrackedField[]>> = {
+  env: [],
+  scaler: [],
+  labels: ['metadata.labels'],
+  annotations: ['metadata.annotations'],
+};
 
 /**
  * Applies a trait and records it as the writer of every tracked field it changed. `tracked` holds
  * each object's tracked values as they are now; a trait changes one object, whose values it updates.
  */
-function applyTracked(objects: KubeObject[], sources: ManifestSource[], tracked: string[][], trait: Trait, componentName: string): void {
+function applyTracked(
+  objects: KubeObject[],
+  sources: ManifestSource[],
+  tracked: (readonly string[])[],
+  trait: Trait,
+  componentName: string,
+  cow: CopyOnWrite,
+): void {
   const count = objects.length;
-  const index = applyTrait(objects, trait, componentName);
+  const index = applyTrait(objects, trait, componentName, cow);
   // Objects a trait adds (gateway's Ingress, storage's PVC...) are the trait's own text.
   for (const added of objects.slice(count)) {
     sources.push({ object: trait.place, fields: {} });
@@ -331,7 +370,15 @@ function applyTracked(objects: KubeObject[], sources: ManifestSource[], tracked:
   const source = sources[index];
   const before = tracked[index];
   if (!object || !source || !before) return;
-  const after = trackedValues(object);
+  const writes = TRACKED_WRITES[trait.type];
+  if (writes?.length === 0) return;
+  let after: readonly string[];
+  if (writes === undefined) after = trackedValues(object);
+  else {
+    const updated = [...before];
+    for (const field of writes) updated[TRACKED_FIELDS.indexOf(field)] = trackedValue(object, field);
+    after = updated;
+  }
   let written = source;
   TRACKED_FIELDS.forEach((field, f) => {
     if (after[f] === before[f] || written.fields[field] === trait.place) return;
@@ -378,18 +425,22 @@ function rejectUnknownComponentNames(policy: OverridePolicy, components: Compone
   }
 }
 
+/** What finalize needs besides the object: the same for every manifest of one render. */
+interface Stamping {
+  bundle: AppBundle;
+  publishVersion: string;
+  resourcePolicies: ResourceRulesPolicy[];
+  /** The apply-once, read-only and garbage-collect policies, in bundle order. */
+  objectPolicies: Policy[];
+  memo: RenderMemo;
+}
+
 /**
  * The rendered object stamped: relocated namespace, ownership labels, publish version, content
  * hash, source. A new object and metadata; every other part stays the rendered object's (shared).
  */
-function finalize(
-  rendered: RenderedObject,
-  bundle: AppBundle,
-  publishVersion: string,
-  relocation: Relocation | undefined,
-  resourcePolicies: ResourceRulesPolicy[],
-  canonical: WeakMap<object, string>,
-): KubeObject {
+function finalize(rendered: RenderedObject, relocation: Relocation | undefined, stamping: Stamping): KubeObject {
+  const { bundle, publishVersion, resourcePolicies, objectPolicies, memo } = stamping;
   const app = bundle.application;
   const object: KubeObject = { ...rendered.object, metadata: { ...rendered.object.metadata } };
   let source = rendered.source;
@@ -398,43 +449,44 @@ function finalize(
     source = { object: source.object, fields: { ...source.fields, 'metadata.namespace': relocation.place } };
   }
   attachManifestSource(object, source);
-  object.metadata.labels = {
-    ...object.metadata.labels,
+  // The same labels for every manifest of the component made from the same labels: one frozen object.
+  object.metadata.labels = memo.stampedLabels(object.metadata.labels, rendered.component, (labels) => ({
+    ...labels,
     [LABEL_MANAGED_BY]: MANAGED_BY,
     [LABEL_APP_NAMESPACE]: app.namespace,
     [LABEL_APP_NAME]: app.name,
     [LABEL_COMPONENT]: rendered.component,
-  };
+  }));
   // Whose an object is, and who may share it, is tricenter's to say: a bundle cannot forge it.
   const written = object.metadata.annotations ?? {};
   const annotations = Object.keys(written).some((key) => RESERVED_ANNOTATIONS.has(key))
     ? Object.fromEntries(Object.entries(written).filter(([key]) => !RESERVED_ANNOTATIONS.has(key)))
     : written;
-  const resourcePolicy = resourcePolicyOf(rendered, resourcePolicies);
+  const resourcePolicy = resourcePolicies.length > 0 ? resourcePolicyOf(rendered, resourcePolicies) : undefined;
   object.metadata.annotations = {
     ...annotations,
     [ANNOTATION_PUBLISH_VERSION]: publishVersion,
     ...(resourcePolicy ? { [ANNOTATION_RESOURCE_POLICY]: resourcePolicy } : {}),
   };
-  const applyOnce = applyOnceStampsFor(bundle.policies, {
-    component: rendered.component,
-    componentType: rendered.componentType,
-    kind: object.kind,
-    name: object.metadata.name,
-  });
-  if (applyOnce) object.metadata.annotations[ANNOTATION_APPLY_ONCE] = applyOnce;
-  Object.assign(
-    object.metadata.annotations,
-    lifecycleAnnotations(bundle.policies, {
+  if (objectPolicies.length > 0) {
+    const target = {
       component: rendered.component,
       componentType: rendered.componentType,
       kind: object.kind,
       name: object.metadata.name,
-    }),
-  );
-  const hash = sha256Hex(canonicalJsonMemo(object, canonical));
-  object.metadata.annotations[ANNOTATION_CONTENT_HASH] = hash;
-  return object;
+    };
+    const applyOnce = applyOnceStampsFor(objectPolicies, target);
+    if (applyOnce) object.metadata.annotations[ANNOTATION_APPLY_ONCE] = applyOnce;
+    Object.assign(object.metadata.annotations, lifecycleAnnotations(objectPolicies, target));
+  }
+  // Hashing writes every part, and freezes it (the manifest is deeply frozen, see render), all but
+  // the three the hash goes into: those are frozen once it is in.
+  const { metadata } = object;
+  const stamped = metadata.annotations as Record<string, string>;
+  stamped[ANNOTATION_CONTENT_HASH] = sha256Hex(canonicalJsonFreezing(object, memo.canonical, [object, metadata, stamped]));
+  Object.freeze(stamped);
+  Object.freeze(metadata);
+  return Object.freeze(object);
 }
 
 /** What the application's take-over / shared-resource policies say about this object, if anything. */

@@ -105,33 +105,74 @@ export function deepFreeze<T>(value: T): T {
 }
 
 /**
- * A list of `originals` for code that changes in place the entries it picks (traits): an entry is
- * copied (copyJson) the first time it is read, so those never read stay the shared originals.
- * `list` is that list; `settled()` the entries as they are now, read without copying.
+ * Copy-on-write for code that changes a few parts of objects whose other parts are shared (frozen,
+ * or simply not its own): traits. `writable(part)` is the part itself when it was made by this
+ * CopyOnWrite, else a shallow copy that it made (and that the caller puts in place of the part),
+ * so a trait that sets one env value copies the five objects on the way to it, not the whole
+ * Deployment. `deep(value)` is a copy every part of which may be changed in place (copyJson), for
+ * code that changes objects anywhere (KubeVela's pod traits); a value it made is not copied again.
+ * Nothing it did not make is ever changed. `copiedDeep` says whether a deep copy was made: parts
+ * of it equal to the originals are worth sharing again (shareWith); writable's copies are not.
  */
-export function copiedOnRead<T extends object>(originals: readonly T[]): { list: T[]; settled(): T[] } {
-  const entries = [...originals];
-  const own = new Array<boolean>(entries.length).fill(false);
-  const at = (key: string | symbol): number | undefined => {
-    if (typeof key !== 'string') return undefined;
-    const index = Number(key);
-    return Number.isInteger(index) && index >= 0 && index < own.length && String(index) === key ? index : undefined;
-  };
-  const list = new Proxy(entries, {
-    get(target, key, receiver) {
-      const index = at(key);
-      if (index !== undefined && !own[index]) {
-        own[index] = true;
-        target[index] = copyJson(target[index] as T);
+export class CopyOnWrite {
+  private readonly made = new SmallIdentitySet();
+  private readonly deepCopies = new SmallIdentitySet();
+  private readonly valid = new SmallIdentitySet();
+
+  writable<T extends object>(part: T): T {
+    if (this.made.has(part)) return part;
+    const copy = (Array.isArray(part) ? [...part] : { ...part }) as T;
+    this.made.add(copy);
+    return copy;
+  }
+
+  get copiedDeep(): boolean {
+    return this.deepCopies.size > 0;
+  }
+
+  deep<T extends object>(value: T): T {
+    if (this.deepCopies.has(value)) return value;
+    const copy = copyJson(value);
+    this.deepCopies.add(copy);
+    return copy;
+  }
+
+  /** Records that `object` is a checked Kubernetes object (checkKubeObject's own result). */
+  markChecked(object: object): void {
+    this.valid.add(object);
+  }
+
+  wasChecked(object: object): boolean {
+    return this.valid.has(object);
+  }
+}
+
+/**
+ * A set of objects by identity: a list while it is small (a CopyOnWrite lives for one component's
+ * traits and makes a handful of copies, and a list costs far less than a Set), a Set past that, so
+ * that many traits on one component stay linear.
+ */
+class SmallIdentitySet {
+  private list: object[] | undefined;
+  private set: Set<object> | undefined;
+
+  get size(): number {
+    return this.set?.size ?? this.list?.length ?? 0;
+  }
+
+  has(value: object): boolean {
+    return this.set ? this.set.has(value) : this.list?.includes(value) === true;
+  }
+
+  add(value: object): void {
+    if (this.set) this.set.add(value);
+    else if (!this.list) this.list = [value];
+    else if (!this.list.includes(value)) {
+      this.list.push(value);
+      if (this.list.length > 16) {
+        this.set = new Set(this.list);
+        this.list = undefined;
       }
-      return Reflect.get(target, key, receiver);
-    },
-    set(target, key, value, receiver) {
-      // An entry put in by the caller is the caller's: it is not copied when read later.
-      const index = at(key);
-      if (index !== undefined) own[index] = true;
-      return Reflect.set(target, key, value, receiver);
-    },
-  });
-  return { list, settled: () => entries };
+    }
+  }
 }

@@ -19,7 +19,7 @@ export const TRACKED_FIELDS = [
   'metadata.annotations',
   'roleRef',
 ] as const;
-type TrackedField = (typeof TRACKED_FIELDS)[number];
+export type TrackedField = (typeof TRACKED_FIELDS)[number];
 
 export interface ManifestSource {
   /** The object as written: its own document (ref-objects) or its entry in a k8s-objects component. */
@@ -61,7 +61,7 @@ export function placeOfField(source: ManifestSource, field: string): SourcePlace
 const TRACKED_PATHS: ReadonlyMap<TrackedField, readonly string[]> = new Map(TRACKED_FIELDS.map((field) => [field, field.split('.')]));
 
 /** A tracked field's value, compared by JSON to see whether a trait changed it. */
-function trackedValue(object: KubeObject, field: TrackedField): string {
+export function trackedValue(object: KubeObject, field: TrackedField): string {
   let value: unknown = object;
   for (const part of TRACKED_PATHS.get(field) ?? [])
     value = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[part] : undefined;

@@ -5,67 +5,81 @@ import { bundleError, objectLabel, placeAt } from '../model/source.ts';
 import { issuePath } from '../../platform/errors.ts';
 import type { Trait, TraitTarget } from '../model/traits.ts';
 import { isPlainObject, mergePatch } from './merge-patch.ts';
+import { CopyOnWrite } from './shared-objects.ts';
 import { applyKubeVelaTrait } from './traits/kubevela.ts';
 
 /**
- * Applies one trait to a component's objects (in place in the list): to the object `target`
- * names, else to the first. Errors name the trait's place (policy document and field).
+ * Applies one trait to a component's objects: to the object `target` names, else to the first.
+ * The list entry is replaced by the changed object; the objects given are never changed (they may
+ * be frozen and shared by other steps and clusters): env, scaler, labels and annotations copy only
+ * the parts on the way to what they set (`cow`, shared by the traits of one component so that a
+ * part is copied once), the patches copy what they patch, KubeVela's traits work on a deep copy.
+ * Errors name the trait's place (policy document and field).
  */
 
 const SCALABLE_KINDS = new Set(['Deployment', 'StatefulSet', 'ReplicaSet', 'ReplicationController']);
 
 /** Returns the index of the object it changed, or undefined when the component has no object. */
-export function applyTrait(objects: KubeObject[], trait: Trait, componentName: string): number | undefined {
+export function applyTrait(objects: KubeObject[], trait: Trait, componentName: string, cow = new CopyOnWrite()): number | undefined {
   const index = targetIndex(objects, trait, componentName);
   const object = objects[index];
   if (!object) return undefined;
-  const label = objectLabel(object.kind, object.metadata.namespace, object.metadata.name) ?? object.kind;
-  let result: KubeObject = object;
+  // The label is for error messages only: made when one is thrown.
+  const label = () => objectLabel(object.kind, object.metadata.namespace, object.metadata.name) ?? object.kind;
+  let result: KubeObject;
   switch (trait.type) {
     case 'env':
-      applyEnv(object, trait, componentName, label);
+      result = applyEnv(object, trait, componentName, label, cow);
       break;
     case 'scaler': {
       const spec = object.spec;
       if (!SCALABLE_KINDS.has(object.kind) && !(isPlainObject(spec) && typeof spec.replicas === 'number')) {
-        throw bundleError(`scaler needs an object with spec.replicas; ${label} has none`, trait.place, 'RENDER');
+        throw bundleError(`scaler needs an object with spec.replicas; ${label()} has none`, trait.place, 'RENDER');
       }
-      const specObject = isPlainObject(spec) ? spec : {};
+      result = cow.writable(object);
+      const specObject = isPlainObject(spec) ? cow.writable(spec) : {};
       specObject.replicas = trait.properties.replicas;
-      object.spec = specObject;
+      result.spec = specObject;
       break;
     }
     case 'json-merge-patch':
       result = mergePatch(object, trait.properties) as KubeObject;
       break;
     case 'json-patch':
-      result = applyJsonPatch(object, trait, label);
+      result = applyJsonPatch(object, trait, label());
       break;
     case 'labels':
     case 'annotations':
-      applyMetadataTrait(object, trait);
+      result = applyMetadataTrait(object, trait, cow);
       break;
     default:
-      for (const added of applyKubeVelaTrait(object, trait, componentName, label)) {
+      result = cow.deep(object);
+      for (const added of applyKubeVelaTrait(result, trait, componentName, label())) {
         // A trait's outputs live beside the workload, as KubeVela puts them.
-        if (object.metadata.namespace !== undefined) added.metadata.namespace = object.metadata.namespace;
+        if (result.metadata.namespace !== undefined) added.metadata.namespace = result.metadata.namespace;
         objects.push(added);
       }
   }
   // A patch may break the object's shape (e.g. remove metadata.name): say so where the patch is.
-  const checked = checkKubeObject(result);
+  // env and scaler change neither apiVersion, kind, metadata nor the order of members: on an object
+  // checked before, the check would give the object itself.
+  const checked =
+    TOUCH_SPEC_ONLY.has(trait.type) && cow.wasChecked(object) ? { success: true as const, data: result } : checkKubeObject(result);
   if (!checked.success) {
     const issue = checked.error.issues[0];
     const detail = issue ? `${issuePath(issue.path)}: ${issue.message}` : 'invalid';
     throw bundleError(
-      `the ${trait.type} result on ${label} is no longer a valid Kubernetes object (${detail})`,
+      `the ${trait.type} result on ${label()} is no longer a valid Kubernetes object (${detail})`,
       placeAt(trait.place, 'properties'),
       'RENDER',
     );
   }
+  cow.markChecked(checked.data);
   objects[index] = checked.data;
   return index;
 }
+
+const TOUCH_SPEC_ONLY = new Set<Trait['type']>(['env', 'scaler']);
 
 function targetIndex(objects: KubeObject[], trait: Trait, componentName: string): number {
   const target = trait.target;
@@ -106,10 +120,33 @@ interface EnvVar {
 }
 
 /**
+ * The object with the pod spec a trait changes writable (the parts on the way to it copied), and
+ * that pod spec: the same path podSpecOf reads. Only for an object podSpecOf found a pod spec in.
+ */
+function withWritablePodSpec(object: KubeObject, cow: CopyOnWrite): { object: KubeObject; podSpec: Record<string, unknown> } {
+  const top = cow.writable(object);
+  const spec = cow.writable(object.spec as Record<string, unknown>);
+  top.spec = spec;
+  if (object.kind === 'Pod') return { object: top, podSpec: spec };
+  let holder = spec;
+  if (isPlainObject(spec.jobTemplate) && isPlainObject(spec.jobTemplate.spec)) {
+    const jobTemplate = cow.writable(spec.jobTemplate);
+    spec.jobTemplate = jobTemplate;
+    holder = cow.writable(jobTemplate.spec as Record<string, unknown>);
+    jobTemplate.spec = holder;
+  }
+  const template = cow.writable(holder.template as Record<string, unknown>);
+  holder.template = template;
+  const podSpec = cow.writable(template.spec as Record<string, unknown>);
+  template.spec = podSpec;
+  return { object: top, podSpec };
+}
+
+/**
  * labels / annotations, as KubeVela's: on the object and on the pods it makes (`spec.template`;
  * annotations also on a CronJob's job template and its pods); `null` removes the key everywhere.
  */
-function applyMetadataTrait(object: KubeObject, trait: Extract<Trait, { type: 'labels' | 'annotations' }>): void {
+function applyMetadataTrait(object: KubeObject, trait: Extract<Trait, { type: 'labels' | 'annotations' }>, cow: CopyOnWrite): KubeObject {
   const patchMap = (metadata: Record<string, unknown>) => {
     const current = metadata[trait.type];
     const map: Record<string, string> = { ...(isPlainObject(current) ? (current as Record<string, string>) : {}) };
@@ -119,24 +156,43 @@ function applyMetadataTrait(object: KubeObject, trait: Extract<Trait, { type: 'l
     }
     metadata[trait.type] = map;
   };
-  patchMap(object.metadata);
-  const spec = object.spec;
-  if (!isPlainObject(spec)) return;
-  const templates: unknown[] = [spec.template];
+  /** `holder[key]`, a template, with its metadata patched (made when it has none). */
+  const patchTemplate = (holder: Record<string, unknown>, key: string) => {
+    const template = cow.writable(holder[key] as Record<string, unknown>);
+    holder[key] = template;
+    const metadata = isPlainObject(template.metadata) ? cow.writable(template.metadata) : {};
+    template.metadata = metadata;
+    patchMap(metadata);
+    return template;
+  };
+  const result = cow.writable(object);
+  result.metadata = cow.writable(object.metadata);
+  patchMap(result.metadata);
+  if (!isPlainObject(object.spec)) return result;
+  const spec = cow.writable(object.spec);
+  result.spec = spec;
+  if (isPlainObject(spec.template)) patchTemplate(spec, 'template');
   if (trait.type === 'annotations' && isPlainObject(spec.jobTemplate)) {
-    templates.push(spec.jobTemplate, isPlainObject(spec.jobTemplate.spec) ? spec.jobTemplate.spec.template : undefined);
+    const jobTemplate = patchTemplate(spec, 'jobTemplate');
+    if (isPlainObject(jobTemplate.spec) && isPlainObject(jobTemplate.spec.template)) {
+      const jobSpec = cow.writable(jobTemplate.spec);
+      jobTemplate.spec = jobSpec;
+      patchTemplate(jobSpec, 'template');
+    }
   }
-  for (const template of templates) {
-    if (!isPlainObject(template)) continue;
-    if (!isPlainObject(template.metadata)) template.metadata = {};
-    patchMap(template.metadata as Record<string, unknown>);
-  }
+  return result;
 }
 
-function applyEnv(object: KubeObject, trait: Extract<Trait, { type: 'env' }>, componentName: string, label: string): void {
+function applyEnv(
+  object: KubeObject,
+  trait: Extract<Trait, { type: 'env' }>,
+  componentName: string,
+  label: () => string,
+  cow: CopyOnWrite,
+): KubeObject {
   const containers = podSpecOf(object)?.containers;
   if (!Array.isArray(containers)) {
-    throw bundleError(`env needs a workload with a pod template; ${label} has none`, trait.place, 'RENDER');
+    throw bundleError(`env needs a workload with a pod template; ${label()} has none`, trait.place, 'RENDER');
   }
   const props = trait.properties;
   const patches =
@@ -154,19 +210,35 @@ function applyEnv(object: KubeObject, trait: Extract<Trait, { type: 'env' }>, co
               props.containerName === undefined ? 'properties (containerName defaults to the component name)' : 'properties.containerName',
           },
         ];
-  for (const { patch, containerName, field } of patches) {
-    const container = containers.find((c): c is Record<string, unknown> => isPlainObject(c) && c.name === containerName);
-    if (!container) {
+  const targets = patches.map(({ patch, containerName, field }) => {
+    const index = containers.findIndex((c) => isPlainObject(c) && c.name === containerName);
+    if (index < 0) {
       const names = containers.map((c) => (isPlainObject(c) ? String(c.name) : '?')).join(', ');
-      throw bundleError(`container "${containerName}" not found in ${label} (containers: ${names})`, placeAt(trait.place, field), 'RENDER');
+      throw bundleError(
+        `container "${containerName}" not found in ${label()} (containers: ${names})`,
+        placeAt(trait.place, field),
+        'RENDER',
+      );
     }
+    return { patch, index };
+  });
+  const { object: result, podSpec } = withWritablePodSpec(object, cow);
+  const writableContainers = cow.writable(containers);
+  podSpec.containers = writableContainers;
+  for (const { patch, index } of targets) {
+    const container = cow.writable(writableContainers[index] as Record<string, unknown>);
+    writableContainers[index] = container;
     setEnv(container, patch);
   }
+  return result;
 }
 
+/** Sets the env of a writable container: a new list; the entries it does not set stay the shared ones. */
 function setEnv(container: Record<string, unknown>, props: { replace: boolean; env: Record<string, string>; unset: string[] }): void {
-  let env: EnvVar[] = props.replace ? [] : (Array.isArray(container.env) ? (container.env as EnvVar[]) : []).map((e) => ({ ...e }));
-  env = env.filter((e) => !props.unset.includes(e.name));
+  const written: unknown[] = props.replace || !Array.isArray(container.env) ? [] : container.env;
+  // An entry that is not an object becomes one, as a spread makes it (never written so in practice).
+  let env = written.map((e) => (typeof e === 'object' && e !== null && !Array.isArray(e) ? e : { ...(e as object) })) as EnvVar[];
+  if (props.unset.length > 0) env = env.filter((e) => !props.unset.includes(e.name));
   for (const [name, value] of Object.entries(props.env)) {
     const existing = env.findIndex((e) => e.name === name);
     // A literal value replaces a valueFrom: the two are exclusive in a container spec.
