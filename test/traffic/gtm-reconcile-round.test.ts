@@ -15,12 +15,14 @@ import {
   type TrafficShardMessage,
 } from '#functions/gtm-reconcile/handler.ts';
 import { byNamespace, rotateForRound, runPool, shardsOf } from '#functions/gtm-reconcile/round.ts';
+import { createFcTaskQueue } from '#shared/delivery/adapters/aliyun/fc-task-queue.ts';
 import { InProcessQueue } from '#shared/delivery/adapters/local/in-process-queue.ts';
 import type { AppRef } from '#shared/delivery/model/ownership.ts';
 import type { AppRecord, Release } from '#shared/delivery/model/records.ts';
 import type { TrafficPolicy } from '#shared/delivery/model/traffic-policy.ts';
 import type { RunStore } from '#shared/delivery/ports/run-store.port.ts';
 import { ManualClock } from '#shared/platform/clock.ts';
+import { staticCredentials } from '#shared/platform/credentials.ts';
 import { TricenterError } from '#shared/platform/errors.ts';
 import { memoryLogger } from '#shared/platform/log.ts';
 import { TRAFFIC_SHARD_MAX_APPS } from '#shared/platform/triggers/async-invocation.ts';
@@ -28,6 +30,7 @@ import { AlidnsGtm } from '#shared/traffic/adapters/aliyun/alidns-gtm.ts';
 import { MemoryTrafficHistoryStore } from '#shared/traffic/adapters/local/traffic-history-stores.ts';
 import { ownedPoolName } from '#shared/traffic/domain/gtm.ts';
 import { roundObserver } from '#shared/traffic/usecases/round-observer.ts';
+import { FakeFc } from '../aliyun/fc-msw.ts';
 import { FakeAlidns } from './alidns-msw.ts';
 import { claimsHeld } from './claims-held.ts';
 import { seedPolicy, seedRegistry } from './fixtures.ts';
@@ -333,6 +336,40 @@ describe('gtm-reconcile round', () => {
     expect(queue.deadLetters).toEqual([]);
     // Each shard is its own round: its namespaces listed once per cluster.
     expect(lists).toHaveLength(3 * (1 + 2 + 1));
+  });
+
+  it('in the cloud the shards are FC async invocations of gtm-reconcile itself (the request deploy-step sends it)', async () => {
+    const apps = Array.from({ length: 3 }, (_, i) => fleetApp({ namespace: 'team-0', name: `app-${i}` }));
+    setup(apps);
+    const fcEndpoint = 'https://1234567890.cn-hangzhou.fc.aliyuncs.com';
+    const sts = { accessKeyId: 'STS.gtm-shards', accessKeySecret: 'shard-secret', securityToken: 'shard-token' };
+    const fc = new FakeFc({
+      endpoint: fcEndpoint,
+      functions: ['tricenter-gtm-reconcile'],
+      keys: { [sts.accessKeyId]: { secret: sts.accessKeySecret, stsToken: sts.securityToken } },
+    });
+    server.resetHandlers(...fake.handlers(), ...fc.handlers());
+    const shards = createFcTaskQueue<TrafficShardMessage>({
+      region: 'cn-hangzhou',
+      accountId: '1234567890',
+      functionName: 'tricenter-gtm-reconcile',
+      endpoint: fcEndpoint,
+      credentials: staticCredentials(sts),
+      sleep: async () => {},
+    });
+    const { gateway } = gatewayOf((cluster) => Object.fromEntries(apps.map((a) => [a.app.name, [addressOf(cluster, a.app)]])));
+    const deps = depsOf(apps, gateway, { shards, round: { appsPerInvocation: 2 } });
+    expect(await invoke(deps, timer)).toMatchObject({ mode: 'split', shards: 2 });
+
+    expect(fc.invocations.map((i) => [i.functionName, i.invocationType, i.status])).toEqual([
+      ['tricenter-gtm-reconcile', 'Async', 202],
+      ['tricenter-gtm-reconcile', 'Async', 202],
+    ]);
+    expect(new Set(fc.invocations.map((i) => i.taskId)).size).toBe(2);
+    // What FC then delivers, one invocation each: every application reconciled once.
+    for (const invocation of fc.invocations) await invoke(deps, JSON.parse(invocation.body.toString('utf8')) as object);
+    for (const { app } of apps) expect(gtmAddresses(app)).toEqual(expected(app));
+    expect(fake.callsOf('AddDnsGtmAccessStrategy')).toBe(3);
   });
 
   it('without a queue the timer reconciles every application itself, however many', async () => {
