@@ -8,7 +8,7 @@ import { computeRpcSignature } from '#sandbox/gtm/signature.ts';
 import type { GtmSubjectTarget } from '../contract/gtm-subject.ts';
 
 export const ACCESS_KEY_ID = 'local-ak';
-export const ACCESS_KEY_SECRET = 'local-secret';
+const ACCESS_KEY_SECRET = 'local-secret';
 
 export async function startTestEmulator(options: Partial<GtmEmulatorOptions> = {}): Promise<{ emulator: GtmEmulator; client: RPCClient }> {
   const emulator = await startGtmEmulator({
