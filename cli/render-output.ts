@@ -87,13 +87,26 @@ class ManifestTexts {
   }
 }
 
+const NESTED_START = '{\n  "m": [\n';
+const NESTED_END = '\n  ]\n}';
+
+/**
+ * The manifest's pretty JSON as it appears two levels deep (in a cluster's list), every line
+ * indented by 4 more: JSON.stringify writes it so inside a one-member object of a one-item list,
+ * and the text is cut out of that, instead of re-indenting its lines afterwards (a copy of 120 MB).
+ */
+function nestedJson(manifest: KubeObject): string {
+  const text = terminalSafeJson({ m: [manifest] });
+  return text.slice(NESTED_START.length, text.length - NESTED_END.length);
+}
+
 /** `terminalSafeJson(Object.fromEntries(byCluster))` and a newline, streamed. */
 export async function writeClustersJson(byCluster: Map<string, KubeObject[]>, out: OutputStream): Promise<void> {
   const writer = new ChunkedWriter(out);
   // Member order as Object.fromEntries gives it (a name that is an array index would come first).
   const names = Object.keys(Object.fromEntries([...byCluster.keys()].map((name) => [name, true])));
   // A manifest sits two levels deep (object, then list): JSON.stringify indents its lines by 4 more.
-  const texts = new ManifestTexts(byCluster, (m) => `    ${terminalSafeJson(m).replaceAll('\n', '\n    ')}`);
+  const texts = new ManifestTexts(byCluster, nestedJson);
   if (names.length === 0) await writer.add('{}');
   for (const [n, name] of names.entries()) {
     const manifests = byCluster.get(name) ?? [];

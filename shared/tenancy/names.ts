@@ -29,6 +29,8 @@ const subdomain = (max: number): Rule => ({
   says: `a DNS-1123 subdomain (lower case letters, digits, '-' and '.', starting and ending with a letter or digit, at most ${max} characters)`,
   test: (v) => v.length <= max && SUBDOMAIN.test(v),
 });
+const SUBDOMAIN_253 = subdomain(253);
+const SUBDOMAIN_52 = subdomain(52);
 const DNS1123_LABEL: Rule = {
   id: 'dns1123-label',
   says: "a DNS-1123 label (lower case letters, digits and '-', starting and ending with a letter or digit, at most 63 characters)",
@@ -59,7 +61,7 @@ const API_VERSION: Rule = {
   says: 'a version (`v1`) or a DNS-1123 subdomain group, `/` and a version (`apps/v1`)',
   test: (v) => {
     const slash = v.indexOf('/');
-    return (slash < 0 || subdomain(253).test(v.slice(0, slash))) && DNS1035_LABEL.test(v.slice(slash + 1));
+    return (slash < 0 || SUBDOMAIN_253.test(v.slice(0, slash))) && DNS1035_LABEL.test(v.slice(slash + 1));
   },
 };
 const KIND_RULE: Rule = {
@@ -78,15 +80,15 @@ function nameRule(object: Pick<KubeObject, 'apiVersion' | 'kind'>): Rule {
   if (group === '' && object.kind === 'Namespace') return DNS1123_LABEL;
   if (group === RBAC_GROUP && RBAC_KINDS.has(object.kind)) return PATH_SEGMENT;
   // A CronJob's name gets an 11-character suffix for its Jobs, which must stay DNS-1035 labels.
-  if (group === 'batch' && object.kind === 'CronJob') return subdomain(52);
-  return subdomain(253);
+  if (group === 'batch' && object.kind === 'CronJob') return SUBDOMAIN_52;
+  return SUBDOMAIN_253;
 }
 
 function isQualifiedName(key: string): boolean {
   const parts = key.split('/');
   if (parts.length > 2) return false;
   const [prefix, name] = parts.length === 2 ? parts : [undefined, parts[0]];
-  if (prefix !== undefined && !(prefix.length > 0 && subdomain(253).test(prefix))) return false;
+  if (prefix !== undefined && !(prefix.length > 0 && SUBDOMAIN_253.test(prefix))) return false;
   return name !== undefined && name.length <= 63 && QUALIFIED_PART.test(name);
 }
 
@@ -100,41 +102,93 @@ function keyPath(map: string, key: string): string {
   return `metadata.${map}[${JSON.stringify(key)}]`;
 }
 
+/**
+ * Label maps found valid. The renderer gives every manifest of a component made from the same
+ * labels one frozen map: checked once, however many steps and clusters get it. Only frozen maps
+ * are remembered (another could change after its check).
+ */
+const VALID_LABELS = new WeakSet<object>();
+
 export function validateManifest(manifest: KubeObject): Violation[] {
   const out: Violation[] = [];
-  const what = describeManifest(manifest);
-  const check = (rule: Rule, value: string, field: string, subject: string) => {
-    if (!rule.test(value))
-      out.push({
-        rule: `name.${rule.id}`,
-        message: `${subject} ${quote(value)} of ${what} must be ${rule.says}`,
-        place: placeOf(manifest, field),
-      });
+  let what: string | undefined;
+  // The message, its quoted values and the field are made only for a value that breaks its rule.
+  const check = (rule: Rule, value: string, field: () => string, subject: () => string) => {
+    if (rule.test(value)) return;
+    what ??= describeManifest(manifest);
+    out.push({
+      rule: `name.${rule.id}`,
+      message: `${subject()} ${quote(value)} of ${what} must be ${rule.says}`,
+      place: placeOf(manifest, field()),
+    });
   };
-  check(API_VERSION, manifest.apiVersion, 'apiVersion', 'apiVersion');
-  check(KIND_RULE, manifest.kind, 'kind', 'kind');
-  check(nameRule(manifest), manifest.metadata.name, 'metadata.name', 'metadata.name');
+  check(
+    API_VERSION,
+    manifest.apiVersion,
+    () => 'apiVersion',
+    () => 'apiVersion',
+  );
+  check(
+    KIND_RULE,
+    manifest.kind,
+    () => 'kind',
+    () => 'kind',
+  );
+  check(
+    nameRule(manifest),
+    manifest.metadata.name,
+    () => 'metadata.name',
+    () => 'metadata.name',
+  );
   const namespace = manifest.metadata.namespace;
   if (namespace !== undefined && isClusterScoped(manifest.kind)) {
     out.push({
       rule: 'name.cluster-scoped',
-      message: `${what} is cluster-scoped: remove metadata.namespace`,
+      message: `${describeManifest(manifest)} is cluster-scoped: remove metadata.namespace`,
       place: placeOf(manifest, 'metadata.namespace'),
     });
-  } else if (namespace !== undefined) check(DNS1123_LABEL, namespace, 'metadata.namespace', 'metadata.namespace');
-  for (const [key, value] of Object.entries(manifest.metadata.labels ?? {})) {
-    check(QUALIFIED_NAME, key, keyPath('labels', key), 'label key');
-    check(LABEL_VALUE, value, keyPath('labels', key), `value of label ${quote(key)}`);
+  } else if (namespace !== undefined)
+    check(
+      DNS1123_LABEL,
+      namespace,
+      () => 'metadata.namespace',
+      () => 'metadata.namespace',
+    );
+  const labels = manifest.metadata.labels;
+  if (labels !== undefined && !VALID_LABELS.has(labels)) {
+    const before = out.length;
+    for (const key of Object.keys(labels)) {
+      const value = labels[key] as string;
+      check(
+        QUALIFIED_NAME,
+        key,
+        () => keyPath('labels', key),
+        () => 'label key',
+      );
+      check(
+        LABEL_VALUE,
+        value,
+        () => keyPath('labels', key),
+        () => `value of label ${quote(key)}`,
+      );
+    }
+    if (out.length === before && Object.isFrozen(labels)) VALID_LABELS.add(labels);
   }
   let annotationBytes = 0;
-  for (const [key, value] of Object.entries(manifest.metadata.annotations ?? {})) {
-    check(QUALIFIED_NAME, key.toLowerCase(), keyPath('annotations', key), 'annotation key');
-    annotationBytes += Buffer.byteLength(key) + Buffer.byteLength(value);
+  const annotations = manifest.metadata.annotations ?? {};
+  for (const key of Object.keys(annotations)) {
+    check(
+      QUALIFIED_NAME,
+      key.toLowerCase(),
+      () => keyPath('annotations', key),
+      () => 'annotation key',
+    );
+    annotationBytes += Buffer.byteLength(key) + Buffer.byteLength(annotations[key] as string);
   }
   if (annotationBytes > ANNOTATIONS_MAX_BYTES) {
     out.push({
       rule: 'name.annotations-size',
-      message: `the annotations of ${what} total ${annotationBytes} bytes; the API server accepts at most ${ANNOTATIONS_MAX_BYTES} (256 KiB)`,
+      message: `the annotations of ${describeManifest(manifest)} total ${annotationBytes} bytes; the API server accepts at most ${ANNOTATIONS_MAX_BYTES} (256 KiB)`,
       place: placeOf(manifest, 'metadata.annotations'),
     });
   }

@@ -160,6 +160,26 @@ describe('names, labels and annotations as the API server checks them', () => {
     expect(violation?.message).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
     expect(violation?.message.length).toBeLessThan(400);
   });
+
+  it('checks a frozen label map shared by many manifests once, and refuses a bad one in every manifest that has it', () => {
+    const good = Object.freeze({ app: 'web', 'app.kubernetes.io/name': 'web' });
+    const bad = Object.freeze({ app: 'web', 'bad key!': 'x' });
+    for (const name of ['a', 'b', 'c']) {
+      expect(validateManifest(manifest('ConfigMap', name, { namespace: 'prod', labels: good }))).toEqual([]);
+      const violations = validateManifest(manifest('ConfigMap', name, { namespace: 'prod', labels: bad }));
+      expect(violations.map((v) => [v.rule, v.place.path])).toEqual([['name.qualified-name', 'metadata.labels["bad key!"]']]);
+      expect(violations[0]?.message).toBe(
+        `label key "bad key!" of ConfigMap prod/${name} must be ${violations[0]?.message.split(' must be ')[1]}`,
+      );
+    }
+    // A map that is not frozen may change after its check: checked each time.
+    const open: Record<string, string> = { app: 'web' };
+    expect(validateManifest(manifest('ConfigMap', 'd', { namespace: 'prod', labels: open }))).toEqual([]);
+    open.app = '-bad-';
+    expect(validateManifest(manifest('ConfigMap', 'd', { namespace: 'prod', labels: open })).map((v) => v.rule)).toEqual([
+      'name.label-value',
+    ]);
+  });
 });
 
 describe('names at admission, on the rendered bundle', () => {
