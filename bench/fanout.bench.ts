@@ -39,7 +39,19 @@ const BUCKET = 'tricenter-bundles';
 const GATEWAY_DELAY_MS = 20;
 /** A Tablestore round trip from Function Compute in the same region. */
 const STORE_RTT_MS = 5;
-const READS = new Set(['getRelease', 'listReleases', 'getRun', 'listRuns', 'getApp', 'listApps', 'getIngest', 'getTrafficClaim']);
+const READS = new Set([
+  'getRelease',
+  'listReleases',
+  'getRun',
+  'listRuns',
+  'getTaskReport',
+  'listTaskReports',
+  'getApp',
+  'listApps',
+  'getIngest',
+  'getTrafficClaim',
+  'listRejectedUploads',
+]);
 
 const round = (ms: number) => Math.round(ms * 100) / 100;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;

@@ -33,11 +33,12 @@ beforeEach(() => {
 afterEach(() => vi.restoreAllMocks());
 
 describe('tricenter setup', () => {
-  it('creates the eight tables with string keys, one version, no TTL, and the by-app indexes', async () => {
+  it('creates the nine tables with string keys, one version, no TTL, and the by-app indexes', async () => {
     const result = await runSetup({ endpoint: ENDPOINT, instance: 'tricenter-setup', prefix: 'prod_' }, ENV);
     expect(result.tables).toEqual([
       { table: 'prod_releases', status: 'created' },
       { table: 'prod_runs', status: 'created' },
+      { table: 'prod_task_reports', status: 'created' },
       { table: 'prod_apps', status: 'created' },
       { table: 'prod_ingests', status: 'created' },
       { table: 'prod_traffic_claims', status: 'created' },
@@ -48,6 +49,7 @@ describe('tricenter setup', () => {
     expect(fake.calls.filter((c) => c.action === 'CreateTable').map((c) => [c.table, c.stsToken])).toEqual([
       ['prod_releases', 'setup-token'],
       ['prod_runs', 'setup-token'],
+      ['prod_task_reports', 'setup-token'],
       ['prod_apps', 'setup-token'],
       ['prod_ingests', 'setup-token'],
       ['prod_traffic_claims', 'setup-token'],
@@ -62,6 +64,8 @@ describe('tricenter setup', () => {
       ['created_at', TableStore.DefinedColumnType.DCT_INTEGER],
     ]);
     expect(runs.indexes).toEqual([{ name: 'prod_runs_by_app', primaryKey: ['app_key', 'created_at', 'id'] }]);
+    expect(fake.tables.get('prod_task_reports')!.primaryKey).toEqual([{ name: 'task', type: TableStore.PrimaryKeyType.STRING }]);
+    expect(fake.tables.get('prod_task_reports')!.indexes).toEqual([]);
     expect(fake.tables.get('prod_apps')!.primaryKey).toEqual([{ name: 'app', type: TableStore.PrimaryKeyType.STRING }]);
     expect(fake.tables.get('prod_ingests')!.indexes).toEqual([]);
     expect(fake.tables.get('prod_traffic_claims')!.primaryKey).toEqual([{ name: 'resource', type: TableStore.PrimaryKeyType.STRING }]);
@@ -73,8 +77,8 @@ describe('tricenter setup', () => {
   it('is idempotent: a second run reports the tables as existing', async () => {
     await runSetup({ endpoint: ENDPOINT, instance: 'tricenter-setup' }, ENV);
     const again = await runSetup({ endpoint: ENDPOINT, instance: 'tricenter-setup' }, ENV);
-    expect(again.tables.map((t) => t.status)).toEqual(['exists', 'exists', 'exists', 'exists', 'exists', 'exists', 'exists', 'exists']);
-    expect(fake.calls.filter((c) => c.errorCode === 'OTSObjectAlreadyExist')).toHaveLength(8);
+    expect(again.tables.map((t) => t.status)).toEqual(Array.from({ length: 9 }, () => 'exists'));
+    expect(fake.calls.filter((c) => c.errorCode === 'OTSObjectAlreadyExist')).toHaveLength(9);
   });
 
   it('takes instance, endpoint and prefix from the environment s.yaml uses', async () => {
@@ -114,7 +118,7 @@ describe('tricenter setup', () => {
     const text = out.join('');
     expect(text).toContain(`Tablestore tricenter-setup at ${ENDPOINT}`);
     expect(text).toMatch(/cli_runs\s+created/);
-    expect(text.match(/created/g)).toHaveLength(8);
+    expect(text.match(/created/g)).toHaveLength(9);
   });
 
   describe('ACK access steps (--clusters)', () => {

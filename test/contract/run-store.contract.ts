@@ -7,7 +7,7 @@ import type { TrafficClaim } from '#shared/traffic/domain/claims.ts';
 import type { RunStore } from '#shared/delivery/ports/run-store.port.ts';
 import { createRun, next } from '#shared/delivery/workflow/decider.ts';
 import { recordDrift } from '#shared/delivery/workflow/drift-history.ts';
-import type { Run } from '#shared/delivery/workflow/run.ts';
+import type { Run, TaskReport } from '#shared/delivery/workflow/run.ts';
 
 /**
  * What every RunStore must do, run against each adapter: `describeRunStoreContract('sqlite', () => ...)`.
@@ -279,6 +279,56 @@ export function describeRunStoreContract(label: string, makeStore: () => RunStor
         // A stale writer never overwrites the history.
         await expect(store.updateRun({ ...created, driftEvents: [] }, created.version)).rejects.toBeInstanceOf(ConflictError);
         expect((await store.getRun('run-1'))?.driftEvents).toHaveLength(2);
+      });
+    });
+
+    describe('task reports', () => {
+      const report = (cluster: string, attempt: number, overrides: Partial<TaskReport> = {}): TaskReport => ({
+        runId: 'run-1',
+        step: 'deploy',
+        cluster,
+        attempt,
+        outcome: { kind: 'done', message: `attempt ${attempt}` },
+        at: 1_000 + attempt,
+        ...overrides,
+      });
+
+      it('creates a row per run, step and cluster, and a later attempt replaces it', async () => {
+        expect(await store.getTaskReport('run-1', 'deploy', 'c1')).toBeUndefined();
+        expect(await store.recordTaskReport(report('c1', 1))).toEqual(report('c1', 1));
+        expect(await store.getTaskReport('run-1', 'deploy', 'c1')).toEqual(report('c1', 1));
+        const waiting = report('c1', 2, { outcome: { kind: 'waiting', message: '1/2 replicas ready' } });
+        expect(await store.recordTaskReport(waiting)).toEqual(waiting);
+        expect(await store.getTaskReport('run-1', 'deploy', 'c1')).toEqual(waiting);
+      });
+
+      it('keeps the first report of an attempt and refuses an earlier attempt: the call answers with the row it left', async () => {
+        await store.recordTaskReport(report('c1', 2));
+        const duplicate = report('c1', 2, { outcome: { kind: 'failed', message: 'late duplicate', retryable: true }, at: 9_000 });
+        expect(await store.recordTaskReport(duplicate)).toEqual(report('c1', 2));
+        expect(await store.recordTaskReport(report('c1', 1))).toEqual(report('c1', 2));
+        expect(await store.getTaskReport('run-1', 'deploy', 'c1')).toEqual(report('c1', 2));
+      });
+
+      it("lists exactly one step's rows of one run, whatever characters the names hold", async () => {
+        const odd = 'step","with/quotes';
+        await store.recordTaskReport(report('c2', 1));
+        await store.recordTaskReport(report('c1', 1));
+        await store.recordTaskReport(report('c1', 1, { step: odd }));
+        await store.recordTaskReport(report('c1', 1, { step: 'deploy-2' }));
+        await store.recordTaskReport(report('c1', 1, { step: 'deplo' }));
+        await store.recordTaskReport(report('c1', 1, { runId: 'run-10' }));
+        const listed = await store.listTaskReports('run-1', 'deploy');
+        expect(listed.map((r) => r.cluster).sort()).toEqual(['c1', 'c2']);
+        expect(listed.every((r) => r.runId === 'run-1' && r.step === 'deploy')).toBe(true);
+        expect(await store.listTaskReports('run-1', odd)).toEqual([report('c1', 1, { step: odd })]);
+        expect(await store.listTaskReports('run-1', 'absent')).toEqual([]);
+      });
+
+      it('answers concurrent reports of many clusters without losing one', async () => {
+        const clusters = Array.from({ length: 30 }, (_, i) => `c${String(i).padStart(2, '0')}`);
+        await Promise.all(clusters.map((c) => store.recordTaskReport(report(c, 1))));
+        expect((await store.listTaskReports('run-1', 'deploy')).map((r) => r.cluster).sort()).toEqual(clusters);
       });
     });
 

@@ -10,7 +10,7 @@ import type {
   RejectedUpload,
   Release,
 } from '../model/records.ts';
-import type { Run } from '../workflow/run.ts';
+import type { Run, TaskReport } from '../workflow/run.ts';
 import type { TrafficClaim } from '../../traffic/domain/claims.ts';
 
 /**
@@ -39,6 +39,16 @@ export interface RunStore {
   updateRun(run: Run, expectedVersion: number): Promise<Run>;
   /** Newest first (createdAt, then id, descending). */
   listRuns(app: AppRef, page?: PageRequest): Promise<Page<Run>>;
+
+  /**
+   * Writes one task's report to its own row (run id, step, cluster): creates it, or replaces it only
+   * when the stored report is of an earlier attempt (the first report of an attempt stays). Returns
+   * the report the row holds afterwards: the caller's, or the one that was there first.
+   */
+  recordTaskReport(report: TaskReport): Promise<TaskReport>;
+  getTaskReport(runId: string, step: string, cluster: string): Promise<TaskReport | undefined>;
+  /** Every task row of one step of a run, by cluster (a range read on the run and step). */
+  listTaskReports(runId: string, step: string): Promise<TaskReport[]>;
 
   getApp(app: AppRef): Promise<AppRecord | undefined>;
   /**

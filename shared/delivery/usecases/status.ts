@@ -5,7 +5,8 @@ import type { DriftState } from '../model/drift.ts';
 import { refKey } from '../model/kube.ts';
 import type { DriftEvent } from '../workflow/run.ts';
 import type { FailedIngest, RejectedUpload } from '../model/records.ts';
-import type { Decision, RunPhase, StepPhase, TaskStatus } from '../workflow/run.ts';
+import type { Decision, Run, RunPhase, StepPhase, TaskStatus } from '../workflow/run.ts';
+import { stepsAwaitingReports, withReports } from '../workflow/task-reports.ts';
 import type { WorkflowDeps } from './deps.ts';
 import { currentRun } from './releases.ts';
 
@@ -57,8 +58,10 @@ export interface AppStatus {
 }
 
 export async function appStatus(deps: WorkflowDeps, app: AppRef): Promise<AppStatus | undefined> {
-  const { record, run } = await currentRun(deps.store, app);
+  const { record, run: recorded } = await currentRun(deps.store, app);
   if (!record) return undefined;
+  // Tasks that reported into their own rows show their report before the run record takes it in.
+  const run = recorded && (await withTaskRows(deps, recorded));
   const status: AppStatus = {
     app,
     phase: run?.phase ?? 'none',
@@ -121,6 +124,13 @@ export async function appStatus(deps: WorkflowDeps, app: AppRef): Promise<AppSta
     );
   }
   return status;
+}
+
+async function withTaskRows(deps: WorkflowDeps, run: Run): Promise<Run> {
+  const steps = stepsAwaitingReports(run);
+  if (steps.length === 0) return run;
+  const rows = await Promise.all(steps.map((step) => deps.store.listTaskReports(run.id, step)));
+  return withReports(run, rows.flat());
 }
 
 /** Drift events `status` shows (the run keeps up to 100). */

@@ -1,6 +1,6 @@
 import { errorMessage } from '../../platform/errors.ts';
 import { transitionRun } from './transition-run.ts';
-import { next } from '../workflow/decider.ts';
+import { nextWithReports, stepsAwaitingReports } from '../workflow/task-reports.ts';
 import { isEnded } from '../workflow/run.ts';
 import type { WorkflowDeps } from './deps.ts';
 import { performEffects } from './effects.ts';
@@ -43,7 +43,11 @@ export interface TickOptions {
 export async function tickRun(deps: WorkflowDeps, runId: string, tick: TickOptions = {}): Promise<boolean> {
   const run = await deps.store.getRun(runId);
   if (!run || isEnded(run)) return false;
-  const transition = await transitionRun(deps.store, runId, (latest) => next(latest, { type: 'tick', ...tick }, deps.clock.now()));
+  // Tasks that reported into their rows (workflow/task-reports.ts) are taken in first: done is done, not presumed lost.
+  const reports = (await Promise.all(stepsAwaitingReports(run).map((step) => deps.store.listTaskReports(runId, step)))).flat();
+  const transition = await transitionRun(deps.store, runId, (latest) =>
+    nextWithReports(latest, reports, { type: 'tick', ...tick }, deps.clock.now()),
+  );
   if (!transition.changed) return false;
   await performEffects(deps, transition.run, transition.effects);
   return true;

@@ -190,6 +190,8 @@ function apply(ctx: Context, event: RunEvent): string | undefined {
       return undefined;
     case 'task-reported':
       return onReport(ctx, event.step, event.cluster, event.attempt, event.outcome);
+    case 'tasks-reported':
+      return onReports(ctx, event.step, event.reports);
     case 'approved':
     case 'resumed':
       return onContinue(ctx, event);
@@ -429,6 +431,22 @@ function onReport(ctx: Context, stepName: string, cluster: string, attempt: numb
   task.status = 'waiting';
   task.nextAttemptAt = now + backoffDelay(run.policy, task.attempt);
   return undefined;
+}
+
+/** Each report as its own `task-reported`, in order; changed when any of them changed the run. */
+function onReports(
+  ctx: Context,
+  stepName: string,
+  reports: ReadonlyArray<{ cluster: string; attempt: number; outcome: TaskOutcome }>,
+): string | undefined {
+  let changed = false;
+  let ignored: string | undefined;
+  for (const report of reports) {
+    const reason = onReport(ctx, stepName, report.cluster, report.attempt, report.outcome);
+    if (reason === undefined) changed = true;
+    else ignored ??= reason;
+  }
+  return changed ? undefined : (ignored ?? `no reports for step "${stepName}"`);
 }
 
 function findDecision(run: Run, id: string): Decision | undefined {

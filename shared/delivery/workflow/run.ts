@@ -200,6 +200,21 @@ export type TaskOutcome =
   | { kind: 'waiting'; message: string }
   | { kind: 'failed'; message: string; retryable: boolean };
 
+/**
+ * One task's report in its own row of the run store (runId/step/cluster), apart from the run record:
+ * the reports of a step fanned out to many clusters do not all rewrite, and race for, the one run
+ * row. The run takes them in (`tasks-reported`) only when the step's aggregate changes
+ * (task-reports.ts). A later attempt replaces the row; the first report of an attempt stays.
+ */
+export interface TaskReport {
+  runId: string;
+  step: string;
+  cluster: string;
+  attempt: number;
+  outcome: TaskOutcome;
+  at: number;
+}
+
 /** A person's decision on a suspended step; `step`, when given, must be the step that is suspended. */
 export interface DecisionEvent {
   type: 'approved' | 'resumed' | 'rejected';
@@ -217,6 +232,8 @@ export interface DecisionEvent {
 export type RunEvent =
   | { type: 'started' }
   | { type: 'task-reported'; step: string; cluster: string; attempt: number; outcome: TaskOutcome }
+  /** Reports of several tasks of one step, from their rows (task-reports.ts): each counts as its own `task-reported`. */
+  | { type: 'tasks-reported'; step: string; reports: Array<Pick<TaskReport, 'cluster' | 'attempt' | 'outcome'>> }
   | DecisionEvent
   | { type: 'terminate'; by: string; reason: string; decisionId?: string; audit?: DecisionAudit }
   /** Time passed: deadlines, due retries, ends of suspensions, re-sends of tasks presumed lost. */

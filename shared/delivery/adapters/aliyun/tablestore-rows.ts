@@ -18,6 +18,7 @@ export const MAX_BODY_BYTES = 3_500_000;
 export interface TableNames {
   releases: string;
   runs: string;
+  taskReports: string;
   apps: string;
   ingests: string;
   trafficClaims: string;
@@ -39,6 +40,7 @@ export function tableNames(prefix: string): TableNames {
   return {
     releases: `${prefix}releases`,
     runs: `${prefix}runs`,
+    taskReports: `${prefix}task_reports`,
     apps: `${prefix}apps`,
     ingests: `${prefix}ingests`,
     trafficClaims: `${prefix}traffic_claims`,

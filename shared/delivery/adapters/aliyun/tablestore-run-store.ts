@@ -21,7 +21,7 @@ import type { TrafficClaim } from '../../../traffic/domain/claims.ts';
 import type { RunStore } from '../../ports/run-store.port.ts';
 import type { StoredTrafficRecord, TrafficRecord } from '../../../traffic/domain/types.ts';
 import type { TrafficHistoryStore } from '../../../traffic/ports/traffic-history.port.ts';
-import type { Run } from '../../workflow/run.ts';
+import type { Run, TaskReport } from '../../workflow/run.ts';
 import { sameCredentials, type CloudCredentials, type CredentialsProvider } from '../../../platform/credentials.ts';
 import { TablestoreCalls, tablestoreClient, type TablestoreCallsOptions } from './tablestore-client.ts';
 import { DEFAULT_TABLE_PREFIX, otsEndpoint } from './ots-endpoint.ts';
@@ -42,6 +42,7 @@ import {
  *
  *   <prefix>releases  pk [id]          app_key, created_at (INTEGER), body_chunks, body_0..n
  *   <prefix>runs      pk [id]          app_key, created_at, version (INTEGER), body_chunks, body_0..n
+ *   <prefix>task_reports pk [task]     version (= the attempt), body_chunks, body_0..n  (task = taskReportRowKey)
  *   <prefix>apps      pk [app]         version, body_chunks, body_0..n       (app = "namespace/name")
  *   <prefix>ingests   pk [ingest_key]  version, body_chunks, body_0..n       (bucket/key@etag; its SHA-256 over 1 KB)
  *   <prefix>traffic_claims    pk [resource]  version, body_chunks, body_0..n  (a released claim stays as a row holding null)
@@ -103,6 +104,26 @@ function rejectedUploadRange(keyPrefix: string): { start: string; end: string } 
   const start = JSON.stringify([keyPrefix]).slice(0, -2);
   const last = start.codePointAt(start.length - 1) ?? 0;
   return { start, end: `${start.slice(0, -1)}${String.fromCodePoint(last + 1)}` };
+}
+
+/**
+ * The primary key of a task report: `["<runId>","<step>","<cluster>"]` as JSON, so that a range read
+ * on `["<runId>","<step>",` finds exactly that step's rows (a step or cluster name may hold any character).
+ */
+function taskReportRowKey(runId: string, step: string, cluster: string): string {
+  return JSON.stringify([runId, step, cluster]);
+}
+
+/** The row-key range of one step's task reports: from `["run","step",` up to `["run","step"-` (',' + 1). */
+function taskReportRange(runId: string, step: string): { start: string; end: string } {
+  const start = `${JSON.stringify([runId, step]).slice(0, -1)},`;
+  return { start, end: `${start.slice(0, -1)}-` };
+}
+
+type TaskReportRow = TaskReport & Versioned;
+
+function withoutVersion({ version: _version, ...report }: TaskReportRow): TaskReport {
+  return report;
 }
 
 export function createTablestoreRunStore(options: TablestoreRunStoreOptions): TablestoreRunStore {
@@ -189,6 +210,47 @@ export class TablestoreRunStore implements RunStore {
       ...bodyOf<Run>(attributes, `run ${id}`),
       version: integerColumn(attributes, 'version', `run ${id}`),
     }));
+  }
+
+  async recordTaskReport(report: TaskReport): Promise<TaskReport> {
+    const id = taskReportRowKey(report.runId, report.step, report.cluster);
+    const describe = `task report ${report.runId}/${report.step}/${report.cluster}`;
+    // The row's version column is the attempt: replaced only at the version read, and only by a later attempt.
+    for (let tries = 1; tries <= 5; tries++) {
+      const stored = await this.readVersioned<TaskReportRow>(this.tables.taskReports, [{ task: id }], describe);
+      if (stored && stored.attempt >= report.attempt) return withoutVersion(stored);
+      try {
+        const row: TaskReportRow = { ...report, version: report.attempt };
+        await this.write(this.tables.taskReports, [{ task: id }], row, describe, stored ? stored.version : null, {
+          conflict: `${describe} changed meanwhile`,
+        });
+        return report;
+      } catch (err) {
+        if (!(err instanceof TricenterError && err.code === 'CONFLICT')) throw err;
+      }
+    }
+    throw new ConflictError(`${describe}: still conflicting after 5 attempts`);
+  }
+
+  async getTaskReport(runId: string, step: string, cluster: string): Promise<TaskReport | undefined> {
+    const row = await this.readVersioned<TaskReportRow>(
+      this.tables.taskReports,
+      [{ task: taskReportRowKey(runId, step, cluster) }],
+      `task report ${runId}/${step}/${cluster}`,
+    );
+    return row && withoutVersion(row);
+  }
+
+  async listTaskReports(runId: string, step: string): Promise<TaskReport[]> {
+    const { start, end } = taskReportRange(runId, step);
+    const reports: TaskReport[] = [];
+    let from: PrimaryKeyInput | undefined = [{ task: start }];
+    while (from) {
+      const { rows, next } = await this.range(this.tables.taskReports, 'FORWARD', from, [{ task: end }], 1_000);
+      for (const row of rows) reports.push(withoutVersion(bodyOf<TaskReportRow>(attributesOf(row)!, this.tables.taskReports)));
+      from = next ? next.map(({ name, value }) => ({ [name]: value })) : undefined;
+    }
+    return reports;
   }
 
   getApp(app: AppRef): Promise<AppRecord | undefined> {

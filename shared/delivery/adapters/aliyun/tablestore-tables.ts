@@ -30,6 +30,7 @@ function tableSpecs(prefix: string): TableSpec[] {
   return [
     { name: t.releases, primaryKey: 'id', indexName: t.releasesByApp },
     { name: t.runs, primaryKey: 'id', indexName: t.runsByApp },
+    { name: t.taskReports, primaryKey: 'task' },
     { name: t.apps, primaryKey: 'app' },
     { name: t.ingests, primaryKey: 'ingest_key' },
     { name: t.trafficClaims, primaryKey: 'resource' },

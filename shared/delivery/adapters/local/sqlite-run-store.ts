@@ -20,7 +20,7 @@ import { pageLimit, type Page, type PageRequest } from '../../../platform/page.t
 import type { TrafficClaim } from '../../../traffic/domain/claims.ts';
 import type { RunStore } from '../../ports/run-store.port.ts';
 import type { TrafficHistoryStore } from '../../../traffic/ports/traffic-history.port.ts';
-import type { Run } from '../../workflow/run.ts';
+import type { Run, TaskReport } from '../../workflow/run.ts';
 import { SqliteTrafficHistory } from '../../../traffic/adapters/local/traffic-history-stores.ts';
 
 /**
@@ -40,6 +40,10 @@ CREATE TABLE IF NOT EXISTS runs (
   id TEXT PRIMARY KEY, app_key TEXT NOT NULL, created_at INTEGER NOT NULL, version INTEGER NOT NULL, body TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS runs_by_app ON runs (app_key, created_at DESC, id DESC);
+CREATE TABLE IF NOT EXISTS task_reports (
+  run_id TEXT NOT NULL, step TEXT NOT NULL, cluster TEXT NOT NULL, attempt INTEGER NOT NULL, body TEXT NOT NULL,
+  PRIMARY KEY (run_id, step, cluster)
+);
 CREATE TABLE IF NOT EXISTS apps (
   app_key TEXT PRIMARY KEY, version INTEGER NOT NULL, body TEXT NOT NULL
 );
@@ -150,6 +154,34 @@ export class SqliteRunStore implements RunStore {
 
   async listRuns(app: AppRef, page?: PageRequest): Promise<Page<Run>> {
     return this.newestFirst('runs', app, page, (row) => withVersion<Run>({ body: row.body, version: row.version ?? 0 }));
+  }
+
+  async recordTaskReport(report: TaskReport): Promise<TaskReport> {
+    // One statement: insert, or replace a row of an earlier attempt; a row of this or a later attempt stays.
+    this.statement(
+      `INSERT INTO task_reports (run_id, step, cluster, attempt, body) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (run_id, step, cluster) DO UPDATE SET attempt = excluded.attempt, body = excluded.body
+       WHERE task_reports.attempt < excluded.attempt`,
+    ).run(report.runId, report.step, report.cluster, report.attempt, JSON.stringify(report));
+    const stored = await this.getTaskReport(report.runId, report.step, report.cluster);
+    if (!stored)
+      throw new TricenterError('INTERNAL', `task report ${report.runId}/${report.step}/${report.cluster} vanished after it was written`);
+    return stored;
+  }
+
+  async getTaskReport(runId: string, step: string, cluster: string): Promise<TaskReport | undefined> {
+    const row = this.statement('SELECT body FROM task_reports WHERE run_id = ? AND step = ? AND cluster = ?').get(runId, step, cluster) as
+      | BodyRow
+      | undefined;
+    return row ? (JSON.parse(row.body) as TaskReport) : undefined;
+  }
+
+  async listTaskReports(runId: string, step: string): Promise<TaskReport[]> {
+    const rows = this.statement('SELECT body FROM task_reports WHERE run_id = ? AND step = ? ORDER BY cluster').all(
+      runId,
+      step,
+    ) as BodyRow[];
+    return rows.map((row) => JSON.parse(row.body) as TaskReport);
   }
 
   async getApp(app: AppRef): Promise<AppRecord | undefined> {
