@@ -5,15 +5,14 @@ import { memoryLogger } from '#shared/platform/log.ts';
 import type { ClusterRegistry } from '#shared/delivery/model/clusters.ts';
 import type { ObjectRef } from '#shared/delivery/model/kube.ts';
 import type { DeployStep } from '#shared/delivery/model/plan.ts';
-import { packRelease } from '#shared/delivery/model/release-packs.ts';
 import type { ClusterGateway } from '#shared/delivery/ports/cluster-gateway.port.ts';
 import type { WorkflowDeps } from '#shared/delivery/usecases/deps.ts';
 import { collectGarbage } from '#shared/delivery/usecases/effects.ts';
 import { ReleaseManifests } from '#shared/delivery/usecases/release-manifests.ts';
-import { startReleaseRun } from '#shared/delivery/usecases/releases.ts';
 import { appStatus } from '#shared/delivery/usecases/status.ts';
 import { plan } from '../workflow/plans.ts';
 import { deployStep, demoConfigMap, MemoryObjects } from './memory-objects.ts';
+import { startRendered } from './start-release.ts';
 
 /** Garbage collection and status read what they need of a release, and nothing a tampered object could mislead. */
 const configMap = (name: string) => demoConfigMap(name, { v: name });
@@ -47,19 +46,7 @@ async function setUp() {
     newId: () => 'run-1',
     healthWait: { totalMs: 0, pollMs: 1 },
   };
-  const packed = packRelease(rendered);
-  await deps.manifests.store(packed.packs);
-  const release = {
-    id: 'rel-1',
-    app: rendered.app,
-    publishVersion: rendered.publishVersion,
-    contentHash: rendered.contentHash,
-    createdAt: 1,
-    plan: packed.plan,
-    source: { bucket: 'b', key: 'k', etag: 'E' },
-  };
-  await deps.store.putRelease(release);
-  const run = await startReleaseRun(deps, release, { by: 'test', reason: 'test' });
+  const { run, packed } = await startRendered(deps, rendered);
   objects.reads.length = 0;
   return { deps, objects, pruned, logger, run, packed };
 }

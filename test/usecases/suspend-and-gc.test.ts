@@ -5,15 +5,14 @@ import { memoryLogger } from '#shared/platform/log.ts';
 import type { ClusterRegistry } from '#shared/delivery/model/clusters.ts';
 import type { ObjectRef } from '#shared/delivery/model/kube.ts';
 import type { Plan } from '#shared/delivery/model/plan.ts';
-import { packRelease } from '#shared/delivery/model/release-packs.ts';
 import type { ClusterGateway } from '#shared/delivery/ports/cluster-gateway.port.ts';
 import type { WorkflowDeps } from '#shared/delivery/usecases/deps.ts';
 import { collectGarbage } from '#shared/delivery/usecases/effects.ts';
 import { ReleaseManifests } from '#shared/delivery/usecases/release-manifests.ts';
-import { startReleaseRun } from '#shared/delivery/usecases/releases.ts';
 import { sweepRuns } from '#shared/delivery/usecases/sweep.ts';
 import { plan, suspendStep } from '../workflow/plans.ts';
 import { deployStep, demoConfigMap, MemoryObjects } from './memory-objects.ts';
+import { startRendered } from './start-release.ts';
 
 /**
  * A suspend step's duration and timeout at run time: the sweep (the timer) ticks every run with the
@@ -48,19 +47,7 @@ async function setUp(rendered: Plan) {
     newId: () => 'run-1',
     healthWait: { totalMs: 0, pollMs: 1 },
   };
-  const packed = packRelease(rendered);
-  await deps.manifests.store(packed.packs);
-  const release = {
-    id: 'rel-1',
-    app: rendered.app,
-    publishVersion: rendered.publishVersion,
-    contentHash: rendered.contentHash,
-    createdAt: 1,
-    plan: packed.plan,
-    source: { bucket: 'b', key: 'k', etag: 'E' },
-  };
-  await deps.store.putRelease(release);
-  const run = await startReleaseRun(deps, release, { by: 'test', reason: 'test' });
+  const { run } = await startRendered(deps, rendered);
   return { deps, clock, run, pruned, sent };
 }
 
