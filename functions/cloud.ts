@@ -18,7 +18,7 @@ import { DEFAULT_HEALTH_WAIT, type StepFinishedMessage, type WorkflowDeps } from
 import { BucketReleaseObjectStore } from '#shared/delivery/adapters/bucket-release-objects.ts';
 import { ReleaseManifests } from '#shared/delivery/usecases/release-manifests.ts';
 import { lazyPort } from '#shared/platform/lazy-port.ts';
-import { parseNotifierConfig } from '#shared/delivery/adapters/notify/config.ts';
+import { parseLinkTtl, parseNotifierConfig } from '#shared/delivery/adapters/notify/config.ts';
 import type { AppRef } from '#shared/delivery/model/ownership.ts';
 import type { ApprovalLinkStore } from '#shared/delivery/ports/approval-link-store.port.ts';
 
@@ -48,17 +48,19 @@ const configSchema = z.object({
   TRICENTER_NOTIFIERS: z._default(z.string(), ''),
   /** The approval function's public URL, for the review page link in notifications. */
   TRICENTER_APPROVAL_URL: z._default(z.string(), ''),
-  /** How long a one-time approval link lives (never beyond the step's approval timeout), e.g. 8h; '' is 24 h. */
-  TRICENTER_APPROVAL_LINK_TTL: z._default(z.string().check(z.regex(/^((\d+(h|m|s))+)?$/, 'must be a duration such as 8h or 30m')), ''),
+  /** How long a one-time approval link lives (never beyond the step's approval timeout), e.g. 8h; '' is 24 h (parseLinkTtl). */
+  TRICENTER_APPROVAL_LINK_TTL: z._default(z.string(), ''),
 });
-export type CloudConfig = z.infer<typeof configSchema> & { otsEndpoint: string };
+export type CloudConfig = z.infer<typeof configSchema> & { otsEndpoint: string; approvalLinkTtlMs?: number };
 
 export function cloudConfig(env: NodeJS.ProcessEnv = process.env): CloudConfig {
   const parsed = configSchema.safeParse(env);
   if (!parsed.success) throw new Error(`function configuration (environment variables) is invalid: ${z.prettifyError(parsed.error)}`);
   const config = parsed.data;
+  const approvalLinkTtlMs = parseLinkTtl(config.TRICENTER_APPROVAL_LINK_TTL);
   return {
     ...config,
+    ...(approvalLinkTtlMs !== undefined ? { approvalLinkTtlMs } : {}),
     otsEndpoint: otsEndpoint({
       region: config.TRICENTER_REGION,
       instance: config.TRICENTER_OTS_INSTANCE,
@@ -236,12 +238,13 @@ export async function cloudWorkflowDeps(context: FcContext): Promise<WorkflowDep
 }
 
 function cloudNotifications(b: CloudBase, deps: WorkflowDeps): Pick<WorkflowDeps, 'notifications'> {
-  const parsed = parseNotifierConfig(b.config.TRICENTER_NOTIFIERS, () => systemClock.now());
+  const tokens = parseApprovalTokens(b.config.TRICENTER_APPROVAL_TOKENS);
+  // A channel's recipients are checked against the approval token configuration.
+  const parsed = parseNotifierConfig(b.config.TRICENTER_NOTIFIERS, () => systemClock.now(), tokens);
   if (parsed.length === 0) return {};
   const base = b.config.TRICENTER_APPROVAL_URL.replace(/\/$/, '');
   if (!base) return { notifications: { notifiers: parsed } };
-  const tokens = parseApprovalTokens(b.config.TRICENTER_APPROVAL_TOKENS);
-  const ttl = b.config.TRICENTER_APPROVAL_LINK_TTL;
+  const ttlMs = b.config.approvalLinkTtlMs;
   return {
     notifications: {
       notifiers: parsed,
@@ -254,15 +257,10 @@ function cloudNotifications(b: CloudBase, deps: WorkflowDeps): Pick<WorkflowDeps
         // The review model loads only when a step waits for approval (cold starts).
         preview: async (app, step) => (await import('#shared/delivery/approval/links.ts')).stepPreviewOf(deps, app, step),
         now: () => systemClock.now(),
-        ...(ttl ? { ttlMs: durationMs(ttl) } : {}),
+        ...(ttlMs !== undefined ? { ttlMs } : {}),
       },
     },
   };
-}
-
-function durationMs(text: string): number {
-  const unit: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1_000 };
-  return [...text.matchAll(/(\d+)(h|m|s)/g)].reduce((sum, [, n, u]) => sum + Number(n) * (unit[u as string] ?? 0), 0);
 }
 
 let approvalLinks: ApprovalLinkStore | undefined;

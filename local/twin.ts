@@ -1,5 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { SignedWebhookNotifier } from '#shared/delivery/adapters/notify/webhook-notifiers.ts';
+import { parseLinkTtl } from '#shared/delivery/adapters/notify/config.ts';
+import type { ApproverToken } from '#shared/delivery/model/approval-link.ts';
+import type { Notifier } from '#shared/delivery/ports/notifier.port.ts';
 import { startWebhookReceiver } from './webhook-receiver.ts';
 import { SqliteApprovalLinkStore } from '#shared/delivery/adapters/local/sqlite-approval-links.ts';
 import { stepPreviewOf } from '#shared/delivery/approval/links.ts';
@@ -89,6 +92,8 @@ export interface LocalTwinOptions {
   queueConcurrency?: number;
   logger?: Logger;
   clock?: Clock;
+  /** Settings read as the cloud's functions read them (TRICENTER_APPROVAL_LINK_TTL); default process.env. */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** The twin run against clusters of a kubeconfig (one context per registry cluster) instead of the sandbox. */
@@ -163,11 +168,26 @@ const LOCAL_TOKEN_NAME = 'local-operator';
 
 /** The whole twin on simulated clusters (the sandbox), what `npm start` runs. */
 export async function startLocalTwin(options: LocalTwinOptions): Promise<LocalTwin> {
+  const settings = twinSettings(options);
   const registry = parseClusterRegistry(await loadBundle(options.clustersFile));
-  return withStateFolder(folderOptions(options), { kind: 'sandbox' }, (folder) => startOnSandbox(options, registry, folder));
+  return withStateFolder(folderOptions(options), { kind: 'sandbox' }, (folder) => startOnSandbox(options, settings, registry, folder));
 }
 
-async function startOnSandbox(options: LocalTwinOptions, registry: ClusterRegistry, folder: StateFolder): Promise<LocalTwin> {
+/** What the twin reads from its environment, read before anything starts: a bad value names its variable. */
+interface TwinSettings {
+  linkTtlMs: number | undefined;
+}
+
+function twinSettings(options: Pick<LocalTwinOptions, 'env'>): TwinSettings {
+  return { linkTtlMs: parseLinkTtl((options.env ?? process.env).TRICENTER_APPROVAL_LINK_TTL) };
+}
+
+async function startOnSandbox(
+  options: LocalTwinOptions,
+  settings: TwinSettings,
+  registry: ClusterRegistry,
+  folder: StateFolder,
+): Promise<LocalTwin> {
   const sandbox = await startSandbox({
     clusters: registry.clusters,
     dir: join(folder.dir, 'sandbox'),
@@ -181,7 +201,7 @@ async function startOnSandbox(options: LocalTwinOptions, registry: ClusterRegist
     controlUrl: sandbox.controlUrl,
     clusters: sandbox.clusters.map(({ name, apiUrl, ingressAddress, dataPlaneUrl }) => ({ name, apiUrl, ingressAddress, dataPlaneUrl })),
   };
-  const services = await startServices(options, registry, target, folder).catch(async (err: unknown) => {
+  const services = await startServices(options, settings, registry, target, folder).catch(async (err: unknown) => {
     await sandbox.stop();
     throw err;
   });
@@ -200,11 +220,13 @@ async function startOnSandbox(options: LocalTwinOptions, registry: ClusterRegist
  * (any Kubernetes: kind, ACK, or kube-apiserver processes in the test suite).
  */
 export async function startLocalTwinOnClusters(options: LocalTwinOnClustersOptions): Promise<LocalTwinOnClusters> {
+  const settings = twinSettings(options);
   const registry = parseClusterRegistry(await loadBundle(options.clustersFile));
   const kubeconfigPath = resolve(options.kubeconfig);
   return withStateFolder(folderOptions(options), { kind: 'kubeconfig', path: kubeconfigPath }, (folder) =>
     startServices(
       options,
+      settings,
       registry,
       {
         kubeconfigPath,
@@ -228,6 +250,7 @@ function folderOptions(options: Pick<LocalTwinOptions, 'dir' | 'fresh' | 'clock'
 
 async function startServices(
   options: Omit<LocalTwinOptions, 'readyDelayMs' | 'dataPlanePort'>,
+  settings: TwinSettings,
   registry: ClusterRegistry,
   target: ClusterTarget,
   folder: StateFolder,
@@ -373,13 +396,17 @@ async function startServices(
         wakeups.set(runId, timer);
       },
       notifications: {
+        // A one-person demo: the receiver stands for each approver's own inbox, so it carries every approver's link.
         notifiers: [
-          new SignedWebhookNotifier({
-            name: 'local-webhook',
-            url: `${receiver.url}hooks/tricenter`,
-            secret: notifySecret,
-            now: () => clock.now(),
-          }),
+          twinReceiverChannel(
+            new SignedWebhookNotifier({
+              name: 'local-webhook',
+              url: `${receiver.url}hooks/tricenter`,
+              secret: notifySecret,
+              now: () => clock.now(),
+            }),
+            () => deps.auth.tokens,
+          ),
         ],
         reviewLink: (app) => `${approvalBase}/apps/${app.namespace}/${app.name}/review`,
         // Every approver token the step's policy allows gets a link; the tokens are read as configured at the time.
@@ -389,6 +416,7 @@ async function startServices(
           url: (token) => `${approvalBase}/links/${token}`,
           preview: (app, step) => stepPreviewOf(deps, app, step),
           now: () => clock.now(),
+          ...(settings.linkTtlMs !== undefined ? { ttlMs: settings.linkTtlMs } : {}),
         },
       },
       links: approvalLinks,
@@ -530,4 +558,17 @@ async function listenForApprovals(
     }
   }
   return startHttpTrigger(handler, { functionName: 'approval', port: asked });
+}
+
+/** The receiver's channel, its recipients the twin's approver tokens as they are when a message goes (tests add some). */
+function twinReceiverChannel(channel: Notifier, tokens: () => readonly ApproverToken[]): Notifier {
+  return {
+    name: channel.name,
+    get recipients() {
+      return tokens()
+        .filter((t) => t.scope === 'approver')
+        .map((t) => t.name);
+    },
+    send: (notification) => channel.send(notification),
+  };
 }

@@ -143,7 +143,7 @@ function waitingBlock(model: ReviewModel, waiting: WaitingStep, index: number, s
 <label for="${comment}">Comment (required to reject)</label><textarea id="${comment}" name="comment" rows="2" maxlength="2000"></textarea>
 <button class="approve" type="submit" name="action" value="approve">Approve ${escapeHtml(waiting.step)}</button>
 <button class="reject" type="submit" name="action" value="reject">Reject ${escapeHtml(waiting.step)}</button>
-<p class="muted">Your decision is bound to what this page shows of step ${escapeHtml(waiting.step)} (digest <code>${escapeHtml(waiting.digest.slice(0, 12))}</code>, policy ${escapeHtml(model.policyVersion)}): if a cluster changed since, you will be asked to review again.</p></form>`);
+<p class="muted">Your decision is bound to what this page shows of step ${escapeHtml(waiting.step)} (digest <code>${escapeHtml(waiting.digest.slice(0, 12))}</code>, policy ${escapeHtml(waiting.policyVersion)}): if a cluster changed since, you will be asked to review again.</p></form>`);
   }
   parts.push('</section>');
   return parts.join('\n');

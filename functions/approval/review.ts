@@ -175,7 +175,7 @@ async function decideOnPage(
     throw new PageRefusal(
       409,
       'Review again',
-      `what the page showed of step ${JSON.stringify(step.step)} has changed since (release, clusters or their live state): nothing was decided, review again`,
+      `what the page showed of step ${JSON.stringify(step.step)} has changed since (release, clusters, their live state or the approval policy): nothing was decided, review again`,
       true,
     );
   }
@@ -187,7 +187,7 @@ async function decideOnPage(
     audit: {
       channel: 'page',
       digest: step.digest,
-      policyVersion: model.policyVersion,
+      policyVersion: step.policyVersion,
       ...(request.sourceIp ? { source: request.sourceIp } : {}),
     },
     ...(comment ? { comment } : {}),

@@ -79,7 +79,8 @@ function harness(overrides: Partial<ApprovalLinkMinting> = {}) {
   const store = new SqliteApprovalLinkStore({ path: ':memory:' });
   stores.push(store);
   const sent: Notification[] = [];
-  const notifier: Notifier = { name: 'capture', send: async (n) => void sent.push(n) };
+  // A channel that carries every approver's link (channel-recipients.test.ts has channels that carry some).
+  const notifier: Notifier = { name: 'capture', recipients: ['group:ops', 'group:dev', 'bob'], send: async (n) => void sent.push(n) };
   const logger = memoryLogger();
   const links: ApprovalLinkMinting = {
     store,

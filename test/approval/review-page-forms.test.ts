@@ -15,13 +15,13 @@ function model(waiting: ReviewModel['waiting']): ReviewModel {
     run: { id: 'run-1', phase: 'workflowSuspending', publishVersion: 'v1', releaseId: 'rel-1' },
     waiting,
     history: [],
-    policyVersion: 'any-approver/1',
   };
 }
 
 const deployStep = (step: string, digest: string): ReviewModel['waiting'][number] => ({
   step,
   digest,
+  policyVersion: 'sha256:0123456789abcdef',
   clusters: [
     {
       cluster: `${step}-cluster`,
@@ -63,7 +63,7 @@ describe('review page forms', () => {
   });
 
   it('offers a suspend step waiting for approval (no clusters) a form too, saying it deploys nothing', () => {
-    const html = render(model([{ step: 'sign-off', digest: 'c'.repeat(64), clusters: [] }]));
+    const html = render(model([{ step: 'sign-off', digest: 'c'.repeat(64), policyVersion: 'sha256:0123456789abcdef', clusters: [] }]));
     expect(forms(html)).toEqual([{ step: 'sign-off', digest: 'c'.repeat(64), textarea: 'comment-0', label: 'comment-0' }]);
     expect(html).toContain('it deploys nothing');
   });

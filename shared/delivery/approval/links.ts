@@ -42,7 +42,7 @@ export async function stepPreviewOf(deps: WorkflowDeps, app: AppRef, step: strin
   const model = await reviewOf(deps, app);
   const waiting = model?.waiting.find((w) => w.step === step);
   if (!model?.run || !waiting) return undefined;
-  return { runId: model.run.id, step, digest: waiting.digest, policyVersion: model.policyVersion, clusters: waiting.clusters };
+  return { runId: model.run.id, step, digest: waiting.digest, policyVersion: waiting.policyVersion, clusters: waiting.clusters };
 }
 
 /**
@@ -61,6 +61,12 @@ export async function openLink(deps: LinkDeps, token: string): Promise<OpenLink>
     throw new LinkRefused(
       410,
       `step ${link.step} of run ${link.runId} no longer waits for approval (decided, timed out, or a newer run started): nothing to decide`,
+    );
+  }
+  if (waiting.policyVersion !== link.policyVersion) {
+    throw new LinkRefused(
+      409,
+      'the approval policy of this step (or the registry’s approval defaults) changed since the message was sent: nothing was decided, review it again',
     );
   }
   if (waiting.digest !== link.digest) {

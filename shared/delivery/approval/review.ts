@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { errorMessage } from '../../platform/errors.ts';
+import { approvalPolicyVersion } from '../model/approval-policy.ts';
 import { objectRef, refKey } from '../model/kube.ts';
 import type { AppRef } from '../model/ownership.ts';
 import type { ObjectHealth } from '../ports/cluster-gateway.port.ts';
@@ -11,12 +12,10 @@ import type { Decision, Run, RunPhase, StepState } from '../workflow/run.ts';
 /**
  * What the review page shows for an application's current run, and the digest a decision on it is
  * bound to (one per waiting step): the release, the run, the step awaiting approval, its clusters, and for each the live
- * state the diff was computed against (resourceVersions), with the approval policy's version.
+ * state the diff was computed against (resourceVersions), with the version of the step's approval
+ * policy (model/approval-policy.ts: the policy the step is held to and the registry's defaults now).
  * Anything of it that changes between the page and the POST changes the digest (409, review again).
  */
-
-/** No per-application policy exists yet: any approver token decides alone. Bumped when one does. */
-const REVIEW_POLICY_VERSION = 'any-approver/1';
 
 interface ClusterPreview {
   cluster: string;
@@ -37,6 +36,8 @@ export interface WaitingStep {
   step: string;
   /** Empty for a suspend step: it deploys nothing. */
   clusters: ClusterPreview[];
+  /** The step's approval policy version (approvalPolicyVersion), part of the digest and of the decision's audit. */
+  policyVersion: string;
   digest: string;
 }
 
@@ -48,7 +49,6 @@ export interface ReviewModel {
   /** The last step that succeeded before it, with the health of what it deployed. */
   previous?: { step: string; clusters: ClusterHealth[] };
   history: Array<{ id: string; phase: RunPhase; publishVersion: string; createdAt: number; endedAt?: number; decisions: Decision[] }>;
-  policyVersion: string;
 }
 
 const HISTORY_RUNS = 20;
@@ -64,7 +64,7 @@ export async function reviewOf(deps: WorkflowDeps, app: AppRef): Promise<ReviewM
     ...(r.endedAt ? { endedAt: r.endedAt } : {}),
     decisions: r.decisions,
   }));
-  const model: ReviewModel = { app, waiting: [], history, policyVersion: REVIEW_POLICY_VERSION };
+  const model: ReviewModel = { app, waiting: [], history };
   if (!run) return model;
   model.run = {
     id: run.id,
@@ -97,8 +97,9 @@ export async function reviewOf(deps: WorkflowDeps, app: AppRef): Promise<ReviewM
     };
   }
   const waiting = run.steps.filter((s) => s.phase === 'suspended' && s.awaiting === 'approval');
+  const defaults = waiting.length > 0 ? (await deps.registry()).approval : undefined;
   model.waiting = await Promise.all(
-    waiting.map(async ({ name }): Promise<WaitingStep> => {
+    waiting.map(async ({ name, approval }): Promise<WaitingStep> => {
       const step = planStep(name);
       const targets = step?.type === 'deploy' ? step.targets : [];
       const clusters = await Promise.all(
@@ -112,7 +113,8 @@ export async function reviewOf(deps: WorkflowDeps, app: AppRef): Promise<ReviewM
           }
         }),
       );
-      return { step: name, clusters, digest: reviewDigest(run, name, clusters) };
+      const policyVersion = approvalPolicyVersion(approval, defaults);
+      return { step: name, clusters, policyVersion, digest: reviewDigest(run, name, policyVersion, clusters) };
     }),
   );
   return model;
@@ -123,9 +125,9 @@ function lastSucceededDeploy(steps: StepState[]): StepState | undefined {
 }
 
 /** sha256 over what a decision approves; field changes are covered by the live versions and the release. */
-function reviewDigest(run: Pick<Run, 'id' | 'releaseId'>, step: string, clusters: ClusterPreview[]): string {
+function reviewDigest(run: Pick<Run, 'id' | 'releaseId'>, step: string, policyVersion: string, clusters: ClusterPreview[]): string {
   const shown = {
-    policy: REVIEW_POLICY_VERSION,
+    policy: policyVersion,
     release: run.releaseId,
     run: run.id,
     step,

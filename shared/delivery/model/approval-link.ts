@@ -78,6 +78,40 @@ export function linkRecipients(
   return [...names].sort();
 }
 
+/**
+ * The approvers a notification channel's `recipients` names (token names, `group:<name>` for every
+ * token carrying that group), expanded through the approval token configuration as a policy's
+ * `approvers` are: approver tokens only. A channel carries one-time links for these and no one else.
+ */
+export function channelRecipients(entries: readonly string[] | undefined, tokens: readonly ApproverToken[]): Set<string> {
+  const names = new Set<string>();
+  if (entries === undefined || entries.length === 0) return names;
+  const policy: ApprovalPolicy = { approvers: [...entries], required: 1, onTimeout: 'fail' };
+  for (const token of tokens) {
+    if (token.scope === 'approver' && isListedApprover(policy, { name: token.name, groups: token.groups ?? [] })) names.add(token.name);
+  }
+  return names;
+}
+
+/**
+ * Why a channel's `recipients` entry cannot be (undefined when it can): it must name an approver
+ * token, or a group that at least one approver token carries. A viewer is refused, not skipped: a
+ * channel configured for someone who can never decide is a mistake to say, not to hide.
+ */
+export function channelRecipientProblem(entry: string, tokens: readonly ApproverToken[]): string | undefined {
+  const group = entry.startsWith('group:') ? entry.slice('group:'.length) : undefined;
+  if (group !== undefined) {
+    if (group === '') return 'names an empty group';
+    return tokens.some((t) => t.scope === 'approver' && (t.groups ?? []).includes(group))
+      ? undefined
+      : `"${entry}": no approver token of the approval token configuration carries group ${group}`;
+  }
+  const token = tokens.find((t) => t.name === entry);
+  if (!token) return `"${entry}" names no token of the approval token configuration`;
+  if (token.scope !== 'approver') return `"${entry}" is a ${token.scope} token: it can never decide, so it gets no link`;
+  return undefined;
+}
+
 function isUploader(token: ApproverToken, uploadedBy: string): boolean {
   return uploadedBy === `token:${token.name}` || (token.ossPrincipals ?? []).some((id) => uploadedBy === `oss:${id}`);
 }

@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { canonicalJson, sha256Hex } from './canonical.ts';
 
 /**
  * Who may let a step through, and how many must: the approval policy of an `auto: false` deploy
@@ -100,4 +101,16 @@ export function approvalsSatisfy(policy: ApprovalPolicy, approvals: readonly App
     if (approvals.filter((a) => a.groups.includes(group)).length < minimum) return false;
   }
   return true;
+}
+
+/**
+ * The version of the approval policy a decision on a waiting step is made under, for the review
+ * digest and the audit: a short SHA-256 of the canonical JSON of the policy the step is held to
+ * (its `properties.approval` over the registry's defaults, resolved when the release was rendered;
+ * none: any one approver) and of the registry's `approval:` defaults as they are now. A change of
+ * either between a page (or a message's links) and the decision changes the version, so the
+ * decision is refused (409) and the policy reviewed again.
+ */
+export function approvalPolicyVersion(policy: ApprovalPolicy | undefined, defaults: ApprovalPolicyFields | undefined): string {
+  return `sha256:${sha256Hex(canonicalJson({ policy: policy ?? null, defaults: defaults ?? null })).slice(0, 16)}`;
 }

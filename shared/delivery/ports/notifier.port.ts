@@ -9,6 +9,12 @@ import type { AppRef } from '../model/ownership.ts';
 export interface Notifier {
   /** The channel's name, for logs (never its URL or secret). */
   readonly name: string;
+  /**
+   * Whose one-time approval links this channel may carry: token names or `group:<name>` (expanded
+   * through the approval token configuration). Absent or empty: none, only the page link; a link
+   * posted where others read it lets them decide as its recipient.
+   */
+  readonly recipients?: readonly string[];
   send(notification: Notification): Promise<void>;
 }
 

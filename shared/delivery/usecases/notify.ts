@@ -1,7 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { errorMessage, isTricenterError } from '../../platform/errors.ts';
 import type { Logger } from '../../platform/log.ts';
-import { DEFAULT_LINK_TTL_MS, linkExpiry, linkRecipients, type ApprovalLink, type ApproverToken } from '../model/approval-link.ts';
+import {
+  channelRecipients,
+  DEFAULT_LINK_TTL_MS,
+  linkExpiry,
+  linkRecipients,
+  type ApprovalLink,
+  type ApproverToken,
+} from '../model/approval-link.ts';
 import type { AppRef } from '../model/ownership.ts';
 import type { ObjectPreview } from '../model/preview.ts';
 import type { ApprovalLinkStore } from '../ports/approval-link-store.port.ts';
@@ -19,6 +26,8 @@ import type { Effect, Run } from '../workflow/run.ts';
  * A "waiting for approval" message also carries, when `links` is configured, a summary of the
  * diff per cluster (the review page's preview, bounded in time) and one one-time link per
  * recipient (model/approval-link.ts): minted here, stored as hashes, the tokens only in the message.
+ * A link goes only to the channels whose `recipients` name its recipient (whoever reads a channel
+ * can use what it carries), and is minted only for recipients some channel carries.
  */
 export interface NotifyDeps {
   notifiers: readonly Notifier[];
@@ -107,14 +116,23 @@ export function notificationsFor(run: Run, effect: Effect, reviewLink?: (app: Ap
 export async function notify(deps: NotifyDeps, messages: readonly Notification[], run?: Run): Promise<void> {
   if (messages.length === 0 || deps.notifiers.length === 0) return;
   const { links } = deps;
+  // The token configuration is read once, so every channel's recipients expand alike.
+  const tokens = links?.tokens() ?? [];
+  const carries = new Map(deps.notifiers.map((notifier) => [notifier, channelRecipients(notifier.recipients, tokens)]));
+  const carried = new Set([...carries.values()].flatMap((names) => [...names]));
   const notifications =
     links && run
-      ? await Promise.all(messages.map((m) => (m.kind === 'waiting-for-approval' ? withDiffAndLinks(deps, links, run, m) : m)))
+      ? await Promise.all(
+          messages.map((m) =>
+            m.kind === 'waiting-for-approval' ? withDiffAndLinks(deps, { ...links, tokens: () => tokens }, run, m, carried) : m,
+          ),
+        )
       : messages;
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const delays = deps.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
   const deliveries = deps.notifiers.flatMap((notifier) =>
-    notifications.map(async (notification) => {
+    notifications.map(async (message) => {
+      const notification = forChannel(message, carries.get(notifier) ?? new Set());
       for (let attempt = 1; ; attempt++) {
         try {
           await notifier.send(notification);
@@ -137,13 +155,27 @@ export async function notify(deps: NotifyDeps, messages: readonly Notification[]
   await Promise.all(deliveries);
 }
 
+/** The message as one channel gets it: only the links of the recipients it carries. */
+function forChannel(message: Notification, recipients: ReadonlySet<string>): Notification {
+  if (message.links === undefined) return message;
+  const { links, ...rest } = message;
+  const own = links.filter((l) => recipients.has(l.recipient));
+  return own.length > 0 ? { ...rest, links: own } : rest;
+}
+
 /**
- * The message with the step's diff per cluster and a link per recipient. The links are bound to
+ * The message with the step's diff per cluster and a link per recipient some channel carries. The links are bound to
  * the digest of the very preview the message shows; without a preview (failed, too slow, the step
  * moved on) there is nothing to bind them to, and the message says so and keeps the page link.
  * Never throws; the tokens never reach a log.
  */
-async function withDiffAndLinks(deps: NotifyDeps, links: ApprovalLinkMinting, run: Run, message: Notification): Promise<Notification> {
+async function withDiffAndLinks(
+  deps: NotifyDeps,
+  links: ApprovalLinkMinting,
+  run: Run,
+  message: Notification,
+  carried: ReadonlySet<string>,
+): Promise<Notification> {
   const step = run.steps.find((s) => s.name === message.step);
   if (!step) return message;
   const timeoutMs = links.previewTimeoutMs ?? DEFAULT_PREVIEW_TIMEOUT_MS;
@@ -159,7 +191,7 @@ async function withDiffAndLinks(deps: NotifyDeps, links: ApprovalLinkMinting, ru
   const withDiff: Notification = { ...message, diff: preview.clusters.map(summarizeDiff) };
   const now = links.now();
   const expiresAt = linkExpiry(now, links.ttlMs ?? DEFAULT_LINK_TTL_MS, step.deadline);
-  const recipients = linkRecipients(step.approval, links.tokens(), run.uploadedBy);
+  const recipients = linkRecipients(step.approval, links.tokens(), run.uploadedBy).filter((name) => carried.has(name));
   if (recipients.length === 0 || expiresAt <= now) return withDiff;
   const bound = { app: run.app, runId: run.id, step: step.name, digest: preview.digest, policyVersion: preview.policyVersion };
   try {

@@ -21,6 +21,8 @@ export interface WebhookNotifierOptions {
   url: string;
   secret: string;
   now: () => number;
+  /** Whose one-time links the channel carries (Notifier.recipients); absent: none. */
+  recipients?: readonly string[];
   /** Per request (default 5 s). */
   timeoutMs?: number;
 }
@@ -108,8 +110,10 @@ function checkRobotAnswer(name: string, text: string, field: 'errcode' | 'code')
 
 export class DingTalkNotifier implements Notifier {
   readonly name: string;
+  readonly recipients?: readonly string[];
   constructor(private readonly options: WebhookNotifierOptions) {
     this.name = options.name;
+    if (options.recipients) this.recipients = options.recipients;
   }
 
   async send(notification: Notification): Promise<void> {
@@ -126,8 +130,10 @@ export class DingTalkNotifier implements Notifier {
 
 export class FeishuNotifier implements Notifier {
   readonly name: string;
+  readonly recipients?: readonly string[];
   constructor(private readonly options: WebhookNotifierOptions) {
     this.name = options.name;
+    if (options.recipients) this.recipients = options.recipients;
   }
 
   async send(notification: Notification): Promise<void> {
@@ -145,8 +151,10 @@ export class FeishuNotifier implements Notifier {
 
 export class SignedWebhookNotifier implements Notifier {
   readonly name: string;
+  readonly recipients?: readonly string[];
   constructor(private readonly options: WebhookNotifierOptions) {
     this.name = options.name;
+    if (options.recipients) this.recipients = options.recipients;
   }
 
   async send(notification: Notification): Promise<void> {
