@@ -1,6 +1,11 @@
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { cloudConfig } from '#functions/cloud.ts';
+import { startLocalTwin } from '#local/twin.ts';
 import { SqliteApprovalLinkStore } from '#shared/delivery/adapters/local/sqlite-approval-links.ts';
 import { parseLinkTtl, parseNotifierConfig } from '#shared/delivery/adapters/notify/config.ts';
 import type { ApprovalLink, ApproverToken } from '#shared/delivery/model/approval-link.ts';
@@ -214,5 +219,22 @@ describe('TRICENTER_APPROVAL_LINK_TTL', () => {
 
   it.each(['tomorrow', '8', '1d', '-1h', '8h 30m', '0s', '721h', '1h30'])('refuses %j naming the variable', (text) => {
     expect(() => parseLinkTtl(text)).toThrow(/^TRICENTER_APPROVAL_LINK_TTL: /);
+  });
+
+  it('the cloud and the twin read it alike: a bad value refuses to start, naming the variable, before anything runs', async () => {
+    const cloud = { TRICENTER_REGION: 'cn-beijing', TRICENTER_BUCKET: 'bundles', TRICENTER_OTS_INSTANCE: 'runs-prod' };
+    expect(cloudConfig({ ...cloud, TRICENTER_APPROVAL_LINK_TTL: '8h' }).approvalLinkTtlMs).toBe(8 * 3_600_000);
+    expect(cloudConfig(cloud).approvalLinkTtlMs).toBeUndefined();
+    expect(() => cloudConfig({ ...cloud, TRICENTER_APPROVAL_LINK_TTL: 'tomorrow' })).toThrow(/TRICENTER_APPROVAL_LINK_TTL: "tomorrow"/);
+    const parent = mkdtempSync(join(tmpdir(), 'tricenter-ttl-'));
+    try {
+      const dir = join(parent, 'state');
+      const started = startLocalTwin({ dir, clustersFile: 'examples/web-demo/clusters.yaml', env: { TRICENTER_APPROVAL_LINK_TTL: '1d' } });
+      await expect(started).rejects.toThrow(/^TRICENTER_APPROVAL_LINK_TTL: "1d" is not a duration/);
+      expect(existsSync(dir)).toBe(false);
+      expect(readdirSync(parent)).toEqual([]);
+    } finally {
+      rmSync(parent, { recursive: true, force: true });
+    }
   });
 });

@@ -4,11 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packBundle, type ApiClient } from '#cli/client.ts';
+import type { ClusterRegistry } from '#shared/delivery/model/clusters.ts';
 import type { LocalTwin } from '#local/twin.ts';
 import type { ApprovalLink } from '#shared/delivery/model/approval-link.ts';
 import type { ApprovalLinkStore } from '#shared/delivery/ports/approval-link-store.port.ts';
 import type { Notification } from '#shared/delivery/ports/notifier.port.ts';
 import { linkHash } from '#shared/delivery/usecases/notify.ts';
+import { bumpVersion, variantOfWebDemo } from '../e2e/bundles.ts';
 import { startTestTwin, waitFor, waitForPhase, WEB_DEMO } from '../e2e/helpers.ts';
 
 /**
@@ -16,7 +18,10 @@ import { startTestTwin, waitFor, waitForPhase, WEB_DEMO } from '../e2e/helpers.t
  * webhook receiver got carries a link per recipient and the diff; GET /links/{token} only shows;
  * POST consumes and decides as the recipient (channel `link`). Each abuse is refused with the run
  * left as it was: many GETs, a wrong or missing Origin, a forged token, a link of another run, a
- * stale digest, an expired link, a recipient the policy refuses (403, audited), a replay (410).
+ * stale digest, an expired link, a recipient the policy refuses (403, audited), a replay (410),
+ * registry approval defaults changed since the page and the message (409 on both), and a
+ * rejection through a link (the run fails). The twin reads TRICENTER_APPROVAL_LINK_TTL as the
+ * cloud does.
  */
 const VIEWER = { name: 'watcher', token: 'viewer-token-0123456789abcdef', scope: 'viewer' as const };
 const BOB = { name: 'bob', token: 'bob-approver-token-0123456789', scope: 'approver' as const };
@@ -25,6 +30,7 @@ const DAVE = { name: 'dave', token: 'dave-approver-token-0123456789', scope: 'ap
 // The seed's registry with approval defaults: bob by name, carol through group ops; dave and the uploader are not allowed.
 const dir = mkdtempSync(join(tmpdir(), 'tricenter-links-registry-'));
 const clustersFile = join(dir, 'clusters.yaml');
+const HOUR = 3_600_000;
 writeFileSync(clustersFile, `${readFileSync('examples/web-demo/clusters.yaml', 'utf8')}\napproval:\n  approvers: [bob, "group:ops"]\n`);
 
 describe('one-time approval links (HTTP)', () => {
@@ -35,11 +41,12 @@ describe('one-time approval links (HTTP)', () => {
   let origin: string;
   let links: ApprovalLinkStore;
   let message: Notification & { text: string };
+  let receiver: string;
   const urlOf = (recipient: string): string => message.links?.find((l) => l.recipient === recipient)?.url ?? '';
   const tokenOf = (url: string): string => url.split('/links/')[1] ?? '';
 
   beforeAll(async () => {
-    ({ twin, client, cleanup } = await startTestTwin({ clustersFile }));
+    ({ twin, client, cleanup } = await startTestTwin({ clustersFile, env: { TRICENTER_APPROVAL_LINK_TTL: '2h' } }));
     twin.deps.auth.tokens.push({ ...VIEWER }, { ...BOB }, { ...CAROL }, { ...DAVE });
     links = twin.deps.links as ApprovalLinkStore;
     base = twin.endpoints.approvalUrl.replace(/\/$/, '');
@@ -47,17 +54,23 @@ describe('one-time approval links (HTTP)', () => {
     const packed = await packBundle('examples/web-demo');
     await client.upload(packed.app, packed);
     await waitForPhase(client, 'workflowSuspending');
-    const receiver = twin.endpoints.webhookReceiverUrl as string;
+    receiver = twin.endpoints.webhookReceiverUrl as string;
+    message = await waitingMessage();
+  }, 90_000);
+
+  /** The receiver's "waiting for approval" message of the current run (of `runId` when given). */
+  async function waitingMessage(runId?: string): Promise<Notification & { text: string }> {
     const received = await waitFor(
       async () =>
         ((await (await fetch(`${receiver}messages.json`)).json()) as { messages: Array<{ body: Notification & { text: string } }> })
           .messages,
-      (messages) => messages.some((m) => m.body.kind === 'waiting-for-approval'),
+      (messages) => messages.some((m) => m.body.kind === 'waiting-for-approval' && (runId === undefined || m.body.runId === runId)),
       20_000,
       'the waiting-for-approval message',
     );
-    message = received.find((m) => m.body.kind === 'waiting-for-approval')?.body as Notification & { text: string };
-  }, 90_000);
+    return received.find((m) => m.body.kind === 'waiting-for-approval' && (runId === undefined || m.body.runId === runId))
+      ?.body as Notification & { text: string };
+  }
 
   afterAll(async () => {
     await cleanup?.();
@@ -102,6 +115,9 @@ describe('one-time approval links (HTTP)', () => {
     const link = await minted('bob');
     expect(link).toMatchObject({ app: WEB_DEMO, step: message.step, recipient: 'bob', runId: message.runId });
     expect(link.digest).toMatch(/^[0-9a-f]{64}$/);
+    expect(link.policyVersion).toMatch(/^sha256:[0-9a-f]{16}$/);
+    // TRICENTER_APPROVAL_LINK_TTL=2h, read by the twin as by the cloud (the step has no approval timeout to cap it).
+    expect(link.expiresAt - link.createdAt).toBe(2 * HOUR);
     // The twin's receiver shows them as a chat client would: clickable.
     const html = await (await fetch(twin.endpoints.webhookReceiverUrl as string)).text();
     for (const l of message.links ?? []) expect(html).toContain(`<a href="${l.url}">decide as ${l.recipient}</a>`);
@@ -190,6 +206,42 @@ describe('one-time approval links (HTTP)', () => {
     expect((await post(own, { action: 'approve' })).status).toBe(410);
   });
 
+  it('registry approval defaults changed since the page and the message: the page POST and the link POST get 409, nothing decided', async () => {
+    const page = `${base}/apps/${WEB_DEMO.namespace}/${WEB_DEMO.name}/review`;
+    const signedIn = await post(`${page}/session`, { token: BOB.token });
+    expect(signedIn.status).toBe(303);
+    const cookie = (signedIn.headers.get('set-cookie') ?? '').split(';')[0] as string;
+    const html = await (await fetch(page, { headers: { cookie } })).text();
+    const field = (name: string) => new RegExp(`name="${name}" value="([^"]+)"`).exec(html)?.[1] ?? '';
+    const form = { csrf: field('csrf'), step: field('step'), digest: field('digest'), action: 'approve' };
+    const carol = urlOf('carol');
+    const { policyVersion } = await minted('carol');
+    // The form shows the policy version the decision is bound to, the one the links were minted under.
+    const shownPolicy = (text: string) => /policy (sha256:[0-9a-f]{16})\): if/.exec(text)?.[1];
+    expect(shownPolicy(html)).toBe(policyVersion);
+
+    const registry = twin.deps.registry;
+    const changed: ClusterRegistry = { ...(await registry()), approval: { approvers: ['bob', 'group:ops'], required: 1, timeout: '4h' } };
+    twin.deps.registry = async () => changed;
+    try {
+      const onPage = await post(`${page}/decision`, form, { cookie });
+      expect(onPage.status).toBe(409);
+      const byLink = await post(carol, { action: 'approve' });
+      expect(byLink.status).toBe(409);
+      expect(await byLink.text()).toContain('approval defaults');
+      expect((await minted('carol')).consumedAt).toBeUndefined();
+      // The page's form now shows the new version; the link stays bound to the old one.
+      const now = shownPolicy(await (await fetch(page, { headers: { cookie } })).text());
+      expect(now).toMatch(/^sha256:[0-9a-f]{16}$/);
+      expect(now).not.toBe(policyVersion);
+      await stillWaiting();
+    } finally {
+      twin.deps.registry = registry;
+    }
+    // The defaults back as they were, the same link opens again: it was refused for the policy alone, and not spent.
+    expect((await fetch(carol)).status).toBe(200);
+  });
+
   it('of two concurrent POSTs of one link exactly one decides; the run continues; the link cannot be used again', async () => {
     const url = urlOf('bob');
     const { digest } = await minted('bob');
@@ -210,4 +262,38 @@ describe('one-time approval links (HTTP)', () => {
     // Carol's link is of no use any more: the step no longer waits.
     expect((await post(urlOf('carol'), { action: 'approve' })).status).toBe(410);
   }, 60_000);
+
+  it('a rejection through a link (with its comment) fails the run, audited with channel link', async () => {
+    const before = await client.status(WEB_DEMO);
+    const bumped = variantOfWebDemo({ 'app.yaml': bumpVersion('version-reject-by-link') });
+    const packed = await packBundle(bumped);
+    await client.upload(packed.app, packed);
+    rmSync(join(bumped, '..'), { recursive: true, force: true });
+    const waiting = await waitFor(
+      () => client.status(WEB_DEMO),
+      (s) => s.runId !== before.runId && s.phase === 'workflowSuspending',
+      60_000,
+      'the new run waiting for approval',
+    );
+    message = await waitingMessage(waiting.runId);
+    const url = urlOf('carol');
+    const { digest } = await minted('carol');
+    const answer = await post(url, { action: 'reject', comment: 'not during the freeze' });
+    expect(answer.status).toBe(200);
+    expect(await answer.text()).toContain('Rejected step');
+    const failed = await waitForPhase(client, 'workflowFailed');
+    expect(failed.runId).toBe(waiting.runId);
+    expect(failed.decisions).toEqual([
+      expect.objectContaining({
+        kind: 'reject',
+        by: 'carol',
+        comment: 'not during the freeze',
+        step: message.step,
+        audit: expect.objectContaining({ channel: 'link', digest, source: '127.0.0.1' }),
+      }),
+    ]);
+    // Spent, and bob's link of the same message has nothing left to decide.
+    expect((await post(url, { action: 'reject', comment: 'again' })).status).toBe(410);
+    expect((await post(urlOf('bob'), { action: 'approve' })).status).toBe(410);
+  }, 90_000);
 });
