@@ -169,7 +169,12 @@ describe('decisions through the API, the CLI and the review page', () => {
           step: GATE_ONE,
           outcome: 'refused',
           comment: 'mine',
-          audit: { channel: 'page', source: '127.0.0.1', digest: forms[0]?.digest, policyVersion: 'any-approver/1' },
+          audit: {
+            channel: 'page',
+            source: '127.0.0.1',
+            digest: forms[0]?.digest,
+            policyVersion: expect.stringMatching(/^sha256:[0-9a-f]{16}$/),
+          },
         }),
       ]);
     });
@@ -189,7 +194,7 @@ describe('decisions through the API, the CLI and the review page', () => {
         `approve (refused) by ossie on ${GATE_ONE} via api from 127.0.0.1: "mine, fine"`,
         expect.stringMatching(
           new RegExp(
-            `^approve \\(refused\\) by ossie on ${GATE_ONE} via page from 127\\.0\\.0\\.1 digest [0-9a-f]{12} policy any-approver/1: "mine"$`,
+            `^approve \\(refused\\) by ossie on ${GATE_ONE} via page from 127\\.0\\.0\\.1 digest [0-9a-f]{12} policy sha256:[0-9a-f]{16}: "mine"$`,
           ),
         ),
         `approve by local-operator on ${GATE_ONE} via cli from 127.0.0.1: "operator checked"`,
@@ -299,7 +304,12 @@ describe('decisions through the API, the CLI and the review page', () => {
           by: 'carol',
           step: GATE_TWO,
           comment: 'hangzhou diff reviewed',
-          audit: { channel: 'page', source: '127.0.0.1', digest: two.digest, policyVersion: 'any-approver/1' },
+          audit: {
+            channel: 'page',
+            source: '127.0.0.1',
+            digest: two.digest,
+            policyVersion: expect.stringMatching(/^sha256:[0-9a-f]{16}$/),
+          },
         }),
       ]);
     });
@@ -322,7 +332,7 @@ describe('decisions through the API, the CLI and the review page', () => {
       expect(text).toContain(`${runId}  `);
       expect(text).toMatch(
         new RegExp(
-          `approve by carol on ${GATE_TWO} via page from 127\\.0\\.0\\.1 digest [0-9a-f]{12} policy any-approver/1: "hangzhou diff reviewed"`,
+          `approve by carol on ${GATE_TWO} via page from 127\\.0\\.0\\.1 digest [0-9a-f]{12} policy sha256:[0-9a-f]{16}: "hangzhou diff reviewed"`,
         ),
       );
       expect(text).toContain(`approve by local-operator on ${GATE_ONE} via cli from 127.0.0.1: "beijing too"`);
