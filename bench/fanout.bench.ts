@@ -4,7 +4,9 @@
  * (a) the orchestrator alone: the real ingest, queue, deploy-task use case, decider and SQLite
  *     store, with a ClusterGateway double that answers every call after a fixed delay; 1, 50 and
  *     100 clusters in one step (parallelism = the cluster count); wall time, ratio to one cluster
- *     (goal: 50 clusters within 3x), store reads and writes per task;
+ *     (goal: 50 clusters within 3x), store reads and writes per task; then again with the store a
+ *     5 ms round trip away (remoteStore: concurrent reports interleave as on Tablestore), with
+ *     conflicts per task, re-deliveries, and store bytes written per step;
  * (b) the same stack with the real kube gateway, the simulated clusters in a child process
  *     (`tricenter sandbox up`), so their API servers, TLS and controllers do not share this
  *     process's thread; 1, 10 and 50 clusters, cold (new connections, discovery) and warm.
