@@ -26,10 +26,17 @@ export function canonicalJsonMemo(value: unknown, memo: WeakMap<object, string>)
  * do afterwards, without walking the value a second time.
  */
 export function canonicalJsonFreezing(value: unknown, memo: WeakMap<object, string>, open: readonly object[]): string {
-  const out: string[] = [];
-  write(value, memo, open, out);
-  return out.join('');
+  // One list of pieces for every call (the renderer makes tens of thousands): emptied, not dropped.
+  const out = PIECES;
+  try {
+    write(value, memo, open, out);
+    return out.join('');
+  } finally {
+    out.length = 0;
+  }
 }
+
+const PIECES: string[] = [];
 
 // The text is collected in pieces and joined once: a string built by `+=` is a tree of pieces,
 // which hashing then has to flatten at a cost that grows with its depth.
@@ -58,11 +65,21 @@ function write(value: unknown, memo: WeakMap<object, string> | undefined, open: 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters JSON escapes are what this finds.
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
+const STRING_TEXT = new Map<string, string>();
+const STRING_TEXT_LIMIT = 20_000;
+
 /** `JSON.stringify(value) ?? 'null'`, without the call for the common cases (strings that need no escape, finite numbers). */
 function primitiveText(value: unknown): string {
   switch (typeof value) {
-    case 'string':
-      return NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : `"${value}"`;
+    case 'string': {
+      // The same strings come back in every manifest (names, images, versions): their text is kept.
+      let text = STRING_TEXT.get(value);
+      if (text === undefined) {
+        text = NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : `"${value}"`;
+        if (STRING_TEXT.size < STRING_TEXT_LIMIT && value.length <= 100) STRING_TEXT.set(value, text);
+      }
+      return text;
+    }
     case 'number':
       return Number.isFinite(value) ? String(value) : 'null';
     case 'boolean':
