@@ -227,6 +227,29 @@ describe('task rows: the report path', () => {
     expect(h.sent.map((t) => t.attempt)).toEqual([2, 2]);
   });
 
+  it('a claimant that dies for good leaves the pass to the next tick, which takes the rows in and moves on', async () => {
+    const h = await harness(clusters(3));
+    const batch = h.sent.splice(0);
+    await runDeployTask(h.deps, batch[0]!);
+    await runDeployTask(h.deps, batch[1]!);
+    const dying = {
+      ...h.deps,
+      store: new Proxy(h.deps.store, {
+        get: (target, prop, receiver) =>
+          prop === 'updateRun' ? async () => Promise.reject(new Error('instance died')) : Reflect.get(target, prop, receiver),
+      }),
+    };
+    await expect(runDeployTask(dying, batch[2]!)).rejects.toThrow('instance died');
+    // Its message is never delivered again; it alone saw every row and claimed the pass, so nobody wrote the run.
+    expect((await h.sqlite.getRun('run-1'))?.steps[0]?.tasks.map((t) => t.status)).toEqual(['sent', 'sent', 'sent']);
+    h.clock.advance(60_001);
+    expect(await tickRun(h.deps, 'run-1')).toBe(true);
+    // Every row said done: the verification pass is over, nothing is re-sent as lost, the real writes go out.
+    expect(h.sent.map((t) => t.key)).toEqual(['c00', 'c01', 'c02'].map((c) => `run-1/${STEP}/${c}/2`));
+    await deliverAll(h);
+    expect((await h.sqlite.getRun('run-1'))?.phase).toBe('running');
+  });
+
   it('refuses a report whose row already holds another outcome of the same attempt (a duplicate that reported first)', async () => {
     const h = await harness(clusters(2));
     const [first] = h.sent.splice(0, 1);
