@@ -10,7 +10,19 @@
  * C1 and Unicode line controls, a byte order mark, integers of 16 digits or more that YAML reads
  * with parseInt). The errors for those are therefore always the YAML parser's, naming the line.
  */
-import type { YamlParseContext, ParsedYamlDocument } from './yaml-documents.ts';
+import type { BundleLimits } from './limits.ts';
+
+/** parseYamlDocuments' context and documents (yaml-documents.ts), restated here: that module imports this one. */
+interface JsonParseContext {
+  limits: Required<BundleLimits>;
+  documentsSoFar: number;
+}
+
+interface ParsedJsonDocument {
+  index: number;
+  line: number;
+  value: Record<string, unknown>;
+}
 
 // Characters outside plain printable text on which YAML and JSON might disagree, or that YAML refuses.
 const UNUSUAL = /[\t\r\u007f-\u009f\u2028\u2029\ufeff\ufffe\uffff]|[\ud800-\udfff]/u;
@@ -22,11 +34,11 @@ const SEPARATOR = '\n---\n';
 const SMALL_MAP = 16;
 
 /** The documents of a file of JSON objects, exactly as parseYamlDocuments gives them, or undefined (use the YAML parser). */
-export function parseJsonDocuments(text: string, context: YamlParseContext): ParsedYamlDocument[] | undefined {
+export function parseJsonDocuments(text: string, context: JsonParseContext): ParsedJsonDocument[] | undefined {
   if (UNUSUAL.test(text)) return undefined;
   let at = text.startsWith('---\n') ? 4 : 0;
   let line = at === 4 ? 2 : 1;
-  const documents: ParsedYamlDocument[] = [];
+  const documents: ParsedJsonDocument[] = [];
   while (at <= text.length) {
     const next = text.indexOf(SEPARATOR, at);
     const end = next < 0 ? text.length : next;
