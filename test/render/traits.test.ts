@@ -3,7 +3,7 @@ import type { KubeObject } from '#shared/delivery/model/kube.ts';
 import type { SourcePlace } from '#shared/delivery/model/source.ts';
 import { parseTrait } from '#shared/delivery/model/traits.ts';
 import { mergePatch } from '#shared/delivery/render/merge-patch.ts';
-import { deepFreeze } from '#shared/delivery/render/shared-objects.ts';
+import { CopyOnWrite, deepFreeze } from '#shared/delivery/render/shared-objects.ts';
 import { applyTrait } from '#shared/delivery/render/traits.ts';
 
 const place: SourcePlace = { file: 'app.yaml', document: 3, line: 40, object: 'Policy demo/p', path: 'properties.components[0].traits[0]' };
@@ -129,6 +129,26 @@ describe('labels and annotations', () => {
     const [annotated] = apply([labelled as KubeObject], { type: 'annotations', properties: { note: 'n' } });
     expect(annotated?.metadata.annotations).toEqual({ note: 'n' });
     expect(annotated?.metadata.labels).toEqual({ keep: 'k', add: 'a' });
+  });
+
+  it('many traits on one component, sharing one CopyOnWrite, copy each part once and all apply in order', () => {
+    const deploy = deepFreeze(deployment([{ name: 'web', image: 'nginx' }]));
+    const objects: KubeObject[] = [deploy];
+    const cow = new CopyOnWrite();
+    for (let i = 0; i < 300; i++) {
+      applyTrait(objects, parseTrait({ type: 'env', properties: { env: { [`V${i % 100}`]: String(i) } } }, place), 'web', cow);
+      applyTrait(objects, parseTrait({ type: 'labels', properties: { [`l${i % 50}`]: String(i) } }, place), 'web', cow);
+      applyTrait(objects, parseTrait({ type: 'scaler', properties: { replicas: i } }, place), 'web', cow);
+    }
+    const [out] = objects;
+    const env = envOf(out) as Array<{ name: string; value: string }>;
+    expect(env).toHaveLength(100);
+    expect(env[0]).toEqual({ name: 'V0', value: '200' });
+    expect(env[99]).toEqual({ name: 'V99', value: '299' });
+    expect(Object.keys(out?.metadata.labels ?? {})).toHaveLength(50);
+    expect(out?.metadata.labels?.l49).toBe('299');
+    expect((out?.spec as { replicas: number }).replicas).toBe(299);
+    expect(deploy.spec).toEqual({ replicas: 2, template: { spec: { containers: [{ name: 'web', image: 'nginx' }] } } });
   });
 
   it('change copies of the parts on the way and leave the objects given (frozen, shared) as they were', () => {
