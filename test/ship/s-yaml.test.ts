@@ -60,6 +60,20 @@ async function outcome(args: string[], env: Record<string, string> = {}): Promis
 }
 const networkAttempts = (): string[] => (existsSync(guardLog) ? readFileSync(guardLog, 'utf8').trim().split('\n').filter(Boolean) : []);
 const MOVED = { TRICENTER_REGION: 'cn-shanghai', TRICENTER_OTS_INSTANCE: 'prod-runs', TRICENTER_BUCKET: 'prod-bundles' };
+// Notification settings are JSON and URLs: braces, quotes, colons and '?' must reach the functions unchanged.
+const NOTIFY = {
+  TRICENTER_NOTIFIERS: JSON.stringify([
+    {
+      type: 'dingtalk',
+      name: 'ops',
+      url: 'https://oapi.dingtalk.com/robot/send?access_token=abc',
+      secret: 'SEC0123456789abcdef',
+      recipients: ['group:ops'],
+    },
+  ]),
+  TRICENTER_APPROVAL_URL: 'https://approval.example.com/',
+  TRICENTER_APPROVAL_LINK_TTL: '8h',
+};
 const VPC = { TRICENTER_VPC_ID: 'vpc-bp1example', TRICENTER_VSWITCH_IDS: 'vsw-a,vsw-b', TRICENTER_SECURITY_GROUP_ID: 'sg-bp1example' };
 
 beforeAll(async () => {
@@ -109,7 +123,7 @@ describe('s.yaml through the Serverless Devs CLI, offline', () => {
       outcome([...preview, '-a', 'not-configured'], own(1)),
       outcome(preview, { ...own(2), TRICENTER_VPC_ID: VPC.TRICENTER_VPC_ID, TRICENTER_SECURITY_GROUP_ID: VPC.TRICENTER_SECURITY_GROUP_ID }),
       outcome(preview, { ...own(3), TRICENTER_OTS_NETWORK: 'vpc' }),
-      outcome(preview, { ...own(4), ...MOVED, ...VPC, TRICENTER_OTS_NETWORK: 'vpc' }),
+      outcome(preview, { ...own(4), ...MOVED, ...VPC, ...NOTIFY, TRICENTER_OTS_NETWORK: 'vpc' }),
     ]);
     for (const run of [runs[0], runs[1], runs[4]]) expect(run.ok, run.output).toBe(true);
     rendered = JSON.parse(runs[0].output) as Rendered;
@@ -213,6 +227,16 @@ describe('s.yaml through the Serverless Devs CLI, offline', () => {
       expect(props.region).toBe('cn-shanghai');
       expect(props.vpcConfig).toEqual({ vpcId: 'vpc-bp1example', vSwitchIds: ['vsw-a', 'vsw-b'], securityGroupId: 'sg-bp1example' });
       expect(cloudConfig(props.environmentVariables).otsEndpoint).toBe('https://prod-runs.cn-shanghai.vpc.tablestore.aliyuncs.com');
+      expect(props.environmentVariables).toMatchObject(NOTIFY);
+      expect(cloudConfig(props.environmentVariables).approvalLinkTtlMs).toBe(8 * 3600_000);
+    }
+    for (const { props } of Object.values(rendered.resources)) {
+      expect(props.environmentVariables).toMatchObject({
+        TRICENTER_NOTIFIERS: '',
+        TRICENTER_APPROVAL_URL: '',
+        TRICENTER_APPROVAL_LINK_TTL: '',
+      });
+      expect(cloudConfig(props.environmentVariables).approvalLinkTtlMs).toBeUndefined();
     }
     // The operator runs setup from outside the VPC: the public form of the same instance.
     expect(setupTarget({}, MOVED).endpoint).toBe('https://prod-runs.cn-shanghai.ots.aliyuncs.com');
