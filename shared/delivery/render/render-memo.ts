@@ -1,4 +1,5 @@
 import type { Component } from '../model/application.ts';
+import { objectIdentity } from '../model/bundle.ts';
 import type { KubeObject } from '../model/kube.ts';
 import type { TopologyPolicy } from '../model/policy.ts';
 import { placeAt, type SourcePlace } from '../model/source.ts';
@@ -17,6 +18,10 @@ export class RenderMemo {
   /** The manifests made from each shared (frozen, pre-trait) object. */
   private readonly manifests = new Map<KubeObject, FinishedManifest[]>();
   private readonly relocations = new Map<TopologyPolicy, Relocation>();
+  /** What traits make once from their properties (CopyOnWrite.madeOnce): shared by this render's manifests only. */
+  readonly traitValues = new WeakMap<object, unknown>();
+  /** objectIdentity of the objects as resolved, before traits. */
+  private readonly identities = new Map<KubeObject, string>();
   /** Stamped labels by component, then by the labels they were made from (none: `undefined`). */
   private readonly labels = new Map<string, Map<Readonly<Record<string, string>> | undefined, Readonly<Record<string, string>>>>();
 
@@ -80,6 +85,30 @@ export class RenderMemo {
       byLabels.set(labels, stamped);
     }
     return stamped as Record<string, string>;
+  }
+
+  /**
+   * objectIdentity(object, defaultNamespace) for `object`, the one the resolved `base` became
+   * after traits (if any): made once per base, and used again while the fields it is made of
+   * (apiVersion, kind, name, namespace) are still the base's, as env and scaler leave them.
+   */
+  identity(object: KubeObject, base: KubeObject | undefined, defaultNamespace: string): string {
+    if (
+      base === undefined ||
+      (object !== base &&
+        (object.apiVersion !== base.apiVersion ||
+          object.kind !== base.kind ||
+          object.metadata.name !== base.metadata.name ||
+          object.metadata.namespace !== base.metadata.namespace))
+    ) {
+      return objectIdentity(object, defaultNamespace);
+    }
+    let identity = this.identities.get(base);
+    if (identity === undefined) {
+      identity = objectIdentity(base, defaultNamespace);
+      this.identities.set(base, identity);
+    }
+    return identity;
   }
 
   /** A topology's `namespace` as one Relocation, the same for every step that lists the topology. */

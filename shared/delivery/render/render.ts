@@ -1,6 +1,6 @@
 import { parseComponentProperties, type Component } from '../model/application.ts';
 import { isWorkloadComponent } from '../model/components/workloads.ts';
-import { objectIdentity, type AppBundle } from '../model/bundle.ts';
+import type { AppBundle } from '../model/bundle.ts';
 import { canonicalJsonFreezing, sha256Hex } from '../model/canonical.ts';
 import type { ClusterRegistry } from '../model/clusters.ts';
 import type { KubeObject } from '../model/kube.ts';
@@ -287,9 +287,9 @@ function renderComponents(
       });
       return { objects, sources };
     });
-    const { objects, sources } = traits.length === 0 ? resolvedOnce : applyTraits(resolvedOnce, traits, component.name);
+    const { objects, sources } = traits.length === 0 ? resolvedOnce : applyTraits(resolvedOnce, traits, component.name, memo);
     objects.forEach((object, i) => {
-      const identity = objectIdentity(object, app.namespace);
+      const identity = memo.identity(object, resolvedOnce.objects[i], app.namespace);
       const owner = seen.get(identity);
       if (owner !== undefined) {
         throw bundleError(
@@ -318,11 +318,12 @@ function applyTraits(
   resolved: ComponentObjects,
   traits: Trait[],
   componentName: string,
+  memo: RenderMemo,
 ): { objects: readonly KubeObject[]; sources: readonly ManifestSource[] } {
   const objects = [...resolved.objects];
   const sources = [...resolved.sources];
   const tracked = [...resolved.tracked];
-  const cow = new CopyOnWrite();
+  const cow = new CopyOnWrite(memo.traitValues);
   for (const trait of traits) applyTracked(objects, sources, tracked, trait, componentName, cow);
   return {
     // What the copy-on-write traits left alone is shared already; after a deep copy or a patch,

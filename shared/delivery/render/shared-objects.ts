@@ -115,6 +115,12 @@ export function deepFreeze<T>(value: T): T {
  * of it equal to the originals are worth sharing again (shareWith); writable's copies are not.
  */
 export class CopyOnWrite {
+  /**
+   * `once`: values made from a trait's (immutable) properties, frozen, kept by the caller for as
+   * long as it likes them shared: the renderer passes one per render (RenderMemo).
+   */
+  constructor(private readonly once: WeakMap<object, unknown> = new WeakMap()) {}
+
   private readonly made = new SmallIdentitySet();
   private readonly deepCopies = new SmallIdentitySet();
   private readonly valid = new SmallIdentitySet();
@@ -135,6 +141,14 @@ export class CopyOnWrite {
     const copy = copyJson(value);
     this.deepCopies.add(copy);
     return copy;
+  }
+
+  /** What `make` makes from `from`, made once per `once` map (see the constructor). */
+  madeOnce<T>(from: object, make: () => T): T {
+    if (this.once.has(from)) return this.once.get(from) as T;
+    const made = make();
+    this.once.set(from, made);
+    return made;
   }
 
   /** Records that `object` is a checked Kubernetes object (checkKubeObject's own result). */

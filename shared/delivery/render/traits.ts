@@ -228,22 +228,34 @@ function applyEnv(
   for (const { patch, index } of targets) {
     const container = cow.writable(writableContainers[index] as Record<string, unknown>);
     writableContainers[index] = container;
-    setEnv(container, patch);
+    setEnv(container, patch, cow);
   }
   return result;
 }
 
+/**
+ * The entries an env trait sets, `{name, value}`, made once per trait in a render and frozen: every
+ * container the trait reaches (a thousand components, one override) shares them, and their text.
+ */
+function envEntries(env: Record<string, string>, cow: CopyOnWrite): Array<[string, EnvVar]> {
+  return cow.madeOnce(env, () => Object.entries(env).map(([name, value]): [string, EnvVar] => [name, Object.freeze({ name, value })]));
+}
+
 /** Sets the env of a writable container: a new list; the entries it does not set stay the shared ones. */
-function setEnv(container: Record<string, unknown>, props: { replace: boolean; env: Record<string, string>; unset: string[] }): void {
+function setEnv(
+  container: Record<string, unknown>,
+  props: { replace: boolean; env: Record<string, string>; unset: string[] },
+  cow: CopyOnWrite,
+): void {
   const written: unknown[] = props.replace || !Array.isArray(container.env) ? [] : container.env;
   // An entry that is not an object becomes one, as a spread makes it (never written so in practice).
   let env = written.map((e) => (typeof e === 'object' && e !== null && !Array.isArray(e) ? e : { ...(e as object) })) as EnvVar[];
   if (props.unset.length > 0) env = env.filter((e) => !props.unset.includes(e.name));
-  for (const [name, value] of Object.entries(props.env)) {
+  for (const [name, entry] of envEntries(props.env, cow)) {
     const existing = env.findIndex((e) => e.name === name);
     // A literal value replaces a valueFrom: the two are exclusive in a container spec.
-    if (existing >= 0) env[existing] = { name, value };
-    else env.push({ name, value });
+    if (existing >= 0) env[existing] = entry;
+    else env.push(entry);
   }
   if (env.length > 0) container.env = env;
   else delete container.env;
