@@ -114,6 +114,41 @@ describe('a distinct override per cluster', () => {
     }
   });
 
+  it('still refuses two components deploying one object when a later step renames one onto the other', async () => {
+    const base = files([0]);
+    const rename = `apiVersion: core.oam.dev/v1alpha1
+kind: Policy
+metadata: {name: rename}
+type: override
+properties:
+  components:
+    - name: svc-1
+      traits: [{type: json-patch, target: {kind: Deployment}, properties: {operations: [{op: replace, path: /metadata/name, value: svc-0}]}}]
+---
+`;
+    // The renaming step comes after a step that rendered svc-1 as it is (its identity then known).
+    const app = `${base['app.yaml'] ?? ''}  - {name: renamed, type: deploy, properties: {policies: [tune-bj1, at-bj2]}}\n`;
+    const withRename = {
+      ...base,
+      'app.yaml': app.replace(
+        'apiVersion: core.oam.dev/v1alpha1\nkind: Workflow',
+        `${rename}apiVersion: core.oam.dev/v1alpha1\nkind: Workflow`,
+      ),
+    };
+    const bundle = await bundleOf(withRename);
+    if (!bundle.registry) throw new Error('no registry');
+    expect(render(bundle, bundle.registry.registry).steps).toHaveLength(2);
+    const clash = {
+      ...withRename,
+      'app.yaml': withRename['app.yaml'].replace('policies: [tune-bj1, at-bj2]', 'policies: [tune-bj1, rename, at-bj2]'),
+    };
+    const refused = await bundleOf(clash);
+    if (!refused.registry) throw new Error('no registry');
+    expect(() => render(refused, refused.registry?.registry ?? { clusters: [] })).toThrow(
+      /Deployment svc-0 is already deployed by component "svc-0"/,
+    );
+  });
+
   it('gives each cluster its own Deployment and every cluster the same ConfigMap object', async () => {
     const [first, second] = manifestsOf(await planOf());
     for (let i = 0; i < COMPONENTS; i++) {
