@@ -9,7 +9,7 @@ import { stepPreviewOf } from '#shared/delivery/approval/links.ts';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createBundleIngestHandler } from '#functions/bundle-ingest/handler.ts';
-import { createDeployStepHandler } from '#functions/deploy-step/handler.ts';
+import { createDeployStepHandler, type DriftShardMessage } from '#functions/deploy-step/handler.ts';
 import type { ApprovalDeps } from '#functions/approval/deps.ts';
 import { createApprovalHandler } from '#functions/approval/handler.ts';
 import { createGtmReconcileHandler, type TrafficDeps } from '#functions/gtm-reconcile/handler.ts';
@@ -427,7 +427,16 @@ async function startServices(
     };
     const getDeps = async (): Promise<WorkflowDeps & ApprovalDeps> => deps;
 
-    const deployStep = createDeployStepHandler(getDeps, { keepStateEveryMs: options.keepStateIntervalMs ?? 10_000 });
+    // A state-keeping round too large for one invocation: each of its shards is an invocation of its own, as background work.
+    const driftShards: TaskQueue<DriftShardMessage> = {
+      send: async (messages) => {
+        for (const message of messages)
+          void background.start('drift-shard', () => deployStep(Buffer.from(JSON.stringify(message)), context('deploy-step')));
+      },
+    };
+    const deployStep = createDeployStepHandler(async () => ({ ...deps, driftShards }), {
+      keepStateEveryMs: options.keepStateIntervalMs ?? 10_000,
+    });
     // Under faults, the worker's run writes may crash after its apply; nothing else's do.
     const taskWorker = faults
       ? createDeployStepHandler(async () => ({ ...deps, store: faults.crashingRunWrites(deps.store) }))

@@ -1,5 +1,26 @@
-import { cloudWorkflowDeps } from '../cloud.ts';
-import { createDeployStepHandler } from './handler.ts';
+import type { TaskQueue } from '#shared/delivery/ports/task-queue.port.ts';
+import { lazyPort } from '#shared/platform/lazy-port.ts';
+import type { FcContext } from '#shared/platform/triggers/fc.ts';
+import { cloudBase, cloudWorkflowDeps } from '../cloud.ts';
+import { createDeployStepHandler, type DriftShardMessage } from './handler.ts';
 
-/** FC entry point (handler `index.handler`): async invocations (one task each) and the sweep timer. */
-export const handler = createDeployStepHandler(cloudWorkflowDeps);
+/**
+ * FC entry point (handler `index.handler`): async invocations (one task each, or a shard of a split
+ * state-keeping round, which this function sends itself) and the sweep timer.
+ */
+export const handler = createDeployStepHandler(async (context: FcContext) => {
+  const [deps, b] = await Promise.all([cloudWorkflowDeps(context), cloudBase(context)]);
+  return {
+    ...deps,
+    // Drift shards are async invocations of this very function (the request its deploy tasks go out with).
+    driftShards: lazyPort<TaskQueue<DriftShardMessage>>(async () =>
+      (await import('#shared/delivery/adapters/aliyun/fc-task-queue.ts')).createFcTaskQueue<DriftShardMessage>({
+        region: b.config.TRICENTER_REGION,
+        accountId: context.accountId ?? '',
+        functionName: b.config.TRICENTER_DEPLOY_STEP_FUNCTION,
+        credentials: b.credentials.provider,
+        logger: b.logger,
+      }),
+    ),
+  };
+});

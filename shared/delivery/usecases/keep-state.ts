@@ -28,6 +28,13 @@ import { transitionRun } from './transition-run.ts';
 export interface DriftSweepOptions {
   /** Clusters observed at a time; default 8. */
   concurrency?: number;
+  /**
+   * A shard of a split round: only these clusters are observed and healed, and only the releases of
+   * applications deployed to one of them are read (the other clusters are other shards').
+   */
+  clusters?: readonly string[];
+  /** The runs that ended `running`, when the caller has just read them (keptRuns): not read again. */
+  runs?: readonly Run[];
 }
 
 export interface DriftRound {
@@ -54,7 +61,9 @@ const SELF_HEAL_OFF = 'self-heal is off (tricenter.io/self-heal: "false"): repor
 const NOT_OURS = 'no longer carries this application as its owner: never healed';
 
 export async function sweepDrift(deps: WorkflowDeps, options: DriftSweepOptions = {}): Promise<DriftRound> {
-  const kept = await runningApps(deps);
+  const only = options.clusters ? new Set(options.clusters) : undefined;
+  const runs = options.runs ?? (await keptRuns(deps));
+  const kept = await withReleases(deps, only ? runs.filter((run) => clustersOf(run).some((c) => only.has(c))) : runs);
   const round: DriftRound = {
     apps: kept.length,
     clusters: 0,
@@ -71,7 +80,7 @@ export async function sweepDrift(deps: WorkflowDeps, options: DriftSweepOptions 
   for (const app of kept) {
     for (const cluster of targetsByCluster(app.release.plan).keys()) byCluster.set(cluster, [...(byCluster.get(cluster) ?? []), app]);
   }
-  const clusters = registry.clusters.map((c) => c.name).filter((name) => byCluster.has(name));
+  const clusters = registry.clusters.map((c) => c.name).filter((name) => byCluster.has(name) && (!only || only.has(name)));
   await forEachLimit(clusters, options.concurrency ?? 8, async (cluster) => {
     try {
       await keepCluster(deps, cluster, byCluster.get(cluster) ?? [], round);
@@ -93,21 +102,44 @@ export async function sweepDrift(deps: WorkflowDeps, options: DriftSweepOptions 
   return round;
 }
 
-/** Every application whose current run ended `running`, with its release. */
-async function runningApps(deps: WorkflowDeps): Promise<Kept[]> {
-  const kept: Kept[] = [];
+/** The current run of every application, where it ended `running` (the ones kept): one page of app records a hundred, a read per run. */
+export async function keptRuns(deps: Pick<WorkflowDeps, 'store'>): Promise<Run[]> {
+  const runs: Run[] = [];
   let cursor: string | undefined;
   do {
     const page = await deps.store.listApps({ limit: 100, ...(cursor ? { cursor } : {}) });
     for (const record of page.items) {
       if (!record.currentRunId) continue;
       const run = await deps.store.getRun(record.currentRunId);
-      if (run?.phase !== 'running') continue;
-      const release = await deps.store.getRelease(run.releaseId);
-      if (release) kept.push({ run, release, events: [] });
+      if (run?.phase === 'running') runs.push(run);
     }
     cursor = page.nextCursor;
   } while (cursor);
+  return runs;
+}
+
+/** The clusters a run deployed to (its deploy steps' tasks, one per target: the release plan's clusters). */
+function clustersOf(run: Run): string[] {
+  return [...new Set(run.steps.flatMap((step) => step.tasks.map((task) => task.cluster)))];
+}
+
+/**
+ * The cluster x application pairs a round keeps, per cluster: how many of the runs deployed to it.
+ * What one invocation's work grows with (each pair is a cluster's list share, a comparison per
+ * object, the release's objects for that cluster).
+ */
+export function pairsByCluster(runs: readonly Run[]): Map<string, number> {
+  const pairs = new Map<string, number>();
+  for (const run of runs) for (const cluster of clustersOf(run)) pairs.set(cluster, (pairs.get(cluster) ?? 0) + 1);
+  return pairs;
+}
+
+async function withReleases(deps: WorkflowDeps, runs: readonly Run[]): Promise<Kept[]> {
+  const kept: Kept[] = [];
+  for (const run of runs) {
+    const release = await deps.store.getRelease(run.releaseId);
+    if (release) kept.push({ run, release, events: [] });
+  }
   return kept;
 }
 

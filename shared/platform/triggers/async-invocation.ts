@@ -39,3 +39,21 @@ export const trafficShardEventSchema = z.strictObject({
     .check(z.minLength(1), z.maxLength(TRAFFIC_SHARD_MAX_APPS)),
 });
 export type TrafficShardEvent = z.infer<typeof trafficShardEventSchema>;
+
+/** The most clusters one drift shard may carry (a bound on what one invocation is asked to observe). */
+export const DRIFT_SHARD_MAX_CLUSTERS = 500;
+
+/**
+ * Sent by deploy-step's timer to deploy-step when state keeping has more cluster x application
+ * pairs than one invocation keeps: one message per shard of clusters, each observed and healed as
+ * its own invocation (functions/deploy-step/shards.ts).
+ */
+export const driftShardEventSchema = z.strictObject({
+  type: z.literal('drift-shard'),
+  /** Present when it travelled as an FC async invocation (the queue's idempotency key). */
+  key: z.optional(z.string()),
+  /** When the timer round that sent it started (epoch ms): a shard from an older round is stale. */
+  roundAt: z.int().check(z.nonnegative()),
+  clusters: z.array(z.string().check(z.minLength(1))).check(z.minLength(1), z.maxLength(DRIFT_SHARD_MAX_CLUSTERS)),
+});
+export type DriftShardEvent = z.infer<typeof driftShardEventSchema>;
