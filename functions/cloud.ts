@@ -21,6 +21,7 @@ import { lazyPort } from '#shared/platform/lazy-port.ts';
 import { parseLinkTtl, parseNotifierConfig } from '#shared/delivery/adapters/notify/config.ts';
 import type { AppRef } from '#shared/delivery/model/ownership.ts';
 import type { ApprovalLinkStore } from '#shared/delivery/ports/approval-link-store.port.ts';
+import type { NotificationOutbox } from '#shared/delivery/ports/notification-outbox.port.ts';
 
 /**
  * The cloud composition every function shares: configuration from the environment (s.yaml sets
@@ -243,11 +244,14 @@ function cloudNotifications(b: CloudBase, deps: WorkflowDeps): Pick<WorkflowDeps
   const parsed = parseNotifierConfig(b.config.TRICENTER_NOTIFIERS, () => systemClock.now(), tokens);
   if (parsed.length === 0) return {};
   const base = b.config.TRICENTER_APPROVAL_URL.replace(/\/$/, '');
-  if (!base) return { notifications: { notifiers: parsed } };
+  // What a channel did not take goes out again from the deploy-step timer (usecases/redeliver-notifications.ts).
+  const outbox = { store: cloudNotificationOutbox(b), now: () => systemClock.now() };
+  if (!base) return { notifications: { notifiers: parsed, outbox } };
   const ttlMs = b.config.approvalLinkTtlMs;
   return {
     notifications: {
       notifiers: parsed,
+      outbox,
       reviewLink: (app: AppRef) => `${base}/apps/${app.namespace}/${app.name}/review`,
       // One-time links for the approvers the step's policy allows (shared/delivery/usecases/notify.ts).
       links: {
@@ -278,6 +282,23 @@ export function cloudApprovalLinks(b: CloudBase): ApprovalLinkStore {
     }),
   );
   return approvalLinks;
+}
+
+let notificationOutbox: NotificationOutbox | undefined;
+
+/** Messages to send again, in their own Tablestore table (`<prefix>notification_outbox`); the SDK loads on first use. */
+function cloudNotificationOutbox(b: CloudBase): NotificationOutbox {
+  notificationOutbox ??= lazyPort<NotificationOutbox>(async () =>
+    (await import('#shared/delivery/adapters/aliyun/tablestore-notification-outbox.ts')).createTablestoreNotificationOutbox({
+      region: b.config.TRICENTER_REGION,
+      instance: b.config.TRICENTER_OTS_INSTANCE,
+      tablePrefix: b.config.TRICENTER_OTS_TABLE_PREFIX,
+      credentials: b.credentials.provider,
+      endpoint: b.config.otsEndpoint,
+      logger: b.logger,
+    }),
+  );
+  return notificationOutbox;
 }
 
 /** Signed approval requests are remembered in the run store's idempotency table, shared by every instance. */

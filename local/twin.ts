@@ -5,6 +5,7 @@ import type { ApproverToken } from '#shared/delivery/model/approval-link.ts';
 import type { Notifier } from '#shared/delivery/ports/notifier.port.ts';
 import { startWebhookReceiver } from './webhook-receiver.ts';
 import { SqliteApprovalLinkStore } from '#shared/delivery/adapters/local/sqlite-approval-links.ts';
+import { SqliteNotificationOutbox } from '#shared/delivery/adapters/local/sqlite-notification-outbox.ts';
 import { stepPreviewOf } from '#shared/delivery/approval/links.ts';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -282,6 +283,9 @@ async function startServices(
     // One-time approval links: a table of their own in the same file, through a connection of their own.
     const approvalLinks = new SqliteApprovalLinkStore({ path: join(dir, RUN_STORE_FILE) });
     stops.push(() => approvalLinks.close());
+    // Messages the receiver did not take, sent again by the timer: a table of their own, a connection of their own.
+    const outbox = new SqliteNotificationOutbox({ path: join(dir, RUN_STORE_FILE) });
+    stops.push(() => outbox.close());
     // Notifications go to a receiver on this machine that shows what chat robots would have been sent.
     // Started before the queue and the background work, so it closes after them: work in flight still notifies.
     const notifySecret = randomBytes(24).toString('hex');
@@ -409,6 +413,8 @@ async function startServices(
           ),
         ],
         reviewLink: (app) => `${approvalBase}/apps/${app.namespace}/${app.name}/review`,
+        // The twin's timer ticks every few seconds: a message the receiver missed is due again after 5 s, not a minute.
+        outbox: { store: outbox, now: () => clock.now(), firstRetryMs: 5_000 },
         // Every approver token the step's policy allows gets a link; the tokens are read as configured at the time.
         links: {
           store: approvalLinks,

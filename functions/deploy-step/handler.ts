@@ -9,6 +9,7 @@ import type { QueueMessage, TaskQueue } from '#shared/delivery/ports/task-queue.
 import type { WorkflowDeps } from '#shared/delivery/usecases/deps.ts';
 import { runDeployTask, type TaskResult } from '#shared/delivery/usecases/run-task.ts';
 import { sweepRuns } from '#shared/delivery/usecases/sweep.ts';
+import { redeliverNotifications } from '#shared/delivery/usecases/redeliver-notifications.ts';
 import { keptRuns, pairsByCluster, sweepDrift, type DriftRound } from '#shared/delivery/usecases/keep-state.ts';
 import { DEFAULT_KEEP_STATE, driftShardsOf, type KeepStateOptions } from './shards.ts';
 
@@ -71,6 +72,8 @@ export function createDeployStepHandler(getDeps: (context: FcContext) => Promise
       if ('triggerTime' in event) {
         const swept = await sweepRuns({ ...deps, logger: log });
         if (swept.advanced > 0) log.info('sweep advanced runs', swept);
+        // Messages a chat robot did not take go out again (never throws).
+        await redeliverNotifications({ ...deps, logger: log });
         const now = deps.clock.now();
         if (keptAt !== undefined && now - keptAt < (options.keepStateEveryMs ?? 0)) return swept;
         keptAt = now;

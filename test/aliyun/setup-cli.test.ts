@@ -33,7 +33,7 @@ beforeEach(() => {
 afterEach(() => vi.restoreAllMocks());
 
 describe('tricenter setup', () => {
-  it('creates the nine tables with string keys, one version, no TTL, and the by-app indexes', async () => {
+  it('creates the ten tables with string keys, one version, no TTL, and the by-app indexes', async () => {
     const result = await runSetup({ endpoint: ENDPOINT, instance: 'tricenter-setup', prefix: 'prod_' }, ENV);
     expect(result.tables).toEqual([
       { table: 'prod_releases', status: 'created' },
@@ -45,6 +45,7 @@ describe('tricenter setup', () => {
       { table: 'prod_rejected_uploads', status: 'created' },
       { table: 'prod_traffic_history', status: 'created' },
       { table: 'prod_approval_links', status: 'created' },
+      { table: 'prod_notification_outbox', status: 'created' },
     ]);
     expect(fake.calls.filter((c) => c.action === 'CreateTable').map((c) => [c.table, c.stsToken])).toEqual([
       ['prod_releases', 'setup-token'],
@@ -56,6 +57,7 @@ describe('tricenter setup', () => {
       ['prod_rejected_uploads', 'setup-token'],
       ['prod_traffic_history', 'setup-token'],
       ['prod_approval_links', 'setup-token'],
+      ['prod_notification_outbox', 'setup-token'],
     ]);
     const runs = fake.tables.get('prod_runs')!;
     expect(runs.primaryKey).toEqual([{ name: 'id', type: TableStore.PrimaryKeyType.STRING }]);
@@ -72,13 +74,14 @@ describe('tricenter setup', () => {
     expect(fake.tables.get('prod_rejected_uploads')!.primaryKey).toEqual([{ name: 'upload', type: TableStore.PrimaryKeyType.STRING }]);
     expect(fake.tables.get('prod_traffic_history')!.primaryKey).toEqual([{ name: 'app', type: TableStore.PrimaryKeyType.STRING }]);
     expect(fake.tables.get('prod_approval_links')!.primaryKey).toEqual([{ name: 'hash', type: TableStore.PrimaryKeyType.STRING }]);
+    expect(fake.tables.get('prod_notification_outbox')!.primaryKey).toEqual([{ name: 'key', type: TableStore.PrimaryKeyType.STRING }]);
   });
 
   it('is idempotent: a second run reports the tables as existing', async () => {
     await runSetup({ endpoint: ENDPOINT, instance: 'tricenter-setup' }, ENV);
     const again = await runSetup({ endpoint: ENDPOINT, instance: 'tricenter-setup' }, ENV);
-    expect(again.tables.map((t) => t.status)).toEqual(Array.from({ length: 9 }, () => 'exists'));
-    expect(fake.calls.filter((c) => c.errorCode === 'OTSObjectAlreadyExist')).toHaveLength(9);
+    expect(again.tables.map((t) => t.status)).toEqual(Array.from({ length: 10 }, () => 'exists'));
+    expect(fake.calls.filter((c) => c.errorCode === 'OTSObjectAlreadyExist')).toHaveLength(10);
   });
 
   it('takes instance, endpoint and prefix from the environment s.yaml uses', async () => {
@@ -118,7 +121,7 @@ describe('tricenter setup', () => {
     const text = out.join('');
     expect(text).toContain(`Tablestore tricenter-setup at ${ENDPOINT}`);
     expect(text).toMatch(/cli_runs\s+created/);
-    expect(text.match(/created/g)).toHaveLength(9);
+    expect(text.match(/created/g)).toHaveLength(10);
   });
 
   describe('ACK access steps (--clusters)', () => {

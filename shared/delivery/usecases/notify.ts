@@ -12,6 +12,7 @@ import {
 import type { AppRef } from '../model/ownership.ts';
 import type { ObjectPreview } from '../model/preview.ts';
 import type { ApprovalLinkStore } from '../ports/approval-link-store.port.ts';
+import type { NotificationOutbox } from '../ports/notification-outbox.port.ts';
 import type { ClusterDiffSummary, Notification, Notifier } from '../ports/notifier.port.ts';
 import type { Effect, Run } from '../workflow/run.ts';
 
@@ -40,7 +41,23 @@ export interface NotifyDeps {
   sleep?: (ms: number) => Promise<void>;
   /** Delays before the 2nd, 3rd... attempt (default 0.5 s, 2 s). */
   retryDelaysMs?: readonly number[];
+  /**
+   * Where a message goes that a channel did not take after these attempts, for the deploy-step
+   * timer to send again (usecases/redeliver-notifications.ts); absent: it is given up, logged.
+   */
+  outbox?: OutboxSettings;
 }
+
+export interface OutboxSettings {
+  store: NotificationOutbox;
+  now: () => number;
+  /** The first redelivery is due this long after the message was given up here (default 1 min). */
+  firstRetryMs?: number;
+  /** Redelivery gives up this long after the message was queued (default 24 h). */
+  giveUpAfterMs?: number;
+}
+
+export const DEFAULT_OUTBOX_FIRST_RETRY_MS = 60_000;
 
 const DEFAULT_RETRY_DELAYS_MS = [500, 2000];
 const DEFAULT_PREVIEW_TIMEOUT_MS = 10_000;
@@ -143,6 +160,7 @@ export async function notify(deps: NotifyDeps, messages: readonly Notification[]
           const delay = delays[attempt - 1];
           const fields = { channel: notifier.name, kind: notification.kind, attempt, error: errorMessage(err) };
           if (!retryable || delay === undefined) {
+            if (retryable && deps.outbox) return queueForLater(deps, deps.outbox, notifier.name, notification, run, errorMessage(err));
             deps.logger.warn('notification given up', fields);
             return;
           }
@@ -153,6 +171,56 @@ export async function notify(deps: NotifyDeps, messages: readonly Notification[]
     }),
   );
   await Promise.all(deliveries);
+}
+
+/**
+ * Writes a message the channel did not take to the outbox, once per run, effect and channel. What is
+ * stored carries no one-time link (a link URL holds its token): the message says so and keeps the
+ * review page's link. Never throws; a failed write is logged, by the channel's name only.
+ */
+async function queueForLater(
+  deps: NotifyDeps,
+  outbox: OutboxSettings,
+  channel: string,
+  message: Notification,
+  run: Run | undefined,
+  lastError: string,
+): Promise<void> {
+  const key = `${outboxKey(message, run)}/${channel}`;
+  const fields = { channel, kind: message.kind, runId: message.runId, error: lastError };
+  try {
+    const now = outbox.now();
+    const added = await outbox.store.add({
+      key,
+      channel,
+      message: withoutLinks(message),
+      createdAt: now,
+      dueAt: now + (outbox.firstRetryMs ?? DEFAULT_OUTBOX_FIRST_RETRY_MS),
+      lastError,
+    });
+    deps.logger.warn(added ? 'notification failed: queued to be sent again later' : 'notification failed: already queued', fields);
+  } catch (err) {
+    deps.logger.warn('notification given up: the outbox could not be written', { ...fields, outboxError: errorMessage(err) });
+  }
+}
+
+/**
+ * What identifies the effect a message stands for: its run, kind and step; a reminder also the
+ * time of the step's next reminder, which the same transition always sets alike and the next
+ * reminder moves on.
+ */
+function outboxKey(message: Notification, run: Run | undefined): string {
+  const base = `${message.runId}/${message.kind}/${message.step ?? '-'}`;
+  if (message.kind !== 'reminder') return base;
+  const remindAt = run?.steps.find((s) => s.name === message.step)?.remindAt;
+  return `${base}@${remindAt ?? '-'}`;
+}
+
+/** The message as stored for later: its one-time links left out, and said so. */
+function withoutLinks(message: Notification): Notification {
+  if (message.links === undefined) return message;
+  const { links: _tokens, ...rest } = message;
+  return { ...rest, summary: `${rest.summary} (sent late: its one-time links were not delivered; decide on the review page)` };
 }
 
 /** The message as one channel gets it: only the links of the recipients it carries. */

@@ -4,6 +4,7 @@ import { SETUP_REQUEST_TIMEOUT_MS, TablestoreCalls, type TablestoreCallsOptions 
 import { classifyOtsFailure } from './tablestore-errors.ts';
 import { tableNames } from './tablestore-rows.ts';
 import { approvalLinksTable } from './tablestore-approval-links.ts';
+import { notificationOutboxTable } from './tablestore-notification-outbox.ts';
 
 export { tablestoreClient } from './tablestore-client.ts';
 
@@ -37,6 +38,7 @@ function tableSpecs(prefix: string): TableSpec[] {
     { name: t.rejectedUploads, primaryKey: 'upload' },
     { name: t.trafficHistory, primaryKey: 'app' },
     { name: approvalLinksTable(prefix), primaryKey: 'hash' },
+    { name: notificationOutboxTable(prefix), primaryKey: 'key' },
   ];
 }
 

@@ -1,0 +1,98 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { NewOutboxEntry, NotificationOutbox, OutboxEntry, OutboxState } from '../../ports/notification-outbox.port.ts';
+
+/**
+ * The local NotificationOutbox: a table `notification_outbox` in a SQLite file (the twin's
+ * state.db, through a connection of its own) or `:memory:`. `add` is `INSERT ... ON CONFLICT DO
+ * NOTHING`; every later change is one `UPDATE ... WHERE key = ? AND version = ?` whose `changes`
+ * decides, as the Tablestore adapter's row condition does. `state` and `due_at` are columns so the
+ * due listing is one indexed query; the rest of the entry is the JSON body.
+ */
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS notification_outbox (
+  key TEXT PRIMARY KEY, state TEXT NOT NULL, due_at INTEGER NOT NULL, version INTEGER NOT NULL, body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS notification_outbox_due ON notification_outbox (state, due_at);
+`;
+
+interface OutboxRow {
+  body: string;
+}
+
+export class SqliteNotificationOutbox implements NotificationOutbox {
+  private readonly db: Database.Database;
+
+  constructor(options: { path: string }) {
+    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+    this.db = new Database(options.path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(SCHEMA);
+  }
+
+  async add(fresh: NewOutboxEntry): Promise<boolean> {
+    const entry: OutboxEntry = { ...fresh, state: 'pending', attempts: 0, version: 1 };
+    const result = this.db
+      .prepare('INSERT INTO notification_outbox (key, state, due_at, version, body) VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING')
+      .run(entry.key, entry.state, entry.dueAt, entry.version, JSON.stringify(entry));
+    return result.changes === 1;
+  }
+
+  async listDue(now: number, limit: number): Promise<OutboxEntry[]> {
+    const rows = this.db
+      .prepare("SELECT body FROM notification_outbox WHERE state = 'pending' AND due_at <= ? ORDER BY due_at, key LIMIT ?")
+      .all(now, limit) as OutboxRow[];
+    return rows.map((row) => JSON.parse(row.body) as OutboxEntry);
+  }
+
+  async claim(entry: OutboxEntry, leaseUntil: number): Promise<OutboxEntry | undefined> {
+    if (entry.state !== 'pending') return undefined;
+    const claimed: OutboxEntry = { ...entry, dueAt: leaseUntil, attempts: entry.attempts + 1, version: entry.version + 1 };
+    return this.replace(claimed, entry.version, 'pending') ? claimed : undefined;
+  }
+
+  async settle(claimed: OutboxEntry, state: Exclude<OutboxState, 'pending'>, now: number, lastError?: string): Promise<boolean> {
+    const settled: OutboxEntry = {
+      ...claimed,
+      state,
+      settledAt: now,
+      ...(lastError !== undefined ? { lastError } : {}),
+      version: claimed.version + 1,
+    };
+    return this.replace(settled, claimed.version);
+  }
+
+  async reschedule(claimed: OutboxEntry, dueAt: number, lastError: string): Promise<boolean> {
+    return this.replace({ ...claimed, state: 'pending', dueAt, lastError, version: claimed.version + 1 }, claimed.version);
+  }
+
+  async get(key: string): Promise<OutboxEntry | undefined> {
+    const row = this.db.prepare('SELECT body FROM notification_outbox WHERE key = ?').get(key) as OutboxRow | undefined;
+    return row ? (JSON.parse(row.body) as OutboxEntry) : undefined;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  /** Writes `next` only if the row still has `expectedVersion` (and, when given, `expectedState`). */
+  private replace(next: OutboxEntry, expectedVersion: number, expectedState?: OutboxState): boolean {
+    const result = this.db
+      .prepare(
+        'UPDATE notification_outbox SET state = ?, due_at = ?, version = ?, body = ? WHERE key = ? AND version = ? AND (? IS NULL OR state = ?)',
+      )
+      .run(
+        next.state,
+        next.dueAt,
+        next.version,
+        JSON.stringify(next),
+        next.key,
+        expectedVersion,
+        expectedState ?? null,
+        expectedState ?? null,
+      );
+    return result.changes === 1;
+  }
+}
