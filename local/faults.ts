@@ -1,5 +1,6 @@
 import { TricenterError } from '#shared/platform/errors.ts';
 import { seededRandom, type Random } from '#shared/delivery/adapters/local/seeded-random.ts';
+import type { Notifier } from '#shared/delivery/ports/notifier.port.ts';
 import type { RunStore } from '#shared/delivery/ports/run-store.port.ts';
 import type { ConsumingTaskQueue, QueueMessage, TaskHandler } from '#shared/delivery/ports/task-queue.port.ts';
 
@@ -18,6 +19,8 @@ export interface TwinFaults {
   dropRate?: number;
   /** Probability that a task's run write throws InjectedCrash: applied to the cluster, not recorded. */
   crashBeforeRecordRate?: number;
+  /** While this answers true the twin's notification channel fails every send, as an unreachable receiver does (retryable). */
+  notifierDown?: () => boolean;
   seed?: number;
 }
 
@@ -44,6 +47,25 @@ export class FaultInjector {
   /** `inner` behind duplicates, delays and drops; `drain` also waits for the delayed copies. */
   queue<T extends QueueMessage>(inner: ConsumingTaskQueue<T>): ConsumingTaskQueue<T> {
     return new FaultyQueue(inner, this.faults, this.random, this.stats);
+  }
+
+  /** `inner` failing every send while `notifierDown()` holds, as a receiver that is down does (retryable; nothing reaches it). */
+  notifier(inner: Notifier): Notifier {
+    const down = this.faults.notifierDown;
+    if (!down) return inner;
+    return {
+      name: inner.name,
+      get recipients() {
+        return inner.recipients;
+      },
+      send: async (notification) => {
+        if (down())
+          throw new TricenterError('UNREACHABLE', `notifier ${inner.name}: the webhook could not be reached (injected)`, {
+            retryable: true,
+          });
+        return inner.send(notification);
+      },
+    };
   }
 
   /** `inner` whose `updateRun` sometimes throws InjectedCrash instead of writing; give it to the task worker only. */

@@ -411,7 +411,7 @@ async function startServices(
             }),
             () => deps.auth.tokens,
           ),
-        ],
+        ].map((channel) => faults?.notifier(channel) ?? channel),
         reviewLink: (app) => `${approvalBase}/apps/${app.namespace}/${app.name}/review`,
         // The twin's timer ticks every few seconds: a message the receiver missed is due again after 5 s, not a minute.
         outbox: { store: outbox, now: () => clock.now(), firstRetryMs: 5_000 },

@@ -32,7 +32,7 @@ export interface RedeliveryRound {
   skipped: number;
 }
 
-export const DEFAULT_OUTBOX_GIVE_UP_AFTER_MS = 24 * 60 * 60 * 1000;
+const DEFAULT_OUTBOX_GIVE_UP_AFTER_MS = 24 * 60 * 60 * 1000;
 const MAX_RETRY_DELAY_MS = 30 * 60 * 1000;
 /** A claimant that dies leaves its entry due again after this long (longer than one send may take). */
 const LEASE_MS = 5 * 60 * 1000;
