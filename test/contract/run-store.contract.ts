@@ -325,6 +325,23 @@ export function describeRunStoreContract(label: string, makeStore: () => RunStor
         expect(await store.listTaskReports('run-1', 'absent')).toEqual([]);
       });
 
+      it('abuse: rows of a run that has not ended are never removed, by its own writes, another run ending, or a stale write ending it', async () => {
+        const created = await store.createRun(run('run-1', 100));
+        await store.createRun(run('run-2', 100));
+        await store.recordTaskReport(report('c1', 1));
+        await store.recordTaskReport(report('c2', 1));
+        // Its own conditional writes while it runs (a tick that changes nothing ends nothing).
+        const resumed = await store.updateRun({ ...created, updatedAt: 150 }, created.version);
+        // Another run ends.
+        await transitionRun(store, 'run-2', (r) => next(r, { type: 'terminate', by: 'alice', reason: 'stop', decisionId: 'd-2' }, 200));
+        // A writer that read run-1 before the last write tries to end it: refused, and nothing deleted.
+        await expect(store.updateRun({ ...created, phase: 'workflowTerminated', endedAt: 300 }, created.version)).rejects.toBeInstanceOf(
+          ConflictError,
+        );
+        expect((await store.getRun('run-1'))?.version).toBe(resumed.version);
+        expect((await store.listTaskReports('run-1', 'deploy')).map((r) => r.cluster).sort()).toEqual(['c1', 'c2']);
+      });
+
       it('answers concurrent reports of many clusters without losing one', async () => {
         // A few at once: the msw fakes inject faults at every n-th request, which many writers in lockstep
         // would hand to the same writer again and again.

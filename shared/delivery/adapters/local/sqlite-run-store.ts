@@ -20,7 +20,7 @@ import { pageLimit, type Page, type PageRequest } from '../../../platform/page.t
 import type { TrafficClaim } from '../../../traffic/domain/claims.ts';
 import type { RunStore } from '../../ports/run-store.port.ts';
 import type { TrafficHistoryStore } from '../../../traffic/ports/traffic-history.port.ts';
-import type { Run, TaskReport } from '../../workflow/run.ts';
+import { isEnded, type Run, type TaskReport } from '../../workflow/run.ts';
 import { SqliteTrafficHistory } from '../../../traffic/adapters/local/traffic-history-stores.ts';
 
 /**
@@ -63,6 +63,14 @@ CREATE TABLE IF NOT EXISTS traffic_history (
 );
 `;
 
+/**
+ * A run row that has ended (workflow/run.ts's ended phases), as an SQL condition on `runs`: its task
+ * rows are redundant (the run record took them in) and are deleted, and none is written any more.
+ */
+const RUN_ENDED = `json_extract(runs.body, '$.phase') IN ('workflowTerminated', 'workflowFailed', 'running', 'unhealthy')`;
+/** An ended run's task rows, conditional on its row saying it ended (run id twice). */
+const DELETE_ENDED_RUN_ROWS = `DELETE FROM task_reports WHERE run_id = ? AND EXISTS (SELECT 1 FROM runs WHERE id = ? AND ${RUN_ENDED})`;
+
 interface BodyRow {
   body: string;
 }
@@ -98,6 +106,8 @@ export class SqliteRunStore implements RunStore {
     // Another process (the CLI next to `local up`) may hold the write lock for a moment.
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
+    // Rows an ended run left behind in a file written before runs deleted theirs as they ended.
+    this.db.prepare(`DELETE FROM task_reports WHERE run_id IN (SELECT id FROM runs WHERE ${RUN_ENDED})`).run();
     this.trafficHistory = new SqliteTrafficHistory(this.db);
   }
 
@@ -143,11 +153,16 @@ export class SqliteRunStore implements RunStore {
 
   async updateRun(run: Run, expectedVersion: number): Promise<Run> {
     const stored: Run = { ...run, version: expectedVersion + 1 };
-    const { changes } = this.statement('UPDATE runs SET body = ?, version = version + 1 WHERE id = ? AND version = ?').run(
-      JSON.stringify(stored),
-      run.id,
-      expectedVersion,
-    );
+    // The write that ends a run also deletes its task rows (its record took them in), in one transaction.
+    const changes = this.db.transaction(() => {
+      const written = this.statement('UPDATE runs SET body = ?, version = version + 1 WHERE id = ? AND version = ?').run(
+        JSON.stringify(stored),
+        run.id,
+        expectedVersion,
+      ).changes;
+      if (written === 1 && isEnded(stored)) this.statement(DELETE_ENDED_RUN_ROWS).run(run.id, run.id);
+      return written;
+    })();
     if (changes !== 1) throw new ConflictError(`run ${run.id} changed since version ${expectedVersion} was read (or does not exist)`);
     return stored;
   }
@@ -158,15 +173,18 @@ export class SqliteRunStore implements RunStore {
 
   async recordTaskReport(report: TaskReport): Promise<TaskReport> {
     // One statement: insert, or replace a row of an earlier attempt; a row of this or a later attempt stays.
+    // Never a row for a run that has ended (a task that finished after its run did): nothing would delete it.
     this.statement(
-      `INSERT INTO task_reports (run_id, step, cluster, attempt, body) VALUES (?, ?, ?, ?, ?)
+      `INSERT INTO task_reports (run_id, step, cluster, attempt, body) SELECT ?, ?, ?, ?, ?
+       WHERE NOT EXISTS (SELECT 1 FROM runs WHERE id = ? AND ${RUN_ENDED})
        ON CONFLICT (run_id, step, cluster) DO UPDATE SET attempt = excluded.attempt, body = excluded.body
        WHERE task_reports.attempt < excluded.attempt`,
-    ).run(report.runId, report.step, report.cluster, report.attempt, JSON.stringify(report));
+    ).run(report.runId, report.step, report.cluster, report.attempt, JSON.stringify(report), report.runId);
     const stored = await this.getTaskReport(report.runId, report.step, report.cluster);
-    if (!stored)
-      throw new TricenterError('INTERNAL', `task report ${report.runId}/${report.step}/${report.cluster} vanished after it was written`);
-    return stored;
+    if (stored) return stored;
+    // The run has ended: the report changes nothing (its record is final), so none is kept.
+    if (this.statement(`SELECT 1 FROM runs WHERE id = ? AND ${RUN_ENDED}`).get(report.runId)) return report;
+    throw new TricenterError('INTERNAL', `task report ${report.runId}/${report.step}/${report.cluster} vanished after it was written`);
   }
 
   async getTaskReport(runId: string, step: string, cluster: string): Promise<TaskReport | undefined> {
