@@ -103,6 +103,25 @@ function keyPath(map: string, key: string): string {
 }
 
 /**
+ * Values each rule accepted: the same apiVersions, kinds, namespaces and annotation keys come back
+ * in every manifest. Bounded; a value refused is never kept, so it is refused every time.
+ */
+const ACCEPTED = new Map<Rule, Set<string>>();
+const ACCEPTED_LIMIT = 10_000;
+
+function passes(rule: Rule, value: string): boolean {
+  let accepted = ACCEPTED.get(rule);
+  if (accepted?.has(value)) return true;
+  if (!rule.test(value)) return false;
+  if (!accepted) {
+    accepted = new Set();
+    ACCEPTED.set(rule, accepted);
+  }
+  if (accepted.size < ACCEPTED_LIMIT) accepted.add(value);
+  return true;
+}
+
+/**
  * Label maps found valid. The renderer gives every manifest of a component made from the same
  * labels one frozen map: checked once, however many steps and clusters get it. Only frozen maps
  * are remembered (another could change after its check).
@@ -114,7 +133,7 @@ export function validateManifest(manifest: KubeObject): Violation[] {
   let what: string | undefined;
   // The message, its quoted values and the field are made only for a value that breaks its rule.
   const check = (rule: Rule, value: string, field: () => string, subject: () => string) => {
-    if (rule.test(value)) return;
+    if (passes(rule, value)) return;
     what ??= describeManifest(manifest);
     out.push({
       rule: `name.${rule.id}`,
