@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteApprovalLinkStore } from '#shared/delivery/adapters/local/sqlite-approval-links.ts';
 import { SqliteNotificationOutbox } from '#shared/delivery/adapters/local/sqlite-notification-outbox.ts';
 import { SignedWebhookNotifier } from '#shared/delivery/adapters/notify/webhook-notifiers.ts';
+import type { NotificationOutbox } from '#shared/delivery/ports/notification-outbox.port.ts';
 import type { Notification } from '#shared/delivery/ports/notifier.port.ts';
 import { notificationsFor, notify, type NotifyDeps } from '#shared/delivery/usecases/notify.ts';
 import { redeliverNotifications, type RedeliveryDeps } from '#shared/delivery/usecases/redeliver-notifications.ts';
@@ -78,7 +79,7 @@ function harness() {
     sleep: async () => {},
     outbox: { store: outbox, now: () => clock.now() },
   };
-  const round = (store = outbox, notifiers = [notifier]): RedeliveryDeps => ({
+  const round = (store: NotificationOutbox = outbox, notifiers = [notifier]): RedeliveryDeps => ({
     store: { getRun: async (id) => runs.get(id) },
     logger,
     notifications: { notifiers, outbox: { store, now: () => clock.now() } },
@@ -184,13 +185,74 @@ describe('notification outbox: sent again by the timer', () => {
     expect(h.clock.now() - START).toBeGreaterThanOrEqual(24 * HOUR);
     expect(h.clock.now() - START).toBeLessThan(24 * HOUR + 30 * MINUTE);
     const entry = await h.outbox.get('run-1/waiting-for-approval/prod/ops-hook');
-    expect(entry).toMatchObject({ state: 'given-up', lastError: 'notifier ops-hook: the webhook answered 502' });
-    expect(h.logger.lines.filter((l) => l.msg === 'notification given up for good')).toHaveLength(1);
+    expect(entry).toMatchObject({ state: 'given-up', lastError: expect.stringContaining('notifier ops-hook: the webhook answered 502') });
+    expect(h.logger.lines.filter((l) => String(l.msg).startsWith('notification given up for good'))).toHaveLength(1);
     const requests = seen.requests();
     h.clock.advance(24 * HOUR);
     expect(await redeliverNotifications(h.round())).toMatchObject({ due: 0 });
     expect(seen.requests()).toBe(requests);
     expect(seen.taken).toEqual([]);
+  });
+
+  it('does not send a message found older than the bound (the timer stopped for two days): given up, logged', async () => {
+    const h = harness();
+    let status = 500;
+    const seen = hook(() => status);
+    const { run } = waitingRun();
+    h.runs.set(run.id, run);
+    const ended: Notification = { kind: 'failed', app: run.app, runId: run.id, publishVersion: 'version9', summary: 'boom' };
+    await notify(h.notifyDeps, [ended], run);
+    status = 200;
+    h.clock.advance(48 * HOUR);
+    const requests = seen.requests();
+    expect(await redeliverNotifications(h.round())).toMatchObject({ due: 1, givenUp: 1, sent: 0 });
+    expect(seen.requests()).toBe(requests);
+    expect(await h.outbox.get('run-1/failed/-/ops-hook')).toMatchObject({
+      state: 'given-up',
+      lastError: 'not sent within 1440 min: notifier ops-hook: the webhook answered 500',
+    });
+    expect(h.logger.lines.map((l) => l.msg)).toContain('notification given up for good: too old');
+  });
+
+  it('queues each reminder of a step once: the same reminder effect twice is one entry, the next reminder another', async () => {
+    const h = harness();
+    const seen = hook(() => 500);
+    const { run } = waitingRun();
+    h.runs.set(run.id, run);
+    const reminder: Notification = {
+      kind: 'reminder',
+      app: run.app,
+      runId: run.id,
+      publishVersion: 'version9',
+      step: 'prod',
+      summary: 'still waiting',
+    };
+    const at = (remindAt: number): Run => ({ ...run, steps: run.steps.map((s) => ({ ...s, remindAt })) });
+    await notify(h.notifyDeps, [reminder], at(START + HOUR));
+    await notify(h.notifyDeps, [reminder], at(START + HOUR));
+    await notify(h.notifyDeps, [reminder], at(START + 2 * HOUR));
+    expect(seen.requests()).toBe(9);
+    h.clock.advance(MINUTE);
+    expect((await h.outbox.listDue(h.clock.now(), 10)).map((e) => e.key)).toEqual([
+      `run-1/reminder/prod@${START + HOUR}/ops-hook`,
+      `run-1/reminder/prod@${START + 2 * HOUR}/ops-hook`,
+    ]);
+    expect(h.logger.lines.map((l) => l.msg)).toContain('notification failed: already queued');
+  });
+
+  it('an outbox that cannot be written or read breaks nothing: notify and the round resolve, logged', async () => {
+    const h = harness();
+    hook(() => 500);
+    const { run, messages } = waitingRun();
+    h.runs.set(run.id, run);
+    const fail = async (): Promise<never> => {
+      throw new Error('disk I/O error');
+    };
+    const store: NotificationOutbox = { add: fail, listDue: fail, claim: fail, settle: fail, reschedule: fail, get: fail };
+    await expect(notify({ ...h.notifyDeps, outbox: { store, now: () => h.clock.now() } }, messages, run)).resolves.toBeUndefined();
+    expect(h.logger.lines.map((l) => l.msg)).toContain('notification given up: the outbox could not be written');
+    await expect(redeliverNotifications(h.round(store))).resolves.toMatchObject({ due: 0 });
+    expect(h.logger.lines.map((l) => l.msg)).toContain('notification outbox could not be read: the next round tries again');
   });
 
   it('queues nothing for a refusal that retrying will not fix (400), and gives up an entry whose channel is gone', async () => {

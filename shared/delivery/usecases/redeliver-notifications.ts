@@ -11,7 +11,8 @@ import { DEFAULT_OUTBOX_FIRST_RETRY_MS, type OutboxSettings } from './notify.ts'
  * timer round: each due entry is claimed (conditional on its version, so of two timer instances
  * one sends it), sent once to its channel, then marked sent, or put back with a growing delay
  * (1 min, 2, 4... at most 30 min), or given up for good when the channel refuses it (retrying will
- * not help), is no longer configured, or has failed for `giveUpAfterMs` (24 h). A "waiting for
+ * not help), is no longer configured, or has not been sent within `giveUpAfterMs` (24 h: a message
+ * found older than that is not sent at all). A "waiting for
  * approval" or reminder message whose step no longer waits (decided, timed out, the run ended) is
  * dropped rather than sent late; decisions and ends of runs are always sent. Logs name the channel,
  * the run and the kind, never a URL or secret. Never throws: the sweep has run, drift comes next.
@@ -86,6 +87,13 @@ async function redeliver(
     deps.logger.warn('notification given up for good: the channel is no longer configured', fields);
     return 'givenUp';
   }
+  const giveUpAfterMs = outbox.giveUpAfterMs ?? DEFAULT_OUTBOX_GIVE_UP_AFTER_MS;
+  if (outbox.now() - claimed.createdAt >= giveUpAfterMs) {
+    // Not sent for so long (the timer stopped, say): too late to be news.
+    await settle('given-up', `not sent within ${Math.round(giveUpAfterMs / 60_000)} min: ${claimed.lastError}`);
+    deps.logger.warn('notification given up for good: too old', { ...fields, attempts: claimed.attempts });
+    return 'givenUp';
+  }
   const moved = await movedOn(deps, claimed);
   if (moved) {
     await settle('dropped', moved);
@@ -98,7 +106,7 @@ async function redeliver(
     const error = errorMessage(err);
     const retryable = !isTricenterError(err) || err.retryable;
     const now = outbox.now();
-    if (!retryable || now - claimed.createdAt >= (outbox.giveUpAfterMs ?? DEFAULT_OUTBOX_GIVE_UP_AFTER_MS)) {
+    if (!retryable || now - claimed.createdAt >= giveUpAfterMs) {
       await settle('given-up', error);
       deps.logger.warn('notification given up for good', { ...fields, attempts: claimed.attempts, error });
       return 'givenUp';
