@@ -41,6 +41,8 @@ interface Table {
   definedColumns: Map<string, number>;
   indexes: Array<{ name: string; primaryKey: string[] }>;
   rows: Map<string, StoredRow>;
+  /** Seconds a row lives after its last write (-1: for ever), as CreateTable or UpdateTable set it; rows are not expired here. */
+  timeToLive: number;
 }
 export interface OtsCall {
   action: string;
@@ -299,6 +301,21 @@ export class FakeTablestore {
         this.createTable(req);
         return main.CreateTableResponse!.encode({}).finish();
       }
+      case 'UpdateTable': {
+        const req = main.UpdateTableRequest!.decode(body);
+        call.table = req.tableName;
+        const table = this.table(String(req.tableName));
+        const timeToLive = Number(req.tableOptions?.timeToLive ?? table.timeToLive);
+        if (table.indexes.length > 0 && timeToLive !== -1)
+          throw new OtsError(400, 'OTSParameterInvalid', 'a table with a secondary index needs timeToLive -1');
+        table.timeToLive = timeToLive;
+        return main
+          .UpdateTableResponse!.encode({
+            reservedThroughputDetails: { capacityUnit: { read: 0, write: 0 }, lastIncreaseTime: 0 },
+            tableOptions: { timeToLive, maxVersions: 1 },
+          })
+          .finish();
+      }
       case 'ListTable':
         return main.ListTableResponse!.encode({ tableNames: [...this.tables.keys()] }).finish();
       case 'PutRow': {
@@ -389,7 +406,14 @@ export class FakeTablestore {
         primaryKey: [...meta.primaryKey, ...primaryKey.map((p) => p.name).filter((p) => !meta.primaryKey.includes(p))],
       };
     });
-    this.tables.set(name, { name, primaryKey, definedColumns, indexes, rows: new Map() });
+    this.tables.set(name, {
+      name,
+      primaryKey,
+      definedColumns,
+      indexes,
+      rows: new Map(),
+      timeToLive: Number(req.tableOptions?.timeToLive ?? -1),
+    });
   }
 
   private table(name: string): Table {

@@ -53,6 +53,7 @@ declare module 'tablestore' {
       >;
     }>;
     createTable(params: Record<string, unknown>): Promise<unknown>;
+    updateTable(params: { tableName: string; tableOptions: { timeToLive: number; maxVersions: number } }): Promise<unknown>;
     listTable(params: Record<string, unknown>): Promise<{ tableNames: string[] }>;
   }
 

@@ -10,9 +10,9 @@ export { tablestoreClient } from './tablestore-client.ts';
 
 /**
  * Creates the run store's tables (`tricenter setup`). Idempotent: a table that exists is left as
- * it is and reported as such. Rows keep one version (maxVersions 1) and never expire
- * (timeToLive -1), which global secondary indexes require anyway; reserved throughput 0 (pay as
- * you go). Releases and runs get a global secondary index `<table>_by_app` on
+ * it is and reported as such (only its time to live is set again, below). Rows keep one version
+ * (maxVersions 1) and never expire (timeToLive -1), which global secondary indexes require anyway,
+ * except the task rows (TASK_REPORTS_TTL_S); reserved throughput 0 (pay as you go). Releases and runs get a global secondary index `<table>_by_app` on
  * [app_key, created_at] (+ id, appended by Tablestore) for the newest-first listings.
  */
 export interface TableSetupResult {
@@ -24,14 +24,29 @@ interface TableSpec {
   name: string;
   primaryKey: string;
   indexName?: string;
+  /** Seconds a row lives after its last write (Tablestore's timeToLive); absent: for ever. */
+  timeToLive?: number;
 }
+
+/**
+ * The time to live of the per-cluster task rows (`<prefix>task_reports`): 30 days after a row's
+ * last write. A row matters only while its step runs and the run record has not taken its report
+ * in: a deploy step always has a deadline (10 minutes unless the bundle gives one) and the run's end
+ * takes every row in, so rows of ended runs are what this removes (Tablestore cannot delete rows on
+ * the condition of another row, the run's). 30 days is far past any deadline a step is given, and
+ * leaves a month to look at a rollout's rows. Were a row of a step still running to expire (a step
+ * given more than 30 days whose task never wrote again), the run record still says its task was sent
+ * without a report: the sweep presumes it lost and sends it again, which applies nothing that has
+ * not changed and writes the row anew. Nothing is decided from a missing row.
+ */
+export const TASK_REPORTS_TTL_S = 30 * 24 * 60 * 60;
 
 function tableSpecs(prefix: string): TableSpec[] {
   const t = tableNames(prefix);
   return [
     { name: t.releases, primaryKey: 'id', indexName: t.releasesByApp },
     { name: t.runs, primaryKey: 'id', indexName: t.runsByApp },
-    { name: t.taskReports, primaryKey: 'task' },
+    { name: t.taskReports, primaryKey: 'task', timeToLive: TASK_REPORTS_TTL_S },
     { name: t.apps, primaryKey: 'app' },
     { name: t.ingests, primaryKey: 'ingest_key' },
     { name: t.trafficClaims, primaryKey: 'resource' },
@@ -64,7 +79,7 @@ export async function createTables(
     const request: Record<string, unknown> = {
       tableMeta,
       reservedThroughput: { capacityUnit: { read: 0, write: 0 } },
-      tableOptions: { timeToLive: -1, maxVersions: 1 },
+      tableOptions: { timeToLive: spec.timeToLive ?? -1, maxVersions: 1 },
     };
     if (spec.indexName) {
       tableMeta.definedColumn = [
@@ -90,6 +105,13 @@ export async function createTables(
         throw err;
       }
     });
+    // A table made before it had a time to live (task_reports by an earlier setup) gets it now.
+    if (status === 'exists' && spec.timeToLive !== undefined) {
+      const timeToLive = spec.timeToLive;
+      await calls.retry(`UpdateTable ${spec.name}`, (sdk) =>
+        sdk.updateTable({ tableName: spec.name, tableOptions: { timeToLive, maxVersions: 1 } }),
+      );
+    }
     results.push({ table: spec.name, status });
     if (status === 'created') logger.info('tablestore table created', { table: spec.name, index: spec.indexName ?? null });
   }
