@@ -1,7 +1,8 @@
 /**
  * The fleet at scale: 100 clusters x 500 applications (4 objects each, on every cluster: 200,000
  * deployed objects), one round of the deploy-step timer (the run sweep, then state keeping: drift
- * found and healed) and the gtm-reconcile timer through its real handler: one instance reconciling
+ * found and healed; then the same round through deploy-step's handler split into drift shards of
+ * clusters, each its own invocation) and the gtm-reconcile timer through its real handler: one instance reconciling
  * every application (Ingresses listed once per cluster and namespace, 8 applications at once), and
  * the same round split into shards, each its own invocation (FLEET_PARTS=traffic runs only this
  * part). 100 real clusters cannot run here: the cluster gateway is a double
@@ -58,6 +59,14 @@ import {
   type TrafficShardMessage,
 } from '#functions/gtm-reconcile/handler.ts';
 import { DEFAULT_ROUND } from '#functions/gtm-reconcile/round.ts';
+import {
+  createDeployStepHandler,
+  type DeployStepDeps,
+  type DriftShardMessage,
+  type DriftShardSummary,
+  type TimerSummary,
+} from '#functions/deploy-step/handler.ts';
+import { DEFAULT_KEEP_STATE } from '#functions/deploy-step/shards.ts';
 import { claimTrafficAtIngest } from '#shared/traffic/usecases/traffic-claims.ts';
 import { FakeAlidns } from '../test/traffic/alidns-msw.ts';
 import { MemoryObjects } from '../test/usecases/memory-objects.ts';
@@ -68,6 +77,8 @@ const APPS = 500;
 const NAMESPACES = 50;
 /** Shards of the split round (the handler's appsPerInvocation for that run). */
 const SHARD_APPS = 100;
+/** Pairs per drift shard in the split sweep round: 20 clusters of 500 applications, 5 shards. */
+const SHARD_PAIRS = 10_000;
 /** Objects whose live copy is edited or deleted before the second sweep round: 1 in 400. */
 const DRIFT_EVERY = 400;
 const LIST_PAGE_SIZE = 500;
@@ -346,8 +357,80 @@ export async function run(): Promise<Record<string, unknown>> {
     };
   };
 
+  /**
+   * State keeping split by cluster, through deploy-step's handler: the timer's invocation (run sweep,
+   * the kept runs read, shards sent) and each shard as its own invocation, in a fresh instance (its
+   * own release-pack cache, cold). Per invocation: reads, CPU, heap growth, modelled wall.
+   */
+  const sweepSplit = async (): Promise<Record<string, unknown>> => {
+    const sent: DriftShardMessage[] = [];
+    const invocationOf = async (event: object, fresh: boolean) => {
+      counted.reset();
+      gateway.reads = 0;
+      gateway.writes = 0;
+      const objectReads = objects.reads.length;
+      const instance: DeployStepDeps = {
+        ...deps,
+        ...(fresh ? { manifests: new ReleaseManifests(objects) } : {}),
+        driftShards: { send: async (messages) => void sent.push(...messages) },
+        keepState: { pairsPerInvocation: SHARD_PAIRS },
+      };
+      const heap = heapSampler();
+      const cpu = process.cpuUsage();
+      const summary = (await createDeployStepHandler(async () => instance)(Buffer.from(JSON.stringify(event)), {
+        requestId: 'fleet-sweep',
+      })) as TimerSummary | DriftShardSummary;
+      const { user, system } = process.cpuUsage(cpu);
+      const memory = heap.stop();
+      const reads = { store: counted.reads(), releaseObjects: objects.reads.length - objectReads, clusterApi: gateway.reads };
+      const modelledS = (reads.store * RTT_MS.store + reads.releaseObjects * RTT_MS.objects + (reads.clusterApi * RTT_MS.kube) / 8) / 1000;
+      return {
+        summary,
+        reads,
+        writes: { store: counted.writes(), clusterApi: gateway.writes },
+        modelledWallS: Number(modelledS.toFixed(1)),
+        cpuS: Number(((user + system) / 1e6 - memory.gcCpuS).toFixed(1)),
+        heap: { livePeakGrowthMB: memory.livePeakGrowthMB, peakGrowthMB: memory.peakGrowthMB },
+      };
+    };
+    clock.set(T0);
+    const timer = await invocationOf({ triggerTime: new Date(T0).toISOString(), triggerName: 'every-minute', payload: '' }, false);
+    const shards: Array<Awaited<ReturnType<typeof invocationOf>>> = [];
+    for (const message of [...sent]) shards.push(await invocationOf(message, true));
+    const max = (f: (s: (typeof shards)[number]) => number) => Math.max(...shards.map(f));
+    const timerSummary = timer.summary as TimerSummary;
+    return {
+      pairsPerInvocation: SHARD_PAIRS,
+      defaultPairsPerInvocation: DEFAULT_KEEP_STATE.pairsPerInvocation,
+      timer: {
+        split: timerSummary.split,
+        reads: timer.reads,
+        // Its store reads, and the shards' FC async invocations (8 at a time).
+        modelledWallS: Number((timer.modelledWallS + (sent.length * RTT_MS.fcInvoke) / 1000 / 8).toFixed(1)),
+        cpuS: timer.cpuS,
+      },
+      shards: shards.length,
+      perShard: shards.map((s) => {
+        const shard = s.summary as DriftShardSummary;
+        return {
+          clusters: shard.clusters.length,
+          apps: shard.drift?.apps,
+          objects: shard.drift?.objects,
+          reads: s.reads,
+          modelledWallS: s.modelledWallS,
+          cpuS: s.cpuS,
+          heap: s.heap,
+        };
+      }),
+      // Shards run side by side (deploy-step has no reserved concurrency): the round takes the slowest.
+      roundModelledWallS: Number((timer.modelledWallS + max((s) => s.modelledWallS + s.cpuS)).toFixed(1)),
+      withinTimeout: max((s) => s.modelledWallS + s.cpuS) < LIMITS['deploy-step'].timeoutS,
+      heapPeakGrowthMBMax: max((s) => s.heap.peakGrowthMB),
+    };
+  };
+
   const parts = process.env.FLEET_PARTS ?? 'sweep,traffic';
-  const sweep = parts.includes('sweep') ? await sweepPart(sweepRound, gateway, clusters, apps) : 'skipped (FLEET_PARTS)';
+  const sweep = parts.includes('sweep') ? await sweepPart(sweepRound, gateway, clusters, apps, sweepSplit) : 'skipped (FLEET_PARTS)';
 
   // The traffic rounds, through gtm-reconcile's handler.
   const fake = new FakeAlidns({ endpoint: ENDPOINT, keys: { [KEY.accessKeyId]: KEY.accessKeySecret }, instances });
@@ -591,6 +674,7 @@ async function sweepPart(
   gateway: FleetGateway,
   clusters: string[],
   apps: Array<{ app: { namespace: string; name: string } }>,
+  split: () => Promise<Record<string, unknown>>,
 ): Promise<Record<string, unknown>> {
   const cold = await sweepRound();
   // Drift on 1 object in DRIFT_EVERY: every other one edited (replicas), the rest deleted.
@@ -608,11 +692,14 @@ async function sweepPart(
   }
   const driftedRound = await sweepRound();
   const steady = await sweepRound();
+  // The same fleet split into drift shards of SHARD_PAIRS pairs (FLEET_PARTS=sweep,no-split leaves it out).
+  const splitRound = process.env.FLEET_PARTS?.includes('no-split') ? 'skipped (FLEET_PARTS)' : await split();
   return {
     limits: LIMITS['deploy-step'],
     cold,
     drifted: driftedRound,
     steady,
+    split: splitRound,
     withinTimeout: Math.max(cold.modelledWallS, driftedRound.modelledWallS, steady.modelledWallS) < LIMITS['deploy-step'].timeoutS,
     withinMemory: peakRssMB() < LIMITS['deploy-step'].memoryMB,
   };

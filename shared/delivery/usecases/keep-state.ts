@@ -23,7 +23,9 @@ import { transitionRun } from './transition-run.ts';
  *
  * Cost per round: one paged list per kind per cluster for every application together (the gateway's
  * `observe`), a read for each object those lists miss, and writes only for what drifted. Clusters are
- * observed `concurrency` at a time, each holding only its own desired and listed objects.
+ * observed `concurrency` at a time, each holding only its own desired and listed objects. Past what
+ * one invocation keeps, deploy-step's timer splits the round by cluster (`clusters`: a shard keeps
+ * only its clusters, reading only the releases deployed to them; functions/deploy-step/handler.ts).
  */
 export interface DriftSweepOptions {
   /** Clusters observed at a time; default 8. */
