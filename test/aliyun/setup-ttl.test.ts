@@ -1,14 +1,15 @@
 /**
- * `tricenter setup` and the task rows' time to live: `<prefix>task_reports` is created with
- * TASK_REPORTS_TTL_S (every other table keeps its rows for ever, as secondary indexes require), and a
- * task_reports table an earlier setup made without it gets it when setup runs again, while the
- * tables that exist are otherwise left as they are. Tablestore is the msw fake (the SDK's own
+ * `tricenter setup` and the tables' time to live: `<prefix>task_reports`, `approval_links` and
+ * `notification_outbox` are created with theirs (every other table keeps its rows for ever, as
+ * secondary indexes require), and such a table an earlier setup made without it gets it when setup
+ * runs again, while the tables that exist are otherwise left as they are. Tablestore is the msw fake (the SDK's own
  * CreateTable / UpdateTable requests decoded).
  */
 import { setupServer } from 'msw/node';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runSetup } from '#cli/commands/setup.ts';
-import { TASK_REPORTS_TTL_S } from '#shared/delivery/adapters/aliyun/tablestore-tables.ts';
+import { APPROVAL_LINKS_TTL_S, NOTIFICATION_OUTBOX_TTL_S, TASK_REPORTS_TTL_S } from '#shared/delivery/adapters/aliyun/tablestore-tables.ts';
+import { MAX_LINK_TTL_MS } from '#shared/delivery/model/approval-link.ts';
 import { FakeTablestore } from './tablestore-msw.ts';
 
 const ENDPOINT = 'https://tricenter-ttl.cn-shanghai.ots.aliyuncs.com';
@@ -18,6 +19,11 @@ const ENV = {
   ALIBABA_CLOUD_SECURITY_TOKEN: 'ttl-token',
 };
 const target = { endpoint: ENDPOINT, instance: 'tricenter-ttl', prefix: 'prod_' };
+const EXPIRING: Record<string, number> = {
+  prod_task_reports: TASK_REPORTS_TTL_S,
+  prod_approval_links: APPROVAL_LINKS_TTL_S,
+  prod_notification_outbox: NOTIFICATION_OUTBOX_TTL_S,
+};
 
 const server = setupServer();
 let fake: FakeTablestore;
@@ -32,33 +38,47 @@ beforeEach(() => {
   server.resetHandlers(...fake.handlers());
 });
 
-describe('setup: time to live of the task rows', () => {
-  it('creates task_reports with a 30-day time to live and every other table without one', async () => {
+describe('setup: time to live of the task rows, links and outbox', () => {
+  it('creates task_reports (30 days), approval_links (past the longest link) and the outbox (a week) with a time to live, every other table without one', async () => {
     expect(TASK_REPORTS_TTL_S).toBe(30 * 24 * 3600);
+    // No link that may still be used is removed by its table's time to live.
+    expect(APPROVAL_LINKS_TTL_S * 1000).toBeGreaterThan(MAX_LINK_TTL_MS);
+    expect(NOTIFICATION_OUTBOX_TTL_S).toBe(7 * 24 * 3600);
     await runSetup(target, ENV);
-    expect(fake.tables.get('prod_task_reports')?.timeToLive).toBe(TASK_REPORTS_TTL_S);
-    const others = [...fake.tables.values()].filter((t) => t.name !== 'prod_task_reports');
+    for (const [name, ttl] of Object.entries(EXPIRING)) expect({ name, ttl: fake.tables.get(name)?.timeToLive }).toEqual({ name, ttl });
+    const others = [...fake.tables.values()].filter((t) => !(t.name in EXPIRING));
     expect(others.length).toBeGreaterThan(5);
     for (const table of others) expect({ table: table.name, ttl: table.timeToLive }).toEqual({ table: table.name, ttl: -1 });
     // Nothing to update on a fresh instance.
     expect(fake.calls.filter((c) => c.action === 'UpdateTable')).toEqual([]);
   });
 
-  it('gives an existing task_reports made without it the time to live, and touches no other existing table', async () => {
+  it('gives an existing expiring table made without it the time to live, and touches no other existing table', async () => {
     await runSetup(target, ENV);
-    // What an earlier setup left: task_reports for ever, with a row in it.
-    const old = fake.tables.get('prod_task_reports');
-    if (!old) throw new Error('setup made no task_reports');
-    old.timeToLive = -1;
-    old.rows.set('kept', {} as never);
+    // What an earlier setup left: these tables for ever, each with a row in it.
+    for (const name of Object.keys(EXPIRING)) {
+      const old = fake.tables.get(name);
+      if (!old) throw new Error(`setup made no ${name}`);
+      old.timeToLive = -1;
+      old.rows.set('kept', {} as never);
+    }
     const again = await runSetup(target, ENV);
     expect(again.tables.every((t) => t.status === 'exists')).toBe(true);
-    expect(fake.tables.get('prod_task_reports')?.timeToLive).toBe(TASK_REPORTS_TTL_S);
-    expect(fake.tables.get('prod_task_reports')?.rows.has('kept')).toBe(true);
-    expect(fake.calls.filter((c) => c.action === 'UpdateTable').map((c) => [c.table, c.stsToken])).toEqual([
-      ['prod_task_reports', 'ttl-token'],
-    ]);
-    for (const table of fake.tables.values()) if (table.name !== 'prod_task_reports') expect(table.timeToLive).toBe(-1);
+    for (const [name, ttl] of Object.entries(EXPIRING)) {
+      expect(fake.tables.get(name)?.timeToLive).toBe(ttl);
+      expect(fake.tables.get(name)?.rows.has('kept')).toBe(true);
+    }
+    expect(
+      fake.calls
+        .filter((c) => c.action === 'UpdateTable')
+        .map((c) => [c.table, c.stsToken])
+        .sort(),
+    ).toEqual(
+      Object.keys(EXPIRING)
+        .map((name) => [name, 'ttl-token'])
+        .sort(),
+    );
+    for (const table of fake.tables.values()) if (!(table.name in EXPIRING)) expect(table.timeToLive).toBe(-1);
   });
 
   it('abuse: the fake refuses a time to live on a table with a secondary index, as Tablestore does', async () => {

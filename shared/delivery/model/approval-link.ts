@@ -37,6 +37,8 @@ export type ConsumeOutcome =
 export const LINK_TOKEN = /^[A-Za-z0-9_-]{43}$/;
 
 export const DEFAULT_LINK_TTL_MS = 24 * 60 * 60 * 1000;
+/** The longest a link may be configured to live (TRICENTER_APPROVAL_LINK_TTL): 30 days. */
+export const MAX_LINK_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 
 /**
  * When a link minted `now` expires: after `ttlMs`, and never after the step's own deadline (for a

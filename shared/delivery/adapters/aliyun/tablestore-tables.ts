@@ -5,6 +5,7 @@ import { classifyOtsFailure } from './tablestore-errors.ts';
 import { tableNames } from './tablestore-rows.ts';
 import { approvalLinksTable } from './tablestore-approval-links.ts';
 import { notificationOutboxTable } from './tablestore-notification-outbox.ts';
+import { MAX_LINK_TTL_MS } from '../../model/approval-link.ts';
 
 export { tablestoreClient } from './tablestore-client.ts';
 
@@ -12,7 +13,7 @@ export { tablestoreClient } from './tablestore-client.ts';
  * Creates the run store's tables (`tricenter setup`). Idempotent: a table that exists is left as
  * it is and reported as such (only its time to live is set again, below). Rows keep one version
  * (maxVersions 1) and never expire (timeToLive -1), which global secondary indexes require anyway,
- * except the task rows (TASK_REPORTS_TTL_S); reserved throughput 0 (pay as you go). Releases and runs get a global secondary index `<table>_by_app` on
+ * except the task rows, one-time links and the notification outbox (their *_TTL_S below); reserved throughput 0 (pay as you go). Releases and runs get a global secondary index `<table>_by_app` on
  * [app_key, created_at] (+ id, appended by Tablestore) for the newest-first listings.
  */
 export interface TableSetupResult {
@@ -41,6 +42,21 @@ interface TableSpec {
  */
 export const TASK_REPORTS_TTL_S = 30 * 24 * 60 * 60;
 
+/**
+ * One-time approval links (`<prefix>approval_links`): a day past the longest lifetime a link may
+ * be given (30 days), so no link that may still be used is removed. A row gone by its time to live
+ * is a link nobody can use any more: an unknown token is refused (404), as a used or expired one is.
+ */
+export const APPROVAL_LINKS_TTL_S = MAX_LINK_TTL_MS / 1000 + 24 * 60 * 60;
+
+/**
+ * The notification outbox (`<prefix>notification_outbox`): a row is sent, dropped or given up
+ * within a day (the outbox's give-up bound) and then kept a week as the record that this message
+ * was queued once, so a repeated effect is not queued again; its redelivery round reads the table
+ * whole, which the time to live keeps to a week of failed messages.
+ */
+export const NOTIFICATION_OUTBOX_TTL_S = 7 * 24 * 60 * 60;
+
 function tableSpecs(prefix: string): TableSpec[] {
   const t = tableNames(prefix);
   return [
@@ -52,8 +68,8 @@ function tableSpecs(prefix: string): TableSpec[] {
     { name: t.trafficClaims, primaryKey: 'resource' },
     { name: t.rejectedUploads, primaryKey: 'upload' },
     { name: t.trafficHistory, primaryKey: 'app' },
-    { name: approvalLinksTable(prefix), primaryKey: 'hash' },
-    { name: notificationOutboxTable(prefix), primaryKey: 'key' },
+    { name: approvalLinksTable(prefix), primaryKey: 'hash', timeToLive: APPROVAL_LINKS_TTL_S },
+    { name: notificationOutboxTable(prefix), primaryKey: 'key', timeToLive: NOTIFICATION_OUTBOX_TTL_S },
   ];
 }
 
@@ -105,7 +121,7 @@ export async function createTables(
         throw err;
       }
     });
-    // A table made before it had a time to live (task_reports by an earlier setup) gets it now.
+    // A table made before it had a time to live (by an earlier setup) gets it now.
     if (status === 'exists' && spec.timeToLive !== undefined) {
       const timeToLive = spec.timeToLive;
       await calls.retry(`UpdateTable ${spec.name}`, (sdk) =>

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { TricenterError } from '../../../platform/errors.ts';
-import { channelRecipientProblem, type ApproverToken } from '../../model/approval-link.ts';
+import { channelRecipientProblem, MAX_LINK_TTL_MS, type ApproverToken } from '../../model/approval-link.ts';
 import type { Notifier } from '../../ports/notifier.port.ts';
 import { DingTalkNotifier, FeishuNotifier, SignedWebhookNotifier } from './webhook-notifiers.ts';
 
@@ -78,7 +78,6 @@ export function parseNotifierConfig(
 
 const DURATION = /^(\d+)(h|m|s)/;
 const UNIT_MS: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1_000 };
-const MAX_LINK_TTL_MS = 30 * 24 * 3_600_000;
 
 /**
  * TRICENTER_APPROVAL_LINK_TTL, the one place it is read (the cloud's functions and the twin): how
