@@ -242,6 +242,22 @@ describe('workflow steps and policies: plans', () => {
     const db = (plan.steps[0] as DeployStep).targets[0]?.manifests.find((m) => m.metadata.name === 'db');
     expect(Object.keys(db?.metadata.annotations ?? {}).filter((k) => /read-only|gc-/.test(k))).toEqual([]);
   });
+
+  it('keeps the annotations a bundle writes in their order, before the stamped ones, without a forged reserved one between them', async () => {
+    const files = app('');
+    files['app.yaml'] = (files['app.yaml'] ?? '').replace(
+      '{name: db}',
+      '{name: db, annotations: {team: a, tricenter.io/read-only: forged, app.oam.dev/publishVersion: forged, owner: b}}',
+    );
+    const plan = await planOf(files);
+    const db = (plan.steps[0] as DeployStep).targets[0]?.manifests.find((m) => m.metadata.name === 'db');
+    const annotations = db?.metadata.annotations ?? {};
+    // The bundle's publishVersion annotation keeps its place and gets the application's value.
+    expect(Object.keys(annotations).slice(0, 3)).toEqual(['team', 'app.oam.dev/publishVersion', 'owner']);
+    expect(annotations['app.oam.dev/publishVersion']).toBe(plan.publishVersion);
+    expect(Object.keys(annotations)).not.toContain('tricenter.io/read-only');
+    expect(Object.isFrozen(annotations)).toBe(true);
+  });
 });
 
 describe('workflow mode', () => {

@@ -362,9 +362,9 @@ function applyTracked(
   const count = objects.length;
   const index = applyTrait(objects, trait, componentName, cow);
   // Objects a trait adds (gateway's Ingress, storage's PVC...) are the trait's own text.
-  for (const added of objects.slice(count)) {
+  for (let i = count; i < objects.length; i++) {
     sources.push({ object: trait.place, fields: {} });
-    tracked.push(trackedValues(added));
+    tracked.push(trackedValues(objects[i] as KubeObject));
   }
   if (index === undefined) return;
   const object = objects[index];
@@ -381,12 +381,13 @@ function applyTracked(
     after = updated;
   }
   let written = source;
-  TRACKED_FIELDS.forEach((field, f) => {
-    if (after[f] === before[f] || written.fields[field] === trait.place) return;
+  for (let f = 0; f < TRACKED_FIELDS.length; f++) {
+    const field = TRACKED_FIELDS[f] as TrackedField;
+    if (after[f] === before[f] || written.fields[field] === trait.place) continue;
     // The sources as resolved are shared by every step: a trait writes on its own copy.
     if (written === source) written = { object: source.object, fields: { ...source.fields } };
     written.fields[field] = trait.place;
-  });
+  }
   sources[index] = written;
   tracked[index] = after;
 }
@@ -459,16 +460,18 @@ function finalize(rendered: RenderedObject, relocation: Relocation | undefined, 
     [LABEL_COMPONENT]: rendered.component,
   }));
   // Whose an object is, and who may share it, is tricenter's to say: a bundle cannot forge it.
-  const written = object.metadata.annotations ?? {};
-  const annotations = Object.keys(written).some((key) => RESERVED_ANNOTATIONS.has(key))
-    ? Object.fromEntries(Object.entries(written).filter(([key]) => !RESERVED_ANNOTATIONS.has(key)))
-    : written;
+  // The written annotations but the reserved ones, then tricenter's: one new object, no lists made.
+  const stampedAnnotations: Record<string, string> = {};
+  const written = object.metadata.annotations;
+  if (written !== undefined) {
+    for (const key of Object.keys(written)) {
+      if (!RESERVED_ANNOTATIONS.has(key)) setAnnotation(stampedAnnotations, key, written[key] as string);
+    }
+  }
+  stampedAnnotations[ANNOTATION_PUBLISH_VERSION] = publishVersion;
   const resourcePolicy = resourcePolicies.length > 0 ? resourcePolicyOf(rendered, resourcePolicies) : undefined;
-  object.metadata.annotations = {
-    ...annotations,
-    [ANNOTATION_PUBLISH_VERSION]: publishVersion,
-    ...(resourcePolicy ? { [ANNOTATION_RESOURCE_POLICY]: resourcePolicy } : {}),
-  };
+  if (resourcePolicy) stampedAnnotations[ANNOTATION_RESOURCE_POLICY] = resourcePolicy;
+  object.metadata.annotations = stampedAnnotations;
   if (objectPolicies.length > 0) {
     const target = {
       component: rendered.component,
@@ -488,6 +491,12 @@ function finalize(rendered: RenderedObject, relocation: Relocation | undefined, 
   Object.freeze(stamped);
   Object.freeze(metadata);
   return Object.freeze(object);
+}
+
+/** `annotations[key] = value` as a spread writes it: a key named `__proto__` is an own member. */
+function setAnnotation(annotations: Record<string, string>, key: string, value: string): void {
+  if (key === '__proto__') Object.defineProperty(annotations, key, { value, enumerable: true, writable: true, configurable: true });
+  else annotations[key] = value;
 }
 
 /** What the application's take-over / shared-resource policies say about this object, if anything. */

@@ -24,17 +24,16 @@ export function applyTrait(objects: KubeObject[], trait: Trait, componentName: s
   const index = targetIndex(objects, trait, componentName);
   const object = objects[index];
   if (!object) return undefined;
-  // The label is for error messages only: made when one is thrown.
-  const label = () => objectLabel(object.kind, object.metadata.namespace, object.metadata.name) ?? object.kind;
+  // The label is for error messages only: made when one is thrown (no closure per call: traits run per manifest).
   let result: KubeObject;
   switch (trait.type) {
     case 'env':
-      result = applyEnv(object, trait, componentName, label, cow);
+      result = applyEnv(object, trait, componentName, cow);
       break;
     case 'scaler': {
       const spec = object.spec;
       if (!SCALABLE_KINDS.has(object.kind) && !(isPlainObject(spec) && typeof spec.replicas === 'number')) {
-        throw bundleError(`scaler needs an object with spec.replicas; ${label()} has none`, trait.place, 'RENDER');
+        throw bundleError(`scaler needs an object with spec.replicas; ${labelOf(object)} has none`, trait.place, 'RENDER');
       }
       result = cow.writable(object);
       const specObject = isPlainObject(spec) ? cow.writable(spec) : {};
@@ -46,7 +45,7 @@ export function applyTrait(objects: KubeObject[], trait: Trait, componentName: s
       result = mergePatch(object, trait.properties) as KubeObject;
       break;
     case 'json-patch':
-      result = applyJsonPatch(object, trait, label());
+      result = applyJsonPatch(object, trait, labelOf(object));
       break;
     case 'labels':
     case 'annotations':
@@ -54,7 +53,7 @@ export function applyTrait(objects: KubeObject[], trait: Trait, componentName: s
       break;
     default:
       result = cow.deep(object);
-      for (const added of applyKubeVelaTrait(result, trait, componentName, label())) {
+      for (const added of applyKubeVelaTrait(result, trait, componentName, labelOf(object))) {
         // A trait's outputs live beside the workload, as KubeVela puts them.
         if (result.metadata.namespace !== undefined) added.metadata.namespace = result.metadata.namespace;
         objects.push(added);
@@ -69,7 +68,7 @@ export function applyTrait(objects: KubeObject[], trait: Trait, componentName: s
     const issue = checked.error.issues[0];
     const detail = issue ? `${issuePath(issue.path)}: ${issue.message}` : 'invalid';
     throw bundleError(
-      `the ${trait.type} result on ${label()} is no longer a valid Kubernetes object (${detail})`,
+      `the ${trait.type} result on ${labelOf(object)} is no longer a valid Kubernetes object (${detail})`,
       placeAt(trait.place, 'properties'),
       'RENDER',
     );
@@ -80,6 +79,10 @@ export function applyTrait(objects: KubeObject[], trait: Trait, componentName: s
 }
 
 const TOUCH_SPEC_ONLY = new Set<Trait['type']>(['env', 'scaler']);
+
+function labelOf(object: KubeObject): string {
+  return objectLabel(object.kind, object.metadata.namespace, object.metadata.name) ?? object.kind;
+}
 
 function targetIndex(objects: KubeObject[], trait: Trait, componentName: string): number {
   const target = trait.target;
@@ -183,54 +186,64 @@ function applyMetadataTrait(object: KubeObject, trait: Extract<Trait, { type: 'l
   return result;
 }
 
-function applyEnv(
-  object: KubeObject,
-  trait: Extract<Trait, { type: 'env' }>,
-  componentName: string,
-  label: () => string,
-  cow: CopyOnWrite,
-): KubeObject {
+function applyEnv(object: KubeObject, trait: Extract<Trait, { type: 'env' }>, componentName: string, cow: CopyOnWrite): KubeObject {
   const containers = podSpecOf(object)?.containers;
   if (!Array.isArray(containers)) {
-    throw bundleError(`env needs a workload with a pod template; ${label()} has none`, trait.place, 'RENDER');
+    throw bundleError(`env needs a workload with a pod template; ${labelOf(object)} has none`, trait.place, 'RENDER');
   }
   const props = trait.properties;
-  const patches =
-    'containers' in props
-      ? props.containers.map((patch, i) => ({
-          patch,
-          containerName: patch.containerName,
-          field: `properties.containers[${i}].containerName`,
-        }))
-      : [
-          {
-            patch: props,
-            containerName: props.containerName ?? componentName,
-            field:
-              props.containerName === undefined ? 'properties (containerName defaults to the component name)' : 'properties.containerName',
-          },
-        ];
-  const targets = patches.map(({ patch, containerName, field }) => {
-    const index = containers.findIndex((c) => isPlainObject(c) && c.name === containerName);
-    if (index < 0) {
-      const names = containers.map((c) => (isPlainObject(c) ? String(c.name) : '?')).join(', ');
-      throw bundleError(
-        `container "${containerName}" not found in ${label()} (containers: ${names})`,
-        placeAt(trait.place, field),
-        'RENDER',
-      );
-    }
-    return { patch, index };
-  });
-  const { object: result, podSpec } = withWritablePodSpec(object, cow);
+  // Every container found before any is copied: a trait that names a missing one changes nothing.
+  let result: KubeObject;
+  let podSpec: Record<string, unknown>;
+  if ('containers' in props) {
+    const indexes = props.containers.map((patch, i) =>
+      containerIndex(containers, patch.containerName, object, trait, `properties.containers[${i}].containerName`),
+    );
+    ({ object: result, podSpec } = withWritablePodSpec(object, cow));
+    const writableContainers = cow.writable(containers);
+    podSpec.containers = writableContainers;
+    props.containers.forEach((patch, i) => {
+      setEnvAt(writableContainers, indexes[i] as number, patch, cow);
+    });
+    return result;
+  }
+  // One patch for the container named after the component (the common case, once per manifest): no lists made.
+  const index = containerIndex(
+    containers,
+    props.containerName ?? componentName,
+    object,
+    trait,
+    props.containerName === undefined ? 'properties (containerName defaults to the component name)' : 'properties.containerName',
+  );
+  ({ object: result, podSpec } = withWritablePodSpec(object, cow));
   const writableContainers = cow.writable(containers);
   podSpec.containers = writableContainers;
-  for (const { patch, index } of targets) {
-    const container = cow.writable(writableContainers[index] as Record<string, unknown>);
-    writableContainers[index] = container;
-    setEnv(container, patch, cow);
-  }
+  setEnvAt(writableContainers, index, props, cow);
   return result;
+}
+
+function containerIndex(containers: unknown[], containerName: string, object: KubeObject, trait: Trait, field: string): number {
+  for (let i = 0; i < containers.length; i++) {
+    const c = containers[i];
+    if (isPlainObject(c) && c.name === containerName) return i;
+  }
+  const names = containers.map((c) => (isPlainObject(c) ? String(c.name) : '?')).join(', ');
+  throw bundleError(
+    `container "${containerName}" not found in ${labelOf(object)} (containers: ${names})`,
+    placeAt(trait.place, field),
+    'RENDER',
+  );
+}
+
+function setEnvAt(
+  containers: unknown[],
+  index: number,
+  patch: { replace: boolean; env: Record<string, string>; unset: string[] },
+  cow: CopyOnWrite,
+): void {
+  const container = cow.writable(containers[index] as Record<string, unknown>);
+  containers[index] = container;
+  setEnv(container, patch, cow);
 }
 
 /**
@@ -248,11 +261,20 @@ function setEnv(
   cow: CopyOnWrite,
 ): void {
   const written: unknown[] = props.replace || !Array.isArray(container.env) ? [] : container.env;
-  // An entry that is not an object becomes one, as a spread makes it (never written so in practice).
-  let env = written.map((e) => (typeof e === 'object' && e !== null && !Array.isArray(e) ? e : { ...(e as object) })) as EnvVar[];
-  if (props.unset.length > 0) env = env.filter((e) => !props.unset.includes(e.name));
+  const env: EnvVar[] = [];
+  for (const e of written) {
+    // An entry that is not an object becomes one, as a spread makes it (never written so in practice).
+    const entry = (typeof e === 'object' && e !== null && !Array.isArray(e) ? e : { ...(e as object) }) as EnvVar;
+    if (props.unset.length === 0 || !props.unset.includes(entry.name)) env.push(entry);
+  }
   for (const [name, entry] of envEntries(props.env, cow)) {
-    const existing = env.findIndex((e) => e.name === name);
+    let existing = -1;
+    for (let i = 0; i < env.length; i++) {
+      if ((env[i] as EnvVar).name === name) {
+        existing = i;
+        break;
+      }
+    }
     // A literal value replaces a valueFrom: the two are exclusive in a container spec.
     if (existing >= 0) env[existing] = entry;
     else env.push(entry);
