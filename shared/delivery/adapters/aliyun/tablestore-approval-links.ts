@@ -1,10 +1,10 @@
-import TableStore, { type Client } from 'tablestore';
+import TableStore from 'tablestore';
 import { TricenterError } from '../../../platform/errors.ts';
 import { silentLogger, type Logger } from '../../../platform/log.ts';
-import { sameCredentials, type CloudCredentials, type CredentialsProvider } from '../../../platform/credentials.ts';
+import type { CredentialsProvider } from '../../../platform/credentials.ts';
 import type { ApprovalLink, ConsumeOutcome } from '../../model/approval-link.ts';
 import type { ApprovalLinkStore } from '../../ports/approval-link-store.port.ts';
-import { TablestoreCalls, tablestoreClient, type TablestoreCallsOptions } from './tablestore-client.ts';
+import { targetCalls, tryPutVersioned, type TablestoreCalls, type TablestoreCallsOptions } from './tablestore-client.ts';
 import { DEFAULT_TABLE_PREFIX, otsEndpoint } from './ots-endpoint.ts';
 import { attributesOf, bodyColumns, bodyOf, integerColumn, tableNames } from './tablestore-rows.ts';
 
@@ -41,16 +41,14 @@ export function createTablestoreApprovalLinks(options: TablestoreApprovalLinkOpt
 
 class TablestoreApprovalLinks implements ApprovalLinkStore {
   private readonly table: string;
-  private readonly endpoint: string;
   private readonly logger: Logger;
   private readonly calls: TablestoreCalls;
-  private client: { credentials: CloudCredentials; sdk: Client } | undefined;
 
-  constructor(private readonly options: TablestoreApprovalLinkOptions) {
+  constructor(options: TablestoreApprovalLinkOptions) {
     this.table = approvalLinksTable(options.tablePrefix ?? DEFAULT_TABLE_PREFIX);
-    this.endpoint = options.endpoint ?? otsEndpoint({ region: options.region, instance: options.instance });
     this.logger = (options.logger ?? silentLogger).child({ component: 'tablestore-approval-links' });
-    this.calls = new TablestoreCalls(() => this.sdk(), options);
+    const endpoint = options.endpoint ?? otsEndpoint({ region: options.region, instance: options.instance });
+    this.calls = targetCalls({ endpoint, instance: options.instance, credentials: options.credentials }, options).calls;
   }
 
   async put(link: ApprovalLink): Promise<boolean> {
@@ -78,20 +76,6 @@ class TablestoreApprovalLinks implements ApprovalLinkStore {
     return { outcome: 'used', link: after };
   }
 
-  private sdk(): Client {
-    const credentials = this.options.credentials();
-    if (!this.client || !sameCredentials(this.client.credentials, credentials)) {
-      const sdk = tablestoreClient({
-        endpoint: this.endpoint,
-        instance: this.options.instance,
-        credentials,
-        requestTimeoutMs: this.calls.policy.requestTimeoutMs,
-      });
-      this.client = { credentials, sdk };
-    }
-    return this.client.sdk;
-  }
-
   private async read(hash: string): Promise<StoredLink | undefined> {
     const describe = `approval link ${hash.slice(0, 12)}…`;
     const { row } = await this.calls.retry(`GetRow ${this.table} (${describe})`, (sdk) =>
@@ -106,30 +90,14 @@ class TablestoreApprovalLinks implements ApprovalLinkStore {
   private async tryWrite(stored: StoredLink, expectedVersion: number | null): Promise<boolean> {
     const { version, ...link } = stored;
     const describe = `approval link ${link.hash.slice(0, 12)}…`;
-    const condition =
-      expectedVersion === null
-        ? new TableStore.Condition(TableStore.RowExistenceExpectation.EXPECT_NOT_EXIST, null)
-        : new TableStore.Condition(
-            TableStore.RowExistenceExpectation.EXPECT_EXIST,
-            new TableStore.SingleColumnCondition(
-              'version',
-              TableStore.Long.fromNumber(expectedVersion),
-              TableStore.ComparatorType.EQUAL,
-              false,
-            ),
-          );
     const columns = [{ version: TableStore.Long.fromNumber(version) }, ...bodyColumns(link, describe, 'VALIDATION')];
-    try {
-      await this.calls.putRow(
-        `PutRow ${this.table} (${describe})`,
-        { tableName: this.table, condition, primaryKey: [{ hash: link.hash }], attributeColumns: columns },
-        `${describe} exists or was consumed meanwhile`,
-      );
-      return true;
-    } catch (err) {
-      if (err instanceof TricenterError && err.code === 'CONFLICT') return false;
-      this.logger.warn('tablestore write failed', { table: this.table, row: describe, error: err });
-      throw err;
-    }
+    return tryPutVersioned(this.calls, this.logger, {
+      table: this.table,
+      describe,
+      primaryKey: [{ hash: link.hash }],
+      attributeColumns: columns,
+      expectedVersion,
+      conflict: `${describe} exists or was consumed meanwhile`,
+    });
   }
 }

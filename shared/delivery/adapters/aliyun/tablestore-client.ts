@@ -4,7 +4,7 @@ import TableStore, { type Client, type DecodedRow, type PrimaryKeyInput, type Sd
 import { systemClock, type Clock } from '../../../platform/clock.ts';
 import { ConflictError, TricenterError } from '../../../platform/errors.ts';
 import { silentLogger, type Logger } from '../../../platform/log.ts';
-import type { CloudCredentials } from '../../../platform/credentials.ts';
+import { sameCredentials, type CloudCredentials, type CredentialsProvider } from '../../../platform/credentials.ts';
 import { classifyOtsFailure, otsBudgetExhausted, otsError, otsServiceError, type OtsFailure } from './tablestore-errors.ts';
 
 /**
@@ -205,6 +205,91 @@ export class TablestoreCalls {
       }
     }
   }
+}
+
+/** Where an adapter's calls go; the credentials are asked for again before each attempt. */
+export interface TablestoreTarget {
+  endpoint: string;
+  instance: string;
+  credentials: CredentialsProvider;
+}
+
+/**
+ * The calls of one adapter over `target`: its SDK client is built on first use and again when the
+ * credentials rotate (STS keys of a function instance); `forget` drops it (the adapter's close).
+ */
+export function targetCalls(target: TablestoreTarget, options: TablestoreCallsOptions): { calls: TablestoreCalls; forget: () => void } {
+  let client: { credentials: CloudCredentials; sdk: Client } | undefined;
+  const calls: TablestoreCalls = new TablestoreCalls(() => {
+    const credentials = target.credentials();
+    if (!client || !sameCredentials(client.credentials, credentials)) {
+      const sdk = tablestoreClient({
+        endpoint: target.endpoint,
+        instance: target.instance,
+        credentials,
+        requestTimeoutMs: calls.policy.requestTimeoutMs,
+      });
+      client = { credentials, sdk };
+    }
+    return client.sdk;
+  }, options);
+  return {
+    calls,
+    forget: () => {
+      client = undefined;
+    },
+  };
+}
+
+/** A PutRow under a `version` column: a new row when `expectedVersion` is null, else the row whose version is `expectedVersion`. */
+export interface VersionedPut {
+  table: string;
+  /** Names the row in messages and logs. */
+  describe: string;
+  primaryKey: PrimaryKeyInput;
+  attributeColumns: Array<Record<string, unknown>>;
+  expectedVersion: number | null;
+  /** The ConflictError's message when the condition fails. */
+  conflict: string;
+}
+
+/** EXPECT_NOT_EXIST for a new row, else EXPECT_EXIST with `version == expectedVersion`. */
+function versionCondition(expectedVersion: number | null): unknown {
+  if (expectedVersion === null) return new TableStore.Condition(TableStore.RowExistenceExpectation.EXPECT_NOT_EXIST, null);
+  return new TableStore.Condition(
+    TableStore.RowExistenceExpectation.EXPECT_EXIST,
+    new TableStore.SingleColumnCondition('version', TableStore.Long.fromNumber(expectedVersion), TableStore.ComparatorType.EQUAL, false),
+  );
+}
+
+/** The conditional write of `put` (TablestoreCalls.putRow); a failure other than the condition's is logged, every failure thrown. */
+export async function putVersioned(calls: TablestoreCalls, logger: Logger, put: VersionedPut): Promise<void> {
+  const { table, describe, primaryKey, attributeColumns } = put;
+  try {
+    await calls.putRow(
+      `PutRow ${table} (${describe})`,
+      { tableName: table, condition: versionCondition(put.expectedVersion), primaryKey, attributeColumns },
+      put.conflict,
+    );
+  } catch (err) {
+    if (!isConflict(err)) logger.warn('tablestore write failed', { table, row: describe, error: err });
+    throw err;
+  }
+}
+
+/** putVersioned whose condition failure is an answer (false: the row exists, or another writer won), not an error. */
+export async function tryPutVersioned(calls: TablestoreCalls, logger: Logger, put: VersionedPut): Promise<boolean> {
+  try {
+    await putVersioned(calls, logger, put);
+    return true;
+  } catch (err) {
+    if (isConflict(err)) return false;
+    throw err;
+  }
+}
+
+function isConflict(err: unknown): boolean {
+  return err instanceof TricenterError && err.code === 'CONFLICT';
 }
 
 function writeTokenOf(row: Partial<DecodedRow>): unknown {

@@ -1,9 +1,8 @@
-import TableStore, { type Client, type DecodedRow, type PrimaryKeyInput } from 'tablestore';
-import { TricenterError } from '../../../platform/errors.ts';
+import TableStore, { type DecodedRow, type PrimaryKeyInput } from 'tablestore';
 import { silentLogger, type Logger } from '../../../platform/log.ts';
-import { sameCredentials, type CloudCredentials, type CredentialsProvider } from '../../../platform/credentials.ts';
+import type { CredentialsProvider } from '../../../platform/credentials.ts';
 import type { NewOutboxEntry, NotificationOutbox, OutboxEntry, OutboxState } from '../../ports/notification-outbox.port.ts';
-import { TablestoreCalls, tablestoreClient, type TablestoreCallsOptions } from './tablestore-client.ts';
+import { targetCalls, tryPutVersioned, type TablestoreCalls, type TablestoreCallsOptions } from './tablestore-client.ts';
 import { DEFAULT_TABLE_PREFIX, otsEndpoint } from './ots-endpoint.ts';
 import { attributesOf, bodyColumns, bodyOf, integerColumn, tableNames, type RowAttributes } from './tablestore-rows.ts';
 
@@ -39,16 +38,14 @@ export function createTablestoreNotificationOutbox(options: TablestoreNotificati
 
 class TablestoreNotificationOutbox implements NotificationOutbox {
   private readonly table: string;
-  private readonly endpoint: string;
   private readonly logger: Logger;
   private readonly calls: TablestoreCalls;
-  private client: { credentials: CloudCredentials; sdk: Client } | undefined;
 
-  constructor(private readonly options: TablestoreNotificationOutboxOptions) {
+  constructor(options: TablestoreNotificationOutboxOptions) {
     this.table = notificationOutboxTable(options.tablePrefix ?? DEFAULT_TABLE_PREFIX);
-    this.endpoint = options.endpoint ?? otsEndpoint({ region: options.region, instance: options.instance });
     this.logger = (options.logger ?? silentLogger).child({ component: 'tablestore-notification-outbox' });
-    this.calls = new TablestoreCalls(() => this.sdk(), options);
+    const endpoint = options.endpoint ?? otsEndpoint({ region: options.region, instance: options.instance });
+    this.calls = targetCalls({ endpoint, instance: options.instance, credentials: options.credentials }, options).calls;
   }
 
   async add(fresh: NewOutboxEntry): Promise<boolean> {
@@ -106,20 +103,6 @@ class TablestoreNotificationOutbox implements NotificationOutbox {
     return this.decode(row);
   }
 
-  private sdk(): Client {
-    const credentials = this.options.credentials();
-    if (!this.client || !sameCredentials(this.client.credentials, credentials)) {
-      const sdk = tablestoreClient({
-        endpoint: this.endpoint,
-        instance: this.options.instance,
-        credentials,
-        requestTimeoutMs: this.calls.policy.requestTimeoutMs,
-      });
-      this.client = { credentials, sdk };
-    }
-    return this.client.sdk;
-  }
-
   /** The entry of a row, its version from the column (the one conditions compare). */
   private decode(row: Partial<DecodedRow>): OutboxEntry | undefined {
     const attributes: RowAttributes | undefined = attributesOf(row);
@@ -131,31 +114,15 @@ class TablestoreNotificationOutbox implements NotificationOutbox {
   /** A conditional write whose condition failure is an answer (the key exists, or another claimant won), not an error. */
   private async tryWrite(entry: OutboxEntry, expectedVersion: number | null): Promise<boolean> {
     const what = describe(entry.key);
-    const condition =
-      expectedVersion === null
-        ? new TableStore.Condition(TableStore.RowExistenceExpectation.EXPECT_NOT_EXIST, null)
-        : new TableStore.Condition(
-            TableStore.RowExistenceExpectation.EXPECT_EXIST,
-            new TableStore.SingleColumnCondition(
-              'version',
-              TableStore.Long.fromNumber(expectedVersion),
-              TableStore.ComparatorType.EQUAL,
-              false,
-            ),
-          );
     const columns = [{ version: TableStore.Long.fromNumber(entry.version) }, ...bodyColumns(entry, what, 'VALIDATION')];
-    try {
-      await this.calls.putRow(
-        `PutRow ${this.table} (${what})`,
-        { tableName: this.table, condition, primaryKey: [{ key: entry.key }], attributeColumns: columns },
-        `${what} exists or changed meanwhile`,
-      );
-      return true;
-    } catch (err) {
-      if (err instanceof TricenterError && err.code === 'CONFLICT') return false;
-      this.logger.warn('tablestore write failed', { table: this.table, row: what, error: err });
-      throw err;
-    }
+    return tryPutVersioned(this.calls, this.logger, {
+      table: this.table,
+      describe: what,
+      primaryKey: [{ key: entry.key }],
+      attributeColumns: columns,
+      expectedVersion,
+      conflict: `${what} exists or changed meanwhile`,
+    });
   }
 }
 

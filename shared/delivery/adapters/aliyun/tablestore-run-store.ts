@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import TableStore, { type Client, type DecodedRow, type PrimaryKeyInput } from 'tablestore';
+import TableStore, { type DecodedRow, type PrimaryKeyInput } from 'tablestore';
 import { ConflictError, TricenterError, type ErrorCode } from '../../../platform/errors.ts';
 import { silentLogger, type Logger } from '../../../platform/log.ts';
 import { appKey, type AppRef } from '../../model/ownership.ts';
@@ -22,8 +22,8 @@ import type { RunStore } from '../../ports/run-store.port.ts';
 import type { StoredTrafficRecord, TrafficRecord } from '../../../traffic/domain/types.ts';
 import type { TrafficHistoryStore } from '../../../traffic/ports/traffic-history.port.ts';
 import type { Run, TaskReport } from '../../workflow/run.ts';
-import { sameCredentials, type CloudCredentials, type CredentialsProvider } from '../../../platform/credentials.ts';
-import { TablestoreCalls, tablestoreClient, type TablestoreCallsOptions } from './tablestore-client.ts';
+import type { CredentialsProvider } from '../../../platform/credentials.ts';
+import { putVersioned, targetCalls, type TablestoreCalls, type TablestoreCallsOptions } from './tablestore-client.ts';
 import { DEFAULT_TABLE_PREFIX, otsEndpoint } from './ots-endpoint.ts';
 import {
   attributesOf,
@@ -152,16 +152,17 @@ export class TablestoreRunStore implements RunStore {
       return stored.version;
     },
   };
-  private readonly endpoint: string;
   private readonly logger: Logger;
   private readonly calls: TablestoreCalls;
-  private client: { credentials: CloudCredentials; sdk: Client } | undefined;
+  private readonly forgetClient: () => void;
 
-  constructor(private readonly options: TablestoreRunStoreOptions) {
+  constructor(options: TablestoreRunStoreOptions) {
     this.tables = tableNames(options.tablePrefix ?? DEFAULT_TABLE_PREFIX);
-    this.endpoint = options.endpoint ?? otsEndpoint({ region: options.region, instance: options.instance });
     this.logger = (options.logger ?? silentLogger).child({ component: 'tablestore-run-store' });
-    this.calls = new TablestoreCalls(() => this.sdk(), options);
+    const endpoint = options.endpoint ?? otsEndpoint({ region: options.region, instance: options.instance });
+    const target = targetCalls({ endpoint, instance: options.instance, credentials: options.credentials }, options);
+    this.calls = target.calls;
+    this.forgetClient = target.forget;
   }
 
   async putRelease(release: Release): Promise<void> {
@@ -324,7 +325,7 @@ export class TablestoreRunStore implements RunStore {
   }
 
   async close(): Promise<void> {
-    this.client = undefined;
+    this.forgetClient();
   }
 
   async recordRejectedUpload(upload: RejectedUpload): Promise<RejectedUpload> {
@@ -399,20 +400,6 @@ export class TablestoreRunStore implements RunStore {
   }
 
   /** The SDK client for the credentials valid now (STS keys change between invocations). */
-  private sdk(): Client {
-    const credentials = this.options.credentials();
-    if (!this.client || !sameCredentials(this.client.credentials, credentials)) {
-      const sdk = tablestoreClient({
-        endpoint: this.endpoint,
-        instance: this.options.instance,
-        credentials,
-        requestTimeoutMs: this.calls.policy.requestTimeoutMs,
-      });
-      this.client = { credentials, sdk };
-    }
-    return this.client.sdk;
-  }
-
   private async write(
     table: string,
     primaryKey: PrimaryKeyInput,
@@ -427,29 +414,14 @@ export class TablestoreRunStore implements RunStore {
     if (extra.indexed) {
       columns.unshift({ app_key: appKey(extra.indexed.app) }, { created_at: TableStore.Long.fromNumber(extra.indexed.createdAt) });
     }
-    const condition =
-      expectedVersion === null
-        ? new TableStore.Condition(TableStore.RowExistenceExpectation.EXPECT_NOT_EXIST, null)
-        : new TableStore.Condition(
-            TableStore.RowExistenceExpectation.EXPECT_EXIST,
-            new TableStore.SingleColumnCondition(
-              'version',
-              TableStore.Long.fromNumber(expectedVersion),
-              TableStore.ComparatorType.EQUAL,
-              false,
-            ),
-          );
-    try {
-      await this.calls.putRow(
-        `PutRow ${table} (${describe})`,
-        { tableName: table, condition, primaryKey, attributeColumns: columns },
-        extra.conflict,
-      );
-    } catch (err) {
-      if (!(err instanceof TricenterError) || err.code !== 'CONFLICT')
-        this.logger.warn('tablestore write failed', { table, row: describe, error: err });
-      throw err;
-    }
+    await putVersioned(this.calls, this.logger, {
+      table,
+      describe,
+      primaryKey,
+      attributeColumns: columns,
+      expectedVersion,
+      conflict: extra.conflict,
+    });
   }
 
   /** An ingest write whose condition failure is an answer, not an error. */
