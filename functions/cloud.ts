@@ -139,15 +139,7 @@ async function buildBase(): Promise<CloudBase> {
   let tablestore: Promise<TablestoreRunStore> | undefined;
   const loadTablestore = () =>
     (tablestore ??= import('#shared/delivery/adapters/aliyun/tablestore-run-store.ts').then(
-      ({ createTablestoreRunStore }) =>
-        createTablestoreRunStore({
-          region: config.TRICENTER_REGION,
-          instance: config.TRICENTER_OTS_INSTANCE,
-          tablePrefix: config.TRICENTER_OTS_TABLE_PREFIX,
-          credentials: credentials.provider,
-          endpoint: config.otsEndpoint,
-          logger,
-        }),
+      ({ createTablestoreRunStore }) => createTablestoreRunStore(otsOptions({ config, credentials, logger })),
       (err: unknown) => {
         tablestore = undefined;
         throw err;
@@ -267,19 +259,24 @@ function cloudNotifications(b: CloudBase, deps: WorkflowDeps): Pick<WorkflowDeps
   };
 }
 
+/** The instance, table prefix, endpoint and credentials every Tablestore adapter of a function uses. */
+function otsOptions(b: Pick<CloudBase, 'config' | 'credentials' | 'logger'>) {
+  return {
+    region: b.config.TRICENTER_REGION,
+    instance: b.config.TRICENTER_OTS_INSTANCE,
+    tablePrefix: b.config.TRICENTER_OTS_TABLE_PREFIX,
+    credentials: b.credentials.provider,
+    endpoint: b.config.otsEndpoint,
+    logger: b.logger,
+  };
+}
+
 let approvalLinks: ApprovalLinkStore | undefined;
 
 /** One-time approval links in their own Tablestore table (`<prefix>approval_links`); the SDK loads on first use. */
 export function cloudApprovalLinks(b: CloudBase): ApprovalLinkStore {
   approvalLinks ??= lazyPort<ApprovalLinkStore>(async () =>
-    (await import('#shared/delivery/adapters/aliyun/tablestore-approval-links.ts')).createTablestoreApprovalLinks({
-      region: b.config.TRICENTER_REGION,
-      instance: b.config.TRICENTER_OTS_INSTANCE,
-      tablePrefix: b.config.TRICENTER_OTS_TABLE_PREFIX,
-      credentials: b.credentials.provider,
-      endpoint: b.config.otsEndpoint,
-      logger: b.logger,
-    }),
+    (await import('#shared/delivery/adapters/aliyun/tablestore-approval-links.ts')).createTablestoreApprovalLinks(otsOptions(b)),
   );
   return approvalLinks;
 }
@@ -289,14 +286,7 @@ let notificationOutbox: NotificationOutbox | undefined;
 /** Messages to send again, in their own Tablestore table (`<prefix>notification_outbox`); the SDK loads on first use. */
 function cloudNotificationOutbox(b: CloudBase): NotificationOutbox {
   notificationOutbox ??= lazyPort<NotificationOutbox>(async () =>
-    (await import('#shared/delivery/adapters/aliyun/tablestore-notification-outbox.ts')).createTablestoreNotificationOutbox({
-      region: b.config.TRICENTER_REGION,
-      instance: b.config.TRICENTER_OTS_INSTANCE,
-      tablePrefix: b.config.TRICENTER_OTS_TABLE_PREFIX,
-      credentials: b.credentials.provider,
-      endpoint: b.config.otsEndpoint,
-      logger: b.logger,
-    }),
+    (await import('#shared/delivery/adapters/aliyun/tablestore-notification-outbox.ts')).createTablestoreNotificationOutbox(otsOptions(b)),
   );
   return notificationOutbox;
 }
