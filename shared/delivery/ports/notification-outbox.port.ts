@@ -1,3 +1,4 @@
+import type { OutboxState } from '../model/outbox-entry.ts';
 import type { Notification } from './notifier.port.ts';
 
 /**
@@ -28,7 +29,7 @@ export interface NotificationOutbox {
   get(key: string): Promise<OutboxEntry | undefined>;
 }
 
-export type OutboxState = 'pending' | 'sent' | 'dropped' | 'given-up';
+export type { OutboxState } from '../model/outbox-entry.ts';
 
 /** What notify writes: the message as the channel gets it, without one-time link URLs (they carry tokens). */
 export interface NewOutboxEntry {

@@ -1,6 +1,7 @@
 import TableStore, { type DecodedRow, type PrimaryKeyInput } from 'tablestore';
 import { silentLogger, type Logger } from '../../../platform/log.ts';
 import type { CredentialsProvider } from '../../../platform/credentials.ts';
+import { claimedOutboxEntry, freshOutboxEntry, rescheduledOutboxEntry, settledOutboxEntry } from '../../model/outbox-entry.ts';
 import type { NewOutboxEntry, NotificationOutbox, OutboxEntry, OutboxState } from '../../ports/notification-outbox.port.ts';
 import { targetCalls, tryPutVersioned, type TablestoreCalls, type TablestoreCallsOptions } from './tablestore-client.ts';
 import { DEFAULT_TABLE_PREFIX, otsEndpoint } from './ots-endpoint.ts';
@@ -49,7 +50,7 @@ class TablestoreNotificationOutbox implements NotificationOutbox {
   }
 
   async add(fresh: NewOutboxEntry): Promise<boolean> {
-    return this.tryWrite({ ...fresh, state: 'pending', attempts: 0, version: 1 }, null);
+    return this.tryWrite(freshOutboxEntry(fresh), null);
   }
 
   async listDue(now: number, limit: number): Promise<OutboxEntry[]> {
@@ -76,24 +77,16 @@ class TablestoreNotificationOutbox implements NotificationOutbox {
   }
 
   async claim(entry: OutboxEntry, leaseUntil: number): Promise<OutboxEntry | undefined> {
-    if (entry.state !== 'pending') return undefined;
-    const claimed: OutboxEntry = { ...entry, dueAt: leaseUntil, attempts: entry.attempts + 1, version: entry.version + 1 };
-    return (await this.tryWrite(claimed, entry.version)) ? claimed : undefined;
+    const claimed = claimedOutboxEntry(entry, leaseUntil);
+    return claimed && (await this.tryWrite(claimed, entry.version)) ? claimed : undefined;
   }
 
   async settle(claimed: OutboxEntry, state: Exclude<OutboxState, 'pending'>, now: number, lastError?: string): Promise<boolean> {
-    const settled: OutboxEntry = {
-      ...claimed,
-      state,
-      settledAt: now,
-      ...(lastError !== undefined ? { lastError } : {}),
-      version: claimed.version + 1,
-    };
-    return this.tryWrite(settled, claimed.version);
+    return this.tryWrite(settledOutboxEntry(claimed, state, now, lastError), claimed.version);
   }
 
   async reschedule(claimed: OutboxEntry, dueAt: number, lastError: string): Promise<boolean> {
-    return this.tryWrite({ ...claimed, state: 'pending', dueAt, lastError, version: claimed.version + 1 }, claimed.version);
+    return this.tryWrite(rescheduledOutboxEntry(claimed, dueAt, lastError), claimed.version);
   }
 
   async get(key: string): Promise<OutboxEntry | undefined> {

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { claimedOutboxEntry, freshOutboxEntry, rescheduledOutboxEntry, settledOutboxEntry } from '../../model/outbox-entry.ts';
 import type { NewOutboxEntry, NotificationOutbox, OutboxEntry, OutboxState } from '../../ports/notification-outbox.port.ts';
 
 /**
@@ -33,7 +34,7 @@ export class SqliteNotificationOutbox implements NotificationOutbox {
   }
 
   async add(fresh: NewOutboxEntry): Promise<boolean> {
-    const entry: OutboxEntry = { ...fresh, state: 'pending', attempts: 0, version: 1 };
+    const entry: OutboxEntry = freshOutboxEntry(fresh);
     const result = this.db
       .prepare('INSERT INTO notification_outbox (key, state, due_at, version, body) VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING')
       .run(entry.key, entry.state, entry.dueAt, entry.version, JSON.stringify(entry));
@@ -48,24 +49,16 @@ export class SqliteNotificationOutbox implements NotificationOutbox {
   }
 
   async claim(entry: OutboxEntry, leaseUntil: number): Promise<OutboxEntry | undefined> {
-    if (entry.state !== 'pending') return undefined;
-    const claimed: OutboxEntry = { ...entry, dueAt: leaseUntil, attempts: entry.attempts + 1, version: entry.version + 1 };
-    return this.replace(claimed, entry.version, 'pending') ? claimed : undefined;
+    const claimed = claimedOutboxEntry(entry, leaseUntil);
+    return claimed && this.replace(claimed, entry.version, 'pending') ? claimed : undefined;
   }
 
   async settle(claimed: OutboxEntry, state: Exclude<OutboxState, 'pending'>, now: number, lastError?: string): Promise<boolean> {
-    const settled: OutboxEntry = {
-      ...claimed,
-      state,
-      settledAt: now,
-      ...(lastError !== undefined ? { lastError } : {}),
-      version: claimed.version + 1,
-    };
-    return this.replace(settled, claimed.version);
+    return this.replace(settledOutboxEntry(claimed, state, now, lastError), claimed.version);
   }
 
   async reschedule(claimed: OutboxEntry, dueAt: number, lastError: string): Promise<boolean> {
-    return this.replace({ ...claimed, state: 'pending', dueAt, lastError, version: claimed.version + 1 }, claimed.version);
+    return this.replace(rescheduledOutboxEntry(claimed, dueAt, lastError), claimed.version);
   }
 
   async get(key: string): Promise<OutboxEntry | undefined> {
