@@ -1,8 +1,7 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type { ApprovalLink, ConsumeOutcome } from '../../model/approval-link.ts';
 import type { ApprovalLinkStore } from '../../ports/approval-link-store.port.ts';
+import { openSqlite } from './sqlite-file.ts';
 
 /**
  * The local ApprovalLinkStore: a table `approval_links` in a SQLite file (the twin's state.db,
@@ -26,11 +25,7 @@ export class SqliteApprovalLinkStore implements ApprovalLinkStore {
   private readonly db: Database.Database;
 
   constructor(options: { path: string }) {
-    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
-    this.db = new Database(options.path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('busy_timeout = 5000');
-    this.db.exec(SCHEMA);
+    this.db = openSqlite(options.path, SCHEMA);
   }
 
   async put(link: ApprovalLink): Promise<boolean> {

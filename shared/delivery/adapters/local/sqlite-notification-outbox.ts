@@ -1,8 +1,7 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { claimedOutboxEntry, freshOutboxEntry, rescheduledOutboxEntry, settledOutboxEntry } from '../../model/outbox-entry.ts';
 import type { NewOutboxEntry, NotificationOutbox, OutboxEntry, OutboxState } from '../../ports/notification-outbox.port.ts';
+import { openSqlite } from './sqlite-file.ts';
 
 /**
  * The local NotificationOutbox: a table `notification_outbox` in a SQLite file (the twin's
@@ -26,11 +25,7 @@ export class SqliteNotificationOutbox implements NotificationOutbox {
   private readonly db: Database.Database;
 
   constructor(options: { path: string }) {
-    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
-    this.db = new Database(options.path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('busy_timeout = 5000');
-    this.db.exec(SCHEMA);
+    this.db = openSqlite(options.path, SCHEMA);
   }
 
   async add(fresh: NewOutboxEntry): Promise<boolean> {
