@@ -1,5 +1,4 @@
-import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packBundle, type ApiClient } from '#cli/client.ts';
 import type { LocalTwin } from '#local/twin.ts';
@@ -7,6 +6,7 @@ import type { ApprovalLinkStore } from '#shared/delivery/ports/approval-link-sto
 import type { Notification } from '#shared/delivery/ports/notifier.port.ts';
 import { linkHash } from '#shared/delivery/usecases/notify.ts';
 import { startTestTwin, waitFor, waitForPhase, WEB_DEMO } from '../e2e/helpers.ts';
+import { launchChromium, skipBrowser } from './chromium.ts';
 
 /**
  * A one-time approval link from a chat message, in Debian's chromium (playwright-core, no browser
@@ -14,15 +14,10 @@ import { startTestTwin, waitFor, waitForPhase, WEB_DEMO } from '../e2e/helpers.t
  * link unfurler's prefetch does decides nothing; a person opens the link, approves, the run goes
  * on; the same link in a second tab, or opened again, decides nothing more.
  */
-const CHROMIUM = process.env.TRICENTER_CHROMIUM ?? '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
-const required = process.env.TRICENTER_REQUIRE_BROWSER === '1';
-if (!available && !required)
-  console.warn(`browser suite skipped: no chromium at ${CHROMIUM} (apt-get install chromium, or set TRICENTER_CHROMIUM)`);
 
 const BOB = { name: 'bob', token: 'bob-approver-token-0123456789', scope: 'approver' as const };
 
-describe.skipIf(!available && !required)('one-time approval link in Chromium', () => {
+describe.skipIf(skipBrowser)('one-time approval link in Chromium', () => {
   let twin: LocalTwin;
   let client: ApiClient;
   let cleanup: () => Promise<void>;
@@ -30,20 +25,7 @@ describe.skipIf(!available && !required)('one-time approval link in Chromium', (
   let link: string;
 
   beforeAll(async () => {
-    if (!available) throw new Error(`TRICENTER_REQUIRE_BROWSER=1 but there is no chromium at ${CHROMIUM}`);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     ({ twin, client, cleanup } = await startTestTwin());
     // The twin's own token uploads (and may not approve its upload): bob is who the link is for.
     twin.deps.auth.tokens.push({ ...BOB });

@@ -1,27 +1,23 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packBundle, type ApiClient } from '#cli/client.ts';
 import type { LocalTwin } from '#local/twin.ts';
 import { LABEL_APP_NAME, LABEL_APP_NAMESPACE, LABEL_MANAGED_BY, MANAGED_BY } from '#shared/delivery/model/ownership.ts';
 import { rawRequest } from '../helpers/kube-raw.ts';
 import { startTestTwin, waitForPhase, WEB_DEMO } from '../e2e/helpers.ts';
+import { launchChromium, skipBrowser } from './chromium.ts';
 
 /**
  * The review page in a real browser: Debian's chromium driven by playwright-core (no browser is
  * ever downloaded). Without chromium the suite skips with one line; TRICENTER_REQUIRE_BROWSER=1
  * (CI) makes that a failure. Run against the local twin with the seed's `auto: false` step.
  */
-const CHROMIUM = process.env.TRICENTER_CHROMIUM ?? '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
-const required = process.env.TRICENTER_REQUIRE_BROWSER === '1';
-if (!available && !required)
-  console.warn(`browser suite skipped: no chromium at ${CHROMIUM} (apt-get install chromium, or set TRICENTER_CHROMIUM)`);
 
 const VIEWER = { name: 'watcher', token: 'viewer-token-0123456789abcdef', scope: 'viewer' as const };
 
-describe.skipIf(!available && !required)('review page in Chromium', () => {
+describe.skipIf(skipBrowser)('review page in Chromium', () => {
   let twin: LocalTwin;
   let client: ApiClient;
   let cleanup: () => Promise<void>;
@@ -29,21 +25,7 @@ describe.skipIf(!available && !required)('review page in Chromium', () => {
   let url: string;
 
   beforeAll(async () => {
-    if (!available) throw new Error(`TRICENTER_REQUIRE_BROWSER=1 but there is no chromium at ${CHROMIUM}`);
-    // playwright gives every launch a fresh, temporary --user-data-dir of its own (and refuses one in args).
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     ({ twin, client, cleanup } = await startTestTwin());
     twin.deps.auth.tokens.push({ ...VIEWER });
     url = `${twin.endpoints.approvalUrl.replace(/\/$/, '')}/apps/${WEB_DEMO.namespace}/${WEB_DEMO.name}/review`;
