@@ -1,10 +1,8 @@
-import { setupServer } from 'msw/node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createTablestoreApprovalLinks } from '#shared/delivery/adapters/aliyun/tablestore-approval-links.ts';
-import { createTables, tablestoreClient } from '#shared/delivery/adapters/aliyun/tablestore-tables.ts';
-import { staticCredentials } from '#shared/platform/credentials.ts';
 import { describeApprovalLinkStoreContract } from '../contract/approval-link-store.contract.ts';
-import { FakeTablestore, instantBackoff, OTS_ERRORS } from './tablestore-msw.ts';
+import { adapterOptions, freshInstance, listeningServer } from './tablestore-fixture.ts';
+import { OTS_ERRORS, type FakeInstanceAddress, type FakeTablestore } from './tablestore-msw.ts';
 
 /** One-time approval links in their own Tablestore table (`<prefix>approval_links`), on the wire through msw. */
 const ENDPOINT = 'https://tricenter-links.cn-hangzhou.ots.aliyuncs.com';
@@ -12,31 +10,12 @@ const INSTANCE = 'tricenter-links';
 const KEY = { accessKeyId: 'STS.links-key', accessKeySecret: 'links-secret', securityToken: 'links-token' };
 const PREFIX = 'links_';
 
-const server = setupServer();
-beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
-afterAll(() => server.close());
+const AT: FakeInstanceAddress = { endpoint: ENDPOINT, instance: INSTANCE, prefix: PREFIX, key: KEY };
+const server = listeningServer();
 
 async function freshStores(inject?: (fake: FakeTablestore) => void) {
-  const fake = new FakeTablestore({
-    endpoint: ENDPOINT,
-    instance: INSTANCE,
-    keys: { [KEY.accessKeyId]: { secret: KEY.accessKeySecret, stsToken: KEY.securityToken } },
-  });
-  server.resetHandlers(...fake.handlers());
-  await createTables(tablestoreClient({ endpoint: ENDPOINT, instance: INSTANCE, credentials: KEY }), PREFIX);
-  inject?.(fake);
-  const open = () => {
-    const backoff = instantBackoff();
-    return createTablestoreApprovalLinks({
-      region: 'cn-hangzhou',
-      instance: INSTANCE,
-      tablePrefix: PREFIX,
-      endpoint: ENDPOINT,
-      credentials: staticCredentials(KEY),
-      clock: backoff.clock,
-      sleep: backoff.sleep,
-    });
-  };
+  const fake = await freshInstance(server, AT, inject ? { inject } : {});
+  const open = () => createTablestoreApprovalLinks(adapterOptions(AT));
   return { fake, store: open(), second: open() };
 }
 

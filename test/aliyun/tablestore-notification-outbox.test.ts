@@ -1,10 +1,8 @@
-import { setupServer } from 'msw/node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createTablestoreNotificationOutbox } from '#shared/delivery/adapters/aliyun/tablestore-notification-outbox.ts';
-import { createTables, tablestoreClient } from '#shared/delivery/adapters/aliyun/tablestore-tables.ts';
-import { staticCredentials } from '#shared/platform/credentials.ts';
 import { describeNotificationOutboxContract } from '../contract/notification-outbox.contract.ts';
-import { FakeTablestore, instantBackoff, OTS_ERRORS } from './tablestore-msw.ts';
+import { adapterOptions, freshInstance, listeningServer } from './tablestore-fixture.ts';
+import { OTS_ERRORS, type FakeInstanceAddress, type FakeTablestore } from './tablestore-msw.ts';
 
 /** Messages to send again in their own Tablestore table (`<prefix>notification_outbox`), on the wire through msw. */
 const ENDPOINT = 'https://tricenter-outbox.cn-hangzhou.ots.aliyuncs.com';
@@ -12,32 +10,12 @@ const INSTANCE = 'tricenter-outbox';
 const KEY = { accessKeyId: 'STS.outbox-key', accessKeySecret: 'outbox-secret', securityToken: 'outbox-token' };
 const PREFIX = 'outbox_';
 
-const server = setupServer();
-beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
-afterAll(() => server.close());
+const AT: FakeInstanceAddress = { endpoint: ENDPOINT, instance: INSTANCE, prefix: PREFIX, key: KEY };
+const server = listeningServer();
 
 async function freshOutboxes(inject?: (fake: FakeTablestore) => void, rowsPerCall?: number) {
-  const fake = new FakeTablestore({
-    endpoint: ENDPOINT,
-    instance: INSTANCE,
-    keys: { [KEY.accessKeyId]: { secret: KEY.accessKeySecret, stsToken: KEY.securityToken } },
-    ...(rowsPerCall !== undefined ? { rowsPerCall } : {}),
-  });
-  server.resetHandlers(...fake.handlers());
-  await createTables(tablestoreClient({ endpoint: ENDPOINT, instance: INSTANCE, credentials: KEY }), PREFIX);
-  inject?.(fake);
-  const open = () => {
-    const backoff = instantBackoff();
-    return createTablestoreNotificationOutbox({
-      region: 'cn-hangzhou',
-      instance: INSTANCE,
-      tablePrefix: PREFIX,
-      endpoint: ENDPOINT,
-      credentials: staticCredentials(KEY),
-      clock: backoff.clock,
-      sleep: backoff.sleep,
-    });
-  };
+  const fake = await freshInstance(server, AT, { ...(inject ? { inject } : {}), ...(rowsPerCall !== undefined ? { rowsPerCall } : {}) });
+  const open = () => createTablestoreNotificationOutbox(adapterOptions(AT));
   return { fake, outbox: open(), second: open() };
 }
 

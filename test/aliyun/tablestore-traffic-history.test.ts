@@ -1,8 +1,6 @@
-import { setupServer } from 'msw/node';
-import { afterAll, beforeAll } from 'vitest';
-import { createTables, tablestoreClient } from '#shared/delivery/adapters/aliyun/tablestore-tables.ts';
 import { describeTrafficHistoryContract } from '../contract/traffic-history.contract.ts';
-import { FakeTablestore, instantBackoff, OTS_ERRORS, runStoreOn } from './tablestore-msw.ts';
+import { freshInstance, listeningServer } from './tablestore-fixture.ts';
+import { instantBackoff, OTS_ERRORS, runStoreOn, type FakeInstanceAddress, type FakeTablestore } from './tablestore-msw.ts';
 
 /** The traffic history's own Tablestore table (`<prefix>traffic_history`), on the wire through msw. */
 const ENDPOINT = 'https://tricenter-traffic.cn-hangzhou.ots.aliyuncs.com';
@@ -10,20 +8,12 @@ const INSTANCE = 'tricenter-traffic';
 const KEY = { accessKeyId: 'STS.traffic-key', accessKeySecret: 'traffic-secret', securityToken: 'traffic-token' };
 const PREFIX = 'traffic_';
 
-const server = setupServer();
-beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
-afterAll(() => server.close());
+const AT: FakeInstanceAddress = { endpoint: ENDPOINT, instance: INSTANCE, prefix: PREFIX, key: KEY };
+const server = listeningServer();
 
 async function freshStore(inject?: (fake: FakeTablestore) => void) {
-  const fake = new FakeTablestore({
-    endpoint: ENDPOINT,
-    instance: INSTANCE,
-    keys: { [KEY.accessKeyId]: { secret: KEY.accessKeySecret, stsToken: KEY.securityToken } },
-  });
-  server.resetHandlers(...fake.handlers());
-  await createTables(tablestoreClient({ endpoint: ENDPOINT, instance: INSTANCE, credentials: KEY }), PREFIX);
-  inject?.(fake);
-  const runStore = runStoreOn({ endpoint: ENDPOINT, instance: INSTANCE, prefix: PREFIX, key: KEY }, instantBackoff());
+  await freshInstance(server, AT, inject ? { inject } : {});
+  const runStore = runStoreOn(AT, instantBackoff());
   return { history: runStore.trafficHistory, runStore };
 }
 
