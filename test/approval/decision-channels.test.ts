@@ -9,6 +9,7 @@ import type { AppStatus } from '#shared/delivery/usecases/status.ts';
 import type { Decision } from '#shared/delivery/workflow/run.ts';
 import { bumpVersion, variantOfWebDemo } from '../e2e/bundles.ts';
 import { startTestTwin, waitFor, WEB_DEMO } from '../e2e/helpers.ts';
+import { postForm } from './form-post.ts';
 
 /**
  * Decisions through every channel of the twin's approval function (API, CLI, review page), for
@@ -77,13 +78,7 @@ describe('decisions through the API, the CLI and the review page', () => {
       body: JSON.stringify(body),
     });
 
-  const post = (url: string, form: Record<string, string>, headers: Record<string, string> = {}) =>
-    fetch(url, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', origin, ...headers },
-      body: new URLSearchParams(form).toString(),
-    });
+  const post = (url: string, form: Record<string, string>, headers: Record<string, string> = {}) => postForm(origin, url, form, headers);
 
   async function signIn(token: string): Promise<string> {
     const res = await post(`${page}/session`, { token });

@@ -12,6 +12,7 @@ import type { Notification } from '#shared/delivery/ports/notifier.port.ts';
 import { linkHash } from '#shared/delivery/usecases/notify.ts';
 import { bumpVersion, variantOfWebDemo } from '../e2e/bundles.ts';
 import { startTestTwin, waitFor, waitForPhase, WEB_DEMO } from '../e2e/helpers.ts';
+import { postForm } from './form-post.ts';
 
 /**
  * One-time approval links over HTTP, against the twin: the "waiting for approval" message its
@@ -77,13 +78,7 @@ describe('one-time approval links (HTTP)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const post = (url: string, form: Record<string, string>, headers: Record<string, string> = {}) =>
-    fetch(url, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', origin, ...headers },
-      body: new URLSearchParams(form).toString(),
-    });
+  const post = (url: string, form: Record<string, string>, headers: Record<string, string> = {}) => postForm(origin, url, form, headers);
 
   async function stillWaiting(): Promise<void> {
     const status = await client.status(WEB_DEMO);

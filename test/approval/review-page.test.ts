@@ -5,6 +5,7 @@ import type { LocalTwin } from '#local/twin.ts';
 import { formatDecisions, formatStatus, reviewPageUrl } from '#cli/status-view.ts';
 import { SESSION_COOKIE } from '#shared/delivery/approval/session.ts';
 import { startTestTwin, waitForPhase, WEB_DEMO } from '../e2e/helpers.ts';
+import { postForm } from './form-post.ts';
 
 /**
  * The review page over HTTP (the twin's approval trigger), each case with its abuse: sign-in,
@@ -37,13 +38,7 @@ describe('review page (HTTP)', () => {
     await cleanup?.();
   });
 
-  const post = (url: string, form: Record<string, string>, headers: Record<string, string> = {}) =>
-    fetch(url, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', origin, ...headers },
-      body: new URLSearchParams(form).toString(),
-    });
+  const post = (url: string, form: Record<string, string>, headers: Record<string, string> = {}) => postForm(origin, url, form, headers);
 
   async function signIn(token: string): Promise<string> {
     const res = await post(`${page}/session`, { token });
