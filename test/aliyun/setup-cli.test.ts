@@ -2,14 +2,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { setupServer } from 'msw/node';
 import TableStore from 'tablestore';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
 import { DEPLOYER_CLUSTER_ROLE, DEPLOYER_CLUSTER_ROLE_FILE } from '#cli/commands/ack-access.ts';
 import { register, runSetup } from '#cli/commands/setup.ts';
 import { OWNED_KINDS } from '#shared/delivery/adapters/kube/manifests.ts';
-import { FakeTablestore } from './tablestore-msw.ts';
+import { emptyInstanceEachTest, listeningServer } from './tablestore-fixture.ts';
+import type { FakeTablestore } from './tablestore-msw.ts';
 
 const ENDPOINT = 'https://tricenter-setup.cn-shanghai.ots.aliyuncs.com';
 const ENV = {
@@ -18,18 +18,20 @@ const ENV = {
   ALIBABA_CLOUD_SECURITY_TOKEN: 'setup-token',
 };
 
-const server = setupServer();
 let fake: FakeTablestore;
-beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
-afterAll(() => server.close());
-beforeEach(() => {
-  fake = new FakeTablestore({
+emptyInstanceEachTest(
+  listeningServer(),
+  {
     endpoint: ENDPOINT,
     instance: 'tricenter-setup',
-    keys: { 'LTAI-setup': { secret: 'setup-secret', stsToken: 'setup-token' } },
-  });
-  server.resetHandlers(...fake.handlers());
-});
+    accessKeyId: ENV.ALIBABA_CLOUD_ACCESS_KEY_ID,
+    accessKeySecret: ENV.ALIBABA_CLOUD_ACCESS_KEY_SECRET,
+    securityToken: ENV.ALIBABA_CLOUD_SECURITY_TOKEN,
+  },
+  (fresh) => {
+    fake = fresh;
+  },
+);
 afterEach(() => vi.restoreAllMocks());
 
 describe('tricenter setup', () => {

@@ -5,12 +5,12 @@
  * runs again, while the tables that exist are otherwise left as they are. Tablestore is the msw fake (the SDK's own
  * CreateTable / UpdateTable requests decoded).
  */
-import { setupServer } from 'msw/node';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runSetup } from '#cli/commands/setup.ts';
 import { APPROVAL_LINKS_TTL_S, NOTIFICATION_OUTBOX_TTL_S, TASK_REPORTS_TTL_S } from '#shared/delivery/adapters/aliyun/tablestore-tables.ts';
 import { MAX_LINK_TTL_MS } from '#shared/delivery/model/approval-link.ts';
-import { FakeTablestore } from './tablestore-msw.ts';
+import { emptyInstanceEachTest, listeningServer } from './tablestore-fixture.ts';
+import type { FakeTablestore } from './tablestore-msw.ts';
 
 const ENDPOINT = 'https://tricenter-ttl.cn-shanghai.ots.aliyuncs.com';
 const ENV = {
@@ -25,18 +25,20 @@ const EXPIRING: Record<string, number> = {
   prod_notification_outbox: NOTIFICATION_OUTBOX_TTL_S,
 };
 
-const server = setupServer();
 let fake: FakeTablestore;
-beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
-afterAll(() => server.close());
-beforeEach(() => {
-  fake = new FakeTablestore({
+emptyInstanceEachTest(
+  listeningServer(),
+  {
     endpoint: ENDPOINT,
     instance: 'tricenter-ttl',
-    keys: { 'LTAI-ttl': { secret: 'ttl-secret', stsToken: 'ttl-token' } },
-  });
-  server.resetHandlers(...fake.handlers());
-});
+    accessKeyId: ENV.ALIBABA_CLOUD_ACCESS_KEY_ID,
+    accessKeySecret: ENV.ALIBABA_CLOUD_ACCESS_KEY_SECRET,
+    securityToken: ENV.ALIBABA_CLOUD_SECURITY_TOKEN,
+  },
+  (fresh) => {
+    fake = fresh;
+  },
+);
 
 describe('setup: time to live of the task rows, links and outbox', () => {
   it('creates task_reports (30 days), approval_links (past the longest link) and the outbox (a week) with a time to live, every other table without one', async () => {

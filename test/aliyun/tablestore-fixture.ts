@@ -1,5 +1,5 @@
 import { setupServer, type SetupServer } from 'msw/node';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { createTables, tablestoreClient } from '#shared/delivery/adapters/aliyun/tablestore-tables.ts';
 import { staticCredentials } from '#shared/platform/credentials.ts';
 import { FakeTablestore, instantBackoff, type FakeInstanceAddress } from './tablestore-msw.ts';
@@ -45,4 +45,21 @@ export function adapterOptions(at: FakeInstanceAddress) {
     clock: backoff.clock,
     sleep: backoff.sleep,
   };
+}
+
+/** A fresh fake instance without tables behind `server` before each test (setup makes them), handed to `use`. */
+export function emptyInstanceEachTest(
+  server: SetupServer,
+  at: { endpoint: string; instance: string; accessKeyId: string; accessKeySecret: string; securityToken: string },
+  use: (fake: FakeTablestore) => void,
+): void {
+  beforeEach(() => {
+    const fake = new FakeTablestore({
+      endpoint: at.endpoint,
+      instance: at.instance,
+      keys: { [at.accessKeyId]: { secret: at.accessKeySecret, stsToken: at.securityToken } },
+    });
+    server.resetHandlers(...fake.handlers());
+    use(fake);
+  });
 }
