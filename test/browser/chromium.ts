@@ -6,7 +6,7 @@ import { chromium, type Browser } from 'playwright-core';
  * downloaded). Without chromium a suite skips with one line; TRICENTER_REQUIRE_BROWSER=1 (CI)
  * makes that a failure.
  */
-export const CHROMIUM = process.env.TRICENTER_CHROMIUM ?? '/usr/bin/chromium';
+const CHROMIUM = process.env.TRICENTER_CHROMIUM ?? '/usr/bin/chromium';
 const available = existsSync(CHROMIUM);
 const required = process.env.TRICENTER_REQUIRE_BROWSER === '1';
 if (!available && !required)
