@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createTablestoreApprovalLinks } from '#shared/delivery/adapters/aliyun/tablestore-approval-links.ts';
 import { describeApprovalLinkStoreContract } from '../contract/approval-link-store.contract.ts';
-import { adapterOptions, freshInstance, listeningServer } from './tablestore-fixture.ts';
-import { OTS_ERRORS, type FakeInstanceAddress, type FakeTablestore } from './tablestore-msw.ts';
+import { freshInstance, listeningServer } from './tablestore-fixture.ts';
+import { adapterOptions, OTS_ERRORS, type FakeInstanceAddress, type FakeTablestore } from './tablestore-msw.ts';
 
 /** One-time approval links in their own Tablestore table (`<prefix>approval_links`), on the wire through msw. */
 const ENDPOINT = 'https://tricenter-links.cn-hangzhou.ots.aliyuncs.com';

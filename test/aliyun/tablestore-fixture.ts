@@ -1,8 +1,7 @@
 import { setupServer, type SetupServer } from 'msw/node';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { createTables, tablestoreClient } from '#shared/delivery/adapters/aliyun/tablestore-tables.ts';
-import { staticCredentials } from '#shared/platform/credentials.ts';
-import { FakeTablestore, instantBackoff, type FakeInstanceAddress } from './tablestore-msw.ts';
+import { FakeTablestore, type FakeInstanceAddress } from './tablestore-msw.ts';
 
 /** The msw server of one test file: listening for its tests, an unhandled request an error. */
 export function listeningServer(): SetupServer {
@@ -31,20 +30,6 @@ export async function freshInstance(
   await createTables(tablestoreClient({ endpoint: at.endpoint, instance: at.instance, credentials: at.key }), at.prefix);
   options.inject?.(fake);
   return fake;
-}
-
-/** What a Tablestore adapter takes to reach `at`, retrying on an instant backoff of its own. */
-export function adapterOptions(at: FakeInstanceAddress) {
-  const backoff = instantBackoff();
-  return {
-    region: 'cn-hangzhou',
-    instance: at.instance,
-    tablePrefix: at.prefix,
-    endpoint: at.endpoint,
-    credentials: staticCredentials(at.key),
-    clock: backoff.clock,
-    sleep: backoff.sleep,
-  };
 }
 
 /** A fresh fake instance without tables behind `server` before each test (setup makes them), handed to `use`. */

@@ -583,13 +583,12 @@ export function instantBackoff(clock = new ManualClock(1_000_000)): {
   };
 }
 
-/** The cloud run store against the fake at `at`, retrying on the given instant backoff. */
-export function runStoreOn(
+/** What a Tablestore adapter takes to reach the fake at `at`, retrying on the given instant backoff. */
+export function adapterOptions(
   at: FakeInstanceAddress,
-  backoff: { clock: ManualClock; sleep: (ms: number) => Promise<void> },
-  overrides: Partial<TablestoreRunStoreOptions> = {},
-): TablestoreRunStore {
-  return createTablestoreRunStore({
+  backoff: { clock: ManualClock; sleep: (ms: number) => Promise<void> } = instantBackoff(),
+) {
+  return {
     region: 'cn-hangzhou',
     instance: at.instance,
     tablePrefix: at.prefix,
@@ -597,6 +596,14 @@ export function runStoreOn(
     credentials: staticCredentials(at.key),
     clock: backoff.clock,
     sleep: backoff.sleep,
-    ...overrides,
-  });
+  };
+}
+
+/** The cloud run store against the fake at `at`, retrying on the given instant backoff. */
+export function runStoreOn(
+  at: FakeInstanceAddress,
+  backoff: { clock: ManualClock; sleep: (ms: number) => Promise<void> },
+  overrides: Partial<TablestoreRunStoreOptions> = {},
+): TablestoreRunStore {
+  return createTablestoreRunStore({ ...adapterOptions(at, backoff), ...overrides });
 }

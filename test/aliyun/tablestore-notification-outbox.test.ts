@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createTablestoreNotificationOutbox } from '#shared/delivery/adapters/aliyun/tablestore-notification-outbox.ts';
 import { describeNotificationOutboxContract } from '../contract/notification-outbox.contract.ts';
-import { adapterOptions, freshInstance, listeningServer } from './tablestore-fixture.ts';
-import { OTS_ERRORS, type FakeInstanceAddress, type FakeTablestore } from './tablestore-msw.ts';
+import { freshInstance, listeningServer } from './tablestore-fixture.ts';
+import { adapterOptions, OTS_ERRORS, type FakeInstanceAddress, type FakeTablestore } from './tablestore-msw.ts';
 
 /** Messages to send again in their own Tablestore table (`<prefix>notification_outbox`), on the wire through msw. */
 const ENDPOINT = 'https://tricenter-outbox.cn-hangzhou.ots.aliyuncs.com';
