@@ -198,20 +198,26 @@ async function kubeGateway(
   return createKubeGateway({ connections: createClusterConnections({ clusters: (await registry()).clusters, ack, logger }), logger });
 }
 
+/**
+ * A queue whose messages are async invocations of `functionName` (deploy tasks, step-finished and
+ * traffic shards, drift shards): the FC client loads on the first message sent.
+ */
+export function fcQueueTo<T extends QueueMessage>(b: CloudBase, context: FcContext, functionName: string): TaskQueue<T> {
+  return lazyPort<TaskQueue<T>>(async () =>
+    (await import('#shared/delivery/adapters/aliyun/fc-task-queue.ts')).createFcTaskQueue<T>({
+      region: b.config.TRICENTER_REGION,
+      accountId: context.accountId ?? '',
+      functionName,
+      credentials: b.credentials.provider,
+      logger: b.logger,
+    }),
+  );
+}
+
 /** The workflow's dependencies in the cloud: tasks go out as async invocations of deploy-step. */
 export async function cloudWorkflowDeps(context: FcContext): Promise<WorkflowDeps> {
   const b = await cloudBase(context);
-  const accountId = context.accountId ?? '';
-  const queueTo = <T extends QueueMessage>(functionName: string): TaskQueue<T> =>
-    lazyPort<TaskQueue<T>>(async () =>
-      (await import('#shared/delivery/adapters/aliyun/fc-task-queue.ts')).createFcTaskQueue<T>({
-        region: b.config.TRICENTER_REGION,
-        accountId,
-        functionName,
-        credentials: b.credentials.provider,
-        logger: b.logger,
-      }),
-    );
+  const queueTo = <T extends QueueMessage>(functionName: string): TaskQueue<T> => fcQueueTo<T>(b, context, functionName);
   const deps: WorkflowDeps = {
     store: b.store,
     queue: queueTo(b.config.TRICENTER_DEPLOY_STEP_FUNCTION),

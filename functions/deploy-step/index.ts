@@ -1,7 +1,5 @@
-import type { TaskQueue } from '#shared/delivery/ports/task-queue.port.ts';
-import { lazyPort } from '#shared/platform/lazy-port.ts';
 import type { FcContext } from '#shared/platform/triggers/fc.ts';
-import { cloudBase, cloudWorkflowDeps } from '../cloud.ts';
+import { cloudBase, cloudWorkflowDeps, fcQueueTo } from '../cloud.ts';
 import { createDeployStepHandler, type DriftShardMessage } from './handler.ts';
 
 /**
@@ -13,14 +11,6 @@ export const handler = createDeployStepHandler(async (context: FcContext) => {
   return {
     ...deps,
     // Drift shards are async invocations of this very function (the request its deploy tasks go out with).
-    driftShards: lazyPort<TaskQueue<DriftShardMessage>>(async () =>
-      (await import('#shared/delivery/adapters/aliyun/fc-task-queue.ts')).createFcTaskQueue<DriftShardMessage>({
-        region: b.config.TRICENTER_REGION,
-        accountId: context.accountId ?? '',
-        functionName: b.config.TRICENTER_DEPLOY_STEP_FUNCTION,
-        credentials: b.credentials.provider,
-        logger: b.logger,
-      }),
-    ),
+    driftShards: fcQueueTo<DriftShardMessage>(b, context, b.config.TRICENTER_DEPLOY_STEP_FUNCTION),
   };
 });

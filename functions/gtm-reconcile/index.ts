@@ -1,8 +1,6 @@
-import type { TaskQueue } from '#shared/delivery/ports/task-queue.port.ts';
 import { systemClock } from '#shared/platform/clock.ts';
-import { lazyPort } from '#shared/platform/lazy-port.ts';
 import type { FcContext } from '#shared/platform/triggers/fc.ts';
-import { cloudBase } from '../cloud.ts';
+import { cloudBase, fcQueueTo } from '../cloud.ts';
 import { createGtmReconcileHandler, type TrafficShardMessage } from './handler.ts';
 
 /**
@@ -34,14 +32,6 @@ export const handler = createGtmReconcileHandler(async (context: FcContext) => {
     logger: b.logger,
     dryRun: b.config.TRICENTER_GTM_DRY_RUN === 'true',
     // Shards are async invocations of this very function (the same request deploy-step sends it a step-finished with).
-    shards: lazyPort<TaskQueue<TrafficShardMessage>>(async () =>
-      (await import('#shared/delivery/adapters/aliyun/fc-task-queue.ts')).createFcTaskQueue<TrafficShardMessage>({
-        region: b.config.TRICENTER_REGION,
-        accountId: context.accountId ?? '',
-        functionName: b.config.TRICENTER_GTM_FUNCTION,
-        credentials: b.credentials.provider,
-        logger: b.logger,
-      }),
-    ),
+    shards: fcQueueTo<TrafficShardMessage>(b, context, b.config.TRICENTER_GTM_FUNCTION),
   };
 });
